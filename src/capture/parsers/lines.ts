@@ -1,0 +1,120 @@
+// Turns a byte stream of tool output into clean text lines, in constant memory.
+// Tool output is hostile input: invalid UTF-8, CRLF, ANSI colour, pip's `\r` progress
+// bars, and single "lines" of many megabytes (a minified file cat'ed into a log).
+
+/** Longest line kept, in bytes; the rest of a longer line is dropped (and counted). */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+
+/**
+ * Makes one raw line readable: drops ANSI escapes and keeps what a terminal would show
+ * last after carriage returns (a progress bar redraws itself with `\r`).
+ */
+export function cleanLine(raw: string): string {
+  let line = raw;
+  if (line.endsWith('\r')) line = line.slice(0, -1);
+  if (line.includes('\x1b')) line = line.replace(ANSI, '');
+  const cr = line.lastIndexOf('\r');
+  if (cr !== -1) {
+    // pip redraws "━━━ 1.2/16.4 MB" with \r and ends the bar with the final state;
+    // a bare trailing \r (already stripped) must not blank the line.
+    const tail = line.slice(cr + 1);
+    line = tail.trim() === '' ? line.slice(0, cr) : tail;
+    const before = line.lastIndexOf('\r');
+    if (before !== -1) line = line.slice(before + 1);
+  }
+  return line;
+}
+
+export interface LineSplitterStats {
+  lines: number;
+  bytes: number;
+  /** Lines longer than MAX_LINE_BYTES, cut to that length. */
+  truncatedLines: number;
+}
+
+/**
+ * Splits byte chunks into lines and hands each (cleaned) to `onLine`. Newline bytes never
+ * occur inside a multi-byte UTF-8 sequence, so each run of whole lines is decoded at once;
+ * invalid bytes become U+FFFD.
+ */
+export class LineSplitter {
+  readonly stats: LineSplitterStats = { lines: 0, bytes: 0, truncatedLines: 0 };
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private overlong = false;
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  write(chunk: Buffer): void {
+    this.stats.bytes += chunk.length;
+    let start = 0;
+    const firstNewline = chunk.indexOf(10);
+    if (firstNewline === -1) {
+      this.keep(chunk);
+      return;
+    }
+    if (this.pendingBytes > 0 || this.overlong) {
+      this.keep(chunk.subarray(0, firstNewline));
+      this.flushPending();
+      start = firstNewline + 1;
+    }
+    const lastNewline = chunk.lastIndexOf(10);
+    if (lastNewline >= start) {
+      this.emitText(chunk.toString('utf8', start, lastNewline));
+      start = lastNewline + 1;
+    }
+    if (start < chunk.length) this.keep(chunk.subarray(start));
+  }
+
+  /** The stream ended: a last line without a newline still counts. */
+  end(): void {
+    if (this.pendingBytes > 0 || this.overlong) this.flushPending();
+  }
+
+  private emitText(text: string): void {
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', from);
+      const raw = nl === -1 ? text.slice(from) : text.slice(from, nl);
+      this.emitLine(raw.length > MAX_LINE_BYTES ? this.truncate(raw) : raw);
+      if (nl === -1) return;
+      from = nl + 1;
+    }
+  }
+
+  private emitLine(raw: string): void {
+    this.stats.lines++;
+    this.onLine(raw.includes('\r') || raw.includes('\x1b') ? cleanLine(raw) : raw);
+  }
+
+  private truncate(raw: string): string {
+    this.stats.truncatedLines++;
+    return raw.slice(0, MAX_LINE_BYTES);
+  }
+
+  private keep(part: Buffer): void {
+    const room = MAX_LINE_BYTES - this.pendingBytes;
+    if (part.length > room) {
+      this.overlong = true;
+      if (room > 0) {
+        this.pending.push(Buffer.from(part.subarray(0, room)));
+        this.pendingBytes += room;
+      }
+      return;
+    }
+    // Copy: the caller may reuse its buffer.
+    this.pending.push(Buffer.from(part));
+    this.pendingBytes += part.length;
+  }
+
+  private flushPending(): void {
+    const text = Buffer.concat(this.pending, this.pendingBytes).toString('utf8');
+    if (this.overlong) this.stats.truncatedLines++;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.overlong = false;
+    this.emitLine(text);
+  }
+}
