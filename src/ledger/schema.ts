@@ -46,6 +46,7 @@ export const NetworkAttempt = z.object({
   service: nullableString,
   step: nullableString,
   evidence: Evidence,
+  count: z.number().int().positive().describe('identical attempts (a retry loop) are folded into one record'),
 });
 export type NetworkAttempt = z.infer<typeof NetworkAttempt>;
 
@@ -78,6 +79,9 @@ export const Summary = z.object({
   bytes_cached: z.number().int(),
   network_attempts: z.number().int(),
   by_kind: z.record(Kind, KindCount),
+  index_files: KindCount.extend({ bytes: z.number().int() }).describe(
+    'index files (apt lists, PyPI simple pages, npm packuments): not counted in the totals above',
+  ),
 });
 export type Summary = z.infer<typeof Summary>;
 
@@ -97,6 +101,7 @@ export const Ledger = z.object({
     apt: z.array(DownloadRecord),
     npm: z.array(DownloadRecord),
     other: z.array(DownloadRecord),
+    indexes: z.array(DownloadRecord).describe('index files, kept apart so the artifact queries stay clean'),
   }),
   cached: z.array(DownloadRecord),
   network_attempts: z.array(NetworkAttempt),

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The only place that touches `process`: parse arguments, call a command, exit.
+import { Command, CommanderError, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { EXIT_USAGE, isOffgridError } from '../errors.js';
+import { systemClock } from '../session/time.js';
+import { OFFGRID_VERSION } from '../version.js';
+import type { CliIO } from './io.js';
+import { say } from './io.js';
+import { analyzeCommand } from './commands/analyze.js';
+import { REPORTS, reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+import { shellInitCommand } from './commands/shell-init.js';
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let result: Promise<number> = Promise.resolve(0);
+  const debug = argv.includes('--debug');
+  const program = new Command('offgrid')
+    .description('Record every download a build makes, serve repeats from a local cache, and prove the build works offline.')
+    .version(OFFGRID_VERSION)
+    .option('--debug', 'show stack traces of unexpected errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run offgrid help for the commands)');
+
+  const logDirOption = () => new Option('--log-dir <dir>', "the guide's logs/ directory").default(io.env.OFFGRID_LOG_DIR ?? 'logs');
+
+  program
+    .command('run')
+    .description('run a build command, show its output, and record every download it makes')
+    .addOption(logDirOption())
+    .option('--service <name>', 'attribute the downloads to this service')
+    .option('--offline', 'record the session as an offline build', false)
+    .argument('<command...>', 'the command, after --')
+    .passThroughOptions()
+    .action((command: string[], o: { logDir: string; service?: string; offline: boolean }) => {
+      result = runCommand({ logDir: o.logDir, service: o.service ?? null, offline: o.offline, command }, io);
+    });
+
+  program
+    .command('analyze')
+    .description('build a ledger from logs captured elsewhere (CI output, a saved BuildKit log); - reads stdin')
+    .addOption(logDirOption())
+    .option('--service <name>', 'attribute the downloads to this service')
+    .option('--json', 'print the summary as JSON', false)
+    .argument('<files...>')
+    .action((files: string[], o: { logDir: string; service?: string; json: boolean }) => {
+      result = analyzeCommand({ logDir: o.logDir, service: o.service ?? null, files, json: o.json }, io);
+    });
+
+  program
+    .command('report')
+    .description(`the guide's log analyses: ${REPORTS.join(', ')}`)
+    .addOption(logDirOption())
+    .addOption(new Option('--session <id>', 'latest, all, or a session id').default('latest'))
+    .option('--base <id>', 'for compare: the older session (default: the one before --session)')
+    .option('--json', 'print JSON', false)
+    .argument('<report>', REPORTS.join('|'))
+    .action((report: string, o: { logDir: string; session: string; base?: string; json: boolean }) => {
+      result = reportCommand({ logDir: o.logDir, report, session: o.session, base: o.base ?? null, json: o.json }, io);
+    });
+
+  program
+    .command('shell-init')
+    .description('print shell functions apt_get_with_logging, pip_with_logging, monitor_docker_build')
+    .argument('[shell]', 'bash or zsh', 'bash')
+    .action((shell: string) => {
+      result = shellInitCommand({ shell, offgrid: [process.execPath, selfPath()] }, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return await result;
+  } catch (error) {
+    return reportFailure(error, io, debug);
+  }
+}
+
+function reportFailure(error: unknown, io: CliIO, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
+      ? 0
+      : EXIT_USAGE;
+  }
+  if (isOffgridError(error)) {
+    say(io.stderr, `offgrid: ${error.message}`);
+    if (debug && error.stack) say(io.stderr, error.stack);
+    return error.exitCode;
+  }
+  say(io.stderr, `offgrid: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+  if (debug && error instanceof Error && error.stack) say(io.stderr, error.stack);
+  else say(io.stderr, 'This is a bug in offgrid. Run again with --debug and report the output.');
+  return EXIT_USAGE;
+}
+
+function selfPath(): string {
+  return realpathSync(fileURLToPath(import.meta.url));
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === selfPath();
+if (invokedDirectly) {
+  const io: CliIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: process.env,
+    clock: systemClock,
+  };
+  // EPIPE on stdout (offgrid report | head) is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
+}

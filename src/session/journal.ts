@@ -1,0 +1,132 @@
+// The append-only JSONL journal a session writes while it runs. Each record is one
+// write(2) of one line, so a session killed with SIGKILL loses nothing it had recorded;
+// a torn last line (power loss) or a corrupt line is skipped when read, and counted.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import type { JournalEntry, SessionEnd, SessionHeader } from '../ledger/compile.js';
+import { LineSplitter } from '../capture/parsers/lines.js';
+import { BuildStep, DownloadRecord, LedgerError, NetworkAttempt } from '../ledger/schema.js';
+
+export interface JournalStart extends SessionHeader {
+  readonly t: 'start';
+  readonly pid: number;
+  readonly offgrid_version: string;
+}
+
+export interface JournalFinish {
+  readonly t: 'end';
+  readonly ended_at: string;
+  readonly exit_code: number | null;
+}
+
+export type JournalLine = JournalStart | JournalEntry | JournalFinish;
+
+export class JournalWriter {
+  private fd: number | null;
+
+  constructor(readonly path: string, start: JournalStart) {
+    this.fd = openSync(path, 'wx');
+    this.append(start);
+  }
+
+  append(line: JournalLine): void {
+    if (this.fd === null) throw new Error(`journal ${this.path} is closed`);
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export interface JournalContents {
+  readonly start: JournalStart;
+  readonly entries: JournalEntry[];
+  readonly finish: JournalFinish | null;
+  /** Lines that were not valid journal records (a torn write, garbage). */
+  readonly skippedLines: number;
+  /** Time of the last record that carried one: the best guess at when a dead session stopped. */
+  readonly lastTimestamp: string | null;
+}
+
+export class JournalUnreadable extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+export async function readJournal(path: string): Promise<JournalContents> {
+  let start: JournalStart | null = null;
+  let finish: JournalFinish | null = null;
+  const entries: JournalEntry[] = [];
+  let skippedLines = 0;
+  let lastTimestamp: string | null = null;
+  const splitter = new LineSplitter((text) => {
+    if (text === '') return;
+    const line = parseLine(text);
+    if (line === null) {
+      skippedLines++;
+    } else if (line.t === 'start') {
+      start ??= line;
+    } else if (line.t === 'end') {
+      finish = line;
+      lastTimestamp = line.ended_at;
+    } else {
+      entries.push(line);
+      if ('timestamp' in line.record && typeof line.record.timestamp === 'string') lastTimestamp = line.record.timestamp;
+    }
+  });
+  for await (const chunk of createReadStream(path)) splitter.write(chunk as Buffer);
+  splitter.end();
+  if (start === null) throw new JournalUnreadable(path, 'no session start record (not an offgrid journal?)');
+  return { start, entries, finish, skippedLines, lastTimestamp };
+}
+
+// A record that does not match its schema is dropped rather than allowed to make the
+// whole ledger invalid.
+const RECORD_SCHEMAS = {
+  download: DownloadRecord,
+  network_attempt: NetworkAttempt.omit({ count: true }),
+  error: LedgerError,
+  step: BuildStep,
+} as const;
+
+function parseLine(text: string): JournalLine | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!value || typeof value !== 'object' || !('t' in value)) return null;
+  const t = value.t;
+  if (t === 'start') return isStart(value) ? value : null;
+  if (t === 'end') return isFinish(value) ? value : null;
+  if (typeof t !== 'string' || !(t in RECORD_SCHEMAS) || !('record' in value)) return null;
+  const parsed = RECORD_SCHEMAS[t as keyof typeof RECORD_SCHEMAS].safeParse(value.record);
+  return parsed.success ? ({ t, record: parsed.data } as JournalEntry) : null;
+}
+
+function isStart(v: object): v is JournalStart {
+  const s = v as Partial<JournalStart>;
+  return (
+    typeof s.session_id === 'string' &&
+    typeof s.started_at === 'string' &&
+    Array.isArray(s.command) &&
+    s.command.every((c) => typeof c === 'string') &&
+    typeof s.offline === 'boolean' &&
+    typeof s.pid === 'number'
+  );
+}
+
+function isFinish(v: object): v is JournalFinish {
+  const f = v as Partial<JournalFinish>;
+  return typeof f.ended_at === 'string' && (f.exit_code === null || typeof f.exit_code === 'number');
+}
+
+export function endFromJournal(contents: JournalContents, fallbackEnd: string): SessionEnd {
+  const finish = contents.finish;
+  if (finish) return { ended_at: finish.ended_at, exit_code: finish.exit_code, complete: true };
+  return { ended_at: contents.lastTimestamp ?? fallbackEnd, exit_code: null, complete: false };
+}

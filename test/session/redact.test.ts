@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { redact } from '../../src/session/redact.js';
+
+test('user and password in a URL are redacted, the rest kept', () => {
+  assert.equal(redact('https://alice:s3cret@pypi.example.org/simple/numpy/'), 'https://***@pypi.example.org/simple/numpy/');
+});
+
+test('a lone token as the user part is redacted (pip#6891)', () => {
+  assert.equal(redact('https://ghp_abcdef123@git.example.org/x.whl'), 'https://***@git.example.org/x.whl');
+});
+
+test('token-like query parameters are redacted, others kept', () => {
+  assert.equal(
+    redact('http://h.example/a.tgz?token=abc&x=1&X-Amz-Signature=dead&api_key=k&private_token=pt'),
+    'http://h.example/a.tgz?token=***&x=1&X-Amz-Signature=***&api_key=***&private_token=***',
+  );
+});
+
+test('URLs inside free text (a log line) are redacted', () => {
+  assert.equal(
+    redact("Looking in indexes: https://u:p@idx.example/simple, https://other.example/simple?access_token=zz"),
+    'Looking in indexes: https://***@idx.example/simple, https://other.example/simple?access_token=***',
+  );
+});
+
+test('text without credentials is returned unchanged', () => {
+  const line = 'Get:1 http://deb.mirror.invalid/debian bookworm/main amd64 jq amd64 1.6-2.1 [135 kB]';
+  assert.equal(redact(line), line);
+});
+
+test('property: a password or token never survives redaction', () => {
+  const word = fc.stringMatching(/^[A-Za-z0-9_.~-]{6,20}$/);
+  fc.assert(
+    fc.property(word, word, fc.constantFrom('https', 'http'), fc.boolean(), (user, tail, scheme, withUser) => {
+      const secret = `ZZ${tail}`; // cannot occur in the rest of the line
+      const url = withUser ? `${scheme}://${user}:${secret}@host.example/p?token=${secret}` : `${scheme}://${secret}@host.example/p`;
+      const out = redact(`Downloading ${url} (1.2 MB)`);
+      assert.ok(!out.includes(secret), out);
+    }),
+  );
+});
