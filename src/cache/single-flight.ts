@@ -1,0 +1,160 @@
+// Request coalescing: many concurrent requests for one uncached key make ONE upstream fetch
+// (BaGetter#290 answered 24 of 25 parallel requests with 404 for lack of this).
+//
+// How the proxy uses it:
+//   const flight = flights.fetch(key, () => openUpstream(request));   // synchronous
+//   const { metadata, size } = await flight.response;                 // send headers
+//   (await flight.body()).pipe(clientResponse);                        // send the body
+//
+// The first caller for a key is the leader: its flight re-checks the store (a request that
+// arrives just after a download finished is a hit, not a second fetch), else opens the
+// upstream once and pipes it into a cache writer. Every caller, leader included, reads
+// the body by tailing the writer's temp file (live-reader.ts), so followers that join
+// late still get every byte, nothing is held in memory, and the last byte is released
+// only after size and sha256 were checked. If the upstream fails, every caller's
+// `response` or body fails with the same error, nothing is stored, and the flight is
+// forgotten so the next request retries. A flight keeps downloading when its callers go
+// away: the result still fills the cache.
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { CacheEntry, EntryMetadata } from './entry.js';
+import { CacheError } from './errors.js';
+import { contentPath } from './layout.js';
+import { type LiveWrite, LiveReader, Signal } from './live-reader.js';
+import type { CacheStore } from './store.js';
+
+export interface UpstreamResponse {
+  readonly body: Readable;
+  /** Content-Length, when upstream declared one. */
+  readonly expectedSize?: number | null;
+  /** A hash upstream declared (e.g. PyPI's `#sha256=` fragment), when known. */
+  readonly expectedSha256?: string | null;
+  readonly metadata: EntryMetadata;
+}
+
+export type OpenUpstream = () => Promise<UpstreamResponse>;
+
+export interface FlightResponse {
+  /** 'cache' when the entry was already stored, 'upstream' when this flight downloads it. */
+  readonly from: 'cache' | 'upstream';
+  readonly metadata: EntryMetadata;
+  /** Body length when known in advance (stored size, or upstream's Content-Length). */
+  readonly size: number | null;
+}
+
+export interface Flight {
+  readonly key: string;
+  /** True for the caller whose request started the flight. */
+  readonly leader: boolean;
+  readonly response: Promise<FlightResponse>;
+  /** The stored entry once the body is committed. */
+  readonly done: Promise<CacheEntry>;
+  /** A new stream of the whole body for this caller. */
+  body(): Promise<Readable>;
+}
+
+interface FlightState {
+  readonly response: Promise<FlightResponse>;
+  readonly done: Promise<CacheEntry>;
+  cached: CacheEntry | null;
+  live: LiveWrite | null;
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // callers observe it; an unobserved one must not crash the process
+  return { promise, resolve, reject };
+}
+
+export class SingleFlight {
+  private readonly flights = new Map<string, FlightState>();
+
+  constructor(private readonly store: CacheStore) {}
+
+  /** Keys with a flight in progress. */
+  get inFlight(): number {
+    return this.flights.size;
+  }
+
+  fetch(key: string, openUpstream: OpenUpstream): Flight {
+    const existing = this.flights.get(key);
+    const state = existing ?? this.start(key, openUpstream);
+    return {
+      key,
+      leader: existing === undefined,
+      response: state.response,
+      done: state.done,
+      body: () => this.body(key, state),
+    };
+  }
+
+  private start(key: string, openUpstream: OpenUpstream): FlightState {
+    const response = deferred<FlightResponse>();
+    const done = deferred<CacheEntry>();
+    const state: FlightState = { response: response.promise, done: done.promise, cached: null, live: null };
+    this.flights.set(key, state);
+    this.run(key, openUpstream, state, response.resolve, done.resolve)
+      .catch((error: Error) => {
+        response.reject(error);
+        done.reject(error);
+      })
+      .finally(() => this.flights.delete(key));
+    return state;
+  }
+
+  private async run(
+    key: string,
+    openUpstream: OpenUpstream,
+    state: FlightState,
+    respond: (response: FlightResponse) => void,
+    finish: (entry: CacheEntry) => void,
+  ): Promise<void> {
+    const cached = await this.store.get(key);
+    if (cached && (await this.store.hasContent(cached.sha256))) {
+      state.cached = cached;
+      respond({ from: 'cache', metadata: cached.metadata, size: cached.size });
+      finish(cached);
+      return;
+    }
+    const upstream = await openUpstream();
+    const writer = this.store.writer(key, { expectedSize: upstream.expectedSize ?? null, expectedSha256: upstream.expectedSha256 ?? null, metadata: upstream.metadata });
+    const live: LiveWrite = {
+      writer,
+      signal: new Signal(),
+      outcome: { entry: null, error: null },
+      openContent: (entry) => open(contentPath(this.store.root, entry.sha256), 'r'),
+    };
+    writer.on('progress', () => live.signal.notify());
+    state.live = live;
+    respond({ from: 'upstream', metadata: upstream.metadata, size: upstream.expectedSize ?? null });
+    // pipeline destroys the writer when the upstream body fails, which stores nothing.
+    const piped = pipeline(upstream.body, writer);
+    try {
+      const [entry] = await Promise.all([writer.done, piped]);
+      live.outcome.entry = entry;
+      finish(entry);
+    } catch (error) {
+      live.outcome.error = error as Error;
+      throw error;
+    } finally {
+      live.signal.notify();
+    }
+  }
+
+  private async body(key: string, state: FlightState): Promise<Readable> {
+    await state.response;
+    if (state.live) return new LiveReader(state.live);
+    const cached = state.cached;
+    const stream = cached ? await this.store.open(cached) : null;
+    if (!stream) {
+      throw new CacheError('ECACHECORRUPT', `cached content for ${key} vanished while it was being served (pruned meanwhile); retry the request`, { key });
+    }
+    return stream;
+  }
+}

@@ -1,0 +1,87 @@
+// Shared fixtures for the cache tests: a store in a fresh temp dir, byte sources, file walks.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { CacheStore, type CacheStoreOptions } from '../../src/cache/index.js';
+
+export interface TempCache {
+  readonly dir: string;
+  readonly root: string;
+  readonly store: CacheStore;
+  cleanup(): Promise<void>;
+}
+
+export async function tempCache(options: Partial<CacheStoreOptions> = {}): Promise<TempCache> {
+  const dir = await mkdtemp(join(tmpdir(), 'offgrid-cache-'));
+  const root = join(dir, 'cache');
+  const store = await CacheStore.open({ ...options, root });
+  return { dir, root, store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Deterministic pseudo-random bytes (a different pattern per seed). */
+export function bytes(size: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let state = seed * 2654435761 >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = state & 0xff;
+  }
+  return out;
+}
+
+/** A stream of `data` in `chunkSize` pieces, one every `delayMs`. */
+export function slowSource(data: Buffer, chunkSize: number, delayMs: number, failAfter?: number): Readable {
+  let offset = 0;
+  return new Readable({
+    read() {
+      setTimeout(() => {
+        if (failAfter !== undefined && offset >= failAfter) {
+          this.destroy(new Error('upstream connection reset'));
+          return;
+        }
+        if (offset >= data.length) {
+          this.push(null);
+          return;
+        }
+        this.push(data.subarray(offset, offset + chunkSize));
+        offset += chunkSize;
+      }, delayMs);
+    },
+  });
+}
+
+export async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Every file under `dir`, relative paths. */
+export async function walk(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await walk(join(dir, entry.name), rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+export async function filesUnder(root: string, sub: string): Promise<string[]> {
+  return walk(join(root, sub));
+}
+
+/** A pid that belonged to a process that has exited. */
+export function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
+}
