@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { FIXTURES, runCli, readValidLedger, tempDir } from '../helpers/cli.js';
+
+function ledgers(logDir: string): string[] {
+  return readdirSync(join(logDir, 'build')).filter((n) => n.startsWith('downloads_')).map((n) => join(logDir, 'build', n));
+}
+
+test('analyze builds a ledger from a captured apt-get log', async (t) => {
+  const dir = tempDir(t);
+  const r = await runCli(['analyze', join(FIXTURES, 'apt/apt-install.txt')], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [file] = ledgers(join(dir, 'logs'));
+  const ledger = readValidLedger(file!);
+  assert.ok(ledger.downloads.apt.length > 0, 'apt packages recorded');
+  assert.ok(ledger.downloads.apt.every((a) => a.tool === 'apt' && a.name));
+  assert.match(r.stdout, /session \d{8}_\d{6}/);
+});
+
+test('analyze attributes a BuildKit log to its service and steps', async (t) => {
+  const dir = tempDir(t);
+  const r = await runCli(['analyze', '--service', 'api', '--json', join(FIXTURES, 'docker/apt.plain.log')], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const ledger = readValidLedger(ledgers(join(dir, 'logs'))[0]!);
+  assert.ok(ledger.downloads.apt.length > 0);
+  for (const item of ledger.downloads.apt) {
+    assert.equal(item.service, 'api');
+    assert.match(item.step ?? '', /RUN/);
+  }
+  assert.ok(ledger.steps.length > 0);
+  assert.equal(JSON.parse(r.stdout).summary.total_downloads, ledger.summary.total_downloads);
+});
+
+test('analyze reads standard input with -', async (t) => {
+  const dir = tempDir(t);
+  const input = readFileSync(join(FIXTURES, 'apt/apt-install.txt'));
+  const r = await runCli(['analyze', '-'], { cwd: dir, input });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readValidLedger(ledgers(join(dir, 'logs'))[0]!).downloads.apt.length > 0);
+});
+
+test('a missing input file is exit 2 with a clear message, and no session is started', async (t) => {
+  const dir = tempDir(t);
+  const r = await runCli(['analyze', 'nope.log'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cannot read the log .*nope\.log: no such file or directory/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('garbage, a 10 MB line, invalid UTF-8, CRLF and ANSI colour are read without a crash', async (t) => {
+  const dir = tempDir(t);
+  const apt = readFileSync(join(FIXTURES, 'apt/apt-install.txt'), 'utf8');
+  const hostile = Buffer.concat([
+    randomBytes(200_000),
+    Buffer.from('\n'),
+    Buffer.alloc(10 * 1024 * 1024, 'x'),
+    Buffer.from('\n\xff\xfe\xc3(\n', 'latin1'),
+    Buffer.from(`\x1b[32m${apt.replace(/\n/g, '\r\n')}\x1b[0m`),
+    Buffer.from('Collecting truncated-line-without-newline'),
+  ]);
+  writeFileSync(join(dir, 'hostile.log'), hostile);
+  const r = await runCli(['analyze', 'hostile.log'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const ledger = readValidLedger(ledgers(join(dir, 'logs'))[0]!);
+  assert.ok(ledger.downloads.apt.length > 0, 'the real lines inside the garbage were still found');
+});
