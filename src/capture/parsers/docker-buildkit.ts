@@ -1,0 +1,180 @@
+// BuildKit's plain progress output (`docker build --progress=plain`, `buildx`, `buildctl`):
+//   #5 [2/4] RUN apt-get update            a step (vertex) starts: number 5, its name
+//   #5 sha256:4d54…                        BuildKit ≤ 0.8 (Docker 20.10) prints the vertex digest
+//   #5 0.797 Get:1 http://…                a line the command printed, 0.797 s into the step
+//   #5 transferring context: 2B done       a progress status of the step
+//   #4 sha256:… 1.2MB / 3.4MB 0.5s done    an image layer transfer
+//   #5 ...                                 the printer switches to another vertex (parallel steps)
+//   #5 CACHED | #5 DONE 3.4s | #5 ERROR: … | #5 CANCELED
+// Lines of parallel steps interleave, always in blocks headed by `#N`. Newer BuildKit
+// progressui keeps a vertex's log lines as `0.797 Get:1 …` and the plain printer writes them
+// without the `#N` prefix; those lines belong to the vertex whose block is open. After a
+// failure the printer repeats the failed step's last lines between `------` rulers; they
+// were already seen live and are skipped here (see test/fixtures/docker/README.md).
+import { parseSeconds, type StepFrames } from './docker-frames.js';
+
+const HASH = 35; // #
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const RULER = '------';
+
+interface OpenVertex {
+  readonly name: string;
+}
+
+const isDigit = (c: number): boolean => c >= DIGIT_0 && c <= DIGIT_9;
+
+export class BuildKitFramer {
+  /** True once a line in BuildKit's framing was seen: bare-timestamp lines only count then. */
+  active = false;
+  private readonly open = new Map<string, OpenVertex>();
+  /** The vertex whose block the printer is writing. */
+  private current: string | null = null;
+  /** Inside the `------` error summary: null (no), 'head' (expecting ` > name:`), 'body'. */
+  private summary: null | 'head' | 'body' = null;
+
+  constructor(private readonly frames: StepFrames) {}
+
+  /** Takes a line if it is BuildKit framing; false hands it back to the caller. */
+  line(text: string): boolean {
+    if (text.charCodeAt(0) === HASH && isDigit(text.charCodeAt(1))) return this.vertexLine(text);
+    if (!this.active) return false;
+    if (this.summary !== null) return this.summaryLine(text);
+    if (text === RULER) {
+      this.summary = 'head';
+      return true;
+    }
+    if (this.current !== null && isDigit(text.charCodeAt(0))) {
+      const space = text.indexOf(' ');
+      if (space !== -1 && !Number.isNaN(parseSeconds(text, 0, space))) {
+        this.frames.log(this.current, text.slice(space + 1));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Steps still open when the log ends. */
+  openSteps(): string[] {
+    return [...this.open.keys()];
+  }
+
+  private vertexLine(text: string): boolean {
+    let i = 2;
+    while (isDigit(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== 32) return false;
+    const id = text.slice(1, i);
+    const rest = text.slice(i + 1);
+    this.active = true;
+    // `#0 building with "default" instance using docker driver` (buildx) is no step.
+    if (id === '0') return true;
+    let vertex = this.open.get(id);
+    if (vertex === undefined) {
+      const headerless = this.isStepEvent(rest);
+      vertex = { name: headerless ? `#${id}` : rest };
+      this.open.set(id, vertex);
+      this.frames.start(id, vertex.name);
+      this.current = id;
+      if (!headerless) return true;
+    }
+    this.current = id;
+    if (rest === vertex.name) return true;
+    this.vertexEvent(id, rest);
+    return true;
+  }
+
+  /** Whether `rest` (text after `#N `) is something other than a vertex name. */
+  private isStepEvent(rest: string): boolean {
+    const c = rest.charCodeAt(0);
+    if (isDigit(c)) return !Number.isNaN(parseSeconds(rest, 0, rest.indexOf(' ') === -1 ? rest.length : rest.indexOf(' ')));
+    return rest === 'CACHED' || rest === 'CANCELED' || rest === 'DONE' || rest.startsWith('DONE ') || rest.startsWith('ERROR:');
+  }
+
+  private vertexEvent(id: string, rest: string): void {
+    const c = rest.charCodeAt(0);
+    if (isDigit(c)) {
+      const space = rest.indexOf(' ');
+      const end = space === -1 ? rest.length : space;
+      if (!Number.isNaN(parseSeconds(rest, 0, end))) {
+        this.frames.log(id, space === -1 ? '' : rest.slice(space + 1));
+        return;
+      }
+    }
+    switch (c) {
+      case 46 /* . */:
+        if (rest === '...') this.current = null;
+        return;
+      case 67 /* C */:
+        if (rest === 'CACHED') this.close(id, 'cached', null, null);
+        else if (rest === 'CANCELED') this.close(id, 'canceled', null, null);
+        return;
+      case 68 /* D */:
+        if (rest === 'DONE') this.close(id, 'done', null, null);
+        else if (rest.startsWith('DONE ') && rest.endsWith('s')) {
+          const seconds = Number(rest.slice(5, -1));
+          this.close(id, 'done', Number.isFinite(seconds) ? seconds : null, null);
+        }
+        return;
+      case 69 /* E */:
+        if (rest.startsWith('ERROR:')) this.close(id, 'error', null, rest.slice(6).trim());
+        return;
+      case 115 /* s */:
+        if (rest.startsWith('sha256:')) this.layerStatus(id, rest);
+        return;
+      default:
+        return; // a progress status: nothing to record
+    }
+  }
+
+  private close(id: string, status: 'done' | 'cached' | 'error' | 'canceled', seconds: number | null, error: string | null): void {
+    this.open.delete(id);
+    if (this.current === id) this.current = null;
+    this.frames.end(id, { status, durationSeconds: seconds, error });
+  }
+
+  /** `sha256:<hex> 1.20MB / 3.40MB 0.5s done`: a finished layer transfer is a download. */
+  private layerStatus(id: string, rest: string): void {
+    if (!rest.endsWith(' done')) return;
+    const parts = rest.split(' ');
+    // sha256:…, current, '/', total, time, 'done'
+    if (parts.length !== 6 || parts[2] !== '/') return;
+    const digest = parts[0] ?? '';
+    const total = parseSize(parts[3] ?? '');
+    const timeText = parts[4] ?? '';
+    const seconds = timeText.endsWith('s') ? Number(timeText.slice(0, -1)) : NaN;
+    this.frames.layer(id, { digest, bytes: total, seconds: Number.isFinite(seconds) ? seconds : null });
+  }
+
+  private summaryLine(text: string): boolean {
+    if (this.summary === 'head') {
+      // ` > [3/4] RUN …:` names the failed step; anything else means this was no summary.
+      if (text.startsWith(' > ') && text.endsWith(':')) {
+        this.summary = 'body';
+        return true;
+      }
+      this.summary = null;
+      return this.line(text);
+    }
+    if (text === RULER) this.summary = null;
+    return true;
+  }
+}
+
+const UNITS: Record<string, number> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+};
+
+/** `1.20MB`, `5.81kB`, `2B` → bytes (rounded), or null. */
+export function parseSize(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)([KkMG]i?B|B)$/.exec(text);
+  if (match === null) return null;
+  const unit = UNITS[match[2] ?? ''];
+  return unit === undefined ? null : Math.round(Number(match[1]) * unit);
+}

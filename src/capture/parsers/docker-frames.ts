@@ -1,0 +1,55 @@
+// The contract between the Docker build-log framings (BuildKit plain, BuildKit rawjson,
+// the legacy builder) and the step tracker that runs tool parsers per build step.
+// A framing only says where a step starts and ends and which output lines belong to it.
+
+export type StepOutcomeStatus = 'done' | 'cached' | 'error' | 'canceled';
+
+export interface StepOutcome {
+  readonly status: StepOutcomeStatus;
+  readonly durationSeconds: number | null;
+  /** The builder's own error text for a failed step. */
+  readonly error: string | null;
+}
+
+/** An image layer the builder fetched (BuildKit `#4 sha256:… 3.4MB / 3.4MB 0.5s done`). */
+export interface LayerPull {
+  readonly digest: string;
+  /** Approximate: the builder prints sizes rounded (e.g. `101.05MB`). */
+  readonly bytes: number | null;
+  readonly seconds: number | null;
+}
+
+export interface StepFrames {
+  /** A step (BuildKit vertex, legacy `Step N/M`) begins; `id` is unique while it is open. */
+  start(id: string, name: string): void;
+  /** One line of output the step's command printed. */
+  log(id: string, text: string): void;
+  end(id: string, outcome: StepOutcome): void;
+  layer(id: string, pull: LayerPull): void;
+}
+
+/**
+ * The name a step is attributed by: the Dockerfile instruction without BuildKit's
+ * position prefix (`[2/4] `, `[builder 2/4] `), so BuildKit and the legacy builder name
+ * the same step alike. `[internal] …` names stay whole.
+ */
+export function stepLabel(name: string): string {
+  if (name.charCodeAt(0) !== 91 /* [ */) return name;
+  const close = name.indexOf('] ');
+  if (close === -1) return name;
+  return /^\[(?:[^\]\s]+ )?\d+\/\d+\]$/.test(name.slice(0, close + 1)) ? name.slice(close + 2) : name;
+}
+
+/** Parses `0.345`, `12.34` or `123.4` (BuildKit's seconds since the step started); NaN otherwise. */
+export function parseSeconds(text: string, from: number, to: number): number {
+  let dot = false;
+  if (to <= from) return NaN;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (dot || i === from || i === to - 1) return NaN;
+      dot = true;
+    } else if (c < 48 || c > 57) return NaN;
+  }
+  return dot ? Number(text.slice(from, to)) : NaN;
+}

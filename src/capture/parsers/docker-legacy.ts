@@ -1,0 +1,76 @@
+// The legacy Docker builder (DOCKER_BUILDKIT=0, `docker-compose` v1, old CI logs):
+//   Step 2/3 : RUN apt-get update            a step starts
+//    ---> Running in 73f8224ad939            its command runs; the lines after it are its output
+//    ---> Using cache                        the step was cached
+//   Removing intermediate container 73f8…
+//    ---> a1147db66c6e                       the step's image: the step is over
+//   The command '/bin/sh -c …' returned a non-zero code: 100     the step failed
+//   Successfully built f04e6f06d681
+// Steps run one at a time, so one open step is all the state there is.
+import type { StepFrames } from './docker-frames.js';
+
+const ARROW = ' ---> ';
+const STEP = /^Step (\d+)\/\d+ : (.*)$/;
+const FAILED = /^The command '.*' returned a non-zero code: \d+$/;
+
+interface OpenStep {
+  readonly id: string;
+  cached: boolean;
+}
+
+export class LegacyFramer {
+  private step: OpenStep | null = null;
+
+  constructor(private readonly frames: StepFrames) {}
+
+  /** Takes a line if it is legacy-builder framing or output of its open step. */
+  line(text: string): boolean {
+    const c = text.charCodeAt(0);
+    if (c === 83 /* S */) {
+      if (text.startsWith('Step ')) {
+        const match = STEP.exec(text);
+        if (match !== null) {
+          this.finish('done');
+          this.step = { id: match[1] ?? '', cached: false };
+          this.frames.start(this.step.id, match[2] ?? '');
+          return true;
+        }
+      } else if (text.startsWith('Successfully built ') || text.startsWith('Successfully tagged ')) {
+        this.finish('done');
+        return true;
+      }
+    } else if (c === 32 /* space */ && text.startsWith(ARROW)) {
+      return this.arrow(text.slice(ARROW.length));
+    } else if (c === 84 /* T */ && this.step !== null && text.startsWith('The command ') && FAILED.test(text)) {
+      const step = this.step;
+      this.step = null;
+      this.frames.end(step.id, { status: 'error', durationSeconds: null, error: text });
+      return true;
+    } else if (c === 82 /* R */ && this.step !== null && text.startsWith('Removing intermediate container ')) {
+      return true;
+    }
+    if (this.step === null) return false;
+    this.frames.log(this.step.id, text);
+    return true;
+  }
+
+  /** The step still open when the log ends, if any. */
+  openStep(): string | null {
+    return this.step?.id ?? null;
+  }
+
+  private arrow(rest: string): boolean {
+    if (this.step === null) return true;
+    if (rest === 'Using cache') this.step.cached = true;
+    else if (/^[0-9a-f]{12,64}$/.test(rest)) this.finish('done');
+    // `Running in <id>`, `[Warning] …`: nothing to record
+    return true;
+  }
+
+  private finish(status: 'done'): void {
+    const step = this.step;
+    if (step === null) return;
+    this.step = null;
+    this.frames.end(step.id, { status: step.cached ? 'cached' : status, durationSeconds: null, error: null });
+  }
+}

@@ -1,0 +1,161 @@
+// Per-step state behind the Docker framings: one set of tool parsers per open build step
+// (BuildKit interleaves the output of parallel steps, and a tool parser's state is only
+// valid for one command's output), the last lines of each step for error context, and
+// the step's outcome as StepEvent / ErrorEvent.
+import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
+import { downloadEvent, errorEvent } from '../events.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
+
+/** Lines of a step kept for the ErrorEvent of a failed step. */
+export const ERROR_CONTEXT_LINES = 8;
+
+interface StepState {
+  readonly id: string;
+  readonly name: string;
+  parsers: ToolParser[] | null;
+  readonly recent: string[];
+  recentNext: number;
+  recentCount: number;
+  networkAttempts: number;
+  firstAttempt: NetworkAttemptEvent | null;
+}
+
+export interface StepTrackerOptions {
+  readonly service: string | null;
+  readonly emit: (event: CaptureEvent) => void;
+  readonly tools: readonly ToolParserFactory[];
+}
+
+export class StepTracker implements StepFrames {
+  private readonly steps = new Map<string, StepState>();
+
+  constructor(private readonly options: StepTrackerOptions) {}
+
+  start(id: string, name: string): void {
+    // A number reused by a later build in the same log: the earlier step never finished.
+    if (this.steps.has(id)) this.finish(id, { status: 'running', durationSeconds: null, error: null });
+    this.steps.set(id, {
+      id,
+      name: stepLabel(name),
+      parsers: null,
+      recent: new Array<string>(ERROR_CONTEXT_LINES),
+      recentNext: 0,
+      recentCount: 0,
+      networkAttempts: 0,
+      firstAttempt: null,
+    });
+  }
+
+  log(id: string, text: string): void {
+    const step = this.steps.get(id) ?? this.adopt(id);
+    step.recent[step.recentNext] = text;
+    step.recentNext = (step.recentNext + 1) % ERROR_CONTEXT_LINES;
+    if (step.recentCount < ERROR_CONTEXT_LINES) step.recentCount++;
+    step.parsers ??= this.parsersFor(step);
+    for (const parser of step.parsers) parser.line(text);
+  }
+
+  end(id: string, outcome: StepOutcome): void {
+    const status = outcome.status === 'canceled' ? 'error' : outcome.status;
+    this.finish(id, {
+      status,
+      durationSeconds: outcome.durationSeconds,
+      error: outcome.status === 'canceled' ? 'canceled' : outcome.error,
+    });
+  }
+
+  layer(id: string, pull: LayerPull): void {
+    const step = this.steps.get(id) ?? this.adopt(id);
+    this.options.emit(
+      downloadEvent({
+        kind: 'file',
+        tool: 'docker',
+        cached: false,
+        name: pull.digest,
+        size: pull.bytes,
+        duration_ms: pull.seconds === null ? null : Math.round(pull.seconds * 1000),
+        service: this.options.service,
+        step: step.name,
+      }),
+    );
+  }
+
+  /** The log ended: steps still open are reported as running. */
+  endAll(): void {
+    for (const id of [...this.steps.keys()]) this.finish(id, { status: 'running', durationSeconds: null, error: null });
+  }
+
+  private adopt(id: string): StepState {
+    // Output of a step whose header was cut off (a log that starts mid-build).
+    this.start(id, `#${id}`);
+    return this.steps.get(id) as StepState;
+  }
+
+  private parsersFor(step: StepState): ToolParser[] {
+    const at = { service: this.options.service, step: step.name };
+    const emit = (event: CaptureEvent): void => {
+      if (event.type === 'network_attempt') {
+        step.networkAttempts++;
+        step.firstAttempt ??= event;
+      }
+      this.options.emit(event);
+    };
+    return this.options.tools.map((factory) => factory(emit, at));
+  }
+
+  private finish(id: string, outcome: { status: StepEvent['status']; durationSeconds: number | null; error: string | null }): void {
+    const step = this.steps.get(id);
+    if (step === undefined) return;
+    this.steps.delete(id);
+    // The tools' end() may still emit (inferred downloads, network attempts) for this step.
+    if (step.parsers !== null) for (const parser of step.parsers) parser.end();
+    step.parsers = null;
+    const { service } = this.options;
+    this.options.emit({
+      type: 'step',
+      service,
+      id,
+      name: step.name,
+      status: outcome.status,
+      duration_seconds: outcome.durationSeconds,
+      error: outcome.error,
+    });
+    if (outcome.status === 'error' && outcome.error !== 'canceled') {
+      this.options.emit(this.failure(step, outcome.error));
+    } else if (outcome.status === 'done' && step.networkAttempts > 0) {
+      this.options.emit(this.swallowed(step));
+    }
+  }
+
+  private failure(step: StepState, error: string | null): ErrorEvent {
+    const lines = lastLines(step);
+    const context = lines.length > 0 ? `\nlast output:\n${lines.join('\n')}` : '';
+    return errorEvent({
+      message: `build step "${step.name}" failed: ${error ?? 'no reason given'}${context}`,
+      tool: 'docker',
+      service: this.options.service,
+      step: step.name,
+    });
+  }
+
+  private swallowed(step: StepState): ErrorEvent {
+    const first = step.firstAttempt;
+    const what = first === null ? '' : ` (first: ${first.url_or_host}: ${first.error})`;
+    return errorEvent({
+      message:
+        `build step "${step.name}" succeeded although it failed to reach the network ` +
+        `${step.networkAttempts} time(s)${what}: a swallowed failure (e.g. \`|| true\`) hides a network dependency`,
+      tool: 'docker',
+      service: this.options.service,
+      step: step.name,
+    });
+  }
+}
+
+function lastLines(step: StepState): string[] {
+  const out: string[] = [];
+  const start = (step.recentNext - step.recentCount + ERROR_CONTEXT_LINES) % ERROR_CONTEXT_LINES;
+  for (let i = 0; i < step.recentCount; i++) out.push(step.recent[(start + i) % ERROR_CONTEXT_LINES] ?? '');
+  return out;
+}
