@@ -1,0 +1,198 @@
+// Where the PyPI and npm mirrors fetch from: the user's OWN tool configuration, read by
+// asking the tools (`pip config list`, `npm config get registry`), overridden by flags.
+// The parsing is pure (command output in, settings out); `readToolUpstreams` only runs
+// the commands through an injectable runner.
+import { execFile } from 'node:child_process';
+
+/** pip's default index when nothing is configured (the only registry host written in code). */
+export const PYPI_DEFAULT_INDEX = 'https://pypi.org/simple';
+
+export interface PipIndexSettings {
+  /** `index-url` (null: pip's default). */
+  readonly indexUrl: string | null;
+  readonly extraIndexUrls: readonly string[];
+}
+
+export interface UpstreamFlags {
+  /** `--pypi-upstream URL…`: replaces pip's index and extra indexes. */
+  readonly pypi?: readonly string[];
+  /** `--npm-upstream URL`. */
+  readonly npm?: string;
+}
+
+export interface UpstreamChoice {
+  readonly pypi: readonly URL[];
+  readonly npm: URL | null;
+  /** Why a configured index was left out or a default was used (for `serve`'s banner and --debug). */
+  readonly notes: readonly string[];
+}
+
+// pip prints `section.key='value'` with Python's repr() of the value; `:env:` is the
+// section for PIP_* environment variables, which take precedence over files.
+const PIP_LINE = /^([^=\s]+)\.([a-z0-9-]+)=(.*)$/;
+const SECTION_PRECEDENCE = [':env:', 'install', 'download', 'global'];
+
+/** Parses `pip config list` output into pip's index settings. */
+export function parsePipConfigList(output: string): PipIndexSettings {
+  const values = new Map<string, Map<string, string>>();
+  for (const line of output.split(/\r?\n/)) {
+    const match = PIP_LINE.exec(line.trim());
+    if (!match) continue;
+    const [, section = '', key = '', raw = ''] = match;
+    const value = unreprPython(raw);
+    if (value === null) continue;
+    const bySection = values.get(key) ?? new Map<string, string>();
+    bySection.set(section, value);
+    values.set(key, bySection);
+  }
+  const pick = (key: string): string | null => {
+    const bySection = values.get(key);
+    if (!bySection) return null;
+    for (const section of SECTION_PRECEDENCE) {
+      const value = bySection.get(section);
+      if (value !== undefined) return value;
+    }
+    return null;
+  };
+  const index = pick('index-url')?.trim();
+  return {
+    indexUrl: index ? index : null,
+    extraIndexUrls: splitUrlList(pick('extra-index-url') ?? ''),
+  };
+}
+
+/** The same settings from PIP_INDEX_URL / PIP_EXTRA_INDEX_URL, for when pip cannot be run. */
+export function pipSettingsFromEnv(env: NodeJS.ProcessEnv): PipIndexSettings {
+  const index = env['PIP_INDEX_URL']?.trim();
+  return { indexUrl: index ? index : null, extraIndexUrls: splitUrlList(env['PIP_EXTRA_INDEX_URL'] ?? '') };
+}
+
+/** `npm config get registry` output → the registry URL, or null when npm printed none. */
+export function parseNpmRegistry(output: string): string | null {
+  const line = output.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0 && !l.startsWith('npm '));
+  if (line === undefined || line === 'undefined' || line === 'null') return null;
+  return line;
+}
+
+/** npm refuses to print a registry URL that carries credentials ("The registry option is protected"). */
+export function npmRegistryIsProtected(stderr: string): boolean {
+  return /registry option is protected/i.test(stderr);
+}
+
+/** Chooses the upstreams from the tools' settings and the flags (flags win). */
+export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | null, flags: UpstreamFlags): UpstreamChoice {
+  const notes: string[] = [];
+  let pypiCandidates: string[];
+  if (flags.pypi && flags.pypi.length > 0) {
+    pypiCandidates = [...flags.pypi];
+  } else {
+    if (pip.indexUrl === null) notes.push(`pip has no index-url setting; using pip's default ${PYPI_DEFAULT_INDEX}`);
+    pypiCandidates = [pip.indexUrl ?? PYPI_DEFAULT_INDEX, ...pip.extraIndexUrls];
+  }
+  const pypi: URL[] = [];
+  for (const candidate of pypiCandidates) {
+    const url = httpUrl(candidate, 'PyPI index', notes);
+    if (url && !pypi.some((u) => u.href === url.href)) pypi.push(url);
+  }
+  const npmCandidate = flags.npm ?? npmRegistry;
+  const npm = npmCandidate === null ? null : httpUrl(npmCandidate, 'npm registry', notes);
+  if (npmCandidate === null) notes.push('npm has no registry setting (npm not installed?); the npm mirror has no upstream');
+  return { pypi, npm, notes };
+}
+
+function httpUrl(text: string, what: string, notes: string[]): URL | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    notes.push(`${what} ${JSON.stringify(redactForNote(text))} is not a URL; skipped`);
+    return null;
+  }
+  if (url.protocol === 'file:') {
+    // A local directory needs no proxy: pip reads it itself, and offline it stays readable.
+    notes.push(`${what} ${url.href} is a local file:// index; it is not proxied (pip keeps reading it directly)`);
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    notes.push(`${what} ${redactForNote(url.href)} has an unsupported scheme; skipped`);
+    return null;
+  }
+  // Index URLs are directories: a missing slash would drop the last segment when resolving.
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.hash = '';
+  return url;
+}
+
+function redactForNote(text: string): string {
+  return text.replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
+function splitUrlList(text: string): string[] {
+  return text.split(/\s+/).filter((part) => part.length > 0);
+}
+
+/**
+ * Undoes Python's repr() of a str: '…' or "…" with backslash escapes. Returns null for
+ * anything else (pip prints lists for some options; none of those are ours).
+ */
+export function unreprPython(text: string): string | null {
+  const quote = text[0];
+  if ((quote !== "'" && quote !== '"') || text.length < 2 || text[text.length - 1] !== quote) return null;
+  const body = text.slice(1, -1);
+  const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
+  return body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g, (_, esc: string) => {
+    if (esc.length > 1) return String.fromCodePoint(parseInt(esc.slice(1), 16));
+    return simple[esc] ?? `\\${esc}`;
+  });
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type CommandRunner = (command: string, args: readonly string[]) => Promise<CommandResult>;
+
+/** Runs a command with the user's environment (their configuration is what we want to read). */
+export const execRunner: CommandRunner = (command, args) =>
+  new Promise((resolve) => {
+    execFile(command, [...args], { timeout: 20_000, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+
+/** Reads pip's and npm's own settings; falls back to their environment variables. */
+export async function readToolUpstreams(
+  runner: CommandRunner,
+  env: NodeJS.ProcessEnv,
+): Promise<{ pip: PipIndexSettings; npmRegistry: string | null }> {
+  let pip: PipIndexSettings | null = null;
+  for (const [command, args] of [
+    ['python3', ['-m', 'pip', 'config', 'list']],
+    ['pip', ['config', 'list']],
+  ] as const) {
+    const result = await runner(command, args);
+    if (result.code === 0) {
+      pip = parsePipConfigList(result.stdout);
+      break;
+    }
+  }
+  let npmRegistry: string | null = null;
+  const npm = await runner('npm', ['config', 'get', 'registry']);
+  if (npm.code === 0) npmRegistry = parseNpmRegistry(npm.stdout);
+  else if (npmRegistryIsProtected(npm.stderr)) npmRegistry = env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'] ?? null;
+  return { pip: pip ?? pipSettingsFromEnv(env), npmRegistry };
+}
+
+/** The default upstreams for `serve` / `run`: the user's tool settings, then the flags. */
+export async function resolveUpstreams(
+  flags: UpstreamFlags,
+  runner: CommandRunner = execRunner,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<UpstreamChoice> {
+  const needsTools = !(flags.pypi && flags.pypi.length > 0) || flags.npm === undefined;
+  const tools = needsTools ? await readToolUpstreams(runner, env) : { pip: { indexUrl: null, extraIndexUrls: [] }, npmRegistry: null };
+  return chooseUpstreams(tools.pip, tools.npmRegistry, flags);
+}
