@@ -1,0 +1,321 @@
+// apt-get / apt output → events. `Get:` lines are fetches (index files or .debs), `Hit:`
+// is an unchanged index, `Err:` + its indented reason a failed try. A .deb taken from
+// apt's own archive cache prints no `Get:` line at all, so packages that were planned or
+// unpacked without one are reported as cached when the stream ends.
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+
+const TOOL = 'apt';
+/** Bound on the packages remembered per stream (a full distribution upgrade is ~3000). */
+const MAX_PACKAGES = 50_000;
+
+const APT_UNITS: Readonly<Record<string, number>> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+
+/** apt's sizes (`1,234 B`, `8,786 kB`, `1.2 MB`): powers of 1000, commas as thousands separators. */
+export function parseAptSize(text: string): number | null {
+  const m = /^([\d,]+(?:\.\d+)?) ?([kMGT]?B)$/.exec(text.trim());
+  if (m === null) return null;
+  const unit = APT_UNITS[m[2] ?? ''];
+  if (unit === undefined) return null;
+  return Math.round(Number((m[1] ?? '').replace(/,/g, '')) * unit);
+}
+
+/** The name of a .deb as it sits in /var/cache/apt/archives (epoch `:` written `%3a`). */
+export function debFilename(name: string, version: string, arch: string): string {
+  return `${name}_${version.replace(/:/g, '%3a')}_${arch}.deb`;
+}
+
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+const ARCH = /^[a-z0-9-]+$/;
+
+export interface AptItem {
+  /** Repository base URL as printed (`http://host/debian`). */
+  readonly base: string;
+  readonly size: number | null;
+  readonly deb: { readonly name: string; readonly version: string; readonly arch: string | null } | null;
+  /** For an index file: its URL, as far as apt's layout lets it be rebuilt. */
+  readonly indexUrl: string | null;
+}
+
+/**
+ * Parses the part after `Get:N `/`Hit:N `/`Err:N `: `URL SUITE[/COMP] [ARCH] WHAT [SIZE]`.
+ * A package is `ARCH NAME ARCH VERSION` after the suite (or `NAME VERSION` in a flat
+ * `./` repository); anything else is an index file.
+ */
+export function parseAptItem(rest: string): AptItem | null {
+  const tokens = rest.trim().split(/\s+/);
+  let size: number | null = null;
+  const last = tokens[tokens.length - 1];
+  if (last !== undefined && last.endsWith(']')) {
+    const open = tokens.findIndex((t) => t.startsWith('['));
+    if (open !== -1) {
+      size = parseAptSize(tokens.slice(open).join(' ').slice(1, -1));
+      tokens.length = open;
+    }
+  }
+  const [base, suite, ...what] = tokens;
+  if (base === undefined || suite === undefined || !base.includes('://') || what.length === 0) return null;
+  const flat = suite.endsWith('/');
+  if (!flat && what.length === 4) {
+    const [arch, name = '', pkgArch = '', version = ''] = what;
+    if (ARCH.test(arch ?? '') && PACKAGE_NAME.test(name) && ARCH.test(pkgArch) && isDigit(version.charCodeAt(0))) {
+      return { base, size, deb: { name, version, arch: pkgArch }, indexUrl: null };
+    }
+  }
+  if (flat && what.length === 2) {
+    const [name = '', version = ''] = what;
+    if (PACKAGE_NAME.test(name) && isDigit(version.charCodeAt(0))) {
+      return { base, size, deb: { name, version, arch: null }, indexUrl: null };
+    }
+  }
+  return { base, size, deb: null, indexUrl: indexUrl(base, suite, what) };
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** `http://h/debian bookworm/main amd64 Packages` → `http://h/debian/dists/bookworm/main/binary-amd64/Packages`. */
+function indexUrl(base: string, suite: string, what: readonly string[]): string {
+  const root = base.endsWith('/') ? base.slice(0, -1) : base;
+  if (suite.endsWith('/')) {
+    const dir = suite === './' ? '' : suite;
+    return `${root}/${dir}${what.join(' ')}`;
+  }
+  const file = what[what.length - 1] ?? '';
+  if (what.length === 2 && file === 'Packages') return `${root}/dists/${suite}/binary-${what[0]}/Packages`;
+  if (what.length === 1 && /^(In)?Release(\.gpg)?$/.test(file)) return `${root}/dists/${suite}/${file}`;
+  return `${root}/dists/${suite}/${what.join(' ')}`;
+}
+
+interface Unpacked {
+  version: string | null;
+  arch: string | null;
+}
+
+export const createAptParser: ToolParserFactory = (emit, at) => new AptParser(emit, at);
+
+class AptParser implements ToolParser {
+  /** Packages named by `The following NEW packages …`/`… upgraded:` lists. */
+  private readonly planned = new Set<string>();
+  private readonly unpacked = new Map<string, Unpacked>();
+  private readonly fetched = new Set<string>();
+  private readonly failed = new Set<string>();
+  /** `host\0reason` of failures already reported from `Err:` lines. */
+  private readonly attempted = new Set<string>();
+  private inPlan = false;
+  private pendingErr: AptItem | null = null;
+  private sawError = false;
+
+  constructor(
+    private readonly emit: (event: CaptureEvent) => void,
+    private readonly at: Attribution,
+  ) {}
+
+  line(text: string): void {
+    const first = text.charCodeAt(0);
+    if (first === 32) {
+      this.indented(text);
+      return;
+    }
+    if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
+    this.inPlan = false;
+    switch (first) {
+      case 71: // G
+        if (text.startsWith('Get:')) this.get(text, false);
+        return;
+      case 72: // H
+        if (text.startsWith('Hit:')) this.get(text, true);
+        return;
+      case 69: // E
+        if (text.startsWith('Err:')) this.err(text);
+        else if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
+        return;
+      case 87: // W
+        if (text.startsWith('W: Failed to fetch ')) this.warnOrError(text.slice(3), false);
+        return;
+      case 84: // T
+        if (text.startsWith('The following ')) this.inPlan = isPlanHeader(text);
+        return;
+      case 80: // P
+        if (text.startsWith('Preparing to unpack ')) this.preparing(text.slice(20));
+        return;
+      case 85: // U
+        if (text.startsWith('Unpacking ')) this.unpacking(text.slice(10));
+        return;
+      default:
+        return;
+    }
+  }
+
+  end(): void {
+    if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
+    // A planned package with no Get: line is only known to be in the cache if it was
+    // unpacked or nothing failed.
+    const candidates = new Set(this.unpacked.keys());
+    if (!this.sawError) for (const name of this.planned) candidates.add(name);
+    for (const name of candidates) {
+      if (this.fetched.has(name) || this.failed.has(name)) continue;
+      const info = this.unpacked.get(name);
+      const version = info?.version ?? null;
+      const arch = info?.arch ?? null;
+      this.emit(
+        downloadEvent({
+          ...this.base(),
+          kind: 'apt',
+          cached: true,
+          name,
+          version,
+          filename: version !== null && arch !== null ? debFilename(name, version, arch) : null,
+        }),
+      );
+    }
+    this.planned.clear();
+    this.unpacked.clear();
+    this.fetched.clear();
+    this.failed.clear();
+    this.attempted.clear();
+    this.inPlan = false;
+    this.sawError = false;
+  }
+
+  private base() {
+    return { tool: TOOL, service: this.at.service, step: this.at.step, timestamp: null };
+  }
+
+  private indented(text: string): void {
+    if (this.pendingErr !== null) {
+      this.errReason(this.pendingErr, text.trim());
+      return;
+    }
+    if (!this.inPlan) return;
+    for (const word of text.trim().split(/\s+/)) {
+      // `apt -V` adds `(1.2-3)` or `(1.0 => 1.1)` after each name.
+      if (word.startsWith('(') || word.endsWith(')') || word === '=>') continue;
+      const name = stripArch(word);
+      if (PACKAGE_NAME.test(name)) remember(this.planned, name);
+    }
+  }
+
+  private get(text: string, hit: boolean): void {
+    const item = parseAptItem(afterCounter(text));
+    if (item === null) return;
+    if (item.deb === null) {
+      this.emit(
+        downloadEvent({
+          ...this.base(),
+          kind: 'apt',
+          cached: hit,
+          index: true,
+          source: item.indexUrl,
+          filename: item.indexUrl === null ? null : item.indexUrl.slice(item.indexUrl.lastIndexOf('/') + 1),
+          size: item.size,
+        }),
+      );
+      return;
+    }
+    const { name, version, arch } = item.deb;
+    remember(this.fetched, name);
+    this.emit(
+      downloadEvent({
+        ...this.base(),
+        kind: 'apt',
+        cached: hit,
+        name,
+        version,
+        filename: arch === null ? null : debFilename(name, version, arch),
+        source: item.base,
+        size: item.size,
+      }),
+    );
+  }
+
+  private err(text: string): void {
+    const item = parseAptItem(afterCounter(text));
+    if (item === null) return;
+    if (item.deb !== null) remember(this.failed, item.deb.name);
+    this.pendingErr = item;
+  }
+
+  private errReason(item: AptItem, reason: string): void {
+    this.pendingErr = null;
+    const url = item.indexUrl ?? item.base;
+    remember(this.attempted, `${hostOf(url)}\0${reason}`);
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+  }
+
+  /** `W:`/`E: Failed to fetch URL  REASON`, and other `E:` lines. */
+  private warnOrError(message: string, isError: boolean): void {
+    if (isError) {
+      this.sawError = true;
+      this.emit(errorEvent({ ...this.base(), message }));
+    }
+    if (!message.startsWith('Failed to fetch ')) return;
+    const rest = message.slice(16);
+    const gap = rest.indexOf('  ');
+    const url = gap === -1 ? rest.trim() : rest.slice(0, gap);
+    const reason = gap === -1 ? '' : rest.slice(gap).trim();
+    // The Err: line before it already counted this try.
+    if (this.attempted.has(`${hostOf(url)}\0${reason}`)) return;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+  }
+
+  /** `.../00-libfoo_1.2-3_amd64.deb ...` or `/var/cache/apt/archives/libfoo_1.2-3_amd64.deb ...` */
+  private preparing(rest: string): void {
+    const path = rest.split(' ')[0] ?? '';
+    const file = path.slice(path.lastIndexOf('/') + 1).replace(/^\d+-/, '');
+    const m = /^([a-z0-9][a-z0-9+.-]+)_([^_]+)_([a-z0-9-]+)\.deb$/.exec(file);
+    if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return;
+    this.unpack(m[1], m[2].replace(/%3a/gi, ':'), m[3]);
+  }
+
+  /** `libfoo:amd64 (1.2-3) ...` or `cowsay (3.03) over (3.03) ...` */
+  private unpacking(rest: string): void {
+    const m = /^(\S+) \(([^)\s]+)\)/.exec(rest);
+    if (m === null || m[1] === undefined) return;
+    const colon = m[1].indexOf(':');
+    const name = colon === -1 ? m[1] : m[1].slice(0, colon);
+    const arch = colon === -1 ? null : m[1].slice(colon + 1);
+    if (PACKAGE_NAME.test(name)) this.unpack(name, m[2] ?? null, arch);
+  }
+
+  private unpack(name: string, version: string | null, arch: string | null): void {
+    const known = this.unpacked.get(name);
+    if (known !== undefined) {
+      known.version ??= version;
+      known.arch ??= arch;
+      return;
+    }
+    if (this.unpacked.size < MAX_PACKAGES) this.unpacked.set(name, { version, arch });
+  }
+}
+
+function remember(set: Set<string>, value: string): void {
+  if (set.size < MAX_PACKAGES) set.add(value);
+}
+
+/** `Get:12 rest` → `rest` */
+function afterCounter(text: string): string {
+  const space = text.indexOf(' ');
+  return space === -1 ? '' : text.slice(space + 1);
+}
+
+function stripArch(word: string): string {
+  const colon = word.indexOf(':');
+  return colon === -1 ? word : word.slice(0, colon);
+}
+
+function hostOf(url: string): string {
+  const m = /^[a-z]+:\/\/([^/\s]+)/.exec(url);
+  return m?.[1] ?? url;
+}
+
+function isPlanHeader(text: string): boolean {
+  return (
+    text.startsWith('The following NEW packages will be installed') ||
+    text.startsWith('The following packages will be upgraded') ||
+    text.startsWith('The following packages will be REINSTALLED') ||
+    text.startsWith('The following packages will be DOWNGRADED') ||
+    text.startsWith('The following additional packages will be installed')
+  );
+}

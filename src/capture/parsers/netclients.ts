@@ -1,0 +1,197 @@
+// curl and wget output → events, plus the DNS failures any program prints
+// (`Temporary failure in name resolution`, `Could not resolve host`, `getaddrinfo
+// ENOTFOUND`). curl prints nothing on success unless verbose, so only its failures are
+// seen; wget announces each URL (`--DATE--  URL`) and says where it saved it.
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+
+/** curl exit codes that mean the network could not be reached (or answered nothing usable). */
+const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
+
+const CURL_RE = /^curl: \((\d+)\) (.*)$/;
+const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(\S+)/;
+const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - [‘'"`](.*)[’'"] saved \[(\d+)(?:\/\d+)?\]/;
+const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
+const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
+const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
+
+export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
+
+class NetClientParser implements ToolParser {
+  /** The URL wget is working on, from its `--DATE--  URL` line. */
+  private wgetUrl: string | null = null;
+  private wgetTime: string | null = null;
+  /** A host whose resolution failure was just reported (wget repeats it on the next line). */
+  private lastFailedHost: string | null = null;
+  private curlHost: string | null = null;
+
+  constructor(
+    private readonly emit: (event: CaptureEvent) => void,
+    private readonly at: Attribution,
+  ) {}
+
+  line(text: string): void {
+    switch (text.charCodeAt(0)) {
+      case 99: // c
+        if (text.startsWith('curl: (')) return this.curl(text);
+        break;
+      case 42: // *
+        if (text.startsWith('*   Trying ')) this.curlHost = text.slice(11).replace(/\.\.\.$/, '');
+        return;
+      case 45: // -
+        if (text.startsWith('--')) return this.wgetStart(text);
+        break;
+      case 82: // R
+        if (text.startsWith('Resolving ') && text.includes('... failed: ')) return this.wgetFailed(text, true);
+        break;
+      case 67: // C
+        if (text.startsWith('Connecting to ') && text.includes('... failed: ')) return this.wgetFailed(text, false);
+        break;
+      case 119: // w
+        if (text.startsWith('wget: unable to resolve host address ')) return this.wgetUnresolved(text);
+        break;
+      case 50: // 2 (a date: wget's `saved` and `-nv` lines)
+        if (text.startsWith('20')) this.wgetSaved(text);
+        return;
+      default:
+        break;
+    }
+    this.genericDns(text);
+  }
+
+  end(): void {
+    this.wgetUrl = null;
+    this.wgetTime = null;
+    this.lastFailedHost = null;
+    this.curlHost = null;
+  }
+
+  private base(tool: string) {
+    return { tool, service: this.at.service, step: this.at.step, timestamp: tool === 'wget' ? this.wgetTime : null };
+  }
+
+  private curl(text: string): void {
+    const m = CURL_RE.exec(text);
+    if (m === null) return;
+    const code = Number(m[1]);
+    const message = m[2] ?? '';
+    if (!CURL_NETWORK_CODES.has(code)) {
+      this.emit(errorEvent({ ...this.base('curl'), message: text }));
+      return;
+    }
+    let host = this.curlHost ?? 'unknown host';
+    const resolve = /^Could not resolve (?:proxy|host): (\S+)/.exec(message);
+    const connect = /^Failed to connect to (\S+) port (\d+)/.exec(message);
+    if (resolve?.[1] !== undefined) host = resolve[1];
+    else if (connect?.[1] !== undefined) host = `${connect[1]}:${connect[2] ?? ''}`;
+    this.emit(networkAttemptEvent({ ...this.base('curl'), url_or_host: host, error: message }));
+  }
+
+  private wgetStart(text: string): void {
+    const m = WGET_START_RE.exec(text);
+    if (m === null) return;
+    this.wgetTime = `${m[1]}T${m[2]}`;
+    this.wgetUrl = m[3] ?? null;
+    this.lastFailedHost = null;
+  }
+
+  /** `Resolving h (h)... failed: Name or service not known.` / `Connecting to h:1... failed: Connection refused.` */
+  private wgetFailed(text: string, resolving: boolean): void {
+    const at = text.indexOf('... failed: ');
+    const reason = text.slice(at + 12).replace(/\.$/, '');
+    const subject = text.slice(resolving ? 10 : 14, at).split(' ')[0] ?? '';
+    if (resolving) this.lastFailedHost = subject;
+    this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.wgetUrl ?? subject, error: reason }));
+  }
+
+  private wgetUnresolved(text: string): void {
+    const host = QUOTED.exec(text)?.[1] ?? text.slice(37).trim();
+    if (host === this.lastFailedHost) return;
+    this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: host, error: 'unable to resolve host address' }));
+  }
+
+  private wgetSaved(text: string): void {
+    const saved = WGET_SAVED_RE.exec(text);
+    if (saved !== null && this.wgetUrl !== null) {
+      this.wgetDownload(this.wgetUrl, saved[3] ?? null, Number(saved[4]), `${saved[1]}T${saved[2]}`);
+      return;
+    }
+    const failed = WGET_HTTP_ERROR_RE.exec(text);
+    if (failed !== null) {
+      const url = this.wgetUrl;
+      this.emit(errorEvent({ ...this.base('wget'), message: url === null ? failed[1] ?? text : `${url}: ${failed[1] ?? ''}` }));
+      return;
+    }
+    const nv = WGET_NV_RE.exec(text);
+    if (nv?.[3] !== undefined) this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
+  }
+
+  private wgetDownload(url: string, destination: string | null, size: number, timestamp: string): void {
+    const path = url.split(/[?#]/)[0] ?? url;
+    const filename = path.slice(path.lastIndexOf('/') + 1);
+    this.emit(
+      downloadEvent({
+        ...this.base('wget'),
+        kind: 'file',
+        cached: false,
+        filename: filename === '' ? null : filename,
+        source: url,
+        destination,
+        size,
+        timestamp,
+      }),
+    );
+    this.wgetUrl = null;
+  }
+
+  /**
+   * DNS failures from any program. Lines other parsers own (apt's `W:`/`E:`/`Err:` and
+   * indented reasons, pip's `WARNING:`/`ERROR:` and log lines, npm's `npm …`) are left to them.
+   */
+  private genericDns(text: string): void {
+    const resol = text.indexOf('resol');
+    const notFound = resol === -1 ? text.indexOf('ENOTFOUND') : -1;
+    if (resol === -1 && notFound === -1) return;
+    if (ownedByAnotherParser(text)) return;
+    let host: string | null = null;
+    let error: string;
+    if (notFound !== -1) {
+      const m = /getaddrinfo ENOTFOUND (\S+)/.exec(text);
+      if (m === null) return;
+      host = m[1] ?? null;
+      error = m[0];
+    } else if (text.includes('Could not resolve host')) {
+      const m = /Could not resolve host:? ['"]?([^\s'"]+)/.exec(text);
+      host = m?.[1] ?? null;
+      error = 'Could not resolve host';
+    } else if (text.includes('Temporary failure in name resolution')) {
+      error = 'Temporary failure in name resolution';
+    } else {
+      return;
+    }
+    host ??= /host='([^']+)'/.exec(text)?.[1] ?? /https?:\/\/[^\s'"<>)]+/.exec(text)?.[0] ?? 'unknown host';
+    this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: host, error }));
+  }
+}
+
+function ownedByAnotherParser(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first === 32 || first === 9) return true;
+  if (first >= 48 && first <= 57) return true; // pip --log, wget dates
+  return (
+    text.startsWith('W: ') ||
+    text.startsWith('E: ') ||
+    text.startsWith('Err:') ||
+    text.startsWith('WARNING: ') ||
+    text.startsWith('ERROR: ') ||
+    text.startsWith('npm ') ||
+    text.startsWith('curl: ') ||
+    text.startsWith('wget: ')
+  );
+}
+
+function guessTool(text: string): string {
+  if (text.includes('gaierror') || text.includes('urllib') || text.includes('Errno')) return 'python';
+  if (text.includes('ENOTFOUND')) return 'node';
+  return 'unknown';
+}

@@ -1,0 +1,176 @@
+// npm output at `--loglevel http` (or verbose/silly) → events. Each registry request is a
+// `npm http fetch GET STATUS URL TIME (cache …)` line; a tarball npm takes from its own
+// cache without a request is `npm http cache NAME@URL 0ms (cache hit)`. npm also prints that
+// second form just before fetching a tarball it does not have, so such a line only counts
+// if no fetch of the same URL follows before the stream ends.
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+
+const TOOL = 'npm';
+const MAX_PENDING = 4096;
+
+export interface NpmUrlInfo {
+  readonly name: string | null;
+  readonly version: string | null;
+  readonly tarball: boolean;
+}
+
+/** Package name and version from a registry URL: `/@scope/name/-/name-1.2.3.tgz`, `/@scope%2fname`. */
+export function parseNpmUrl(url: string): NpmUrlInfo {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return { name: null, version: null, tarball: false };
+  }
+  const dash = path.indexOf('/-/');
+  if (dash !== -1 && path.endsWith('.tgz')) {
+    const name = decode(path.slice(1, dash));
+    const file = path.slice(dash + 3);
+    const bare = name.slice(name.lastIndexOf('/') + 1);
+    const version = file.startsWith(`${bare}-`) ? file.slice(bare.length + 1, -4) : null;
+    return { name: lastPackageName(name), version, tarball: true };
+  }
+  const name = decode(path.slice(1));
+  return { name: name === '' ? null : lastPackageName(name), version: null, tarball: false };
+}
+
+/** Registries may sit under a path prefix (`/npm/…`): keep the last `name` or `@scope/name`. */
+function lastPackageName(path: string): string {
+  const parts = path.split('/').filter((p) => p !== '');
+  const last = parts[parts.length - 1] ?? '';
+  const before = parts[parts.length - 2];
+  return before !== undefined && before.startsWith('@') ? `${before}/${last}` : last;
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+const FETCH_RE = /^(GET|HEAD|POST|PUT) (\d{3}) (\S+) (\d+)ms(?: \((cache [a-z]+)\))?/;
+const ATTEMPT_RE = /^(GET|HEAD|POST|PUT) (\S+) attempt \d+ failed with (\S+)/;
+const CACHE_RE = /^(\S+?)@(https?:\/\/\S+) (\d+)ms \((cache [a-z]+)\)/;
+const REQUEST_FAILED_RE = /request to (\S+) failed, reason: (.*)$/;
+
+/** Cache states in which the body came from npm's cache, not the network. */
+function servedFromCache(state: string | undefined): boolean {
+  return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale';
+}
+
+export const createNpmParser: ToolParserFactory = (emit, at) => new NpmParser(emit, at);
+
+class NpmParser implements ToolParser {
+  private readonly pendingCacheHits = new Map<string, { name: string; ms: number }>();
+  /** URLs whose failure an `attempt N failed` line already reported. */
+  private readonly failedUrls = new Set<string>();
+
+  constructor(
+    private readonly emit: (event: CaptureEvent) => void,
+    private readonly at: Attribution,
+  ) {}
+
+  line(text: string): void {
+    if (text.charCodeAt(0) !== 110 || !text.startsWith('npm ')) return;
+    const rest = text.slice(4);
+    if (rest.startsWith('http fetch ')) this.fetch(rest.slice(11));
+    else if (rest.startsWith('http cache ')) this.cacheLine(rest.slice(11));
+    else if (rest.startsWith('error ')) this.error(rest.slice(6));
+    else if (rest.startsWith('ERR! ')) this.error(rest.slice(5));
+    else if (rest.startsWith('WARN ') && rest.includes(' failed, reason: ')) this.requestFailed(rest);
+  }
+
+  end(): void {
+    for (const [url, hit] of this.pendingCacheHits) {
+      const info = parseNpmUrl(url);
+      this.emit(
+        downloadEvent({
+          ...this.base(),
+          kind: 'npm',
+          cached: true,
+          name: info.name ?? hit.name,
+          version: info.version,
+          filename: filenameOf(url),
+          source: url,
+          duration_ms: hit.ms,
+        }),
+      );
+    }
+    this.pendingCacheHits.clear();
+    this.failedUrls.clear();
+  }
+
+  private base() {
+    return { tool: TOOL, service: this.at.service, step: this.at.step, timestamp: null };
+  }
+
+  private fetch(rest: string): void {
+    const m = FETCH_RE.exec(rest);
+    if (m === null) {
+      const attempt = ATTEMPT_RE.exec(rest);
+      if (attempt?.[2] !== undefined) {
+        remember(this.failedUrls, attempt[2]);
+        this.emit(networkAttemptEvent({ ...this.base(), url_or_host: attempt[2], error: attempt[3] ?? 'failed' }));
+      }
+      return;
+    }
+    const status = Number(m[2]);
+    const url = m[3] ?? '';
+    // 4xx/5xx are not downloads; npm reports them as errors (`npm error 404 …`).
+    if (status >= 400) return;
+    const info = parseNpmUrl(url);
+    this.pendingCacheHits.delete(url);
+    this.emit(
+      downloadEvent({
+        ...this.base(),
+        kind: 'npm',
+        cached: servedFromCache(m[5]),
+        index: !info.tarball,
+        name: info.name,
+        version: info.version,
+        filename: info.tarball ? filenameOf(url) : null,
+        source: url,
+        duration_ms: Number(m[4]),
+      }),
+    );
+  }
+
+  private cacheLine(rest: string): void {
+    const m = CACHE_RE.exec(rest);
+    if (m === null || m[2] === undefined || !servedFromCache(m[4])) return;
+    this.pendingCacheHits.set(m[2], { name: m[1] ?? '', ms: Number(m[3]) });
+    if (this.pendingCacheHits.size > MAX_PENDING) {
+      const oldest = this.pendingCacheHits.keys().next().value;
+      if (oldest !== undefined) this.pendingCacheHits.delete(oldest);
+    }
+  }
+
+  private error(rest: string): void {
+    if (rest.startsWith('code ')) {
+      this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
+      return;
+    }
+    if (rest.includes(' failed, reason: ')) this.requestFailed(rest);
+  }
+
+  /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries). */
+  private requestFailed(text: string): void {
+    const m = REQUEST_FAILED_RE.exec(text);
+    if (m?.[1] === undefined || this.failedUrls.has(m[1])) return;
+    remember(this.failedUrls, m[1]);
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: m[1], error: (m[2] ?? '').trim() }));
+  }
+}
+
+function filenameOf(url: string): string {
+  const path = url.split(/[?#]/)[0] ?? url;
+  return decode(path.slice(path.lastIndexOf('/') + 1));
+}
+
+function remember(set: Set<string>, value: string): void {
+  if (set.size >= MAX_PENDING) set.clear();
+  set.add(value);
+}

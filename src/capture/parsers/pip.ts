@@ -1,0 +1,324 @@
+// pip's console output and its `--log FILE` format → download, network-attempt and error
+// events. One event per artifact: pip prints `Downloading` when it fetches and `Saved`
+// much later (`pip download`), so a fetched file waits here until its `Saved` line, or
+// until pip moves on to installing or the stream ends.
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import type { Kind } from '../../ledger/schema.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+
+const TOOL = 'pip';
+/** Bound on artifacts awaiting their `Saved` line (and on remembered file names). */
+const MAX_PENDING = 4096;
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  byte: 1, bytes: 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
+};
+
+/** pip's sizes (`957 bytes`, `1.3 kB`, `16 kB`, `1.7 MB`, old pip's `1.7MB`): powers of 1000. */
+export function parsePipSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]+)$/.exec(text.trim());
+  if (m === null) return null;
+  const unit = SIZE_UNITS[(m[2] ?? '').toLowerCase()];
+  return unit === undefined ? null : Math.round(Number(m[1]) * unit);
+}
+
+/** PEP 503 normalised project name. */
+export function normalizeProjectName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+const SDIST_SUFFIXES = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.zip'];
+
+export interface DistributionFile {
+  readonly kind: Kind;
+  readonly name: string | null;
+  readonly version: string | null;
+}
+
+/** Name, version and kind from a wheel (PEP 427) or sdist (`name-version.tar.gz`) file name. */
+export function parseDistributionFilename(filename: string): DistributionFile {
+  if (filename.endsWith('.whl')) {
+    const parts = filename.slice(0, -4).split('-');
+    if (parts.length !== 5 && parts.length !== 6) return { kind: 'wheel', name: null, version: null };
+    return { kind: 'wheel', name: normalizeProjectName(parts[0] ?? ''), version: parts[1] ?? null };
+  }
+  const suffix = SDIST_SUFFIXES.find((s) => filename.endsWith(s));
+  if (suffix === undefined) return { kind: 'file', name: null, version: null };
+  const stem = filename.slice(0, -suffix.length);
+  // The version starts after the last hyphen that is followed by a digit (`foo-bar-1.0`).
+  for (let i = stem.length - 2; i > 0; i--) {
+    if (stem.charCodeAt(i) === 45 && isDigit(stem.charCodeAt(i + 1))) {
+      return { kind: 'sdist', name: normalizeProjectName(stem.slice(0, i)), version: stem.slice(i + 1) };
+    }
+  }
+  return { kind: 'sdist', name: null, version: null };
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** The last path segment of a URL or file path, without query or fragment, URL-decoded. */
+export function baseName(location: string): string {
+  let end = location.length;
+  const hash = location.indexOf('#');
+  if (hash !== -1) end = hash;
+  const query = location.indexOf('?');
+  if (query !== -1 && query < end) end = query;
+  const path = location.slice(0, end);
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+function isUrl(text: string): boolean {
+  return text.startsWith('http://') || text.startsWith('https://') || text.startsWith('file://');
+}
+
+function looksLikeDistribution(path: string): boolean {
+  return path.endsWith('.whl') || SDIST_SUFFIXES.some((s) => path.endsWith(s));
+}
+
+/** `2026-01-09T14:22:33,123 ` — the prefix of every line of a `pip --log` file. */
+function logTimestamp(line: string): string | null {
+  if (
+    line.length >= 24 &&
+    isDigit(line.charCodeAt(0)) &&
+    line.charCodeAt(4) === 45 &&
+    line.charCodeAt(10) === 84 &&
+    line.charCodeAt(19) === 44 &&
+    line.charCodeAt(23) === 32
+  ) {
+    return `${line.slice(0, 19)}.${line.slice(20, 23)}`;
+  }
+  return null;
+}
+
+/** The useful part of urllib3's `NewConnectionError('<...>: Failed to establish ...: [Errno 111] Connection refused')`. */
+export function connectionErrorReason(text: string): string {
+  const marker = 'Failed to establish a new connection: ';
+  const at = text.indexOf(marker);
+  if (at !== -1) {
+    const rest = text.slice(at + marker.length);
+    const end = rest.indexOf("')");
+    return end === -1 ? rest : rest.slice(0, end);
+  }
+  const errno = /\[Errno -?\d+\][^'")]*/.exec(text);
+  if (errno !== null) return errno[0].trim();
+  return text.length > 300 ? text.slice(0, 300) : text;
+}
+
+const RETRY_RE = /^WARNING: Retrying \(.*\) after connection broken by '(.*)': (\S+)$/;
+const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
+
+type Pending = Parameters<typeof downloadEvent>[0];
+
+export const createPipParser: ToolParserFactory = (emit, at) => new PipParser(emit, at);
+
+class PipParser implements ToolParser {
+  private readonly pending = new Map<string, Pending>();
+  /** File names already reported, so a late `Saved` for them adds nothing. */
+  private readonly reported = new Set<string>();
+  private indexOrigin: string | null = null;
+  private lastPageUrl: string | null = null;
+  private timestamp: string | null = null;
+
+  constructor(
+    private readonly emit: (event: CaptureEvent) => void,
+    private readonly at: Attribution,
+  ) {}
+
+  line(raw: string): void {
+    let text = raw;
+    const first = raw.charCodeAt(0);
+    if (isDigit(first)) {
+      const stamp = logTimestamp(raw);
+      if (stamp === null) return;
+      this.timestamp = stamp;
+      text = raw.slice(24);
+    }
+    if (text.charCodeAt(0) === 32) text = text.trimStart();
+    switch (text.charCodeAt(0)) {
+      case 68: // D
+        if (text.startsWith('Downloading ')) this.fetched(text.slice(12), false);
+        return;
+      case 85: // U
+        if (text.startsWith('Using cached ')) this.fetched(text.slice(13), true);
+        return;
+      case 70: // F
+        if (text.startsWith('File was already downloaded ')) this.alreadyDownloaded(text.slice(28).trim());
+        else if (text.startsWith('Fetched page ')) this.fetchedPage(text.slice(13));
+        return;
+      case 80: // P
+        if (text.startsWith('Processing ')) this.processing(text.slice(11));
+        return;
+      case 83: // S
+        if (text.startsWith('Saved ')) this.saved(text.slice(6).trim());
+        else if (text.startsWith('Successfully ')) this.flush();
+        return;
+      case 73: // I
+        if (text.startsWith('Installing collected packages')) this.flush();
+        return;
+      case 76: // L
+        if (text.startsWith('Looking in indexes: ')) this.indexes(text.slice(20));
+        return;
+      case 71: // G
+        if (text.startsWith('Getting page ')) this.lastPageUrl = text.slice(13).trim();
+        return;
+      case 87: // W
+        if (text.startsWith('WARNING: Retrying ')) this.retry(text);
+        return;
+      case 69: // E
+        if (text.startsWith('ERROR: ')) this.error(text.slice(7));
+        return;
+      case 67: // C
+        if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
+        return;
+      default:
+        return;
+    }
+  }
+
+  end(): void {
+    this.flush();
+    this.reported.clear();
+    this.indexOrigin = null;
+    this.lastPageUrl = null;
+    this.timestamp = null;
+  }
+
+  private base() {
+    return { tool: TOOL, service: this.at.service, step: this.at.step, timestamp: this.timestamp };
+  }
+
+  private fetched(rest: string, cached: boolean): void {
+    const m = DOWNLOAD_RE.exec(rest.trim());
+    if (m === null || m[1] === undefined) return;
+    const target = m[1];
+    const filename = baseName(target);
+    if (!looksLikeDistribution(filename)) return;
+    const dist = parseDistributionFilename(filename);
+    this.hold({
+      ...this.base(),
+      ...dist,
+      cached,
+      filename,
+      source: isUrl(target) ? target : null,
+      size: m[2] === undefined ? null : parsePipSize(m[2]),
+    });
+  }
+
+  private hold(fields: Pending): void {
+    const key = fields.filename ?? '';
+    this.pending.delete(key);
+    this.pending.set(key, fields);
+    if (this.pending.size > MAX_PENDING) {
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) this.release(oldest, null);
+    }
+  }
+
+  private release(key: string, destination: string | null): void {
+    const fields = this.pending.get(key);
+    if (fields === undefined) return;
+    this.pending.delete(key);
+    this.report(destination === null ? fields : { ...fields, destination });
+  }
+
+  private report(fields: Pending): void {
+    if (fields.filename != null) {
+      this.reported.add(fields.filename);
+      if (this.reported.size > MAX_PENDING) this.reported.clear();
+    }
+    this.emit(downloadEvent(fields));
+  }
+
+  private flush(): void {
+    for (const key of [...this.pending.keys()]) this.release(key, null);
+  }
+
+  private saved(path: string): void {
+    const filename = baseName(path);
+    if (this.pending.has(filename)) {
+      this.release(filename, path);
+      return;
+    }
+    if (this.reported.has(filename) || !looksLikeDistribution(filename)) return;
+    // Saved with no earlier line about it (a log cut at the start): pip wrote the file,
+    // where from is unknown.
+    this.report({ ...this.base(), ...parseDistributionFilename(filename), cached: false, filename, destination: path });
+  }
+
+  private alreadyDownloaded(path: string): void {
+    const filename = baseName(path);
+    this.pending.delete(filename);
+    this.report({ ...this.base(), ...parseDistributionFilename(filename), cached: true, filename, destination: path });
+  }
+
+  /** `Processing ./wheelhouse/x.whl (from -r req.txt (line 1))`: a local file, so a cache. */
+  private processing(rest: string): void {
+    const space = rest.indexOf(' ');
+    const path = space === -1 ? rest : rest.slice(0, space);
+    const filename = baseName(path);
+    if (!looksLikeDistribution(filename)) return;
+    this.pending.delete(filename);
+    this.report({ ...this.base(), ...parseDistributionFilename(filename), cached: true, filename, source: path });
+  }
+
+  /** `Fetched page URL as TYPE` (`--log` only): a simple-index page. */
+  private fetchedPage(rest: string): void {
+    const space = rest.indexOf(' ');
+    const url = space === -1 ? rest : rest.slice(0, space);
+    const project = /\/simple\/([^/]+)\/?$/.exec(url)?.[1];
+    this.emit(
+      downloadEvent({
+        ...this.base(),
+        kind: 'wheel',
+        cached: false,
+        index: true,
+        source: url,
+        name: project === undefined ? null : normalizeProjectName(baseName(project)),
+      }),
+    );
+  }
+
+  private indexes(rest: string): void {
+    const first = rest.split(/[ ,]+/).find((url) => isUrl(url));
+    if (first === undefined) return;
+    try {
+      this.indexOrigin = new URL(first).origin;
+    } catch {
+      this.indexOrigin = null;
+    }
+  }
+
+  /** `WARNING: Retrying (Retry(...)) after connection broken by '...': /simple/x/` */
+  private retry(text: string): void {
+    const m = RETRY_RE.exec(text);
+    if (m === null) return;
+    const path = m[2] ?? '';
+    let url = path;
+    if (this.lastPageUrl !== null && this.lastPageUrl.endsWith(path)) url = this.lastPageUrl;
+    else if (path.startsWith('/') && this.indexOrigin !== null) url = this.indexOrigin + path;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[1] ?? '') }));
+  }
+
+  /** `Could not fetch URL X: connection error: ...` (`--log`): the try after the last retry. */
+  private couldNotFetch(rest: string): void {
+    const colon = rest.indexOf(': ');
+    if (colon === -1) return;
+    const reason = rest.slice(colon + 2);
+    if (!reason.startsWith('connection error')) return;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error: connectionErrorReason(reason) }));
+  }
+
+  private error(message: string): void {
+    this.flush();
+    this.emit(errorEvent({ ...this.base(), message }));
+  }
+}

@@ -1,0 +1,46 @@
+// Every tool parser, and a way to run them all over the same lines. Each parser rejects
+// lines that are not its own with a first-character check, so running all of them on
+// every line stays cheap.
+import type { Attribution, CaptureEvent } from '../events.js';
+import { createAptParser } from './apt.js';
+import { createNetClientParser } from './netclients.js';
+import { createNpmParser } from './npm.js';
+import { createPipParser } from './pip.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+
+export { createAptParser, createNetClientParser, createNpmParser, createPipParser };
+
+export const TOOL_PARSERS: readonly ToolParserFactory[] = [
+  createPipParser,
+  createAptParser,
+  createNpmParser,
+  createNetClientParser,
+];
+
+const NO_ATTRIBUTION: Attribution = { service: null, step: null };
+
+/** One parser that hands each line to every tool parser. */
+export function createAllToolParsers(
+  emit: (event: CaptureEvent) => void,
+  at: Attribution = NO_ATTRIBUTION,
+  factories: readonly ToolParserFactory[] = TOOL_PARSERS,
+): ToolParser {
+  const parsers = factories.map((factory) => factory(emit, at));
+  return {
+    line(text) {
+      for (const parser of parsers) parser.line(text);
+    },
+    end() {
+      for (const parser of parsers) parser.end();
+    },
+  };
+}
+
+/** Runs every tool parser over already-clean lines and returns the events. */
+export function parseToolLines(lines: Iterable<string>, at: Attribution = NO_ATTRIBUTION): CaptureEvent[] {
+  const events: CaptureEvent[] = [];
+  const parser = createAllToolParsers((event) => events.push(event), at);
+  for (const line of lines) parser.line(line);
+  parser.end();
+  return events;
+}
