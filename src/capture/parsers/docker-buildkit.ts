@@ -8,7 +8,8 @@
 //   #5 CACHED | #5 DONE 3.4s | #5 ERROR: … | #5 CANCELED
 // Lines of parallel steps interleave, always in blocks headed by `#N`. Newer BuildKit
 // progressui keeps a vertex's log lines as `0.797 Get:1 …` and the plain printer writes them
-// without the `#N` prefix; those lines belong to the vertex whose block is open. After a
+// without the `#N` prefix; those lines, like any unprefixed line inside a block, belong to
+// the vertex whose block is open. After a
 // failure the printer repeats the failed step's last lines between `------` rulers; they
 // were already seen live and are skipped here (see test/fixtures/docker/README.md).
 import { parseSeconds, type StepFrames } from './docker-frames.js';
@@ -44,14 +45,19 @@ export class BuildKitFramer {
       this.summary = 'head';
       return true;
     }
-    if (this.current !== null && isDigit(text.charCodeAt(0))) {
+    if (this.current === null || text === '') return false;
+    // Inside an open block every line is the vertex's: the newer form without `#N`, or a
+    // line whose `#N 1.234 ` prefix was lost when cleanLine kept only the text after the
+    // command's last `\r` (apt's "(Reading database ... 100%" counter).
+    if (isDigit(text.charCodeAt(0))) {
       const space = text.indexOf(' ');
       if (space !== -1 && !Number.isNaN(parseSeconds(text, 0, space))) {
         this.frames.log(this.current, text.slice(space + 1));
         return true;
       }
     }
-    return false;
+    this.frames.log(this.current, text);
+    return true;
   }
 
   /** Steps still open when the log ends. */
