@@ -13,6 +13,8 @@ const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(\S+)/;
 const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - [‘'"`](.*)[’'"] saved \[(\d+)(?:\/\d+)?\]/;
 const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
+/** Lines within which the same DNS failure counts once. */
+const GENERIC_REPEAT_WINDOW = 64;
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
 export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
@@ -24,6 +26,9 @@ class NetClientParser implements ToolParser {
   /** A host whose resolution failure was just reported (wget repeats it on the next line). */
   private lastFailedHost: string | null = null;
   private curlHost: string | null = null;
+  private lineNumber = 0;
+  private lastGeneric: string | null = null;
+  private lastGenericLine = 0;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -64,6 +69,7 @@ class NetClientParser implements ToolParser {
     this.wgetTime = null;
     this.lastFailedHost = null;
     this.curlHost = null;
+    this.lastGeneric = null;
   }
 
   private base(tool: string) {
@@ -149,9 +155,11 @@ class NetClientParser implements ToolParser {
    * indented reasons, pip's `WARNING:`/`ERROR:` and log lines, npm's `npm …`) are left to them.
    */
   private genericDns(text: string): void {
+    this.lineNumber++;
     const resol = text.indexOf('resol');
     const notFound = resol === -1 ? text.indexOf('ENOTFOUND') : -1;
-    if (resol === -1 && notFound === -1) return;
+    const notKnown = resol === -1 && notFound === -1 ? text.indexOf('service not known') : -1;
+    if (resol === -1 && notFound === -1 && notKnown === -1) return;
     if (ownedByAnotherParser(text)) return;
     let host: string | null = null;
     let error: string;
@@ -160,6 +168,8 @@ class NetClientParser implements ToolParser {
       if (m === null) return;
       host = m[1] ?? null;
       error = m[0];
+    } else if (notKnown !== -1) {
+      error = 'Name or service not known';
     } else if (text.includes('Could not resolve host')) {
       const m = /Could not resolve host:? ['"]?([^\s'"]+)/.exec(text);
       host = m?.[1] ?? null;
@@ -170,6 +180,11 @@ class NetClientParser implements ToolParser {
       return;
     }
     host ??= /host='([^']+)'/.exec(text)?.[1] ?? /https?:\/\/[^\s'"<>)]+/.exec(text)?.[0] ?? 'unknown host';
+    // A traceback repeats one failure on several lines (gaierror, then URLError).
+    const key = `${host}\0${error}`;
+    if (key === this.lastGeneric && this.lineNumber - this.lastGenericLine <= GENERIC_REPEAT_WINDOW) return;
+    this.lastGeneric = key;
+    this.lastGenericLine = this.lineNumber;
     this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: host, error }));
   }
 }

@@ -1,0 +1,57 @@
+// Reads a captured tool output from test/fixtures/ through the real line splitter and
+// runs parsers over it.
+import { readFileSync } from 'node:fs';
+import type { Attribution, CaptureEvent, DownloadEvent, ErrorEvent, NetworkAttemptEvent } from '../../src/capture/events.js';
+import { LineSplitter } from '../../src/capture/parsers/lines.js';
+import type { ToolParserFactory } from '../../src/capture/parsers/tool-parser.js';
+import { createAllToolParsers } from '../../src/capture/parsers/tools.js';
+
+// Compiled tests live in dist/test/capture; the fixtures stay in the source tree.
+const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
+
+export function fixtureBytes(path: string): Buffer {
+  return readFileSync(new URL(path, FIXTURES));
+}
+
+export function fixtureLines(path: string): string[] {
+  return splitLines(fixtureBytes(path));
+}
+
+export function splitLines(bytes: Buffer, chunkSize = bytes.length || 1): string[] {
+  const lines: string[] = [];
+  const splitter = new LineSplitter((line) => lines.push(line));
+  for (let at = 0; at < bytes.length; at += chunkSize) splitter.write(bytes.subarray(at, at + chunkSize));
+  splitter.end();
+  return lines;
+}
+
+/** Parses a fixture with the given parsers (default: all tool parsers). */
+export function parseFixture(
+  path: string,
+  factories?: readonly ToolParserFactory[],
+  at: Attribution = { service: null, step: null },
+): CaptureEvent[] {
+  return parseLines(fixtureLines(path), factories, at);
+}
+
+export function parseLines(
+  lines: Iterable<string>,
+  factories?: readonly ToolParserFactory[],
+  at: Attribution = { service: null, step: null },
+): CaptureEvent[] {
+  const events: CaptureEvent[] = [];
+  const parser = createAllToolParsers((event) => events.push(event), at, factories);
+  for (const line of lines) parser.line(line);
+  parser.end();
+  return events;
+}
+
+export const downloads = (events: CaptureEvent[]): DownloadEvent[] =>
+  events.filter((e): e is DownloadEvent => e.type === 'download');
+export const attempts = (events: CaptureEvent[]): NetworkAttemptEvent[] =>
+  events.filter((e): e is NetworkAttemptEvent => e.type === 'network_attempt');
+export const errors = (events: CaptureEvent[]): ErrorEvent[] => events.filter((e): e is ErrorEvent => e.type === 'error');
+
+export function byName(events: DownloadEvent[]): Map<string | null, DownloadEvent> {
+  return new Map(events.map((e) => [e.name, e]));
+}

@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  createPipParser,
+  parseDistributionFilename,
+  parsePipSize,
+} from '../../src/capture/parsers/pip.js';
+import { attempts, byName, downloads, errors, fixtureLines, parseFixture, parseLines, splitLines } from './tools-fixture.js';
+
+const PIP = [createPipParser];
+const ALL_SEVEN = ['alpha', 'big-pkg', 'chunky', 'extra-thing', 'hefty', 'native', 'tiny-dep'];
+
+test('pip sizes use powers of 1000, as pip prints them', () => {
+  assert.equal(parsePipSize('957 bytes'), 957);
+  assert.equal(parsePipSize('1.3 kB'), 1300);
+  assert.equal(parsePipSize('16 kB'), 16000);
+  assert.equal(parsePipSize('1.7 MB'), 1_700_000);
+  assert.equal(parsePipSize('2.1 GB'), 2_100_000_000);
+  assert.equal(parsePipSize('1.7MB'), 1_700_000);
+  assert.equal(parsePipSize('lots'), null);
+});
+
+test('distribution file names give kind, PEP 503 name and version', () => {
+  assert.deepEqual(parseDistributionFilename('Big_Pkg-3.2.1-py3-none-any.whl'), { kind: 'wheel', name: 'big-pkg', version: '3.2.1' });
+  assert.deepEqual(parseDistributionFilename('numpy-2.2.6-1-cp311-cp311-manylinux_2_17_x86_64.whl'), { kind: 'wheel', name: 'numpy', version: '2.2.6' });
+  assert.deepEqual(parseDistributionFilename('zope.interface-6.0.tar.gz'), { kind: 'sdist', name: 'zope-interface', version: '6.0' });
+  assert.deepEqual(parseDistributionFilename('python-dateutil-2.8.2.tar.gz'), { kind: 'sdist', name: 'python-dateutil', version: '2.8.2' });
+  assert.deepEqual(parseDistributionFilename('thing.zip'), { kind: 'sdist', name: null, version: null });
+  assert.equal(parseDistributionFilename('notes.txt').kind, 'file');
+});
+
+test('pip download: one event per fetched wheel, with its Saved destination', () => {
+  const events = parseFixture('pip/pip-download-fresh.txt', PIP);
+  const got = downloads(events);
+  assert.equal(got.length, 7, 'Downloading + Saved is one artifact');
+  assert.deepEqual(got.map((e) => e.name).sort(), ALL_SEVEN);
+  for (const e of got) {
+    assert.equal(e.cached, false);
+    assert.equal(e.kind, 'wheel');
+    assert.equal(e.tool, 'pip');
+    assert.match(e.source ?? '', /^http:\/\/127\.0\.0\.1:\d+\/files\//);
+    assert.equal(e.destination, `./dl/${e.filename}`);
+  }
+  const named = byName(got);
+  assert.equal(named.get('alpha')?.size, 976);
+  assert.equal(named.get('alpha')?.version, '2.0.1');
+  assert.equal(named.get('chunky')?.size, 17_000);
+  assert.equal(named.get('hefty')?.size, 2_500_000);
+  assert.equal(named.get('native')?.filename, 'native-0.9-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl');
+  assert.equal(errors(events).length, 0);
+});
+
+test('pip download into a directory that has the files: cached, with their paths', () => {
+  const got = downloads(parseFixture('pip/pip-download-again.txt', PIP));
+  assert.equal(got.length, 7);
+  assert.ok(got.every((e) => e.cached && e.destination === `/tmp/cap/dl/${e.filename}` && e.source === null));
+});
+
+test('pip install with a warm HTTP cache: "Using cached" is cached, with URL and size', () => {
+  const got = downloads(parseFixture('pip/pip-install-cached.txt', PIP));
+  assert.equal(got.length, 7);
+  assert.ok(got.every((e) => e.cached));
+  assert.equal(byName(got).get('hefty')?.size, 2_500_000);
+  assert.match(byName(got).get('tiny-dep')?.source ?? '', /\/files\/tiny_dep-1\.1\.0-py3-none-any\.whl$/);
+});
+
+test('pip install from a wheelhouse (--find-links / local paths): Processing is cached', () => {
+  const got = downloads(parseFixture('pip/pip-install-find-links.txt', PIP));
+  assert.deepEqual(got.map((e) => e.name).sort(), ALL_SEVEN);
+  assert.ok(got.every((e) => e.cached && e.source === `./dl/${e.filename}`));
+  const local = downloads(parseFixture('pip/pip-install-local-files.txt', PIP));
+  assert.deepEqual(local.map((e) => [e.name, e.version, e.cached]), [['chunky', '1.0', true], ['tiny-dep', '1.1.0', true]]);
+});
+
+test('pip install, fresh and verbose: downloads flushed at install time, none cached', () => {
+  for (const file of ['pip/pip-install-fresh.txt', 'pip/pip-install-verbose.txt']) {
+    const got = downloads(parseFixture(file, PIP));
+    assert.equal(got.length, 3, file);
+    assert.ok(got.every((e) => !e.cached && e.destination === null));
+  }
+});
+
+test('pip on a terminal: CRLF, colour and \\r progress bars are not events', () => {
+  const raw = splitLines(Buffer.from(fixtureLines('pip/pip-install-tty.raw.txt').join('\n')));
+  const events = parseLines(raw, PIP);
+  const got = downloads(events);
+  assert.deepEqual(got.map((e) => [e.name, e.size]), [['hefty', 2_500_000], ['chunky', 17_000]]);
+  // Same result when the bytes arrive in small chunks.
+  const chunked = parseLines(splitLines(Buffer.concat([Buffer.from('x\r\n'), Buffer.from('  Downloading http://h/files/a-1.0-py3-none-any.whl (1.3 kB)\r\n')]), 3), PIP);
+  assert.equal(downloads(chunked)[0]?.size, 1300);
+  assert.equal(parseLines(['     \u2501\u2501\u2501\u2501 1.2/16.4 MB 3.1 MB/s eta 0:00:01'], PIP).length, 0);
+});
+
+test('pip --log file: timestamps, index pages, and the same artifacts as the console', () => {
+  const events = parseFixture('pip/pip-log-download.log', PIP);
+  const got = downloads(events);
+  const pages = got.filter((e) => e.index);
+  const files = got.filter((e) => !e.index);
+  assert.deepEqual(pages.map((e) => e.name).sort(), ALL_SEVEN);
+  assert.ok(pages.every((e) => /\/simple\/[a-z-]+\/$/.test(e.source ?? '')));
+  assert.deepEqual(files.map((e) => e.name).sort(), ALL_SEVEN);
+  assert.ok(files.every((e) => !e.cached && e.destination === `./dl3/${e.filename}` && e.size !== null));
+  assert.ok(got.every((e) => /^2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/.test(e.timestamp ?? '')));
+  const console = downloads(parseFixture('pip/pip-log-download.console.txt', PIP));
+  assert.deepEqual(
+    files.map((e) => [e.filename, e.size, e.source]).sort(),
+    console.map((e) => [e.filename, e.size, e.source]).sort(),
+  );
+  const cached = downloads(parseFixture('pip/pip-log-install-cached.log', PIP)).filter((e) => !e.index);
+  assert.deepEqual(cached.map((e) => [e.name, e.cached]), [['alpha', true], ['hefty', true], ['tiny-dep', true]]);
+});
+
+test('pip retries against a closed port are network attempts with the full URL', () => {
+  const events = parseFixture('pip/pip-closed-port.txt', PIP);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:1/simple/alpha/', '[Errno 111] Connection refused'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), [
+    'Could not find a version that satisfies the requirement alpha (from versions: none)',
+    'No matching distribution found for alpha',
+  ]);
+  // The log has the retry and the final try ("Could not fetch URL"), plus pip's own version check.
+  const logged = attempts(parseFixture('pip/pip-log-closed-port.log', PIP));
+  assert.deepEqual(logged.map((a) => a.url_or_host), [
+    'http://127.0.0.1:1/simple/alpha/',
+    'http://127.0.0.1:1/simple/alpha/',
+    'http://127.0.0.1:1/simple/pip/',
+  ]);
+  assert.ok(logged.every((a) => a.error.includes('Connection refused') && a.timestamp !== null));
+});
+
+test('pip: unresolvable host and missing packages', () => {
+  const dns = parseFixture('pip/pip-invalid-host.txt', PIP);
+  assert.deepEqual(attempts(dns).map((a) => [a.url_or_host, a.error]), [
+    ['http://no-such-host.invalid/simple/alpha/', '[Errno -2] Name or service not known'],
+  ]);
+  assert.equal(errors(parseFixture('pip/pip-missing.txt', PIP))[1]?.message, 'No matching distribution found for no-such-package');
+  assert.match(errors(parseFixture('pip/pip-missing-version.txt', PIP))[0]?.message ?? '', /alpha==9\.9 \(from versions: 2\.0\.1\)/);
+});
+
+test('pip events carry the attribution they were parsed under', () => {
+  const at = { service: 'api', step: 'RUN pip install -r req.txt' };
+  const got = downloads(parseFixture('pip/pip-install-fresh.txt', PIP, at));
+  assert.ok(got.length > 0 && got.every((e) => e.service === 'api' && e.step === at.step));
+  const failed = parseFixture('pip/pip-closed-port.txt', PIP, at);
+  assert.ok(attempts(failed).every((e) => e.service === 'api' && e.step === at.step));
+  assert.ok(errors(failed).every((e) => e.service === 'api' && e.step === at.step));
+});
