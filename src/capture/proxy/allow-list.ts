@@ -1,0 +1,115 @@
+// Which hosts the forward proxy and CONNECT may reach. By default: the configured upstreams
+// and the hosts of the machine's apt sources — so `apt-get` works through offgrid and the
+// proxy is never an open relay for anything else.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface AptSourcePaths {
+  /** The one-line-format list (`/etc/apt/sources.list`). */
+  readonly sourcesList: string;
+  /** The directory of `*.list` (one-line) and `*.sources` (deb822) files. */
+  readonly sourcesDir: string;
+}
+
+export const MACHINE_APT_SOURCES: AptSourcePaths = { sourcesList: '/etc/apt/sources.list', sourcesDir: '/etc/apt/sources.list.d' };
+
+/** URIs of `deb`/`deb-src` lines: `deb [arch=amd64 signed-by=...] URI suite component...`. */
+export function parseOneLineSources(text: string): string[] {
+  const uris: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!/^deb(-src)?\s/.test(line)) continue;
+    // Options in brackets may contain spaces (`[ arch=amd64 ]`); drop them first.
+    const rest = line.replace(/^deb(-src)?\s+/, '').replace(/^\[[^\]]*\]\s*/, '');
+    const uri = rest.split(/\s+/)[0];
+    if (uri) uris.push(uri);
+  }
+  return uris;
+}
+
+/** URIs of deb822 stanzas (`URIs: a b`), skipping stanzas with `Enabled: no`. */
+export function parseDeb822Sources(text: string): string[] {
+  const uris: string[] = [];
+  for (const stanza of text.split(/\n\s*\n/)) {
+    let enabled = true;
+    const found: string[] = [];
+    for (const raw of stanza.split('\n')) {
+      if (raw.startsWith('#')) continue;
+      const field = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
+      if (!field) continue;
+      const name = field[1]!.toLowerCase();
+      const value = field[2]!.trim();
+      if (name === 'enabled' && /^(no|false|0)$/i.test(value)) enabled = false;
+      if (name === 'uris') found.push(...value.split(/\s+/).filter(Boolean));
+    }
+    if (enabled) uris.push(...found);
+  }
+  return uris;
+}
+
+/** The host of an apt URI (`http://h/debian`, `mirror+http://...`, `tor+https://...`), or null for file:, cdrom: etc. */
+export function hostOfSourceUri(uri: string): string | null {
+  const plain = uri.replace(/^[a-z]+\+(?=https?:)/i, '');
+  try {
+    const url = new URL(plain);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    return url.hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Every http(s) host named by the apt sources at `paths` (missing files are skipped). */
+export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES): Promise<string[]> {
+  const uris: string[] = [];
+  const main = await readIfPresent(paths.sourcesList);
+  if (main) uris.push(...parseOneLineSources(main));
+  let names: string[] = [];
+  try {
+    names = (await readdir(paths.sourcesDir)).sort();
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    // apt itself reads only these two suffixes (a `.list.disabled` file is ignored).
+    if (!name.endsWith('.list') && !name.endsWith('.sources')) continue;
+    const text = await readIfPresent(join(paths.sourcesDir, name));
+    if (!text) continue;
+    uris.push(...(name.endsWith('.list') ? parseOneLineSources(text) : parseDeb822Sources(text)));
+  }
+  const hosts = uris.map(hostOfSourceUri).filter((host): host is string => host !== null);
+  return [...new Set(hosts)];
+}
+
+export interface AllowListOptions {
+  /** The upstreams' URLs (PyPI indexes, the npm registry). */
+  readonly upstreams: readonly URL[];
+  /** Where to read apt sources; null to skip them. */
+  readonly aptSources?: AptSourcePaths | null;
+  /** More hosts (`host` or `host:port`). */
+  readonly extraHosts?: readonly string[];
+}
+
+/** The default allow-list: upstream hosts + apt source hosts + extras, lower-cased. */
+export async function buildAllowList(options: AllowListOptions): Promise<Set<string>> {
+  const hosts = new Set<string>();
+  for (const url of options.upstreams) hosts.add(url.hostname.toLowerCase());
+  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? MACHINE_APT_SOURCES)) hosts.add(host);
+  for (const host of options.extraHosts ?? []) hosts.add(host.toLowerCase());
+  return hosts;
+}
+
+/** True when `hostname` (or `hostname:port`) is on the list. */
+export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, port?: string | number): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (allowed.has(host)) return true;
+  return port !== undefined && String(port) !== '' && allowed.has(`${host}:${port}`);
+}

@@ -1,0 +1,499 @@
+// The one way every route of the proxy serves an artifact or index file: from the cache,
+// or fetched from the upstream ONCE (single flight) while it streams to the client and into
+// the cache at the same time. Every response is reported as a DownloadEvent; every refused
+// or failed upstream request as a network attempt.
+//
+// Decisions follow the shared-cache rules of RFC 9111; each rule cites its section.
+import { performance } from 'node:perf_hooks';
+import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse } from '../../cache/index.js';
+import type { CacheStatus, Kind } from '../../ledger/schema.js';
+import { isoLocal } from '../../session/time.js';
+import { downloadEvent, networkAttemptEvent } from '../events.js';
+import type { ProxyContext } from './types.js';
+import { UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
+
+export const CACHE_HEADER = 'x-offgrid-cache';
+
+export interface UpstreamRequestOptions {
+  readonly headers?: OutgoingHttpHeaders;
+  readonly method?: 'GET' | 'HEAD';
+  /** Idle time (no bytes either way) after which the request fails. */
+  readonly idleTimeoutMs?: number;
+}
+
+/**
+ * Opens a request to an upstream with node's http/https and resolves with its response
+ * (any status). Credentials in the URL become Basic auth (node does this for URL objects).
+ */
+export function requestUpstream(url: URL, options: UpstreamRequestOptions = {}): Promise<IncomingMessage> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`unsupported upstream scheme ${url.protocol}`));
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, resolve);
+    request.setTimeout(options.idleTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS, () => {
+      request.destroy(new Error(`upstream ${url.host} sent nothing for ${Math.round((options.idleTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS) / 1000)} s`));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** One year: what PyPI and npm send for files whose URL never changes content. */
+const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** Index files change; clients (pip's own HTTP cache) must ask again, and get a cheap 304. */
+const MUTABLE_CACHE_CONTROL = 'max-age=0, must-revalidate';
+
+export interface ServeCachedOptions {
+  /** Cache key: a normalised upstream URL (plus whatever the response varies on). */
+  readonly key: string;
+  /** The upstream URL to fetch on a miss. */
+  readonly url: string | URL;
+  readonly kind: Kind;
+  readonly name?: string | null;
+  readonly version?: string | null;
+  readonly filename?: string | null;
+  /** The upstream's declared sha256 (a PEP 503 fragment, an npm integrity): checked before storing. */
+  readonly expectedSha256?: string | null;
+  /** True for files whose URL never changes content (wheels, .deb, by-hash); else revalidated online. */
+  readonly immutable: boolean;
+  /** An index file (apt lists, simple pages, packuments) rather than an artifact. */
+  readonly index?: boolean;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The client tool; guessed from User-Agent when not given. */
+  readonly tool?: string;
+  /** Status for an offline miss: 404 for pip (it then says "no matching distribution"), 503 for apt/forward. */
+  readonly errorStatus?: number;
+  /** Extra request headers for the upstream (e.g. Accept for PEP 691). */
+  readonly upstreamHeaders?: OutgoingHttpHeaders;
+  /** Content-Type to serve instead of the upstream's. */
+  readonly contentType?: string;
+}
+
+export type ServeOutcome = CacheStatus | 'passthrough' | 'error';
+
+/** A tool name from a User-Agent header (pip/npm/apt/curl/wget/docker, else 'http'). */
+export function toolFromUserAgent(userAgent: string | undefined): string {
+  const ua = (userAgent ?? '').toLowerCase();
+  if (ua.startsWith('pip/') || ua.includes(' pip/')) return 'pip';
+  if (ua.startsWith('uv/')) return 'uv';
+  if (ua.startsWith('npm/') || ua.includes(' npm/')) return 'npm';
+  if (ua.includes('debian apt-http') || ua.startsWith('apt/') || ua.includes('apt-http')) return 'apt';
+  if (ua.startsWith('curl/')) return 'curl';
+  if (ua.startsWith('wget/')) return 'wget';
+  if (ua.includes('docker') || ua.includes('containerd') || ua.includes('buildkit')) return 'docker';
+  return 'http';
+}
+
+// One SingleFlight per store, so every route and the forward proxy coalesce on the same keys.
+const flightsByStore = new WeakMap<CacheStore, SingleFlight>();
+function flightsFor(store: CacheStore): SingleFlight {
+  let flights = flightsByStore.get(store);
+  if (!flights) {
+    flights = new SingleFlight(store);
+    flightsByStore.set(store, flights);
+  }
+  return flights;
+}
+
+/** An upstream answer that must not be stored; only the flight's leader can relay it. */
+class UncacheableResponse extends Error {
+  constructor(readonly response: IncomingMessage, reason: string) {
+    super(`upstream response is not stored: ${reason}`);
+  }
+}
+
+/** The upstream answered with something other than 200 (404, 500, ...). */
+export class UpstreamStatusError extends Error {
+  constructor(readonly status: number, readonly response: IncomingMessage | null, url: string) {
+    super(`upstream answered ${status} for ${url}`);
+  }
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
+  if (Array.isArray(value)) return value.join(', ');
+  return value ?? null;
+}
+
+function cacheControlDirectives(headers: IncomingHttpHeaders): Set<string> {
+  const raw = headerValue(headers, 'cache-control') ?? '';
+  return new Set(raw.toLowerCase().split(',').map((part) => part.trim().split('=')[0] ?? '').filter(Boolean));
+}
+
+/** Why a 200 response must not enter a shared cache, or null when it may. */
+export function unstorableReason(response: IncomingHttpHeaders, requestHadAuthorization: boolean): string | null {
+  const directives = cacheControlDirectives(response);
+  // RFC 9111 §3 (and §5.2.2.3): a cache MUST NOT store a response with `no-store`.
+  if (directives.has('no-store')) return 'Cache-Control: no-store';
+  // RFC 9111 §5.2.2.7: a shared cache MUST NOT store a `private` response.
+  if (directives.has('private')) return 'Cache-Control: private';
+  // RFC 9111 §3.5: a shared cache MUST NOT use a response to a request with Authorization
+  // unless the response says so (public, s-maxage, must-revalidate).
+  if (requestHadAuthorization && !(directives.has('public') || directives.has('s-maxage') || directives.has('must-revalidate'))) {
+    return 'request carried Authorization and the response is not marked public';
+  }
+  // RFC 9111 §4.1: `Vary: *` always fails to match, so storing it is pointless.
+  const vary = headerValue(response, 'vary');
+  if (vary && vary.split(',').some((field) => field.trim() === '*')) return 'Vary: *';
+  return null;
+}
+
+function metadataOf(response: IncomingMessage, url: string, kind: Kind): EntryMetadata {
+  return {
+    kind,
+    url,
+    content_type: headerValue(response.headers, 'content-type'),
+    etag: headerValue(response.headers, 'etag'),
+    last_modified: headerValue(response.headers, 'last-modified'),
+    content_encoding: headerValue(response.headers, 'content-encoding'),
+  };
+}
+
+function declaredLength(response: IncomingMessage): number | null {
+  const raw = headerValue(response.headers, 'content-length');
+  if (raw === null || !/^\d+$/.test(raw.trim())) return null;
+  const length = Number(raw);
+  return Number.isSafeInteger(length) ? length : null;
+}
+
+/** Request headers passed to the upstream: identity encoding (the stored bytes are what every client gets), no conditionals or ranges of the client's. */
+function upstreamRequestHeaders(req: IncomingMessage, extra: OutgoingHttpHeaders | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { 'accept-encoding': 'identity' };
+  const ua = req.headers['user-agent'];
+  if (ua) headers['user-agent'] = ua;
+  const accept = req.headers.accept;
+  if (accept) headers.accept = accept;
+  if (req.headers.authorization) headers.authorization = req.headers.authorization;
+  return { ...headers, ...extra };
+}
+
+interface Served {
+  readonly status: number;
+  readonly headers: OutgoingHttpHeaders;
+}
+
+function headersFor(entryOrMeta: { metadata: EntryMetadata; sha256?: string; size: number | null; stored_at?: string }, options: ServeCachedOptions, cacheStatus: CacheStatus): OutgoingHttpHeaders {
+  const meta = entryOrMeta.metadata;
+  const headers: OutgoingHttpHeaders = {
+    'content-type': options.contentType ?? meta.content_type ?? 'application/octet-stream',
+    'cache-control': options.immutable ? IMMUTABLE_CACHE_CONTROL : MUTABLE_CACHE_CONTROL,
+    [CACHE_HEADER]: cacheStatus,
+  };
+  const etag = meta.etag ?? (entryOrMeta.sha256 ? `"${entryOrMeta.sha256}"` : null);
+  if (etag) headers.etag = etag;
+  const lastModified = meta.last_modified ?? (entryOrMeta.stored_at ? new Date(entryOrMeta.stored_at).toUTCString() : null);
+  if (lastModified) headers['last-modified'] = lastModified;
+  if (typeof meta.content_encoding === 'string' && meta.content_encoding !== 'identity') headers['content-encoding'] = meta.content_encoding;
+  if (entryOrMeta.size !== null) headers['content-length'] = String(entryOrMeta.size);
+  return headers;
+}
+
+function sendText(res: ServerResponse, status: number, message: string, cacheStatus: CacheStatus | null = null): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  const headers: OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' };
+  if (cacheStatus) headers[CACHE_HEADER] = cacheStatus;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/** Sends an error answer with a plain-text body (shared by every route). */
+export function sendError(res: ServerResponse, status: number, message: string, cacheStatus: CacheStatus | null = null): void {
+  sendText(res, status, message, cacheStatus);
+}
+
+class Recorder {
+  private readonly started = performance.now();
+  readonly timestamp: string;
+  readonly tool: string;
+  readonly source: string;
+
+  constructor(private readonly ctx: ProxyContext, private readonly options: ServeCachedOptions) {
+    this.timestamp = isoLocal(ctx.clock.now());
+    this.tool = options.tool ?? toolFromUserAgent(options.req.headers['user-agent']);
+    this.source = String(options.url);
+  }
+
+  download(cacheStatus: CacheStatus, size: number | null, sha256: string | null): void {
+    const o = this.options;
+    this.ctx.record(
+      downloadEvent({
+        kind: o.kind,
+        tool: this.tool,
+        name: o.name ?? null,
+        version: o.version ?? null,
+        filename: o.filename ?? null,
+        source: this.source,
+        size,
+        sha256,
+        cached: cacheStatus === 'hit' || cacheStatus === 'revalidated',
+        index: o.index ?? false,
+        duration_ms: Math.round((performance.now() - this.started) * 1000) / 1000,
+        evidence: 'proxy',
+        cache_status: cacheStatus,
+        timestamp: this.timestamp,
+      }),
+    );
+  }
+
+  attempt(error: string): void {
+    this.ctx.record(networkAttemptEvent({ tool: this.tool, url_or_host: this.source, error, evidence: 'proxy', timestamp: this.timestamp }));
+  }
+}
+
+function clientMatches(req: IncomingMessage, headers: OutgoingHttpHeaders): boolean {
+  const ifNoneMatch = req.headers['if-none-match'];
+  const etag = headers.etag;
+  if (typeof ifNoneMatch !== 'string' || typeof etag !== 'string') return false;
+  return ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*');
+}
+
+/** Streams `body` to the client; on any failure the socket is destroyed so the client sees a short body. */
+async function streamBody(body: Readable, res: ServerResponse): Promise<void> {
+  try {
+    await pipeline(body, res);
+  } catch (error) {
+    res.destroy();
+    throw error;
+  }
+}
+
+/** Serves a stored entry (hit or revalidated). Returns false when its content vanished (caller refetches). */
+async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntry, options: ServeCachedOptions, status: CacheStatus, rec: Recorder): Promise<boolean> {
+  const { req, res } = options;
+  const headers = headersFor(entry, options, status);
+  if (clientMatches(req, headers)) {
+    delete headers['content-length'];
+    res.writeHead(304, headers);
+    res.end();
+    rec.download(status, entry.size, entry.sha256);
+    return true;
+  }
+  if (req.method === 'HEAD') {
+    res.writeHead(200, headers);
+    res.end();
+    return true;
+  }
+  const stream = await store.open(entry);
+  if (!stream) return false;
+  res.writeHead(200, headers);
+  try {
+    await streamBody(stream, res);
+    rec.download(status, entry.size, entry.sha256);
+  } catch (error) {
+    ctx.log.warn(`serving ${entry.key} from the cache failed: ${(error as Error).message}`);
+  }
+  return true;
+}
+
+/** Relays an upstream response without storing it (Range requests, uncacheable answers). */
+async function relay(response: IncomingMessage, options: ServeCachedOptions, rec: Recorder, cacheStatus: CacheStatus): Promise<void> {
+  const { res } = options;
+  const headers: OutgoingHttpHeaders = { [CACHE_HEADER]: cacheStatus };
+  for (const name of ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'cache-control', 'content-encoding', 'accept-ranges', 'vary']) {
+    const value = response.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  res.writeHead(response.statusCode ?? 502, headers);
+  let size = 0;
+  response.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+  });
+  try {
+    await streamBody(response, res);
+    if ((response.statusCode ?? 0) < 300) rec.download(cacheStatus, size, null);
+  } catch (error) {
+    rec.attempt(`upstream transfer failed: ${(error as Error).message}`);
+  }
+}
+
+async function openForFlight(options: ServeCachedOptions, url: URL, conditional: OutgoingHttpHeaders | null): Promise<IncomingMessage> {
+  const headers = { ...upstreamRequestHeaders(options.req, options.upstreamHeaders), ...conditional };
+  return requestUpstream(url, { headers });
+}
+
+/** Turns an open 200 upstream response into what the single flight stores, or throws why it cannot. */
+function toFlightResponse(response: IncomingMessage, options: ServeCachedOptions, url: URL): UpstreamResponse {
+  if (response.statusCode !== 200) {
+    throw new UpstreamStatusError(response.statusCode ?? 502, response, url.href);
+  }
+  const reason = unstorableReason(response.headers, options.req.headers.authorization !== undefined);
+  if (reason) throw new UncacheableResponse(response, reason);
+  return {
+    body: response,
+    expectedSize: declaredLength(response),
+    expectedSha256: options.expectedSha256 ?? null,
+    metadata: metadataOf(response, url.href, options.kind),
+  };
+}
+
+/** Serves through a single flight (one upstream fetch for any number of concurrent clients). */
+async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions, url: URL, rec: Recorder, opened: IncomingMessage | null): Promise<ServeOutcome> {
+  const { req, res } = options;
+  const flight = flightsFor(store).fetch(options.key, async () => toFlightResponse(opened ?? (await openForFlight(options, url, null)), options, url));
+  if (opened && !flight.leader) opened.destroy(); // another request is already fetching it
+  let response;
+  try {
+    response = await flight.response;
+  } catch (error) {
+    return failedFlight(ctx, store, options, url, rec, error as Error, flight.leader);
+  }
+  // A follower never caused an upstream fetch: for the ledger it was served from offgrid's
+  // cache (the entry still being written), so it is a hit; only the leader is a miss.
+  if (opened && response.from === 'cache') opened.destroy();
+  const status: CacheStatus = response.from === 'upstream' && flight.leader ? 'miss' : 'hit';
+  const headers = headersFor({ metadata: response.metadata, size: response.size }, options, status);
+  if (req.method === 'HEAD') {
+    res.writeHead(200, headers);
+    res.end();
+    return status;
+  }
+  try {
+    const body = await flight.body();
+    res.writeHead(200, headers);
+    await streamBody(body, res);
+    const entry = await flight.done;
+    rec.download(status, entry.size, entry.sha256);
+    return status;
+  } catch (error) {
+    const message = (error as Error).message;
+    ctx.log.warn(`download of ${url.href} failed: ${message}`);
+    if (flight.leader) rec.attempt(`upstream transfer failed, nothing stored: ${message}`);
+    if (!res.headersSent) sendText(res, 502, `offgrid: the upstream transfer failed and nothing was stored: ${message}`, status);
+    else res.destroy();
+    return 'error';
+  }
+}
+
+async function failedFlight(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions, url: URL, rec: Recorder, error: Error, leader: boolean): Promise<ServeOutcome> {
+  const { res } = options;
+  if (error instanceof UncacheableResponse) {
+    if (leader) {
+      ctx.log.debug(`${url.href}: ${error.message}`);
+      await relay(error.response, options, rec, 'miss');
+      return 'passthrough';
+    }
+    // Only the leader holds that response; fetch our own copy, not stored either.
+    return passThrough(options, url, rec);
+  }
+  if (error instanceof UpstreamStatusError) {
+    if (leader && error.response) {
+      await relay(error.response, options, rec, 'miss');
+    } else {
+      sendText(res, error.status, `offgrid: ${error.message}`, 'miss');
+    }
+    rec.attempt(`upstream answered ${error.status}`);
+    return 'error';
+  }
+  ctx.log.warn(`fetching ${url.href} failed: ${error.message}`);
+  rec.attempt(`upstream request failed: ${error.message}`);
+  sendText(res, 502, `offgrid: could not fetch ${url.href}: ${error.message}`, 'miss');
+  return 'error';
+}
+
+async function passThrough(options: ServeCachedOptions, url: URL, rec: Recorder): Promise<ServeOutcome> {
+  const headers = upstreamRequestHeaders(options.req, options.upstreamHeaders);
+  const range = options.req.headers.range;
+  if (range) headers.range = range;
+  try {
+    const response = await requestUpstream(url, { headers, method: options.req.method === 'HEAD' ? 'HEAD' : 'GET' });
+    await relay(response, options, rec, 'miss');
+    return 'passthrough';
+  } catch (error) {
+    rec.attempt(`upstream request failed: ${(error as Error).message}`);
+    sendText(options.res, 502, `offgrid: could not fetch ${url.href}: ${(error as Error).message}`, 'miss');
+    return 'error';
+  }
+}
+
+function conditionalHeaders(entry: CacheEntry): OutgoingHttpHeaders | null {
+  const headers: OutgoingHttpHeaders = {};
+  if (typeof entry.metadata.etag === 'string') headers['if-none-match'] = entry.metadata.etag;
+  if (typeof entry.metadata.last_modified === 'string') headers['if-modified-since'] = entry.metadata.last_modified;
+  return Object.keys(headers).length > 0 ? headers : null;
+}
+
+/**
+ * Serves one artifact or index file through the cache. Never throws for network or cache
+ * failures: the client gets an answer (or a destroyed socket mid-body) and the ledger an event.
+ */
+export async function serveCached(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions): Promise<ServeOutcome> {
+  const rec = new Recorder(ctx, options);
+  const url = new URL(String(options.url));
+  const { req, res } = options;
+
+  // RFC 9111 §3.3/§3.4: a cache may store partial (206) content only if it can combine it;
+  // we never do, so a Range request passes through and nothing is stored.
+  if (req.headers.range) {
+    if (ctx.offline) return offlineMiss(options, rec);
+    return passThrough(options, url, rec);
+  }
+
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const entry = await store.get(options.key);
+    if (entry && (options.immutable || ctx.offline)) {
+      // RFC 9111 §4.2: an immutable file is fresh forever; offline, a stale index file is
+      // what we have (RFC 9111 §4.2.4: serving stale is allowed when disconnected).
+      if (await serveEntry(ctx, store, entry, options, 'hit', rec)) return 'hit';
+      continue; // content vanished: a miss after all
+    }
+    if (ctx.offline) return offlineMiss(options, rec);
+    if (entry) return revalidate(ctx, store, entry, options, url, rec);
+    return serveFlight(ctx, store, options, url, rec, null);
+  }
+  if (ctx.offline) return offlineMiss(options, rec);
+  return serveFlight(ctx, store, options, url, rec, null);
+}
+
+function offlineMiss(options: ServeCachedOptions, rec: Recorder): ServeOutcome {
+  rec.attempt('offline: not in the cache');
+  sendText(
+    options.res,
+    options.errorStatus ?? 503,
+    `offgrid: offline mode and ${String(options.url)} is not in the cache. ` +
+      'Run the build once online (offgrid run) to cache it, or import it into the cache.',
+    'offline-miss',
+  );
+  return 'offline-miss';
+}
+
+/** RFC 9111 §4.3: validate a stored mutable response with the upstream (ETag / Last-Modified). */
+async function revalidate(ctx: ProxyContext, store: CacheStore, entry: CacheEntry, options: ServeCachedOptions, url: URL, rec: Recorder): Promise<ServeOutcome> {
+  let response: IncomingMessage;
+  try {
+    response = await openForFlight(options, url, conditionalHeaders(entry));
+  } catch (error) {
+    // RFC 9111 §4.2.4 (and RFC 5861 stale-if-error): the upstream is unreachable, so serve
+    // what we have rather than fail the build.
+    ctx.log.warn(`revalidating ${url.href} failed (${(error as Error).message}); serving the cached copy`);
+    return (await serveEntry(ctx, store, entry, options, 'hit', rec)) ? 'hit' : serveFlight(ctx, store, options, url, rec, null);
+  }
+  const code = response.statusCode ?? 502;
+  if (code === 304) {
+    response.resume();
+    // RFC 9111 §4.3.4: a 304 freshens the stored response; its content is unchanged.
+    if (await serveEntry(ctx, store, entry, options, 'revalidated', rec)) return 'revalidated';
+    return serveFlight(ctx, store, options, url, rec, null);
+  }
+  if (code >= 500) {
+    response.resume();
+    ctx.log.warn(`revalidating ${url.href}: upstream answered ${code}; serving the cached copy`);
+    return (await serveEntry(ctx, store, entry, options, 'hit', rec)) ? 'hit' : serveFlight(ctx, store, options, url, rec, null);
+  }
+  if (code === 200) {
+    // Changed upstream: drop the old entry so the flight stores the new content.
+    await store.remove(options.key);
+    return serveFlight(ctx, store, options, url, rec, response);
+  }
+  await relay(response, options, rec, 'miss');
+  rec.attempt(`upstream answered ${code}`);
+  return 'error';
+}

@@ -1,0 +1,118 @@
+// CONNECT tunnels (https through `https_proxy`). The bytes are TLS, so nothing can be seen
+// or cached; the tunnel is still logged: host, port, bytes each way, duration.
+//
+// Ledger shape: a DownloadEvent of kind 'file' with source `https://host:port`, size = bytes
+// from the server to the client, sha256 null, cache_status null (no cache decision was
+// possible) and `destination` = `tunnel: content not visible (CONNECT; N bytes sent, M
+// bytes received)`, so a reader of the ledger sees why there is no name, version or hash.
+// Refused tunnels (offline, not on the allow-list, unreachable) are network attempts.
+import type { IncomingMessage } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { isoLocal } from '../../session/time.js';
+import { downloadEvent, networkAttemptEvent } from '../events.js';
+import { isHostAllowed } from './allow-list.js';
+import { toolFromUserAgent } from './cached-fetch.js';
+import { TUNNEL_IDLE_TIMEOUT_MS } from './limits.js';
+import type { ProxyContext } from './types.js';
+
+export interface ConnectTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port` or `[v6]:port` from a CONNECT request target; null when malformed. */
+export function parseConnectTarget(target: string | undefined): ConnectTarget | null {
+  if (!target) return null;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(target);
+  if (!match) return null;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: (match[1] ?? match[2]!).toLowerCase(), port };
+}
+
+function reply(socket: Duplex, status: number, reason: string, body: string): void {
+  const text = `${body}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+      `Connection: close\r\n\r\n${text}`,
+  );
+}
+
+/** Handles the server's 'connect' event. `tunnels` tracks open tunnels so close() can end them. */
+export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer, ctx: ProxyContext, tunnels: Set<Duplex>): void {
+  const tool = toolFromUserAgent(req.headers['user-agent']);
+  const timestamp = isoLocal(ctx.clock.now());
+  const target = parseConnectTarget(req.url);
+  client.on('error', () => {}); // a client that goes away is not our error
+  if (!target) {
+    reply(client, 400, 'Bad Request', 'offgrid: CONNECT needs a host:port target');
+    return;
+  }
+  const where = `https://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  const refuse = (status: number, reason: string, error: string, body: string): void => {
+    ctx.record(networkAttemptEvent({ tool, url_or_host: where, error, evidence: 'proxy', timestamp }));
+    reply(client, status, reason, body);
+  };
+  if (ctx.offline) {
+    refuse(503, 'Service Unavailable', 'offline: CONNECT tunnel refused', `offgrid: offline mode; a tunnel to ${target.host}:${target.port} was refused`);
+    return;
+  }
+  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.host, target.port)) {
+    refuse(403, 'Forbidden', 'host not on the allow-list', `offgrid: ${target.host} is not on the proxy's allow-list`);
+    return;
+  }
+
+  const started = performance.now();
+  let sent = head.length; // client → server
+  let received = 0; // server → client
+  let established = false;
+  const upstream: Socket = netConnect({ host: target.host, port: target.port });
+  tunnels.add(client);
+  upstream.setTimeout(TUNNEL_IDLE_TIMEOUT_MS, () => upstream.destroy(new Error('tunnel idle')));
+
+  upstream.once('connect', () => {
+    established = true;
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    upstream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    client.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+    });
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
+
+  let finished = false;
+  const finish = (error: Error | null): void => {
+    if (finished) return;
+    finished = true;
+    tunnels.delete(client);
+    upstream.destroy();
+    if (!established) {
+      refuse(502, 'Bad Gateway', `CONNECT failed: ${error?.message ?? 'closed'}`, `offgrid: could not reach ${target.host}:${target.port}: ${error?.message ?? 'closed'}`);
+      return;
+    }
+    client.end(); // after what upstream sent is flushed (pipe already ended it on upstream's end)
+    ctx.record(
+      downloadEvent({
+        kind: 'file',
+        tool,
+        source: where,
+        destination: `tunnel: content not visible (CONNECT; ${sent} bytes sent, ${received} bytes received)`,
+        size: received,
+        cached: false,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        evidence: 'proxy',
+        cache_status: null,
+        timestamp,
+      }),
+    );
+  };
+  upstream.on('error', (error) => finish(error));
+  upstream.on('close', () => finish(null));
+  client.on('close', () => finish(null));
+}

@@ -1,0 +1,133 @@
+// The forward HTTP proxy (`http_proxy`), how apt-get, curl and wget are caught. It only
+// reaches hosts on the allow-list (it is not an open proxy) and serves everything through
+// the cache (cached-fetch.ts): .deb files and other versioned files forever, apt index
+// files revalidated online and served from the cache offline.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CacheStore } from '../../cache/index.js';
+import type { Kind } from '../../ledger/schema.js';
+import { isoLocal } from '../../session/time.js';
+import { networkAttemptEvent } from '../events.js';
+import { isHostAllowed } from './allow-list.js';
+import { sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
+import type { ProxyContext } from './types.js';
+
+export interface ForwardClassification {
+  readonly kind: Kind;
+  readonly name: string | null;
+  readonly version: string | null;
+  readonly filename: string | null;
+  /** True when the URL can never change content (so it is never revalidated). */
+  readonly immutable: boolean;
+  readonly index: boolean;
+}
+
+const COMPRESSED = String.raw`(\.(gz|xz|bz2|lzma|lz4|zst))?`;
+/** apt's index files under dists/ (Release files, package lists, translations, contents, DEP-11). */
+const APT_INDEX_FILE = new RegExp(
+  String.raw`^(InRelease|Release|Release\.gpg|Packages${COMPRESSED}|Sources${COMPRESSED}|Translation-[^/]+|Contents-[^/]+|Components-[^/]+|icons-[^/]+|Commands-[^/]+|Index)$`,
+);
+/** A version in a file name: 1.2, v2.0.3, 2024.01 (a file so named is taken not to change). */
+const VERSIONED_NAME = /(^|[-_.])v?\d+(\.\d+)+/;
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `name_version_arch.deb` (the version may carry an epoch as `1%3a2.3-4`). */
+export function parseDebFilename(filename: string): { name: string; version: string } | null {
+  const match = /^([a-z0-9][a-z0-9+.-]*)_([^_]+)_([a-z0-9-]+)\.u?deb$/i.exec(filename);
+  if (!match) return null;
+  return { name: match[1]!, version: safeDecode(match[2]!) };
+}
+
+/** `name-version-(build-)python-abi-platform.whl` (PEP 427). */
+function parseWheelFilename(filename: string): { name: string; version: string } | null {
+  const parts = filename.slice(0, -'.whl'.length).split('-');
+  if (parts.length < 5) return null;
+  return { name: parts[0]!, version: parts[1]! };
+}
+
+/** `name-version.tar.gz` / `.zip` (PEP 625: the name has no `-`, so the last `-` splits). */
+function parseSdistFilename(filename: string): { name: string; version: string } | null {
+  const stem = filename.replace(/\.(tar\.gz|zip|tar\.bz2)$/, '');
+  const cut = stem.lastIndexOf('-');
+  if (cut <= 0) return null;
+  return { name: stem.slice(0, cut), version: stem.slice(cut + 1) };
+}
+
+/** What a forward-proxied URL is: kind, name/version where the file name says them, cache policy. */
+export function classifyForwardUrl(url: URL): ForwardClassification {
+  const segments = url.pathname.split('/');
+  const filename = safeDecode(segments[segments.length - 1] ?? '') || null;
+  const path = url.pathname;
+  const base = { name: null, version: null, filename };
+  if (path.includes('/by-hash/')) {
+    // apt's by-hash files are named by their own hash: immutable by construction.
+    return { ...base, kind: 'apt', immutable: true, index: true };
+  }
+  if (filename && (path.includes('/dists/') || APT_INDEX_FILE.test(filename)) && !filename.endsWith('.deb')) {
+    return { ...base, kind: 'apt', immutable: false, index: APT_INDEX_FILE.test(filename) || path.includes('/dists/') };
+  }
+  if (filename && /\.u?deb$/.test(filename)) {
+    const parsed = parseDebFilename(filename);
+    return { ...base, ...parsed, kind: 'apt', immutable: true, index: false };
+  }
+  if (filename?.endsWith('.whl')) {
+    return { ...base, ...parseWheelFilename(filename), kind: 'wheel', immutable: true, index: false };
+  }
+  const pythonish = /\/(packages|pypi|simple)\//.test(path);
+  if (filename && pythonish && /\.(tar\.gz|zip|tar\.bz2)$/.test(filename)) {
+    return { ...base, ...parseSdistFilename(filename), kind: 'sdist', immutable: true, index: false };
+  }
+  // npm's tarball URLs: /<name>/-/<name>-<version>.tgz (scoped: /@scope/name/-/name-1.0.0.tgz).
+  const npmTarball = /^\/((?:@[^/]+\/)?[^/]+)\/-\/[^/]+-(\d[^/]*)\.tgz$/.exec(safeDecode(path));
+  if (npmTarball) {
+    return { ...base, name: npmTarball[1]!, version: npmTarball[2]!, kind: 'npm', immutable: true, index: false };
+  }
+  return { ...base, kind: 'file', immutable: filename !== null && VERSIONED_NAME.test(filename), index: false };
+}
+
+/** The cache key of a forward-proxied URL: the URL without its fragment, host in lower case. */
+export function forwardKey(url: URL): string {
+  const copy = new URL(url.href);
+  copy.hash = '';
+  return `forward:GET ${copy.href}`;
+}
+
+/** Serves an absolute-form request (`GET http://host/path`). */
+export async function handleForward(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, target: URL): Promise<void> {
+  const tool = toolFromUserAgent(req.headers['user-agent']);
+  if (target.protocol !== 'http:') {
+    sendError(res, 400, `offgrid: only http:// URLs can be proxied this way; https goes through CONNECT`);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    sendError(res, 405, `offgrid: the forward proxy serves GET and HEAD only, not ${req.method}`);
+    return;
+  }
+  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.hostname, target.port)) {
+    ctx.record(networkAttemptEvent({ tool, url_or_host: target.href, error: 'host not on the allow-list', evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
+    sendError(res, 403, `offgrid: ${target.host} is not on the proxy's allow-list (by default: the configured upstreams and the hosts in the machine's apt sources)`);
+    return;
+  }
+  const what = classifyForwardUrl(target);
+  await serveCached(ctx, store, {
+    key: forwardKey(target),
+    url: target,
+    kind: what.kind,
+    name: what.name,
+    version: what.version,
+    filename: what.filename,
+    immutable: what.immutable,
+    index: what.index,
+    req,
+    res,
+    tool,
+    errorStatus: 503,
+  });
+}

@@ -1,0 +1,186 @@
+// The proxy's HTTP server: one listener that dispatches origin-form requests to the mirror
+// routes (/pypi/..., /npm/...), absolute-form requests to the forward proxy, and CONNECT to
+// the tunnel handler. It binds to loopback unless told otherwise, bounds header size and
+// slow clients, and answers malformed HTTP with 400 — a request can never crash it.
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CacheStore } from '../../cache/index.js';
+import type { Clock } from '../../session/time.js';
+import type { EventSink } from '../events.js';
+import { sendError } from './cached-fetch.js';
+import { handleConnect } from './connect.js';
+import { handleForward } from './forward.js';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
+import type { ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
+
+export interface StartProxyOptions {
+  /** Address to bind; loopback unless `allowRemote`. Default 127.0.0.1. */
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly cacheDir: string;
+  readonly offline: boolean;
+  readonly upstreams: Upstreams;
+  readonly record: EventSink;
+  readonly clock: Clock;
+  readonly log: ProxyLogger;
+  /** Origin-form handlers, tried in order (the PyPI and npm mirrors). */
+  readonly routes: readonly ProxyRoute[];
+  /** Required to bind anything but loopback. */
+  readonly allowRemote?: boolean;
+}
+
+export interface RunningProxy {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly store: CacheStore;
+  readonly context: ProxyContext;
+  close(): Promise<void>;
+}
+
+export class ProxyConfigError extends Error {
+  override readonly name = 'ProxyConfigError';
+  constructor(readonly code: 'EREMOTEBIND', message: string) {
+    super(message);
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/** Why an origin-form path is refused (dot segments, NUL, `//`), or null when it is fine. */
+export function unsafePathReason(rawPath: string): string | null {
+  const path = rawPath.split('?')[0] ?? '';
+  if (!path.startsWith('/')) return 'the path must start with /';
+  if (path.startsWith('//')) return 'the path must not start with //';
+  if (/[\0\\]|%00|%5c/i.test(path)) return 'the path contains NUL or a backslash';
+  for (const segment of path.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return 'the path has a malformed %-escape';
+    }
+    // A segment that decodes to `.` or `..` (`%2e%2e`), or hides a `/` and a dot segment (`..%2f`).
+    if (decoded === '.' || decoded === '..' || decoded.split('/').some((part) => part === '..')) return 'the path contains a dot segment';
+  }
+  return null;
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Answers what node's parser rejects (garbage, huge heads, slow heads) and closes the socket. */
+function onClientError(error: NodeJS.ErrnoException, socket: Duplex, log: ProxyLogger): void {
+  log.debug(`bad request from a client: ${error.code ?? ''} ${error.message}`);
+  if (!socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+  const body = `offgrid: ${reason.toLowerCase()}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    if (!options.allowRemote) {
+      throw new ProxyConfigError('EREMOTEBIND', `refusing to listen on ${host}: it is not a loopback address; pass --allow-remote to expose the proxy to other machines`);
+    }
+    options.log.warn(`listening on ${host}: other machines can use this proxy (and read its cache)`);
+  }
+  const store = await CacheStore.open({ root: options.cacheDir, logger: { debug: (m) => options.log.debug(m), warn: (m) => options.log.warn(m) } });
+  let publicUrl = '';
+  const context: ProxyContext = {
+    offline: options.offline,
+    upstreams: options.upstreams,
+    record: options.record,
+    clock: options.clock,
+    log: options.log,
+    publicUrl: () => publicUrl,
+    cache: store,
+  };
+  const tunnels = new Set<Duplex>();
+  let selfHosts: Set<string> = new Set();
+
+  const dispatchOrigin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const reason = unsafePathReason(req.url ?? '');
+    if (reason) {
+      sendError(res, 400, `offgrid: bad request path: ${reason}`);
+      return;
+    }
+    for (const route of options.routes) {
+      if (await route(req, res, context)) return;
+    }
+    sendError(res, 404, `offgrid: nothing is served at ${(req.url ?? '').slice(0, 200)} (the mirrors live under /pypi/ and /npm/)`);
+  };
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = req.url ?? '';
+    if (target.startsWith('/')) return dispatchOrigin(req, res);
+    if (/^https?:\/\//i.test(target)) {
+      let url: URL;
+      try {
+        url = new URL(target);
+      } catch {
+        sendError(res, 400, 'offgrid: malformed absolute URL');
+        return;
+      }
+      // A client that sends requests for the proxy itself through the proxy (no no_proxy):
+      // serve them as origin-form instead of looping.
+      if (selfHosts.has(url.host.toLowerCase())) {
+        req.url = `${url.pathname}${url.search}`;
+        return dispatchOrigin(req, res);
+      }
+      return handleForward(req, res, context, store, url);
+    }
+    sendError(res, 400, 'offgrid: unsupported request target');
+  };
+
+  const server: Server = createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+    (req, res) => {
+      res.on('error', () => {}); // a client that disconnects mid-body is not a server error
+      dispatch(req, res).catch((error: Error) => {
+        options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
+        if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);
+        else res.destroy();
+      });
+    },
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, options.log));
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(req, socket, head, context, tunnels));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  publicUrl = formatUrl(host, port);
+  selfHosts = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
+
+  return {
+    url: publicUrl,
+    port,
+    host,
+    store,
+    context,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const tunnel of tunnels) tunnel.destroy();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

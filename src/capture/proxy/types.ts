@@ -1,0 +1,40 @@
+// Shared shapes of the caching proxy. The server (server.ts) routes each request to a
+// handler; every handler serves through `ProxyContext` and reports each response as a
+// DownloadEvent (or a network attempt) through `record`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventSink } from '../events.js';
+import type { Clock } from '../../session/time.js';
+import type { CacheStore } from '../../cache/index.js';
+
+export interface Upstreams {
+  /** PyPI-style simple indexes, in order: the index, then extra indexes. */
+  readonly pypi: readonly URL[];
+  /** The npm registry, from the user's own npm configuration; null when there is none. */
+  readonly npm: URL | null;
+  /** Hosts the forward proxy may reach (default: the upstreams' hosts and the machine's apt sources). */
+  readonly allowedHosts: ReadonlySet<string>;
+}
+
+export interface ProxyLogger {
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+export interface ProxyContext {
+  readonly offline: boolean;
+  readonly upstreams: Upstreams;
+  /** Every response and every refused or failed upstream request ends up here. */
+  readonly record: EventSink;
+  readonly clock: Clock;
+  readonly log: ProxyLogger;
+  /** The address clients use to reach this proxy (`http://127.0.0.1:PORT`), for rewritten links. */
+  publicUrl(): string;
+  /** The content-addressed cache every route serves through (see cached-fetch.ts); set by server.ts. */
+  readonly cache?: CacheStore;
+}
+
+/**
+ * A route of the proxy. Returns false when the request is not for it, so the server can
+ * try the next one.
+ */
+export type ProxyRoute = (req: IncomingMessage, res: ServerResponse, ctx: ProxyContext) => Promise<boolean>;
