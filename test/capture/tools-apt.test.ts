@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAptParser, parseAptItem, parseAptSize } from '../../src/capture/parsers/apt.js';
+import { attempts, byName, downloads, errors, fixtureBytes, parseFixture, parseLines, splitLines } from './tools-fixture.js';
+
+const APT = [createAptParser];
+
+test('apt sizes: powers of 1000, commas as thousands separators', () => {
+  assert.equal(parseAptSize('1,234 B'), 1234);
+  assert.equal(parseAptSize('8,786 kB'), 8_786_000);
+  assert.equal(parseAptSize('8790 kB'), 8_790_000);
+  assert.equal(parseAptSize('1.2 MB'), 1_200_000);
+  assert.equal(parseAptSize('55.4 kB'), 55_400);
+  assert.equal(parseAptSize('big'), null);
+});
+
+test('apt Get: item forms (package, index, flat repository)', () => {
+  const deb = parseAptItem('http://h/debian bookworm/main amd64 sl amd64 5.02-1+b1 [13.2 kB]');
+  assert.deepEqual(deb?.deb, { name: 'sl', version: '5.02-1+b1', arch: 'amd64' });
+  assert.equal(deb?.size, 13_200);
+  const index = parseAptItem('http://h/debian bookworm/main Translation-en [6,109 kB]');
+  assert.equal(index?.deb, null);
+  assert.equal(index?.size, 6_109_000);
+  const flat = parseAptItem('http://127.0.0.1:8/ ./ figlet 2.2.5-3+b1 [137 kB]');
+  assert.deepEqual(flat?.deb, { name: 'figlet', version: '2.2.5-3+b1', arch: null });
+  assert.equal(parseAptItem('nonsense'), null);
+});
+
+test('apt-get install: fetched .debs, and the ones taken from the archive cache', () => {
+  const events = parseFixture('apt/apt-install.txt', APT);
+  const got = downloads(events);
+  const fetched = got.filter((e) => !e.cached);
+  assert.deepEqual(fetched.map((e) => [e.name, e.version, e.size]), [
+    ['libtext-charwidth-perl', '0.04-11', 9496],
+    ['cowsay', '3.03+dfsg2-8', 21_400],
+    ['sl', '5.02-1+b1', 13_200],
+  ]);
+  assert.ok(fetched.every((e) => e.kind === 'apt' && e.source === 'http://deb.mirror.invalid/debian' && !e.index));
+  assert.equal(byName(fetched).get('cowsay')?.filename, 'cowsay_3.03+dfsg2-8_all.deb');
+  // "Need to get 44.0 kB/663 kB": the other three were already in /var/cache/apt/archives.
+  const cached = got.filter((e) => e.cached);
+  assert.deepEqual(cached.map((e) => [e.name, e.version, e.filename]).sort(), [
+    ['fortune-mod', '1:1.99.1-7.3', 'fortune-mod_1%3a1.99.1-7.3_amd64.deb'],
+    ['fortunes-min', '1:1.99.1-7.3', 'fortunes-min_1%3a1.99.1-7.3_all.deb'],
+    ['librecode0', '3.6-25', 'librecode0_3.6-25_amd64.deb'],
+  ]);
+  assert.equal(errors(events).length, 0);
+});
+
+test('apt-get install --reinstall from the archive cache: all cached, nothing fetched', () => {
+  const got = downloads(parseFixture('apt/apt-reinstall.txt', APT));
+  assert.deepEqual(got.map((e) => [e.name, e.version, e.cached]), [
+    ['cowsay', '3.03+dfsg2-8', true],
+    ['sl', '5.02-1+b1', true],
+  ]);
+});
+
+test('apt-get --download-only: every planned package fetched, none reported cached', () => {
+  const got = downloads(parseFixture('apt/apt-download-only.txt', APT));
+  assert.deepEqual(got.map((e) => e.name), ['figlet', 'libcaca0', 'toilet-fonts', 'toilet']);
+  assert.ok(got.every((e) => !e.cached));
+  // apt said "Need to get 1084 kB"; the sum of rounded item sizes agrees to the kB.
+  assert.equal(Math.round(got.reduce((sum, e) => sum + (e.size ?? 0), 0) / 1000), 1085);
+  const flat = downloads(parseFixture('apt/apt-download-only-local.txt', APT));
+  assert.deepEqual(flat.map((e) => [e.name, e.size]), [['figlet', 137_000], ['libcaca0', 201_000], ['toilet-fonts', 724_000], ['toilet', 22_600]]);
+  const upgrade = downloads(parseFixture('apt/apt-download-upgrade.txt', APT));
+  assert.deepEqual(upgrade.map((e) => [e.name, e.version, e.cached]), [['base-files', '12.4+deb12u15', false]]);
+});
+
+test('apt-get update: index files are index events; Hit: is an unchanged (cached) index', () => {
+  const fresh = downloads(parseFixture('apt/apt-update-fresh-lists.txt', APT));
+  assert.equal(fresh.length, 6);
+  assert.ok(fresh.every((e) => e.index && !e.cached && e.kind === 'apt'));
+  assert.equal(fresh[0]?.source, 'http://deb.mirror.invalid/debian/dists/bookworm/InRelease');
+  assert.equal(fresh[0]?.size, 151_000);
+  assert.equal(fresh[3]?.source, 'http://deb.mirror.invalid/debian/dists/bookworm/main/binary-amd64/Packages');
+  assert.equal(fresh[3]?.size, 8_790_000);
+  const local = downloads(parseFixture('apt/apt-update-local.txt', APT));
+  assert.deepEqual(local.map((e) => [e.filename, e.size, e.cached]), [['Release', 175, false], ['Packages', 3042, false]]);
+  const hit = downloads(parseFixture('apt/apt-update-local-hit.txt', APT));
+  assert.deepEqual(hit.map((e) => [e.filename, e.index, e.cached]), [['Release', true, true]]);
+});
+
+test('apt Err: + reason is one network attempt; the W: summary does not count it twice', () => {
+  const port = parseFixture('apt/apt-update-closed-port.txt', APT);
+  assert.deepEqual(attempts(port).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:1/debian/dists/bookworm/InRelease', 'Could not connect to 127.0.0.1:1 (127.0.0.1). - connect (111: Connection refused)'],
+  ]);
+  const dns = parseFixture('apt/apt-update-invalid-host.txt', APT);
+  assert.deepEqual(attempts(dns).map((a) => a.error), ["Could not resolve 'deb.mirror.invalid'"]);
+  assert.equal(downloads(dns).length, 0);
+});
+
+test('apt .deb fetches against a stopped server: attempts and errors, no false cache hits', () => {
+  const events = parseFixture('apt/apt-download-server-down.txt', APT);
+  assert.equal(attempts(events).length, 4);
+  assert.ok(attempts(events).every((a) => a.url_or_host === 'http://127.0.0.1:39321'));
+  assert.equal(errors(events).length, 5);
+  assert.equal(downloads(events).length, 0);
+});
+
+test('apt: a "W: Failed to fetch" with no Err: line is still an attempt', () => {
+  const events = parseLines(["W: Failed to fetch http://h.invalid/debian/dists/x/InRelease  Temporary failure resolving 'h.invalid'"], APT);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['http://h.invalid/debian/dists/x/InRelease', "Temporary failure resolving 'h.invalid'"],
+  ]);
+});
+
+test('apt output with CRLF line ends parses the same', () => {
+  const crlf = Buffer.from(fixtureBytes('apt/apt-install.txt').toString('utf8').replace(/\n/g, '\r\n'));
+  const plain = downloads(parseFixture('apt/apt-install.txt', APT));
+  assert.deepEqual(downloads(parseLines(splitLines(crlf, 7), APT)), plain);
+});

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createNpmParser, parseNpmUrl } from '../../src/capture/parsers/npm.js';
+import { attempts, downloads, errors, parseFixture, parseLines } from './tools-fixture.js';
+
+const NPM = [createNpmParser];
+
+test('npm registry URLs: packuments and tarballs, scoped or not', () => {
+  assert.deepEqual(parseNpmUrl('https://r.invalid/is-number/-/is-number-7.0.0.tgz'), { name: 'is-number', version: '7.0.0', tarball: true });
+  assert.deepEqual(parseNpmUrl('https://r.invalid/@types/ms/-/ms-2.1.0.tgz'), { name: '@types/ms', version: '2.1.0', tarball: true });
+  assert.deepEqual(parseNpmUrl('https://r.invalid/@types%2fms'), { name: '@types/ms', version: null, tarball: false });
+  assert.deepEqual(parseNpmUrl('http://127.0.0.1:9/npm/left-pad'), { name: 'left-pad', version: null, tarball: false });
+  assert.deepEqual(parseNpmUrl('not a url'), { name: null, version: null, tarball: false });
+});
+
+test('npm install with an empty cache: packuments are index events, tarballs fetched once', () => {
+  const got = downloads(parseFixture('npm/npm-install-fresh.txt', NPM));
+  assert.deepEqual(got.map((e) => [e.name, e.version, e.index, e.cached]), [
+    ['is-number', null, true, false],
+    ['@types/ms', null, true, false],
+    ['is-number', '7.0.0', false, false],
+    ['@types/ms', '2.1.0', false, false],
+  ]);
+  assert.deepEqual(got.map((e) => e.duration_ms), [60, 7, 39, 40]);
+  assert.equal(got[3]?.filename, 'ms-2.1.0.tgz');
+  assert.equal(got[3]?.source, 'https://registry.npm.invalid/@types/ms/-/ms-2.1.0.tgz');
+});
+
+test('npm install with a warm cache: tarballs cached; revalidated packuments fetched', () => {
+  const warm = downloads(parseFixture('npm/npm-install-warm.txt', NPM));
+  assert.deepEqual(warm.map((e) => [e.name, e.index, e.cached]), [
+    ['is-number', true, false],
+    ['@types/ms', true, false],
+    ['is-number', false, true],
+    ['@types/ms', false, true],
+  ]);
+  const offline = downloads(parseFixture('npm/npm-install-prefer-offline.txt', NPM));
+  assert.ok(offline.length === 4 && offline.every((e) => e.cached), 'cache stale = served from cache');
+  const silly = downloads(parseFixture('npm/npm-install-silly.txt', NPM));
+  assert.deepEqual(silly.map((e) => [e.name, e.version, e.cached]), [['is-number', null, false], ['is-number', '7.0.0', false]]);
+});
+
+test('npm connection refused: one attempt per try, one error', () => {
+  const events = parseFixture('npm/npm-install-refused.txt', NPM);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:1/is-number', 'ECONNREFUSED'],
+    ['http://127.0.0.1:1/is-number', 'ECONNREFUSED'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), ['npm error code ECONNREFUSED']);
+  assert.equal(downloads(events).length, 0);
+});
+
+test('npm ENOTFOUND; the final "request to … failed" only counts when no try was logged', () => {
+  const events = parseFixture('npm/npm-install-invalid-host.txt', NPM);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['http://registry.npm.invalid/is-number', 'ENOTFOUND']]);
+  const alone = parseLines([
+    'npm ERR! code ETIMEDOUT',
+    'npm ERR! network request to https://r.invalid/x failed, reason: connect ETIMEDOUT 10.0.0.1:443',
+  ], NPM);
+  assert.deepEqual(attempts(alone).map((a) => [a.url_or_host, a.error]), [['https://r.invalid/x', 'connect ETIMEDOUT 10.0.0.1:443']]);
+  assert.equal(errors(alone).length, 1);
+});
