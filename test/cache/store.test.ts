@@ -114,8 +114,9 @@ describe('cache store: write and read', () => {
     await once(hit.stream, 'end');
     assert.equal(read, total);
     assert.equal(retained.length, 2);
-    // Buffering the artifact would retain at least the 40 MiB seen so far.
-    for (const grown of retained) assert.ok(grown < 16 * 1024 * 1024, `retained ${Math.round(grown / 1024 / 1024)} MiB after 40 MiB streamed`);
+    // Buffering the artifact would retain at least the 40 MiB seen so far. The margin is wide
+    // because V8 frees ArrayBuffer memory on a background thread, after gc() returns.
+    for (const grown of retained) assert.ok(grown < 32 * 1024 * 1024, `retained ${Math.round(grown / 1024 / 1024)} MiB after 40 MiB streamed`);
   });
 
   it('lists entries and reports stats by kind', async () => {
