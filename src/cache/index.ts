@@ -1,4 +1,13 @@
 // offgrid's content-addressed cache: the public surface.
+//
+//   <root>/content-v1/sha256/ab/cd/<sha256>   the bytes, named by their hash
+//   <root>/index-v1/ab/cd/<sha256(key)>        one JSON entry per key (mtime = last use)
+//   <root>/tmp/<pid>-<random>.<purpose>        writes in progress (cleanTmp removes dead ones)
+//   <root>/writers/, <root>/lock               commit markers and the maintenance lock
+//
+// Guarantees: an index entry only ever names complete, hash-checked content; reads verify
+// and fail with EINTEGRITY before the last byte on corruption; verify/prune run under a lock
+// writers respect; one upstream fetch per key however many requests (SingleFlight).
 export { CacheStore, type CacheHit } from './store.js';
 export { CacheWriter, type WriterOptions } from './writer.js';
 export { SingleFlight, type Flight, type FlightResponse, type OpenUpstream, type UpstreamResponse } from './single-flight.js';
