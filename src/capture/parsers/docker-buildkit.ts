@@ -69,9 +69,17 @@ export class BuildKitFramer {
     let i = 2;
     while (isDigit(text.charCodeAt(i))) i++;
     if (text.charCodeAt(i) !== 32) return false;
+    this.active = true;
+    // Hot path: another output line of the vertex the previous line belonged to.
+    if (this.current !== null && i === this.current.length + 1 && text.startsWith(this.current, 1)) {
+      const space = text.indexOf(' ', i + 1);
+      if (space !== -1 && !Number.isNaN(parseSeconds(text, i + 1, space))) {
+        this.frames.log(this.current, text.slice(space + 1));
+        return true;
+      }
+    }
     const id = text.slice(1, i);
     const rest = text.slice(i + 1);
-    this.active = true;
     // `#0 building with "default" instance using docker driver` (buildx) is no step.
     if (id === '0') return true;
     let vertex = this.open.get(id);

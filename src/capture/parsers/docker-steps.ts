@@ -29,6 +29,7 @@ export interface StepTrackerOptions {
 
 export class StepTracker implements StepFrames {
   private readonly steps = new Map<string, StepState>();
+  private lastLogged: StepState | null = null;
 
   constructor(private readonly options: StepTrackerOptions) {}
 
@@ -48,7 +49,10 @@ export class StepTracker implements StepFrames {
   }
 
   log(id: string, text: string): void {
-    const step = this.steps.get(id) ?? this.adopt(id);
+    // Consecutive lines mostly belong to one step: skip the map lookup then.
+    const last = this.lastLogged;
+    const step = last !== null && last.id === id ? last : (this.steps.get(id) ?? this.adopt(id));
+    this.lastLogged = step;
     step.recent[step.recentNext] = text;
     step.recentNext = (step.recentNext + 1) % ERROR_CONTEXT_LINES;
     if (step.recentCount < ERROR_CONTEXT_LINES) step.recentCount++;
@@ -108,6 +112,7 @@ export class StepTracker implements StepFrames {
     const step = this.steps.get(id);
     if (step === undefined) return;
     this.steps.delete(id);
+    if (this.lastLogged === step) this.lastLogged = null;
     // The tools' end() may still emit (inferred downloads, network attempts) for this step.
     if (step.parsers !== null) for (const parser of step.parsers) parser.end();
     step.parsers = null;
