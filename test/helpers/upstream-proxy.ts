@@ -5,7 +5,7 @@ import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureEvent, DownloadEvent, NetworkAttemptEvent } from '../../src/capture/events.js';
-import { type RunningProxy, startProxy } from '../../src/capture/proxy/server.js';
+import { type RunningProxy, type ServerLimits, startProxy } from '../../src/capture/proxy/server.js';
 import type { ProxyRoute } from '../../src/capture/proxy/types.js';
 
 export interface TestProxy {
@@ -23,6 +23,7 @@ export interface TestProxyOptions {
   readonly allowedHosts?: readonly string[];
   readonly cacheDir?: string;
   readonly routes?: readonly ProxyRoute[];
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -37,6 +38,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     clock: { now: () => new Date() },
     log: { debug() {}, warn: (message) => warnings.push(message) },
     routes: options.routes ?? [],
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   return {
     proxy,

@@ -29,6 +29,15 @@ export interface StartProxyOptions {
   readonly routes: readonly ProxyRoute[];
   /** Required to bind anything but loopback. */
   readonly allowRemote?: boolean;
+  /** Overrides of the limits in limits.ts (tests use short timeouts). */
+  readonly limits?: Partial<ServerLimits>;
+}
+
+export interface ServerLimits {
+  readonly maxHeaderSize: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly keepAliveTimeout: number;
 }
 
 export interface RunningProxy {
@@ -145,8 +154,19 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     sendError(res, 400, 'offgrid: unsupported request target');
   };
 
+  const limits: ServerLimits = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    ...options.limits,
+  };
   const server: Server = createServer(
-    { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+    {
+      ...limits,
+      // How often node looks for requests past their timeouts; a tenth of the shortest one.
+      connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)),
+    },
     (req, res) => {
       res.on('error', () => {}); // a client that disconnects mid-body is not a server error
       dispatch(req, res).catch((error: Error) => {
