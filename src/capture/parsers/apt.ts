@@ -255,6 +255,7 @@ class AptParser implements ToolParser {
     const gap = rest.indexOf('  ');
     const url = gap === -1 ? rest.trim() : rest.slice(0, gap);
     const reason = gap === -1 ? '' : rest.slice(gap).trim();
+    if (url === '') return;
     // The Err: line before it already counted this try.
     if (this.attempted.has(`${hostOf(url)}\0${reason}`)) return;
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));

@@ -311,7 +311,7 @@ class PipParser implements ToolParser {
   /** `Could not fetch URL X: connection error: ...` (`--log`): the try after the last retry. */
   private couldNotFetch(rest: string): void {
     const colon = rest.indexOf(': ');
-    if (colon === -1) return;
+    if (colon <= 0) return;
     const reason = rest.slice(colon + 2);
     if (!reason.startsWith('connection error')) return;
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error: connectionErrorReason(reason) }));
