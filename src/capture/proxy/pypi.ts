@@ -1,0 +1,284 @@
+// The PyPI mirror: `/pypi/simple/<project>/` merges the project's pages from every
+// upstream (index, then extra indexes) and serves them as PEP 503 HTML or PEP 691 JSON;
+// every file link points at `/pypi/files/<upstream-no>/<scheme>/<host>/<path>`, which
+// serves the file through the cache (serveCached), checked against the upstream's sha256.
+//
+// Not an open proxy: a file URL is fetched only if an upstream page listed it. The proxy
+// remembers the links of the pages it served; after a restart it re-reads the project's
+// page (named by the wheel or sdist file name) to find the link again.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CacheStore } from '../../cache/index.js';
+import type { CacheStatus } from '../../ledger/schema.js';
+import { isoLocal } from '../../session/time.js';
+import { downloadEvent, networkAttemptEvent } from '../events.js';
+import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
+import { type PageResult, loadProjectPage, splitCredentials } from './pypi-pages.js';
+import {
+  type IndexFile,
+  type RenderedFile,
+  distFromFilename,
+  fileLinkPath,
+  linkIdentity,
+  mergePages,
+  negotiatePageFormat,
+  normalizeProjectName,
+  parseFileLinkPath,
+  renderHtmlPage,
+  renderJsonPage,
+  renderProjectList,
+} from './pypi-rewrite.js';
+import type { ProxyContext, ProxyRoute } from './types.js';
+
+/** Links remembered between a page and its file requests; older ones are re-found from the page. */
+const MAX_REMEMBERED_LINKS = 200_000;
+const PROJECT_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+interface KnownLink {
+  readonly file: IndexFile;
+  readonly project: string;
+}
+
+class LinkRegistry {
+  private readonly links = new Map<string, KnownLink>();
+
+  add(upstreamNo: number, project: string, files: readonly IndexFile[]): void {
+    for (const file of files) {
+      const key = `${upstreamNo} ${linkIdentity(file.url)}`;
+      this.links.delete(key);
+      this.links.set(key, { file, project });
+    }
+    for (const oldest of this.links.keys()) {
+      if (this.links.size <= MAX_REMEMBERED_LINKS) break;
+      this.links.delete(oldest);
+    }
+  }
+
+  get(upstreamNo: number, identity: string): KnownLink | undefined {
+    return this.links.get(`${upstreamNo} ${identity}`);
+  }
+}
+
+/** The `/pypi/` route, serving files and pages through `store` (default: the server's `ctx.cache`). */
+export function pypiRoute(storeOverride?: CacheStore): ProxyRoute {
+  const links = new LinkRegistry();
+  return async (req, res, ctx) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path !== '/pypi' && !path.startsWith('/pypi/')) return false;
+    const store = storeOverride ?? ctx.cache;
+    if (!store) throw new Error('the PyPI mirror needs a cache: pass one to pypiRoute() or set ProxyContext.cache');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendError(res, 405, 'offgrid: the PyPI mirror only answers GET and HEAD');
+      return true;
+    }
+    if (path === '/pypi' || path === '/pypi/' || path === '/pypi/simple' || path === '/pypi/simple/') {
+      await serveRoot(req, res);
+      return true;
+    }
+    const project = /^\/pypi\/simple\/([^/]+)(\/?)$/.exec(path);
+    if (project) {
+      await serveProject(req, res, ctx, store, links, project[1]!, project[2] === '/');
+      return true;
+    }
+    if (path.startsWith('/pypi/files/')) {
+      await serveFile(req, res, ctx, store, links, path);
+      return true;
+    }
+    sendError(res, 404, `offgrid: no such PyPI mirror path: ${path.slice(0, 200)}`);
+    return true;
+  };
+}
+
+function pageDownloadEvent(ctx: ProxyContext, tool: string, project: string, result: Extract<PageResult, { type: 'page' }>, started: number) {
+  return downloadEvent({
+    kind: 'wheel',
+    tool,
+    name: project,
+    source: result.url,
+    size: result.size,
+    sha256: result.sha256,
+    cached: result.status !== 'miss',
+    index: true,
+    duration_ms: Math.round(performance.now() - started),
+    evidence: 'proxy',
+    cache_status: result.status,
+    timestamp: isoLocal(ctx.clock.now()),
+  });
+}
+
+/** The whole answer's status: any upstream fetch makes it a miss; else revalidated, else hit. */
+function combinedStatus(statuses: readonly CacheStatus[]): CacheStatus {
+  if (statuses.includes('miss')) return 'miss';
+  if (statuses.includes('revalidated')) return 'revalidated';
+  return 'hit';
+}
+
+function sendWithReason(res: ServerResponse, status: number, reason: string, body: string, cacheStatus: CacheStatus | null): void {
+  // pip shows the reason phrase of a failed request ("404 Client Error: <reason> for url"),
+  // so the explanation goes there too, not only in the body. No CR/LF can reach it.
+  res.statusMessage = reason.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200);
+  sendError(res, status, body, cacheStatus);
+}
+
+async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, links: LinkRegistry, rawName: string, trailingSlash: boolean): Promise<void> {
+  let asked: string;
+  try {
+    asked = decodeURIComponent(rawName);
+  } catch {
+    asked = '';
+  }
+  if (!PROJECT_NAME.test(asked)) {
+    sendError(res, 404, 'offgrid: not a valid project name');
+    return;
+  }
+  const project = normalizeProjectName(asked);
+  if (project !== asked || !trailingSlash) {
+    // PEP 503: a repository may redirect any non-normalised URL to the normalised one.
+    res.writeHead(301, { location: `/pypi/simple/${project}/`, 'content-length': '0' }).end();
+    return;
+  }
+  const format = negotiatePageFormat(req.headers.accept);
+  if (format === null) {
+    sendError(res, 406, 'offgrid: acceptable types are application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html');
+    return;
+  }
+  const upstreams = ctx.upstreams.pypi;
+  if (upstreams.length === 0) {
+    sendWithReason(res, 404, 'Not Found (offgrid has no PyPI upstream)', 'offgrid: no PyPI upstream is configured (pip has no http(s) index and no --pypi-upstream was given)', null);
+    return;
+  }
+  const tool = toolFromUserAgent(req.headers['user-agent']);
+  const started = performance.now();
+  const results = await Promise.all(
+    upstreams.map((upstream) =>
+      loadProjectPage(upstream, project, {
+        store,
+        offline: ctx.offline,
+        userAgent: req.headers['user-agent'],
+        onStale: (url, error) => ctx.log.warn(`${url}: ${error}; serving the cached index page`),
+      }),
+    ),
+  );
+  const pages: { page: Extract<PageResult, { type: 'page' }>['page']; upstreamNo: number; status: CacheStatus }[] = [];
+  results.forEach((result, upstreamNo) => {
+    if (result.type === 'page') {
+      ctx.record(pageDownloadEvent(ctx, tool, project, result, started));
+      links.add(upstreamNo, project, result.page.files);
+      pages.push({ page: result.page, upstreamNo, status: result.status });
+    } else if (result.type === 'unavailable') {
+      ctx.record(networkAttemptEvent({ tool, url_or_host: result.url, error: result.error, evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
+    }
+  });
+
+  if (pages.length === 0) {
+    const failures = results.filter((r): r is Extract<PageResult, { type: 'unavailable' }> => r.type === 'unavailable');
+    if (ctx.offline) {
+      sendWithReason(
+        res,
+        404,
+        `Not Found (offgrid offline: no cached index page for ${project})`,
+        `offgrid: offline mode and the index page of '${project}' is not in the cache. ` +
+          'Run the build once online (offgrid run) so offgrid caches it.',
+        'offline-miss',
+      );
+    } else if (failures.length > 0) {
+      sendWithReason(res, 502, 'Bad Gateway (offgrid could not reach the PyPI upstream)', `offgrid: no upstream answered for '${project}': ${failures.map((f) => `${f.url}: ${f.error}`).join('; ')}`, 'miss');
+    } else {
+      sendWithReason(res, 404, 'Not Found', `offgrid: '${project}' is not on any configured PyPI upstream`, 'miss');
+    }
+    return;
+  }
+
+  const merged = mergePages(project, pages);
+  const rendered: RenderedFile[] = merged.files.map(({ file, source }) => ({ file, href: fileLinkPath(source.upstreamNo, file.url) }));
+  const body = Buffer.from(format.format === 'json' ? renderJsonPage(project, rendered) : renderHtmlPage(project, rendered));
+  const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
+  const headers = {
+    'content-type': format.contentType,
+    // Pages change; pip's HTTP cache must ask again (and gets a cheap 304 while unchanged).
+    'cache-control': 'max-age=0, must-revalidate',
+    vary: 'Accept',
+    etag,
+    [CACHE_HEADER]: combinedStatus(pages.map((p) => p.status)),
+  };
+  if (req.headers['if-none-match']?.split(',').some((tag) => tag.trim() === etag)) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+async function findLink(ctx: ProxyContext, store: CacheStore, links: LinkRegistry, upstreamNo: number, identity: string, userAgent: string | undefined): Promise<KnownLink | undefined> {
+  const known = links.get(upstreamNo, identity);
+  if (known) return known;
+  // Not seen in this process: re-read the page of the project the file name names.
+  const filename = decodeURIComponent(identity.split('/').pop() ?? '').replace(/\.metadata$/, '');
+  const dist = distFromFilename(filename);
+  const upstream = ctx.upstreams.pypi[upstreamNo];
+  if (!dist || !upstream) return undefined;
+  const result = await loadProjectPage(upstream, dist.name, { store, offline: ctx.offline, userAgent });
+  if (result.type === 'page') links.add(upstreamNo, dist.name, result.page.files);
+  return links.get(upstreamNo, identity);
+}
+
+async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, links: LinkRegistry, path: string): Promise<void> {
+  const parsed = parseFileLinkPath(path);
+  const upstream = parsed ? ctx.upstreams.pypi[parsed.upstreamNo] : undefined;
+  if (!parsed || !upstream) {
+    sendError(res, 404, 'offgrid: not a PyPI mirror file path');
+    return;
+  }
+  const identity = linkIdentity(parsed.url);
+  const isMetadata = identity.endsWith('.metadata');
+  let link = await findLink(ctx, store, links, parsed.upstreamNo, identity, req.headers['user-agent']);
+  let expectedSha256: string | null = link?.file.hashes['sha256'] ?? null;
+  if (!link && isMetadata) {
+    // PEP 658: `<file>.metadata` exists when the page said so for `<file>`.
+    const base = await findLink(ctx, store, links, parsed.upstreamNo, identity.slice(0, -'.metadata'.length), req.headers['user-agent']);
+    if (base && base.file.coreMetadata !== false) {
+      link = { project: base.project, file: { ...base.file, url: `${base.file.url}.metadata`, filename: `${base.file.filename}.metadata` } };
+      expectedSha256 = typeof base.file.coreMetadata === 'object' ? (base.file.coreMetadata['sha256'] ?? null) : null;
+    }
+  }
+  if (!link) {
+    if (ctx.offline) {
+      ctx.record(networkAttemptEvent({ tool: toolFromUserAgent(req.headers['user-agent']), url_or_host: parsed.url, error: 'offline: not in the cache', evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
+      sendWithReason(res, 404, 'Not Found (offgrid offline: file not cached)', `offgrid: offline mode and ${parsed.url} is not in the cache. Run the build once online (offgrid run) so offgrid caches it.`, 'offline-miss');
+    } else {
+      sendError(res, 404, `offgrid: ${parsed.url} is not listed on any index page of upstream #${parsed.upstreamNo}; the mirror only fetches listed files`);
+    }
+    return;
+  }
+  const { url: bareUpstream, authorization } = splitCredentials(upstream);
+  const fileUrl = new URL(link.file.url);
+  const dist = distFromFilename(link.file.filename);
+  const key = `pypi:file:${identity}`;
+  if (ctx.offline && !(await store.get(key))) res.statusMessage = 'Not Found (offgrid offline: file not cached)';
+  await serveCached(ctx, store, {
+    key,
+    url: fileUrl,
+    kind: isMetadata ? 'wheel' : (dist?.kind ?? 'file'),
+    name: dist?.name ?? link.project,
+    version: dist?.version ?? null,
+    filename: link.file.filename,
+    expectedSha256,
+    immutable: true,
+    index: isMetadata,
+    req,
+    res,
+    errorStatus: 404,
+    // pip sends an index's credentials to files on the same host, and only there.
+    upstreamHeaders: authorization && fileUrl.host === bareUpstream.host ? { authorization } : {},
+  });
+}
+
+async function serveRoot(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const format = negotiatePageFormat(req.headers.accept) ?? { format: 'html' as const, contentType: 'text/html; charset=utf-8' };
+  // The full project list of a public index is tens of MB and no installer reads it; the
+  // root page only tells a person where they are.
+  const body = renderProjectList([], format.format);
+  res.writeHead(200, { 'content-type': format.contentType, 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', vary: 'Accept' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
