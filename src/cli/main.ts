@@ -22,6 +22,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .version(OFFGRID_VERSION)
     .option('--debug', 'show stack traces of unexpected errors')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run offgrid help for the commands)');
 
@@ -113,7 +114,13 @@ if (invokedDirectly) {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
-  main(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
-  });
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`offgrid: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

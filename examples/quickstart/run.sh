@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# offgrid's main job on a bundled example: record every download of a pip build, then
+# build again and watch the same items come from a cache. Installs what it needs first.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+if [ ! -f node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+npm run build --silent >/dev/null
+command -v jq >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq jq >/dev/null; } || true
+
+work=$(mktemp -d /tmp/offgrid-example.XXXXXX)
+node dist/examples/quickstart/index-server.js >"$work/index.url" &
+index_pid=$!
+trap 'kill "$index_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$work/index.url" ] && break; sleep 0.1; done
+INDEX_URL=$(cat "$work/index.url")
+
+# Only the example's index: none of this machine's own pip configuration.
+export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
+unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL || true
+offgrid() { node "$root/dist/src/cli/main.js" "$@"; }
+show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+cp "$here/requirements.txt" "$work/"
+cd "$work"
+export PIP_CACHE_DIR="$work/pip-cache"
+
+show offgrid run -- pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
+offgrid run -- python3 -m pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
+sleep 1
+show offgrid run -- pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
+offgrid run -- python3 -m pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
+
+show offgrid report summary --session all
+offgrid report summary --session all
+show offgrid report compare
+offgrid report compare
+if command -v jq >/dev/null; then
+  show "cat logs/build/downloads_*.json | jq '.downloads.wheels[] | select(.cached == false) | .source'"
+  cat logs/build/downloads_*.json | jq '.downloads.wheels[] | select(.cached == false) | .source'
+fi
+printf '\nThe session files are in %s/logs/build/\n' "$work"
+ls "$work/logs/build/"
