@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   ENOSESSION: 'no recorded session matches',
   ELEDGER: 'a ledger file is not a valid offgrid ledger',
   ESPAWN: 'the command to run could not be started',
+  EPROXY: 'the caching proxy could not start',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

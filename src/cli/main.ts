@@ -12,6 +12,8 @@ import { analyzeCommand } from './commands/analyze.js';
 import { REPORTS, reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { shellInitCommand } from './commands/shell-init.js';
+import { serveCommand } from './commands/serve.js';
+import { addProxyOptions, proxyFlags, type ProxyOptionValues } from './proxy-options.js';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -30,15 +32,27 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   program
     .command('run')
-    .description('run a build command, show its output, and record every download it makes')
+    .description('run a build command with its downloads going through the caching proxy; record every one')
     .addOption(logDirOption())
     .option('--service <name>', 'attribute the downloads to this service')
-    .option('--offline', 'record the session as an offline build', false)
     .argument('<command...>', 'the command, after --')
     .passThroughOptions()
-    .action((command: string[], o: { logDir: string; service?: string; offline: boolean }) => {
-      result = runCommand({ logDir: o.logDir, service: o.service ?? null, offline: o.offline, command }, io);
+    .action((command: string[], o: ProxyOptionValues & { logDir: string; service?: string }) => {
+      result = runCommand({ ...proxyFlags(o, debug), service: o.service ?? null, command }, io);
     });
+  addProxyOptions(program.commands.at(-1)!, io);
+
+  program
+    .command('serve')
+    .description('run the caching proxy in the foreground (PyPI and npm mirrors, http_proxy); ledger on shutdown')
+    .addOption(logDirOption())
+    .option('--port <n>', 'port to listen on (0: any free port)', '8765')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--allow-remote', 'allow a non-loopback --host (other machines can then use this cache)', false)
+    .action((o: ProxyOptionValues & { logDir: string; port: string; host: string; allowRemote: boolean }) => {
+      result = serveCommand({ ...proxyFlags(o, debug), port: o.port, host: o.host, allowRemote: o.allowRemote }, io);
+    });
+  addProxyOptions(program.commands.at(-1)!, io);
 
   program
     .command('analyze')

@@ -2,7 +2,59 @@
 import type { Ledger } from '../../ledger/schema.js';
 import { formatBytes } from '../../report/format.js';
 import { recoverAbandonedSessions } from '../../session/recover.js';
-import { warn, type CliIO } from '../io.js';
+import { defaultCacheDir, startRecording, type ListenOptions, type Recording } from '../../session/recording.js';
+import { OffgridError, isOffgridError } from '../../errors.js';
+import type { ProxyLogger } from '../../capture/proxy/types.js';
+import { ProxyConfigError } from '../../capture/proxy/server.js';
+import { say, warn, type CliIO } from '../io.js';
+
+/** The options every recording command shares. */
+export interface ProxyFlags {
+  readonly logDir: string;
+  readonly offline: boolean;
+  /** false: `--no-proxy`, record from the output only. */
+  readonly proxy: boolean;
+  readonly cacheDir: string | null;
+  readonly pypiUpstream: readonly string[];
+  readonly npmUpstream: string | null;
+  readonly allowHost: readonly string[];
+  readonly debug: boolean;
+}
+
+export function proxyLogger(io: CliIO, debug: boolean): ProxyLogger {
+  return {
+    debug: (m) => debug && say(io.stderr, `offgrid: debug: ${m}`),
+    warn: (m) => warn(io, m),
+  };
+}
+
+export async function startRecordingOrExplain(
+  flags: ProxyFlags,
+  command: readonly string[],
+  io: CliIO,
+  listen?: ListenOptions,
+): Promise<Recording> {
+  try {
+    const recording = await startRecording({
+      logDir: flags.logDir,
+      command,
+      offline: flags.offline,
+      cacheDir: flags.proxy ? (flags.cacheDir ?? defaultCacheDir(io.env)) : null,
+      upstreams: { pypi: flags.pypiUpstream, ...(flags.npmUpstream ? { npm: flags.npmUpstream } : {}) },
+      clock: io.clock,
+      log: proxyLogger(io, flags.debug),
+      env: io.env,
+      allowHosts: flags.allowHost,
+      ...(listen ? { listen } : {}),
+    });
+    if (flags.debug) for (const note of recording.notes) say(io.stderr, `offgrid: debug: ${note}`);
+    return recording;
+  } catch (error) {
+    if (isOffgridError(error)) throw error;
+    if (error instanceof ProxyConfigError) throw new OffgridError('EUSAGE', error.message);
+    throw new OffgridError('EPROXY', `cannot start the caching proxy: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 /** Compiles journals that dead sessions left behind, and says so. */
 export async function recoverQuietly(logDir: string, io: CliIO): Promise<void> {

@@ -1,0 +1,104 @@
+// A recording: a session plus the caching proxy that every tool of the build is pointed
+// at. `offgrid run`, `wheelhouse`, `build` and `verify` all record this way:
+//   start → hand `env` to the build's processes → feed their output to `capture` → finish.
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { createOutputCapture, type OutputCapture } from '../capture/output-capture.js';
+import { startProxy, type RunningProxy } from '../capture/proxy/server.js';
+import { proxyEnvironment } from '../capture/proxy/env.js';
+import { pypiRoute } from '../capture/proxy/pypi.js';
+import { npmRoute } from '../capture/proxy/npm.js';
+import { resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
+import { buildAllowList } from '../capture/proxy/allow-list.js';
+import type { ProxyLogger } from '../capture/proxy/types.js';
+import type { Ledger } from '../ledger/schema.js';
+import { Session } from './session.js';
+import type { Clock } from './time.js';
+
+export interface RecordingOptions {
+  readonly logDir: string;
+  /** The command line the ledger names. */
+  readonly command: readonly string[];
+  readonly offline: boolean;
+  /** null: record from output only, with no proxy (`--no-proxy`). */
+  readonly cacheDir: string | null;
+  readonly upstreams: UpstreamFlags;
+  readonly clock: Clock;
+  readonly log: ProxyLogger;
+  /** The environment the build would run with (its tool settings pick the upstreams). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Extra hosts the forward proxy may reach. */
+  readonly allowHosts?: readonly string[];
+  /** Where the proxy listens: default a free port on 127.0.0.1. */
+  readonly listen?: ListenOptions;
+}
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly allowRemote: boolean;
+}
+
+export interface Recording {
+  readonly session: Session;
+  readonly proxy: RunningProxy | null;
+  /** Variables that point pip, npm, apt, curl and wget at the proxy (empty without one). */
+  readonly env: Record<string, string>;
+  /** Notes about the upstreams chosen (a skipped file:// index, a default used). */
+  readonly notes: readonly string[];
+  /** A parser for one build's output, attributed to `service`. */
+  capture(service: string | null): OutputCapture;
+  finish(exitCode: number | null): Promise<Ledger>;
+}
+
+/** Where the cache lives unless told: $OFFGRID_CACHE_DIR, else ~/.cache/offgrid. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  return env.OFFGRID_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'offgrid');
+}
+
+export async function startRecording(options: RecordingOptions): Promise<Recording> {
+  const session = Session.open({ logDir: options.logDir, command: options.command, offline: options.offline, clock: options.clock });
+  let proxy: RunningProxy | null = null;
+  let env: Record<string, string> = {};
+  let notes: readonly string[] = [];
+  const aptConfigDir = join(options.logDir, 'build', '.journal', `apt-${session.id}`);
+  try {
+    if (options.cacheDir !== null) {
+      const upstreams = await resolveUpstreams(options.upstreams, undefined, options.env);
+      notes = upstreams.notes;
+      const allowedHosts = await buildAllowList({
+        upstreams: [...upstreams.pypi, ...(upstreams.npm ? [upstreams.npm] : [])],
+        extraHosts: options.allowHosts ?? [],
+      });
+      proxy = await startProxy({
+        cacheDir: options.cacheDir,
+        offline: options.offline,
+        upstreams: { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts },
+        record: (event) => session.record(event),
+        clock: options.clock,
+        log: options.log,
+        routes: [pypiRoute(), npmRoute()],
+        ...(options.listen ?? {}),
+      });
+      env = await proxyEnvironment(proxy.url, { aptConfigDir, existingAptConfig: options.env.APT_CONFIG ?? null, npm: upstreams.npm !== null });
+    }
+  } catch (error) {
+    await session.finish(null);
+    throw error;
+  }
+  return {
+    session,
+    proxy,
+    env,
+    notes,
+    capture: (service) => createOutputCapture(session, service),
+    async finish(exitCode) {
+      // The proxy may still be streaming a response: close it first so its last events
+      // reach the journal before the ledger is compiled.
+      if (proxy) await proxy.close();
+      rmSync(aptConfigDir, { recursive: true, force: true });
+      return session.finish(exitCode);
+    },
+  };
+}
