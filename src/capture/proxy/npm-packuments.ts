@@ -1,0 +1,107 @@
+// One packument through the cache. Packuments change (a new version), so online they are
+// revalidated with the registry each time (ETag / Last-Modified); offline the cached copy
+// is served. Full and abbreviated ("corgi") packuments are cached apart; offline, a full
+// one also answers an abbreviated request (it is a superset).
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type CacheEntry, type CacheStore, redactUrl } from '../../cache/index.js';
+import type { CacheStatus } from '../../ledger/schema.js';
+import { requestUpstream } from './cached-fetch.js';
+import { packumentPath } from './npm-rewrite.js';
+import { splitCredentials } from './pypi-pages.js';
+
+export const ABBREVIATED = 'application/vnd.npm.install-v1+json';
+const MAX_PACKUMENT_BYTES = 256 * 1024 * 1024;
+
+export type PackumentResult =
+  | { readonly type: 'packument'; readonly doc: unknown; readonly status: CacheStatus; readonly size: number; readonly sha256: string; readonly url: string; readonly contentType: string }
+  | { readonly type: 'absent'; readonly url: string; readonly status: number }
+  | { readonly type: 'unavailable'; readonly url: string; readonly error: string };
+
+export interface PackumentOptions {
+  readonly store: CacheStore;
+  readonly offline: boolean;
+  readonly abbreviated: boolean;
+  readonly headers: OutgoingHttpHeaders;
+  readonly onStale?: (url: string, error: string) => void;
+}
+
+const keyFor = (url: URL, abbreviated: boolean): string => `npm:packument:v1:${abbreviated ? 'abbreviated' : 'full'}:${redactUrl(url.href)}`;
+
+async function readAll(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > limit) throw new Error(`packument larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readEntry(store: CacheStore, entry: CacheEntry): Promise<unknown> {
+  const stream = await store.open(entry);
+  return stream ? JSON.parse((await readAll(stream, MAX_PACKUMENT_BYTES)).toString('utf8')) : null;
+}
+
+export async function loadPackument(registry: URL, name: string, options: PackumentOptions): Promise<PackumentResult> {
+  const { url: bare, authorization } = splitCredentials(registry);
+  const url = new URL(packumentPath(name), bare);
+  const shown = url.href;
+  const key = keyFor(url, options.abbreviated);
+  const entry = await options.store.get(key);
+  const fromEntry = async (found: CacheEntry | null, status: CacheStatus): Promise<PackumentResult | null> => {
+    if (!found) return null;
+    const doc = await readEntry(options.store, found);
+    if (doc === null) return null;
+    return { type: 'packument', doc, status, size: found.size, sha256: found.sha256, url: shown, contentType: String(found.metadata.content_type ?? 'application/json') };
+  };
+
+  if (options.offline) {
+    const fallback = options.abbreviated && !entry ? await options.store.get(keyFor(url, false)) : null;
+    return (await fromEntry(entry ?? fallback, 'hit')) ?? { type: 'unavailable', url: shown, error: 'offline: packument not in the cache' };
+  }
+
+  const headers: OutgoingHttpHeaders = { ...options.headers, accept: options.abbreviated ? `${ABBREVIATED}; q=1.0, application/json; q=0.8` : 'application/json', 'accept-encoding': 'identity' };
+  if (authorization) headers['authorization'] = authorization;
+  if (entry && typeof entry.metadata.etag === 'string') headers['if-none-match'] = entry.metadata.etag;
+  if (entry && typeof entry.metadata.last_modified === 'string') headers['if-modified-since'] = entry.metadata.last_modified;
+  let failure: string;
+  try {
+    const response: IncomingMessage = await requestUpstream(url, { headers });
+    const status = response.statusCode ?? 0;
+    if (status === 304) {
+      response.resume();
+      const cached = await fromEntry(entry, 'revalidated');
+      if (cached) return cached;
+      failure = 'registry answered 304 but the cached packument is gone';
+    } else if (status === 200) {
+      const body = await readAll(response as AsyncIterable<Buffer>, MAX_PACKUMENT_BYTES);
+      const declared = response.headers['content-length'];
+      if (declared !== undefined && Number(declared) !== body.length) throw new Error(`packument truncated: ${body.length} of ${declared} bytes`);
+      const doc: unknown = JSON.parse(body.toString('utf8'));
+      const contentType = String(response.headers['content-type'] ?? 'application/json');
+      const header = (h: string) => (typeof response.headers[h] === 'string' ? (response.headers[h] as string) : null);
+      const writer = options.store.writer(key, { expectedSize: body.length, metadata: { kind: 'npm', url: shown, content_type: contentType, etag: header('etag'), last_modified: header('last-modified') } });
+      await pipeline(Readable.from([body]), writer);
+      const stored = await writer.done;
+      return { type: 'packument', doc, status: 'miss', size: stored.size, sha256: stored.sha256, url: shown, contentType };
+    } else if (status >= 400 && status < 500) {
+      response.resume();
+      return { type: 'absent', url: shown, status };
+    } else {
+      response.resume();
+      failure = `registry answered ${status}`;
+    }
+  } catch (error) {
+    failure = (error as Error).message;
+  }
+  // RFC 9111 §4.2.4: a stale packument beats a failed build while the registry is down.
+  const stale = await fromEntry(entry, 'hit');
+  if (stale) {
+    options.onStale?.(shown, failure);
+    return stale;
+  }
+  return { type: 'unavailable', url: shown, error: failure };
+}

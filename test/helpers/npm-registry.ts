@@ -1,0 +1,168 @@
+// A real npm registry on 127.0.0.1 for tests: packuments (full and abbreviated) and real
+// package tarballs (gzip'd ustar with `package/package.json`, what `npm pack` writes),
+// with correct `dist.integrity` (sha512) and `dist.shasum` (sha1). Counts requests per
+// path, can be stopped and restarted on the same port.
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
+
+export interface NpmPackageSpec {
+  readonly name: string;
+  readonly version: string;
+  readonly dependencies?: Readonly<Record<string, string>>;
+}
+
+export interface BuiltTarball {
+  readonly spec: NpmPackageSpec;
+  /** Path on the registry: `/<name>/-/<basename>-<version>.tgz`. */
+  readonly path: string;
+  readonly bytes: Buffer;
+  readonly integrity: string;
+  readonly shasum: string;
+}
+
+export interface NpmRegistry {
+  readonly url: string;
+  readonly port: number;
+  readonly requests: Map<string, number>;
+  readonly tarballs: ReadonlyMap<string, BuiltTarball>;
+  /** Requests for tarballs (paths containing `/-/`). */
+  tarballRequests(): number;
+  close(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+function octal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, '0') + '\0';
+}
+
+function tarHeader(name: string, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write(octal(0o644, 8), 100);
+  header.write(octal(0, 8), 108);
+  header.write(octal(0, 8), 116);
+  header.write(octal(size, 12), 124);
+  header.write(octal(499162500, 12), 136); // npm pack's fixed mtime (1985-10-26)
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\0', 257);
+  header.write('00', 263);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return header;
+}
+
+/** A gzip'd ustar archive of `files` under `package/`. */
+export function packTarball(files: Readonly<Record<string, string>>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const data = Buffer.from(text);
+    parts.push(tarHeader(`package/${name}`, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(parts));
+}
+
+function build(spec: NpmPackageSpec): BuiltTarball {
+  const pkg = { name: spec.name, version: spec.version, main: 'index.js', license: 'MIT', dependencies: spec.dependencies ?? {} };
+  const bytes = packTarball({
+    'package.json': `${JSON.stringify(pkg, null, 2)}\n`,
+    'index.js': `module.exports = ${JSON.stringify(`${spec.name}@${spec.version}`)};\n`,
+  });
+  const basename = spec.name.split('/').pop()!;
+  return {
+    spec,
+    path: `/${spec.name}/-/${basename}-${spec.version}.tgz`,
+    bytes,
+    integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+    shasum: createHash('sha1').update(bytes).digest('hex'),
+  };
+}
+
+export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Promise<NpmRegistry> {
+  const tarballs = new Map<string, BuiltTarball>();
+  const byName = new Map<string, BuiltTarball[]>();
+  for (const spec of packages) {
+    const built = build(spec);
+    tarballs.set(built.path, built);
+    byName.set(spec.name, [...(byName.get(spec.name) ?? []), built]);
+  }
+  const requests = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  let base = '';
+
+  const packument = (name: string, abbreviated: boolean): object => {
+    const list = byName.get(name)!;
+    const latest = list[list.length - 1]!.spec.version;
+    const versions = Object.fromEntries(
+      list.map((t) => {
+        const dist = { tarball: `${base}${t.path}`, integrity: t.integrity, shasum: t.shasum };
+        const deps = t.spec.dependencies ?? {};
+        return [t.spec.version, abbreviated ? { name, version: t.spec.version, dependencies: deps, dist } : { name, version: t.spec.version, main: 'index.js', license: 'MIT', dependencies: deps, _id: `${name}@${t.spec.version}`, dist }];
+      }),
+    );
+    return abbreviated
+      ? { name, modified: '2026-01-01T00:00:00.000Z', 'dist-tags': { latest }, versions }
+      : { _id: name, name, 'dist-tags': { latest }, versions, time: { modified: '2026-01-01T00:00:00.000Z' } };
+  };
+
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.set(path, (requests.get(path) ?? 0) + 1);
+    const tarball = tarballs.get(path);
+    if (tarball) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': tarball.bytes.length, 'cache-control': 'public, max-age=31536000' });
+      res.end(tarball.bytes);
+      return;
+    }
+    const name = path.slice(1);
+    if (byName.has(name)) {
+      const abbreviated = (req.headers.accept ?? '').includes('application/vnd.npm.install-v1+json');
+      const body = Buffer.from(JSON.stringify(packument(name, abbreviated)));
+      const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+      const headers = { 'content-type': abbreviated ? 'application/vnd.npm.install-v1+json' : 'application/json', etag, 'cache-control': 'public, max-age=300' };
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+      res.writeHead(200, { ...headers, 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  const port = await listen(0);
+  base = `http://127.0.0.1:${port}`;
+  return {
+    url: `${base}/`,
+    port,
+    requests,
+    tarballs,
+    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (path.includes('/-/') ? sum + n : sum), 0),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+    restart: async () => {
+      if (!server.listening) await listen(port);
+    },
+  };
+}
