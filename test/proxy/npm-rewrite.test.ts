@@ -1,0 +1,39 @@
+// The pure core of the npm mirror: paths, packument rewriting, integrity strings.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { baseFromHost, packumentPath, parseIntegrity, parseNpmPath, rewritePackument, sha256FromIntegrity, tarballLinks } from '../../src/capture/proxy/npm-rewrite.js';
+
+describe('npm mirror paths', () => {
+  it('packuments, scoped both ways, tarballs under /npm/ and at the root', () => {
+    assert.deepEqual(parseNpmPath('/npm/left-pad'), { type: 'packument', name: 'left-pad' });
+    assert.deepEqual(parseNpmPath('/npm/@acme%2fcore'), { type: 'packument', name: '@acme/core' });
+    assert.deepEqual(parseNpmPath('/npm/@acme%2Fcore'), { type: 'packument', name: '@acme/core' });
+    assert.deepEqual(parseNpmPath('/npm/@acme/core'), { type: 'packument', name: '@acme/core' });
+    assert.deepEqual(parseNpmPath('/npm/@acme/core/-/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
+    for (const bad of ['/left-pad', '/npm/', '/npm/-/ping', '/npm/../x', '/npm/a/b/c', '/npm/%zz', '/npm/.hidden', '/npm/@a/b/-/..%2f..%2fx.tgz']) assert.equal(parseNpmPath(bad), null, bad);
+    assert.equal(packumentPath('@acme/core'), '@acme%2Fcore');
+  });
+
+  it('rewrites every tarball URL and keeps integrity', () => {
+    const doc = { name: '@acme/core', versions: { '1.0.0': { dist: { tarball: 'https://r.example/@acme/core/-/core-1.0.0.tgz', integrity: 'sha512-AA==', shasum: 'ab' } } } };
+    const out = rewritePackument('@acme/core', doc, 'http://127.0.0.1:9') as typeof doc;
+    assert.equal(out.versions['1.0.0'].dist.tarball, 'http://127.0.0.1:9/npm/@acme/core/-/core-1.0.0.tgz');
+    assert.equal(out.versions['1.0.0'].dist.integrity, 'sha512-AA==');
+    assert.equal(doc.versions['1.0.0'].dist.tarball, 'https://r.example/@acme/core/-/core-1.0.0.tgz', 'the input is not changed');
+    assert.deepEqual(tarballLinks('@acme/core', doc), [{ name: '@acme/core', version: '1.0.0', file: 'core-1.0.0.tgz', url: 'https://r.example/@acme/core/-/core-1.0.0.tgz', integrity: 'sha512-AA==', shasum: 'ab' }]);
+  });
+
+  it('integrity strings', () => {
+    const data = Buffer.from('x');
+    const sha256 = createHash('sha256').update(data).digest();
+    assert.deepEqual(parseIntegrity('sha1-Zm9v sha512-YmFy'), { algorithm: 'sha512', digests: ['YmFy'] });
+    assert.equal(parseIntegrity('md5-abc'), null);
+    assert.equal(sha256FromIntegrity(`sha512-YmFy sha256-${sha256.toString('base64')}`), sha256.toString('hex'));
+    assert.equal(sha256FromIntegrity('sha512-YmFy'), null);
+    assert.equal(baseFromHost('127.0.0.1:8080'), 'http://127.0.0.1:8080');
+    assert.equal(baseFromHost('evil.example/x'), null);
+    assert.equal(baseFromHost('a\r\nb'), null);
+  });
+});
