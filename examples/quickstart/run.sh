@@ -24,21 +24,32 @@ show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 cp "$here/requirements.txt" "$work/"
 cd "$work"
-export PIP_CACHE_DIR="$work/pip-cache"
+export OFFGRID_CACHE_DIR="$work/offgrid-cache"
+pip=(python3 -m pip download --no-cache-dir -r requirements.txt -d wheelhouse)
 
-show offgrid run -- pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
-offgrid run -- python3 -m pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
-sleep 1
-show offgrid run -- pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
-offgrid run -- python3 -m pip download -r requirements.txt -d wheelhouse --index-url "$INDEX_URL"
+# 1. Record a build: pip goes through offgrid's caching proxy (PIP_INDEX_URL), which
+#    mirrors the example's index; every download lands in the ledger and the cache.
+show offgrid run --pypi-upstream "$INDEX_URL" -- pip download -r requirements.txt -d wheelhouse
+offgrid run --pypi-upstream "$INDEX_URL" -- "${pip[@]}"
+rm -rf wheelhouse; sleep 1
+
+# 2. The same build again, from an empty wheelhouse and no pip cache: offgrid's cache serves it.
+show offgrid run --pypi-upstream "$INDEX_URL" -- pip download -r requirements.txt -d wheelhouse
+offgrid run --pypi-upstream "$INDEX_URL" -- "${pip[@]}"
+rm -rf wheelhouse; sleep 1
+
+# 3. The index goes away; --offline never contacts it and the build still succeeds.
+kill "$index_pid"; wait "$index_pid" 2>/dev/null || true
+show "(index stopped) offgrid run --offline -- pip download -r requirements.txt -d wheelhouse"
+offgrid run --offline --pypi-upstream "$INDEX_URL" -- "${pip[@]}"
 
 show offgrid report summary --session all
 offgrid report summary --session all
-show offgrid report compare
-offgrid report compare
+show offgrid report compare --base "$(ls logs/build/downloads_*.json | head -1 | sed 's/.*downloads_//; s/.json//')"
+offgrid report compare --base "$(ls logs/build/downloads_*.json | head -1 | sed 's/.*downloads_//; s/.json//')"
 if command -v jq >/dev/null; then
-  show "cat logs/build/downloads_*.json | jq '.downloads.wheels[] | select(.cached == false) | .source'"
-  cat logs/build/downloads_*.json | jq '.downloads.wheels[] | select(.cached == false) | .source'
+  show "cat logs/build/downloads_*.json | jq '.summary'"
+  cat logs/build/downloads_*.json | jq -c '.summary | {total_downloads, total_cached, network_attempts}'
 fi
 printf '\nThe session files are in %s/logs/build/\n' "$work"
 ls "$work/logs/build/"
