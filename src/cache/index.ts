@@ -16,4 +16,3 @@ export { CACHE_ERROR_CODES, CacheError, isCacheError, type CacheErrorCode } from
 export type { CacheLogger, CacheStoreOptions } from './options.js';
 export type { CacheStats, CleanTmpOptions, PruneOptions, PruneReport, VerifyProblem, VerifyReport } from './maintenance.js';
 export { CONTENT_DIR, INDEX_DIR, TMP_DIR, contentPath, indexPath, isSha256 } from './layout.js';
-export { redactUrl } from './redact.js';

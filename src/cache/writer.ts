@@ -15,7 +15,7 @@ import { CacheError, integrityError, sizeError } from './errors.js';
 import { TMP_DIR, assertSha256, contentPath, indexPath, tmpName } from './layout.js';
 import { enterCommit, unlinkIfPresent } from './lock.js';
 import { type CacheContext, isoTime } from './options.js';
-import { redactUrl } from './redact.js';
+import { redact } from '../redact.js';
 
 export interface WriterOptions {
   /** The upstream's declared sha256 (lowercase hex), checked before anything is stored. */
@@ -72,7 +72,7 @@ export class CacheWriter extends Writable {
     this.expectedSha256 = options.expectedSha256 ?? null;
     this.expectedSize = options.expectedSize ?? null;
     const metadata = options.metadata ?? {};
-    this.metadata = typeof metadata.url === 'string' ? { ...metadata, url: redactUrl(metadata.url) } : metadata;
+    this.metadata = typeof metadata.url === 'string' ? { ...metadata, url: redact(metadata.url) } : metadata;
     this.tmpPath = join(ctx.root, TMP_DIR, tmpName(process.pid, 'content'));
     ctx.activeTmp.add(this.tmpPath);
     this.done = new Promise<CacheEntry>((resolve, reject) => {

@@ -81,7 +81,14 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         routes: [pypiRoute(), npmRoute()],
         ...(options.listen ?? {}),
       });
-      env = await proxyEnvironment(proxy.url, { aptConfigDir, existingAptConfig: options.env.APT_CONFIG ?? null, npm: upstreams.npm !== null });
+      env = {
+        ...(await proxyEnvironment(proxy.url, { aptConfigDir, existingAptConfig: options.env.APT_CONFIG ?? null, npm: upstreams.npm !== null })),
+        // pip's self-check asks the index for pip itself: noise, and a network attempt offline.
+        PIP_DISABLE_PIP_VERSION_CHECK: '1',
+        // Lockfiles record the registry they were made against; send their tarball URLs
+        // to the mirror instead (npm keeps only the path).
+        npm_config_replace_registry_host: 'always',
+      };
     }
   } catch (error) {
     await session.finish(null);

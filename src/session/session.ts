@@ -9,7 +9,7 @@ import type { Ledger } from '../ledger/schema.js';
 import { OffgridError, describeSystemError } from '../errors.js';
 import { JournalWriter } from './journal.js';
 import { sessionPaths, journalDir, type SessionPaths } from './layout.js';
-import { redact, redactNullable } from './redact.js';
+import { redact, redactNullable } from '../redact.js';
 import { isoLocal, sessionStamp, type Clock } from './time.js';
 import { compileJournal } from './compile-files.js';
 import { OFFGRID_VERSION } from '../version.js';

@@ -5,7 +5,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type CacheEntry, type CacheStore, redactUrl } from '../../cache/index.js';
+import { type CacheEntry, type CacheStore } from '../../cache/index.js';
+import { redact } from '../../redact.js';
 import type { CacheStatus } from '../../ledger/schema.js';
 import { requestUpstream } from './cached-fetch.js';
 import { packumentPath } from './npm-rewrite.js';
@@ -27,7 +28,7 @@ export interface PackumentOptions {
   readonly onStale?: (url: string, error: string) => void;
 }
 
-const keyFor = (url: URL, abbreviated: boolean): string => `npm:packument:v1:${abbreviated ? 'abbreviated' : 'full'}:${redactUrl(url.href)}`;
+const keyFor = (url: URL, abbreviated: boolean): string => `npm:packument:v1:${abbreviated ? 'abbreviated' : 'full'}:${redact(url.href)}`;
 
 async function readAll(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -5,7 +5,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type CacheEntry, type CacheStore, redactUrl } from '../../cache/index.js';
+import { type CacheEntry, type CacheStore } from '../../cache/index.js';
+import { redact } from '../../redact.js';
 import type { CacheStatus } from '../../ledger/schema.js';
 import { requestUpstream } from './cached-fetch.js';
 import { PEP691_JSON, type ProjectPage, parseHtmlProjectPage, parseJsonProjectPage } from './pypi-rewrite.js';
@@ -46,7 +47,7 @@ export function projectPageUrl(upstream: URL, project: string): URL {
 }
 
 function pageKey(pageUrl: URL): string {
-  return `pypi:page:v1:${redactUrl(pageUrl.href)}`;
+  return `pypi:page:v1:${redact(pageUrl.href)}`;
 }
 
 async function readBody(response: IncomingMessage): Promise<Buffer> {

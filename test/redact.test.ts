@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { redact } from '../../src/session/redact.js';
+import { redact } from '../src/redact.js';
 
 test('user and password in a URL are redacted, the rest kept', () => {
   assert.equal(redact('https://alice:s3cret@pypi.example.org/simple/numpy/'), 'https://***@pypi.example.org/simple/numpy/');
