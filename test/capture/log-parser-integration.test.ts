@@ -62,9 +62,7 @@ for (const framing of ['plain', 'rawjson', 'legacy']) {
     assert.ok(events.some((e) => e.type === 'error' && e.step === 'RUN apt-get update || true' && /swallowed/.test(e.message)));
   });
 
-  // busybox wget's own output ("Connecting to …", "saving to '…'", "wget: bad address '…'")
-  // is the netclients parser's to recognise; until it does, these stay todo.
-  test(`${framing}: busybox wget downloads and failures in a Docker build`, { todo: 'netclients parser: busybox wget output' }, () => {
+  test(`${framing}: busybox wget downloads and failures in a Docker build`, () => {
     const fetched = downloads(parse(`wget.${framing}.log`));
     assert.equal(fetched.length, 1);
     // BuildKit names the step with the build argument expanded, the legacy builder does not.

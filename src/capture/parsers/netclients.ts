@@ -26,6 +26,8 @@ class NetClientParser implements ToolParser {
   /** A host whose resolution failure was just reported (wget repeats it on the next line). */
   private lastFailedHost: string | null = null;
   private curlHost: string | null = null;
+  private busyboxHost: string | null = null;
+  private busyboxDestination: string | null = null;
   private lineNumber = 0;
   private lastGeneric: string | null = null;
   private lastGenericLine = 0;
@@ -50,10 +52,25 @@ class NetClientParser implements ToolParser {
         if (text.startsWith('Resolving ') && text.includes('... failed: ')) return this.wgetFailed(text, true);
         break;
       case 67: // C
-        if (text.startsWith('Connecting to ') && text.includes('... failed: ')) return this.wgetFailed(text, false);
+        if (text.startsWith('Connecting to ')) {
+          if (text.includes('... failed: ')) return this.wgetFailed(text, false);
+          // busybox: `Connecting to host:port (ip:port)` — it never prints the URL.
+          if (text.endsWith(')')) this.busyboxHost = text.slice(14).split(' ')[0] || null;
+          return;
+        }
+        break;
+      case 115: // s
+        if (text.startsWith("saving to '")) {
+          this.busyboxDestination = text.slice(11, -1);
+          return;
+        }
+        break;
+      case 39: // ' (busybox: `'/tmp/x.tar.gz' saved`)
+        if (text.endsWith("' saved")) return this.busyboxSaved(text.slice(1, -7));
         break;
       case 119: // w
         if (text.startsWith('wget: unable to resolve host address ')) return this.wgetUnresolved(text);
+        if (text.startsWith('wget: ')) return this.busyboxError(text);
         break;
       case 50: // 2 (a date: wget's `saved` and `-nv` lines)
         if (text.startsWith('20')) this.wgetSaved(text);
@@ -69,7 +86,42 @@ class NetClientParser implements ToolParser {
     this.wgetTime = null;
     this.lastFailedHost = null;
     this.curlHost = null;
+    this.busyboxHost = null;
+    this.busyboxDestination = null;
     this.lastGeneric = null;
+  }
+
+  /** busybox wget names the host it connects to and the file it saved, never the URL. */
+  private busyboxSaved(destination: string): void {
+    const filename = destination.slice(destination.lastIndexOf('/') + 1);
+    this.emit(
+      downloadEvent({
+        ...this.base('wget'),
+        kind: 'file',
+        cached: false,
+        filename: filename === '' ? null : filename,
+        source: null,
+        destination: this.busyboxDestination ?? destination,
+      }),
+    );
+    this.busyboxDestination = null;
+  }
+
+  /** `wget: bad address 'h'`, `wget: can't connect to remote host (ip): Connection refused`, `wget: server returned error: …`. */
+  private busyboxError(text: string): void {
+    const bad = /^wget: bad address '([^']+)'/.exec(text);
+    if (bad?.[1] !== undefined) {
+      this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: bad[1], error: 'bad address (DNS lookup failed)' }));
+      return;
+    }
+    const refused = /^wget: can't connect to remote host \(([^)]+)\): (.*)$/.exec(text);
+    if (refused?.[1] !== undefined) {
+      this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.busyboxHost ?? refused[1], error: refused[2] ?? 'cannot connect' }));
+      return;
+    }
+    if (text.startsWith('wget: server returned error: ')) {
+      this.emit(errorEvent({ ...this.base('wget'), message: `${this.busyboxHost ?? 'server'}: ${text.slice(29)}` }));
+    }
   }
 
   private base(tool: string) {
