@@ -93,17 +93,7 @@ class NetClientParser implements ToolParser {
 
   /** busybox wget names the host it connects to and the file it saved, never the URL. */
   private busyboxSaved(destination: string): void {
-    const filename = destination.slice(destination.lastIndexOf('/') + 1);
-    this.emit(
-      downloadEvent({
-        ...this.base('wget'),
-        kind: 'file',
-        cached: false,
-        filename: filename === '' ? null : filename,
-        source: null,
-        destination: this.busyboxDestination ?? destination,
-      }),
-    );
+    this.wgetDownload(null, this.busyboxDestination ?? destination, null, null);
     this.busyboxDestination = null;
   }
 
@@ -186,8 +176,8 @@ class NetClientParser implements ToolParser {
     if (nv?.[3] !== undefined) this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
   }
 
-  private wgetDownload(url: string, destination: string | null, size: number, timestamp: string): void {
-    const path = url.split(/[?#]/)[0] ?? url;
+  private wgetDownload(url: string | null, destination: string | null, size: number | null, timestamp: string | null): void {
+    const path = (url ?? destination ?? '').split(/[?#]/)[0] ?? '';
     const filename = path.slice(path.lastIndexOf('/') + 1);
     this.emit(
       downloadEvent({
@@ -203,6 +193,7 @@ class NetClientParser implements ToolParser {
     );
     this.wgetUrl = null;
   }
+
 
   /**
    * DNS failures from any program. Lines other parsers own (apt's `W:`/`E:`/`Err:` and

@@ -13,18 +13,17 @@ import { ABBREVIATED, loadPackument } from './npm-packuments.js';
 import { type TarballLink, baseFromHost, parseIntegrity, parseNpmPath, rewritePackument, sha256FromIntegrity, tarballLinks } from './npm-rewrite.js';
 import { splitCredentials } from './pypi-pages.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
+import { BoundedMap } from './bounded-map.js';
 
 const MAX_REMEMBERED_TARBALLS = 200_000;
 
 class TarballRegistry {
-  private readonly links = new Map<string, TarballLink>();
+  private readonly links = new BoundedMap<string, TarballLink>(MAX_REMEMBERED_TARBALLS);
+
   add(links: readonly TarballLink[]): void {
     for (const link of links) this.links.set(`${link.name} ${link.file}`, link);
-    for (const oldest of this.links.keys()) {
-      if (this.links.size <= MAX_REMEMBERED_TARBALLS) break;
-      this.links.delete(oldest);
-    }
   }
+
   get(name: string, file: string): TarballLink | undefined {
     return this.links.get(`${name} ${file}`);
   }

@@ -29,6 +29,7 @@ import {
   renderProjectList,
 } from './pypi-rewrite.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
+import { BoundedMap } from './bounded-map.js';
 
 /** Links remembered between a page and its file requests; older ones are re-found from the page. */
 const MAX_REMEMBERED_LINKS = 200_000;
@@ -40,18 +41,10 @@ interface KnownLink {
 }
 
 class LinkRegistry {
-  private readonly links = new Map<string, KnownLink>();
+  private readonly links = new BoundedMap<string, KnownLink>(MAX_REMEMBERED_LINKS);
 
   add(upstreamNo: number, project: string, files: readonly IndexFile[]): void {
-    for (const file of files) {
-      const key = `${upstreamNo} ${linkIdentity(file.url)}`;
-      this.links.delete(key);
-      this.links.set(key, { file, project });
-    }
-    for (const oldest of this.links.keys()) {
-      if (this.links.size <= MAX_REMEMBERED_LINKS) break;
-      this.links.delete(oldest);
-    }
+    for (const file of files) this.links.set(`${upstreamNo} ${linkIdentity(file.url)}`, { file, project });
   }
 
   get(upstreamNo: number, identity: string): KnownLink | undefined {
