@@ -13,6 +13,7 @@ import { REPORTS, reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { shellInitCommand } from './commands/shell-init.js';
 import { serveCommand } from './commands/serve.js';
+import { registerVerify } from './commands/verify-command.js';
 import { addProxyOptions, proxyFlags, type ProxyOptionValues } from './proxy-options.js';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -76,6 +77,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .action((report: string, o: { logDir: string; session: string; base?: string; json: boolean }) => {
       result = reportCommand({ logDir: o.logDir, report, session: o.session, base: o.base ?? null, json: o.json }, io);
     });
+
+  registerVerify(program, io, argv, debug, (r) => (result = r));
 
   program
     .command('shell-init')

@@ -1,0 +1,88 @@
+// The process `offgrid verify -- CMD` starts INSIDE the fresh network namespace: offgrid's
+// proxy in offline mode on the namespace's loopback, the command with its environment
+// pointed at it, the session recorded as usual. It reports back through a file, because
+// its stdout and stderr belong to the command. Run as `node inside.js SPEC.json`.
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { errorEvent } from '../capture/events.js';
+import { ChildStartError, runChild } from '../capture/run-child.js';
+import { startRecording } from '../session/recording.js';
+import { systemClock } from '../session/time.js';
+
+export const InsideSpec = z.object({
+  logDir: z.string(),
+  cacheDir: z.string(),
+  pypiUpstream: z.array(z.string()),
+  npmUpstream: z.string().nullable(),
+  allowHost: z.array(z.string()),
+  command: z.array(z.string()).min(1),
+  cwd: z.string(),
+  service: z.string().nullable(),
+  debug: z.boolean(),
+  resultPath: z.string(),
+});
+export type InsideSpec = z.infer<typeof InsideSpec>;
+
+export const InsideResult = z.object({
+  sessionId: z.string(),
+  ledgerPath: z.string(),
+  exitCode: z.number().int().nullable(),
+  /** Why the command could not be started (not found, not executable), else null. */
+  spawnError: z.string().nullable(),
+});
+export type InsideResult = z.infer<typeof InsideResult>;
+
+export async function runInside(spec: InsideSpec): Promise<InsideResult> {
+  const say = (m: string) => process.stderr.write(`offgrid: ${m}\n`);
+  const recording = await startRecording({
+    logDir: spec.logDir,
+    command: spec.command,
+    offline: true,
+    cacheDir: spec.cacheDir,
+    upstreams: { pypi: spec.pypiUpstream, ...(spec.npmUpstream ? { npm: spec.npmUpstream } : {}) },
+    clock: systemClock,
+    log: { debug: (m) => spec.debug && say(`debug: ${m}`), warn: (m) => say(`warning: ${m}`) },
+    env: process.env,
+    allowHosts: spec.allowHost,
+  });
+  const [file, ...args] = spec.command;
+  let exitCode: number | null = null;
+  let spawnError: string | null = null;
+  try {
+    exitCode = await runChild(file!, args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...recording.env },
+      stdout: process.stdout,
+      stderr: process.stderr,
+      capture: recording.capture(spec.service),
+      inheritStdin: false,
+    });
+  } catch (error) {
+    if (!(error instanceof ChildStartError)) throw error;
+    spawnError = error.message;
+    recording.session.record(errorEvent({ message: error.message, tool: 'offgrid' }));
+  }
+  await recording.finish(exitCode);
+  return { sessionId: recording.session.id, ledgerPath: recording.session.paths.ledger, exitCode, spawnError };
+}
+
+const self = realpathSync(fileURLToPath(import.meta.url));
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === self) {
+  const specPath = process.argv[2];
+  if (!specPath) {
+    process.stderr.write('offgrid: sandbox entry: give the spec file (this is started by offgrid verify)\n');
+    process.exit(2);
+  }
+  const spec = InsideSpec.parse(JSON.parse(readFileSync(specPath, 'utf8')));
+  runInside(spec).then(
+    (result) => {
+      writeFileSync(spec.resultPath, JSON.stringify(result));
+      process.exitCode = 0;
+    },
+    (error: unknown) => {
+      process.stderr.write(`offgrid: inside the network namespace: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
