@@ -74,19 +74,21 @@ export class LineSplitter {
   }
 
   private emitText(text: string): void {
+    // One scan of the whole run instead of two per line: most logs have no escapes at all.
+    const needsCleaning = text.includes('\r') || text.includes('\x1b');
     let from = 0;
     for (;;) {
       const nl = text.indexOf('\n', from);
       const raw = nl === -1 ? text.slice(from) : text.slice(from, nl);
-      this.emitLine(raw.length > MAX_LINE_BYTES ? this.truncate(raw) : raw);
+      this.emitLine(raw.length > MAX_LINE_BYTES ? this.truncate(raw) : raw, needsCleaning);
       if (nl === -1) return;
       from = nl + 1;
     }
   }
 
-  private emitLine(raw: string): void {
+  private emitLine(raw: string, mayNeedCleaning = true): void {
     this.stats.lines++;
-    this.onLine(raw.includes('\r') || raw.includes('\x1b') ? cleanLine(raw) : raw);
+    this.onLine(mayNeedCleaning && (raw.includes('\r') || raw.includes('\x1b')) ? cleanLine(raw) : raw);
   }
 
   private truncate(raw: string): string {

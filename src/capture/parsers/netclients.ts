@@ -15,6 +15,7 @@ const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
+const DNS_HINT = /resol|ENOTFOUND|not known/;
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
 export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
@@ -201,11 +202,12 @@ class NetClientParser implements ToolParser {
    */
   private genericDns(text: string): void {
     this.lineNumber++;
-    // Plain substring searches reject almost every line (faster than one alternation regex).
+    // One alternation regex rejects almost every line in a single scan (measured faster
+    // than three indexOf calls on real build output).
+    if (!DNS_HINT.test(text)) return;
     const resol = text.indexOf('resol');
     const notFound = resol === -1 ? text.indexOf('ENOTFOUND') : -1;
     const notKnown = resol === -1 && notFound === -1 ? text.indexOf('not known') : -1;
-    if (resol === -1 && notFound === -1 && notKnown === -1) return;
     if (ownedByAnotherParser(text)) return;
     let host: string | null = null;
     let error: string;
