@@ -14,6 +14,7 @@ import { runCommand } from './commands/run.js';
 import { shellInitCommand } from './commands/shell-init.js';
 import { serveCommand } from './commands/serve.js';
 import { registerVerify } from './commands/verify-command.js';
+import { registerCache } from './commands/cache.js';
 import { addProxyOptions, proxyFlags, type ProxyOptionValues } from './proxy-options.js';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -79,6 +80,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     });
 
   registerVerify(program, io, argv, debug, (r) => (result = r));
+  registerCache(program, io, (r) => (result = r));
 
   program
     .command('shell-init')
