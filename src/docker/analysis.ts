@@ -1,0 +1,206 @@
+// The build report's facts, computed from one session ledger and the build metadata.
+// Pure: no files, no clock.
+import type { BuildStep, DownloadRecord, Ledger, LedgerError, NetworkAttempt } from '../ledger/schema.js';
+import type { BuildMetadata, ServiceRun } from './metadata.js';
+
+export interface StepDownloads {
+  readonly step: string;
+  readonly apt: Tally;
+  readonly wheels: Tally;
+  readonly npm: Tally;
+  readonly other: Tally;
+}
+
+export interface Tally {
+  fetched: number;
+  cached: number;
+  bytesFetched: number;
+  bytesCached: number;
+}
+
+export interface ServiceAnalysis {
+  readonly run: ServiceRun;
+  /** Dockerfile instruction steps, in build order. */
+  readonly steps: readonly BuildStep[];
+  readonly stepsRun: number;
+  readonly stepsCached: number;
+  readonly slowest: readonly BuildStep[];
+  readonly downloads: readonly StepDownloads[];
+  readonly records: readonly DownloadRecord[];
+  readonly attempts: readonly NetworkAttempt[];
+  readonly errors: readonly LedgerError[];
+  readonly failedSteps: readonly BuildStep[];
+}
+
+export interface SharedPackage {
+  readonly kind: 'apt' | 'wheel' | 'npm';
+  readonly name: string;
+  readonly services: readonly string[];
+}
+
+export interface StillFetched {
+  readonly kind: 'apt' | 'wheel' | 'npm' | 'file';
+  readonly items: readonly DownloadRecord[];
+  readonly howToCache: string;
+}
+
+export interface Verdict {
+  readonly offlineReady: boolean;
+  /** true when this run proved it (verify, or an offline build); false when it is only inferred. */
+  readonly proved: boolean;
+  readonly reasons: readonly string[];
+}
+
+export interface BuildAnalysis {
+  readonly meta: BuildMetadata;
+  readonly services: readonly ServiceAnalysis[];
+  readonly shared: readonly SharedPackage[];
+  readonly stillFetched: readonly StillFetched[];
+  readonly verdict: Verdict;
+}
+
+const INSTRUCTION = /^(FROM|RUN|COPY|ADD|WORKDIR|ENV|ARG|USER|LABEL|EXPOSE|VOLUME|CMD|ENTRYPOINT|SHELL|HEALTHCHECK|STOPSIGNAL|ONBUILD)\b/;
+/** BuildKit has no duration for FROM/metadata steps; those are not "run" steps worth timing. */
+export const isInstructionStep = (s: BuildStep): boolean => INSTRUCTION.test(s.name);
+
+const emptyTally = (): Tally => ({ fetched: 0, cached: 0, bytesFetched: 0, bytesCached: 0 });
+const time = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso));
+
+/**
+ * The service a record belongs to. The proxy sees a request but not which build sent it;
+ * services are built one after another, so a proxy-only record belongs to the service
+ * whose build was running when it arrived.
+ */
+function ownerOf(record: { service: string | null; timestamp: string }, runs: readonly ServiceRun[]): string | null {
+  if (record.service !== null) return record.service;
+  const t = time(record.timestamp);
+  for (const run of runs) if (t >= time(run.started_at) && t <= time(run.ended_at)) return run.name;
+  return null;
+}
+
+const allRecords = (ledger: Ledger): DownloadRecord[] => [
+  ...ledger.downloads.wheels,
+  ...ledger.downloads.apt,
+  ...ledger.downloads.npm,
+  ...ledger.downloads.other,
+];
+
+function bucket(r: DownloadRecord): keyof Omit<StepDownloads, 'step'> {
+  if (r.kind === 'apt') return 'apt';
+  if (r.kind === 'wheel' || r.kind === 'sdist') return 'wheels';
+  if (r.kind === 'npm') return 'npm';
+  return 'other';
+}
+
+function analyzeService(run: ServiceRun, ledger: Ledger, runs: readonly ServiceRun[]): ServiceAnalysis {
+  const steps = ledger.steps.filter((s) => s.service === run.name && isInstructionStep(s));
+  const records = allRecords(ledger).filter((r) => ownerOf(r, runs) === run.name);
+  const byStep = new Map<string, StepDownloads>();
+  for (const r of records) {
+    const step = r.step ?? '(no build step: seen by the proxy only)';
+    let entry = byStep.get(step);
+    if (!entry) {
+      entry = { step, apt: emptyTally(), wheels: emptyTally(), npm: emptyTally(), other: emptyTally() };
+      byStep.set(step, entry);
+    }
+    const t = entry[bucket(r)];
+    if (r.cached) {
+      t.cached++;
+      t.bytesCached += r.size ?? 0;
+    } else {
+      t.fetched++;
+      t.bytesFetched += r.size ?? 0;
+    }
+  }
+  const timed = steps.filter((s) => s.status !== 'cached' && s.duration_seconds !== null && !s.name.startsWith('FROM'));
+  return {
+    run,
+    steps,
+    stepsRun: steps.filter((s) => s.status === 'done' || s.status === 'error').length,
+    stepsCached: steps.filter((s) => s.status === 'cached').length,
+    slowest: [...timed].sort((a, b) => (b.duration_seconds ?? 0) - (a.duration_seconds ?? 0)).slice(0, 3),
+    downloads: [...byStep.values()],
+    records,
+    attempts: ledger.network_attempts.filter((a) => ownerOf(a, runs) === run.name),
+    errors: ledger.errors.filter((e) => e.service === run.name),
+    failedSteps: ledger.steps.filter((s) => s.service === run.name && s.status === 'error' && s.error !== 'canceled'),
+  };
+}
+
+function sharedPackages(services: readonly ServiceAnalysis[]): SharedPackage[] {
+  const users = new Map<string, { kind: SharedPackage['kind']; name: string; services: Set<string> }>();
+  for (const s of services) {
+    for (const r of s.records) {
+      if (r.name === null || r.kind === 'file') continue;
+      const kind = r.kind === 'sdist' ? 'wheel' : r.kind;
+      const name = kind === 'wheel' ? r.name.toLowerCase().replace(/[-_.]+/g, '-') : r.name;
+      const key = `${kind}\u0000${name}`;
+      const entry = users.get(key) ?? { kind, name, services: new Set<string>() };
+      entry.services.add(s.run.name);
+      users.set(key, entry);
+    }
+  }
+  return [...users.values()]
+    .filter((u) => u.services.size > 1)
+    .map((u) => ({ kind: u.kind, name: u.name, services: [...u.services].sort() }))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}
+
+export const HOW_TO_CACHE: Record<StillFetched['kind'], string> = {
+  wheel:
+    'put them in a wheelhouse (`offgrid wheelhouse -r requirements.txt`), copy it into the build context and install with ' +
+    '`pip install --no-index --find-links /wheelhouse` (`offgrid init docker` does this)',
+  apt:
+    'export them as a local apt repository in the build context (`offgrid cache export apt --out apt-archives`) and install from it ' +
+    '(`offgrid init docker` adds the COPY and the apt source)',
+  npm: 'run `npm ci` through offgrid once, then build with `offgrid build --offline`, or vendor the tarballs (`npm pack`) into the build context',
+  file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step',
+};
+
+function stillFetched(services: readonly ServiceAnalysis[]): StillFetched[] {
+  const out: StillFetched[] = [];
+  for (const kind of ['wheel', 'apt', 'npm', 'file'] as const) {
+    const seen = new Set<string>();
+    const items = services
+      .flatMap((s) => s.records)
+      .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')))
+      .filter((r) => {
+        const key = r.source ?? r.filename ?? r.name ?? '';
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    if (items.length > 0) out.push({ kind, items, howToCache: HOW_TO_CACHE[kind] });
+  }
+  return out;
+}
+
+function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetched: readonly StillFetched[]): Verdict {
+  const reasons: string[] = [];
+  const proved = meta.network === 'none';
+  for (const s of services) {
+    if (s.run.result !== 'success') reasons.push(`${s.run.name} ${s.run.result === 'failed' ? 'failed to build' : 'was not built'}`);
+    const swallowed = s.errors.filter((e) => e.message.includes('succeeded although it failed to reach the network'));
+    for (const a of s.attempts) {
+      reasons.push(`${s.run.name}: ${a.step === null ? 'a step (seen by the proxy)' : `step ${JSON.stringify(a.step)}`} tried the network: ${a.url_or_host} (${a.tool}: ${a.error})${a.count > 1 ? ` ×${a.count}` : ''}`);
+    }
+    if (swallowed.length > 0 && s.attempts.length === 0) reasons.push(`${s.run.name}: ${swallowed[0]!.message}`);
+  }
+  const count = fetched.reduce((n, f) => n + f.items.length, 0);
+  if (count > 0) reasons.push(`${count} item(s) were fetched from the network in this build (see "Still fetched")`);
+  const ok = reasons.length === 0;
+  if (ok && !proved) reasons.push('every download came from a cache, but the build had network access: prove it with `offgrid verify`');
+  if (ok && proved) reasons.push('every service built with --network=none and no step tried the network');
+  return { offlineReady: ok && proved, proved, reasons };
+}
+
+export function analyzeBuild(meta: BuildMetadata, ledger: Ledger): BuildAnalysis {
+  const services = meta.services.map((run) => analyzeService(run, ledger, meta.services));
+  const fetched = stillFetched(services);
+  return { meta, services, shared: sharedPackages(services), stillFetched: fetched, verdict: verdict(meta, services, fetched) };
+}
+
+/** A service passes verification when it built and no step tried the network. */
+export function servicePassesVerify(s: ServiceAnalysis): boolean {
+  return s.run.result === 'success' && s.attempts.length === 0 && !s.errors.some((e) => e.message.includes('succeeded although it failed to reach the network'));
+}

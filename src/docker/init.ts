@@ -1,0 +1,119 @@
+// `offgrid init docker`: rewrites a Dockerfile so it builds offline the guide's way —
+// a wheelhouse and apt archives copied into the build context and used from there —
+// while the online build keeps working when they are empty. Pure: text in, text out.
+//
+//   pip:  COPY wheelhouse/ /wheelhouse/ before the first pip install of a stage, and each
+//         `pip install` gains `--no-index --find-links /wheelhouse` when the wheelhouse
+//         holds wheels (decided in the RUN step, so an empty wheelhouse means the index).
+//   apt:  COPY offgrid/ (an apt.conf and a sources.list) and apt-archives/ (a flat apt
+//         repository: .debs + Packages, as `offgrid cache export apt` writes) before the first
+//         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
+//         it has a Packages index, so `apt-get update` and `install` need no network.
+// Idempotent: steps that already use the wheelhouse or the local repository are left alone.
+import { parseDockerfile, type Instruction } from './dockerfile.js';
+
+export const WHEELHOUSE_DIR = 'wheelhouse';
+export const APT_ARCHIVES_DIR = 'apt-archives';
+export const OFFGRID_DIR = 'offgrid';
+
+/** Files `init docker` adds to a build context (directories are created empty). */
+export const CONTEXT_FILES: Record<string, string> = {
+  [`${OFFGRID_DIR}/apt.conf`]:
+    '// Written by `offgrid init docker`. Used by the Dockerfile only when apt-archives/ holds a\n' +
+    '// local repository (a Packages index): apt then reads that repository and nothing else.\n' +
+    'Dir::Etc::SourceList "/offgrid/sources.list";\n' +
+    'Dir::Etc::SourceParts "/dev/null";\n',
+  [`${OFFGRID_DIR}/sources.list`]: 'deb [trusted=yes] file:/offgrid/apt-archives ./\n',
+};
+
+const MARK = '# offgrid init docker:';
+const PIP_INSTALL = /\b(pip3?|python3?\s+-m\s+pip)(\s+install)\b/g;
+const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
+const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
+const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
+
+export interface InitResult {
+  readonly text: string;
+  /** What was changed, one line each (empty: nothing to do). */
+  readonly changes: readonly string[];
+  /** Context directories the new text COPYs (wheelhouse, apt-archives, offgrid). */
+  readonly needs: readonly string[];
+  /** Steps left alone, with why. */
+  readonly skipped: readonly string[];
+}
+
+const isShellForm = (ins: Instruction): boolean => !ins.args.trimStart().startsWith('[');
+/** RUN flags (`--mount=…`, `--network=…`) come before the command. */
+function splitRunFlags(args: string): [string, string] {
+  const m = /^((?:--\S+\s+)*)([\s\S]*)$/.exec(args);
+  return [m?.[1] ?? '', m?.[2] ?? args];
+}
+
+export function makeOfflineReady(text: string): InitResult {
+  const file = parseDockerfile(text);
+  const lines = text.split('\n');
+  const changes: string[] = [];
+  const skipped: string[] = [];
+  const needs = new Set<string>();
+  // Edits from the bottom up, so earlier line numbers stay valid.
+  const edits: { start: number; end: number; replacement: string[] }[] = [];
+  const stageHas = (stage: number, path: string): boolean =>
+    file.instructions.some((i) => i.stage === stage && (i.keyword === 'COPY' || i.keyword === 'ADD') && i.args.includes(path));
+  const copied = new Set<string>();
+
+  for (const ins of file.instructions) {
+    if (ins.keyword !== 'RUN') continue;
+    const usesPip = PIP_INSTALL.test(ins.args);
+    PIP_INSTALL.lastIndex = 0;
+    const usesApt = APT.test(ins.args);
+    if (!usesPip && !usesApt) continue;
+    if (!isShellForm(ins)) {
+      skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);
+      continue;
+    }
+    if (/<<-?["']?[A-Za-z_]/.test(ins.args)) {
+      skipped.push(`line ${ins.startLine}: RUN with a heredoc is left alone: add the wheelhouse or apt-archives flags by hand`);
+      continue;
+    }
+    const original = lines.slice(ins.startLine - 1, ins.endLine);
+    let block = original.join('\n');
+    const before: string[] = [];
+    const what: string[] = [];
+    if (usesApt && !block.includes('/offgrid/apt.conf')) {
+      const key = `${ins.stage}:apt`;
+      if (!copied.has(key) && !stageHas(ins.stage, '/offgrid/apt-archives')) {
+        before.push(
+          `${MARK} apt-archives/ is a local apt repository (offgrid cache export apt --out apt-archives);`,
+          `${MARK} with a Packages index in it, apt uses it alone (no network); empty, apt uses the network.`,
+          `COPY ${OFFGRID_DIR}/ /offgrid/`,
+          `COPY ${APT_ARCHIVES_DIR}/ /offgrid/apt-archives/`,
+        );
+        copied.add(key);
+      }
+      // After `RUN` and its flags.
+      block = block.replace(/^(\s*RUN\s+)((?:--\S+\s+)*)/i, (_w, run: string, flags: string) => `${run}${flags}${APT_PREFIX}`);
+      needs.add(APT_ARCHIVES_DIR).add(OFFGRID_DIR);
+      what.push('apt from the local repository when present');
+    }
+    if (usesPip && !block.includes('/wheelhouse')) {
+      const key = `${ins.stage}:pip`;
+      if (!copied.has(key) && !stageHas(ins.stage, '/wheelhouse')) {
+        before.push(
+          `${MARK} wheelhouse/ holds the wheels (offgrid wheelhouse -r requirements.txt); with wheels in it,`,
+          `${MARK} pip installs from it alone (--no-index); empty, pip uses the index.`,
+          `COPY ${WHEELHOUSE_DIR}/ /wheelhouse/`,
+        );
+        copied.add(key);
+      }
+      block = block.replace(PIP_INSTALL, (_w, pip: string, install: string) => `${pip}${install} ${WHEELHOUSE_FLAGS}`);
+      needs.add(WHEELHOUSE_DIR);
+      what.push('pip from the wheelhouse when present');
+    }
+    if (what.length === 0) continue;
+    const [, command] = splitRunFlags(ins.args);
+    changes.push(`line ${ins.startLine}: RUN ${command.split('\n')[0]!.slice(0, 50)}…: ${what.join('; ')}`);
+    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before, ...block.split('\n')] });
+  }
+  for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
+  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped };
+}

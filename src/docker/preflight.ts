@@ -1,0 +1,49 @@
+// Checks made before a service's build starts, so bad input gets a clear message that
+// names the service and what to do, instead of a builder error deep in its log.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { DockerfileSyntaxError, baseImages, parseDockerfile, stageNames } from './dockerfile.js';
+import type { ServiceSpec } from './service.js';
+
+export interface PreflightIO {
+  readonly cwd: string;
+  imageExists(image: string): Promise<boolean>;
+}
+
+/** null when the service can be built; otherwise why not, with what to do. */
+export async function preflight(spec: ServiceSpec, offline: boolean, io: PreflightIO): Promise<string | null> {
+  const show = (p: string): string => relative(io.cwd, p) || '.';
+  if (!existsSync(spec.context) || !statSync(spec.context).isDirectory()) {
+    return `service ${spec.name}: the build context ${show(spec.context)} is not a directory: fix build.context`;
+  }
+  if (!existsSync(spec.dockerfile)) {
+    return `service ${spec.name}: the Dockerfile ${show(spec.dockerfile)} does not exist: fix build.dockerfile (it is relative to the context)`;
+  }
+  let file;
+  try {
+    file = parseDockerfile(readFileSync(spec.dockerfile, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof DockerfileSyntaxError)) throw error;
+    return `service ${spec.name}: ${show(spec.dockerfile)} does not parse: ${error.message}`;
+  }
+  if (spec.target !== null && !stageNames(file).includes(spec.target.toLowerCase())) {
+    return `service ${spec.name}: build.target ${spec.target} is not a stage of ${show(spec.dockerfile)} (stages: ${stageNames(file).join(', ') || 'none named'})`;
+  }
+  const missing: string[] = [];
+  for (const image of baseImages(file, spec.args, spec.target)) if (!(await io.imageExists(image))) missing.push(image);
+  if (missing.length > 0 && offline) {
+    return (
+      `service ${spec.name}: base image ${missing.join(', ')} is not on this machine and this build has no network: ` +
+      `pull it online first (docker pull ${missing[0]}), or load it from a saved archive (docker load -i FILE.tar)`
+    );
+  }
+  return null;
+}
+
+/** A hint for a builder failure whose cause is a base image that could not be pulled. */
+export function pullFailureHint(lines: readonly string[], service: string): string | null {
+  const text = lines.join('\n');
+  const m = /(?:pull access denied for|failed to resolve source metadata for|manifest for|repository does not exist[^:]*:|not found: manifest unknown)\s*([^\s,:]+(?::[^\s,]+)?)?/i.exec(text);
+  if (!m) return null;
+  return `service ${service}: a base image could not be pulled${m[1] ? ` (${m[1]})` : ''}: check the name in FROM, docker login if it is private, or load it with docker load -i FILE.tar`;
+}

@@ -1,0 +1,69 @@
+// Finds a project's services: the compose file (given, or the first of compose's own
+// names in the directory), else offgrid's config; then picks the services asked for.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { OffgridError, describeSystemError } from '../errors.js';
+import { parseComposeServices } from './compose.js';
+import type { ProjectServices, ServiceSpec } from './service.js';
+
+/** Compose's own search order, then offgrid's config. */
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+export const OFFGRID_CONFIG_FILES = ['offgrid.yaml', 'offgrid.yml'] as const;
+
+export function findProjectFile(cwd: string, explicit: string | null): string {
+  if (explicit !== null) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new OffgridError('EINPUT', `compose file ${explicit} does not exist`);
+    return path;
+  }
+  for (const name of [...COMPOSE_FILES, ...OFFGRID_CONFIG_FILES]) {
+    const path = resolve(cwd, name);
+    if (existsSync(path)) return path;
+  }
+  throw new OffgridError(
+    'EINPUT',
+    `no compose file in ${cwd} (looked for ${COMPOSE_FILES.join(', ')}) and no ${OFFGRID_CONFIG_FILES[0]}: ` +
+      'give one with --compose FILE, or list the services in offgrid.yaml (services: {api: {build: {context: ., dockerfile: Dockerfile.api}}})',
+  );
+}
+
+export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
+  const file = findProjectFile(cwd, explicit);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new OffgridError('EINPUT', `cannot read ${file}: ${describeSystemError(error)}`);
+  }
+  const dir = dirname(file);
+  return parseComposeServices(text, { file, dir, project: env.COMPOSE_PROJECT_NAME ?? basename(dir), env });
+}
+
+/** The services named (all buildable ones when none is), with an error naming any that cannot be built. */
+export function selectServices(project: ProjectServices, names: readonly string[]): ServiceSpec[] {
+  if (names.length === 0) {
+    if (project.buildable.length === 0) {
+      throw new OffgridError('EINPUT', `${project.file}: no service has a build: section, so there is nothing to build`);
+    }
+    return [...project.buildable];
+  }
+  const out: ServiceSpec[] = [];
+  for (const name of names) {
+    const spec = project.buildable.find((s) => s.name === name);
+    if (spec) {
+      if (!out.includes(spec)) out.push(spec);
+      continue;
+    }
+    if (project.imageOnly.has(name)) {
+      const image = project.imageOnly.get(name);
+      throw new OffgridError(
+        'EINPUT',
+        `service ${name} has no build: section${image ? ` (it runs the image ${image})` : ''}, so there is nothing to build: ` +
+          `add build: {context: …, dockerfile: …} to it in ${basename(project.file)}, or leave it out`,
+      );
+    }
+    const known = project.buildable.map((s) => s.name);
+    throw new OffgridError('EINPUT', `no service ${name} in ${basename(project.file)}${known.length ? ` (services with a build: ${known.join(', ')})` : ''}`);
+  }
+  return out;
+}
