@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   ELEDGER: 'a ledger file is not a valid offgrid ledger',
   ESPAWN: 'the command to run could not be started',
   EPROXY: 'the caching proxy could not start',
+  EDOCKER: 'the Docker engine is missing, not running, or cannot build',
   ENOSANDBOX: 'no way to cut the network on this machine (unshare, user namespaces, bwrap)',
   ESANDBOX: 'the offline run inside the network namespace did not complete',
   EARCHIVE: 'a cache archive is malformed, tampered with or truncated',

@@ -15,6 +15,8 @@ import { shellInitCommand } from './commands/shell-init.js';
 import { serveCommand } from './commands/serve.js';
 import { registerVerify } from './commands/verify-command.js';
 import { registerCache } from './commands/cache.js';
+import { registerWheelhouse } from './commands/wheelhouse.js';
+import { registerDockerCommands } from './commands/build.js';
 import { addProxyOptions, proxyFlags, type ProxyOptionValues } from './proxy-options.js';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -81,6 +83,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   registerVerify(program, io, argv, debug, (r) => (result = r));
   registerCache(program, io, (r) => (result = r));
+  registerWheelhouse(program, io, debug, (r) => (result = r));
+  registerDockerCommands(program, io, debug, (r) => (result = r));
 
   program
     .command('shell-init')
