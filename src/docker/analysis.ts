@@ -151,7 +151,7 @@ export const HOW_TO_CACHE: Record<StillFetched['kind'], string> = {
     'put them in a wheelhouse (`offgrid wheelhouse -r requirements.txt`), copy it into the build context and install with ' +
     '`pip install --no-index --find-links /wheelhouse` (`offgrid init docker` does this)',
   apt:
-    'export them as a local apt repository in the build context (`offgrid cache export apt --out apt-archives`) and install from it ' +
+    'export them as a local apt repository in the build context (`offgrid cache export apt --out CONTEXT` writes CONTEXT/apt-archives/) and install from it ' +
     '(`offgrid init docker` adds the COPY and the apt source)',
   npm: 'run `npm ci` through offgrid once, then build with `offgrid build --offline`, or vendor the tarballs (`npm pack`) into the build context',
   file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step',

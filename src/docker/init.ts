@@ -63,9 +63,12 @@ export function makeOfflineReady(text: string): InitResult {
 
   for (const ins of file.instructions) {
     if (ins.keyword !== 'RUN') continue;
-    const usesPip = PIP_INSTALL.test(ins.args);
+    const original = lines.slice(ins.startLine - 1, ins.endLine);
+    // Exec form spells the words as JSON strings: `["pip", "install", …]`.
+    const words = isShellForm(ins) ? original.join('\n') : original.join('\n').replace(/"\s*,\s*"/g, ' ');
+    const usesPip = PIP_INSTALL.test(words);
     PIP_INSTALL.lastIndex = 0;
-    const usesApt = APT.test(ins.args);
+    const usesApt = APT.test(words);
     if (!usesPip && !usesApt) continue;
     if (!isShellForm(ins)) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);
@@ -75,7 +78,6 @@ export function makeOfflineReady(text: string): InitResult {
       skipped.push(`line ${ins.startLine}: RUN with a heredoc is left alone: add the wheelhouse or apt-archives flags by hand`);
       continue;
     }
-    const original = lines.slice(ins.startLine - 1, ins.endLine);
     let block = original.join('\n');
     const before: string[] = [];
     const what: string[] = [];
@@ -83,7 +85,7 @@ export function makeOfflineReady(text: string): InitResult {
       const key = `${ins.stage}:apt`;
       if (!copied.has(key) && !stageHas(ins.stage, '/offgrid/apt-archives')) {
         before.push(
-          `${MARK} apt-archives/ is a local apt repository (offgrid cache export apt --out apt-archives);`,
+          `${MARK} apt-archives/ is a local apt repository (offgrid cache export apt --out <context> writes it);`,
           `${MARK} with a Packages index in it, apt uses it alone (no network); empty, apt uses the network.`,
           `COPY ${OFFGRID_DIR}/ /offgrid/`,
           `COPY ${APT_ARCHIVES_DIR}/ /offgrid/apt-archives/`,

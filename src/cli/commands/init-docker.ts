@@ -90,7 +90,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
   if (any) {
     say(
       io.stderr,
-      'offgrid: next: fill wheelhouse/ (offgrid wheelhouse -r requirements.txt) and apt-archives/ (offgrid cache export apt --out apt-archives) ' +
+      'offgrid: next: fill wheelhouse/ (offgrid wheelhouse -r requirements.txt) and apt-archives/ (offgrid cache export apt --out CONTEXT) ' +
         'after an online `offgrid build`, then prove it with `offgrid verify`. Empty directories keep the online build working; git does not keep them, so keep a .gitignore or create them in CI.',
     );
   }

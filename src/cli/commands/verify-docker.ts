@@ -40,7 +40,7 @@ export async function verifyServices(options: VerifyServicesOptions, io: CliIO):
   for (const f of analysis.stillFetched) say(io.stdout, `to cache (${f.kind}): ${f.howToCache}`);
   if (!passed) {
     const kinds = new Set(analysis.services.flatMap((s) => s.attempts.map((a) => a.tool)));
-    if (kinds.has('apt')) say(io.stdout, 'to cache (apt): export the packages into the build context as a local apt repository (`offgrid cache export apt --out apt-archives`) and run `offgrid init docker`');
+    if (kinds.has('apt')) say(io.stdout, 'to cache (apt): export the packages into the build context as a local apt repository (`offgrid cache export apt --out CONTEXT` writes CONTEXT/apt-archives/) and run `offgrid init docker`');
     if (kinds.has('pip')) say(io.stdout, 'to cache (wheels): `offgrid wheelhouse -r requirements.txt`, then `offgrid init docker`');
   }
   say(io.stdout, `${passed ? 'offline-ready' : 'NOT offline-ready'}; details in ${reportPath(options.logDir)}`);

@@ -1,0 +1,122 @@
+// Compose files, Dockerfiles, the docker build command line, init's rewrite and the diff:
+// the pure parts of the Docker workflow, on a guide-style project in test/fixtures/compose.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseComposeServices, interpolate } from '../../src/docker/compose.js';
+import { loadProject, selectServices } from '../../src/docker/project.js';
+import { DockerfileSyntaxError, baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
+import { chooseBuilder } from '../../src/docker/engine.js';
+import { dockerBuildCommand, proxyBuildArgs } from '../../src/docker/build-command.js';
+import { makeOfflineReady } from '../../src/docker/init.js';
+import { unifiedDiff } from '../../src/docker/diff.js';
+import { OffgridError } from '../../src/errors.js';
+import { FIXTURES } from '../helpers/cli.js';
+
+const GUIDE = join(FIXTURES, 'compose/guide');
+
+test('compose: build short and long forms, list args with interpolation, target, image, image-only services', () => {
+  const project = loadProject(GUIDE, null, { BUILD_ENV: 'ci' });
+  assert.deepEqual(
+    project.buildable.map((s) => ({ ...s, context: s.context.slice(GUIDE.length), dockerfile: s.dockerfile.slice(GUIDE.length) })),
+    [
+      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest' },
+      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker' },
+    ],
+  );
+  assert.equal(project.imageOnly.get('redis'), 'redis:7');
+  assert.deepEqual(selectServices(project, ['worker']).map((s) => s.name), ['worker']);
+});
+
+test('compose: a service without build, an unknown service and no build at all are input errors naming the service', () => {
+  const project = loadProject(GUIDE, null, {});
+  assert.throws(() => selectServices(project, ['redis']), (e: OffgridError) => e.code === 'EINPUT' && /service redis has no build: section \(it runs the image redis:7\)/.test(e.message));
+  assert.throws(() => selectServices(project, ['nope']), /no service nope in docker-compose.yml \(services with a build: api, worker\)/);
+  const none = parseComposeServices('services:\n  db:\n    image: postgres\n', { file: 'c.yml', dir: '/x', project: 'x', env: {} });
+  assert.throws(() => selectServices(none, []), /no service has a build: section/);
+});
+
+test('compose: invalid YAML, remote contexts and missing required variables are reported with the file', () => {
+  const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
+  assert.throws(() => parseComposeServices('services:\n  a: [\n', ctx), /compose.yaml: not valid YAML/);
+  assert.throws(() => parseComposeServices('services:\n  a:\n    build: https://github.com/x/y.git\n', ctx), /remote build contexts/);
+  assert.throws(() => parseComposeServices('services:\n  a:\n    build: ${DIR:?set DIR}\n', ctx), /required variable DIR is missing: set DIR/);
+  assert.equal(interpolate('$$HOME ${A:-x} ${B-y} $C', { B: '', C: 'c' }, 'w'), '$HOME x  c');
+});
+
+test('offgrid.yaml is read when a project has no compose file; with neither the error says what to do', () => {
+  const project = parseComposeServices('docker:\n  services:\n    api:\n      build: {context: ., dockerfile: Dockerfile.api}\n', {
+    file: 'offgrid.yaml', dir: '/p', project: 'p', env: {},
+  });
+  assert.equal(project.buildable[0]?.dockerfile, '/p/Dockerfile.api');
+  assert.throws(() => loadProject(join(FIXTURES, 'compose'), null, {}), /no compose file in .* and no offgrid.yaml: give one with --compose FILE/);
+});
+
+test('Dockerfile: continuations with comments, heredocs, stages; base images with ARG defaults, build args and targets', () => {
+  const file = parseDockerfile(readFileSync(join(GUIDE, 'Dockerfile.api'), 'utf8'));
+  const runs = file.instructions.filter((i) => i.keyword === 'RUN');
+  assert.deepEqual(runs.map((r) => [r.startLine, r.endLine]), [[7, 13], [15, 15], [16, 18]]);
+  assert.match(runs[0]!.args, /build-essential cmake\s+2>&1/);
+  assert.deepEqual(file.stages.map((s) => [s.from, s.name]), [['python:${PYTHON_VERSION}-slim', 'base'], ['base', 'runtime']]);
+  assert.deepEqual(baseImages(file, {}, null), ['python:3.11-slim']);
+  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime'), ['python:3.12-slim']);
+  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null), []);
+});
+
+test('Dockerfile: what BuildKit rejects is rejected with its line', () => {
+  const bad = (text: string, re: RegExp) => assert.throws(() => parseDockerfile(text), (e: Error) => e instanceof DockerfileSyntaxError && re.test(e.message));
+  bad('FROM a\nRUNN echo\n', /line 2: unknown instruction: RUNN/);
+  bad('RUN echo\n', /line 1: the first instruction must be FROM/);
+  bad('# just a comment\n', /no FROM instruction/);
+  bad('FROM a\nRUN <<EOF\necho\n', /heredoc <<EOF is never closed/);
+  bad('FROM a b c d\n', /FROM takes an image/);
+});
+
+test('builder choice: BuildKit built into clients before 23, buildx needed from 23, legacy for old daemons', () => {
+  assert.equal(chooseBuilder('20.10.24+dfsg1', '20.10.24+dfsg1', false, null), 'buildkit');
+  assert.equal(chooseBuilder('26.1.0', '26.1.0', false, null), 'legacy');
+  assert.equal(chooseBuilder('26.1.0', '26.1.0', true, null), 'buildkit');
+  assert.equal(chooseBuilder('20.10.0', '18.06.1-ce', false, null), 'legacy');
+  assert.equal(chooseBuilder('20.10.0', '20.10.0', false, 'legacy'), 'legacy');
+});
+
+test('docker build command: BuildKit plain progress, proxy args over compose args online, none of them offline', () => {
+  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1' };
+  const proxyArgs = proxyBuildArgs({ http_proxy: 'http://127.0.0.1:9', PIP_INDEX_URL: 'http://127.0.0.1:9/pypi/simple/', APT_CONFIG: '/host/path' });
+  const online = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs });
+  assert.deepEqual(online.args, [
+    'build', '--progress=plain', '-f', '/p/Dockerfile.api', '-t', 'x:1', '--network=host', '--target', 'runtime',
+    '--build-arg', 'A=1', '--build-arg', 'http_proxy=http://127.0.0.1:9', '--build-arg', 'PIP_INDEX_URL=http://127.0.0.1:9/pypi/simple/', '/p',
+  ]);
+  assert.deepEqual(online.env, { DOCKER_BUILDKIT: '1' });
+  const offline = dockerBuildCommand(spec, { builder: 'legacy', network: 'none', noCache: true, proxyArgs });
+  assert.deepEqual(offline.args, ['build', '-f', '/p/Dockerfile.api', '-t', 'x:1', '--network=none', '--no-cache', '--target', 'runtime', '--build-arg', 'A=1', '--build-arg', 'http_proxy=corp', '/p']);
+  assert.deepEqual(offline.env, { DOCKER_BUILDKIT: '0' });
+});
+
+test('init docker: the guide-style Dockerfile gets the wheelhouse and the local apt repository, once', () => {
+  const text = readFileSync(join(GUIDE, 'Dockerfile.api'), 'utf8');
+  const first = makeOfflineReady(text);
+  assert.deepEqual(first.needs, ['apt-archives', 'offgrid', 'wheelhouse']);
+  assert.equal(first.changes.length, 2);
+  assert.match(first.skipped[0] ?? '', /line 16: RUN with a heredoc is left alone/);
+  assert.match(first.text, /COPY apt-archives\/ \/offgrid\/apt-archives\/\nRUN if \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi && apt-get update 2>&1/);
+  assert.match(first.text, /COPY wheelhouse\/ \/wheelhouse\/\nRUN pip install \$\(ls \/wheelhouse\/\*\.whl >\/dev\/null 2>&1 && echo --no-index --find-links \/wheelhouse\) -r/);
+  // Still a Dockerfile BuildKit accepts, and unchanged on a second run.
+  parseDockerfile(first.text);
+  const second = makeOfflineReady(first.text);
+  assert.equal(second.text, first.text);
+  assert.deepEqual(second.changes, []);
+  const diff = unifiedDiff(text, first.text, 'a/Dockerfile.api', 'b/Dockerfile.api');
+  assert.match(diff, /^--- a\/Dockerfile.api\n\+\+\+ b\/Dockerfile.api\n@@ -4,/);
+  assert.match(diff, /\n-RUN apt-get update 2>&1 \| tee \/app\/apt-update.log && \\\n/);
+  assert.match(diff, /\n\+COPY wheelhouse\/ \/wheelhouse\/\n/);
+  assert.equal(unifiedDiff(first.text, first.text, 'a', 'b'), '');
+});
+
+test('init docker: exec-form RUN is left alone and said so; RUN flags stay in front', () => {
+  const r = makeOfflineReady('FROM a\nRUN ["pip", "install", "x"]\nRUN --mount=type=cache,target=/root/.cache pip3 install y\n');
+  assert.match(r.skipped[0] ?? '', /line 2: RUN in exec form/);
+  assert.match(r.text, /RUN --mount=type=cache,target=\/root\/.cache pip3 install \$\(ls/);
+});
