@@ -1,0 +1,262 @@
+// `offgrid wheelhouse [-r FILE]… [PACKAGE…]`: every wheel a project needs, downloaded
+// by the user's own pip through the caching proxy (so the session ledger records each),
+// into `wheelhouse/` with a manifest and a log; `offgrid wheelhouse verify` proves it.
+import { Option, type Command } from 'commander';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { errorEvent } from '../../capture/events.js';
+import { EXIT_FAILED, EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
+import { formatBytes } from '../../report/format.js';
+import { isoLocal } from '../../session/time.js';
+import { writeReproducibleArchive } from '../../wheelhouse/archive.js';
+import { InterruptedError, buildWheelhouse, writeManifest } from '../../wheelhouse/build.js';
+import { MANIFEST_FILE, archivedManifest, serializeManifest, type Manifest } from '../../wheelhouse/manifest.js';
+import type { TargetOptions } from '../../wheelhouse/pip-args.js';
+import { PipStartError, pipRunner } from '../../wheelhouse/pip-runner.js';
+import { createProgress } from '../../wheelhouse/progress.js';
+import { RequirementFileError } from '../../wheelhouse/requirement-set.js';
+import { nullRunLog, openRunLog } from '../../wheelhouse/run-log.js';
+import { NoManifestError, describeProblem, verifyWheelhouse } from '../../wheelhouse/verify.js';
+import { ManifestError } from '../../wheelhouse/manifest.js';
+import { say, warn, type CliIO } from '../io.js';
+import { addProxyOptions, proxyFlags, type ProxyOptionValues } from '../proxy-options.js';
+import { recoverQuietly, startRecordingOrExplain, type ProxyFlags } from './session-common.js';
+
+export interface WheelhouseOptions extends ProxyFlags {
+  readonly requirementFiles: readonly string[];
+  readonly packages: readonly string[];
+  readonly dest: string;
+  readonly indexUrl: string | null;
+  readonly extraIndexUrls: readonly string[];
+  readonly target: TargetOptions;
+  readonly archive: string | null;
+  readonly json: boolean;
+  readonly python: string;
+}
+
+const EXIT_INTERRUPTED = 130;
+
+/** Notices Ctrl-C / SIGTERM while pip runs (runChild passes the signal on to pip). */
+function watchInterrupts(): { interrupted: () => boolean; dispose: () => void } {
+  let interrupted = false;
+  const on = (): void => void (interrupted = true);
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return { interrupted: () => interrupted, dispose: () => (process.off('SIGINT', on), void process.off('SIGTERM', on)) };
+}
+
+export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): Promise<number> {
+  if (options.requirementFiles.length === 0 && options.packages.length === 0) {
+    throw new OffgridError('EUSAGE', 'nothing to download: give requirements files with -r FILE, or package names');
+  }
+  const dest = resolve(io.cwd, options.dest);
+  await recoverQuietly(options.logDir, io);
+  const upstreams = [...(options.indexUrl ? [options.indexUrl] : []), ...options.extraIndexUrls, ...options.pypiUpstream];
+  const flags: ProxyFlags = { ...options, pypiUpstream: upstreams };
+  const command = ['offgrid', 'wheelhouse', ...options.requirementFiles.flatMap((f) => ['-r', f]), ...options.packages, '--dest', options.dest];
+  const recording = await startRecordingOrExplain(flags, command, io);
+  const logPath = join(options.logDir, 'wheelhouse', `download_${recording.session.id}.log`);
+  let log;
+  try {
+    log = openRunLog(logPath, io.clock);
+  } catch (error) {
+    await recording.finish(null);
+    throw new OffgridError('ELOGDIR', `cannot write ${logPath}: ${describeSystemError(error)}`);
+  }
+  const progress = createProgress(io.stderr, { quiet: false });
+  const note = (text: string): void => log.note(text);
+  const index = recording.proxy ? [] : [...(options.indexUrl ? ['--index-url', options.indexUrl] : []), ...options.extraIndexUrls.flatMap((u) => ['--extra-index-url', u])];
+  const pip = pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...recording.env }, log, capture: () => recording.capture(null) });
+  const signals = watchInterrupts();
+  const startedAt = isoLocal(io.clock.now());
+  const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-'));
+  let exitCode: number | null = null;
+  try {
+    note(`wheelhouse ${dest}; session ${recording.session.id}${recording.proxy ? ` through the proxy ${recording.proxy.url}` : ' without the proxy'}${options.offline ? ' (offline)' : ''}`);
+    await mkdir(dest, { recursive: true });
+    const result = await buildWheelhouse(
+      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline },
+      { pip, clock: io.clock, progress, note, workDir, proxyUrl: recording.proxy?.url ?? null, interrupted: signals.interrupted },
+    );
+    exitCode = result.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
+    const manifest: Manifest = {
+      ...result.manifest,
+      run: { started_at: startedAt, finished_at: isoLocal(io.clock.now()), offline: options.offline, log_file: logPath, session_id: recording.session.id, exit_code: exitCode },
+    };
+    const manifestPath = await writeManifest(dest, manifest);
+    note(`manifest ${manifestPath}`);
+    for (const failure of result.failures) {
+      note(`FAILED ${failure}`);
+      recording.session.record(errorEvent({ message: `wheelhouse: ${failure}`, tool: 'offgrid' }));
+    }
+    let archive: string | null = null;
+    if (options.archive !== null) {
+      if (result.failures.length > 0) warn(io, `archive ${options.archive} not written: the wheelhouse is incomplete`);
+      else {
+        archive = resolve(io.cwd, options.archive);
+        await writeArchive(archive, dest, manifest);
+        note(`archive ${archive}`);
+      }
+    }
+    progress.end();
+    for (const name of result.unknownFiles) warn(io, `${join(options.dest, name)} is not from offgrid wheelhouse; it is left alone (verify will report it)`);
+    const ledger = await recording.finish(exitCode);
+    log.close();
+    report(io, options, { manifest, manifestPath, logPath, ledgerPath: recording.session.paths.ledger, archive, failures: result.failures, removed: result.removedFiles, unknown: result.unknownFiles, sessionId: ledger.session_id });
+    return exitCode;
+  } catch (error) {
+    progress.end();
+    if (error instanceof InterruptedError) {
+      note('interrupted; the manifest is unchanged and partial downloads were removed');
+      await recording.finish(EXIT_INTERRUPTED);
+      say(io.stderr, 'offgrid: interrupted; the wheelhouse and its manifest are as they were before this run (apart from files already complete)');
+      return EXIT_INTERRUPTED;
+    }
+    note(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    await recording.finish(exitCode);
+    if (error instanceof RequirementFileError) throw new OffgridError('EINPUT', error.message);
+    if (error instanceof PipStartError) throw new OffgridError('ESPAWN', `${error.message} (use --python to name the Python whose pip should run)`);
+    throw error;
+  } finally {
+    signals.dispose();
+    log.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function writeArchive(out: string, dest: string, manifest: Manifest): Promise<void> {
+  const files = manifest.packages.filter((p) => p.filename !== null && p.status !== 'error').map((p) => ({ name: p.filename!, source: { path: join(dest, p.filename!) } }));
+  const manifestBytes = Buffer.from(serializeManifest(archivedManifest(manifest)));
+  await writeReproducibleArchive(out, basename(dest), [...files, { name: MANIFEST_FILE, source: { bytes: manifestBytes } }]);
+}
+
+interface Outcome {
+  manifest: Manifest;
+  manifestPath: string;
+  logPath: string;
+  ledgerPath: string;
+  archive: string | null;
+  failures: readonly string[];
+  removed: readonly string[];
+  unknown: readonly string[];
+  sessionId: string;
+}
+
+function report(io: CliIO, options: WheelhouseOptions, o: Outcome): void {
+  const t = o.manifest.totals;
+  if (options.json) {
+    say(io.stdout, JSON.stringify({
+      ok: o.failures.length === 0, dest: options.dest, manifest: rel(io, o.manifestPath), log: o.logPath, ledger: o.ledgerPath,
+      session_id: o.sessionId, archive: o.archive && rel(io, o.archive), totals: t, pip_version: o.manifest.pip_version,
+      target: o.manifest.target, failures: o.failures, removed: o.removed, unknown_files: o.unknown,
+    }, null, 2));
+    return;
+  }
+  say(io.stdout, `offgrid: wheelhouse ${options.dest}: ${t.packages} package(s): ${t.success} downloaded (${formatBytes(t.bytes_downloaded)}), ${t.skipped} already present, ${t.error} failed; ${formatBytes(t.bytes)} in all`);
+  say(io.stdout, `  manifest ${rel(io, o.manifestPath)}; log ${o.logPath}; ledger ${o.ledgerPath}${o.archive ? `; archive ${rel(io, o.archive)}` : ''}`);
+  if (o.removed.length > 0) say(io.stdout, `  removed ${o.removed.length} file(s) the requirements no longer need`);
+  if (o.failures.length > 0) {
+    say(io.stdout, `FAILED (${o.failures.length}):`);
+    for (const f of o.failures) say(io.stdout, `  ${f}`);
+  }
+}
+
+const rel = (io: CliIO, path: string): string => relative(io.cwd, path) || '.';
+
+export interface WheelhouseVerifyOptions {
+  readonly dest: string;
+  readonly python: string;
+  readonly json: boolean;
+}
+
+export async function wheelhouseVerifyCommand(options: WheelhouseVerifyOptions, io: CliIO): Promise<number> {
+  const dest = resolve(io.cwd, options.dest);
+  const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-verify-'));
+  const pip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log: nullRunLog, capture: () => null });
+  try {
+    const result = await verifyWheelhouse({ dest, cwd: io.cwd, pip, workDir });
+    const ok = result.problems.length === 0;
+    if (options.json) {
+      say(io.stdout, JSON.stringify({ ok, dest: options.dest, checked_files: result.checkedFiles, pip_checked: result.pipRan, problems: result.problems, warnings: result.warnings }, null, 2));
+    } else {
+      for (const w of result.warnings) warn(io, w);
+      if (ok) say(io.stdout, `offgrid: wheelhouse ${options.dest} verified: ${result.checkedFiles} file(s) with the right sha256, nothing unlisted${result.pipRan ? ', and pip installs the requirements from it with no index' : ''}`);
+      else {
+        say(io.stdout, `offgrid: wheelhouse ${options.dest} is NOT complete (${result.problems.length} problem(s)):`);
+        for (const p of result.problems) say(io.stdout, `  ${describeProblem(p)}`);
+      }
+    }
+    return ok ? EXIT_OK : EXIT_FAILED;
+  } catch (error) {
+    if (error instanceof NoManifestError || error instanceof ManifestError) throw new OffgridError('EINPUT', error.message);
+    if (error instanceof PipStartError) throw new OffgridError('ESPAWN', `${error.message} (use --python to name the Python whose pip should run)`);
+    throw error;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+interface WheelhouseOptionValues extends ProxyOptionValues {
+  requirement?: string[];
+  dest: string;
+  indexUrl?: string;
+  extraIndexUrl?: string[];
+  platform?: string[];
+  pythonVersion?: string;
+  implementation?: string;
+  abi?: string;
+  onlyBinary?: string;
+  archive?: string;
+  json: boolean;
+  python: string;
+}
+
+/** `offgrid wheelhouse …` and `offgrid wheelhouse verify …`. */
+export function registerWheelhouse(program: Command, io: CliIO, debug: boolean, setResult: (result: Promise<number>) => void): void {
+  const logDir = new Option('--log-dir <dir>', "the guide's logs/ directory").default(io.env.OFFGRID_LOG_DIR ?? 'logs');
+  const wheelhouse = program
+    .command('wheelhouse')
+    .description('download every wheel the requirements need into wheelhouse/, with a manifest and a log (verify: prove it is complete)')
+    .argument('[packages...]', 'requirements named on the command line')
+    .option('-r, --requirement <file>', 'a requirements file (repeatable; -r, -c, markers, extras and hashes inside are honoured)', collect)
+    .option('--dest <dir>', 'the wheelhouse directory', 'wheelhouse')
+    .option('--index-url <url>', 'the package index to mirror (default: pip\'s own index settings)')
+    .option('--extra-index-url <url>', 'another index to mirror (repeatable)', collect)
+    .option('--platform <tag>', 'download for this platform, e.g. manylinux2014_x86_64 (repeatable)', collect)
+    .option('--python-version <x.y>', 'download for this Python version')
+    .option('--implementation <impl>', 'download for this implementation (cp, pp…)')
+    .option('--abi <tag>', 'download for this ABI, e.g. cp311')
+    .option('--only-binary <which>', 'only :all: is accepted here (implied by any target option)')
+    .option('--archive <file>', 'also write a reproducible tar.gz of the wheelhouse (manifest inside)')
+    .option('--json', 'print the outcome as JSON', false)
+    .option('--python <exe>', 'the Python whose pip runs', 'python3')
+    .addOption(logDir)
+    .action((packages: string[], o: WheelhouseOptionValues) => {
+      if (o.onlyBinary !== undefined && o.onlyBinary !== ':all:') {
+        throw new OffgridError('EUSAGE', `--only-binary ${o.onlyBinary}: only :all: is accepted here; put a per-package --only-binary line in the requirements file instead`);
+      }
+      setResult(wheelhouseCommand({
+        ...proxyFlags(o, debug),
+        requirementFiles: o.requirement ?? [],
+        packages,
+        dest: o.dest,
+        indexUrl: o.indexUrl ?? null,
+        extraIndexUrls: o.extraIndexUrl ?? [],
+        target: { platforms: o.platform ?? [], pythonVersion: o.pythonVersion ?? null, implementation: o.implementation ?? null, abi: o.abi ?? null, onlyBinary: o.onlyBinary === ':all:' },
+        archive: o.archive ?? null,
+        json: o.json,
+        python: o.python,
+      }, io));
+    });
+  addProxyOptions(wheelhouse, io);
+  wheelhouse
+    .command('verify')
+    .description('check every file of the manifest (sha256, nothing unlisted), then install the requirements from the wheelhouse alone with pip --no-index --dry-run')
+    .option('--dest <dir>', 'the wheelhouse directory', 'wheelhouse')
+    .option('--json', 'print the outcome as JSON', false)
+    .option('--python <exe>', 'the Python whose pip runs', 'python3')
+    .action((o: { dest: string; json: boolean; python: string }) => setResult(wheelhouseVerifyCommand(o, io)));
+}

@@ -1,0 +1,281 @@
+// Building a wheelhouse: read the requirements → resolve the whole tree with pip →
+// keep what is already there with the right sha256 → pip downloads the rest into a
+// partial directory → finished files are renamed into place → the manifest is
+// written atomically. Processes and files come in through `BuildContext`.
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { redact } from '../redact.js';
+import { isoLocal, type Clock } from '../session/time.js';
+import { OFFGRID_VERSION } from '../version.js';
+import { parseFileLinkPath } from '../capture/proxy/pypi-rewrite.js';
+import { fileDigest, makePartialDir, removeStalePartials, writeFileAtomic, listNames, PARTIAL_PREFIX } from './files.js';
+import {
+  MANIFEST_FILE, computeTotals, parseManifest, serializeManifest,
+  type EntryStatus, type Manifest, type PackageEntry, type RequirementEntry,
+} from './manifest.js';
+import { downloadArgs, hasForeignTarget, parsePipVersion, pipFailureReason, type TargetOptions } from './pip-args.js';
+import type { ResolvedPackage } from './pip-report.js';
+import type { PipRunner } from './pip-runner.js';
+import type { Progress } from './progress.js';
+import { loadRequirementSet, where } from './requirement-set.js';
+import { resolveTree } from './resolve.js';
+import type { RequirementLine } from './requirements.js';
+
+export interface BuildInput {
+  readonly dest: string;
+  readonly cwd: string;
+  readonly requirementFiles: readonly string[];
+  readonly packages: readonly string[];
+  readonly target: TargetOptions;
+  /** pip's own --index-url/--extra-index-url arguments (only when there is no proxy). */
+  readonly index: readonly string[];
+  readonly offline: boolean;
+}
+
+export interface BuildContext {
+  readonly pip: PipRunner;
+  readonly clock: Clock;
+  readonly progress: Progress;
+  /** Writes a line to the run log. */
+  readonly note: (text: string) => void;
+  readonly workDir: string;
+  /** The proxy's base URL: its file links name the upstream URL they stand for. */
+  readonly proxyUrl: string | null;
+  readonly interrupted: () => boolean;
+}
+
+export interface BuildResult {
+  readonly manifest: Manifest;
+  /** What failed, one line each, for the summary. */
+  readonly failures: readonly string[];
+  /** Files in the wheelhouse that no manifest lists (left alone). */
+  readonly unknownFiles: readonly string[];
+  readonly removedFiles: readonly string[];
+}
+
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+type Settled = { status: EntryStatus; message: string | null; size: number | null; sha256: string | null; replaced: string | null; timestamp: string };
+
+export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Promise<BuildResult> {
+  const now = (): string => isoLocal(ctx.clock.now());
+  const stop = (): void => {
+    if (ctx.interrupted()) throw new InterruptedError();
+  };
+  const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p, 'utf8'));
+  for (const problem of set.problems) ctx.note(`${where(problem)}: ${problem.message}: ${problem.text}`);
+  const previous = await readPreviousManifest(input.dest, ctx.note);
+  const stale = await removeStalePartials(input.dest);
+  if (stale > 0) ctx.note(`removed ${stale} partial download director${stale === 1 ? 'y' : 'ies'} left by an interrupted run`);
+
+  ctx.progress.phase(`resolving ${set.requirements.length} requirement(s)${hasForeignTarget(input.target) ? ' for the target platform' : ''}`);
+  const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
+    pip: ctx.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
+    interrupted: ctx.interrupted, parallel: 4,
+  });
+  stop();
+  const pipVersion = resolution.pipVersion ?? (await askPipVersion(ctx.pip));
+  const resolved = resolution.packages;
+
+  // What is already there with the right sha256 is kept; the rest is downloaded.
+  const settled = new Map<ResolvedPackage, Settled>();
+  const wanted: { pkg: ResolvedPackage; replaced: string | null }[] = [];
+  let bytes = 0;
+  for (const pkg of resolved) {
+    if (pkg.notAFile) {
+      settled.set(pkg, { status: 'error', message: `${redact(pkg.url)} is a directory or a VCS checkout, which a wheelhouse cannot hold`, size: null, sha256: null, replaced: null, timestamp: now() });
+      continue;
+    }
+    const present = await fileDigest(join(input.dest, pkg.filename));
+    const known = pkg.sha256 ?? previous?.packages.find((p) => p.filename === pkg.filename)?.sha256 ?? null;
+    if (present !== null && known !== null && present.sha256 === known) {
+      settled.set(pkg, { status: 'skipped', message: null, size: present.size, sha256: present.sha256, replaced: null, timestamp: now() });
+      bytes += present.size;
+      ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
+      continue;
+    }
+    if (present !== null) ctx.note(`${pkg.filename} is in the wheelhouse with sha256 ${present.sha256}, expected ${known ?? 'unknown'}: downloading it again`);
+    wanted.push({ pkg, replaced: present?.sha256 ?? null });
+  }
+  stop();
+
+  let bytesDownloaded = 0;
+  if (wanted.length > 0) {
+    ctx.progress.phase(`downloading ${wanted.length} file(s)`);
+    const partial = await makePartialDir(input.dest);
+    try {
+      const failures = await download(wanted.map((w) => w.pkg), partial, input, ctx);
+      stop();
+      for (const { pkg, replaced } of wanted) {
+        const failure = failures.get(pkg);
+        const from = join(partial, pkg.filename);
+        const got = failure === undefined ? await fileDigest(from) : null;
+        let result: Settled;
+        if (got === null) {
+          result = { status: 'error', message: failure ?? 'pip reported success but saved no file of this name', size: null, sha256: null, replaced: null, timestamp: now() };
+        } else if (pkg.sha256 !== null && got.sha256 !== pkg.sha256) {
+          result = { status: 'error', message: `downloaded file has sha256 ${got.sha256}, the index says ${pkg.sha256}`, size: null, sha256: null, replaced: null, timestamp: now() };
+        } else {
+          await rename(from, join(input.dest, pkg.filename));
+          if (replaced !== null) ctx.note(`replaced ${pkg.filename} (sha256 ${replaced} was wrong)`);
+          result = {
+            status: 'success',
+            message: replaced !== null ? `replaced a file with the wrong sha256 (${replaced})` : null,
+            size: got.size, sha256: got.sha256, replaced, timestamp: now(),
+          };
+          bytesDownloaded += got.size;
+          bytes += got.size;
+        }
+        settled.set(pkg, result);
+        ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} ${result.status === 'error' ? `FAILED: ${result.message}` : 'saved'}`);
+      }
+    } finally {
+      await rm(partial, { recursive: true, force: true });
+    }
+  }
+
+  const packages: PackageEntry[] = resolved
+    .map((pkg): PackageEntry => {
+      const s = settled.get(pkg)!;
+      return {
+        name: pkg.name, version: pkg.version, filename: pkg.filename, source: sourceOf(pkg.url, ctx.proxyUrl),
+        sha256: s.sha256, size: s.size, status: s.status, message: s.message, timestamp: s.timestamp,
+        requested: pkg.requested, replaced_sha256: s.replaced,
+      };
+    })
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (a.filename ?? '').localeCompare(b.filename ?? ''));
+
+  const requirements: RequirementEntry[] = [
+    ...set.problems.map((p): RequirementEntry => ({
+      file: p.file, line: p.line, requirement: p.text, name: null, version: null, filename: null, source: null, sha256: null,
+      size: null, status: 'error', message: `malformed requirement: ${p.message}`, timestamp: now(),
+    })),
+    ...set.requirements.map((line) => requirementEntry(line, resolution.failed.get(line) ?? null, resolved, packages, now())),
+  ].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file === null ? 1 : b.file === null ? -1 : 0));
+
+  const failures = [
+    ...requirements.filter((r) => r.status === 'error').map((r) => `${where(r)}: ${r.requirement}: ${r.message}`),
+    ...packages.filter((p) => p.status === 'error' && !requirements.some((r) => r.filename === p.filename && r.status === 'error'))
+      .map((p) => `${p.filename}: ${p.message}`),
+  ];
+
+  // Files an earlier manifest listed that these requirements no longer need are removed,
+  // but only after a complete run: a failed resolution must not cost wheels still needed.
+  const listed = new Set(packages.map((p) => p.filename));
+  const removedFiles: string[] = [];
+  const unknownFiles: string[] = [];
+  const previouslyListed = new Set(previous?.packages.map((p) => p.filename) ?? []);
+  for (const name of await listNames(input.dest)) {
+    if (name === MANIFEST_FILE || name.startsWith(PARTIAL_PREFIX) || name.startsWith(`${MANIFEST_FILE}.tmp-`) || listed.has(name)) continue;
+    if (previouslyListed.has(name) && failures.length === 0) {
+      await rm(join(input.dest, name), { force: true });
+      removedFiles.push(name);
+      ctx.note(`removed ${name}: the requirements no longer need it`);
+    } else unknownFiles.push(name);
+  }
+
+  const manifest: Manifest = {
+    schema_version: 1,
+    generator: `offgrid ${OFFGRID_VERSION}`,
+    pip_version: pipVersion?.pip ?? 'unknown',
+    python: pipVersion?.python ?? 'unknown',
+    target: {
+      platforms: [...input.target.platforms], python_version: input.target.pythonVersion, implementation: input.target.implementation,
+      abi: input.target.abi, only_binary: input.target.onlyBinary || hasForeignTarget(input.target),
+    },
+    requirement_files: set.files.map((f) => ({ path: f.path, sha256: f.sha256, kind: f.kind, included_by: f.includedBy })),
+    packages_on_command_line: [...input.packages],
+    requirements,
+    packages,
+    totals: computeTotals(requirements, packages, bytesDownloaded),
+    run: null,
+  };
+  return { manifest, failures, unknownFiles, removedFiles };
+}
+
+/** Writes the manifest (temp file + rename: the old one or the whole new one). */
+export async function writeManifest(dest: string, manifest: Manifest): Promise<string> {
+  const path = join(dest, MANIFEST_FILE);
+  await writeFileAtomic(path, serializeManifest(manifest));
+  return path;
+}
+
+async function download(pkgs: readonly ResolvedPackage[], dir: string, input: BuildInput, ctx: BuildContext): Promise<Map<ResolvedPackage, string>> {
+  const failures = new Map<ResolvedPackage, string>();
+  const attempt = async (batch: readonly ResolvedPackage[], name: string): Promise<{ code: number; output: string }> => {
+    const file = join(ctx.workDir, `${name}.txt`);
+    // A direct reference per file, with its hash when known: pip fetches exactly the file
+    // the resolution chose, checks it, and resolves nothing again.
+    const lines = batch.map((p) => `${p.name} @ ${p.url}${p.sha256 ? ` --hash=sha256:${p.sha256}` : ''}`);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    return ctx.pip.run(downloadArgs({ dir, target: input.target, index: input.index, requirementsFile: file }));
+  };
+  const all = await attempt(pkgs, 'download-all');
+  if (all.code === 0) return failures;
+  if (pkgs.length === 1) {
+    failures.set(pkgs[0]!, pipFailureReason(all.output));
+    return failures;
+  }
+  ctx.note('pip download failed; downloading each file alone to find the failing ones');
+  let n = 0;
+  for (const pkg of pkgs) {
+    if (ctx.interrupted()) break;
+    if ((await fileDigest(join(dir, pkg.filename))) !== null) continue;
+    const one = await attempt([pkg], `download-${++n}`);
+    if (one.code !== 0) failures.set(pkg, pipFailureReason(one.output));
+  }
+  return failures;
+}
+
+function requirementEntry(line: RequirementLine, failure: string | null, resolved: readonly ResolvedPackage[], packages: readonly PackageEntry[], timestamp: string): RequirementEntry {
+  const base = { file: line.file, line: line.line, requirement: line.editable ? `-e ${line.spec}` : line.spec, name: line.name };
+  if (failure !== null) {
+    return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'error', message: failure, timestamp };
+  }
+  const match = line.name !== null
+    ? resolved.find((p) => p.name === line.name)
+    : resolved.find((p) => p.requested && line.spec.split(/[\s;#?]/)[0]!.endsWith(p.filename));
+  const entry = match ? packages.find((p) => p.filename === match.filename) : undefined;
+  if (entry === undefined) {
+    // A marker that excludes this environment, for instance: nothing to download.
+    return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'skipped', message: 'nothing to download for the target (its marker does not apply)', timestamp };
+  }
+  return {
+    ...base, name: entry.name, version: entry.version, filename: entry.filename, source: entry.source, sha256: entry.sha256,
+    size: entry.size, status: entry.status, message: entry.message, timestamp: entry.timestamp,
+  };
+}
+
+/** The upstream URL a proxy link stands for, credentials redacted. */
+export function sourceOf(url: string, proxyUrl: string | null): string {
+  if (proxyUrl !== null && url.startsWith(proxyUrl.replace(/\/+$/, ''))) {
+    const upstream = parseFileLinkPath(new URL(url).pathname);
+    if (upstream !== null) return redact(upstream.url);
+  }
+  return redact(url);
+}
+
+async function readPreviousManifest(dest: string, note: (text: string) => void): Promise<Manifest | null> {
+  const path = join(dest, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    return parseManifest(text, path);
+  } catch (error) {
+    note(`ignoring the previous manifest: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
+async function askPipVersion(pip: PipRunner): Promise<{ pip: string; python: string } | null> {
+  const result = await pip.run(['--version']);
+  return parsePipVersion(result.output);
+}

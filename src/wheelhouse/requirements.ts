@@ -1,0 +1,168 @@
+// Requirements files, read the way pip reads them (pip/_internal/req/req_file.py): lines
+// ending in `\` are joined, `#` starts a comment at the start of a line or after
+// whitespace, option lines (-r, -c, --index-url…) are told apart from requirement lines,
+// and a requirement line's own options (--hash=…) follow the requirement. pip does the
+// real work (markers, extras, constraints); this parser exists so the manifest can name
+// every requirement line with its file and line number, and so a broken line is reported
+// by itself instead of failing the whole run.
+import { checkRequirementSpec, requirementName } from './requirement-spec.js';
+
+export interface RequirementLine {
+  /** The file as given (null for a package named on the command line). */
+  readonly file: string | null;
+  /** 1-based number of the line the requirement starts on (null: command line). */
+  readonly line: number | null;
+  /** The requirement without its options, e.g. `alpha[fast]>=1.0; python_version >= "3.8"`. */
+  readonly spec: string;
+  /** PEP 503 normalised project name; null for a URL or path without `name @`. */
+  readonly name: string | null;
+  /** `sha256:…` values of its --hash options. */
+  readonly hashes: readonly string[];
+  /** The line's other options (`--config-settings=…`), verbatim. */
+  readonly options: readonly string[];
+  /** `-e`/`--editable` lines. */
+  readonly editable: boolean;
+}
+
+export interface LineProblem {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly text: string;
+  readonly message: string;
+}
+
+export type FileEntry =
+  | { readonly type: 'requirement'; readonly requirement: RequirementLine }
+  | { readonly type: 'include'; readonly line: number; readonly path: string; readonly constraint: boolean }
+  | { readonly type: 'option'; readonly line: number; readonly name: string; readonly value: string | null }
+  | { readonly type: 'problem'; readonly problem: LineProblem };
+
+/** Options pip accepts on a line of its own (req_file.py SUPPORTED_OPTIONS), with whether they take a value. */
+const GLOBAL_OPTIONS: ReadonlyMap<string, boolean> = new Map([
+  ['-i', true], ['--index-url', true], ['--extra-index-url', true], ['--no-index', false],
+  ['-f', true], ['--find-links', true], ['--pre', false], ['--prefer-binary', false],
+  ['--require-hashes', false], ['--only-binary', true], ['--no-binary', true],
+  ['--trusted-host', true], ['--use-feature', true],
+]);
+const INCLUDE_OPTIONS: ReadonlyMap<string, boolean> = new Map([
+  ['-r', false], ['--requirement', false], ['-c', true], ['--constraint', true],
+]);
+/** Options allowed after a requirement on the same line. */
+const PER_LINE_OPTIONS = new Set(['--hash', '--config-settings', '--global-option', '--install-option']);
+const HASH_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** Physical lines joined at trailing backslashes, each with the number of its first line. */
+export function logicalLines(text: string): { line: number; text: string }[] {
+  const physical = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  const out: { line: number; text: string }[] = [];
+  let pending: { line: number; text: string } | null = null;
+  physical.forEach((raw, index) => {
+    const isComment = /^\s*#/.test(raw);
+    // pip: a comment line ends a continuation (its backslash joins nothing).
+    if (raw.endsWith('\\') && !isComment) {
+      const piece = raw.slice(0, -1);
+      pending = pending ? { line: pending.line, text: pending.text + piece } : { line: index + 1, text: piece };
+      return;
+    }
+    if (pending) {
+      out.push({ line: pending.line, text: pending.text + (isComment ? '' : raw) });
+      pending = null;
+      return;
+    }
+    out.push({ line: index + 1, text: raw });
+  });
+  if (pending) out.push(pending);
+  return out;
+}
+
+/** Removes a comment: `#` at the start or after whitespace (pip's COMMENT_RE). */
+export function stripComment(text: string): string {
+  return text.replace(/(^|\s+)#.*$/, '').trim();
+}
+
+/** Splits on whitespace, leaving quoted parts (a marker's strings) together. */
+function tokens(text: string): string[] {
+  return text.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
+}
+
+/** One requirements file's text → its entries, in order. Pure. */
+export function parseRequirementsText(text: string, file: string | null): FileEntry[] {
+  const entries: FileEntry[] = [];
+  for (const { line, text: raw } of logicalLines(text)) {
+    const content = stripComment(raw);
+    if (content === '') continue;
+    const problem = (message: string): void => void entries.push({ type: 'problem', problem: { file, line, text: content, message } });
+    if (content.startsWith('-')) {
+      const entry = parseOptionLine(content, line, file);
+      if (typeof entry === 'string') problem(entry);
+      else entries.push(entry);
+      continue;
+    }
+    const result = parseRequirement(content, line, file, false);
+    if (typeof result === 'string') problem(result);
+    else entries.push({ type: 'requirement', requirement: result });
+  }
+  return entries;
+}
+
+function parseOptionLine(content: string, line: number, file: string | null): FileEntry | string {
+  const [first = '', ...rest] = tokens(content);
+  const eq = first.indexOf('=');
+  const name = first.startsWith('--') && eq > 0 ? first.slice(0, eq) : /^-[a-z]./i.test(first) ? first.slice(0, 2) : first;
+  const inline = first.startsWith('--') && eq > 0 ? first.slice(eq + 1) : /^-[a-z]./i.test(first) ? first.slice(2) : null;
+  const value = inline ?? (rest.length > 0 ? rest.join(' ') : null);
+  if (name === '-e' || name === '--editable') {
+    if (!value) return `${name} needs a path or URL`;
+    const result = parseRequirement(value, line, file, true);
+    return typeof result === 'string' ? result : { type: 'requirement', requirement: result };
+  }
+  const constraint = INCLUDE_OPTIONS.get(name);
+  if (constraint !== undefined) {
+    if (!value) return `${name} needs a file name`;
+    return { type: 'include', line, path: value, constraint };
+  }
+  const takesValue = GLOBAL_OPTIONS.get(name);
+  if (takesValue === undefined) return `unknown option ${name} (pip accepts ${[...INCLUDE_OPTIONS.keys(), ...GLOBAL_OPTIONS.keys()].join(', ')} on a line of their own)`;
+  if (takesValue && !value) return `${name} needs a value`;
+  if (!takesValue && value) return `${name} takes no value, found ${JSON.stringify(value)}`;
+  return { type: 'option', line, name, value };
+}
+
+function parseRequirement(content: string, line: number, file: string | null, editable: boolean): RequirementLine | string {
+  // pip splits a line at its first option: everything before is the requirement.
+  const parts = tokens(content);
+  const firstOption = parts.findIndex((p) => p.startsWith('--'));
+  const specTokens = firstOption === -1 ? parts : parts.slice(0, firstOption);
+  const optionTokens = firstOption === -1 ? [] : parts.slice(firstOption);
+  const spec = specTokens.join(' ');
+  const specProblem = editable ? null : checkRequirementSpec(spec);
+  if (specProblem !== null) return specProblem;
+  const hashes: string[] = [];
+  const options: string[] = [];
+  for (let i = 0; i < optionTokens.length; i++) {
+    const token = optionTokens[i]!;
+    const eq = token.indexOf('=');
+    const name = eq > 0 ? token.slice(0, eq) : token;
+    let value = eq > 0 ? token.slice(eq + 1) : undefined;
+    if (!PER_LINE_OPTIONS.has(name)) return `unknown option ${name} after a requirement (allowed: ${[...PER_LINE_OPTIONS].join(', ')})`;
+    if (value === undefined) {
+      value = optionTokens[i + 1];
+      if (value === undefined || value.startsWith('--')) return `${name} needs a value`;
+      i++;
+    }
+    if (name === '--hash') {
+      const hashProblem = checkHash(value);
+      if (hashProblem) return hashProblem;
+      hashes.push(value);
+    } else options.push(`${name}=${value}`);
+  }
+  return { file, line, spec, name: editable ? null : requirementName(spec), hashes, options, editable };
+}
+
+function checkHash(value: string): string | null {
+  const [algorithm = '', digest = ''] = value.split(':', 2);
+  const length = HASH_LENGTHS[algorithm];
+  if (length === undefined) return `--hash=${value}: the algorithm must be one of ${Object.keys(HASH_LENGTHS).join(', ')} (written algorithm:hexdigest)`;
+  if (digest.length !== length || !/^[0-9a-f]+$/i.test(digest)) return `--hash=${value}: a ${algorithm} digest is ${length} hexadecimal characters`;
+  return null;
+}

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
+import { checkRequirementSpec, requirementName } from '../../src/wheelhouse/requirement-spec.js';
+import { loadRequirementSet } from '../../src/wheelhouse/requirement-set.js';
+
+const requirements = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'requirement' ? [e.requirement] : []));
+const problems = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'problem' ? [e.problem] : []));
+
+test('continuation lines are joined and keep the number of their first line', () => {
+  assert.deepEqual(logicalLines('a \\\n  b\nc\n'), [{ line: 1, text: 'a   b' }, { line: 3, text: 'c' }, { line: 4, text: '' }]);
+  // A comment line ends a continuation, as in pip.
+  assert.deepEqual(logicalLines('a \\\n# note\nb').map((l) => l.text), ['a ', 'b']);
+  assert.deepEqual(logicalLines('x\r\ny \\\r\nz').map((l) => [l.line, l.text]), [[1, 'x'], [2, 'y z']]);
+});
+
+test('comments start at a # at the start of a line or after whitespace, not inside a URL fragment', () => {
+  assert.equal(stripComment('alpha==1.0  # pinned'), 'alpha==1.0');
+  assert.equal(stripComment('# only a comment'), '');
+  assert.equal(stripComment('pkg @ https://h.invalid/p.whl#sha256=abc'), 'pkg @ https://h.invalid/p.whl#sha256=abc');
+});
+
+test('requirement lines: names, extras, markers, hashes over continuation lines', () => {
+  const text = [
+    '# header',
+    'Alpha_Pkg[fast,extra2]>=1.0,<2 ; python_version >= "3.8"  # why',
+    'beta==1.1 \\',
+    '    --hash=sha256:' + 'a'.repeat(64) + ' \\',
+    '    --hash=sha256:' + 'b'.repeat(64),
+    'gamma @ https://files.invalid/gamma-2.0-py3-none-any.whl',
+    './local/delta-1.0-py3-none-any.whl',
+    '-e ./src/editable',
+    '',
+  ].join('\n');
+  const reqs = requirements(parseRequirementsText(text, 'requirements.txt'));
+  assert.deepEqual(reqs.map((r) => [r.line, r.name, r.spec]), [
+    [2, 'alpha-pkg', 'Alpha_Pkg[fast,extra2]>=1.0,<2 ; python_version >= "3.8"'],
+    [3, 'beta', 'beta==1.1'],
+    [6, 'gamma', 'gamma @ https://files.invalid/gamma-2.0-py3-none-any.whl'],
+    [7, null, './local/delta-1.0-py3-none-any.whl'],
+    [8, null, './src/editable'],
+  ]);
+  assert.deepEqual(reqs[1]!.hashes, [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`]);
+  assert.equal(reqs[4]!.editable, true);
+});
+
+test('option lines: includes, constraints and global options are told apart', () => {
+  const entries = parseRequirementsText('-r base.txt\n--requirement=more.txt\n-c constraints.txt\n--pre\n--only-binary :all:\n-i http://idx.invalid/simple\n', 'r.txt');
+  assert.deepEqual(entries.map((e) => e.type), ['include', 'include', 'include', 'option', 'option', 'option']);
+  assert.deepEqual(entries.slice(0, 3).map((e) => e.type === 'include' && [e.path, e.constraint]), [['base.txt', false], ['more.txt', false], ['constraints.txt', true]]);
+});
+
+test('malformed lines are reported with file, line and a reason; the other lines still parse', () => {
+  const text = ['alpha==1.0', 'beta==>1', 'gamma[fast', 'delta ; python_version >>= "3"', '--frobnicate', 'eps==1.0 --hash=md5:abc', 'zeta==1 --hash=sha256:12', '!!!', 'ok-pkg'].join('\n');
+  const entries = parseRequirementsText(text, 'req.txt');
+  assert.deepEqual(requirements(entries).map((r) => r.name), ['alpha', 'ok-pkg']);
+  const found = problems(entries);
+  assert.deepEqual(found.map((p) => p.line), [2, 3, 4, 5, 6, 7, 8]);
+  assert.ok(found.every((p) => p.file === 'req.txt'));
+  assert.match(found[0]!.message, /invalid version specifier "==>1"/);
+  assert.match(found[1]!.message, /invalid extras/);
+  assert.match(found[2]!.message, /invalid environment marker/);
+  assert.match(found[3]!.message, /unknown option --frobnicate/);
+  assert.match(found[4]!.message, /algorithm must be one of sha256/);
+  assert.match(found[5]!.message, /64 hexadecimal characters/);
+  assert.match(found[6]!.message, /must start with a project name/);
+});
+
+test('requirement specs pip accepts are accepted', () => {
+  for (const spec of ['a', 'A.b-c_d', 'a>=1', 'a (>=1,<2)', 'a[x]', 'a[x, y]==1.0.post1', 'a===1.0', 'a~=1.4.2', 'a!=1.*', 'a; os_name == "posix" and (python_version < "3.12" or extra == "x")', 'a @ https://h.invalid/a.whl ; sys_platform == "linux"', 'https://h.invalid/a-1.0.tar.gz', '/abs/a-1.0-py3-none-any.whl', 'a; "linux" in sys_platform', 'a; platform_machine not in "arm64 aarch64"']) {
+    assert.equal(checkRequirementSpec(spec), null, spec);
+  }
+  assert.equal(requirementName('Foo.Bar[x]>=1'), 'foo-bar');
+  assert.equal(requirementName('https://h.invalid/a-1.0.tar.gz'), null);
+});
+
+test('nested -r and -c are followed relative to the including file; cycles and missing files are handled', async () => {
+  const files: Record<string, string> = {
+    '/p/requirements.txt': 'alpha\n-r sub/more.txt\n-c constraints.txt\n-r missing.txt\n',
+    '/p/sub/more.txt': 'beta\n-r ../requirements.txt\n',
+    '/p/constraints.txt': 'beta==1.0\n',
+  };
+  const set = await loadRequirementSet(['requirements.txt'], ['gamma>=2'], '/p', async (path) => {
+    const text = files[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  });
+  assert.deepEqual(set.requirements.map((r) => [r.file, r.line, r.name]), [['requirements.txt', 1, 'alpha'], ['sub/more.txt', 1, 'beta'], [null, null, 'gamma']]);
+  assert.deepEqual(set.files.map((f) => [f.path, f.kind, f.includedBy]), [['requirements.txt', 'requirements', null], ['sub/more.txt', 'requirements', 'requirements.txt'], ['constraints.txt', 'constraints', 'requirements.txt']]);
+  assert.deepEqual(set.constraintFiles, ['/p/constraints.txt']);
+  assert.equal(set.problems.length, 1);
+  assert.equal(set.problems[0]!.line, 4);
+  assert.match(set.problems[0]!.message, /cannot read missing\.txt/);
+});
