@@ -1,0 +1,244 @@
+// The caching proxy's speed, in one run on this machine, beside real peers serving the same
+// files from disk (issue 3, "Speed"):
+//   - cached throughput of a 500 MB file to 1 and to 8 clients, vs nginx (target ≥ 0.8×);
+//   - requests/s for 4 KB cached files with wrk at 64 connections, vs nginx (target ≥ 0.5×);
+//   - peak RSS (VmHWM) of the proxy process serving a 100 MB and a 500 MB file (must not grow);
+//   - a cold fetch through the proxy vs straight from its upstream (target total ≤ 1.1×);
+//   - an apt-like workload (fake Debian mirror on nginx) through offgrid and apt-cacher-ng.
+// The proxy runs as users run it (`offgrid serve`, a separate process, forward proxy with
+// --allow-host); nginx is Debian's nginx-light with Debian's settings (sendfile on).
+// Everything lives in bench/.work/proxy; the served files are kept for the next run, the
+// caches, logs and processes are removed at the end.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { curlList, curlOnce, curlParallel, wrk, type CurlResult } from './proxy-clients.js';
+import { prepareFiles } from './proxy-fixtures.js';
+import { type BenchServer, APT_CACHER_NG, NGINX, peakRssMB, startAptCacherNg, startNginx, startOffgrid } from './proxy-servers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WORK = join(ROOT, 'bench/.work/proxy');
+
+/** Bounded durations; PROXY_BENCH_WRK_SECONDS shortens the wrk runs for a quick try. */
+const WRK_SECONDS = Number(process.env.PROXY_BENCH_WRK_SECONDS ?? 10);
+const WRK_WARMUP_SECONDS = Math.min(3, WRK_SECONDS);
+const WRK_CONNECTIONS = 64;
+const REPEATS = 3;
+const PARALLEL_CLIENTS = 8;
+const BIG_MB = 500;
+const MID_MB = 100;
+const COLD_SIZES_MB = [1, MID_MB, BIG_MB] as const;
+
+const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+const ratio = (n: number, d: number): number => round(n / d, 3);
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+const meets = (ok: boolean): string => (ok ? 'meets' : 'MISSES');
+
+async function singleClientMBps(url: string, proxy: string | null, expectCache?: string): Promise<number> {
+  const runs: CurlResult[] = [];
+  for (let i = 0; i < REPEATS; i++) runs.push(await curlOnce(url, proxy));
+  if (expectCache && runs.some((r) => r.cache !== expectCache)) throw new Error(`expected x-offgrid-cache: ${expectCache}, got ${runs.map((r) => r.cache).join(',')}`);
+  return median(runs.map((r) => r.bytes / 1e6 / r.totalSeconds));
+}
+
+async function parallelMBps(url: string, proxy: string | null): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < 2; i++) runs.push((await curlParallel(url, proxy, PARALLEL_CLIENTS)).mbps);
+  return median(runs);
+}
+
+/** Fetches every URL once through the proxy so the next requests are cache hits (and checks they are). */
+async function warm(urls: readonly string[], proxy: string, expect: string): Promise<void> {
+  await curlList(urls, proxy, join(WORK, 'warm.curlrc'));
+  const again = await curlList(urls, proxy, join(WORK, 'warm.curlrc'));
+  const wrong = again.cache.filter((c) => c !== expect);
+  if (wrong.length > 0) throw new Error(`after warming, ${wrong.length} answers were ${wrong[0]}, not ${expect}`);
+}
+
+interface ColdFigure {
+  readonly sizeMB: number;
+  readonly directTtfbMs: number;
+  readonly proxyTtfbMs: number;
+  readonly directTotalMs: number;
+  readonly proxyTotalMs: number;
+  readonly totalRatio: number;
+  readonly ttfbRatio: number;
+}
+
+export async function benchProxy(): Promise<Record<string, unknown>> {
+  for (const tool of [NGINX, APT_CACHER_NG, '/usr/bin/wrk', '/usr/bin/curl']) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing (apt-get install nginx-light apt-cacher-ng wrk curl)`);
+  }
+  mkdirSync(WORK, { recursive: true });
+  for (const stale of ['nginx', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, stale), { recursive: true, force: true });
+  const files = await prepareFiles(WORK, COLD_SIZES_MB);
+  const servers: BenchServer[] = [];
+  const started = <T extends BenchServer>(server: T): T => {
+    servers.push(server);
+    return server;
+  };
+  const stop = async (server: BenchServer): Promise<number> => {
+    servers.splice(servers.indexOf(server), 1);
+    return server.stop();
+  };
+  try {
+    const nginx = started(await startNginx(WORK, files.docroot));
+    const upstream = (path: string): string => `${nginx.url}${path}`;
+    const big = upstream(files.blobs.get(BIG_MB)!);
+    const mid = upstream(files.blobs.get(MID_MB)!);
+    const allow = `127.0.0.1:${nginx.port}`;
+
+    // --- nginx alone: the reference figures (page cache warmed first).
+    await curlOnce(big, null);
+    await curlOnce(mid, null);
+    const nginx1 = await singleClientMBps(big, null);
+    const nginx8 = await parallelMBps(big, null);
+    const cachedPageUrls = files.cachedPages.map(upstream);
+    const indexPageUrls = files.indexPages.map(upstream);
+    await wrk(nginx.url, files.cachedPages, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
+    const nginxSmall = await wrk(nginx.url, files.cachedPages, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+
+    // --- peak RSS with a 100 MB file: a fresh proxy, one cold fetch, then cached serves.
+    const p100 = started(await startOffgrid(ROOT, WORK, 'offgrid-100', allow));
+    const rssStart = peakRssMB(p100.pid);
+    await curlOnce(mid, p100.url);
+    await singleClientMBps(mid, p100.url, 'hit');
+    const rss100 = peakRssMB(p100.pid);
+    await stop(p100);
+
+    // --- the 500 MB file: the same in a fresh proxy, then 1 and 8 cached clients.
+    const p500 = started(await startOffgrid(ROOT, WORK, 'offgrid-500', allow));
+    await curlOnce(big, p500.url);
+    const proxy1 = await singleClientMBps(big, p500.url, 'hit');
+    const rss500 = peakRssMB(p500.pid);
+    const proxy8 = await parallelMBps(big, p500.url);
+    const rss500x8 = peakRssMB(p500.pid);
+    await stop(p500);
+
+    // --- cold fetches: each proxied request is a new cache key (a query nginx ignores), so
+    // every one goes to the upstream; direct and proxied runs alternate.
+    const pCold = started(await startOffgrid(ROOT, WORK, 'offgrid-cold', allow));
+    const cold: ColdFigure[] = [];
+    for (const sizeMB of COLD_SIZES_MB) {
+      const url = upstream(files.blobs.get(sizeMB)!);
+      const direct: CurlResult[] = [];
+      const proxied: CurlResult[] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        direct.push(await curlOnce(url, null));
+        const r = await curlOnce(`${url}?cold=${Date.now()}-${i}`, pCold.url);
+        if (r.cache !== 'miss') throw new Error(`cold fetch of ${sizeMB} MB was ${r.cache}, not a miss`);
+        proxied.push(r);
+      }
+      const d = { ttfb: median(direct.map((r) => r.ttfbSeconds)) * 1000, total: median(direct.map((r) => r.totalSeconds)) * 1000 };
+      const p = { ttfb: median(proxied.map((r) => r.ttfbSeconds)) * 1000, total: median(proxied.map((r) => r.totalSeconds)) * 1000 };
+      cold.push({
+        sizeMB,
+        directTtfbMs: round(d.ttfb, 2),
+        proxyTtfbMs: round(p.ttfb, 2),
+        directTotalMs: round(d.total, 1),
+        proxyTotalMs: round(p.total, 1),
+        totalRatio: ratio(p.total, d.total),
+        ttfbRatio: ratio(p.ttfb, d.ttfb),
+      });
+    }
+    await stop(pCold);
+
+    // --- small files: 4 KB pages, cached (versioned names: never revalidated) and index
+    // pages (revalidated with nginx on every request, as apt's and pip's index files are).
+    const pSmall = started(await startOffgrid(ROOT, WORK, 'offgrid-small', allow));
+    await warm(cachedPageUrls, pSmall.url, 'hit');
+    await warm(indexPageUrls, pSmall.url, 'revalidated');
+    await wrk(pSmall.url, cachedPageUrls, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
+    const proxySmall = await wrk(pSmall.url, cachedPageUrls, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    const proxyIndex = await wrk(pSmall.url, indexPageUrls, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    const rssSmall = peakRssMB(pSmall.pid);
+    const shutdownSeconds = await stop(pSmall); // writes the ledger of every request served
+
+    // --- apt-like workload: index files then .deb files, in order over one connection,
+    // through offgrid and through apt-cacher-ng (both as forward proxies, fresh caches).
+    const aptUrls = files.aptPaths.map(upstream);
+    const apt: Record<string, { coldSeconds: number; warmSeconds: number }> = {};
+    for (const [name, start] of [
+      ['offgrid', () => startOffgrid(ROOT, WORK, 'offgrid-apt', allow)],
+      ['apt-cacher-ng', () => startAptCacherNg(WORK, 'acng', nginx.port)],
+    ] as const) {
+      const server = started(await start());
+      const coldRun = await curlList(aptUrls, server.url, join(WORK, 'apt.curlrc'));
+      const warmRuns: number[] = [];
+      for (let i = 0; i < REPEATS; i++) warmRuns.push((await curlList(aptUrls, server.url, join(WORK, 'apt.curlrc'))).seconds);
+      apt[name] = { coldSeconds: round(coldRun.seconds, 3), warmSeconds: round(median(warmRuns), 3) };
+      await stop(server);
+    }
+    const directApt = await curlList(aptUrls, null, join(WORK, 'apt.curlrc'));
+
+    const figures = {
+      machine: { cpus: (await import('node:os')).cpus().length },
+      throughput: {
+        fileMB: BIG_MB,
+        oneClient: { nginxMBps: round(nginx1), offgridMBps: round(proxy1), ratio: ratio(proxy1, nginx1) },
+        eightClients: { nginxMBps: round(nginx8), offgridMBps: round(proxy8), ratio: ratio(proxy8, nginx8) },
+      },
+      smallFiles: {
+        bytes: 4096,
+        connections: WRK_CONNECTIONS,
+        seconds: WRK_SECONDS,
+        nginxRps: round(nginxSmall.requestsPerSecond),
+        offgridRps: round(proxySmall.requestsPerSecond),
+        ratio: ratio(proxySmall.requestsPerSecond, nginxSmall.requestsPerSecond),
+        offgridRevalidatedIndexRps: round(proxyIndex.requestsPerSecond),
+        errors: { nginx: nginxSmall.non2xx + nginxSmall.socketErrors, offgrid: proxySmall.non2xx + proxySmall.socketErrors, offgridIndex: proxyIndex.non2xx + proxyIndex.socketErrors },
+        latencyAvg: { nginx: nginxSmall.latencyAvg, offgrid: proxySmall.latencyAvg, offgridIndex: proxyIndex.latencyAvg },
+        offgridShutdownSeconds: round(shutdownSeconds, 2),
+        offgridPeakRssMB: round(rssSmall),
+      },
+      peakRss: { atStartMB: round(rssStart), at100MBFileMB: round(rss100), at500MBFileMB: round(rss500), at500MBFile8ClientsMB: round(rss500x8), growth: ratio(rss500, rss100) },
+      cold,
+      apt: {
+        files: files.aptPaths.length,
+        MB: round(files.aptBytes / 1e6),
+        directSeconds: round(directApt.seconds, 3),
+        offgrid: apt.offgrid,
+        aptCacherNg: apt['apt-cacher-ng'],
+        coldRatio: ratio(apt['apt-cacher-ng']!.coldSeconds, apt.offgrid!.coldSeconds),
+        warmRatio: ratio(apt['apt-cacher-ng']!.warmSeconds, apt.offgrid!.warmSeconds),
+      },
+    };
+    printSummary(figures);
+    return figures;
+  } finally {
+    for (const server of [...servers].reverse()) await server.stop(10_000);
+    // Keep the served files (www/) for the next run; drop caches, logs and nginx's access log.
+    for (const dir of ['nginx', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, dir), { recursive: true, force: true });
+  }
+}
+
+function printSummary(f: {
+  throughput: { fileMB: number; oneClient: { nginxMBps: number; offgridMBps: number; ratio: number }; eightClients: { nginxMBps: number; offgridMBps: number; ratio: number } };
+  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; offgridRevalidatedIndexRps: number };
+  peakRss: { at100MBFileMB: number; at500MBFileMB: number; at500MBFile8ClientsMB: number; growth: number };
+  cold: readonly ColdFigure[];
+  apt: { files: number; MB: number; directSeconds: number; offgrid?: { coldSeconds: number; warmSeconds: number }; aptCacherNg?: { coldSeconds: number; warmSeconds: number }; coldRatio: number; warmRatio: number };
+}): void {
+  const t = f.throughput;
+  console.log(`proxy: cached ${t.fileMB} MB, 1 client: offgrid ${t.oneClient.offgridMBps} MB/s vs nginx ${t.oneClient.nginxMBps} MB/s = ${t.oneClient.ratio}x; ${meets(t.oneClient.ratio >= 0.8)} the 0.8x target`);
+  console.log(`proxy: cached ${t.fileMB} MB, ${PARALLEL_CLIENTS} clients: offgrid ${t.eightClients.offgridMBps} MB/s vs nginx ${t.eightClients.nginxMBps} MB/s = ${t.eightClients.ratio}x; ${meets(t.eightClients.ratio >= 0.8)} the 0.8x target`);
+  const s = f.smallFiles;
+  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s = ${s.ratio}x; ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s)`);
+  const r = f.peakRss;
+  console.log(`proxy: peak RSS serving 100 MB ${r.at100MBFileMB} MB, 500 MB ${r.at500MBFileMB} MB (x${r.growth}), 500 MB to ${PARALLEL_CLIENTS} clients ${r.at500MBFile8ClientsMB} MB; ${meets(r.growth <= 1.2)} "does not grow with file size"`);
+  for (const c of f.cold) {
+    console.log(`proxy: cold ${c.sizeMB} MB: total ${c.proxyTotalMs} ms vs direct ${c.directTotalMs} ms = ${c.totalRatio}x, first byte ${c.proxyTtfbMs} ms vs ${c.directTtfbMs} ms; ${meets(c.totalRatio <= 1.1)} the 1.1x target`);
+  }
+  const a = f.apt;
+  console.log(`proxy: apt workload (${a.files} files, ${a.MB} MB; direct ${a.directSeconds} s): cold offgrid ${a.offgrid?.coldSeconds} s vs apt-cacher-ng ${a.aptCacherNg?.coldSeconds} s (offgrid ${a.coldRatio}x as fast), cached offgrid ${a.offgrid?.warmSeconds} s vs ${a.aptCacherNg?.warmSeconds} s (${a.warmRatio}x as fast)`);
+}
+
+// `node dist/bench/proxy.js`: this benchmark alone, figures as JSON on stdout after the summary.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const figures = await benchProxy();
+  console.log(JSON.stringify(figures, null, 2));
+}
