@@ -2,7 +2,7 @@
 // keep what is already there with the right sha256 → pip downloads the rest into a
 // partial directory → finished files are renamed into place → the manifest is
 // written atomically. Processes and files come in through `BuildContext`.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redact } from '../redact.js';
 import { isoLocal, type Clock } from '../session/time.js';
@@ -67,6 +67,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     if (ctx.interrupted()) throw new InterruptedError();
   };
   const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p, 'utf8'));
+  await mkdir(input.dest, { recursive: true });
   for (const problem of set.problems) ctx.note(`${where(problem)}: ${problem.message}: ${problem.text}`);
   const previous = await readPreviousManifest(input.dest, ctx.note);
   const stale = await removeStalePartials(input.dest);

@@ -2,7 +2,7 @@
 // by the user's own pip through the caching proxy (so the session ledger records each),
 // into `wheelhouse/` with a manifest and a log; `offgrid wheelhouse verify` proves it.
 import { Option, type Command } from 'commander';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { errorEvent } from '../../capture/events.js';
@@ -74,7 +74,6 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
   let exitCode: number | null = null;
   try {
     note(`wheelhouse ${dest}; session ${recording.session.id}${recording.proxy ? ` through the proxy ${recording.proxy.url}` : ' without the proxy'}${options.offline ? ' (offline)' : ''}`);
-    await mkdir(dest, { recursive: true });
     const result = await buildWheelhouse(
       { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline },
       { pip, clock: io.clock, progress, note, workDir, proxyUrl: recording.proxy?.url ?? null, interrupted: signals.interrupted },

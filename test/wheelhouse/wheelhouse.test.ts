@@ -1,0 +1,243 @@
+// `offgrid wheelhouse` end to end: the real pip, through offgrid's proxy, against a real
+// local index serving wheels it builds (pure-Python and platform-specific tags,
+// dependencies, an extra, markers, a constraints file).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { REPO_ROOT, runCli, readValidLedger, tempDir } from '../helpers/cli.js';
+import { isolatedPipEnv } from '../helpers/pip.js';
+import { startPypiIndex, type PypiIndex } from '../helpers/pypi-index.js';
+import type { Manifest } from '../../src/wheelhouse/manifest.js';
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validateManifest = ajv.compile(JSON.parse(readFileSync(join(REPO_ROOT, 'schema/wheelhouse-manifest.schema.json'), 'utf8')) as object);
+
+function readManifest(dest: string): Manifest {
+  const manifest = JSON.parse(readFileSync(join(dest, 'wheelhouse_manifest.json'), 'utf8')) as unknown;
+  if (!validateManifest(manifest)) throw new Error(`manifest does not match the shipped schema: ${ajv.errorsText(validateManifest.errors)}`);
+  return manifest as Manifest;
+}
+
+const TARGET = ['--platform', 'manylinux_2_17_aarch64', '--python-version', '3.12', '--implementation', 'cp', '--abi', 'cp312'];
+const NATIVE = 'native-3.0-cp312-cp312-manylinux_2_17_aarch64.whl';
+const EXPECTED = ['alpha-1.0-py3-none-any.whl', 'beta-1.0-py3-none-any.whl', 'gamma-2.0-py3-none-any.whl', NATIVE];
+
+async function fixtureIndex(): Promise<PypiIndex> {
+  return startPypiIndex({
+    packages: [
+      { name: 'alpha', version: '1.0', deps: ['beta>=1', 'gamma; extra == "fast"', 'delta; python_version < "3"'] },
+      { name: 'beta', version: '1.0' },
+      { name: 'beta', version: '1.1' },
+      { name: 'gamma', version: '2.0' },
+      { name: 'delta', version: '1.0' },
+      { name: 'native', version: '3.0', tags: ['cp311-cp311-manylinux_2_17_x86_64', 'cp312-cp312-manylinux_2_17_aarch64', 'cp311-cp311-win_amd64'] },
+    ],
+  });
+}
+
+function project(dir: string, requirements: string): void {
+  writeFileSync(join(dir, 'requirements.txt'), requirements);
+  writeFileSync(join(dir, 'constraints.txt'), 'beta==1.0\n');
+}
+
+const REQUIREMENTS = '# the project\nalpha[fast]>=1.0   # with its extra\nnative ; sys_platform == "linux"\n-c constraints.txt\n';
+
+function cli(dir: string, index: PypiIndex) {
+  // pip's own HTTP cache off and no machine pip settings: what is reused comes from offgrid.
+  const env = { ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' };
+  return (args: string[]) => runCli(['wheelhouse', ...args], { cwd: dir, env, timeoutMs: 180_000 });
+}
+const upstream = (index: PypiIndex) => ['--cache-dir', 'cache', '--pypi-upstream', index.simpleUrl];
+
+test('wheelhouse: downloads the whole tree for the target, skips it on the next run, is reproducible and verifiable', async (t) => {
+  const index = await fixtureIndex();
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  project(dir, REQUIREMENTS);
+  const run = cli(dir, index);
+
+  await t.test('first run downloads every package, dependencies and the extra included', async () => {
+    const r = await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET, '--archive', 'a.tgz']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /4 package\(s\): 4 downloaded/);
+    assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).sort(), [...EXPECTED, 'wheelhouse_manifest.json'].sort());
+    const m = readManifest(join(dir, 'wheelhouse'));
+    assert.deepEqual(m.packages.map((p) => [p.filename, p.status]), EXPECTED.map((f) => [f, 'success']));
+    for (const p of m.packages) {
+      assert.equal(p.sha256, index.files.get(p.filename!)!.sha256);
+      assert.equal(p.size, index.files.get(p.filename!)!.bytes.length);
+      assert.equal(p.source, index.fileUrl(p.filename!).replace('%3A', ':'));
+    }
+    assert.deepEqual(m.requirements.map((q) => [q.file, q.line, q.name, q.version, q.status]), [
+      ['requirements.txt', 2, 'alpha', '1.0', 'success'],
+      ['requirements.txt', 3, 'native', '3.0', 'success'],
+    ]);
+    assert.deepEqual(m.target, { platforms: ['manylinux_2_17_aarch64'], python_version: '3.12', implementation: 'cp', abi: 'cp312', only_binary: true });
+    assert.match(m.pip_version, /^\d+\.\d+/);
+    assert.deepEqual(m.requirement_files.map((f) => [f.path, f.kind, f.sha256]), [
+      ['requirements.txt', 'requirements', createHash('sha256').update(REQUIREMENTS).digest('hex')],
+      ['constraints.txt', 'constraints', createHash('sha256').update('beta==1.0\n').digest('hex')],
+    ]);
+    assert.equal(m.totals.success, 4);
+    // The log has pip's full output and offgrid's lines; the session ledger has the wheels.
+    const log = readFileSync(m.run!.log_file!.startsWith('/') ? m.run!.log_file! : join(dir, m.run!.log_file!), 'utf8');
+    assert.match(m.run!.log_file!, /^logs\/wheelhouse\/download_\d{8}_\d{6}(_\d+)?\.log$/);
+    assert.match(log, /offgrid: running python3 -m pip download/);
+    assert.match(log, /Successfully downloaded/);
+    const ledger = readValidLedger(join(dir, 'logs/build', `downloads_${m.run!.session_id}.json`));
+    assert.ok(EXPECTED.every((f) => ledger.downloads.wheels.some((w) => w.filename === f && w.evidence !== 'log')));
+    assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => n.startsWith('.')), []);
+  });
+
+  await t.test('second run finds everything present with the right sha256 and fetches no file from the index', async () => {
+    const filesBefore = index.requestCount('/files/');
+    const r = await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET, '--archive', 'b.tgz', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { totals: Manifest['totals']; ok: boolean };
+    assert.equal(out.ok, true);
+    assert.equal(out.totals.skipped, 4);
+    assert.equal(out.totals.success, 0);
+    assert.equal(index.requestCount('/files/'), filesBefore);
+    assert.ok(readManifest(join(dir, 'wheelhouse')).packages.every((p) => p.status === 'skipped'));
+  });
+
+  await t.test('the archive is byte-identical for the same wheels, and holds them with the manifest', () => {
+    const a = readFileSync(join(dir, 'a.tgz'));
+    assert.ok(a.equals(readFileSync(join(dir, 'b.tgz'))), 'a.tgz and b.tgz differ');
+  });
+
+  await t.test('verify passes; then fails naming a corrupted and a deleted wheel; a new run repairs both', async () => {
+    let r = await run(['verify']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /verified: 4 file\(s\)/);
+    const bad = join(dir, 'wheelhouse', 'beta-1.0-py3-none-any.whl');
+    const badSha = createHash('sha256').update(Buffer.concat([readFileSync(bad), Buffer.from('x')])).digest('hex');
+    appendFileSync(bad, 'x');
+    rmSync(join(dir, 'wheelhouse', 'gamma-2.0-py3-none-any.whl'));
+    writeFileSync(join(dir, 'wheelhouse', 'stray-0.1-py3-none-any.whl'), 'not listed');
+    r = await run(['verify', '--json']);
+    assert.equal(r.code, 1);
+    const v = JSON.parse(r.stdout) as { ok: boolean; problems: { type: string; filename?: string; missing?: string[] }[] };
+    assert.equal(v.ok, false);
+    assert.deepEqual(v.problems.map((p) => [p.type, p.filename ?? null]), [
+      ['corrupt', 'beta-1.0-py3-none-any.whl'],
+      ['missing', 'gamma-2.0-py3-none-any.whl'],
+      ['unlisted', 'stray-0.1-py3-none-any.whl'],
+      ['not-installable', null],
+    ]);
+    assert.ok(v.problems[3]!.missing!.some((m) => m.startsWith('gamma')));
+    rmSync(join(dir, 'wheelhouse', 'stray-0.1-py3-none-any.whl'));
+
+    r = await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = readManifest(join(dir, 'wheelhouse'));
+    const byFile = Object.fromEntries(m.packages.map((p) => [p.filename, p]));
+    assert.equal(byFile['beta-1.0-py3-none-any.whl']!.status, 'success');
+    assert.equal(byFile['beta-1.0-py3-none-any.whl']!.replaced_sha256, badSha);
+    assert.equal(byFile['gamma-2.0-py3-none-any.whl']!.status, 'success');
+    assert.equal(byFile['alpha-1.0-py3-none-any.whl']!.status, 'skipped');
+    assert.equal((await run(['verify'])).code, 0);
+  });
+
+  await t.test('--offline with the index stopped fills an empty wheelhouse from offgrid\'s cache', async () => {
+    await index.close();
+    try {
+      const r = await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET, '--offline', '--dest', 'offline-wh']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const m = readManifest(join(dir, 'offline-wh'));
+      assert.deepEqual(m.packages.map((p) => [p.filename, p.status]), EXPECTED.map((f) => [f, 'success']));
+      assert.equal(m.run!.offline, true);
+      assert.equal((await run(['verify', '--dest', 'offline-wh'])).code, 0);
+    } finally {
+      await index.restart();
+    }
+  });
+});
+
+test('wheelhouse: a missing package and a malformed line fail alone; the rest is downloaded; exit 1 names them', async (t) => {
+  const index = await fixtureIndex();
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  project(dir, 'alpha>=1.0\nno-such-package-xyz==1.0\nbeta==>1\ngamma\n');
+  const run = cli(dir, index);
+  const r = await run(['-r', 'requirements.txt', ...upstream(index)]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  const m = readManifest(join(dir, 'wheelhouse'));
+  const byLine = Object.fromEntries(m.requirements.map((q) => [q.line, q]));
+  assert.equal(byLine[1]!.status, 'success');
+  assert.equal(byLine[4]!.status, 'success');
+  assert.equal(byLine[2]!.status, 'error');
+  assert.match(byLine[2]!.message!, /No matching distribution found for no-such-package-xyz|Could not find a version/);
+  assert.equal(byLine[3]!.status, 'error');
+  assert.match(byLine[3]!.message!, /malformed requirement: invalid version specifier "==>1"/);
+  assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => n.endsWith('.whl')).sort(), ['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl', 'gamma-2.0-py3-none-any.whl']);
+  assert.match(r.stdout, /FAILED \(2\):\n  requirements\.txt:2: no-such-package-xyz==1\.0: .*\n  requirements\.txt:3: beta==>1: malformed requirement/);
+  // verify agrees: the wheelhouse is not complete.
+  const v = await run(['verify']);
+  assert.equal(v.code, 1);
+  assert.match(v.stdout, /failed when the wheelhouse was built: requirements\.txt:2 no-such-package-xyz==1\.0/);
+});
+
+test('wheelhouse: bad command lines and files are usage errors (exit 2), not stack traces', async (t) => {
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  const env = { ...isolatedPipEnv(), PIP_FIND_LINKS: '' };
+  let r = await runCli(['wheelhouse'], { cwd: dir, env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nothing to download/);
+  r = await runCli(['wheelhouse', '-r', 'nope.txt', '--no-proxy'], { cwd: dir, env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cannot read the requirements file nope\.txt/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  r = await runCli(['wheelhouse', 'verify', '--dest', 'none'], { cwd: dir, env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /wheelhouse_manifest\.json does not exist: build the wheelhouse first/);
+  mkdirSync(join(dir, 'bad'));
+  writeFileSync(join(dir, 'bad', 'wheelhouse_manifest.json'), '{"schema_version": 1}');
+  r = await runCli(['wheelhouse', 'verify', '--dest', 'bad'], { cwd: dir, env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not an offgrid wheelhouse manifest/);
+  assert.ok(!existsSync(join(dir, 'wheelhouse')));
+});
+
+test('wheelhouse: a run killed (SIGKILL, whole process group) while pip downloads leaves the old manifest and no new wheel; the next run completes', async (t) => {
+  const index = await startPypiIndex({
+    packages: [
+      { name: 'alpha', version: '1.0' },
+      { name: 'huge', version: '1.0', padBytes: 40_000_000 },
+    ],
+  });
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  const run = cli(dir, index);
+  writeFileSync(join(dir, 'requirements.txt'), 'alpha\n');
+  assert.equal((await run(['-r', 'requirements.txt', ...upstream(index)])).code, 0);
+  const before = readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json'));
+  writeFileSync(join(dir, 'requirements.txt'), 'alpha\nhuge\n');
+
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [CLI, 'wheelhouse', '-r', 'requirements.txt', ...upstream(index)], {
+    cwd: dir, env: { ...process.env, ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' }, detached: true, stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Kill offgrid and pip together as soon as pip is saving into the wheelhouse.
+  const deadline = Date.now() + 120_000;
+  while (!readdirSync(join(dir, 'wheelhouse')).some((n) => n.startsWith('.offgrid-partial-'))) {
+    assert.ok(Date.now() < deadline, 'the download phase never started');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+
+  assert.ok(readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json')).equals(before), 'the manifest changed');
+  assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => !n.startsWith('.')).sort(), ['alpha-1.0-py3-none-any.whl', 'wheelhouse_manifest.json']);
+
+  const r = await run(['-r', 'requirements.txt', ...upstream(index)]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).sort(), ['alpha-1.0-py3-none-any.whl', 'huge-1.0-py3-none-any.whl', 'wheelhouse_manifest.json']);
+  const m = readManifest(join(dir, 'wheelhouse'));
+  assert.equal(m.packages.find((p) => p.name === 'huge')!.sha256, index.files.get('huge-1.0-py3-none-any.whl')!.sha256);
+});
