@@ -182,7 +182,8 @@ export async function importCache(root: string, archive: string, options: { cloc
 async function readAndStage(ctx: CacheContext, archive: string, staged: Map<string, string | null>): Promise<ArchiveManifest> {
   let manifest: ArchiveManifest | null = null;
   let declared = new Map<string, number>();
-  const source = createReadStream(archive).pipe(createGunzip());
+  // Large chunks: gunzip's default 16 KiB makes hashing and writing per-chunk overhead-bound.
+  const source = createReadStream(archive, { highWaterMark: MAX_READ_CHUNK }).pipe(createGunzip({ chunkSize: 256 * 1024 }));
   try {
     for await (const { header, body } of readTar(source)) {
       if (manifest === null) {
