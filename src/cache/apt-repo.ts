@@ -100,6 +100,7 @@ export async function exportApt(root: string, out: string, options: { control?: 
   await mkdir(dir, { recursive: true });
   try {
     const paragraphs: string[] = [];
+    const written = new Set<string>();
     let bytes = 0;
     for (const entry of [...debs.values()].sort((a, b) => (debFilenameOf(a)! < debFilenameOf(b)! ? -1 : 1))) {
       const temp = join(dir, `.incoming-${entry.sha256}.deb`);
@@ -115,6 +116,12 @@ export async function exportApt(root: string, out: string, options: { control?: 
       const arch = fields.get('Architecture');
       if (!pkg || !version || !arch) throw new Error(`${debFilenameOf(entry)} has no Package/Version/Architecture control fields`);
       const filename = `${pkg}_${version.replace(/:/g, '%3a')}_${arch}.deb`;
+      if (written.has(filename)) {
+        // Two different builds of one package version (two mirrors): apt can use one.
+        await unlinkIfPresent(temp);
+        continue;
+      }
+      written.add(filename);
       await rename(temp, join(dir, filename));
       bytes += hashed.size;
       paragraphs.push(

@@ -108,23 +108,27 @@ export function registerVerify(program: Command, io: CliIO, argv: readonly strin
     .description('prove a build works offline: `verify -- CMD…` runs any command in a fresh network namespace with only offgrid\'s cache; `verify SERVICE…` builds Docker services with --network=none')
     .option('--service <name>', 'attribute the downloads to this service')
     .option('--json', 'print the verdict as JSON', false)
+    .option('--compose <file>', 'services form: the compose file (default: compose.yaml, docker-compose.yml, …)')
+    .addOption(new Option('--builder <builder>', 'services form: buildkit or legacy').choices(['buildkit', 'legacy']))
     .argument('<args...>', 'the command after --, or the services to build')
     .passThroughOptions()
-    .action((args: string[], o: ProxyOptionValues & { service?: string; json: boolean }) => {
+    .action((args: string[], o: ProxyOptionValues & { service?: string; json: boolean; compose?: string; builder?: 'buildkit' | 'legacy' }) => {
       const flags = proxyFlags(o, debug);
       setResult(
         commandForm
           ? verifyCommand({ ...flags, service: o.service ?? null, command: args, json: o.json }, io)
-          : verifyServicesIfAvailable({ ...flags, services: args, json: o.json }, io),
+          : verifyServicesIfAvailable({ ...flags, services: args, json: o.json, compose: o.compose ?? null, builder: o.builder ?? null }, io),
       );
     });
   addProxyOptions(command, io);
   command.addOption(new Option('--log-dir <dir>', "the guide's logs/ directory").default(io.env.OFFGRID_LOG_DIR ?? 'logs'));
 }
 
-type VerifyServices = (options: ProxyFlags & { services: readonly string[]; json: boolean }, io: CliIO) => Promise<number>;
+/** What verify-docker.ts's `verifyServices` takes (its VerifyServicesOptions). */
+type ServicesOptions = ProxyFlags & { services: readonly string[]; json: boolean; compose: string | null; builder: 'buildkit' | 'legacy' | null };
+type VerifyServices = (options: ServicesOptions, io: CliIO) => Promise<number>;
 
-async function verifyServicesIfAvailable(options: ProxyFlags & { services: readonly string[]; json: boolean }, io: CliIO): Promise<number> {
+async function verifyServicesIfAvailable(options: ServicesOptions, io: CliIO): Promise<number> {
   // Loaded by name at run time: the Docker form lives in its own module (verify-docker.ts).
   const specifier = './verify-docker.js';
   let verifyServices: VerifyServices | undefined;
