@@ -116,8 +116,9 @@ function analyzeService(run: ServiceRun, ledger: Ledger, runs: readonly ServiceR
   return {
     run,
     steps,
-    stepsRun: steps.filter((s) => s.status === 'done' || s.status === 'error').length,
-    stepsCached: steps.filter((s) => s.status === 'cached').length,
+    // FROM is resolved, not run: BuildKit marks it CACHED or DONE at random on a rebuild.
+    stepsRun: steps.filter((s) => !s.name.startsWith('FROM') && (s.status === 'done' || s.status === 'error')).length,
+    stepsCached: steps.filter((s) => !s.name.startsWith('FROM') && s.status === 'cached').length,
     slowest: [...timed].sort((a, b) => (b.duration_seconds ?? 0) - (a.duration_seconds ?? 0)).slice(0, 3),
     downloads: [...byStep.values()],
     records,

@@ -31,7 +31,7 @@ function service(s: ServiceAnalysis): string[] {
     `- image: ${code(r.image)}${r.image_size !== null ? `, ${formatBytes(r.image_size)}` : ''}`,
     `- Dockerfile: ${code(r.dockerfile)} (context ${code(r.context)}); log: ${code(r.log)}`,
     `- duration: ${r.duration_seconds === null ? '–' : formatSeconds(r.duration_seconds)}`,
-    `- steps: ${s.stepsRun} run, ${s.stepsCached} CACHED${s.steps.length > s.stepsRun + s.stepsCached ? `, ${s.steps.length - s.stepsRun - s.stepsCached} unfinished` : ''}`,
+    `- steps (FROM not counted): ${s.stepsRun} run, ${s.stepsCached} CACHED`,
     `- network attempts: ${s.attempts.reduce((n, a) => n + a.count, 0)}`,
     '',
   );

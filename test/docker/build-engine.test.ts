@@ -1,0 +1,149 @@
+// `offgrid build`, `build-analyze` and `verify SERVICE…` with the real engine (the daemon
+// scripts/ci-docker.sh starts, local base images; nothing is pulled from a registry).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUSYBOX_IMAGE, dockerSkipReason, ensureBaseImages } from '../helpers/docker.js';
+import { readValidLedger } from '../helpers/cli.js';
+import { startPypiIndex } from '../helpers/pypi-index.js';
+import { BuildMetadata } from '../../src/docker/metadata.js';
+import { TAG, project, section } from './engine-helpers.js';
+
+const skip = await dockerSkipReason();
+const opts = { skip: skip ?? false, timeout: 600_000 };
+if (!skip) await ensureBaseImages();
+
+const metadata = (dir: string) => BuildMetadata.parse(JSON.parse(readFileSync(join(dir, 'logs/docker_build/build_metadata.json'), 'utf8')));
+
+// A RUN step that fetches a wheel through offgrid's PyPI mirror with busybox wget (the busybox
+// image has no pip): the simple page, then the file it links. PIP_INDEX_URL reaches the step
+// because it is declared with ARG.
+const fetchWheel = (first: string) => `FROM ${BUSYBOX_IMAGE}
+ARG PIP_INDEX_URL
+RUN echo ${first}
+RUN wget -Y off -q -O /tmp/page.html "\${PIP_INDEX_URL}shared-lib/" && href=$(sed -n 's/.*href="\\([^"#]*\\)[#"].*/\\1/p' /tmp/page.html | head -n 1) && wget -Y off -O /tmp/shared_lib-1.0-py3-none-any.whl "\${PIP_INDEX_URL%%/pypi/*}$href"
+`;
+
+test('two services fetching the same wheel through the proxy: one session ledger, per-service logs, the shared dependency and what is still fetched in the report', opts, async (t) => {
+  const index = await startPypiIndex({ packages: [{ name: 'shared-lib', version: '1.0', padBytes: 20_000 }] });
+  t.after(() => index.close());
+  const token = `${process.pid}-${Date.now()}`;
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  api:\n    build: ./api\n    image: ${TAG}-api\n  worker:\n    build:\n      context: ./worker\n    image: ${TAG}-worker\n  db:\n    image: postgres:16\n`,
+      'api/Dockerfile': fetchWheel(`api-${token}`),
+      'worker/Dockerfile': fetchWheel(`worker-${token}`),
+    },
+    [`${TAG}-api`, `${TAG}-worker`],
+  );
+  const r = await p.cli(['build', '--pypi-upstream', index.simpleUrl]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /offgrid: api: ok — built in .*2 step\(s\) run, 0 CACHED, image/);
+  const meta = metadata(p.dir);
+  assert.deepEqual(meta.services.map((s) => [s.name, s.result]), [['api', 'success'], ['worker', 'success']]);
+  assert.ok((meta.services[0]?.image_size ?? 0) > 0);
+  const ledger = readValidLedger(join(p.dir, meta.ledger));
+  // The upstream saw the wheel once: the second service got it from offgrid's cache.
+  assert.equal(index.requestCount('/files/'), 1);
+  const wheels = ledger.downloads.wheels.filter((w) => w.name === 'shared-lib');
+  assert.deepEqual(wheels.map((w) => [w.service, w.cached]), [['api', false], ['worker', true]]);
+  assert.match(wheels[0]?.step ?? '', /^RUN wget -Y off/);
+  assert.match(p.read('logs/docker_build/build_api.log'), new RegExp(`api-${token}`));
+  assert.doesNotMatch(p.read('logs/docker_build/build_api.log'), new RegExp(`worker-${token}`));
+
+  const report = p.read('logs/docker_build/build_report.md');
+  assert.match(section(report, 'api'), /\| `RUN wget -Y off[^\n]*` \| – \| 1 fetched \(21\.\d kB\) \| – \| – \|/);
+  assert.match(section(report, 'worker'), /\| `RUN wget -Y off[^\n]*` \| – \| 1 cached \(21\.\d kB\) \| – \| – \|/);
+  assert.match(report, /\| wheel \| shared-lib \| api, worker \|/);
+  assert.match(report, /- \*\*wheel\*\* \(1\): `shared_lib-1\.0-py3-none-any\.whl`\n  - to cache: put them in a wheelhouse/);
+  assert.match(report, /\*\*Not proved offline-ready\.\*\*/);
+
+  // build-analyze regenerates the same report from the files.
+  const again = await p.cli(['build-analyze']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(p.read('logs/docker_build/build_report.md'), report);
+});
+
+test('a rebuild with nothing changed is fully CACHED, and the report says so', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'offgrid.yaml': `services:\n  app:\n    build: {context: ., dockerfile: app.Dockerfile}\n    image: ${TAG}-cached\n`,
+      'app.Dockerfile': `FROM ${BUSYBOX_IMAGE}\nRUN echo cached-${process.pid}-${Date.now()} > /built\nCOPY app.Dockerfile /app/\n`,
+    },
+    [`${TAG}-cached`],
+  );
+  const first = await p.cli(['build']);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await p.cli(['build', '--json']);
+  assert.equal(second.code, 0, second.stderr);
+  const json = JSON.parse(second.stdout) as { services: { name: string; steps_run: number; steps_cached: number }[] };
+  assert.deepEqual(json.services.map((s) => [s.name, s.steps_run, s.steps_cached]), [['app', 0, 2]]);
+  assert.match(section(p.read('logs/docker_build/build_report.md'), 'app'), /- steps \(FROM not counted\): 0 run, 2 CACHED/);
+});
+
+test('bad input: a failing service does not stop the others; a Dockerfile that does not parse and a missing base image are named; the report covers what completed', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'docker-compose.yml':
+        `services:\n  good:\n    build: {context: ., dockerfile: good.Dockerfile}\n    image: ${TAG}-good\n` +
+        `  broken:\n    build: {context: ., dockerfile: broken.Dockerfile}\n    image: ${TAG}-broken\n` +
+        `  typo:\n    build: {context: ., dockerfile: typo.Dockerfile}\n    image: ${TAG}-typo\n` +
+        `  nobase:\n    build: {context: ., dockerfile: nobase.Dockerfile}\n    image: ${TAG}-nobase\n`,
+      'good.Dockerfile': `FROM ${BUSYBOX_IMAGE}\nRUN echo good\n`,
+      'broken.Dockerfile': `FROM ${BUSYBOX_IMAGE}\nRUN echo about to fail-${Date.now()} && exit 3\n`,
+      'typo.Dockerfile': `FROM ${BUSYBOX_IMAGE}\nRUNN echo\n`,
+      'nobase.Dockerfile': `FROM offgrid-test/no-such-image:1\nRUN echo\n`,
+    },
+    [`${TAG}-good`],
+  );
+  const r = await p.cli(['build', '--offline']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /offgrid: good: ok/);
+  assert.match(r.stderr, /offgrid: broken: FAILED — service broken: docker build exited 1/);
+  assert.match(r.stderr, /service typo: typo.Dockerfile does not parse: line 2: unknown instruction: RUNN/);
+  assert.match(r.stderr, /service nobase: base image offgrid-test\/no-such-image:1 is not on this machine and this build has no network: pull it online first/);
+  const report = p.read('logs/docker_build/build_report.md');
+  assert.match(report, /- services: 1 of 4 built \(broken, typo, nobase did not\)/);
+  const broken = section(report, 'broken');
+  assert.match(broken, /- failing step `RUN echo about to fail-\d+ && exit 3`: executor failed running/);
+  assert.match(broken, /last output:\n\s+about to fail-\d+/);
+  assert.ok(existsSync(join(p.dir, 'logs/docker_build/build_good.log')));
+  readValidLedger(join(p.dir, metadata(p.dir).ledger));
+});
+
+test('bad input: no compose file, a service without build, and a daemon that is not running exit 2 with what to do', opts, async (t) => {
+  const p = project(t, { 'compose.yaml': 'services:\n  db:\n    image: postgres:16\n  app:\n    build: .\n', Dockerfile: `FROM ${BUSYBOX_IMAGE}\n` }, []);
+  const noBuild = await p.cli(['build', 'db']);
+  assert.equal(noBuild.code, 2);
+  assert.match(noBuild.stderr, /service db has no build: section \(it runs the image postgres:16\)/);
+  const noFile = await p.cli(['build', '--compose', 'missing.yml']);
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /compose file missing.yml does not exist/);
+  const noDaemon = await p.cli(['build'], { DOCKER_HOST: `unix://${join(p.dir, 'no-daemon.sock')}` });
+  assert.equal(noDaemon.code, 2);
+  assert.match(noDaemon.stderr, /offgrid: the Docker daemon is not running or not reachable \(.*\): start it/);
+});
+
+test('verify: a busybox step that hides a failed download behind || true fails, named with its step and URL', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  api:\n    build: .\n    image: ${TAG}-verify\n`,
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN wget -O /tmp/model.bin http://models.example.invalid/model.bin || true\n`,
+    },
+    [`${TAG}-verify`],
+  );
+  const r = await p.cli(['verify', 'api']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /FAIL api: built, but a step tried the network/);
+  assert.match(r.stdout, /step "RUN wget -O \/tmp\/model.bin http:\/\/models.example.invalid\/model.bin \|\| true" tried models.example.invalid/);
+  const meta = metadata(p.dir);
+  assert.equal(meta.mode, 'verify');
+  assert.equal(meta.network, 'none');
+  assert.equal(readValidLedger(join(p.dir, meta.ledger)).offline, true);
+  assert.match(p.read('logs/docker_build/build_report.md'), /\*\*Not offline-ready\.\*\*/);
+});
