@@ -19,7 +19,7 @@ export interface BenchServer {
   stop(graceMs?: number): Promise<number>;
 }
 
-/** A port nothing listens on right now (bound, read, released); 0 asks the kernel for any. */
+/** The port if nothing listens on it right now (bound, read, released), else null. */
 async function tryPort(wanted: number): Promise<number | null> {
   const server = createServer();
   server.listen(wanted, '127.0.0.1');
@@ -29,12 +29,6 @@ async function tryPort(wanted: number): Promise<number | null> {
   const port = typeof address === 'object' && address ? address.port : null;
   server.close();
   await once(server, 'close');
-  return port;
-}
-
-export async function freePort(): Promise<number> {
-  const port = await tryPort(0);
-  if (port === null) throw new Error('no free port on 127.0.0.1');
   return port;
 }
 
@@ -108,7 +102,13 @@ export function peakRssMB(pid: number): number {
 export const NGINX = '/usr/sbin/nginx';
 export const APT_CACHER_NG = '/usr/sbin/apt-cacher-ng';
 
-/** nginx serving `docroot`, configured as Debian ships it (sendfile on, tcp_nopush on, access log on, workers = cores). */
+/** The rate of nginx's `/wan/` view of the docroot: a fast mirror across a real network. */
+export const WAN_RATE_MBPS = 50;
+
+/**
+ * nginx serving `docroot`, configured as Debian ships it (sendfile on, tcp_nopush on, access
+ * log on, workers = cores); `/wan/...` serves the same files at WAN_RATE_MBPS per connection.
+ */
 export async function startNginx(work: string, docroot: string): Promise<BenchServer> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install nginx-light`);
   const dir = join(work, 'nginx');
@@ -140,6 +140,7 @@ http {
     listen 127.0.0.1:${port};
     root ${docroot};
     location / { }
+    location /wan/ { alias ${docroot}/; limit_rate ${WAN_RATE_MBPS}m; }
   }
 }
 `;
