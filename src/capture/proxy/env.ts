@@ -51,10 +51,10 @@ export async function writeAptConfig(proxyUrl: string, options: ProxyEnvironment
   const last = join(options.aptConfigDir, 'apt-last.conf');
   const machineMain = options.aptMainConfig ?? '/etc/apt/apt.conf';
   const firstLines = ['// Written by offgrid for one run; the machine\'s configuration is unchanged.'];
-  if (options.existingAptConfig && (await exists(options.existingAptConfig))) firstLines.push(`#include ${options.existingAptConfig}`);
+  if (options.existingAptConfig && (await exists(options.existingAptConfig))) firstLines.push(`#include ${aptString(options.existingAptConfig)};`);
   firstLines.push(`Dir::Etc::main ${aptString(last)};`);
   const lastLines = ['// Read after apt.conf.d, so this proxy setting wins over any there.'];
-  if (await exists(machineMain)) lastLines.push(`#include ${machineMain}`);
+  if (await exists(machineMain)) lastLines.push(`#include ${aptString(machineMain)};`);
   lastLines.push(`Acquire::http::Proxy ${aptString(proxyUrl)};`);
   if (options.tunnelHttps ?? true) lastLines.push(`Acquire::https::Proxy ${aptString(proxyUrl)};`);
   await writeFile(first, `${firstLines.join('\n')}\n`, 'utf8');

@@ -1,0 +1,85 @@
+// The allow-list read from apt sources (both formats) and the child environment, including
+// an APT_CONFIG that apt itself (apt-config) resolves to our proxy while keeping the rest.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { aptSourceHosts, buildAllowList, isHostAllowed, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
+import { proxyEnvironment } from '../../src/capture/proxy/env.js';
+
+describe('allow-list', () => {
+  it('parses one-line sources with options and comments', () => {
+    const text = [
+      '# deb http://commented.invalid/debian bookworm main',
+      'deb http://one.invalid/debian bookworm main contrib',
+      'deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] https://two.invalid/repo stable main # trailing',
+      'deb-src [ arch=amd64 ] http://three.invalid/debian bookworm main',
+      'deb cdrom:[Debian]/ bookworm main',
+    ].join('\n');
+    assert.deepEqual(parseOneLineSources(text), ['http://one.invalid/debian', 'https://two.invalid/repo', 'http://three.invalid/debian', 'cdrom:[Debian]/']);
+  });
+
+  it('parses deb822 sources, skipping disabled stanzas', () => {
+    const text = 'Types: deb\nURIs: http://a.invalid/debian http://b.invalid/debian\nSuites: bookworm\n\nTypes: deb\nEnabled: no\nURIs: http://off.invalid/x\n';
+    assert.deepEqual(parseDeb822Sources(text), ['http://a.invalid/debian', 'http://b.invalid/debian']);
+  });
+
+  it('collects hosts from sources.list and sources.list.d (*.list, *.sources only)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-apt-sources-'));
+    try {
+      await mkdir(join(dir, 'd'));
+      await writeFile(join(dir, 'sources.list'), 'deb http://Main.Invalid/debian bookworm main\n');
+      await writeFile(join(dir, 'd', 'extra.list'), 'deb mirror+http://mirrors.invalid/list bookworm main\n');
+      await writeFile(join(dir, 'd', 'new.sources'), 'Types: deb\nURIs: https://deb822.invalid/debian\n');
+      await writeFile(join(dir, 'd', 'old.list.disabled'), 'deb http://disabled.invalid/debian bookworm main\n');
+      const hosts = await aptSourceHosts({ sourcesList: join(dir, 'sources.list'), sourcesDir: join(dir, 'd') });
+      assert.deepEqual(hosts.sort(), ['deb822.invalid', 'main.invalid', 'mirrors.invalid']);
+      const allowed = await buildAllowList({
+        upstreams: [new URL('http://pypi.invalid/simple/')],
+        aptSources: { sourcesList: join(dir, 'sources.list'), sourcesDir: join(dir, 'd') },
+        extraHosts: ['127.0.0.1:8080'],
+      });
+      assert.ok(isHostAllowed(allowed, 'PYPI.invalid'));
+      assert.ok(isHostAllowed(allowed, 'main.invalid', '80'));
+      assert.ok(isHostAllowed(allowed, '127.0.0.1', 8080));
+      assert.ok(!isHostAllowed(allowed, '127.0.0.1', 8081));
+      assert.ok(!isHostAllowed(allowed, 'disabled.invalid'));
+      assert.ok(!isHostAllowed(allowed, 'evil.invalid'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the machine sources without failing when they are missing', async () => {
+    assert.deepEqual(await aptSourceHosts({ sourcesList: '/nonexistent/a', sourcesDir: '/nonexistent/b' }), []);
+  });
+});
+
+describe('proxy environment', () => {
+  it('sets proxy, pip and npm variables and an APT_CONFIG that apt resolves to the proxy, last', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-env-'));
+    try {
+      // A machine main apt.conf that sets its own proxy and another option: ours wins, the other stays.
+      const machineMain = join(dir, 'machine-apt.conf');
+      await writeFile(machineMain, 'Acquire::http::Proxy "http://machine-proxy.invalid:3128";\nAPT::Get::Assume-Yes "true";\n');
+      const env = await proxyEnvironment('http://127.0.0.1:45678/', { aptConfigDir: join(dir, 'apt'), aptMainConfig: machineMain });
+      assert.equal(env.http_proxy, 'http://127.0.0.1:45678');
+      assert.equal(env.HTTP_PROXY, 'http://127.0.0.1:45678');
+      assert.match(env.no_proxy ?? '', /127\.0\.0\.1/);
+      assert.equal(env.PIP_INDEX_URL, 'http://127.0.0.1:45678/pypi/simple/');
+      assert.equal(env.PIP_TRUSTED_HOST, '127.0.0.1:45678');
+      assert.equal(env.npm_config_registry, 'http://127.0.0.1:45678/npm/');
+      assert.ok(env.APT_CONFIG);
+      const dump = spawnSync('apt-config', ['dump'], { env: { PATH: process.env.PATH ?? '', APT_CONFIG: env.APT_CONFIG }, encoding: 'utf8' });
+      assert.equal(dump.status, 0, dump.stderr);
+      const proxies = dump.stdout.split('\n').filter((line) => line.startsWith('Acquire::http::Proxy '));
+      assert.deepEqual(proxies, ['Acquire::http::Proxy "http://127.0.0.1:45678";']);
+      assert.match(dump.stdout, /APT::Get::Assume-Yes "true";/);
+      assert.match(await readFile(machineMain, 'utf8'), /machine-proxy/, 'the machine file is unchanged');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
