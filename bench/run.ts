@@ -2,6 +2,8 @@
 // and the ratio to the real peer it ran beside; results also go to bench/results.json.
 import { writeFileSync } from 'node:fs';
 import { benchParsers } from './parsers.js';
+import { benchProxy } from './proxy.js';
+import { benchDocker } from './docker.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   parsers: async () => {
