@@ -121,7 +121,9 @@ export async function exportCache(root: string, selection: ExportSelection, out:
   await mkdir(dirname(out), { recursive: true });
   const temp = `${out}.${process.pid}.partial`;
   try {
-    await pipeline(Readable.from(tarStream()), createGzip({ level: options.level ?? 6, chunkSize: 256 * 1024 }), createWriteStream(temp, { flags: 'wx' }));
+    // Level 1 by default: a cache is wheels, .debs and tarballs, already compressed; level 6
+    // (gzip's default) saves nothing on them (168 MB of .debs: 3 kB less) at about three times the CPU.
+    await pipeline(Readable.from(tarStream()), createGzip({ level: options.level ?? 1, chunkSize: 256 * 1024 }), createWriteStream(temp, { flags: 'wx' }));
     await rename(temp, out);
   } finally {
     await unlinkIfPresent(temp);
