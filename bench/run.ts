@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { benchParsers } from './parsers.js';
 import { benchProxy } from './proxy.js';
 import { benchDocker } from './docker.js';
+import { benchCache } from './cache.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   parsers: async () => {
