@@ -89,3 +89,20 @@ export function fetchVia(proxyUrl: string, target: string, headers: Record<strin
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Retries `check` until it stops throwing (2 s at most). The proxy records an event after
+ * its side of the response finished, which can be just after the client saw the last byte.
+ */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(10);
+    }
+  }
+}

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { serveCached } from '../../src/capture/proxy/cached-fetch.js';
 import type { ProxyRoute } from '../../src/capture/proxy/types.js';
 import { type Upstream, bytes, startUpstream } from '../helpers/upstream.js';
-import { fetchVia, startTestProxy } from '../helpers/upstream-proxy.js';
+import { eventually, fetchVia, startTestProxy } from '../helpers/upstream-proxy.js';
 
 describe('offline mode', () => {
   let upstream: Upstream;
@@ -81,8 +81,8 @@ describe('offline mode', () => {
       assert.ok(t.attempts().some((a) => a.url_or_host === `https://127.0.0.1:${upstream.port}` && /offline/.test(a.error)));
 
       assert.equal(upstream.connections, connectionsBefore, 'no connection reached the upstream');
+      await eventually(() => assert.equal(t.downloads().length, 3));
       const downloads = t.downloads();
-      assert.equal(downloads.length, 3);
       assert.ok(downloads.every((d) => d.cached && d.cache_status === 'hit'));
     } finally {
       await t.close();

@@ -96,6 +96,8 @@ describe('apt-get through the proxy', () => {
         assert.equal(download.status, 0, download.output);
         const files = await readdir(join(root, 'out'));
         assert.ok(files.some((f) => f.startsWith(`${PACKAGE}_`) && f.endsWith('.deb')), `apt-get download wrote ${files.join(', ')}`);
+        // apt has what it asked for; give the proxy a moment to record its last responses.
+        await new Promise((resolve) => setTimeout(resolve, 200));
         return proxy.downloads().slice(before);
       };
 

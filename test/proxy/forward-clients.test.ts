@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { classifyForwardUrl, parseDebFilename } from '../../src/capture/proxy/forward.js';
 import { type Upstream, bytes, startUpstream } from '../helpers/upstream.js';
-import { type TestProxy, startTestProxy } from '../helpers/upstream-proxy.js';
+import { type TestProxy, eventually, startTestProxy } from '../helpers/upstream-proxy.js';
 
 /** Runs a client asynchronously: the proxy lives in this process, so a sync spawn would deadlock. */
 function run(command: string, args: string[], env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
@@ -51,6 +51,7 @@ describe('forward proxy with real clients', () => {
       assert.match(headers, new RegExp(`x-offgrid-cache: ${n === 1 ? 'miss' : 'hit'}`, 'i'));
     }
     assert.equal(upstream.count('/downloads/tool-3.1.4.tar.gz'), 1);
+    await eventually(() => assert.equal(t.downloads().filter((e) => e.source === url).length, 2));
     const events = t.downloads().filter((e) => e.source === url);
     assert.deepEqual(events.map((e) => [e.tool, e.cache_status, e.kind, e.size]), [
       ['curl', 'miss', 'file', body.length],
@@ -68,8 +69,8 @@ describe('forward proxy with real clients', () => {
       assert.ok((await readFile(out)).equals(body));
     }
     assert.equal(upstream.count('/downloads/tool-3.1.4.tar.gz'), before, 'already cached by the curl test: no new upstream request');
+    await eventually(() => assert.equal(t.downloads().filter((e) => e.tool === 'wget').length, 2));
     const events = t.downloads().filter((e) => e.tool === 'wget');
-    assert.equal(events.length, 2);
     assert.ok(events.every((e) => e.cache_status === 'hit'));
   });
 
@@ -82,9 +83,11 @@ describe('forward proxy with real clients', () => {
   it('an unversioned file is revalidated each time', async () => {
     const url = `${upstream.url}/downloads/latest.txt`;
     for (let i = 0; i < 2; i++) await run('curl', ['-sS', '-x', t.proxy.url, '-o', '/dev/null', url], cleanEnv());
-    assert.deepEqual(
-      t.downloads().filter((e) => e.source === url).map((e) => e.cache_status),
-      ['miss', 'revalidated'],
+    await eventually(() =>
+      assert.deepEqual(
+        t.downloads().filter((e) => e.source === url).map((e) => e.cache_status),
+        ['miss', 'revalidated'],
+      ),
     );
   });
 });
