@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives for real: jq (the guide's queries), curl and wget
 # (clients through the proxy), docker.io + debootstrap + busybox-static (a real engine and
-# locally built base images), nginx and wrk (the benchmark's peer and load generator).
+# locally built base images), iproute2 (loopback inside network namespaces). The
+# benchmarks' peers come from scripts/install-bench-deps.sh.
 # Installs only what is missing; needs root and apt-get.
 set -euo pipefail
 
@@ -13,9 +14,9 @@ have wget || need+=(wget)
 [ -x /usr/bin/docker ] && have dockerd || need+=(docker.io)
 have debootstrap || need+=(debootstrap)
 [ -x /bin/busybox ] || need+=(busybox-static)
-have nginx || need+=(nginx-light)
-have wrk || need+=(wrk)
 have unshare || need+=(util-linux)
+have ip || need+=(iproute2)
+have dpkg-deb || need+=(dpkg)
 
 if [ "${#need[@]}" -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! have apt-get; then
