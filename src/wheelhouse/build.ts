@@ -19,6 +19,7 @@ import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
 import { loadRequirementSet, where } from './requirement-set.js';
 import { resolveTree } from './resolve.js';
+import { resolveFromWheelhouse } from './local-first.js';
 import type { RequirementLine } from './requirements.js';
 
 export interface BuildInput {
@@ -30,17 +31,20 @@ export interface BuildInput {
   /** pip's own --index-url/--extra-index-url arguments (only when there is no proxy). */
   readonly index: readonly string[];
   readonly offline: boolean;
+  /** Resolve against the index even when the wheelhouse already satisfies the requirements. */
+  readonly refresh: boolean;
 }
 
 export interface BuildContext {
-  readonly pip: PipRunner;
+  /** pip for work that needs no network (the warm path). */
+  readonly localPip: PipRunner;
+  /** pip pointed at the index through the proxy; started on first use. */
+  readonly network: () => Promise<{ readonly pip: PipRunner; readonly proxyUrl: string | null }>;
   readonly clock: Clock;
   readonly progress: Progress;
   /** Writes a line to the run log. */
   readonly note: (text: string) => void;
   readonly workDir: string;
-  /** The proxy's base URL: its file links name the upstream URL they stand for. */
-  readonly proxyUrl: string | null;
   readonly interrupted: () => boolean;
 }
 
@@ -74,42 +78,68 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   if (stale > 0) ctx.note(`removed ${stale} partial download director${stale === 1 ? 'y' : 'ies'} left by an interrupted run`);
 
   ctx.progress.phase(`resolving ${set.requirements.length} requirement(s)${hasForeignTarget(input.target) ? ' for the target platform' : ''}`);
-  const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
-    pip: ctx.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
-    interrupted: ctx.interrupted, parallel: 4,
-  });
-  stop();
-  const pipVersion = resolution.pipVersion ?? (await askPipVersion(ctx.pip));
-  const resolved = resolution.packages;
-
-  // What is already there with the right sha256 is kept; the rest is downloaded.
   const settled = new Map<ResolvedPackage, Settled>();
   const wanted: { pkg: ResolvedPackage; replaced: string | null }[] = [];
   let bytes = 0;
-  for (const pkg of resolved) {
-    if (pkg.notAFile) {
-      settled.set(pkg, { status: 'error', message: `${redact(pkg.url)} is a directory or a VCS checkout, which a wheelhouse cannot hold`, size: null, sha256: null, replaced: null, timestamp: now() });
-      continue;
-    }
-    const present = await fileDigest(join(input.dest, pkg.filename));
-    const known = pkg.sha256 ?? previous?.packages.find((p) => p.filename === pkg.filename)?.sha256 ?? null;
-    if (present !== null && known !== null && present.sha256 === known) {
-      settled.set(pkg, { status: 'skipped', message: null, size: present.size, sha256: present.sha256, replaced: null, timestamp: now() });
-      bytes += present.size;
-      ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
-      continue;
-    }
-    if (present !== null) ctx.note(`${pkg.filename} is in the wheelhouse with sha256 ${present.sha256}, expected ${known ?? 'unknown'}: downloading it again`);
-    wanted.push({ pkg, replaced: present?.sha256 ?? null });
-  }
+  let resolved: readonly ResolvedPackage[];
+  let failedLines: ReadonlyMap<RequirementLine, string> = new Map();
+  let pipVersion: { pip: string; python: string } | null;
+  let sourceFor: (pkg: ResolvedPackage) => string | null;
+
+  const local = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0
+    ? await resolveFromWheelhouse({ dest: input.dest, previous, files: input.requirementFiles, packages: input.packages, target: input.target, pip: ctx.localPip, workDir: ctx.workDir })
+    : null;
   stop();
+  if (local !== null) {
+    ctx.note('the wheelhouse already satisfies the requirements (resolved with --no-index); nothing to download (--refresh asks the index for newer versions)');
+    resolved = local.packages;
+    pipVersion = local.pipVersion;
+    const previousSource = new Map(previous!.packages.map((p) => [p.filename, p.source]));
+    sourceFor = (pkg) => previousSource.get(pkg.filename) ?? null;
+    for (const pkg of resolved) {
+      const file = local.files.get(pkg.filename)!;
+      bytes += file.size;
+      settled.set(pkg, { status: 'skipped', message: null, size: file.size, sha256: file.sha256, replaced: null, timestamp: now() });
+      ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
+    }
+  } else {
+    const network = await ctx.network();
+    const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
+      pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
+      interrupted: ctx.interrupted, parallel: 4,
+    });
+    stop();
+    pipVersion = resolution.pipVersion ?? (await askPipVersion(network.pip));
+    resolved = resolution.packages;
+    failedLines = resolution.failed;
+    sourceFor = (pkg) => sourceOf(pkg.url, network.proxyUrl);
+
+    // What is already there with the right sha256 is kept; the rest is downloaded.
+    for (const pkg of resolved) {
+      if (pkg.notAFile) {
+        settled.set(pkg, { status: 'error', message: `${redact(pkg.url)} is a directory or a VCS checkout, which a wheelhouse cannot hold`, size: null, sha256: null, replaced: null, timestamp: now() });
+        continue;
+      }
+      const present = await fileDigest(join(input.dest, pkg.filename));
+      const known = pkg.sha256 ?? previous?.packages.find((p) => p.filename === pkg.filename)?.sha256 ?? null;
+      if (present !== null && known !== null && present.sha256 === known) {
+        settled.set(pkg, { status: 'skipped', message: null, size: present.size, sha256: present.sha256, replaced: null, timestamp: now() });
+        bytes += present.size;
+        ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
+        continue;
+      }
+      if (present !== null) ctx.note(`${pkg.filename} is in the wheelhouse with sha256 ${present.sha256}, expected ${known ?? 'unknown'}: downloading it again`);
+      wanted.push({ pkg, replaced: present?.sha256 ?? null });
+    }
+    stop();
+  }
 
   let bytesDownloaded = 0;
   if (wanted.length > 0) {
     ctx.progress.phase(`downloading ${wanted.length} file(s)`);
     const partial = await makePartialDir(input.dest);
     try {
-      const failures = await download(wanted.map((w) => w.pkg), partial, input, ctx);
+      const failures = await download(wanted.map((w) => w.pkg), partial, input, ctx, (await ctx.network()).pip);
       stop();
       for (const { pkg, replaced } of wanted) {
         const failure = failures.get(pkg);
@@ -143,7 +173,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     .map((pkg): PackageEntry => {
       const s = settled.get(pkg)!;
       return {
-        name: pkg.name, version: pkg.version, filename: pkg.filename, source: sourceOf(pkg.url, ctx.proxyUrl),
+        name: pkg.name, version: pkg.version, filename: pkg.filename, source: sourceFor(pkg),
         sha256: s.sha256, size: s.size, status: s.status, message: s.message, timestamp: s.timestamp,
         requested: pkg.requested, replaced_sha256: s.replaced,
       };
@@ -155,7 +185,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       file: p.file, line: p.line, requirement: p.text, name: null, version: null, filename: null, source: null, sha256: null,
       size: null, status: 'error', message: `malformed requirement: ${p.message}`, timestamp: now(),
     })),
-    ...set.requirements.map((line) => requirementEntry(line, resolution.failed.get(line) ?? null, resolved, packages, now())),
+    ...set.requirements.map((line) => requirementEntry(line, failedLines.get(line) ?? null, resolved, packages, now())),
   ].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file === null ? 1 : b.file === null ? -1 : 0));
 
   const failures = [
@@ -205,7 +235,7 @@ export async function writeManifest(dest: string, manifest: Manifest): Promise<s
   return path;
 }
 
-async function download(pkgs: readonly ResolvedPackage[], dir: string, input: BuildInput, ctx: BuildContext): Promise<Map<ResolvedPackage, string>> {
+async function download(pkgs: readonly ResolvedPackage[], dir: string, input: BuildInput, ctx: BuildContext, pip: PipRunner): Promise<Map<ResolvedPackage, string>> {
   const failures = new Map<ResolvedPackage, string>();
   const attempt = async (batch: readonly ResolvedPackage[], name: string): Promise<{ code: number; output: string }> => {
     const file = join(ctx.workDir, `${name}.txt`);
@@ -213,7 +243,7 @@ async function download(pkgs: readonly ResolvedPackage[], dir: string, input: Bu
     // the resolution chose, checks it, and resolves nothing again.
     const lines = batch.map((p) => `${p.name} @ ${p.url}${p.sha256 ? ` --hash=sha256:${p.sha256}` : ''}`);
     await writeFile(file, `${lines.join('\n')}\n`);
-    return ctx.pip.run(downloadArgs({ dir, target: input.target, index: input.index, requirementsFile: file }));
+    return pip.run(downloadArgs({ dir, target: input.target, index: input.index, requirementsFile: file }));
   };
   const all = await attempt(pkgs, 'download-all');
   if (all.code === 0) return failures;

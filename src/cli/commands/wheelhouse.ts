@@ -8,7 +8,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { errorEvent } from '../../capture/events.js';
 import { EXIT_FAILED, EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
 import { formatBytes } from '../../report/format.js';
-import { isoLocal } from '../../session/time.js';
+import { isoLocal, sessionStamp } from '../../session/time.js';
+import type { Recording } from '../../session/recording.js';
 import { writeReproducibleArchive } from '../../wheelhouse/archive.js';
 import { InterruptedError, buildWheelhouse, writeManifest } from '../../wheelhouse/build.js';
 import { MANIFEST_FILE, archivedManifest, serializeManifest, type Manifest } from '../../wheelhouse/manifest.js';
@@ -16,7 +17,7 @@ import type { TargetOptions } from '../../wheelhouse/pip-args.js';
 import { PipStartError, pipRunner } from '../../wheelhouse/pip-runner.js';
 import { createProgress } from '../../wheelhouse/progress.js';
 import { RequirementFileError } from '../../wheelhouse/requirement-set.js';
-import { nullRunLog, openRunLog } from '../../wheelhouse/run-log.js';
+import { nullRunLog, openRunLog, type RunLog } from '../../wheelhouse/run-log.js';
 import { NoManifestError, describeProblem, verifyWheelhouse } from '../../wheelhouse/verify.js';
 import { ManifestError } from '../../wheelhouse/manifest.js';
 import { say, warn, type CliIO } from '../io.js';
@@ -33,6 +34,7 @@ export interface WheelhouseOptions extends ProxyFlags {
   readonly archive: string | null;
   readonly json: boolean;
   readonly python: string;
+  readonly refresh: boolean;
 }
 
 const EXIT_INTERRUPTED = 130;
@@ -55,39 +57,55 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
   const upstreams = [...(options.indexUrl ? [options.indexUrl] : []), ...options.extraIndexUrls, ...options.pypiUpstream];
   const flags: ProxyFlags = { ...options, pypiUpstream: upstreams };
   const command = ['offgrid', 'wheelhouse', ...options.requirementFiles.flatMap((f) => ['-r', f]), ...options.packages, '--dest', options.dest];
-  const recording = await startRecordingOrExplain(flags, command, io);
-  const logPath = join(options.logDir, 'wheelhouse', `download_${recording.session.id}.log`);
-  let log;
+  // The proxy and the session start only when pip needs the index: a wheelhouse that
+  // already satisfies the requirements is checked with --no-index and records nothing.
+  let started: Promise<Recording> | null = null;
+  const startOnce = (): Promise<Recording> => (started ??= startRecordingOrExplain(flags, command, io));
+  // Read through a function: TypeScript cannot see the assignment inside startOnce.
+  const startedRecording = (): Promise<Recording> | null => started;
+  const logPath = join(options.logDir, 'wheelhouse', `download_${sessionStamp(io.clock.now())}.log`);
+  let log: RunLog;
   try {
     log = openRunLog(logPath, io.clock);
   } catch (error) {
-    await recording.finish(null);
     throw new OffgridError('ELOGDIR', `cannot write ${logPath}: ${describeSystemError(error)}`);
   }
   const progress = createProgress(io.stderr, { quiet: false });
   const note = (text: string): void => log.note(text);
-  const index = recording.proxy ? [] : [...(options.indexUrl ? ['--index-url', options.indexUrl] : []), ...options.extraIndexUrls.flatMap((u) => ['--extra-index-url', u])];
-  const pip = pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...recording.env }, log, capture: () => recording.capture(null) });
   const signals = watchInterrupts();
   const startedAt = isoLocal(io.clock.now());
   const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-'));
+  const localPip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log, capture: () => null });
+  let recording: Recording | null = null;
+  const network = async () => {
+    const r = await startOnce();
+    if (recording === null) {
+      recording = r;
+      note(`session ${r.session.id}${r.proxy ? ` through the proxy ${r.proxy.url}` : ' without the proxy'}${options.offline ? ' (offline)' : ''}`);
+    }
+    const index = r.proxy ? [] : [...(options.indexUrl ? ['--index-url', options.indexUrl] : []), ...options.extraIndexUrls.flatMap((u) => ['--extra-index-url', u])];
+    return { pip: pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...r.env }, log, capture: () => r.capture(null) }), proxyUrl: r.proxy?.url ?? null, index };
+  };
   let exitCode: number | null = null;
   try {
-    note(`wheelhouse ${dest}; session ${recording.session.id}${recording.proxy ? ` through the proxy ${recording.proxy.url}` : ' without the proxy'}${options.offline ? ' (offline)' : ''}`);
+    note(`wheelhouse ${dest}`);
+    const { index } = options.indexUrl !== null || options.extraIndexUrls.length > 0 ? await network() : { index: [] as string[] };
     const result = await buildWheelhouse(
-      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline },
-      { pip, clock: io.clock, progress, note, workDir, proxyUrl: recording.proxy?.url ?? null, interrupted: signals.interrupted },
+      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh },
+      { localPip, network, clock: io.clock, progress, note, workDir, interrupted: signals.interrupted },
     );
+    const pending = startedRecording();
+    const session = pending === null ? null : await pending;
     exitCode = result.failures.length > 0 ? EXIT_FAILED : EXIT_OK;
     const manifest: Manifest = {
       ...result.manifest,
-      run: { started_at: startedAt, finished_at: isoLocal(io.clock.now()), offline: options.offline, log_file: logPath, session_id: recording.session.id, exit_code: exitCode },
+      run: { started_at: startedAt, finished_at: isoLocal(io.clock.now()), offline: options.offline, log_file: logPath, session_id: session?.session.id ?? null, exit_code: exitCode },
     };
     const manifestPath = await writeManifest(dest, manifest);
     note(`manifest ${manifestPath}`);
     for (const failure of result.failures) {
       note(`FAILED ${failure}`);
-      recording.session.record(errorEvent({ message: `wheelhouse: ${failure}`, tool: 'offgrid' }));
+      session?.session.record(errorEvent({ message: `wheelhouse: ${failure}`, tool: 'offgrid' }));
     }
     let archive: string | null = null;
     if (options.archive !== null) {
@@ -100,20 +118,20 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
     }
     progress.end();
     for (const name of result.unknownFiles) warn(io, `${join(options.dest, name)} is not from offgrid wheelhouse; it is left alone (verify will report it)`);
-    const ledger = await recording.finish(exitCode);
+    const ledger = session === null ? null : await session.finish(exitCode);
     log.close();
-    report(io, options, { manifest, manifestPath, logPath, ledgerPath: recording.session.paths.ledger, archive, failures: result.failures, removed: result.removedFiles, unknown: result.unknownFiles, sessionId: ledger.session_id });
+    report(io, options, { manifest, manifestPath, logPath, ledgerPath: session?.session.paths.ledger ?? null, archive, failures: result.failures, removed: result.removedFiles, unknown: result.unknownFiles, sessionId: ledger?.session_id ?? null });
     return exitCode;
   } catch (error) {
     progress.end();
     if (error instanceof InterruptedError) {
       note('interrupted; the manifest is unchanged and partial downloads were removed');
-      await recording.finish(EXIT_INTERRUPTED);
+      await finishQuietly(startedRecording(), EXIT_INTERRUPTED);
       say(io.stderr, 'offgrid: interrupted; the wheelhouse and its manifest are as they were before this run (apart from files already complete)');
       return EXIT_INTERRUPTED;
     }
     note(`failed: ${error instanceof Error ? error.message : String(error)}`);
-    await recording.finish(exitCode);
+    await finishQuietly(startedRecording(), exitCode);
     if (error instanceof RequirementFileError) throw new OffgridError('EINPUT', error.message);
     if (error instanceof PipStartError) throw new OffgridError('ESPAWN', `${error.message} (use --python to name the Python whose pip should run)`);
     throw error;
@@ -122,6 +140,18 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
     log.close();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Ends the session if it started; a proxy that failed to start is the error already being reported. */
+async function finishQuietly(recording: Promise<Recording> | null, exitCode: number | null): Promise<void> {
+  if (recording === null) return;
+  let r: Recording;
+  try {
+    r = await recording;
+  } catch {
+    return;
+  }
+  await r.finish(exitCode);
 }
 
 async function writeArchive(out: string, dest: string, manifest: Manifest): Promise<void> {
@@ -134,12 +164,12 @@ interface Outcome {
   manifest: Manifest;
   manifestPath: string;
   logPath: string;
-  ledgerPath: string;
+  ledgerPath: string | null;
   archive: string | null;
   failures: readonly string[];
   removed: readonly string[];
   unknown: readonly string[];
-  sessionId: string;
+  sessionId: string | null;
 }
 
 function report(io: CliIO, options: WheelhouseOptions, o: Outcome): void {
@@ -153,7 +183,7 @@ function report(io: CliIO, options: WheelhouseOptions, o: Outcome): void {
     return;
   }
   say(io.stdout, `offgrid: wheelhouse ${options.dest}: ${t.packages} package(s): ${t.success} downloaded (${formatBytes(t.bytes_downloaded)}), ${t.skipped} already present, ${t.error} failed; ${formatBytes(t.bytes)} in all`);
-  say(io.stdout, `  manifest ${rel(io, o.manifestPath)}; log ${o.logPath}; ledger ${o.ledgerPath}${o.archive ? `; archive ${rel(io, o.archive)}` : ''}`);
+  say(io.stdout, `  manifest ${rel(io, o.manifestPath)}; log ${o.logPath}${o.ledgerPath ? `; ledger ${o.ledgerPath}` : '; nothing downloaded, no session recorded'}${o.archive ? `; archive ${rel(io, o.archive)}` : ''}`);
   if (o.removed.length > 0) say(io.stdout, `  removed ${o.removed.length} file(s) the requirements no longer need`);
   if (o.failures.length > 0) {
     say(io.stdout, `FAILED (${o.failures.length}):`);
@@ -211,6 +241,7 @@ interface WheelhouseOptionValues extends ProxyOptionValues {
   archive?: string;
   json: boolean;
   python: string;
+  refresh: boolean;
 }
 
 /** `offgrid wheelhouse …` and `offgrid wheelhouse verify …`. */
@@ -232,6 +263,7 @@ export function registerWheelhouse(program: Command, io: CliIO, debug: boolean, 
     .option('--archive <file>', 'also write a reproducible tar.gz of the wheelhouse (manifest inside)')
     .option('--json', 'print the outcome as JSON', false)
     .option('--python <exe>', 'the Python whose pip runs', 'python3')
+    .option('--refresh', 'resolve against the index even when the wheelhouse already satisfies the requirements (picks up newer versions)', false)
     .addOption(logDir)
     .action((packages: string[], o: WheelhouseOptionValues) => {
       if (o.onlyBinary !== undefined && o.onlyBinary !== ':all:') {
@@ -248,6 +280,7 @@ export function registerWheelhouse(program: Command, io: CliIO, debug: boolean, 
         archive: o.archive ?? null,
         json: o.json,
         python: o.python,
+        refresh: o.refresh,
       }, io));
     });
   addProxyOptions(wheelhouse, io);
