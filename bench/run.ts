@@ -5,6 +5,7 @@ import { benchParsers } from './parsers.js';
 import { benchProxy } from './proxy.js';
 import { benchDocker } from './docker.js';
 import { benchCache } from './cache.js';
+import { benchWheelhouse } from './wheelhouse.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   parsers: async () => {
