@@ -8,16 +8,19 @@ import { systemClock } from '../session/time.js';
 import { OFFGRID_VERSION } from '../version.js';
 import type { CliIO } from './io.js';
 import { say } from './io.js';
-import { analyzeCommand } from './commands/analyze.js';
-import { REPORTS, reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { shellInitCommand } from './commands/shell-init.js';
-import { serveCommand } from './commands/serve.js';
-import { registerVerify } from './commands/verify-command.js';
-import { registerCache } from './commands/cache.js';
-import { registerWheelhouse } from './commands/wheelhouse.js';
-import { registerDockerCommands } from './commands/build.js';
+import { REPORTS } from './commands/report-names.js';
 import { addProxyOptions, proxyFlags, type ProxyOptionValues } from './proxy-options.js';
+
+// Commands load their implementation only when they run, and the commands that register
+// themselves are only loaded when named (or for help): every build step that calls offgrid
+// pays its start-up time.
+const SELF_REGISTERING = {
+  verify: ['verify'],
+  cache: ['cache'],
+  wheelhouse: ['wheelhouse'],
+  docker: ['build', 'build-analyze', 'init'],
+} as const;
+const BUILT_IN = ['run', 'serve', 'analyze', 'report', 'shell-init'];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -42,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .argument('<command...>', 'the command, after --')
     .passThroughOptions()
     .action((command: string[], o: ProxyOptionValues & { logDir: string; service?: string }) => {
-      result = runCommand({ ...proxyFlags(o, debug), service: o.service ?? null, command }, io);
+      result = import('./commands/run.js').then((m) => m.runCommand({ ...proxyFlags(o, debug), service: o.service ?? null, command }, io));
     });
   addProxyOptions(program.commands.at(-1)!, io);
 
@@ -54,7 +57,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (other machines can then use this cache)', false)
     .action((o: ProxyOptionValues & { logDir: string; port: string; host: string; allowRemote: boolean }) => {
-      result = serveCommand({ ...proxyFlags(o, debug), port: o.port, host: o.host, allowRemote: o.allowRemote }, io);
+      const options = { ...proxyFlags(o, debug), port: o.port, host: o.host, allowRemote: o.allowRemote };
+      result = import('./commands/serve.js').then((m) => m.serveCommand(options, io));
     });
   addProxyOptions(program.commands.at(-1)!, io);
 
@@ -66,7 +70,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--json', 'print the summary as JSON', false)
     .argument('<files...>')
     .action((files: string[], o: { logDir: string; service?: string; json: boolean }) => {
-      result = analyzeCommand({ logDir: o.logDir, service: o.service ?? null, files, json: o.json }, io);
+      result = import('./commands/analyze.js').then((m) => m.analyzeCommand({ logDir: o.logDir, service: o.service ?? null, files, json: o.json }, io));
     });
 
   program
@@ -78,20 +82,27 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--json', 'print JSON', false)
     .argument('<report>', REPORTS.join('|'))
     .action((report: string, o: { logDir: string; session: string; base?: string; json: boolean }) => {
-      result = reportCommand({ logDir: o.logDir, report, session: o.session, base: o.base ?? null, json: o.json }, io);
+      const options = { logDir: o.logDir, report, session: o.session, base: o.base ?? null, json: o.json };
+      result = import('./commands/report.js').then((m) => m.reportCommand(options, io));
     });
 
-  registerVerify(program, io, argv, debug, (r) => (result = r));
-  registerCache(program, io, (r) => (result = r));
-  registerWheelhouse(program, io, debug, (r) => (result = r));
-  registerDockerCommands(program, io, debug, (r) => (result = r));
+  const named = argv.find((a) => !a.startsWith('-'));
+  const group = Object.entries(SELF_REGISTERING).find(([, names]) => (names as readonly string[]).includes(named ?? ''))?.[0];
+  // A built-in command needs none of the others; `help`, no command or an unknown word needs all.
+  const wanted = (name: keyof typeof SELF_REGISTERING): boolean =>
+    group !== undefined ? group === name : named === undefined || !BUILT_IN.includes(named);
+  const setResult = (r: Promise<number>): void => void (result = r);
+  if (wanted('verify')) (await import('./commands/verify-command.js')).registerVerify(program, io, argv, debug, setResult);
+  if (wanted('cache')) (await import('./commands/cache.js')).registerCache(program, io, setResult);
+  if (wanted('wheelhouse')) (await import('./commands/wheelhouse.js')).registerWheelhouse(program, io, debug, setResult);
+  if (wanted('docker')) (await import('./commands/build.js')).registerDockerCommands(program, io, debug, setResult);
 
   program
     .command('shell-init')
     .description('print shell functions apt_get_with_logging, pip_with_logging, monitor_docker_build')
     .argument('[shell]', 'bash or zsh', 'bash')
     .action((shell: string) => {
-      result = shellInitCommand({ shell, offgrid: [process.execPath, selfPath()] }, io);
+      result = import('./commands/shell-init.js').then((m) => m.shellInitCommand({ shell, offgrid: [process.execPath, selfPath()] }, io));
     });
 
   try {

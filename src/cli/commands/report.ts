@@ -7,8 +7,7 @@ import { renderComparison, renderDuration, renderItems, renderSummary, renderToC
 import { say, warn, type CliIO } from '../io.js';
 import { recoverQuietly } from './session-common.js';
 
-export const REPORTS = ['summary', 'downloads', 'cached', 'uncached', 'to-cache', 'duration', 'compare'] as const;
-export type ReportName = (typeof REPORTS)[number];
+import { REPORTS, type ReportName } from './report-names.js';
 
 export interface ReportOptions {
   readonly logDir: string;
