@@ -5,6 +5,7 @@ import { type CacheEntry, parseEntry } from './entry.js';
 import { CacheError, hasErrno } from './errors.js';
 import { CONTENT_DIR, INDEX_DIR, contentPath, indexPath } from './layout.js';
 import { unlinkIfPresent } from './lock.js';
+import { forgetKey } from './memory.js';
 import { type CacheContext, isoTime } from './options.js';
 
 export interface IndexFile {
@@ -46,9 +47,15 @@ export async function getEntry(ctx: CacheContext, key: string): Promise<CacheEnt
   return file.entry.key === key ? file.entry : null;
 }
 
-/** Marks an entry used now. A utimes cannot resurrect an entry prune just removed. */
+/**
+ * Marks an entry used now. A utimes cannot resurrect an entry prune just removed. At most
+ * once a minute per key (memory.ts): prune orders by minutes, and a hot key would otherwise
+ * cost a syscall per read.
+ */
 export async function touchEntry(ctx: CacheContext, key: string): Promise<void> {
-  const now = new Date(ctx.clock());
+  const nowMs = ctx.clock();
+  if (!ctx.memory.touches.due(key, nowMs)) return;
+  const now = new Date(nowMs);
   try {
     await utimes(indexPath(ctx.root, key), now, now);
   } catch (error) {
@@ -60,6 +67,7 @@ export async function touchEntry(ctx: CacheContext, key: string): Promise<void> 
 export async function removeEntryIfPointsAt(ctx: CacheContext, key: string, sha256: string): Promise<boolean> {
   const current = await getEntry(ctx, key);
   if (!current || current.sha256 !== sha256) return false;
+  forgetKey(ctx.memory, key);
   await unlinkIfPresent(indexPath(ctx.root, key));
   return true;
 }
@@ -67,6 +75,8 @@ export async function removeEntryIfPointsAt(ctx: CacheContext, key: string, sha2
 /** Drops an entry whose content failed verification, and the content itself. */
 export async function removeCorrupt(ctx: CacheContext, entry: CacheEntry): Promise<void> {
   ctx.logger.warn('cache: removing corrupt content', { key: entry.key, sha256: entry.sha256 });
+  ctx.memory.verified.forget(entry.sha256);
+  ctx.memory.small.deleteContent(entry.sha256);
   await removeEntryIfPointsAt(ctx, entry.key, entry.sha256);
   await unlinkIfPresent(contentPath(ctx.root, entry.sha256));
 }

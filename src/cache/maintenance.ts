@@ -10,6 +10,7 @@ import { CacheError, hasErrno } from './errors.js';
 import { contentFiles, indexFiles } from './entries.js';
 import { TMP_DIR, contentPath, isSha256, pidOfTmpName } from './layout.js';
 import { acquireMaintenanceLock, isPidAlive, unlinkIfPresent } from './lock.js';
+import { forgetAll } from './memory.js';
 import type { CacheContext } from './options.js';
 import { MAX_READ_CHUNK } from './reader.js';
 
@@ -18,6 +19,9 @@ export async function withMaintenanceLock<T>(ctx: CacheContext, work: () => Prom
   try {
     return await work();
   } finally {
+    // verify and prune remove entries and content behind the store's back: forget what
+    // this process remembered about them (memory.ts).
+    forgetAll(ctx.memory);
     await release();
   }
 }

@@ -1,6 +1,8 @@
 // What the store takes from the outside world: a clock, a logger, and the one filesystem
 // call tests need to fail on purpose (the rename that publishes content).
 import { rename as fsRename } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type StoreMemory, memoryFor } from './memory.js';
 
 export interface CacheLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -32,6 +34,8 @@ export interface CacheContext {
   readonly lockPollMs: number;
   /** Temp files this process is writing right now; `cleanTmp` never removes them. */
   readonly activeTmp: Set<string>;
+  /** What this process remembers about the root (memory.ts); shared by every store on it. */
+  readonly memory: StoreMemory;
 }
 
 // One set per process: two stores on one root must not clean each other's live temp files.
@@ -46,6 +50,7 @@ export function resolveOptions(options: CacheStoreOptions): CacheContext {
     lockTimeoutMs: options.lockTimeoutMs ?? 60_000,
     lockPollMs: options.lockPollMs ?? 25,
     activeTmp: activeTmpFiles,
+    memory: memoryFor(resolve(options.root)),
   };
 }
 

@@ -3,7 +3,13 @@
 // EINTEGRITY before its final bytes leave, and a client behind the proxy sees a short body
 // (never a complete-looking wrong one). Node has no sendfile: reads use a buffer of
 // min(size, 1 MiB), and nothing buffers a whole artifact.
+//
+// The first read of a content file in a process hashes it; later reads whose fstat shows
+// the same unchanged inode skip the hash (memory.ts `VerifiedFiles.isTrusted` says when
+// that is sound). Hashing costs as much CPU as serving: re-hashing a 500 MB file on every
+// hit halved cached throughput. A changed file (size, mtime, ctime, inode) is hashed again.
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { CacheEntry } from './entry.js';
@@ -18,16 +24,19 @@ export type OnCorrupt = (entry: CacheEntry) => Promise<void>;
 
 class VerifiedReader extends Readable {
   private position = 0;
-  private readonly hash = createHash('sha256');
+  /** null: the file was already verified by this process and is unchanged (no hashing). */
+  private readonly hash: ReturnType<typeof createHash> | null;
   private readonly chunkSize: number;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly entry: CacheEntry,
     private readonly onCorrupt: OnCorrupt,
+    private readonly onVerified: (() => void) | null,
   ) {
     super({ highWaterMark: Math.max(1, Math.min(entry.size, MAX_READ_CHUNK)) });
     this.chunkSize = Math.max(1, Math.min(entry.size, MAX_READ_CHUNK));
+    this.hash = onVerified ? createHash('sha256') : null;
   }
 
   override _read(): void {
@@ -48,18 +57,20 @@ class VerifiedReader extends Readable {
       return;
     }
     const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.position += bytesRead;
     if (this.position === this.entry.size) await this.finish(chunk);
     else this.push(chunk);
   }
 
   private async finish(lastChunk: Buffer | null): Promise<void> {
-    const found = this.hash.digest('hex');
-    if (found !== this.entry.sha256) {
-      const error = integrityError(`cached content for ${this.entry.key} is corrupt (the entry was removed; the next request fetches it again)`, this.entry.sha256, found);
-      await this.fail(error);
-      return;
+    if (this.hash) {
+      const found = this.hash.digest('hex');
+      if (found !== this.entry.sha256) {
+        await this.fail(corruptError(this.entry, found));
+        return;
+      }
+      this.onVerified?.();
     }
     if (lastChunk) this.push(lastChunk);
     this.push(null);
@@ -78,12 +89,14 @@ class VerifiedReader extends Readable {
   }
 }
 
-/**
- * A stream of the entry's content that fails with EINTEGRITY if the bytes are not the
- * ones stored. Resolves null when the content is gone (pruned meanwhile: a miss).
- * Rejects with EINTEGRITY, after removing the entry, when the file has the wrong size.
- */
-export async function openVerified(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCorrupt): Promise<Readable | null> {
+function corruptError(entry: CacheEntry, found: string): CacheError {
+  return integrityError(`cached content for ${entry.key} is corrupt (the entry was removed; the next request fetches it again)`, entry.sha256, found);
+}
+
+/** Opens the content file and checks its size (a wrong size is caught before a byte is served). */
+async function openChecked(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCorrupt): Promise<{ handle: FileHandle; stats: Stats; openedAtMs: number } | null> {
+  // Wall time, not the injected clock: it is compared with the file's own timestamps.
+  const openedAtMs = Date.now();
   let handle: FileHandle;
   try {
     handle = await open(contentPath(ctx.root, entry.sha256), 'r');
@@ -92,15 +105,55 @@ export async function openVerified(ctx: CacheContext, entry: CacheEntry, onCorru
     throw error;
   }
   try {
-    // Fast path: a wrong size is caught before a single byte is served.
-    const { size } = await handle.stat();
-    if (size !== entry.size) {
+    const stats = await handle.stat();
+    if (stats.size !== entry.size) {
       await onCorrupt(entry);
-      throw new CacheError('EINTEGRITY', `cached content for ${entry.key} has ${size} bytes, expected ${entry.size}; the entry was removed (the next request fetches it again)`, { expected: entry.size, found: size });
+      throw new CacheError('EINTEGRITY', `cached content for ${entry.key} has ${stats.size} bytes, expected ${entry.size}; the entry was removed (the next request fetches it again)`, { expected: entry.size, found: stats.size });
     }
+    return { handle, stats, openedAtMs };
   } catch (error) {
     await handle.close();
     throw error;
   }
-  return new VerifiedReader(handle, entry, onCorrupt);
+}
+
+/**
+ * A stream of the entry's content that fails with EINTEGRITY if the bytes are not the
+ * ones stored. Resolves null when the content is gone (pruned meanwhile: a miss).
+ * Rejects with EINTEGRITY, after removing the entry, when the file has the wrong size.
+ */
+export async function openVerified(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCorrupt): Promise<Readable | null> {
+  const opened = await openChecked(ctx, entry, onCorrupt);
+  if (!opened) return null;
+  const { handle, stats, openedAtMs } = opened;
+  const verified = ctx.memory.verified;
+  const onVerified = verified.isTrusted(entry.sha256, stats) ? null : () => verified.remember(entry.sha256, stats, openedAtMs);
+  return new VerifiedReader(handle, entry, onCorrupt, onVerified);
+}
+
+/**
+ * The whole content of a small entry, hashed and checked, in one buffer (for the store's
+ * in-memory tier). Null when the content is gone; EINTEGRITY (entry removed) when corrupt.
+ */
+export async function readVerified(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCorrupt): Promise<Buffer | null> {
+  const opened = await openChecked(ctx, entry, onCorrupt);
+  if (!opened) return null;
+  const { handle } = opened;
+  const body = Buffer.allocUnsafe(entry.size);
+  let filled = 0;
+  try {
+    while (filled < entry.size) {
+      const { bytesRead } = await handle.read(body, filled, entry.size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  const found = createHash('sha256').update(body.subarray(0, filled)).digest('hex');
+  if (filled !== entry.size || found !== entry.sha256) {
+    await onCorrupt(entry);
+    throw corruptError(entry, found);
+  }
+  return body;
 }

@@ -9,7 +9,8 @@ import { getEntry, indexFiles, removeCorrupt, removeEntryIfPointsAt, touchEntry 
 import { CONTENT_DIR, INDEX_DIR, TMP_DIR, WRITERS_DIR, assertSha256, contentPath } from './layout.js';
 import * as maintenance from './maintenance.js';
 import { type CacheContext, type CacheStoreOptions, resolveOptions } from './options.js';
-import { openVerified } from './reader.js';
+import { SMALL_CONTENT_MAX_BYTES, type SmallHit, forgetKey } from './memory.js';
+import { openVerified, readVerified } from './reader.js';
 import { CacheWriter, type WriterOptions } from './writer.js';
 
 export interface CacheHit {
@@ -57,6 +58,42 @@ export class CacheStore {
     return stream;
   }
 
+  /**
+   * A small entry (≤ 64 KiB) this process has already read and verified, from memory: no
+   * disk access. Null when it is not in memory (use `get`). Only as fresh as this process's
+   * own writes and removals (see memory.ts).
+   */
+  remembered(key: string): SmallHit | null {
+    return this.ctx.memory.small.get(key) ?? null;
+  }
+
+  /** True for entries small enough for `readSmall` (and the in-memory tier). */
+  isSmall(entry: CacheEntry): boolean {
+    return this.ctx.memory.small.fits(entry.size);
+  }
+
+  /**
+   * The whole verified content of a small entry as one buffer, kept in memory for the next
+   * read; null when the content is gone (a miss; the entry is dropped). EINTEGRITY when it
+   * is corrupt (the entry is removed).
+   */
+  async readSmall(entry: CacheEntry): Promise<Buffer | null> {
+    if (!this.isSmall(entry)) throw new CacheError('EBADINPUT', `readSmall is for entries up to ${SMALL_CONTENT_MAX_BYTES} bytes; ${entry.key} has ${entry.size}`);
+    const small = this.ctx.memory.small;
+    const known = small.get(entry.key);
+    let body = known && known.entry.sha256 === entry.sha256 ? known.body : null;
+    if (!body) {
+      body = await readVerified(this.ctx, entry, (bad) => removeCorrupt(this.ctx, bad));
+      if (!body) {
+        await removeEntryIfPointsAt(this.ctx, entry.key, entry.sha256);
+        return null;
+      }
+      small.set(entry, body);
+    }
+    await touchEntry(this.ctx, entry.key);
+    return body;
+  }
+
   /** Entry + verifying stream for a key, or null on a miss. */
   async read(key: string): Promise<CacheHit | null> {
     const entry = await this.get(key);
@@ -86,6 +123,7 @@ export class CacheStore {
 
   /** Removes a key's entry (the content stays until prune/verify finds it unreferenced). */
   async remove(key: string): Promise<boolean> {
+    forgetKey(this.ctx.memory, key);
     const entry = await this.get(key);
     return entry ? removeEntryIfPointsAt(this.ctx, key, entry.sha256) : false;
   }

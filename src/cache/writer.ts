@@ -14,6 +14,7 @@ import { type CacheEntry, type EntryMetadata, serializeEntry } from './entry.js'
 import { CacheError, integrityError, sizeError } from './errors.js';
 import { TMP_DIR, assertSha256, contentPath, indexPath, tmpName } from './layout.js';
 import { enterCommit, unlinkIfPresent } from './lock.js';
+import { forgetKey } from './memory.js';
 import { type CacheContext, isoTime } from './options.js';
 import { redact } from '../redact.js';
 
@@ -209,6 +210,7 @@ export async function writeIndexEntry(ctx: CacheContext, entry: CacheEntry): Pro
     await utimes(temp, now, now);
     await mkdir(dirname(target), { recursive: true });
     await ctx.rename(temp, target);
+    forgetKey(ctx.memory, entry.key);
   } finally {
     await unlinkIfPresent(temp);
     ctx.activeTmp.delete(temp);

@@ -9,7 +9,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeader
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse } from '../../cache/index.js';
+import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse, isCacheError } from '../../cache/index.js';
 import type { CacheStatus, Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
@@ -266,7 +266,13 @@ async function streamBody(body: Readable, res: ServerResponse): Promise<void> {
   }
 }
 
-/** Serves a stored entry (hit or revalidated). Returns false when its content vanished (caller refetches). */
+/** A client that went away mid-body: routine (apt and pip cancel), not worth a warning. */
+function isClientGone(error: unknown, res: ServerResponse): boolean {
+  const code = (error as { code?: string }).code;
+  return res.destroyed || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/** Serves a stored entry (hit or revalidated). Returns false when its content is gone or corrupt (removed; the caller refetches). */
 async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntry, options: ServeCachedOptions, status: CacheStatus, rec: Recorder): Promise<boolean> {
   const { req, res } = options;
   const headers = headersFor(entry, options, status);
@@ -282,14 +288,32 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
     res.end();
     return true;
   }
-  const stream = await store.open(entry);
-  if (!stream) return false;
-  res.writeHead(200, headers);
+  let body: Buffer | null = null;
+  let stream: Readable | null = null;
   try {
-    await streamBody(stream, res);
+    // Small files (index pages, metadata) come whole from memory after their first read.
+    if (store.isSmall(entry)) body = await store.readSmall(entry);
+    else stream = await store.open(entry);
+  } catch (error) {
+    if (!isCacheError(error) || error.code !== 'EINTEGRITY') throw error;
+    // RFC 9111 §4: a stored response we cannot serve intact is no stored response at all.
+    ctx.log.warn(`${error.message}`);
+    return false;
+  }
+  if (!body && !stream) return false;
+  res.writeHead(200, headers);
+  if (body) {
+    res.once('finish', () => rec.download(status, entry.size, entry.sha256));
+    res.end(body);
+    return true;
+  }
+  try {
+    await streamBody(stream!, res);
     rec.download(status, entry.size, entry.sha256);
   } catch (error) {
-    ctx.log.warn(`serving ${entry.key} from the cache failed: ${(error as Error).message}`);
+    const message = `serving ${entry.key} from the cache failed: ${(error as Error).message}`;
+    if (isClientGone(error, res) && !isCacheError(error)) ctx.log.debug(message);
+    else ctx.log.warn(message);
   }
   return true;
 }
@@ -438,7 +462,7 @@ export async function serveCached(ctx: ProxyContext, store: CacheStore, options:
   }
 
   for (let attempt = 0; attempt < 2; attempt++) {
-    const entry = await store.get(options.key);
+    const entry = store.remembered(options.key)?.entry ?? (await store.get(options.key));
     if (entry && (options.immutable || ctx.offline)) {
       // RFC 9111 §4.2: an immutable file is fresh forever; offline, a stale index file is
       // what we have (RFC 9111 §4.2.4: serving stale is allowed when disconnected).
