@@ -5,10 +5,12 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { errorEvent } from '../capture/events.js';
+import { errorEvent, networkAttemptEvent } from '../capture/events.js';
 import { ChildStartError, runChild } from '../capture/run-child.js';
-import { startRecording } from '../session/recording.js';
-import { systemClock } from '../session/time.js';
+import { type Recording, startRecording } from '../session/recording.js';
+import { isoLocal, systemClock } from '../session/time.js';
+import { systemProbe } from './isolation.js';
+import { startNetTrap } from './net-trap.js';
 
 export const InsideSpec = z.object({
   logDir: z.string(),
@@ -46,11 +48,29 @@ export async function runInside(spec: InsideSpec): Promise<InsideResult> {
     env: process.env,
     allowHosts: spec.allowHost,
   });
-  const [file, ...args] = spec.command;
-  let exitCode: number | null = null;
-  let spawnError: string | null = null;
+  // Programs that ignore the proxy settings must not connect unseen: trap every address.
+  const trap = await startNetTrap({
+    which: (name) => systemProbe(process.env).which(name),
+    record: (attempt) => recording.session.record(networkAttemptEvent({ ...attempt, evidence: 'proxy', timestamp: isoLocal(systemClock.now()) })),
+  });
+  if (spec.debug) say(`debug: network trap: ${trap.mode}`);
+  for (const note of trap.notes) say(`warning: ${note}`);
+  let outcome: { exitCode: number | null; spawnError: string | null };
   try {
-    exitCode = await runChild(file!, args, {
+    outcome = await runCommand(spec, recording);
+  } finally {
+    // Every trapped attempt is recorded before the ledger is compiled.
+    await trap.close();
+  }
+  const { exitCode, spawnError } = outcome;
+  await recording.finish(exitCode);
+  return { sessionId: recording.session.id, ledgerPath: recording.session.paths.ledger, exitCode, spawnError };
+}
+
+async function runCommand(spec: InsideSpec, recording: Recording): Promise<{ exitCode: number | null; spawnError: string | null }> {
+  const [file, ...args] = spec.command;
+  try {
+    const exitCode = await runChild(file!, args, {
       cwd: spec.cwd,
       env: { ...process.env, ...recording.env },
       stdout: process.stdout,
@@ -58,13 +78,12 @@ export async function runInside(spec: InsideSpec): Promise<InsideResult> {
       capture: recording.capture(spec.service),
       inheritStdin: false,
     });
+    return { exitCode, spawnError: null };
   } catch (error) {
     if (!(error instanceof ChildStartError)) throw error;
-    spawnError = error.message;
     recording.session.record(errorEvent({ message: error.message, tool: 'offgrid' }));
+    return { exitCode: null, spawnError: error.message };
   }
-  await recording.finish(exitCode);
-  return { sessionId: recording.session.id, ledgerPath: recording.session.paths.ledger, exitCode, spawnError };
 }
 
 const self = realpathSync(fileURLToPath(import.meta.url));

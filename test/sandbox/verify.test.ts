@@ -86,6 +86,41 @@ describe('offgrid verify -- CMD (real network namespace)', { timeout: 300_000 },
     }
   });
 
+  it('fails a program that ignores the proxy and connects or looks a name up silently, and names what it wanted', async (t) => {
+    const { verify } = await setup(t, ['beta-lib==1.0']);
+    const silent = [
+      `python3 -c "import socket; socket.create_connection(('203.0.113.5', 80), 2)" 2>/dev/null || true`,
+      'getent hosts some.host.invalid >/dev/null 2>&1 || true',
+      `python3 -c "import socket; socket.gethostbyname('py.host.invalid')" 2>/dev/null || true`,
+    ];
+    const r = await verify(['sh', '-c', `${silent.join('; ')}; echo done`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /done/);
+    assert.match(r.stderr, /carried on/);
+    assert.match(r.stderr, /: 203\.0\.113\.5:80: direct connection to 203\.0\.113\.5:80, not through offgrid's proxy/);
+    assert.match(r.stderr, /getent: some\.host\.invalid( \(\d+ times\))?: DNS lookup/);
+    assert.match(r.stderr, /python3: py\.host\.invalid( \(\d+ times\))?: DNS lookup/);
+    const ledger = readValidLedger(ledgerPathOf(r.stderr)!);
+    assert.equal(ledger.exit_code, 0);
+    const hosts = ledger.network_attempts.map((a) => a.url_or_host);
+    for (const wanted of ['203.0.113.5:80', 'some.host.invalid', 'py.host.invalid']) assert.ok(hosts.includes(wanted), `${wanted} in ${hosts.join(', ')}`);
+  });
+
+  it('a program of the build talking to its own loopback server is not a network attempt', async (t) => {
+    const { verify } = await setup(t, ['beta-lib==1.0']);
+    const script = [
+      'import socket, threading',
+      "srv = socket.create_server(('127.0.0.1', 0))",
+      'threading.Thread(target=lambda: srv.accept()[0].sendall(b"hi"), daemon=True).start()',
+      "c = socket.create_connection(('127.0.0.1', srv.getsockname()[1]), 5)",
+      'print(c.recv(10).decode())',
+    ].join('\n');
+    const r = await verify(['python3', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /hi/);
+    assert.match(r.stderr, /offgrid verify: PASSED/);
+  });
+
   it('a command that cannot start fails verification', async (t) => {
     const { verify } = await setup(t, ['beta-lib==1.0']);
     const r = await verify(['no-such-command-offgrid']);
