@@ -6,6 +6,10 @@
 // Not an open proxy: a file URL is fetched only if an upstream page listed it. The proxy
 // remembers the links of the pages it served; after a restart it re-reads the project's
 // page (named by the wheel or sdist file name) to find the link again.
+//
+// When no upstream page is at hand (offline without a cached page, an upstream without the
+// project or unreachable), the page is made from the wheels and sdists the cache holds under
+// any key (pypi-local.ts): an imported wheelhouse serves offline like a warmed cache.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStore } from '../../cache/index.js';
@@ -14,6 +18,7 @@ import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
 import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import { type PageResult, loadProjectPage, splitCredentials } from './pypi-pages.js';
+import { type LocalDist, LOCAL_FILES_PREFIX, LocalDists, localFilePath, localIndexFile, parseLocalFilePath } from './pypi-local.js';
 import {
   type IndexFile,
   type RenderedFile,
@@ -55,6 +60,12 @@ class LinkRegistry {
 /** The `/pypi/` route, serving files and pages through `store` (default: the server's `ctx.cache`). */
 export function pypiRoute(storeOverride?: CacheStore): ProxyRoute {
   const links = new LinkRegistry();
+  const localByStore = new WeakMap<CacheStore, LocalDists>();
+  const localOf = (store: CacheStore) => {
+    let local = localByStore.get(store);
+    if (!local) localByStore.set(store, (local = new LocalDists(store)));
+    return local;
+  };
   return async (req, res, ctx) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path !== '/pypi' && !path.startsWith('/pypi/')) return false;
@@ -71,7 +82,11 @@ export function pypiRoute(storeOverride?: CacheStore): ProxyRoute {
     }
     const project = /^\/pypi\/simple\/([^/]+)(\/?)$/.exec(path);
     if (project) {
-      await serveProject(req, res, ctx, store, links, project[1]!, project[2] === '/');
+      await serveProject(req, res, ctx, store, links, localOf(store), project[1]!, project[2] === '/');
+      return true;
+    }
+    if (path.startsWith(LOCAL_FILES_PREFIX)) {
+      await serveLocalFile(req, res, ctx, store, localOf(store), path);
       return true;
     }
     if (path.startsWith('/pypi/files/')) {
@@ -114,7 +129,7 @@ function sendWithReason(res: ServerResponse, status: number, reason: string, bod
   sendError(res, status, body, cacheStatus);
 }
 
-async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, links: LinkRegistry, rawName: string, trailingSlash: boolean): Promise<void> {
+async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, links: LinkRegistry, local: LocalDists, rawName: string, trailingSlash: boolean): Promise<void> {
   let asked: string;
   try {
     asked = decodeURIComponent(rawName);
@@ -137,10 +152,6 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
     return;
   }
   const upstreams = ctx.upstreams.pypi;
-  if (upstreams.length === 0) {
-    sendWithReason(res, 404, 'Not Found (offgrid has no PyPI upstream)', 'offgrid: no PyPI upstream is configured (pip has no http(s) index and no --pypi-upstream was given)', null);
-    return;
-  }
   const tool = toolFromUserAgent(req.headers['user-agent']);
   const started = performance.now();
   const results = await Promise.all(
@@ -159,12 +170,24 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
       ctx.record(pageDownloadEvent(ctx, tool, project, result, started));
       links.add(upstreamNo, project, result.page.files);
       pages.push({ page: result.page, upstreamNo, status: result.status });
-    } else if (result.type === 'unavailable') {
-      ctx.record(networkAttemptEvent({ tool, url_or_host: result.url, error: result.error, evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
     }
   });
+  // Cached files stand in when no upstream page is at hand; offline they add what the
+  // cached pages do not list (an imported wheelhouse beside a warmed cache).
+  const listed = new Set(pages.flatMap((p) => p.page.files.map((f) => f.filename)));
+  const localFiles = ctx.offline || pages.length === 0 ? (await local.forProject(project)).filter((d) => !listed.has(d.filename)) : [];
+  // Offline, a missing page that the cache answered anyway was no attempt to reach the network.
+  if (!(ctx.offline && localFiles.length > 0)) {
+    for (const result of results) {
+      if (result.type === 'unavailable') ctx.record(networkAttemptEvent({ tool, url_or_host: result.url, error: result.error, evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
+    }
+  }
 
-  if (pages.length === 0) {
+  if (pages.length === 0 && localFiles.length === 0) {
+    if (upstreams.length === 0) {
+      sendWithReason(res, 404, 'Not Found (offgrid has no PyPI upstream)', `offgrid: no PyPI upstream is configured (pip has no http(s) index and no --pypi-upstream was given) and the cache holds no file of '${project}'`, null);
+      return;
+    }
     const failures = results.filter((r): r is Extract<PageResult, { type: 'unavailable' }> => r.type === 'unavailable');
     if (ctx.offline) {
       sendWithReason(
@@ -184,9 +207,13 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
   }
 
   const merged = mergePages(project, pages);
-  const rendered: RenderedFile[] = merged.files.map(({ file, source }) => ({ file, href: fileLinkPath(source.upstreamNo, file.url) }));
+  const rendered: RenderedFile[] = [
+    ...merged.files.map(({ file, source }) => ({ file, href: fileLinkPath(source.upstreamNo, file.url) })),
+    ...localFiles.map((dist) => ({ file: localIndexFile(dist, localFilePath(dist)), href: localFilePath(dist) })),
+  ];
   const body = Buffer.from(format.format === 'json' ? renderJsonPage(project, rendered) : renderHtmlPage(project, rendered));
   const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
+  if (pages.length === 0) ctx.record(localPageEvent(ctx, tool, project, body, etag.slice(1, -1), started));
   const headers = {
     'content-type': format.contentType,
     // Pages change; pip's HTTP cache must ask again (and gets a cheap 304 while unchanged).
@@ -201,6 +228,50 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
   }
   res.writeHead(200, { ...headers, 'content-length': String(body.length) });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The ledger's record of a page made from cached files. */
+function localPageEvent(ctx: ProxyContext, tool: string, project: string, body: Buffer, sha256: string, started: number) {
+  return downloadEvent({
+    kind: 'wheel',
+    tool,
+    name: project,
+    source: `${ctx.publicUrl()}/pypi/simple/${project}/`,
+    size: body.length,
+    sha256,
+    cached: true,
+    index: true,
+    duration_ms: Math.round(performance.now() - started),
+    evidence: 'proxy',
+    cache_status: 'hit',
+    timestamp: isoLocal(ctx.clock.now()),
+  });
+}
+
+/** A file of a page made from the cache: served from the cache only, never fetched. */
+async function serveLocalFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, local: LocalDists, path: string): Promise<void> {
+  const wanted = parseLocalFilePath(path);
+  const dist: LocalDist | null = wanted ? await local.find(wanted.sha256, wanted.filename) : null;
+  const entry = dist ? await store.get(dist.key) : null;
+  if (!dist || !entry || entry.sha256 !== dist.sha256) {
+    sendWithReason(res, 404, 'Not Found (offgrid: not in the cache)', `offgrid: the cache holds no ${wanted ? `${wanted.filename} with sha256 ${wanted.sha256}` : 'such file'}; reload the project page`, 'offline-miss');
+    return;
+  }
+  // Never the network: the file is in the cache or nowhere.
+  const cacheOnly: ProxyContext = Object.create(ctx, { offline: { value: true } }) as ProxyContext;
+  await serveCached(cacheOnly, store, {
+    key: dist.key,
+    url: dist.url ?? `${ctx.publicUrl()}${path}`,
+    kind: dist.kind,
+    name: dist.project,
+    version: dist.version,
+    filename: dist.filename,
+    expectedSha256: dist.sha256,
+    immutable: true,
+    req,
+    res,
+    errorStatus: 404,
+  });
 }
 
 async function findLink(ctx: ProxyContext, store: CacheStore, links: LinkRegistry, upstreamNo: number, identity: string, userAgent: string | undefined): Promise<KnownLink | undefined> {
