@@ -10,7 +10,7 @@
 // writers respect; one upstream fetch per key however many requests (SingleFlight).
 export { CacheStore, type CacheHit } from './store.js';
 export { CacheWriter, type WriterOptions } from './writer.js';
-export { SingleFlight, type Flight, type FlightResponse, type OpenUpstream, type UpstreamResponse } from './single-flight.js';
+export { SingleFlight, type FetchOptions, type Flight, type FlightResponse, type OpenUpstream, type UpstreamResponse } from './single-flight.js';
 export type { CacheEntry, EntryMetadata } from './entry.js';
 export { CACHE_ERROR_CODES, CacheError, isCacheError, type CacheErrorCode } from './errors.js';
 export type { CacheLogger, CacheStoreOptions } from './options.js';

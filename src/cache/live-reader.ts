@@ -1,15 +1,25 @@
-// Reads a download that is still being written, for single-flight followers: it tails the
-// writer's temp file, so a consumer that joins late gets every byte from the start without
-// the flight buffering anything in memory, and a slow consumer never slows the download.
+// Reads a download that is still being written, for every caller of a single flight (the
+// leader's client included). Bytes come from memory while the reader keeps up with the
+// download: the flight taps each upstream chunk into a `ChunkWindow` as it arrives, before
+// the cache writer has put it on disk. A reader that falls behind the window (a slow
+// client, or one that joins late) tails the writer's temp file instead, so a consumer gets
+// every byte from the start, memory stays bounded, and a slow consumer never slows the
+// download.
 //
-// The last byte is released only after the writer committed (size and sha256 checked). If
-// the download fails, every reader fails too, before its body is complete.
+// The last byte is released only after the writer checked size and sha256 (its `verified`),
+// not after the commit's fsyncs: the bytes are then known to be the right ones, and the
+// entry still reaches the index only after its content (writer.ts). The stream itself ends
+// after the commit. If the download fails before the check, every reader fails too, before
+// its body is complete.
 import { type FileHandle, open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { CacheEntry } from './entry.js';
 import { hasErrno } from './errors.js';
 import { MAX_READ_CHUNK } from './reader.js';
 import type { CacheWriter } from './writer.js';
+
+/** Bytes kept in memory behind what the writer has made durable (on top of what it has not). */
+const WINDOW_BYTES = 8 * 1024 * 1024;
 
 /** Wakes every waiter at once; one shared promise, so 200 readers add no listeners. */
 export class Signal {
@@ -33,12 +43,75 @@ export class Signal {
   }
 }
 
+/**
+ * The most recent chunks of a download, by offset. Every chunk the writer has not yet
+ * written stays here (so a reader always finds a byte in memory or on disk), plus up to
+ * WINDOW_BYTES of written ones.
+ */
+export class ChunkWindow {
+  private chunks: { readonly offset: number; readonly chunk: Buffer }[] = [];
+  private retained = 0;
+  /** Bytes received from upstream so far (in memory, on disk, or both). */
+  received = 0;
+
+  add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push({ offset: this.received, chunk });
+    this.received += chunk.length;
+    this.retained += chunk.length;
+  }
+
+  /** Drops written chunks beyond the window. */
+  trim(durable: number): void {
+    let drop = 0;
+    while (drop < this.chunks.length) {
+      const first = this.chunks[drop]!;
+      if (first.offset + first.chunk.length > durable || this.retained - first.chunk.length < WINDOW_BYTES) break;
+      this.retained -= first.chunk.length;
+      drop++;
+    }
+    if (drop > 0) this.chunks = this.chunks.slice(drop);
+  }
+
+  /** Up to `max` bytes starting at `position`, from memory; null when they are not here. */
+  slice(position: number, max: number): Buffer | null {
+    const chunks = this.chunks;
+    const first = chunks[0];
+    if (!first || position < first.offset || position >= this.received) return null;
+    // Chunks are contiguous and sorted: binary search for the one holding `position`.
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (chunks[mid]!.offset <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    const { offset, chunk } = chunks[lo]!;
+    const start = position - offset;
+    return chunk.subarray(start, Math.min(chunk.length, start + max));
+  }
+}
+
+/** A pass-through that puts each chunk into the window (and wakes readers) as it arrives. */
+export function tapInto(window: ChunkWindow, signal: Signal): Transform {
+  return new Transform({
+    // Keeps the upstream at most ~1 MiB ahead of the writer (whose own buffer is 1 MiB).
+    readableHighWaterMark: 64 * 1024,
+    transform(chunk: Buffer, _encoding, callback) {
+      window.add(chunk);
+      signal.notify();
+      callback(null, chunk);
+    },
+  });
+}
+
 export interface LiveWrite {
   readonly writer: CacheWriter;
-  /** Notified on every chunk the writer persists and after `outcome` is set. */
+  readonly window: ChunkWindow;
+  /** Notified on every chunk received and written, and after `outcome` changes. */
   readonly signal: Signal;
-  /** Set by the owner when the writer settles, before it notifies. */
-  readonly outcome: { entry: CacheEntry | null; error: Error | null };
+  /** Set by the owner: `size` once the writer verified size and sha256, `entry` once committed, `error` on failure. */
+  readonly outcome: { size: number | null; entry: CacheEntry | null; error: Error | null };
   /** Opens the committed content (for readers that arrive after the temp file was renamed). */
   readonly openContent: (entry: CacheEntry) => Promise<FileHandle>;
 }
@@ -47,8 +120,17 @@ export class LiveReader extends Readable {
   private handle: FileHandle | null = null;
   private position = 0;
   private pumping = false;
+  private wanted = false;
 
-  constructor(private readonly live: LiveWrite) {
+  /**
+   * `endWhenVerified`: end right after the last byte (an HTTP response must end there, or
+   * a client that has every byte by Content-Length may close first); otherwise the stream
+   * ends once the commit settled, so whoever waits for its end finds the entry stored.
+   */
+  constructor(
+    private readonly live: LiveWrite,
+    private readonly endWhenVerified = false,
+  ) {
     super({ highWaterMark: MAX_READ_CHUNK });
   }
 
@@ -71,35 +153,50 @@ export class LiveReader extends Readable {
   }
 
   override _read(): void {
+    // A _read that arrives while a pump is running (push() can call it synchronously) must
+    // not be lost: Readable will not ask again until something is pushed.
+    this.wanted = true;
     if (this.pumping) return;
     this.pumping = true;
-    this.pump().then(
-      () => {
+    const loop = (): void => {
+      if (!this.wanted || this.destroyed) {
         this.pumping = false;
-      },
-      (error: Error) => {
+        return;
+      }
+      this.wanted = false;
+      this.pump().then(loop, (error: Error) => {
         this.pumping = false;
         this.destroy(error);
-      },
-    );
+      });
+    };
+    loop();
   }
 
   private async pump(): Promise<void> {
     const handle = this.handle;
     if (!handle) throw new Error('live reader used before open');
+    const { window, writer, outcome } = this.live;
     for (;;) {
-      const { entry: committed, error } = this.live.outcome;
-      if (error) throw error;
-      const end = committed ? committed.size : Math.max(0, this.live.writer.bytesWritten - 1);
+      // Once verified, the bytes are right even if the commit fails later (the open fd still reads them).
+      if (outcome.error && outcome.size === null) throw outcome.error;
+      const end = outcome.size ?? Math.max(0, window.received - 1);
       if (this.position < end) {
-        const buffer = Buffer.allocUnsafe(Math.min(end - this.position, MAX_READ_CHUNK));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.position);
-        if (bytesRead === 0) throw new Error(`cache temp file ${this.live.writer.tmpPath} is shorter than the bytes written to it`);
-        this.position += bytesRead;
-        this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
-        return;
-      }
-      if (committed) {
+        const want = Math.min(end - this.position, MAX_READ_CHUNK);
+        const inMemory = window.slice(this.position, want);
+        if (inMemory) {
+          this.position += inMemory.length;
+          this.push(inMemory);
+          return;
+        }
+        if (this.position < writer.bytesWritten || outcome.size !== null) {
+          const buffer = Buffer.allocUnsafe(Math.min(want, Math.max(0, (outcome.size ?? writer.bytesWritten) - this.position)));
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.position);
+          if (bytesRead === 0) throw new Error(`cache temp file ${writer.tmpPath} is shorter than the bytes written to it`);
+          this.position += bytesRead;
+          this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+          return;
+        }
+      } else if (outcome.size !== null && (this.endWhenVerified || outcome.entry !== null || outcome.error !== null)) {
         this.push(null);
         return;
       }

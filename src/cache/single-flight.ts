@@ -7,11 +7,13 @@
 //   (await flight.body()).pipe(clientResponse);                        // send the body
 //
 // The first caller for a key is the leader: its flight re-checks the store (a request that
-// arrives just after a download finished is a hit, not a second fetch), else opens the
-// upstream once and pipes it into a cache writer. Every caller, leader included, reads
-// the body by tailing the writer's temp file (live-reader.ts), so followers that join
-// late still get every byte, nothing is held in memory, and the last byte is released
-// only after size and sha256 were checked. If the upstream fails, every caller's
+// arrives just after a download finished is a hit, not a second fetch; `skipStoreCheck`
+// when the caller knows the stored copy is outdated), else opens the upstream once and
+// pipes it into a cache writer. Every caller, leader included, reads the body through a
+// LiveReader (live-reader.ts): from memory as chunks arrive while it keeps up, from the
+// writer's temp file when it falls behind, so followers that join late still get every
+// byte, memory stays bounded, and the last byte is released only after size and sha256
+// were checked. If the upstream fails, every caller's
 // `response` or body fails with the same error, nothing is stored, and the flight is
 // forgotten so the next request retries. A flight keeps downloading when its callers go
 // away: the result still fills the cache.
@@ -21,7 +23,7 @@ import type { Readable } from 'node:stream';
 import type { CacheEntry, EntryMetadata } from './entry.js';
 import { CacheError } from './errors.js';
 import { contentPath } from './layout.js';
-import { type LiveWrite, LiveReader, Signal } from './live-reader.js';
+import { ChunkWindow, type LiveWrite, LiveReader, Signal, tapInto } from './live-reader.js';
 import type { CacheStore } from './store.js';
 
 export interface UpstreamResponse {
@@ -43,6 +45,14 @@ export interface FlightResponse {
   readonly size: number | null;
 }
 
+export interface FetchOptions {
+  /**
+   * Go to the upstream even if the store has an entry for the key (the caller revalidated
+   * it and upstream sent something new). The old entry stays until the new one replaces it.
+   */
+  readonly skipStoreCheck?: boolean;
+}
+
 export interface Flight {
   readonly key: string;
   /** True for the caller whose request started the flight. */
@@ -50,8 +60,11 @@ export interface Flight {
   readonly response: Promise<FlightResponse>;
   /** The stored entry once the body is committed. */
   readonly done: Promise<CacheEntry>;
-  /** A new stream of the whole body for this caller. */
-  body(): Promise<Readable>;
+  /**
+   * A new stream of the whole body for this caller. It ends after the entry is committed,
+   * or with `endWhenVerified` right after the last (verified) byte: see LiveReader.
+   */
+  body(options?: { endWhenVerified?: boolean }): Promise<Readable>;
 }
 
 interface FlightState {
@@ -82,40 +95,57 @@ export class SingleFlight {
     return this.flights.size;
   }
 
-  fetch(key: string, openUpstream: OpenUpstream): Flight {
+  fetch(key: string, openUpstream: OpenUpstream, options: FetchOptions = {}): Flight {
     const existing = this.flights.get(key);
-    const state = existing ?? this.start(key, openUpstream);
+    const state = existing ?? this.start(key, openUpstream, options.skipStoreCheck ?? false);
     return {
       key,
       leader: existing === undefined,
       response: state.response,
       done: state.done,
-      body: () => this.body(key, state),
+      body: (options) => this.body(key, state, options?.endWhenVerified ?? false),
     };
   }
 
-  private start(key: string, openUpstream: OpenUpstream): FlightState {
+  private start(key: string, openUpstream: OpenUpstream, skipStoreCheck: boolean): FlightState {
     const response = deferred<FlightResponse>();
     const done = deferred<CacheEntry>();
     const state: FlightState = { response: response.promise, done: done.promise, cached: null, live: null };
     this.flights.set(key, state);
-    this.run(key, openUpstream, state, response.resolve, done.resolve)
-      .catch((error: Error) => {
-        response.reject(error);
-        done.reject(error);
-      })
-      .finally(() => this.flights.delete(key));
+    // Forgotten before `done` settles: whoever awaits it and asks again starts afresh.
+    const forget = (): void => {
+      if (this.flights.get(key) === state) this.flights.delete(key);
+    };
+    this.run(key, openUpstream, skipStoreCheck, state, response.resolve, (entry) => {
+      forget();
+      done.resolve(entry);
+    }).catch((error: Error) => {
+      forget();
+      response.reject(error);
+      done.reject(error);
+    });
     return state;
+  }
+
+  /**
+   * The commit of a download whose bytes are all in and verified (its clients may already
+   * have them all), or null. A request arriving then waits for the entry rather than
+   * joining a flight that is over.
+   */
+  settling(key: string): Promise<CacheEntry> | null {
+    const state = this.flights.get(key);
+    return state?.live && state.live.outcome.size !== null ? state.done : null;
   }
 
   private async run(
     key: string,
     openUpstream: OpenUpstream,
+    skipStoreCheck: boolean,
     state: FlightState,
     respond: (response: FlightResponse) => void,
     finish: (entry: CacheEntry) => void,
   ): Promise<void> {
-    const cached = await this.store.get(key);
+    const cached = skipStoreCheck ? null : await this.store.get(key);
     if (cached && (await this.store.hasContent(cached.sha256))) {
       state.cached = cached;
       respond({ from: 'cache', metadata: cached.metadata, size: cached.size });
@@ -126,15 +156,23 @@ export class SingleFlight {
     const writer = this.store.writer(key, { expectedSize: upstream.expectedSize ?? null, expectedSha256: upstream.expectedSha256 ?? null, metadata: upstream.metadata });
     const live: LiveWrite = {
       writer,
+      window: new ChunkWindow(),
       signal: new Signal(),
-      outcome: { entry: null, error: null },
+      outcome: { size: null, entry: null, error: null },
       openContent: (entry) => open(contentPath(this.store.root, entry.sha256), 'r'),
     };
-    writer.on('progress', () => live.signal.notify());
+    writer.on('progress', (durable: number) => {
+      live.window.trim(durable);
+      live.signal.notify();
+    });
+    void writer.verified.then((size) => {
+      live.outcome.size = size;
+      live.signal.notify();
+    });
     state.live = live;
     respond({ from: 'upstream', metadata: upstream.metadata, size: upstream.expectedSize ?? null });
     // pipeline destroys the writer when the upstream body fails, which stores nothing.
-    const piped = pipeline(upstream.body, writer);
+    const piped = pipeline(upstream.body, tapInto(live.window, live.signal), writer);
     try {
       const [entry] = await Promise.all([writer.done, piped]);
       live.outcome.entry = entry;
@@ -147,9 +185,9 @@ export class SingleFlight {
     }
   }
 
-  private async body(key: string, state: FlightState): Promise<Readable> {
+  private async body(key: string, state: FlightState, endWhenVerified: boolean): Promise<Readable> {
     await state.response;
-    if (state.live) return new LiveReader(state.live);
+    if (state.live) return new LiveReader(state.live, endWhenVerified);
     const cached = state.cached;
     const stream = cached ? await this.store.open(cached) : null;
     if (!stream) {

@@ -34,11 +34,15 @@ function validateOptions(options: WriterOptions): void {
   }
 }
 
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
+/** One writev(2) for everything buffered (short writes resumed where they stopped). */
+async function writeAll(handle: FileHandle, chunks: readonly Buffer[]): Promise<void> {
+  let pending = chunks.filter((chunk) => chunk.length > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await handle.writev(pending);
+    let skip = 0;
+    while (skip < pending.length && bytesWritten >= pending[skip]!.length) bytesWritten -= pending[skip++]!.length;
+    pending = pending.slice(skip);
+    if (pending.length > 0 && bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
   }
 }
 
@@ -51,11 +55,18 @@ export class CacheWriter extends Writable {
   bytesWritten = 0;
   /** Resolves once the temp file exists (readers of a live write open it after this). */
   readonly opened: Promise<void>;
+  /**
+   * Resolves with the size once every byte is in the temp file and size and sha256 matched
+   * what upstream declared — before the fsync, rename and index write of `done`. Readers
+   * of a live write release their last byte then (live-reader.ts).
+   */
+  readonly verified: Promise<number>;
 
   private readonly hash = createHash('sha256');
   private handle: FileHandle | null = null;
   private settled = false;
   private resolveOpened!: () => void;
+  private resolveVerified!: (size: number) => void;
   private rejectOpened!: (error: Error) => void;
   private resolveDone!: (entry: CacheEntry) => void;
   private rejectDone!: (error: Error) => void;
@@ -85,6 +96,9 @@ export class CacheWriter extends Writable {
       this.rejectOpened = reject;
     });
     this.opened.catch(() => {});
+    this.verified = new Promise<number>((resolve) => {
+      this.resolveVerified = resolve;
+    });
     // The failure is also emitted as 'error' on the stream; this only stops an unobserved
     // `done` from crashing the process as an unhandled rejection.
     this.done.catch(() => {});
@@ -106,15 +120,24 @@ export class CacheWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeChunks([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.writeChunks(chunks.map((c) => c.chunk), callback);
+  }
+
+  private writeChunks(chunks: Buffer[], callback: (error?: Error | null) => void): void {
     const handle = this.handle;
     if (!handle) return callback(new Error('cache writer used after close'));
-    if (this.expectedSize !== null && this.bytesWritten + chunk.length > this.expectedSize) {
+    const length = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (this.expectedSize !== null && this.bytesWritten + length > this.expectedSize) {
       // Fail as soon as upstream sends more than it declared, not after storing it all.
-      return callback(sizeError(`download for ${this.key}`, this.expectedSize, this.bytesWritten + chunk.length));
+      return callback(sizeError(`download for ${this.key}`, this.expectedSize, this.bytesWritten + length));
     }
-    this.hash.update(chunk);
-    writeAll(handle, chunk).then(() => {
-      this.bytesWritten += chunk.length;
+    for (const chunk of chunks) this.hash.update(chunk);
+    writeAll(handle, chunks).then(() => {
+      this.bytesWritten += length;
       this.emit('progress', this.bytesWritten);
       callback();
     }, callback);
@@ -172,6 +195,7 @@ export class CacheWriter extends Writable {
     const what = `download for ${this.key}`;
     if (this.expectedSize !== null && size !== this.expectedSize) throw sizeError(what, this.expectedSize, size);
     if (this.expectedSha256 !== null && sha256 !== this.expectedSha256) throw integrityError(what, this.expectedSha256, sha256);
+    this.resolveVerified(size);
     await handle.sync();
     await handle.close();
     this.handle = null;

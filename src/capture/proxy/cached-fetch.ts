@@ -360,9 +360,9 @@ function toFlightResponse(response: IncomingMessage, options: ServeCachedOptions
 }
 
 /** Serves through a single flight (one upstream fetch for any number of concurrent clients). */
-async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions, url: URL, rec: Recorder, opened: IncomingMessage | null): Promise<ServeOutcome> {
+async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions, url: URL, rec: Recorder, opened: IncomingMessage | null, skipStoreCheck = false): Promise<ServeOutcome> {
   const { req, res } = options;
-  const flight = flightsFor(store).fetch(options.key, async () => toFlightResponse(opened ?? (await openForFlight(options, url, null)), options, url));
+  const flight = flightsFor(store).fetch(options.key, async () => toFlightResponse(opened ?? (await openForFlight(options, url, null)), options, url), { skipStoreCheck });
   if (opened && !flight.leader) opened.destroy(); // another request is already fetching it
   let response;
   try {
@@ -381,7 +381,9 @@ async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeC
     return status;
   }
   try {
-    const body = await flight.body();
+    // The response ends at the verified last byte; the entry is committed meanwhile (a
+    // request arriving before that waits for it: see `settling` in serveCached).
+    const body = await flight.body({ endWhenVerified: true });
     res.writeHead(200, headers);
     await streamBody(body, res);
     const entry = await flight.done;
@@ -461,6 +463,11 @@ export async function serveCached(ctx: ProxyContext, store: CacheStore, options:
     return passThrough(options, url, rec);
   }
 
+  // A download whose client already has every byte may still be committing: wait for its
+  // entry, so a client's next request sees what the previous one stored.
+  const settling = flightsFor(store).settling(options.key);
+  if (settling) await settling.catch(() => null);
+
   for (let attempt = 0; attempt < 2; attempt++) {
     const entry = store.remembered(options.key)?.entry ?? (await store.get(options.key));
     if (entry && (options.immutable || ctx.offline)) {
@@ -513,9 +520,9 @@ async function revalidate(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
     return (await serveEntry(ctx, store, entry, options, 'hit', rec)) ? 'hit' : serveFlight(ctx, store, options, url, rec, null);
   }
   if (code === 200) {
-    // Changed upstream: drop the old entry so the flight stores the new content.
-    await store.remove(options.key);
-    return serveFlight(ctx, store, options, url, rec, response);
+    // Changed upstream: the flight stores the new content without a look at the old entry,
+    // which keeps serving (offline, or if this download fails) until the new one replaces it.
+    return serveFlight(ctx, store, options, url, rec, response, true);
   }
   await relay(response, options, rec, 'miss');
   rec.attempt(`upstream answered ${code}`);
