@@ -134,11 +134,16 @@ export class LiveReader extends Readable {
     super({ highWaterMark: MAX_READ_CHUNK });
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    this.openSource().then((handle) => {
-      this.handle = handle;
-      callback();
-    }, callback);
+  /** The temp file (or the committed content), opened only when memory no longer has the bytes. */
+  private async file(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    const handle = await this.openSource();
+    if (this.destroyed) {
+      await handle.close();
+      throw new Error('live reader closed while opening its file');
+    }
+    this.handle = handle;
+    return handle;
   }
 
   private async openSource(): Promise<FileHandle> {
@@ -173,8 +178,6 @@ export class LiveReader extends Readable {
   }
 
   private async pump(): Promise<void> {
-    const handle = this.handle;
-    if (!handle) throw new Error('live reader used before open');
     const { window, writer, outcome } = this.live;
     for (;;) {
       // Once verified, the bytes are right even if the commit fails later (the open fd still reads them).
@@ -190,7 +193,7 @@ export class LiveReader extends Readable {
         }
         if (this.position < writer.bytesWritten || outcome.size !== null) {
           const buffer = Buffer.allocUnsafe(Math.min(want, Math.max(0, (outcome.size ?? writer.bytesWritten) - this.position)));
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.position);
+          const { bytesRead } = await (await this.file()).read(buffer, 0, buffer.length, this.position);
           if (bytesRead === 0) throw new Error(`cache temp file ${writer.tmpPath} is shorter than the bytes written to it`);
           this.position += bytesRead;
           this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));

@@ -179,6 +179,8 @@ export class SingleFlight {
       finish(entry);
     } catch (error) {
       live.outcome.error = error as Error;
+      // pipeline reports the upstream's failure before the writer has removed its temp file.
+      await writer.done.catch(() => {});
       throw error;
     } finally {
       live.signal.notify();

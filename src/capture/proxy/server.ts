@@ -14,6 +14,9 @@ import { handleForward } from './forward.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import type { ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
 
+/** How long close() waits for handlers finishing a commit (their clients are gone already). */
+const CLOSE_GRACE_MS = 3_000;
+
 export interface StartProxyOptions {
   /** Address to bind; loopback unless `allowRemote`. Default 127.0.0.1. */
   readonly host?: string;
@@ -118,6 +121,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     cache: store,
   };
   const tunnels = new Set<Duplex>();
+  // Handlers still running: a response ends at its last verified byte while the download
+  // is still being committed and recorded, so close() waits for them (bounded).
+  const handlers = new Set<Promise<void>>();
   let selfHosts: Set<string> = new Set();
 
   const dispatchOrigin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -169,11 +175,13 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     },
     (req, res) => {
       res.on('error', () => {}); // a client that disconnects mid-body is not a server error
-      dispatch(req, res).catch((error: Error) => {
+      const handling = dispatch(req, res).catch((error: Error) => {
         options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
         if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);
         else res.destroy();
       });
+      handlers.add(handling);
+      void handling.finally(() => handlers.delete(handling));
     },
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, options.log));
@@ -196,11 +204,18 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     host,
     store,
     context,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         for (const tunnel of tunnels) tunnel.destroy();
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      await Promise.race([Promise.allSettled([...handlers]), bounded]);
+      clearTimeout(timer);
+    },
   };
 }
