@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifyCommand } from '../../src/cli/commands/verify-command.js';
 import { OffgridError } from '../../src/errors.js';
 import { systemClock } from '../../src/session/time.js';
-import { readValidLedger, runCli, tempDir, REPO_ROOT } from '../helpers/cli.js';
+import { readValidLedger, runCli, tempDir } from '../helpers/cli.js';
 import { isolatedPipEnv, pipCommand } from '../helpers/pip.js';
 import { startPypiIndex, type PypiIndex } from '../helpers/pypi-index.js';
 
@@ -151,12 +151,5 @@ describe('offgrid verify where the network cannot be cut', () => {
       (e: unknown) => e instanceof OffgridError && e.code === 'ENOSANDBOX' && e.exitCode === 2 && /unshare -rn: still sees interfaces/.test(e.message) && /bwrap --unshare-net: bwrap \(bubblewrap\) is not installed/.test(e.message),
     );
     assert.equal(ran, 1);
-  });
-
-  it('the services form without the Docker module is a clear usage error', async (t) => {
-    if (existsSync(join(REPO_ROOT, 'dist/src/cli/commands/verify-docker.js'))) return t.skip('verify-docker is built');
-    const r = await runCli(['verify', 'api'], { cwd: tempDir(t) });
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /not available in this build; to verify a command, put it after --/);
   });
 });

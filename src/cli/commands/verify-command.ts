@@ -1,6 +1,7 @@
 // `offgrid verify [options] -- CMD ARGS…`: run any build command in a fresh network
 // namespace where only offgrid's offline cache answers; pass only when it succeeds and
 // tried no network. Exit 0 passed, 1 failed, 2 when the network cannot be cut here.
+import type { VerifyServicesOptions } from './verify-docker.js';
 import { isAbsolute, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { OffgridError, EXIT_FAILED, EXIT_OK } from '../../errors.js';
@@ -117,28 +118,15 @@ export function registerVerify(program: Command, io: CliIO, argv: readonly strin
       setResult(
         commandForm
           ? verifyCommand({ ...flags, service: o.service ?? null, command: args, json: o.json }, io)
-          : verifyServicesIfAvailable({ ...flags, services: args, json: o.json, compose: o.compose ?? null, builder: o.builder ?? null }, io),
+          : verifyServicesOf({ ...flags, services: args, json: o.json, compose: o.compose ?? null, builder: o.builder ?? null }, io),
       );
     });
   addProxyOptions(command, io);
   command.addOption(new Option('--log-dir <dir>', "the guide's logs/ directory").default(io.env.OFFGRID_LOG_DIR ?? 'logs'));
 }
 
-/** What verify-docker.ts's `verifyServices` takes (its VerifyServicesOptions). */
-type ServicesOptions = ProxyFlags & { services: readonly string[]; json: boolean; compose: string | null; builder: 'buildkit' | 'legacy' | null };
-type VerifyServices = (options: ServicesOptions, io: CliIO) => Promise<number>;
-
-async function verifyServicesIfAvailable(options: ServicesOptions, io: CliIO): Promise<number> {
-  // Loaded by name at run time: the Docker form lives in its own module (verify-docker.ts).
-  const specifier = './verify-docker.js';
-  let verifyServices: VerifyServices | undefined;
-  try {
-    ({ verifyServices } = (await import(specifier)) as { verifyServices?: VerifyServices });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-  }
-  if (!verifyServices) {
-    throw new OffgridError('EUSAGE', `verifying Docker services (offgrid verify ${options.services.join(' ')}) is not available in this build; to verify a command, put it after --: offgrid verify -- ${options.services.join(' ')}`);
-  }
+async function verifyServicesOf(options: VerifyServicesOptions, io: CliIO): Promise<number> {
+  // The Docker form loads only when services are named.
+  const { verifyServices } = await import('./verify-docker.js');
   return verifyServices(options, io);
 }
