@@ -45,7 +45,7 @@ export interface Recording {
   readonly proxy: RunningProxy | null;
   /** Variables that point pip, npm, apt, curl and wget at the proxy (empty without one). */
   readonly env: Record<string, string>;
-  /** Notes about the upstreams chosen (a skipped file:// index, a default used). */
+  /** Notes about the upstreams chosen (a skipped file:// index, a default used); filled when they are first needed. */
   readonly notes: readonly string[];
   /** A parser for one build's output, attributed to `service`. */
   capture(service: string | null): OutputCapture;
@@ -61,20 +61,27 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
   const session = Session.open({ logDir: options.logDir, command: options.command, offline: options.offline, clock: options.clock });
   let proxy: RunningProxy | null = null;
   let env: Record<string, string> = {};
-  let notes: readonly string[] = [];
+  const notes: string[] = [];
   const aptConfigDir = join(options.logDir, 'build', '.journal', `apt-${session.id}`);
   try {
     if (options.cacheDir !== null) {
-      const upstreams = await resolveUpstreams(options.upstreams, undefined, options.env);
-      notes = upstreams.notes;
-      const allowedHosts = await buildAllowList({
-        upstreams: [...upstreams.pypi, ...(upstreams.npm ? [upstreams.npm] : [])],
-        extraHosts: options.allowHosts ?? [],
-      });
+      const knownHosts = await buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] });
+      const log = options.log;
       proxy = await startProxy({
         cacheDir: options.cacheDir,
         offline: options.offline,
-        upstreams: { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts },
+        // pip and npm are asked for their indexes only when a request needs them (see LazyUpstreams).
+        upstreams: {
+          knownHosts,
+          resolve: async () => {
+            const upstreams = await resolveUpstreams(options.upstreams, undefined, options.env);
+            notes.push(...upstreams.notes);
+            for (const note of upstreams.notes) log.debug(note);
+            const allowedHosts = new Set(knownHosts);
+            for (const url of [...upstreams.pypi, ...(upstreams.npm ? [upstreams.npm] : [])]) allowedHosts.add(url.hostname.toLowerCase());
+            return { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts };
+          },
+        },
         record: (event) => session.record(event),
         clock: options.clock,
         log: options.log,
@@ -82,7 +89,8 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         ...(options.listen ?? {}),
       });
       env = {
-        ...(await proxyEnvironment(proxy.url, { aptConfigDir, existingAptConfig: options.env.APT_CONFIG ?? null, npm: upstreams.npm !== null })),
+        // npm is pointed at the mirror even before its registry is known (without npm, unused).
+        ...(await proxyEnvironment(proxy.url, { aptConfigDir, existingAptConfig: options.env.APT_CONFIG ?? null })),
         // pip's self-check asks the index for pip itself: noise, and a network attempt offline.
         PIP_DISABLE_PIP_VERSION_CHECK: '1',
         // Lockfiles record the registry they were made against; send their tarball URLs

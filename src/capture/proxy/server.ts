@@ -9,10 +9,11 @@ import { CacheStore } from '../../cache/index.js';
 import type { Clock } from '../../session/time.js';
 import type { EventSink } from '../events.js';
 import { sendError } from './cached-fetch.js';
-import { handleConnect } from './connect.js';
+import { handleConnect, parseConnectTarget } from './connect.js';
 import { handleForward } from './forward.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
-import type { ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
+import { isHostAllowed } from './allow-list.js';
+import type { LazyUpstreams, ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
 
 /** How long close() waits for handlers finishing a commit (their clients are gone already). */
 const CLOSE_GRACE_MS = 3_000;
@@ -24,7 +25,8 @@ export interface StartProxyOptions {
   readonly port?: number;
   readonly cacheDir: string;
   readonly offline: boolean;
-  readonly upstreams: Upstreams;
+  /** Fixed upstreams, or ones resolved on first need (see LazyUpstreams). */
+  readonly upstreams: Upstreams | LazyUpstreams;
   readonly record: EventSink;
   readonly clock: Clock;
   readonly log: ProxyLogger;
@@ -111,9 +113,26 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   }
   const store = await CacheStore.open({ root: options.cacheDir, logger: { debug: (m) => options.log.debug(m), warn: (m) => options.log.warn(m) } });
   let publicUrl = '';
+  const given = options.upstreams;
+  const lazy = 'resolve' in given ? given : null;
+  // Until resolved: no PyPI or npm upstream yet, and only the hosts known without asking.
+  let upstreams: Upstreams = lazy ? { pypi: [], npm: null, allowedHosts: lazy.knownHosts } : (given as Upstreams);
+  let resolving: Promise<void> | null = lazy ? null : Promise.resolve();
+  const resolveUpstreams = (): Promise<void> =>
+    (resolving ??= lazy!.resolve().then(
+      (found) => {
+        upstreams = found;
+      },
+      (error: Error) => {
+        resolving = null; // the next request tries again
+        throw error;
+      },
+    ));
   const context: ProxyContext = {
     offline: options.offline,
-    upstreams: options.upstreams,
+    get upstreams() {
+      return upstreams;
+    },
     record: options.record,
     clock: options.clock,
     log: options.log,
@@ -132,6 +151,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       sendError(res, 400, `offgrid: bad request path: ${reason}`);
       return;
     }
+    await resolveUpstreams();
     for (const route of options.routes) {
       if (await route(req, res, context)) return;
     }
@@ -155,6 +175,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         req.url = `${url.pathname}${url.search}`;
         return dispatchOrigin(req, res);
       }
+      if (!isHostAllowed(upstreams.allowedHosts, url.hostname, url.port)) await resolveUpstreams();
       return handleForward(req, res, context, store, url);
     }
     sendError(res, 400, 'offgrid: unsupported request target');
@@ -185,7 +206,20 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     },
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, options.log));
-  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(req, socket, head, context, tunnels));
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const target = parseConnectTarget(req.url);
+    if (!target || isHostAllowed(upstreams.allowedHosts, target.host, target.port)) {
+      handleConnect(req, socket, head, context, tunnels);
+      return;
+    }
+    resolveUpstreams().then(
+      () => handleConnect(req, socket, head, context, tunnels),
+      (error: Error) => {
+        options.log.warn(`finding the upstreams failed: ${error.message}`);
+        socket.destroy();
+      },
+    );
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

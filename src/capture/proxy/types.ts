@@ -15,6 +15,17 @@ export interface Upstreams {
   readonly allowedHosts: ReadonlySet<string>;
 }
 
+/**
+ * Upstreams found on first need: the PyPI and npm ones come from asking pip and npm, which
+ * costs a few hundred ms, so the proxy asks only when a request needs them (concurrent
+ * first requests share one lookup). `knownHosts` are allowed at once (apt sources,
+ * --allow-host); a forward or CONNECT request for another host resolves the rest first.
+ */
+export interface LazyUpstreams {
+  readonly knownHosts: ReadonlySet<string>;
+  resolve(): Promise<Upstreams>;
+}
+
 export interface ProxyLogger {
   debug(message: string): void;
   warn(message: string): void;

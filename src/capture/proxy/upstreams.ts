@@ -163,36 +163,47 @@ export const execRunner: CommandRunner = (command, args) =>
     });
   });
 
-/** Reads pip's and npm's own settings; falls back to their environment variables. */
-export async function readToolUpstreams(
-  runner: CommandRunner,
-  env: NodeJS.ProcessEnv,
-): Promise<{ pip: PipIndexSettings; npmRegistry: string | null }> {
-  let pip: PipIndexSettings | null = null;
+async function readPipSettings(runner: CommandRunner, env: NodeJS.ProcessEnv): Promise<PipIndexSettings> {
   for (const [command, args] of [
     ['python3', ['-m', 'pip', 'config', 'list']],
     ['pip', ['config', 'list']],
   ] as const) {
     const result = await runner(command, args);
-    if (result.code === 0) {
-      pip = parsePipConfigList(result.stdout);
-      break;
-    }
+    if (result.code === 0) return parsePipConfigList(result.stdout);
   }
-  let npmRegistry: string | null = null;
-  const npm = await runner('npm', ['config', 'get', 'registry']);
-  if (npm.code === 0) npmRegistry = parseNpmRegistry(npm.stdout);
-  else if (npmRegistryIsProtected(npm.stderr)) npmRegistry = env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'] ?? null;
-  return { pip: pip ?? pipSettingsFromEnv(env), npmRegistry };
+  return pipSettingsFromEnv(env);
 }
 
-/** The default upstreams for `serve` / `run`: the user's tool settings, then the flags. */
+async function readNpmRegistry(runner: CommandRunner, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const npm = await runner('npm', ['config', 'get', 'registry']);
+  if (npm.code === 0) return parseNpmRegistry(npm.stdout);
+  if (npmRegistryIsProtected(npm.stderr)) return env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'] ?? null;
+  return null;
+}
+
+/** Reads pip's, then npm's own settings; falls back to their environment variables. */
+export async function readToolUpstreams(
+  runner: CommandRunner,
+  env: NodeJS.ProcessEnv,
+): Promise<{ pip: PipIndexSettings; npmRegistry: string | null }> {
+  const pip = await readPipSettings(runner, env);
+  return { pip, npmRegistry: await readNpmRegistry(runner, env) };
+}
+
+/**
+ * The default upstreams for `serve` / `run`: the user's tool settings, then the flags. Each
+ * tool is asked only when its flag is missing, and pip and npm are asked at once (each
+ * costs a few hundred ms of start-up: the proxy resolves upstreams on first need).
+ */
 export async function resolveUpstreams(
   flags: UpstreamFlags,
   runner: CommandRunner = execRunner,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<UpstreamChoice> {
-  const needsTools = !(flags.pypi && flags.pypi.length > 0) || flags.npm === undefined;
-  const tools = needsTools ? await readToolUpstreams(runner, env) : { pip: { indexUrl: null, extraIndexUrls: [] }, npmRegistry: null };
-  return chooseUpstreams(tools.pip, tools.npmRegistry, flags);
+  const pypiFlagged = flags.pypi !== undefined && flags.pypi.length > 0;
+  const [pip, npmRegistry] = await Promise.all([
+    pypiFlagged ? { indexUrl: null, extraIndexUrls: [] } : readPipSettings(runner, env),
+    flags.npm !== undefined ? null : readNpmRegistry(runner, env),
+  ]);
+  return chooseUpstreams(pip, npmRegistry, flags);
 }
