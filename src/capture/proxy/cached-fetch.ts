@@ -151,7 +151,31 @@ function metadataOf(response: IncomingMessage, url: string, kind: Kind): EntryMe
     etag: headerValue(response.headers, 'etag'),
     last_modified: headerValue(response.headers, 'last-modified'),
     content_encoding: headerValue(response.headers, 'content-encoding'),
+    // Kept to tell whether upstream stated a freshness lifetime (see isHeuristicallyFresh).
+    cache_control: headerValue(response.headers, 'cache-control'),
+    expires: headerValue(response.headers, 'expires'),
   };
+}
+
+/** How long an apt index file that upstream sent without validators is served without asking again. */
+export const HEURISTIC_FRESHNESS_MS = 5 * 60 * 1000;
+
+/**
+ * RFC 9111 §4.2.2: a cache may assign a heuristic freshness lifetime to a response with no
+ * explicit expiration time. Some apt mirrors send index files (InRelease, Packages) with no
+ * ETag and no Last-Modified, so each revalidation is a full download; such a file is fresh
+ * for 5 minutes after it was stored (apt fetches the same lists several times in one
+ * build). Only when upstream gave neither validators nor an explicit lifetime (§4.2.1:
+ * Cache-Control max-age/s-maxage/no-cache, Expires), and only for apt's index files.
+ */
+export function isHeuristicallyFresh(entry: CacheEntry, options: Pick<ServeCachedOptions, 'kind' | 'index' | 'immutable'>, nowMs: number): boolean {
+  if (options.immutable || !options.index || options.kind !== 'apt') return false;
+  const meta = entry.metadata;
+  if (meta.etag || meta.last_modified || meta.expires) return false;
+  const cacheControl = typeof meta.cache_control === 'string' ? meta.cache_control.toLowerCase() : '';
+  if (/(^|[\s,])(max-age|s-maxage|no-cache|must-revalidate|proxy-revalidate)\b/.test(cacheControl)) return false;
+  const age = nowMs - Date.parse(entry.stored_at);
+  return age >= 0 && age < HEURISTIC_FRESHNESS_MS;
 }
 
 function declaredLength(response: IncomingMessage): number | null {
@@ -470,9 +494,10 @@ export async function serveCached(ctx: ProxyContext, store: CacheStore, options:
 
   for (let attempt = 0; attempt < 2; attempt++) {
     const entry = store.remembered(options.key)?.entry ?? (await store.get(options.key));
-    if (entry && (options.immutable || ctx.offline)) {
+    if (entry && (options.immutable || ctx.offline || isHeuristicallyFresh(entry, options, ctx.clock.now().getTime()))) {
       // RFC 9111 §4.2: an immutable file is fresh forever; offline, a stale index file is
-      // what we have (RFC 9111 §4.2.4: serving stale is allowed when disconnected).
+      // what we have (RFC 9111 §4.2.4: serving stale is allowed when disconnected); an apt
+      // index file without validators is fresh for a while (§4.2.2, isHeuristicallyFresh).
       if (await serveEntry(ctx, store, entry, options, 'hit', rec)) return 'hit';
       continue; // content vanished: a miss after all
     }
