@@ -8,6 +8,12 @@
 // Guarantees: an index entry only ever names complete, hash-checked content; reads verify
 // and fail with EINTEGRITY before the last byte on corruption; verify/prune run under a lock
 // writers respect; one upstream fetch per key however many requests (SingleFlight).
+//
+// "Verify on read" is per process (memory.ts): the first read of a content file hashes it;
+// later reads skip the hash while fstat shows the same inode, size, mtime and ctime, and
+// the hashing read began over a timestamp tick after the file's last change (git's "racy
+// clean" rule). A file changed in any way is hashed again. Small entries (≤ 64 KiB) are
+// kept whole in memory once verified. `cache verify` always re-hashes everything.
 export { CacheStore, type CacheHit } from './store.js';
 export { CacheWriter, type WriterOptions } from './writer.js';
 export { SingleFlight, type FetchOptions, type Flight, type FlightResponse, type OpenUpstream, type UpstreamResponse } from './single-flight.js';
