@@ -10,6 +10,7 @@ import { proxyEnvironment } from '../capture/proxy/env.js';
 import { pypiRoute } from '../capture/proxy/pypi.js';
 import { npmRoute } from '../capture/proxy/npm.js';
 import { resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
+import { pipExtraIndexOverride } from '../capture/proxy/pip-extras.js';
 import { buildAllowList } from '../capture/proxy/allow-list.js';
 import type { ProxyLogger } from '../capture/proxy/types.js';
 import type { Ledger } from '../ledger/schema.js';
@@ -65,6 +66,8 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
   const aptConfigDir = join(options.logDir, 'build', '.journal', `apt-${session.id}`);
   try {
     if (options.cacheDir !== null) {
+      // Asked while the proxy starts (pip's start-up is the slow part).
+      const pipExtrasPending = pipExtraIndexOverride(options.env);
       const knownHosts = await buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] });
       const log = options.log;
       proxy = await startProxy({
@@ -88,7 +91,9 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         routes: [pypiRoute(), npmRoute()],
         ...(options.listen ?? {}),
       });
+      const pipExtras = await pipExtrasPending;
       env = {
+        ...(pipExtras === null ? {} : { PIP_EXTRA_INDEX_URL: pipExtras }),
         // npm is pointed at the mirror even before its registry is known (without npm, unused).
         ...(await proxyEnvironment(proxy.url, { aptConfigDir, existingAptConfig: options.env.APT_CONFIG ?? null })),
         // pip's self-check asks the index for pip itself: noise, and a network attempt offline.

@@ -1,0 +1,41 @@
+// pip reads extra indexes from its own configuration as well as from PIP_INDEX_URL, so a
+// build pointed at the mirror would still fetch from an http(s) extra index directly,
+// unseen. The mirror already merges those extras into its pages; the child therefore gets
+// PIP_EXTRA_INDEX_URL naming only the local (file://) extras, which are no network at
+// all — or a single space, which pip reads as "no extra index".
+import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parsePipConfigList, type CommandRunner, execRunner } from './upstreams.js';
+
+/** Where pip looks for configuration (pip's docs, "Configuration": site, user, global). */
+export function pipConfigFiles(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME ?? homedir();
+  const files = ['/etc/pip.conf', '/etc/xdg/pip/pip.conf', join(home, '.pip', 'pip.conf'), join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'pip', 'pip.conf')];
+  if (env.VIRTUAL_ENV) files.push(join(env.VIRTUAL_ENV, 'pip.conf'));
+  if (env.PIP_CONFIG_FILE && env.PIP_CONFIG_FILE !== '/dev/null') files.push(env.PIP_CONFIG_FILE);
+  return files;
+}
+
+async function anyExists(paths: readonly string[]): Promise<boolean> {
+  const found = await Promise.all(paths.map((p) => access(p).then(() => true, () => false)));
+  return found.includes(true);
+}
+
+/**
+ * The PIP_EXTRA_INDEX_URL value that keeps pip's local extra indexes and drops its remote
+ * ones, or null when pip has no extra index configured (nothing to override). pip is
+ * asked only when a configuration file or the variable exists, so most runs pay nothing.
+ */
+export async function pipExtraIndexOverride(
+  env: NodeJS.ProcessEnv,
+  runner: CommandRunner = execRunner,
+  configFiles: readonly string[] = pipConfigFiles(env),
+): Promise<string | null> {
+  if (env.PIP_EXTRA_INDEX_URL === undefined && !(await anyExists(configFiles))) return null;
+  const result = await runner('python3', ['-m', 'pip', 'config', 'list']);
+  const extras = result.code === 0 ? parsePipConfigList(result.stdout).extraIndexUrls : (env.PIP_EXTRA_INDEX_URL ?? '').split(/\s+/).filter(Boolean);
+  if (extras.length === 0) return null;
+  const local = extras.filter((url) => url.startsWith('file:'));
+  return local.length > 0 ? local.join(' ') : ' ';
+}
