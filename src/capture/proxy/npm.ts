@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStore } from '../../cache/index.js';
 import { isoLocal } from '../../session/time.js';
-import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
+import { errorEvent, networkAttemptEvent } from '../events.js';
+import { indexDocumentEvent } from './index-event.js';
 import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import { ABBREVIATED, loadPackument } from './npm-packuments.js';
 import { type TarballLink, baseFromHost, parseIntegrity, parseNpmPath, rewritePackument, sha256FromIntegrity, tarballLinks } from './npm-rewrite.js';
@@ -90,22 +91,7 @@ async function servePackument(req: IncomingMessage, res: ServerResponse, ctx: Pr
     sendError(res, result.status, `offgrid: the npm registry answered ${result.status} for '${name}'`, 'miss');
     return;
   }
-  ctx.record(
-    downloadEvent({
-      kind: 'npm',
-      tool,
-      name,
-      source: result.url,
-      size: result.size,
-      sha256: result.sha256,
-      cached: result.status !== 'miss',
-      index: true,
-      duration_ms: Math.round(performance.now() - started),
-      evidence: 'proxy',
-      cache_status: result.status,
-      timestamp,
-    }),
-  );
+  ctx.record(indexDocumentEvent(ctx, { kind: 'npm', tool, name, document: result, startedAt: started }));
   tarballs.add(tarballLinks(name, result.doc));
   const base = baseFromHost(req.headers.host) ?? ctx.publicUrl();
   const body = Buffer.from(JSON.stringify(rewritePackument(name, result.doc, base)));

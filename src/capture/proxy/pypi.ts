@@ -16,6 +16,7 @@ import type { CacheStore } from '../../cache/index.js';
 import type { CacheStatus } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
+import { indexDocumentEvent } from './index-event.js';
 import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import { type PageResult, loadProjectPage, splitCredentials } from './pypi-pages.js';
 import { type LocalDist, LOCAL_FILES_PREFIX, LocalDists, localFilePath, localIndexFile, parseLocalFilePath } from './pypi-local.js';
@@ -98,22 +99,6 @@ export function pypiRoute(storeOverride?: CacheStore): ProxyRoute {
   };
 }
 
-function pageDownloadEvent(ctx: ProxyContext, tool: string, project: string, result: Extract<PageResult, { type: 'page' }>, started: number) {
-  return downloadEvent({
-    kind: 'wheel',
-    tool,
-    name: project,
-    source: result.url,
-    size: result.size,
-    sha256: result.sha256,
-    cached: result.status !== 'miss',
-    index: true,
-    duration_ms: Math.round(performance.now() - started),
-    evidence: 'proxy',
-    cache_status: result.status,
-    timestamp: isoLocal(ctx.clock.now()),
-  });
-}
 
 /** The whole answer's status: any upstream fetch makes it a miss; else revalidated, else hit. */
 function combinedStatus(statuses: readonly CacheStatus[]): CacheStatus {
@@ -167,7 +152,7 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
   const pages: { page: Extract<PageResult, { type: 'page' }>['page']; upstreamNo: number; status: CacheStatus }[] = [];
   results.forEach((result, upstreamNo) => {
     if (result.type === 'page') {
-      ctx.record(pageDownloadEvent(ctx, tool, project, result, started));
+      ctx.record(indexDocumentEvent(ctx, { kind: 'wheel', tool, name: project, document: result, startedAt: started }));
       links.add(upstreamNo, project, result.page.files);
       pages.push({ page: result.page, upstreamNo, status: result.status });
     }
