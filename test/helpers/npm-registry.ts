@@ -2,9 +2,9 @@
 // package tarballs (gzip'd ustar with `package/package.json`, what `npm pack` writes),
 // with correct `dist.integrity` (sha512) and `dist.shasum` (sha1). Counts requests per
 // path, can be stopped and restarted on the same port.
+import { restartable } from './restartable-server.js';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
 export interface NpmPackageSpec {
@@ -91,7 +91,6 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Pro
     byName.set(spec.name, [...(byName.get(spec.name) ?? []), built]);
   }
   const requests = new Map<string, number>();
-  const sockets = new Set<Socket>();
   let base = '';
 
   const packument = (name: string, abbreviated: boolean): object => {
@@ -134,20 +133,8 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Pro
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const listen = (port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        const address = server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
-      });
-    });
-  const port = await listen(0);
+  const lifecycle = restartable(server);
+  const port = await lifecycle.start();
   base = `http://127.0.0.1:${port}`;
   return {
     url: `${base}/`,
@@ -155,14 +142,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Pro
     requests,
     tarballs,
     tarballRequests: () => [...requests].reduce((sum, [path, n]) => (path.includes('/-/') ? sum + n : sum), 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-    restart: async () => {
-      if (!server.listening) await listen(port);
-    },
+    close: lifecycle.close,
+    restart: lifecycle.restart,
   };
 }

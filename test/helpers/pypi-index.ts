@@ -2,8 +2,8 @@
 // pages plus the distribution files, built in memory by pypi-dist.ts. It counts requests
 // per path (tests assert how many reached the "upstream"), can be stopped and restarted
 // on the same port, and can inject faults per path.
+import { restartable } from './restartable-server.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { buildDists, normalizeProject, type BuiltFile, type DistSpec } from './pypi-dist.js';
 
 export type { BuiltFile, DistSpec } from './pypi-dist.js';
@@ -60,7 +60,6 @@ export async function startPypiIndex(options: PypiIndexOptions): Promise<PypiInd
   }
   const requests = new Map<string, number>();
   const faults = new Map<string, Fault>(options.faults ?? []);
-  const sockets = new Set<Socket>();
 
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -71,10 +70,6 @@ export async function startPypiIndex(options: PypiIndexOptions): Promise<PypiInd
       return;
     }
     route(req, res, path, fault);
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
   });
 
   function route(req: IncomingMessage, res: ServerResponse, path: string, fault: Fault | undefined): void {
@@ -117,17 +112,8 @@ export async function startPypiIndex(options: PypiIndexOptions): Promise<PypiInd
     send(req, res, 200, 'application/octet-stream', served.bytes, fault);
   }
 
-  const listen = (port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        const address = server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
-      });
-    });
-
-  const port = await listen(0);
+  const lifecycle = restartable(server);
+  const port = await lifecycle.start();
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
@@ -139,15 +125,8 @@ export async function startPypiIndex(options: PypiIndexOptions): Promise<PypiInd
     fileUrl: (filename) => `${url}/files/${encodeURIComponent(filename)}`,
     requestCount: (prefix = '/') =>
       [...requests].reduce((sum, [path, n]) => (path.startsWith(prefix) ? sum + n : sum), 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-    restart: async () => {
-      if (!server.listening) await listen(port);
-    },
+    close: lifecycle.close,
+    restart: lifecycle.restart,
   };
 }
 
