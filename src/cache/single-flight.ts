@@ -25,6 +25,7 @@ import { CacheError } from './errors.js';
 import { contentPath } from './layout.js';
 import { ChunkWindow, type LiveWrite, LiveReader, Signal, tapInto } from './live-reader.js';
 import type { CacheStore } from './store.js';
+import type { VerifiedContent } from './writer.js';
 
 export interface UpstreamResponse {
   readonly body: Readable;
@@ -61,6 +62,11 @@ export interface Flight {
   /** The stored entry once the body is committed. */
   readonly done: Promise<CacheEntry>;
   /**
+   * Size and sha256 once every byte is in and checked — before the commit of `done`, and
+   * before a body with `endWhenVerified` releases its last byte.
+   */
+  readonly verified: Promise<VerifiedContent>;
+  /**
    * A new stream of the whole body for this caller. It ends after the entry is committed,
    * or with `endWhenVerified` right after the last (verified) byte: see LiveReader.
    */
@@ -70,6 +76,7 @@ export interface Flight {
 interface FlightState {
   readonly response: Promise<FlightResponse>;
   readonly done: Promise<CacheEntry>;
+  readonly verified: Promise<VerifiedContent>;
   cached: CacheEntry | null;
   live: LiveWrite | null;
 }
@@ -103,6 +110,7 @@ export class SingleFlight {
       leader: existing === undefined,
       response: state.response,
       done: state.done,
+      verified: state.verified,
       body: (options) => this.body(key, state, options?.endWhenVerified ?? false),
     };
   }
@@ -110,18 +118,21 @@ export class SingleFlight {
   private start(key: string, openUpstream: OpenUpstream, skipStoreCheck: boolean): FlightState {
     const response = deferred<FlightResponse>();
     const done = deferred<CacheEntry>();
-    const state: FlightState = { response: response.promise, done: done.promise, cached: null, live: null };
+    const verified = deferred<VerifiedContent>();
+    const state: FlightState = { response: response.promise, done: done.promise, verified: verified.promise, cached: null, live: null };
     this.flights.set(key, state);
     // Forgotten before `done` settles: whoever awaits it and asks again starts afresh.
     const forget = (): void => {
       if (this.flights.get(key) === state) this.flights.delete(key);
     };
-    this.run(key, openUpstream, skipStoreCheck, state, response.resolve, (entry) => {
+    this.run(key, openUpstream, skipStoreCheck, state, response.resolve, verified.resolve, (entry) => {
       forget();
+      verified.resolve({ size: entry.size, sha256: entry.sha256 });
       done.resolve(entry);
     }).catch((error: Error) => {
       forget();
       response.reject(error);
+      verified.reject(error);
       done.reject(error);
     });
     return state;
@@ -143,6 +154,7 @@ export class SingleFlight {
     skipStoreCheck: boolean,
     state: FlightState,
     respond: (response: FlightResponse) => void,
+    verify: (content: VerifiedContent) => void,
     finish: (entry: CacheEntry) => void,
   ): Promise<void> {
     const cached = skipStoreCheck ? null : await this.store.get(key);
@@ -165,8 +177,10 @@ export class SingleFlight {
       live.window.trim(durable);
       live.signal.notify();
     });
-    void writer.verified.then((size) => {
-      live.outcome.size = size;
+    void writer.verified.then((content) => {
+      // Before the live readers may release their last byte (they wait for the signal).
+      verify(content);
+      live.outcome.size = content.size;
       live.signal.notify();
     });
     state.live = live;

@@ -46,6 +46,12 @@ async function writeAll(handle: FileHandle, chunks: readonly Buffer[]): Promise<
   }
 }
 
+/** What a write proved about its bytes before committing them. */
+export interface VerifiedContent {
+  readonly size: number;
+  readonly sha256: string;
+}
+
 export class CacheWriter extends Writable {
   /** Resolves with the stored entry; rejects (with a CacheError or the I/O error) if nothing was stored. */
   readonly done: Promise<CacheEntry>;
@@ -56,17 +62,17 @@ export class CacheWriter extends Writable {
   /** Resolves once the temp file exists (readers of a live write open it after this). */
   readonly opened: Promise<void>;
   /**
-   * Resolves with the size once every byte is in the temp file and size and sha256 matched
+   * Resolves with size and sha256 once every byte is in the temp file and both matched
    * what upstream declared — before the fsync, rename and index write of `done`. Readers
    * of a live write release their last byte then (live-reader.ts).
    */
-  readonly verified: Promise<number>;
+  readonly verified: Promise<VerifiedContent>;
 
   private readonly hash = createHash('sha256');
   private handle: FileHandle | null = null;
   private settled = false;
   private resolveOpened!: () => void;
-  private resolveVerified!: (size: number) => void;
+  private resolveVerified!: (content: VerifiedContent) => void;
   private rejectOpened!: (error: Error) => void;
   private resolveDone!: (entry: CacheEntry) => void;
   private rejectDone!: (error: Error) => void;
@@ -96,7 +102,7 @@ export class CacheWriter extends Writable {
       this.rejectOpened = reject;
     });
     this.opened.catch(() => {});
-    this.verified = new Promise<number>((resolve) => {
+    this.verified = new Promise<VerifiedContent>((resolve) => {
       this.resolveVerified = resolve;
     });
     // The failure is also emitted as 'error' on the stream; this only stops an unobserved
@@ -195,7 +201,7 @@ export class CacheWriter extends Writable {
     const what = `download for ${this.key}`;
     if (this.expectedSize !== null && size !== this.expectedSize) throw sizeError(what, this.expectedSize, size);
     if (this.expectedSha256 !== null && sha256 !== this.expectedSha256) throw integrityError(what, this.expectedSha256, sha256);
-    this.resolveVerified(size);
+    this.resolveVerified({ size, sha256 });
     await handle.sync();
     await handle.close();
     this.handle = null;

@@ -407,11 +407,15 @@ async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeC
   try {
     // The response ends at the verified last byte; the entry is committed meanwhile (a
     // request arriving before that waits for it: see `settling` in serveCached).
+    // Recorded once the bytes are verified, before the last one is released: a session
+    // whose client has everything already has the record (the commit may still be running).
+    const recorded = flight.verified.then((content) => rec.download(status, content.size, content.sha256));
+    recorded.catch(() => {}); // a failed transfer is reported below, from the body's error
     const body = await flight.body({ endWhenVerified: true });
     res.writeHead(200, headers);
     await streamBody(body, res);
-    const entry = await flight.done;
-    rec.download(status, entry.size, entry.sha256);
+    await recorded;
+    await flight.done;
     return status;
   } catch (error) {
     const message = (error as Error).message;
