@@ -79,7 +79,9 @@ function parseInChild(path: string): { seconds: number; peakRssMB: number; event
 function grepSeconds(path: string): number {
   const started = process.hrtime.bigint();
   // The same line kinds the parsers look for.
-  execFileSync('grep', ['-cE', '(Collecting|Downloading|Using cached|Get:[0-9]|Hit:|Err:|^#[0-9]+ )', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync('grep', ['-cE', '(Collecting|Downloading|Using cached|Get:[0-9]|Hit:|Err:|^#[0-9]+ )', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // grep -c exits 1 when nothing matched (the noise-only log): still a full scan.
+  if (r.status !== 0 && r.status !== 1) throw new Error(`grep failed with exit ${String(r.status)}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 

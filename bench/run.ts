@@ -20,7 +20,10 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
     }
     return results;
   },
-
+  proxy: benchProxy,
+  docker: () => benchDocker(),
+  cache: () => benchCache(2),
+  wheelhouse: () => benchWheelhouse(),
 };
 
 const wanted = process.argv.slice(2);
