@@ -1,11 +1,11 @@
 // Shared fixtures for the cache tests: a store in a fresh temp dir, byte sources, file walks.
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CacheStore, type CacheStoreOptions } from '../../src/cache/index.js';
+export { bytes, sha256 } from '../helpers/bytes.js';
 
 export interface TempCache {
   readonly dir: string;
@@ -19,23 +19,6 @@ export async function tempCache(options: Partial<CacheStoreOptions> = {}): Promi
   const root = join(dir, 'cache');
   const store = await CacheStore.open({ ...options, root });
   return { dir, root, store, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Deterministic pseudo-random bytes (a different pattern per seed). */
-export function bytes(size: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let state = seed * 2654435761 >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[i] = state & 0xff;
-  }
-  return out;
 }
 
 /** A stream of `data` in `chunkSize` pieces, one every `delayMs`. */

@@ -1,8 +1,9 @@
 // A real origin HTTP server on 127.0.0.1 for proxy tests, with fault injection per path and
 // a count of every request and connection that reaches it.
-import { createHash } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+export { bytes, sha256 } from './bytes.js';
+import { sha256 } from './bytes.js';
 
 export type Fault =
   /** Send the headers and `after` bytes, then reset the connection. */
@@ -43,23 +44,6 @@ export interface Upstream {
   /** Requests (GET/HEAD) for a path. */
   count(path: string): number;
   close(): Promise<void>;
-}
-
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Deterministic pseudo-random bytes. */
-export function bytes(size: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let state = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[i] = state & 0xff;
-  }
-  return out;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
