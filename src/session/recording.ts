@@ -9,7 +9,7 @@ import { startProxy, type RunningProxy } from '../capture/proxy/server.js';
 import { proxyEnvironment } from '../capture/proxy/env.js';
 import { pypiRoute } from '../capture/proxy/pypi.js';
 import { npmRoute } from '../capture/proxy/npm.js';
-import { resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
+import { execRunner, onceRunner, resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
 import { pipExtraIndexOverride } from '../capture/proxy/pip-extras.js';
 import { buildAllowList } from '../capture/proxy/allow-list.js';
 import type { ProxyLogger } from '../capture/proxy/types.js';
@@ -67,7 +67,8 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
   try {
     if (options.cacheDir !== null) {
       // Asked while the proxy starts (pip's start-up is the slow part).
-      const pipExtrasPending = pipExtraIndexOverride(options.env);
+      const toolConfig = onceRunner(execRunner);
+      const pipExtrasPending = pipExtraIndexOverride(options.env, toolConfig);
       const knownHosts = await buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] });
       const log = options.log;
       proxy = await startProxy({
@@ -77,7 +78,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         upstreams: {
           knownHosts,
           resolve: async () => {
-            const upstreams = await resolveUpstreams(options.upstreams, undefined, options.env);
+            const upstreams = await resolveUpstreams(options.upstreams, toolConfig, options.env);
             notes.push(...upstreams.notes);
             for (const note of upstreams.notes) log.debug(note);
             const allowedHosts = new Set(knownHosts);

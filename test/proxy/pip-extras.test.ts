@@ -38,3 +38,12 @@ test('offgrid run: pip never reaches an extra index from its own configuration',
   assert.equal(extra.requestCount(), 0, 'pip went to the extra index directly');
   assert.match(r.stdout, /zeta-1\.0-py3-none-any\.whl/);
 });
+
+test('onceRunner runs a command line once and answers repeats from memory', async () => {
+  const { onceRunner } = await import('../../src/capture/proxy/upstreams.js');
+  let runs = 0;
+  const runner = onceRunner(async () => ({ code: 0, stdout: String(++runs), stderr: '' }));
+  const [a, b] = await Promise.all([runner('python3', ['-m', 'pip', 'config', 'list']), runner('python3', ['-m', 'pip', 'config', 'list'])]);
+  const other = await runner('npm', ['config', 'get', 'registry']);
+  assert.deepEqual([a.stdout, b.stdout, other.stdout, runs], ['1', '1', '2', 2]);
+});

@@ -181,6 +181,23 @@ async function readNpmRegistry(runner: CommandRunner, env: NodeJS.ProcessEnv): P
   return null;
 }
 
+/**
+ * A runner that runs each command line once and answers repeats from memory: one session
+ * asks pip for its configuration both to pick upstreams and to override its extra indexes.
+ */
+export function onceRunner(runner: CommandRunner): CommandRunner {
+  const answers = new Map<string, Promise<CommandResult>>();
+  return (command, args) => {
+    const key = JSON.stringify([command, ...args]);
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = runner(command, args);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
 /** Reads pip's, then npm's own settings; falls back to their environment variables. */
 export async function readToolUpstreams(
   runner: CommandRunner,
