@@ -21,7 +21,7 @@ test('serve prints its address and env lines, serves pip, and writes a ledger on
   t.after(() => server.kill('SIGKILL'));
   let out = '';
   server.stdout.setEncoding('utf8');
-  while (!/export PIP_INDEX_URL=/.test(out)) {
+  while (!/export APT_CONFIG=.*\n/.test(out)) {
     const [chunk] = (await once(server.stdout, 'data')) as [string];
     out += chunk;
   }

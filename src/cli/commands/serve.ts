@@ -23,10 +23,16 @@ export async function serveCommand(options: ServeOptions, io: CliIO): Promise<nu
     allowRemote: options.allowRemote,
   });
   const proxy = recording.proxy!;
-  say(io.stdout, `offgrid: caching proxy at ${proxy.url}${options.offline ? ' (offline: cache only)' : ''}`);
-  say(io.stdout, `offgrid: session ${recording.session.id}; stop with Ctrl-C to write its ledger`);
-  say(io.stdout, '# point a shell at it:');
-  for (const [name, value] of Object.entries(recording.env)) say(io.stdout, `export ${name}=${shellQuote(value)}`);
+  // One write: whoever reads the banner (a script, a test) gets the whole environment at once.
+  say(
+    io.stdout,
+    [
+      `offgrid: caching proxy at ${proxy.url}${options.offline ? ' (offline: cache only)' : ''}`,
+      `offgrid: session ${recording.session.id}; stop with Ctrl-C to write its ledger`,
+      '# point a shell at it:',
+      ...Object.entries(recording.env).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
+    ].join('\n'),
+  );
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
   const ledger = await recording.finish(0);
   say(io.stderr, sessionSummaryLine(ledger, recording.session.paths.ledger));
