@@ -16,6 +16,7 @@
 // kept whole in memory once verified. `cache verify` always re-hashes everything.
 export { CacheStore, type CacheHit } from './store.js';
 export { CacheWriter, type WriterOptions } from './writer.js';
+export type { VerifiedReader } from './reader.js';
 export { SingleFlight, type FetchOptions, type Flight, type FlightResponse, type OpenUpstream, type UpstreamResponse } from './single-flight.js';
 export type { CacheEntry, EntryMetadata } from './entry.js';
 export { CACHE_ERROR_CODES, CacheError, isCacheError, type CacheErrorCode } from './errors.js';

@@ -16,32 +16,11 @@ import { Readable, Transform } from 'node:stream';
 import type { CacheEntry } from './entry.js';
 import { hasErrno } from './errors.js';
 import { MAX_READ_CHUNK } from './reader.js';
+import type { Signal } from './signal.js';
 import type { CacheWriter } from './writer.js';
 
 /** Bytes kept in memory behind what the writer has made durable (on top of what it has not). */
 const WINDOW_BYTES = 8 * 1024 * 1024;
-
-/** Wakes every waiter at once; one shared promise, so 200 readers add no listeners. */
-export class Signal {
-  private wake!: () => void;
-  private next = this.fresh();
-
-  private fresh(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  notify(): void {
-    const wake = this.wake;
-    this.next = this.fresh();
-    wake();
-  }
-
-  wait(): Promise<void> {
-    return this.next;
-  }
-}
 
 /**
  * The most recent chunks of a download, by offset. Every chunk the writer has not yet

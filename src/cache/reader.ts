@@ -11,10 +11,11 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { CacheEntry } from './entry.js';
 import { CacheError, hasErrno, integrityError } from './errors.js';
 import { contentPath } from './layout.js';
+import { Signal } from './signal.js';
 import type { CacheContext } from './options.js';
 
 export const MAX_READ_CHUNK = 1024 * 1024;
@@ -22,7 +23,16 @@ export const MAX_READ_CHUNK = 1024 * 1024;
 /** Called with the entry whose content failed verification (removes it). */
 export type OnCorrupt = (entry: CacheEntry) => Promise<void>;
 
-class VerifiedReader extends Readable {
+/** Buffers a `writeTo` cycles through: one being read while the others are being sent. */
+const WRITE_BUFFERS = 3;
+
+/**
+ * The verified content of a cache entry. Read it as a stream, or hand it a Writable with
+ * `writeTo`: that reuses a few buffers (each goes back to the pool when the sink has
+ * written it), so serving a large file makes no garbage. Allocating a fresh 1 MiB buffer
+ * per chunk made the proxy spend as long collecting them as sending them.
+ */
+export class VerifiedReader extends Readable {
   private position = 0;
   /** null: the file was already verified by this process and is unchanged (no hashing). */
   private readonly hash: ReturnType<typeof createHash> | null;
@@ -40,48 +50,78 @@ class VerifiedReader extends Readable {
   }
 
   override _read(): void {
-    this.readChunk().catch((error: Error) => this.destroy(error));
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(this.entry.size - this.position, this.chunkSize)));
+    this.nextChunk(buffer).then(
+      (chunk) => this.push(chunk),
+      (error: Error) => this.destroy(error),
+    );
   }
 
-  private async readChunk(): Promise<void> {
+  /**
+   * Writes the whole content to `sink` and ends it, through WRITE_BUFFERS reused buffers.
+   * Rejects (the sink left as it is, for the caller to destroy) when the content is corrupt
+   * (EINTEGRITY, before its last chunk was written) or the sink closes early.
+   */
+  async writeTo(sink: Writable): Promise<void> {
+    const free = Array.from({ length: WRITE_BUFFERS }, () => Buffer.allocUnsafe(this.chunkSize));
+    // Woken when a buffer comes back, the sink drains, or it closes.
+    const wake = new Signal();
+    const notify = (): void => wake.notify();
+    sink.on('drain', notify).on('close', notify);
+    try {
+      const receiving = (): boolean => !sink.destroyed && !sink.closed;
+      for (;;) {
+        while (free.length === 0 && receiving()) await wake.wait();
+        if (!receiving()) throw new Error('the receiving side closed before the content was sent');
+        const buffer = free.pop()!;
+        // Read while the previous chunks are still on their way out, then wait for room.
+        const chunk = await this.nextChunk(buffer);
+        if (chunk === null) break;
+        while (sink.writableNeedDrain && receiving()) await wake.wait();
+        if (!receiving()) throw new Error('the receiving side closed before the content was sent');
+        sink.write(chunk, () => {
+          // Written (or dropped with the sink): the buffer may be filled again.
+          free.push(buffer);
+          wake.notify();
+        });
+      }
+      sink.end();
+    } finally {
+      sink.off('drain', notify).off('close', notify);
+      this.destroy();
+    }
+  }
+
+  /** The next chunk, read into `buffer` and hashed; the last one only once the whole file matched. null at the end. */
+  private async nextChunk(buffer: Buffer): Promise<Buffer | null> {
     const remaining = this.entry.size - this.position;
     if (remaining === 0) {
-      await this.finish(null);
-      return;
+      if (this.position === 0) await this.verify(); // an empty file still has a hash to match
+      return null;
     }
-    const buffer = Buffer.allocUnsafe(Math.min(remaining, this.chunkSize));
-    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.position);
+    const { bytesRead } = await this.handle.read(buffer, 0, Math.min(remaining, buffer.length), this.position);
     if (bytesRead === 0) {
       // Truncated after we checked its size (someone is editing the cache by hand).
       await this.fail(new CacheError('EINTEGRITY', `cached content for ${this.entry.key} ended after ${this.position} of ${this.entry.size} bytes; the entry was removed`, { expected: this.entry.size, found: this.position }));
-      return;
     }
     const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
     this.hash?.update(chunk);
     this.position += bytesRead;
-    if (this.position === this.entry.size) await this.finish(chunk);
-    else this.push(chunk);
+    if (this.position === this.entry.size) await this.verify();
+    return chunk;
   }
 
-  private async finish(lastChunk: Buffer | null): Promise<void> {
-    if (this.hash) {
-      const found = this.hash.digest('hex');
-      if (found !== this.entry.sha256) {
-        await this.fail(corruptError(this.entry, found));
-        return;
-      }
-      this.onVerified?.();
-    }
-    if (lastChunk) this.push(lastChunk);
-    this.push(null);
+  private async verify(): Promise<void> {
+    if (!this.hash) return;
+    const found = this.hash.digest('hex');
+    if (found !== this.entry.sha256) await this.fail(corruptError(this.entry, found));
+    this.onVerified?.();
   }
 
-  private async fail(error: CacheError): Promise<void> {
-    try {
-      await this.onCorrupt(this.entry);
-    } finally {
-      this.destroy(error);
-    }
+  /** Removes the corrupt entry and throws `error`. */
+  private async fail(error: CacheError): Promise<never> {
+    await this.onCorrupt(this.entry);
+    throw error;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -122,7 +162,7 @@ async function openChecked(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCo
  * ones stored. Resolves null when the content is gone (pruned meanwhile: a miss).
  * Rejects with EINTEGRITY, after removing the entry, when the file has the wrong size.
  */
-export async function openVerified(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCorrupt): Promise<Readable | null> {
+export async function openVerified(ctx: CacheContext, entry: CacheEntry, onCorrupt: OnCorrupt): Promise<VerifiedReader | null> {
   const opened = await openChecked(ctx, entry, onCorrupt);
   if (!opened) return null;
   const { handle, stats, openedAtMs } = opened;

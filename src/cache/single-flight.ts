@@ -23,7 +23,8 @@ import type { Readable } from 'node:stream';
 import type { CacheEntry, EntryMetadata } from './entry.js';
 import { CacheError } from './errors.js';
 import { contentPath } from './layout.js';
-import { ChunkWindow, type LiveWrite, LiveReader, Signal, tapInto } from './live-reader.js';
+import { ChunkWindow, type LiveWrite, LiveReader, tapInto } from './live-reader.js';
+import { Signal } from './signal.js';
 import type { CacheStore } from './store.js';
 import type { VerifiedContent } from './writer.js';
 

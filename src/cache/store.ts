@@ -10,7 +10,7 @@ import { CONTENT_DIR, INDEX_DIR, TMP_DIR, WRITERS_DIR, assertSha256, contentPath
 import * as maintenance from './maintenance.js';
 import { type CacheContext, type CacheStoreOptions, resolveOptions } from './options.js';
 import { SMALL_CONTENT_MAX_BYTES, type SmallHit, forgetKey } from './memory.js';
-import { openVerified, readVerified } from './reader.js';
+import { type VerifiedReader, openVerified, readVerified } from './reader.js';
 import { CacheWriter, type WriterOptions } from './writer.js';
 
 export interface CacheHit {
@@ -47,7 +47,7 @@ export class CacheStore {
   }
 
   /** The entry's content as a verifying stream; null when the content is gone (a miss). */
-  async open(entry: CacheEntry): Promise<Readable | null> {
+  async open(entry: CacheEntry): Promise<VerifiedReader | null> {
     const stream = await openVerified(this.ctx, entry, (bad) => removeCorrupt(this.ctx, bad));
     if (!stream) {
       // Index entry without content: pruned meanwhile, or removed by hand. Drop the entry.
