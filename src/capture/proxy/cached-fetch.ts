@@ -7,9 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse, isCacheError } from '../../cache/index.js';
+import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
 import type { CacheStatus, Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
@@ -313,7 +313,7 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
     return true;
   }
   let body: Buffer | null = null;
-  let stream: Readable | null = null;
+  let stream: VerifiedReader | null = null;
   try {
     // Small files (index pages, metadata) come whole from memory after their first read.
     if (store.isSmall(entry)) body = await store.readSmall(entry);
@@ -332,7 +332,11 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
     return true;
   }
   try {
-    await streamBody(stream!, res);
+    await stream!.writeTo(res).catch((error: unknown) => {
+      res.destroy(); // the client sees a short body, never a complete-looking wrong one
+      throw error;
+    });
+    await finished(res);
     rec.download(status, entry.size, entry.sha256);
   } catch (error) {
     const message = `serving ${entry.key} from the cache failed: ${(error as Error).message}`;
