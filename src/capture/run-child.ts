@@ -12,6 +12,8 @@ export interface ChildOptions {
   readonly capture: OutputCapture;
   /** Pass the terminal's stdin to the child (interactive use); otherwise it reads nothing. */
   readonly inheritStdin: boolean;
+  /** Stops the child (SIGTERM) when aborted: its answer is no longer wanted. */
+  readonly signal?: AbortSignal;
 }
 
 export class ChildStartError extends Error {
@@ -36,6 +38,8 @@ export async function runChild(file: string, args: readonly string[], options: C
   const onTerm = forward('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  options.signal?.addEventListener('abort', onTerm);
+  if (options.signal?.aborted) onTerm();
   try {
     const streams = [pump(child.stdout, options.stdout, options.capture), pump(child.stderr, options.stderr, options.capture)];
     const exit = new Promise<number>((resolve, reject) => {
@@ -51,6 +55,7 @@ export async function runChild(file: string, args: readonly string[], options: C
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    options.signal?.removeEventListener('abort', onTerm);
   }
 }
 

@@ -4,10 +4,11 @@
 // temporary file, synced, then renamed over the old one.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const PARTIAL_PREFIX = '.offgrid-partial-';
+export const MANIFEST_FILE = 'wheelhouse_manifest.json';
 
 export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
@@ -48,18 +49,22 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   }
 }
 
-/** A fresh directory for pip to save into, inside the wheelhouse. */
+/** Partial directories this process made: in use (or removed by their user), never stale. */
+const ownPartials = new Set<string>();
+
+/** A fresh directory for pip to save into, inside the wheelhouse (unique: one run may use several at once). */
 export async function makePartialDir(dest: string): Promise<string> {
-  const dir = join(dest, `${PARTIAL_PREFIX}${process.pid}-${Date.now()}`);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dest, { recursive: true });
+  const dir = await mkdtemp(join(dest, `${PARTIAL_PREFIX}${process.pid}-`));
+  ownPartials.add(dir);
   return dir;
 }
 
-/** Removes partial directories left by runs that were killed. Returns how many. */
+/** Removes partial directories left by runs that were killed (not this process's own). Returns how many. */
 export async function removeStalePartials(dest: string): Promise<number> {
   let removed = 0;
   for (const name of await listNames(dest)) {
-    if (!name.startsWith(PARTIAL_PREFIX)) continue;
+    if (!name.startsWith(PARTIAL_PREFIX) || ownPartials.has(join(dest, name))) continue;
     await rm(join(dest, name), { recursive: true, force: true });
     removed++;
   }

@@ -8,7 +8,7 @@ import { LineSplitter } from '../capture/parsers/lines.js';
 import type { RunLog } from './run-log.js';
 
 export interface PipRunner {
-  run(args: readonly string[], options?: { onLine?: (line: string) => void }): Promise<PipResult>;
+  run(args: readonly string[], options?: { onLine?: (line: string) => void; signal?: AbortSignal }): Promise<PipResult>;
 }
 
 export interface PipResult {
@@ -63,6 +63,7 @@ export function pipRunner(o: {
           stderr: err,
           capture: o.capture() ?? noCapture,
           inheritStdin: false,
+          signal: options.signal,
         });
       } catch (error) {
         if (error instanceof ChildStartError) throw new PipStartError(`cannot run ${o.python} -m pip: ${error.reason}`);
