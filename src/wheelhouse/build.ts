@@ -19,7 +19,7 @@ import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
 import { loadRequirementSet, where } from './requirement-set.js';
 import { resolveTree } from './resolve.js';
-import { resolveFromWheelhouse } from './local-first.js';
+import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
 import type { RequirementLine } from './requirements.js';
 
 export interface BuildInput {
@@ -46,6 +46,8 @@ export interface BuildContext {
   readonly note: (text: string) => void;
   readonly workDir: string;
   readonly interrupted: () => boolean;
+  /** The warm path's pip, already started on the previous manifest's files (local-first.ts). */
+  readonly early?: LocalAttempt | null;
 }
 
 export interface BuildResult {
@@ -86,8 +88,10 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   let pipVersion: { pip: string; python: string } | null;
   let sourceFor: (pkg: ResolvedPackage) => string | null;
 
-  const local = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0
-    ? await resolveFromWheelhouse({ dest: input.dest, previous, files: input.requirementFiles, packages: input.packages, target: input.target, pip: ctx.localPip, workDir: ctx.workDir })
+  const tryLocal = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0;
+  if (!tryLocal) await ctx.early?.cancel();
+  const local = tryLocal
+    ? await resolveFromWheelhouse({ dest: input.dest, previous, files: input.requirementFiles, packages: input.packages, target: input.target, pip: ctx.localPip, early: ctx.early })
     : null;
   stop();
   if (local !== null) {

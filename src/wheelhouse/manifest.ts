@@ -3,7 +3,7 @@
 // JSON Schema shipped in schema/wheelhouse-manifest.schema.json.
 import { z } from 'zod';
 
-export const MANIFEST_FILE = 'wheelhouse_manifest.json';
+export { MANIFEST_FILE } from './files.js';
 
 export const EntryStatus = z.enum(['success', 'skipped', 'error']);
 export type EntryStatus = z.infer<typeof EntryStatus>;

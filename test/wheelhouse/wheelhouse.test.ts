@@ -101,12 +101,34 @@ test('wheelhouse: downloads the whole tree for the target, skips it on the next 
     assert.equal(out.totals.skipped, 4);
     assert.equal(out.totals.success, 0);
     assert.equal(index.requestCount('/files/'), filesBefore);
-    assert.ok(readManifest(join(dir, 'wheelhouse')).packages.every((p) => p.status === 'skipped'));
+    const m = readManifest(join(dir, 'wheelhouse'));
+    assert.ok(m.packages.every((p) => p.status === 'skipped'));
+    // One pip run, the --no-index one started before the manifest was validated, and no session.
+    const pipRuns = readFileSync(join(dir, m.run!.log_file!), 'utf8').match(/offgrid: running python3 -m pip .*/g) ?? [];
+    assert.equal(pipRuns.length, 1, pipRuns.join('\n'));
+    assert.match(pipRuns[0]!, / download --no-index /);
+    assert.equal(m.run!.session_id, null);
   });
 
   await t.test('the archive is byte-identical for the same wheels, and holds them with the manifest', () => {
     const a = readFileSync(join(dir, 'a.tgz'));
     assert.ok(a.equals(readFileSync(join(dir, 'b.tgz'))), 'a.tgz and b.tgz differ');
+  });
+
+  await t.test('a manifest that no longer validates is not trusted, though pip had already started on its files', async () => {
+    const path = join(dir, 'wheelhouse', 'wheelhouse_manifest.json');
+    const good = readFileSync(path, 'utf8');
+    const broken = JSON.parse(good) as Record<string, unknown>;
+    delete broken.target; // the file list is intact; the manifest as a whole is not valid
+    writeFileSync(path, JSON.stringify(broken));
+    const pagesBefore = index.requestCount('/simple/');
+    const r = await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = readManifest(join(dir, 'wheelhouse'));
+    assert.ok(m.packages.every((p) => p.status === 'skipped'), 'the files are still the right ones');
+    assert.ok(index.requestCount('/simple/') > pagesBefore, 'the tree was resolved against the index');
+    assert.match(readFileSync(join(dir, m.run!.log_file!), 'utf8'), /ignoring the previous manifest/);
+    assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => n.startsWith('.')), [], 'no scratch directory is left');
   });
 
   await t.test('verify passes; then fails naming a corrupted and a deleted wheel; a new run repairs both', async () => {
@@ -223,9 +245,12 @@ test('wheelhouse: a run killed (SIGKILL, whole process group) while pip download
     cwd: dir, env: { ...process.env, ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' }, detached: true, stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  // Kill offgrid and pip together as soon as pip is saving into the wheelhouse.
+  // Kill offgrid and pip together as soon as pip is saving into the wheelhouse (the run
+  // log says so; a scratch directory alone may be the warm check's).
   const deadline = Date.now() + 120_000;
-  while (!readdirSync(join(dir, 'wheelhouse')).some((n) => n.startsWith('.offgrid-partial-'))) {
+  const downloading = (): boolean =>
+    readdirSync(join(dir, 'logs/wheelhouse')).some((n) => /running python3 -m pip download --no-deps/.test(readFileSync(join(dir, 'logs/wheelhouse', n), 'utf8')));
+  while (!existsSync(join(dir, 'logs/wheelhouse')) || !downloading()) {
     assert.ok(Date.now() < deadline, 'the download phase never started');
     await new Promise((r) => setTimeout(r, 5));
   }

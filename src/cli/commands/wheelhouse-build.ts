@@ -1,41 +1,26 @@
-// `offgrid wheelhouse [-r FILE]… [PACKAGE…]`: every wheel a project needs, downloaded
-// by the user's own pip through the caching proxy (so the session ledger records each),
-// into `wheelhouse/` with a manifest and a log; `offgrid wheelhouse verify` proves it.
-import { Option, type Command } from 'commander';
+// `offgrid wheelhouse [-r FILE]… [PACKAGE…]`, the part loaded after pip's warm check has
+// started (wheelhouse.ts): every wheel a project needs, downloaded by the user's own pip
+// through the caching proxy (so the session ledger records each), into `wheelhouse/`
+// with a manifest and a log.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { errorEvent } from '../../capture/events.js';
-import { EXIT_FAILED, EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
+import { EXIT_FAILED, EXIT_OK, OffgridError } from '../../errors.js';
 import { formatBytes } from '../../report/format.js';
-import { isoLocal, sessionStamp } from '../../session/time.js';
+import { isoLocal } from '../../session/time.js';
 import type { Recording } from '../../session/recording.js';
 import { writeReproducibleArchive } from '../../wheelhouse/archive.js';
 import { InterruptedError, buildWheelhouse, writeManifest } from '../../wheelhouse/build.js';
+import type { LocalAttempt } from '../../wheelhouse/local-first.js';
 import { MANIFEST_FILE, archivedManifest, serializeManifest, type Manifest } from '../../wheelhouse/manifest.js';
-import type { TargetOptions } from '../../wheelhouse/pip-args.js';
 import { PipStartError, pipRunner } from '../../wheelhouse/pip-runner.js';
 import { createProgress } from '../../wheelhouse/progress.js';
 import { RequirementFileError } from '../../wheelhouse/requirement-set.js';
-import { nullRunLog, openRunLog, type RunLog } from '../../wheelhouse/run-log.js';
-import { NoManifestError, describeProblem, verifyWheelhouse } from '../../wheelhouse/verify.js';
-import { ManifestError } from '../../wheelhouse/manifest.js';
+import type { RunLog } from '../../wheelhouse/run-log.js';
 import { say, warn, type CliIO } from '../io.js';
-import { addProxyOptions, proxyFlags, type ProxyOptionValues } from '../proxy-options.js';
 import { recoverQuietly, startRecordingOrExplain, type ProxyFlags } from './session-common.js';
-
-export interface WheelhouseOptions extends ProxyFlags {
-  readonly requirementFiles: readonly string[];
-  readonly packages: readonly string[];
-  readonly dest: string;
-  readonly indexUrl: string | null;
-  readonly extraIndexUrls: readonly string[];
-  readonly target: TargetOptions;
-  readonly archive: string | null;
-  readonly json: boolean;
-  readonly python: string;
-  readonly refresh: boolean;
-}
+import type { WheelhouseOptions } from './wheelhouse.js';
 
 const EXIT_INTERRUPTED = 130;
 
@@ -48,11 +33,17 @@ function watchInterrupts(): { interrupted: () => boolean; dispose: () => void } 
   return { interrupted: () => interrupted, dispose: () => (process.off('SIGINT', on), void process.off('SIGTERM', on)) };
 }
 
-export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): Promise<number> {
-  if (options.requirementFiles.length === 0 && options.packages.length === 0) {
-    throw new OffgridError('EUSAGE', 'nothing to download: give requirements files with -r FILE, or package names');
-  }
-  const dest = resolve(io.cwd, options.dest);
+/** What the thin command (wheelhouse.ts) prepared before this module was loaded. */
+export interface WheelhouseStart {
+  readonly dest: string;
+  readonly logPath: string;
+  readonly log: RunLog;
+  /** The warm path's pip, already running, or null. */
+  readonly early: LocalAttempt | null;
+}
+
+export async function buildCommand(options: WheelhouseOptions, io: CliIO, start: WheelhouseStart): Promise<number> {
+  const { dest, logPath, log } = start;
   await recoverQuietly(options.logDir, io);
   const upstreams = [...(options.indexUrl ? [options.indexUrl] : []), ...options.extraIndexUrls, ...options.pypiUpstream];
   const flags: ProxyFlags = { ...options, pypiUpstream: upstreams };
@@ -63,13 +54,6 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
   const startOnce = (): Promise<Recording> => (started ??= startRecordingOrExplain(flags, command, io));
   // Read through a function: TypeScript cannot see the assignment inside startOnce.
   const startedRecording = (): Promise<Recording> | null => started;
-  const logPath = join(options.logDir, 'wheelhouse', `download_${sessionStamp(io.clock.now())}.log`);
-  let log: RunLog;
-  try {
-    log = openRunLog(logPath, io.clock);
-  } catch (error) {
-    throw new OffgridError('ELOGDIR', `cannot write ${logPath}: ${describeSystemError(error)}`);
-  }
   const progress = createProgress(io.stderr, { quiet: false });
   const note = (text: string): void => log.note(text);
   const signals = watchInterrupts();
@@ -92,7 +76,7 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
     const { index } = options.indexUrl !== null || options.extraIndexUrls.length > 0 ? await network() : { index: [] as string[] };
     const result = await buildWheelhouse(
       { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh },
-      { localPip, network, clock: io.clock, progress, note, workDir, interrupted: signals.interrupted },
+      { localPip, network, clock: io.clock, progress, note, workDir, interrupted: signals.interrupted, early: start.early },
     );
     const pending = startedRecording();
     const session = pending === null ? null : await pending;
@@ -192,103 +176,3 @@ function report(io: CliIO, options: WheelhouseOptions, o: Outcome): void {
 }
 
 const rel = (io: CliIO, path: string): string => relative(io.cwd, path) || '.';
-
-export interface WheelhouseVerifyOptions {
-  readonly dest: string;
-  readonly python: string;
-  readonly json: boolean;
-}
-
-export async function wheelhouseVerifyCommand(options: WheelhouseVerifyOptions, io: CliIO): Promise<number> {
-  const dest = resolve(io.cwd, options.dest);
-  const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-verify-'));
-  const pip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log: nullRunLog, capture: () => null });
-  try {
-    const result = await verifyWheelhouse({ dest, cwd: io.cwd, pip, workDir });
-    const ok = result.problems.length === 0;
-    if (options.json) {
-      say(io.stdout, JSON.stringify({ ok, dest: options.dest, checked_files: result.checkedFiles, pip_checked: result.pipRan, problems: result.problems, warnings: result.warnings }, null, 2));
-    } else {
-      for (const w of result.warnings) warn(io, w);
-      if (ok) say(io.stdout, `offgrid: wheelhouse ${options.dest} verified: ${result.checkedFiles} file(s) with the right sha256, nothing unlisted${result.pipRan ? ', and pip installs the requirements from it with no index' : ''}`);
-      else {
-        say(io.stdout, `offgrid: wheelhouse ${options.dest} is NOT complete (${result.problems.length} problem(s)):`);
-        for (const p of result.problems) say(io.stdout, `  ${describeProblem(p)}`);
-      }
-    }
-    return ok ? EXIT_OK : EXIT_FAILED;
-  } catch (error) {
-    if (error instanceof NoManifestError || error instanceof ManifestError) throw new OffgridError('EINPUT', error.message);
-    if (error instanceof PipStartError) throw new OffgridError('ESPAWN', `${error.message} (use --python to name the Python whose pip should run)`);
-    throw error;
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
-}
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-interface WheelhouseOptionValues extends ProxyOptionValues {
-  requirement?: string[];
-  dest: string;
-  indexUrl?: string;
-  extraIndexUrl?: string[];
-  platform?: string[];
-  pythonVersion?: string;
-  implementation?: string;
-  abi?: string;
-  onlyBinary?: string;
-  archive?: string;
-  json: boolean;
-  python: string;
-  refresh: boolean;
-}
-
-/** `offgrid wheelhouse …` and `offgrid wheelhouse verify …`. */
-export function registerWheelhouse(program: Command, io: CliIO, debug: boolean, setResult: (result: Promise<number>) => void): void {
-  const logDir = new Option('--log-dir <dir>', "the guide's logs/ directory").default(io.env.OFFGRID_LOG_DIR ?? 'logs');
-  const wheelhouse = program
-    .command('wheelhouse')
-    .description('download every wheel the requirements need into wheelhouse/, with a manifest and a log (verify: prove it is complete)')
-    .argument('[packages...]', 'requirements named on the command line')
-    .option('-r, --requirement <file>', 'a requirements file (repeatable; -r, -c, markers, extras and hashes inside are honoured)', collect)
-    .option('--dest <dir>', 'the wheelhouse directory', 'wheelhouse')
-    .option('--index-url <url>', 'the package index to mirror (default: pip\'s own index settings)')
-    .option('--extra-index-url <url>', 'another index to mirror (repeatable)', collect)
-    .option('--platform <tag>', 'download for this platform, e.g. manylinux2014_x86_64 (repeatable)', collect)
-    .option('--python-version <x.y>', 'download for this Python version')
-    .option('--implementation <impl>', 'download for this implementation (cp, pp…)')
-    .option('--abi <tag>', 'download for this ABI, e.g. cp311')
-    .option('--only-binary <which>', 'only :all: is accepted here (implied by any target option)')
-    .option('--archive <file>', 'also write a reproducible tar.gz of the wheelhouse (manifest inside)')
-    .option('--json', 'print the outcome as JSON', false)
-    .option('--python <exe>', 'the Python whose pip runs', 'python3')
-    .option('--refresh', 'resolve against the index even when the wheelhouse already satisfies the requirements (picks up newer versions)', false)
-    .addOption(logDir)
-    .action((packages: string[], o: WheelhouseOptionValues) => {
-      if (o.onlyBinary !== undefined && o.onlyBinary !== ':all:') {
-        throw new OffgridError('EUSAGE', `--only-binary ${o.onlyBinary}: only :all: is accepted here; put a per-package --only-binary line in the requirements file instead`);
-      }
-      setResult(wheelhouseCommand({
-        ...proxyFlags(o, debug),
-        requirementFiles: o.requirement ?? [],
-        packages,
-        dest: o.dest,
-        indexUrl: o.indexUrl ?? null,
-        extraIndexUrls: o.extraIndexUrl ?? [],
-        target: { platforms: o.platform ?? [], pythonVersion: o.pythonVersion ?? null, implementation: o.implementation ?? null, abi: o.abi ?? null, onlyBinary: o.onlyBinary === ':all:' },
-        archive: o.archive ?? null,
-        json: o.json,
-        python: o.python,
-        refresh: o.refresh,
-      }, io));
-    });
-  addProxyOptions(wheelhouse, io);
-  wheelhouse
-    .command('verify')
-    .description('check every file of the manifest (sha256, nothing unlisted), then install the requirements from the wheelhouse alone with pip --no-index --dry-run')
-    .option('--dest <dir>', 'the wheelhouse directory', 'wheelhouse')
-    .option('--json', 'print the outcome as JSON', false)
-    .option('--python <exe>', 'the Python whose pip runs', 'python3')
-    .action((o: { dest: string; json: boolean; python: string }) => setResult(wheelhouseVerifyCommand(o, io)));
-}
