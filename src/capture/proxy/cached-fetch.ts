@@ -196,11 +196,6 @@ function upstreamRequestHeaders(req: IncomingMessage, extra: OutgoingHttpHeaders
   return { ...headers, ...extra };
 }
 
-interface Served {
-  readonly status: number;
-  readonly headers: OutgoingHttpHeaders;
-}
-
 function headersFor(entryOrMeta: { metadata: EntryMetadata; sha256?: string; size: number | null; stored_at?: string }, options: ServeCachedOptions, cacheStatus: CacheStatus): OutgoingHttpHeaders {
   const meta = entryOrMeta.metadata;
   const headers: OutgoingHttpHeaders = {
@@ -486,7 +481,7 @@ function conditionalHeaders(entry: CacheEntry): OutgoingHttpHeaders | null {
 export async function serveCached(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions): Promise<ServeOutcome> {
   const rec = new Recorder(ctx, options);
   const url = new URL(String(options.url));
-  const { req, res } = options;
+  const { req } = options;
 
   // RFC 9111 §3.3/§3.4: a cache may store partial (206) content only if it can combine it;
   // we never do, so a Range request passes through and nothing is stored.
