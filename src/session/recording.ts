@@ -33,6 +33,12 @@ export interface RecordingOptions {
   readonly allowHosts?: readonly string[];
   /** Where the proxy listens: default a free port on 127.0.0.1. */
   readonly listen?: ListenOptions;
+  /**
+   * The recorded tools read this machine's configuration (default). False for builds in
+   * containers: their pip never sees this machine's pip.conf, so it is not asked about
+   * extra indexes to override (which costs a pip start-up).
+   */
+  readonly hostTools?: boolean;
 }
 
 export interface ListenOptions {
@@ -68,7 +74,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
     if (options.cacheDir !== null) {
       // Asked while the proxy starts (pip's start-up is the slow part).
       const toolConfig = onceRunner(execRunner);
-      const pipExtrasPending = pipExtraIndexOverride(options.env, toolConfig);
+      const pipExtrasPending = options.hostTools === false ? Promise.resolve(null) : pipExtraIndexOverride(options.env, toolConfig);
       const knownHosts = await buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] });
       const log = options.log;
       proxy = await startProxy({

@@ -33,6 +33,7 @@ export async function startRecordingOrExplain(
   command: readonly string[],
   io: CliIO,
   listen?: ListenOptions,
+  hostTools = true,
 ): Promise<Recording> {
   try {
     const recording = await startRecording({
@@ -46,6 +47,7 @@ export async function startRecordingOrExplain(
       env: io.env,
       allowHosts: flags.allowHost,
       ...(listen ? { listen } : {}),
+      hostTools,
     });
     if (flags.debug) for (const note of recording.notes) say(io.stderr, `offgrid: debug: ${note}`);
     return recording;
