@@ -29,9 +29,11 @@ export async function preflight(spec: ServiceSpec, offline: boolean, io: Preflig
   if (spec.target !== null && !stageNames(file).includes(spec.target.toLowerCase())) {
     return `service ${spec.name}: build.target ${spec.target} is not a stage of ${show(spec.dockerfile)} (stages: ${stageNames(file).join(', ') || 'none named'})`;
   }
+  // Online, the builder pulls a missing base image itself (and pullFailureHint explains a failure).
+  if (!offline) return null;
   const missing: string[] = [];
   for (const image of baseImages(file, spec.args, spec.target)) if (!(await io.imageExists(image))) missing.push(image);
-  if (missing.length > 0 && offline) {
+  if (missing.length > 0) {
     return (
       `service ${spec.name}: base image ${missing.join(', ')} is not on this machine and this build has no network: ` +
       `pull it online first (docker pull ${missing[0]}), or load it from a saved archive (docker load -i FILE.tar)`
