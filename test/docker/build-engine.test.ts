@@ -126,6 +126,10 @@ test('bad input: no compose file, a service without build, and a daemon that is 
   const noDaemon = await p.cli(['build'], { DOCKER_HOST: `unix://${join(p.dir, 'no-daemon.sock')}` });
   assert.equal(noDaemon.code, 2);
   assert.match(noDaemon.stderr, /offgrid: the Docker daemon is not running or not reachable \(.*\): start it/);
+  // The engine is asked while the compose file is read; a broken project is still named first.
+  const both = await p.cli(['build', '--compose', 'missing.yml'], { DOCKER_HOST: `unix://${join(p.dir, 'no-daemon.sock')}` });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /compose file missing.yml does not exist/);
 });
 
 test('verify: a busybox step that hides a failed download behind || true fails, named with its step and URL', opts, async (t) => {

@@ -5,7 +5,7 @@ import { reportPath } from '../../docker/metadata.js';
 import { reportFromFiles } from '../../docker/report-files.js';
 import { renderBuildReport } from '../../docker/render-report.js';
 import { say, type CliIO } from '../io.js';
-import { jsonResult, summaryLines } from './build.js';
+import { jsonResult, summaryLines } from './docker-build.js';
 
 export interface BuildAnalyzeOptions {
   readonly logDir: string;

@@ -6,7 +6,7 @@ import { EXIT_FAILED, EXIT_OK } from '../../errors.js';
 import { servicePassesVerify } from '../../docker/analysis.js';
 import { reportPath } from '../../docker/metadata.js';
 import { say, type CliIO } from '../io.js';
-import { jsonResult, runDockerBuilds, type DockerRunOptions } from './build.js';
+import { jsonResult, runDockerBuilds, type DockerRunOptions } from './docker-build.js';
 
 /** `compose` and `builder` may be absent: the `verify` dispatcher passes the proxy flags, services and --json. */
 export type VerifyServicesOptions = Omit<DockerRunOptions, 'offline' | 'noCache' | 'proxyPort' | 'compose' | 'builder'> & {
