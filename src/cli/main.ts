@@ -89,8 +89,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const named = argv.find((a) => !a.startsWith('-'));
   const group = Object.entries(SELF_REGISTERING).find(([, names]) => (names as readonly string[]).includes(named ?? ''))?.[0];
   // A built-in command needs none of the others; `help`, no command or an unknown word needs all.
+  const versionOnly = named === undefined && argv.some((a) => a === '--version' || a === '-V');
   const wanted = (name: keyof typeof SELF_REGISTERING): boolean =>
-    group !== undefined ? group === name : named === undefined || !BUILT_IN.includes(named);
+    group !== undefined ? group === name : !versionOnly && (named === undefined || !BUILT_IN.includes(named));
   const setResult = (r: Promise<number>): void => void (result = r);
   if (wanted('verify')) (await import('./commands/verify-command.js')).registerVerify(program, io, argv, debug, setResult);
   if (wanted('cache')) (await import('./commands/cache.js')).registerCache(program, io, setResult);
