@@ -4,7 +4,7 @@
 // How the proxy uses it:
 //   const flight = flights.fetch(key, () => openUpstream(request));   // synchronous
 //   const { metadata, size } = await flight.response;                 // send headers
-//   (await flight.body()).pipe(clientResponse);                        // send the body
+//   await (await flight.body()).writeTo(clientResponse);               // send the body
 //
 // The first caller for a key is the leader: its flight re-checks the store (a request that
 // arrives just after a download finished is a hit, not a second fetch; `skipStoreCheck`
@@ -19,7 +19,7 @@
 // away: the result still fills the cache.
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { CacheEntry, EntryMetadata } from './entry.js';
 import { CacheError } from './errors.js';
 import { contentPath } from './layout.js';
@@ -71,8 +71,11 @@ export interface Flight {
    * A new stream of the whole body for this caller. It ends after the entry is committed,
    * or with `endWhenVerified` right after the last (verified) byte: see LiveReader.
    */
-  body(options?: { endWhenVerified?: boolean }): Promise<Readable>;
+  body(options?: { endWhenVerified?: boolean }): Promise<FlightBody>;
 }
+
+/** A body as a stream, or written straight into a Writable (cheaper: see LiveReader.writeTo). */
+export type FlightBody = Readable & { writeTo(sink: Writable): Promise<void> };
 
 interface FlightState {
   readonly response: Promise<FlightResponse>;
@@ -202,7 +205,7 @@ export class SingleFlight {
     }
   }
 
-  private async body(key: string, state: FlightState, endWhenVerified: boolean): Promise<Readable> {
+  private async body(key: string, state: FlightState, endWhenVerified: boolean): Promise<FlightBody> {
     await state.response;
     if (state.live) return new LiveReader(state.live, endWhenVerified);
     const cached = state.cached;

@@ -285,6 +285,17 @@ async function streamBody(body: Readable, res: ServerResponse): Promise<void> {
   }
 }
 
+/** Writes a cache body to the client; on any failure the socket is destroyed so the client sees a short body. */
+async function sendBody(body: { writeTo(sink: ServerResponse): Promise<void> }, res: ServerResponse): Promise<void> {
+  try {
+    await body.writeTo(res);
+    await finished(res);
+  } catch (error) {
+    res.destroy(); // never a complete-looking wrong or partial answer
+    throw error;
+  }
+}
+
 /** A client that went away mid-body: routine (apt and pip cancel), not worth a warning. */
 function isClientGone(error: unknown, res: ServerResponse): boolean {
   const code = (error as { code?: string }).code;
@@ -327,11 +338,7 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
     return true;
   }
   try {
-    await stream!.writeTo(res).catch((error: unknown) => {
-      res.destroy(); // the client sees a short body, never a complete-looking wrong one
-      throw error;
-    });
-    await finished(res);
+    await sendBody(stream!, res);
     rec.download(status, entry.size, entry.sha256);
   } catch (error) {
     const message = `serving ${entry.key} from the cache failed: ${(error as Error).message}`;
@@ -412,7 +419,7 @@ async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeC
     recorded.catch(() => {}); // a failed transfer is reported below, from the body's error
     const body = await flight.body({ endWhenVerified: true });
     res.writeHead(200, headers);
-    await streamBody(body, res);
+    await sendBody(body, res);
     await recorded;
     await flight.done;
     return status;
