@@ -65,14 +65,14 @@ export function chooseBuilder(clientVersion: string, serverVersion: string, buil
   return 'buildkit';
 }
 
-export const DAEMON_HINT = 'start it (`sudo systemctl start docker`, or `sudo bash scripts/ci-docker.sh` on a machine without systemd) and run offgrid again';
+export const DAEMON_HINT = 'start it (`sudo systemctl start docker`, or `sudo dockerd &` on a machine without systemd) and run offgrid again';
 
-/** The engine, or an OffgridError saying why there is none and what to do. */
 /** The builder the environment asks for: DOCKER_BUILDKIT=0 means the legacy builder; otherwise the engine decides. */
 export function builderFromEnv(env: NodeJS.ProcessEnv): Builder | null {
   return env.DOCKER_BUILDKIT === '0' ? 'legacy' : null;
 }
 
+/** The engine, or an OffgridError saying why there is none and what to do. */
 export async function probeEngine(docker: string, env: NodeJS.ProcessEnv, forced: Builder | null): Promise<Engine> {
   const version = await exec(docker, ['version', '--format', '{{.Client.Version}}|{{.Server.Version}}'], env, 30_000);
   const [clientVersion = '', serverVersion = ''] = version.stdout.trim().split('|');

@@ -22,7 +22,8 @@ export const ServiceRun = z.object({
   error: z.string().nullable(),
   /** The last lines of its output, for a failure. */
   last_lines: z.array(z.string()),
-  log: z.string(),
+  /** Its build log; null for a service whose build never started. */
+  log: z.string().nullable(),
 });
 export type ServiceRun = z.infer<typeof ServiceRun>;
 

@@ -29,7 +29,7 @@ function service(s: ServiceAnalysis): string[] {
   out.push(
     `- result: ${result}${r.exit_code !== null && r.exit_code !== 0 ? ` (docker exit ${r.exit_code})` : ''}`,
     `- image: ${code(r.image)}${r.image_size !== null ? `, ${formatBytes(r.image_size)}` : ''}`,
-    `- Dockerfile: ${code(r.dockerfile)} (context ${code(r.context)}); log: ${code(r.log)}`,
+    `- Dockerfile: ${code(r.dockerfile)} (context ${code(r.context)}); log: ${r.log === null ? 'none (not started)' : code(r.log)}`,
     `- duration: ${r.duration_seconds === null ? '–' : formatSeconds(r.duration_seconds)}`,
     `- steps (FROM not counted): ${s.stepsRun} run, ${s.stepsCached} CACHED`,
     `- network attempts: ${s.attempts.reduce((n, a) => n + a.count, 0)}`,

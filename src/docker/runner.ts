@@ -59,7 +59,7 @@ export async function buildServices(options: RunnerOptions): Promise<ServiceRun[
 function notBuilt(spec: ServiceSpec, options: RunnerOptions, reason: string): ServiceRun {
   const msg = `service ${spec.name} was not built: ${reason}`;
   options.recording.session.record(errorEvent({ message: msg, tool: 'offgrid', service: spec.name }));
-  return base(spec, options, { result: 'not-built', error: msg });
+  return base(spec, options, { result: 'not-built', error: msg, log: null });
 }
 
 function base(spec: ServiceSpec, options: RunnerOptions, fields: Partial<ServiceRun>): ServiceRun {

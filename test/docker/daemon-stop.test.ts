@@ -98,6 +98,7 @@ for (const c of cases) {
     assert.equal(meta.builder, c.builder);
     assert.deepEqual(meta.services.map((s) => [s.name, s.result]), [['first', 'success'], ['second', 'failed'], ['third', 'not-built']]);
     assert.equal(meta.services[0]?.exit_code, 0);
+    assert.deepEqual(meta.services.map((s) => s.log), [`${LOG}/build_first.log`, `${LOG}/build_second.log`, null], 'no log is named for a build that never started');
     assert.ok((meta.services[0]?.image_size ?? 0) > 0);
     const report = p.read(`${LOG}/build_report.md`);
     assert.match(report, /- services: 1 of 3 built \(second, third did not\)/);
@@ -112,6 +113,7 @@ for (const c of cases) {
     assert.match(second, /`RUN echo "second-\$\(\(6\*7\)\)" && sleep 60`/);
     const third = section(report, 'third');
     assert.match(third, /- result: \*\*not built\*\*/);
+    assert.match(third, /; log: none \(not started\)/);
     assert.match(third, /\*\*Error:\*\* service third was not built: the Docker daemon stopped answering during the build of second/);
 
     // One valid session ledger, closed with exit 1, with both errors attributed.
