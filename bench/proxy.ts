@@ -118,6 +118,15 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     // --- the 500 MB file: the same in a fresh proxy, then 1 and 8 cached clients.
     const p500 = started(await startOffgrid(ROOT, WORK, 'offgrid-500', allow));
     await curlOnce(big, p500.url);
+    // The first reads after a download hash the file (once per process; twice when the
+    // first began within a timestamp tick of the commit: memory.ts, "racy clean"). They are
+    // reported apart; the steady state is measured after them, as nginx's is after its
+    // page cache is warm.
+    const firstReads: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await curlOnce(big, p500.url);
+      firstReads.push(r.bytes / 1e6 / r.totalSeconds);
+    }
     const proxy1 = await singleClientMBps(big, p500.url, 'hit');
     const rss500 = peakRssMB(p500.pid);
     const proxy8 = await parallelMBps(big, p500.url);
@@ -190,6 +199,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
       throughput: {
         fileMB: BIG_MB,
         oneClient: { nginxMBps: round(nginx1), offgridMBps: round(proxy1), ratio: ratio(proxy1, nginx1) },
+        offgridFirstReadsMBps: firstReads.map((r) => round(r)),
         eightClients: { nginxMBps: round(nginx8), offgridMBps: round(proxy8), ratio: ratio(proxy8, nginx8) },
       },
       smallFiles: {
@@ -227,14 +237,14 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
 }
 
 function printSummary(f: {
-  throughput: { fileMB: number; oneClient: { nginxMBps: number; offgridMBps: number; ratio: number }; eightClients: { nginxMBps: number; offgridMBps: number; ratio: number } };
+  throughput: { fileMB: number; oneClient: { nginxMBps: number; offgridMBps: number; ratio: number }; offgridFirstReadsMBps: number[]; eightClients: { nginxMBps: number; offgridMBps: number; ratio: number } };
   smallFiles: { nginxRps: number; offgridRps: number; ratio: number; offgridRevalidatedIndexRps: number };
   peakRss: { at100MBFileMB: number; at500MBFileMB: number; at500MBFile8ClientsMB: number; growth: number };
   cold: readonly ColdFigure[];
   apt: { files: number; MB: number; directSeconds: number; offgrid?: { coldSeconds: number; warmSeconds: number }; aptCacherNg?: { coldSeconds: number; warmSeconds: number }; coldRatio: number; warmRatio: number };
 }): void {
   const t = f.throughput;
-  console.log(`proxy: cached ${t.fileMB} MB, 1 client: offgrid ${t.oneClient.offgridMBps} MB/s vs nginx ${t.oneClient.nginxMBps} MB/s = ${t.oneClient.ratio}x; ${meets(t.oneClient.ratio >= 0.8)} the 0.8x target`);
+  console.log(`proxy: cached ${t.fileMB} MB, 1 client: offgrid ${t.oneClient.offgridMBps} MB/s vs nginx ${t.oneClient.nginxMBps} MB/s = ${t.oneClient.ratio}x; ${meets(t.oneClient.ratio >= 0.8)} the 0.8x target (the first reads after the download, which hash it: ${t.offgridFirstReadsMBps.join(', ')} MB/s)`);
   console.log(`proxy: cached ${t.fileMB} MB, ${PARALLEL_CLIENTS} clients: offgrid ${t.eightClients.offgridMBps} MB/s vs nginx ${t.eightClients.nginxMBps} MB/s = ${t.eightClients.ratio}x; ${meets(t.eightClients.ratio >= 0.8)} the 0.8x target`);
   const s = f.smallFiles;
   console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s = ${s.ratio}x; ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s)`);

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { classifyForwardUrl, parseDebFilename } from '../../src/capture/proxy/forward.js';
+import { classifyForwardUrl, forwardKey, parseDebFilename } from '../../src/capture/proxy/forward.js';
 import { type Upstream, bytes, startUpstream } from '../helpers/upstream.js';
 import { type TestProxy, eventually, startTestProxy } from '../helpers/upstream-proxy.js';
 
@@ -117,5 +117,13 @@ describe('forward URL classification', () => {
     assert.equal(at('/downloads/tool-3.1.4.tar.gz').immutable, true);
     assert.equal(at('/downloads/latest.txt').immutable, false);
     assert.equal(at('/').immutable, false);
+  });
+  it('keys a URL without its fragment, host in lower case; an escaped # is part of the path', () => {
+    const key = (url: string) => forwardKey(new URL(url));
+    assert.equal(key('http://Mirror.INVALID/a/b.deb'), 'forward:GET http://mirror.invalid/a/b.deb');
+    assert.equal(key('http://mirror.invalid/a/b.deb#part'), 'forward:GET http://mirror.invalid/a/b.deb');
+    assert.equal(key('http://mirror.invalid/a/b.deb#'), 'forward:GET http://mirror.invalid/a/b.deb');
+    assert.equal(key('http://mirror.invalid/a?x=1#f'), 'forward:GET http://mirror.invalid/a?x=1');
+    assert.equal(key('http://mirror.invalid/a%23b'), 'forward:GET http://mirror.invalid/a%23b');
   });
 });

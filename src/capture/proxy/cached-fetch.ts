@@ -487,7 +487,7 @@ function conditionalHeaders(entry: CacheEntry): OutgoingHttpHeaders | null {
  */
 export async function serveCached(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions): Promise<ServeOutcome> {
   const rec = new Recorder(ctx, options);
-  const url = new URL(String(options.url));
+  const url = options.url instanceof URL ? options.url : new URL(options.url);
   const { req } = options;
 
   // RFC 9111 §3.3/§3.4: a cache may store partial (206) content only if it can combine it;

@@ -84,7 +84,7 @@ export function classifyForwardUrl(url: URL): ForwardClassification {
     return { ...base, ...parseSdistFilename(filename), kind: 'sdist', immutable: true, index: false };
   }
   // npm's tarball URLs: /<name>/-/<name>-<version>.tgz (scoped: /@scope/name/-/name-1.0.0.tgz).
-  const npmTarball = /^\/((?:@[^/]+\/)?[^/]+)\/-\/[^/]+-(\d[^/]*)\.tgz$/.exec(safeDecode(path));
+  const npmTarball = path.endsWith('.tgz') ? /^\/((?:@[^/]+\/)?[^/]+)\/-\/[^/]+-(\d[^/]*)\.tgz$/.exec(safeDecode(path)) : null;
   if (npmTarball) {
     return { ...base, name: npmTarball[1]!, version: npmTarball[2]!, kind: 'npm', immutable: true, index: false };
   }
@@ -93,9 +93,9 @@ export function classifyForwardUrl(url: URL): ForwardClassification {
 
 /** The cache key of a forward-proxied URL: the URL without its fragment, host in lower case. */
 export function forwardKey(url: URL): string {
-  const copy = new URL(url.href);
-  copy.hash = '';
-  return `forward:GET ${copy.href}`;
+  // A serialized URL has no '#' but the fragment's (an empty fragment leaves a bare '#').
+  const cut = url.href.indexOf('#');
+  return `forward:GET ${cut === -1 ? url.href : url.href.slice(0, cut)}`;
 }
 
 /** Serves an absolute-form request (`GET http://host/path`). */
