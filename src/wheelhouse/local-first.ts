@@ -94,8 +94,9 @@ function sameListing(a: Listing, b: Listing): boolean {
 export function startLocalResolution(o: AttemptInput): LocalAttempt {
   const abort = new AbortController();
   const outcome = (async (): Promise<Outcome | null> => {
-    const dir = await makePartialDir(o.dest);
+    let dir: string | null = null;
     try {
+      dir = await makePartialDir(o.dest);
       const links = join(dir, 'trusted');
       await mkdir(links);
       const linked = new Map<string, string>();
@@ -128,9 +129,9 @@ export function startLocalResolution(o: AttemptInput): LocalAttempt {
       if (names === null || names.some((n) => !trusted.has(n))) return null;
       return { kind: 'resolved', names, files: trusted };
     } catch {
-      return null;
+      return null; // the caller resolves against the index, where the problem shows properly
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      if (dir !== null) await rm(dir, { recursive: true, force: true }).catch(() => {});
     }
   })();
   return {

@@ -266,3 +266,37 @@ test('wheelhouse: a run killed (SIGKILL, whole process group) while pip download
   const m = readManifest(join(dir, 'wheelhouse'));
   assert.equal(m.packages.find((p) => p.name === 'huge')!.sha256, index.files.get('huge-1.0-py3-none-any.whl')!.sha256);
 });
+
+test('wheelhouse: Ctrl-C while the warm check runs stops there: exit 130, the manifest as it was, nothing asked of the index', async (t) => {
+  const index = await fixtureIndex();
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  project(dir, REQUIREMENTS);
+  const run = cli(dir, index);
+  assert.equal((await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET])).code, 0);
+  const manifest = readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json'));
+  const pagesBefore = index.requestCount('/simple/');
+
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [CLI, 'wheelhouse', '-r', 'requirements.txt', ...upstream(index), ...TARGET], {
+    cwd: dir, env: { ...process.env, ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const logs = join(dir, 'logs/wheelhouse');
+  const warmCheckRunning = (): boolean =>
+    readdirSync(logs).some((n) => /running python3 -m pip download --no-index/.test(readFileSync(join(logs, n), 'utf8')) && !/pip exited/.test(readFileSync(join(logs, n), 'utf8')));
+  const deadline = Date.now() + 60_000;
+  while (!warmCheckRunning()) {
+    assert.ok(Date.now() < deadline, 'the warm check never started');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGINT'); // offgrid alone, as a terminal's Ctrl-C would reach it with pip
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted; the wheelhouse and its manifest are as they were/);
+  assert.ok(readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json')).equals(manifest), 'the manifest changed');
+  assert.equal(index.requestCount('/simple/'), pagesBefore, 'an interrupted run went on to the index');
+  assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => n.startsWith('.')), [], 'a scratch directory was left');
+});

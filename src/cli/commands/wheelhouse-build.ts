@@ -24,15 +24,6 @@ import type { WheelhouseOptions } from './wheelhouse.js';
 
 const EXIT_INTERRUPTED = 130;
 
-/** Notices Ctrl-C / SIGTERM while pip runs (runChild passes the signal on to pip). */
-function watchInterrupts(): { interrupted: () => boolean; dispose: () => void } {
-  let interrupted = false;
-  const on = (): void => void (interrupted = true);
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return { interrupted: () => interrupted, dispose: () => (process.off('SIGINT', on), void process.off('SIGTERM', on)) };
-}
-
 /** What the thin command (wheelhouse.ts) prepared before this module was loaded. */
 export interface WheelhouseStart {
   readonly dest: string;
@@ -40,6 +31,8 @@ export interface WheelhouseStart {
   readonly log: RunLog;
   /** The warm path's pip, already running, or null. */
   readonly early: LocalAttempt | null;
+  /** True once Ctrl-C or SIGTERM arrived (watched from before the warm path's pip started). */
+  readonly interrupted: () => boolean;
 }
 
 export async function buildCommand(options: WheelhouseOptions, io: CliIO, start: WheelhouseStart): Promise<number> {
@@ -56,7 +49,6 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   const startedRecording = (): Promise<Recording> | null => started;
   const progress = createProgress(io.stderr, { quiet: false });
   const note = (text: string): void => log.note(text);
-  const signals = watchInterrupts();
   const startedAt = isoLocal(io.clock.now());
   const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-'));
   const localPip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log, capture: () => null });
@@ -76,7 +68,7 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
     const { index } = options.indexUrl !== null || options.extraIndexUrls.length > 0 ? await network() : { index: [] as string[] };
     const result = await buildWheelhouse(
       { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh },
-      { localPip, network, clock: io.clock, progress, note, workDir, interrupted: signals.interrupted, early: start.early },
+      { localPip, network, clock: io.clock, progress, note, workDir, interrupted: start.interrupted, early: start.early },
     );
     const pending = startedRecording();
     const session = pending === null ? null : await pending;
@@ -120,7 +112,6 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
     if (error instanceof PipStartError) throw new OffgridError('ESPAWN', `${error.message} (use --python to name the Python whose pip should run)`);
     throw error;
   } finally {
-    signals.dispose();
     log.close();
     await rm(workDir, { recursive: true, force: true });
   }

@@ -41,9 +41,25 @@ export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): 
   } catch (error) {
     throw new OffgridError('ELOGDIR', `cannot write ${logPath}: ${describeSystemError(error)}`);
   }
-  const early = options.refresh ? null : await startWarmCheck(options, io, dest, log);
-  const { buildCommand } = await import('./wheelhouse-build.js');
-  return buildCommand(options, io, { dest, logPath, log, early });
+  const signals = watchInterrupts();
+  let early: LocalAttempt | null = null;
+  try {
+    early = options.refresh ? null : await startWarmCheck(options, io, dest, log);
+    const { buildCommand } = await import('./wheelhouse-build.js');
+    return await buildCommand(options, io, { dest, logPath, log, early, interrupted: signals.interrupted });
+  } finally {
+    await early?.cancel(); // settled already when the build used it
+    signals.dispose();
+  }
+}
+
+/** Notices Ctrl-C / SIGTERM while pip runs (runChild passes the signal on to pip). */
+function watchInterrupts(): { interrupted: () => boolean; dispose: () => void } {
+  let interrupted = false;
+  const on = (): void => void (interrupted = true);
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return { interrupted: () => interrupted, dispose: () => (process.off('SIGINT', on), void process.off('SIGTERM', on)) };
 }
 
 /** Starts pip on the files the previous manifest lists, if there is one. */
