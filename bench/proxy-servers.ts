@@ -196,6 +196,18 @@ export async function startOffgrid(root: string, work: string, name: string, all
   return { name: 'offgrid', pid: child.pid!, port, url: `http://127.0.0.1:${port}`, stop: stopper(child) };
 }
 
+/** A bare Node server (node-peer.ts): `static` answers FILE to every request, `relay` forwards without a cache. */
+export async function startNodePeer(root: string, mode: 'static' | 'relay', file?: string): Promise<BenchServer> {
+  const script = join(root, 'dist/bench/node-peer.js');
+  const port = await freeLowPort();
+  const child = spawn(process.execPath, [script, mode, String(port), ...(file ? [file] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tail = tailOf(child.stderr);
+  await waitForPort(child, port, `node-peer ${mode}`).catch((error: Error) => {
+    throw new Error(`${error.message}\n${tail()}`);
+  });
+  return { name: `node-${mode}`, pid: child.pid!, port, url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
 /**
  * apt-cacher-ng as a forward proxy (what apt's Acquire::http::Proxy points at), with its own
  * cache and config; AllowUserPorts lets it reach the fake mirror on nginx's port.

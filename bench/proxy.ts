@@ -5,7 +5,8 @@
 //   - peak RSS (VmHWM) of the proxy process serving a 100 MB and a 500 MB file (must not grow);
 //   - a cold fetch through the proxy vs straight from its upstream (target total ≤ 1.1×), from
 //     nginx at loopback speed and from nginx limited to a fast WAN mirror's rate;
-//   - an apt-like workload (fake Debian mirror on nginx) through offgrid and apt-cacher-ng.
+//   - an apt-like workload (fake Debian mirror on nginx) through offgrid and apt-cacher-ng;
+//   - for the "why": what a bare Node server does on the same two jobs (node-peer.ts).
 // The proxy runs as users run it (`offgrid serve`, a separate process, forward proxy with
 // --allow-host); nginx is Debian's nginx-light with Debian's settings (sendfile on).
 // Everything lives in bench/.work/proxy; the served files are kept for the next run, the
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { curlList, curlOnce, curlParallel, wrk, type CurlResult } from './proxy-clients.js';
 import { prepareFiles } from './proxy-fixtures.js';
-import { type BenchServer, APT_CACHER_NG, NGINX, WAN_RATE_MBPS, peakRssMB, startAptCacherNg, startNginx, startOffgrid } from './proxy-servers.js';
+import { type BenchServer, APT_CACHER_NG, NGINX, WAN_RATE_MBPS, peakRssMB, startAptCacherNg, startNginx, startNodePeer, startOffgrid } from './proxy-servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORK = join(ROOT, 'bench/.work/proxy');
@@ -106,6 +107,11 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     const indexPageUrls = files.indexPages.map(upstream);
     await wrk(nginx.url, files.cachedPages, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
     const nginxSmall = await wrk(nginx.url, files.cachedPages, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    // The ceiling for any Node server here: one fixed 4 KB buffer for every request.
+    const nodeStatic = started(await startNodePeer(ROOT, 'static', join(files.docroot, files.cachedPages[0]!)));
+    await wrk(nodeStatic.url, files.cachedPages, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
+    const nodeSmall = await wrk(nodeStatic.url, files.cachedPages, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    await stop(nodeStatic);
 
     // --- peak RSS with a 100 MB file: a fresh proxy, one cold fetch, then cached serves.
     const p100 = started(await startOffgrid(ROOT, WORK, 'offgrid-100', allow));
@@ -166,6 +172,13 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     }
     await stop(pCold);
 
+    // The ceiling for any Node proxy here: a relay with no cache (no hashing, no disk).
+    const relay = started(await startNodePeer(ROOT, 'relay'));
+    const relayRuns: CurlResult[] = [];
+    for (let i = 0; i < REPEATS; i++) relayRuns.push(await curlOnce(`${big}?relay=${i}`, relay.url));
+    const relayBig = { totalMs: median(relayRuns.map((r) => r.totalSeconds)) * 1000 };
+    await stop(relay);
+
     // --- small files: 4 KB pages, cached (versioned names: never revalidated) and index
     // pages (revalidated with nginx on every request, as apt's and pip's index files are).
     const pSmall = started(await startOffgrid(ROOT, WORK, 'offgrid-small', allow));
@@ -210,6 +223,8 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
         offgridRps: round(proxySmall.requestsPerSecond),
         ratio: ratio(proxySmall.requestsPerSecond, nginxSmall.requestsPerSecond),
         offgridRevalidatedIndexRps: round(proxyIndex.requestsPerSecond),
+        bareNodeRps: round(nodeSmall.requestsPerSecond),
+        bareNodeRatio: ratio(nodeSmall.requestsPerSecond, nginxSmall.requestsPerSecond),
         errors: { nginx: nginxSmall.non2xx + nginxSmall.socketErrors, offgrid: proxySmall.non2xx + proxySmall.socketErrors, offgridIndex: proxyIndex.non2xx + proxyIndex.socketErrors },
         latencyAvg: { nginx: nginxSmall.latencyAvg, offgrid: proxySmall.latencyAvg, offgridIndex: proxyIndex.latencyAvg },
         offgridShutdownSeconds: round(shutdownSeconds, 2),
@@ -217,6 +232,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
       },
       peakRss: { atStartMB: round(rssStart), at100MBFileMB: round(rss100), at500MBFileMB: round(rss500), at500MBFile8ClientsMB: round(rss500x8), growth: ratio(rss500, rss100) },
       cold,
+      bareNodeRelay: { sizeMB: BIG_MB, totalMs: round(relayBig.totalMs, 1), ratioToDirect: ratio(relayBig.totalMs, cold.find((c) => c.sizeMB === BIG_MB && c.upstream === 'loopback')!.directTotalMs) },
       apt: {
         files: files.aptPaths.length,
         MB: round(files.aptBytes / 1e6),
@@ -238,21 +254,24 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
 
 function printSummary(f: {
   throughput: { fileMB: number; oneClient: { nginxMBps: number; offgridMBps: number; ratio: number }; offgridFirstReadsMBps: number[]; eightClients: { nginxMBps: number; offgridMBps: number; ratio: number } };
-  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; offgridRevalidatedIndexRps: number };
+  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; offgridRevalidatedIndexRps: number; bareNodeRps: number; bareNodeRatio: number };
   peakRss: { at100MBFileMB: number; at500MBFileMB: number; at500MBFile8ClientsMB: number; growth: number };
   cold: readonly ColdFigure[];
+  bareNodeRelay: { sizeMB: number; totalMs: number; ratioToDirect: number };
   apt: { files: number; MB: number; directSeconds: number; offgrid?: { coldSeconds: number; warmSeconds: number }; aptCacherNg?: { coldSeconds: number; warmSeconds: number }; coldRatio: number; warmRatio: number };
 }): void {
   const t = f.throughput;
   console.log(`proxy: cached ${t.fileMB} MB, 1 client: offgrid ${t.oneClient.offgridMBps} MB/s vs nginx ${t.oneClient.nginxMBps} MB/s = ${t.oneClient.ratio}x; ${meets(t.oneClient.ratio >= 0.8)} the 0.8x target (the first reads after the download, which hash it: ${t.offgridFirstReadsMBps.join(', ')} MB/s)`);
   console.log(`proxy: cached ${t.fileMB} MB, ${PARALLEL_CLIENTS} clients: offgrid ${t.eightClients.offgridMBps} MB/s vs nginx ${t.eightClients.nginxMBps} MB/s = ${t.eightClients.ratio}x; ${meets(t.eightClients.ratio >= 0.8)} the 0.8x target`);
   const s = f.smallFiles;
-  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s = ${s.ratio}x; ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s)`);
+  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s = ${s.ratio}x; ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s; a bare Node server answering one fixed buffer: ${s.bareNodeRps} req/s = ${s.bareNodeRatio}x nginx)`);
   const r = f.peakRss;
   console.log(`proxy: peak RSS serving 100 MB ${r.at100MBFileMB} MB, 500 MB ${r.at500MBFileMB} MB (x${r.growth}), 500 MB to ${PARALLEL_CLIENTS} clients ${r.at500MBFile8ClientsMB} MB; ${meets(r.growth <= 1.2)} "does not grow with file size"`);
   for (const c of f.cold) {
     console.log(`proxy: cold ${c.sizeMB} MB from a ${c.upstream} upstream: total ${c.proxyTotalMs} ms vs direct ${c.directTotalMs} ms = ${c.totalRatio}x, first byte ${c.proxyTtfbMs} ms vs ${c.directTtfbMs} ms; ${meets(c.totalRatio <= 1.1)} the 1.1x target`);
   }
+  const b = f.bareNodeRelay;
+  console.log(`proxy: for comparison, a bare Node relay with no cache (no hashing, no disk): cold ${b.sizeMB} MB from the loopback upstream in ${b.totalMs} ms = ${b.ratioToDirect}x direct`);
   const a = f.apt;
   console.log(`proxy: apt workload (${a.files} files, ${a.MB} MB; direct ${a.directSeconds} s): cold offgrid ${a.offgrid?.coldSeconds} s vs apt-cacher-ng ${a.aptCacherNg?.coldSeconds} s (offgrid ${a.coldRatio}x as fast), cached offgrid ${a.offgrid?.warmSeconds} s vs ${a.aptCacherNg?.warmSeconds} s (${a.warmRatio}x as fast)`);
 }
