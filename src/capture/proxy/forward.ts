@@ -8,6 +8,7 @@ import type { Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { networkAttemptEvent } from '../events.js';
 import { isHostAllowed } from './allow-list.js';
+import { BoundedMap } from './bounded-map.js';
 import { sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import type { ProxyContext } from './types.js';
 
@@ -91,6 +92,22 @@ export function classifyForwardUrl(url: URL): ForwardClassification {
   return { ...base, kind: 'file', immutable: filename !== null && VERSIONED_NAME.test(filename), index: false };
 }
 
+/**
+ * URLs already classified, by href. apt and curl ask for the same files again and again,
+ * and classifying one (a dozen patterns, a percent-decoding) cost as much as serving its
+ * hit from memory.
+ */
+const classified = new BoundedMap<string, ForwardClassification>(10_000);
+
+function classifyRemembered(url: URL): ForwardClassification {
+  let what = classified.get(url.href);
+  if (what === undefined) {
+    what = Object.freeze(classifyForwardUrl(url));
+    classified.set(url.href, what);
+  }
+  return what;
+}
+
 /** The cache key of a forward-proxied URL: the URL without its fragment, host in lower case. */
 export function forwardKey(url: URL): string {
   // A serialized URL has no '#' but the fragment's (an empty fragment leaves a bare '#').
@@ -115,7 +132,7 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     sendError(res, 403, `offgrid: ${target.host} is not on the proxy's allow-list (by default: the configured upstreams and the hosts in the machine's apt sources)`);
     return;
   }
-  const what = classifyForwardUrl(target);
+  const what = classifyRemembered(target);
   await serveCached(ctx, store, {
     key: forwardKey(target),
     url: target,
