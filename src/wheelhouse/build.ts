@@ -19,6 +19,7 @@ import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
 import { loadRequirementSet, where } from './requirement-set.js';
 import { resolveTree } from './resolve.js';
+import { type FileIndexes, namesRemoteIndex, remoteIndexes } from './index-options.js';
 import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
 import type { RequirementLine } from './requirements.js';
 
@@ -38,8 +39,11 @@ export interface BuildInput {
 export interface BuildContext {
   /** pip for work that needs no network (the warm path). */
   readonly localPip: PipRunner;
-  /** pip pointed at the index through the proxy; started on first use. */
-  readonly network: () => Promise<{ readonly pip: PipRunner; readonly proxyUrl: string | null }>;
+  /**
+   * pip pointed at the index through the proxy; started on first use, with the remote
+   * indexes the requirements files name as upstreams of the mirror (index-options.ts).
+   */
+  readonly network: (fileIndexes?: FileIndexes | null) => Promise<{ readonly pip: PipRunner; readonly proxyUrl: string | null }>;
   readonly clock: Clock;
   readonly progress: Progress;
   /** Writes a line to the run log. */
@@ -107,9 +111,15 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
     }
   } else {
-    const network = await ctx.network();
-    const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
-      pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
+    const fileIndexes = remoteIndexes(set.options);
+    const network = await ctx.network(fileIndexes);
+    // pip would obey a file's own index over the mirror: it gets the requirements without those lines.
+    const mirrored = fileIndexes !== null && network.proxyUrl !== null;
+    if (mirrored) {
+      ctx.note(`the requirements files name their own index (${[fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null).map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
+    }
+    const resolution = await resolveTree(mirrored ? { ...set, options: set.options.filter((o) => !namesRemoteIndex(o)) } : set, input.requirementFiles, input.packages, {
+      pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note, ownFiles: !mirrored,
       interrupted: ctx.interrupted, parallel: 4,
     });
     stop();

@@ -37,6 +37,11 @@ export interface ResolveContext {
   readonly interrupted: () => boolean;
   /** How many isolated resolutions run at once. */
   readonly parallel: number;
+  /**
+   * pip may read the user's files as they are (false when some of their lines must not
+   * reach it: every resolution then goes through files written from the set).
+   */
+  readonly ownFiles?: boolean;
 }
 
 type Attempt = { ok: true; packages: ResolvedPackage[]; pipVersion: PipVersion | null } | { ok: false; reason: string };
@@ -68,7 +73,7 @@ async function attempt(ctx: ResolveContext, sources: readonly string[]): Promise
 export async function resolveTree(set: RequirementSet, files: readonly string[], packages: readonly string[], ctx: ResolveContext): Promise<Resolution> {
   if (set.requirements.length === 0) return { packages: [], failed: new Map(), problems: set.problems, pipVersion: null };
   if (set.problems.length === 0) {
-    const whole = await attempt(ctx, sourceArgs(files, packages));
+    const whole = await attempt(ctx, ctx.ownFiles === false ? ['-r', await isolatedFile(set, set.requirements, ctx, 'all')] : sourceArgs(files, packages));
     if (whole.ok) return { packages: whole.packages, failed: new Map(), problems: [], pipVersion: whole.pipVersion };
     ctx.note(`pip could not resolve the requirements together (${whole.reason}); resolving each requirement line alone to find the failing ones`);
   } else {

@@ -65,6 +65,16 @@ describe('pip index settings from `pip config list`', () => {
     assert.deepEqual(choice.pypi.map(String), ['http://127.0.0.1:9/simple/']);
   });
 
+  it('extra upstreams (a requirements file\'s --extra-index-url) come after pip\'s indexes or the flags, once each', () => {
+    const pip = { indexUrl: 'https://corp.example/simple', extraIndexUrls: ['https://more.example/simple'] };
+    assert.deepEqual(chooseUpstreams(pip, null, { pypiExtra: ['https://file-extra.example/simple', 'https://more.example/simple/'] }).pypi.map(String), [
+      'https://corp.example/simple/', 'https://more.example/simple/', 'https://file-extra.example/simple/',
+    ]);
+    assert.deepEqual(chooseUpstreams(pip, null, { pypi: ['http://127.0.0.1:9/simple'], pypiExtra: ['http://127.0.0.1:8/simple'] }).pypi.map(String), [
+      'http://127.0.0.1:9/simple/', 'http://127.0.0.1:8/simple/',
+    ]);
+  });
+
   it('pip env variables when pip cannot run', () => {
     assert.deepEqual(pipSettingsFromEnv({ PIP_INDEX_URL: 'https://x.example/s', PIP_EXTRA_INDEX_URL: ' https://y.example/s  https://z.example/s ' }), {
       indexUrl: 'https://x.example/s',

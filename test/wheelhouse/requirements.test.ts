@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
 import { checkRequirementSpec, requirementName } from '../../src/wheelhouse/requirement-spec.js';
 import { loadRequirementSet } from '../../src/wheelhouse/requirement-set.js';
+import { namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
 
 const requirements = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'requirement' ? [e.requirement] : []));
 const problems = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'problem' ? [e.problem] : []));
@@ -91,4 +92,15 @@ test('nested -r and -c are followed relative to the including file; cycles and m
   assert.equal(set.problems.length, 1);
   assert.equal(set.problems[0]!.line, 4);
   assert.match(set.problems[0]!.message, /cannot read missing\.txt/);
+});
+
+test("a file's remote indexes, in pip's precedence: the last index-url wins, extra indexes add up; file:// ones stay with pip", async () => {
+  const set = await loadRequirementSet(['top.txt'], [], '/p', async (path) =>
+    path === '/p/top.txt'
+      ? '-i https://first.invalid/simple\n--index-url https://private.invalid/simple\n--extra-index-url https://extra.invalid/simple\n-r more.txt\nalpha\n'
+      : '--extra-index-url file:///srv/wheels/simple\n--extra-index-url https://extra.invalid/simple\n--find-links https://links.invalid/\nbeta\n',
+  );
+  assert.deepEqual(remoteIndexes(set.options), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'] });
+  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o)).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
+  assert.equal(remoteIndexes([{ name: '--find-links', value: 'https://links.invalid/' }, { name: '--index-url', value: 'file:///x' }]), null);
 });

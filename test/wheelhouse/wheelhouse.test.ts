@@ -300,3 +300,33 @@ test('wheelhouse: Ctrl-C while the warm check runs stops there: exit 130, the ma
   assert.equal(index.requestCount('/simple/'), pagesBefore, 'an interrupted run went on to the index');
   assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => n.startsWith('.')), [], 'a scratch directory was left');
 });
+
+test('wheelhouse: indexes named inside a requirements file are mirrored, not bypassed: cached, recorded, and there offline', async (t) => {
+  const main = await startPypiIndex({ packages: [{ name: 'alpha', version: '1.0', deps: ['beta'] }, { name: 'beta', version: '1.0' }] });
+  const extra = await startPypiIndex({ packages: [{ name: 'onlyextra', version: '2.0' }] });
+  t.after(() => Promise.all([main.close(), extra.close()]));
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  // No --pypi-upstream: without the file's own lines the mirror would know no index that has these.
+  writeFileSync(join(dir, 'requirements.txt'), `--index-url ${main.simpleUrl}\n--extra-index-url ${extra.simpleUrl}\nalpha\nonlyextra==2.0\n`);
+  const env = { ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' };
+  const run = (args: string[]) => runCli(['wheelhouse', '-r', 'requirements.txt', '--cache-dir', 'cache', ...args], { cwd: dir, env, timeoutMs: 180_000 });
+
+  const r = await run([]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const m = readManifest(join(dir, 'wheelhouse'));
+  assert.deepEqual(m.packages.map((p) => [p.filename, p.status]).sort(), [
+    ['alpha-1.0-py3-none-any.whl', 'success'], ['beta-1.0-py3-none-any.whl', 'success'], ['onlyextra-2.0-py3-none-any.whl', 'success'],
+  ]);
+  assert.match(readFileSync(join(dir, m.run!.log_file!), 'utf8'), /the requirements files name their own index \(.*127\.0\.0\.1.*\): it is mirrored through the proxy/);
+  const ledger = readValidLedger(join(dir, 'logs/build', `downloads_${m.run!.session_id}.json`));
+  for (const file of ['alpha-1.0-py3-none-any.whl', 'beta-1.0-py3-none-any.whl', 'onlyextra-2.0-py3-none-any.whl']) {
+    assert.ok(ledger.downloads.wheels.some((w) => w.filename === file && w.evidence !== 'log'), `${file} did not come through the proxy`);
+  }
+
+  // Both indexes gone: a fresh wheelhouse is filled from offgrid's cache alone.
+  await main.close();
+  await extra.close();
+  const offline = await run(['--offline', '--dest', 'offline-wh']);
+  assert.equal(offline.code, 0, offline.stderr + offline.stdout);
+  assert.equal(readManifest(join(dir, 'offline-wh')).packages.filter((p) => p.status === 'success').length, 3);
+});

@@ -16,6 +16,8 @@ export interface PipIndexSettings {
 export interface UpstreamFlags {
   /** `--pypi-upstream URL…`: replaces pip's index and extra indexes. */
   readonly pypi?: readonly string[];
+  /** More PyPI indexes after the chosen ones (a requirements file's --extra-index-url). */
+  readonly pypiExtra?: readonly string[];
   /** `--npm-upstream URL`. */
   readonly npm?: string;
 }
@@ -89,6 +91,7 @@ export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | nul
     if (pip.indexUrl === null) notes.push(`pip has no index-url setting; using pip's default ${PYPI_DEFAULT_INDEX}`);
     pypiCandidates = [pip.indexUrl ?? PYPI_DEFAULT_INDEX, ...pip.extraIndexUrls];
   }
+  pypiCandidates.push(...(flags.pypiExtra ?? []));
   const pypi: URL[] = [];
   for (const candidate of pypiCandidates) {
     const url = httpUrl(candidate, 'PyPI index', notes);

@@ -16,6 +16,8 @@ export interface ProxyFlags {
   readonly proxy: boolean;
   readonly cacheDir: string | null;
   readonly pypiUpstream: readonly string[];
+  /** PyPI indexes added after the chosen ones (a requirements file's extra indexes). */
+  readonly pypiExtraUpstream?: readonly string[];
   readonly npmUpstream: string | null;
   readonly allowHost: readonly string[];
   readonly debug: boolean;
@@ -41,7 +43,7 @@ export async function startRecordingOrExplain(
       command,
       offline: flags.offline,
       cacheDir: flags.proxy ? (flags.cacheDir ?? defaultCacheDir(io.env)) : null,
-      upstreams: { pypi: flags.pypiUpstream, ...(flags.npmUpstream ? { npm: flags.npmUpstream } : {}) },
+      upstreams: { pypi: flags.pypiUpstream, pypiExtra: flags.pypiExtraUpstream ?? [], ...(flags.npmUpstream ? { npm: flags.npmUpstream } : {}) },
       clock: io.clock,
       log: proxyLogger(io, flags.debug),
       env: io.env,

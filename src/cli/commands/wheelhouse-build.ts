@@ -12,6 +12,7 @@ import { isoLocal } from '../../session/time.js';
 import type { Recording } from '../../session/recording.js';
 import { writeReproducibleArchive } from '../../wheelhouse/archive.js';
 import { InterruptedError, buildWheelhouse, writeManifest } from '../../wheelhouse/build.js';
+import type { FileIndexes } from '../../wheelhouse/index-options.js';
 import type { LocalAttempt } from '../../wheelhouse/local-first.js';
 import { MANIFEST_FILE, archivedManifest, serializeManifest, type Manifest } from '../../wheelhouse/manifest.js';
 import { PipStartError, pipRunner } from '../../wheelhouse/pip-runner.js';
@@ -23,6 +24,16 @@ import { recoverQuietly, startRecordingOrExplain, type ProxyFlags } from './sess
 import type { WheelhouseOptions } from './wheelhouse.js';
 
 const EXIT_INTERRUPTED = 130;
+
+/**
+ * The proxy's PyPI upstreams once the requirements files are read, with pip's precedence:
+ * a file's index-url replaces every index given before it, its extra indexes add to them.
+ */
+function withFileIndexes(flags: ProxyFlags, fileIndexes: FileIndexes | null): ProxyFlags {
+  if (fileIndexes === null) return flags;
+  if (fileIndexes.indexUrl !== null) return { ...flags, pypiUpstream: [fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls] };
+  return { ...flags, pypiExtraUpstream: fileIndexes.extraIndexUrls };
+}
 
 /** What the thin command (wheelhouse.ts) prepared before this module was loaded. */
 export interface WheelhouseStart {
@@ -44,7 +55,7 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   // The proxy and the session start only when pip needs the index: a wheelhouse that
   // already satisfies the requirements is checked with --no-index and records nothing.
   let started: Promise<Recording> | null = null;
-  const startOnce = (): Promise<Recording> => (started ??= startRecordingOrExplain(flags, command, io));
+  const startOnce = (fileIndexes: FileIndexes | null): Promise<Recording> => (started ??= startRecordingOrExplain(withFileIndexes(flags, fileIndexes), command, io));
   // Read through a function: TypeScript cannot see the assignment inside startOnce.
   const startedRecording = (): Promise<Recording> | null => started;
   const progress = createProgress(io.stderr, { quiet: false });
@@ -53,19 +64,19 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-'));
   const localPip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log, capture: () => null });
   let recording: Recording | null = null;
-  const network = async () => {
-    const r = await startOnce();
+  const network = async (fileIndexes: FileIndexes | null = null) => {
+    const r = await startOnce(fileIndexes);
     if (recording === null) {
       recording = r;
       note(`session ${r.session.id}${r.proxy ? ` through the proxy ${r.proxy.url}` : ' without the proxy'}${options.offline ? ' (offline)' : ''}`);
     }
-    const index = r.proxy ? [] : [...(options.indexUrl ? ['--index-url', options.indexUrl] : []), ...options.extraIndexUrls.flatMap((u) => ['--extra-index-url', u])];
-    return { pip: pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...r.env }, log, capture: () => r.capture(null) }), proxyUrl: r.proxy?.url ?? null, index };
+    return { pip: pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...r.env }, log, capture: () => r.capture(null) }), proxyUrl: r.proxy?.url ?? null };
   };
+  // Without the proxy, pip itself is told about the indexes given to offgrid.
+  const index = options.proxy ? [] : [...(options.indexUrl ? ['--index-url', options.indexUrl] : []), ...options.extraIndexUrls.flatMap((u) => ['--extra-index-url', u])];
   let exitCode: number | null = null;
   try {
     note(`wheelhouse ${dest}`);
-    const { index } = options.indexUrl !== null || options.extraIndexUrls.length > 0 ? await network() : { index: [] as string[] };
     const result = await buildWheelhouse(
       { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh },
       { localPip, network, clock: io.clock, progress, note, workDir, interrupted: start.interrupted, early: start.early },
