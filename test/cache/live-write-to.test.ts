@@ -38,12 +38,14 @@ describe('single flight: writeTo', () => {
   it('gives a fast and a slow consumer every byte, in order, and ends both', async () => {
     cache = await tempCache();
     const flights = new SingleFlight(cache.store);
-    const data = bytes(3 * 1024 * 1024 + 7, 4);
-    const open = upstreamOf(slowSource(data, 64 * 1024, 1), data.length);
+    // Larger than the in-memory window (8 MiB), so the slow consumer falls out of it and
+    // reads the rest from the file (the temp file, or the content once committed).
+    const data = bytes(12 * 1024 * 1024 + 7, 4);
+    const open = upstreamOf(slowSource(data, 256 * 1024, 0), data.length);
     const fast = flights.fetch(KEY, open);
     const slow = flights.fetch(KEY, open);
     const a = sink(0);
-    const b = sink(15); // falls behind the in-memory window: reads the temp file
+    const b = sink(60);
     await Promise.all([(await fast.body({ endWhenVerified: true })).writeTo(a.sink), (await slow.body()).writeTo(b.sink)]);
     await Promise.all([finished(a.sink), finished(b.sink)]);
     assert.equal(sha256(a.received()), sha256(data));
