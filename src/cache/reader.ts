@@ -118,9 +118,9 @@ export class VerifiedReader extends Readable {
     this.onVerified?.();
   }
 
-  /** Removes the corrupt entry and throws `error`. */
+  /** Removes the corrupt entry and throws `error` (a failed removal must not hide the corruption). */
   private async fail(error: CacheError): Promise<never> {
-    await this.onCorrupt(this.entry);
+    await this.onCorrupt(this.entry).catch(() => {});
     throw error;
   }
 
