@@ -16,7 +16,8 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import type { CacheEntry } from './entry.js';
 import { hasErrno } from './errors.js';
 import { MAX_READ_CHUNK } from './reader.js';
-import { Signal } from './signal.js';
+import type { Signal } from './signal.js';
+import { SinkWatch } from './sink.js';
 import type { CacheWriter } from './writer.js';
 
 /** Bytes kept in memory behind what the writer has made durable (on top of what it has not). */
@@ -174,30 +175,24 @@ export class LiveReader extends Readable {
    * or the sink closes early.
    */
   async writeTo(sink: Writable): Promise<void> {
-    const drained = new Signal();
-    const notify = (): void => drained.notify();
-    const receiving = (): boolean => !sink.destroyed && !sink.closed;
-    const onClose = (): void => {
-      drained.notify();
+    const watch = new SinkWatch(sink, () => {
       // A reader waiting for the download wakes, sees itself closed, and stops.
       this.destroy();
       this.live.signal.notify();
-    };
-    sink.on('drain', notify).on('close', onClose);
+    });
     try {
       for (;;) {
-        if (!receiving()) throw new Error('the receiving side closed before the content was sent');
+        watch.check();
         const batch = await this.nextBatch();
         if (batch === null) break;
-        while (sink.writableNeedDrain && receiving()) await drained.wait();
-        if (!receiving()) throw new Error('the receiving side closed before the content was sent');
+        await watch.room();
         sink.cork();
         for (const chunk of batch) sink.write(chunk);
         sink.uncork();
       }
       sink.end();
     } finally {
-      sink.off('drain', notify).off('close', onClose);
+      watch.dispose();
       this.destroy();
     }
   }

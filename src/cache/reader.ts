@@ -15,7 +15,7 @@ import { Readable, type Writable } from 'node:stream';
 import type { CacheEntry } from './entry.js';
 import { CacheError, hasErrno, integrityError } from './errors.js';
 import { contentPath } from './layout.js';
-import { Signal } from './signal.js';
+import { SinkWatch } from './sink.js';
 import type { CacheContext } from './options.js';
 
 export const MAX_READ_CHUNK = 1024 * 1024;
@@ -64,30 +64,24 @@ export class VerifiedReader extends Readable {
    */
   async writeTo(sink: Writable): Promise<void> {
     const free = Array.from({ length: WRITE_BUFFERS }, () => Buffer.allocUnsafe(this.chunkSize));
-    // Woken when a buffer comes back, the sink drains, or it closes.
-    const wake = new Signal();
-    const notify = (): void => wake.notify();
-    sink.on('drain', notify).on('close', notify);
+    const watch = new SinkWatch(sink);
     try {
-      const receiving = (): boolean => !sink.destroyed && !sink.closed;
       for (;;) {
-        while (free.length === 0 && receiving()) await wake.wait();
-        if (!receiving()) throw new Error('the receiving side closed before the content was sent');
+        await watch.until(() => free.length > 0);
         const buffer = free.pop()!;
         // Read while the previous chunks are still on their way out, then wait for room.
         const chunk = await this.nextChunk(buffer);
         if (chunk === null) break;
-        while (sink.writableNeedDrain && receiving()) await wake.wait();
-        if (!receiving()) throw new Error('the receiving side closed before the content was sent');
+        await watch.room();
         sink.write(chunk, () => {
           // Written (or dropped with the sink): the buffer may be filled again.
           free.push(buffer);
-          wake.notify();
+          watch.changed.notify();
         });
       }
       sink.end();
     } finally {
-      sink.off('drain', notify).off('close', notify);
+      watch.dispose();
       this.destroy();
     }
   }
