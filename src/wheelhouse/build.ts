@@ -118,8 +118,9 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     if (mirrored) {
       ctx.note(`the requirements files name their own index (${[fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null).map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
     }
-    const resolution = await resolveTree(mirrored ? { ...set, options: set.options.filter((o) => !namesRemoteIndex(o)) } : set, input.requirementFiles, input.packages, {
-      pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note, ownFiles: !mirrored,
+    const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
+      pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
+      ...(mirrored ? { withhold: namesRemoteIndex } : {}),
       interrupted: ctx.interrupted, parallel: 4,
     });
     stop();

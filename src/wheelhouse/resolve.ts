@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { parsePipReport, PipReportError, type ResolvedPackage } from './pip-report.js';
 import { pipFailureReason, resolveArgs, sourceArgs, type TargetOptions } from './pip-args.js';
 import type { PipRunner } from './pip-runner.js';
-import type { RequirementSet } from './requirement-set.js';
+import type { OptionLine, RequirementSet } from './requirement-set.js';
 import type { LineProblem, RequirementLine } from './requirements.js';
 
 export interface Resolution {
@@ -38,10 +38,11 @@ export interface ResolveContext {
   /** How many isolated resolutions run at once. */
   readonly parallel: number;
   /**
-   * pip may read the user's files as they are (false when some of their lines must not
-   * reach it: every resolution then goes through files written from the set).
+   * Option lines of the files that must not reach pip (a file's own index, which the
+   * mirror serves instead). When any is present, pip never reads the user's files: every
+   * resolution goes through a file written from the set without them.
    */
-  readonly ownFiles?: boolean;
+  readonly withhold?: (option: OptionLine) => boolean;
 }
 
 type Attempt = { ok: true; packages: ResolvedPackage[]; pipVersion: PipVersion | null } | { ok: false; reason: string };
@@ -70,10 +71,13 @@ async function attempt(ctx: ResolveContext, sources: readonly string[]): Promise
   }
 }
 
-export async function resolveTree(set: RequirementSet, files: readonly string[], packages: readonly string[], ctx: ResolveContext): Promise<Resolution> {
+export async function resolveTree(given: RequirementSet, files: readonly string[], packages: readonly string[], ctx: ResolveContext): Promise<Resolution> {
+  const withhold = ctx.withhold;
+  const withheld = withhold !== undefined && given.options.some(withhold);
+  const set = withheld ? { ...given, options: given.options.filter((o) => !withhold(o)) } : given;
   if (set.requirements.length === 0) return { packages: [], failed: new Map(), problems: set.problems, pipVersion: null };
   if (set.problems.length === 0) {
-    const whole = await attempt(ctx, ctx.ownFiles === false ? ['-r', await isolatedFile(set, set.requirements, ctx, 'all')] : sourceArgs(files, packages));
+    const whole = await attempt(ctx, withheld ? ['-r', await isolatedFile(set, set.requirements, ctx, 'all')] : sourceArgs(files, packages));
     if (whole.ok) return { packages: whole.packages, failed: new Map(), problems: [], pipVersion: whole.pipVersion };
     ctx.note(`pip could not resolve the requirements together (${whole.reason}); resolving each requirement line alone to find the failing ones`);
   } else {
