@@ -53,16 +53,29 @@ interface AttemptInput {
   readonly pip: PipRunner;
 }
 
-/** A manifest's files with their sha256 (failed entries have no file). */
-export function listingOf(manifest: Pick<Manifest, 'packages'>): Map<string, string> {
-  const listing = new Map<string, string>();
-  for (const p of manifest.packages) if (p.filename !== null && p.sha256 !== null && p.status !== 'error') listing.set(p.filename, p.sha256);
-  return listing;
-}
-
 /** A name that can only mean a file directly inside the wheelhouse. */
 function isPlainFileName(name: unknown): name is string {
   return typeof name === 'string' && name.length > 0 && !name.startsWith('.') && !/[/\\\0]/.test(name);
+}
+
+/**
+ * The files a manifest's package entries name, with their sha256: entries that did not
+ * fail, whose name is a plain file of the wheelhouse and whose sha256 is well formed.
+ * Checked here, not trusted from the schema, because the early start reads the manifest
+ * before it is validated.
+ */
+function listingFrom(packages: readonly unknown[]): Map<string, string> {
+  const listing = new Map<string, string>();
+  for (const p of packages as ({ filename?: unknown; sha256?: unknown; status?: unknown } | null)[]) {
+    if (p === null || typeof p !== 'object' || p.status === 'error') continue;
+    if (isPlainFileName(p.filename) && typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256)) listing.set(p.filename, p.sha256);
+  }
+  return listing;
+}
+
+/** A validated manifest's files with their sha256. */
+export function listingOf(manifest: Pick<Manifest, 'packages'>): Map<string, string> {
+  return listingFrom(manifest.packages);
 }
 
 /**
@@ -78,11 +91,7 @@ export async function readListing(manifestPath: string): Promise<Listing | null>
   }
   const packages = (parsed as { packages?: unknown } | null)?.packages;
   if (!Array.isArray(packages)) return null;
-  const listing = new Map<string, string>();
-  for (const p of packages as { filename?: unknown; sha256?: unknown; status?: unknown }[]) {
-    if (p === null || typeof p !== 'object' || p.status === 'error') continue;
-    if (isPlainFileName(p.filename) && typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256)) listing.set(p.filename, p.sha256);
-  }
+  const listing = listingFrom(packages);
   return listing.size > 0 ? listing : null;
 }
 
