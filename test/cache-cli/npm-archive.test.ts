@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { END_OF_ARCHIVE, fileHeader, padding } from '../../src/cache/tar.js';
 import type { DownloadRecord, Ledger } from '../../src/ledger/schema.js';
 import { readValidLedger, runCli } from '../helpers/cli.js';
-import { type NpmRegistry, startNpmRegistry } from '../helpers/npm-registry.js';
+import { ACME_TREE, type NpmRegistry, startNpmRegistry } from '../helpers/npm-registry.js';
 
 /** The tree `top-level@^3` resolves to, and what each installed package.json must say. */
 const TREE = { 'top-level': '3.1.0', '@acme/core': '2.0.0', 'left-part': '1.2.0' };
@@ -94,12 +94,7 @@ describe('cache export / import: the npm round trip', { timeout: 240_000 }, () =
   };
 
   before(async () => {
-    registry = await startNpmRegistry([
-      { name: 'left-part', version: '1.0.0' },
-      { name: 'left-part', version: '1.2.0' },
-      { name: '@acme/core', version: '2.0.0', dependencies: { 'left-part': '^1.0.0' } },
-      { name: 'top-level', version: '3.1.0', dependencies: { '@acme/core': '^2.0.0' } },
-    ]);
+    registry = await startNpmRegistry(ACME_TREE);
     work = mkdtempSync(join(tmpdir(), 'offgrid-npm-export-'));
     archive = join(work, 'cache.tgz');
   });

@@ -13,6 +13,17 @@ export interface NpmPackageSpec {
   readonly dependencies?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A small tree with a scoped package and a range to resolve: top-level@3.1.0 →
+ * @acme/core@2.0.0 → left-part@^1.0.0 (1.0.0 and 1.2.0 exist; npm picks 1.2.0).
+ */
+export const ACME_TREE: readonly NpmPackageSpec[] = [
+  { name: 'left-part', version: '1.0.0' },
+  { name: 'left-part', version: '1.2.0' },
+  { name: '@acme/core', version: '2.0.0', dependencies: { 'left-part': '^1.0.0' } },
+  { name: 'top-level', version: '3.1.0', dependencies: { '@acme/core': '^2.0.0' } },
+];
+
 export interface BuiltTarball {
   readonly spec: NpmPackageSpec;
   /** Path on the registry: `/<name>/-/<basename>-<version>.tgz`. */

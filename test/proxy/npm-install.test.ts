@@ -10,7 +10,7 @@ import type { CaptureEvent, DownloadEvent } from '../../src/capture/events.js';
 import { npmRoute } from '../../src/capture/proxy/npm.js';
 import { type RunningProxy, startProxy } from '../../src/capture/proxy/server.js';
 import { systemClock } from '../../src/session/time.js';
-import { type NpmRegistry, startNpmRegistry } from '../helpers/npm-registry.js';
+import { ACME_TREE, type NpmRegistry, startNpmRegistry } from '../helpers/npm-registry.js';
 
 const SECRET = 'npm-s3cret-token';
 
@@ -69,13 +69,7 @@ describe('npm mirror with real npm', { timeout: 240_000 }, () => {
   let lockedApp: string;
 
   before(async () => {
-    registry = await startNpmRegistry([
-      { name: 'left-part', version: '1.0.0' },
-      { name: 'left-part', version: '1.2.0' },
-      { name: '@acme/core', version: '2.0.0', dependencies: { 'left-part': '^1.0.0' } },
-      { name: 'top-level', version: '3.1.0', dependencies: { '@acme/core': '^2.0.0' } },
-      { name: 'never-fetched', version: '1.0.0' },
-    ]);
+    registry = await startNpmRegistry([...ACME_TREE, { name: 'never-fetched', version: '1.0.0' }]);
     work = await mkdtemp(join(tmpdir(), 'offgrid-npm-'));
     cacheDir = join(work, 'offgrid-cache');
   });

@@ -45,10 +45,32 @@ function project(dir: string, requirements: string): void {
 
 const REQUIREMENTS = '# the project\nalpha[fast]>=1.0   # with its extra\nnative ; sys_platform == "linux"\n-c constraints.txt\n';
 
-function cli(dir: string, index: PypiIndex) {
-  // pip's own HTTP cache off and no machine pip settings: what is reused comes from offgrid.
-  const env = { ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' };
-  return (args: string[]) => runCli(['wheelhouse', ...args], { cwd: dir, env, timeoutMs: 180_000 });
+// pip's own HTTP cache off and no machine pip settings: what is reused comes from offgrid.
+const PIP_ENV = { ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' };
+
+function cli(dir: string) {
+  return (args: string[]) => runCli(['wheelhouse', ...args], { cwd: dir, env: PIP_ENV, timeoutMs: 180_000 });
+}
+
+/** `offgrid wheelhouse ARGS` started in the background, for a test that signals it mid-run. */
+async function spawnWheelhouse(dir: string, args: string[], options: { detached?: boolean } = {}) {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [CLI, 'wheelhouse', ...args], { cwd: dir, env: { ...process.env, ...PIP_ENV }, detached: options.detached ?? false, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Waits until a run log under logs/wheelhouse satisfies `ready` (it is written line by line, synchronously). */
+async function waitForRunLog(dir: string, ready: (text: string) => boolean, what: string, timeoutMs: number): Promise<void> {
+  const logs = join(dir, 'logs/wheelhouse');
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(logs) || !readdirSync(logs).some((n) => ready(readFileSync(join(logs, n), 'utf8')))) {
+    assert.ok(Date.now() < deadline, `${what} never started`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 const upstream = (index: PypiIndex) => ['--cache-dir', 'cache', '--pypi-upstream', index.simpleUrl];
 
@@ -57,7 +79,7 @@ test('wheelhouse: downloads the whole tree for the target, skips it on the next 
   t.after(() => index.close());
   const dir = tempDir(t, 'offgrid-wheelhouse-');
   project(dir, REQUIREMENTS);
-  const run = cli(dir, index);
+  const run = cli(dir);
 
   await t.test('first run downloads every package, dependencies and the extra included', async () => {
     const r = await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET, '--archive', 'a.tgz']);
@@ -184,7 +206,7 @@ test('wheelhouse: a missing package and a malformed line fail alone; the rest is
   t.after(() => index.close());
   const dir = tempDir(t, 'offgrid-wheelhouse-');
   project(dir, 'alpha>=1.0\nno-such-package-xyz==1.0\nbeta==>1\ngamma\n');
-  const run = cli(dir, index);
+  const run = cli(dir);
   const r = await run(['-r', 'requirements.txt', ...upstream(index)]);
   assert.equal(r.code, 1, r.stderr + r.stdout);
   const m = readManifest(join(dir, 'wheelhouse'));
@@ -233,27 +255,16 @@ test('wheelhouse: a run killed (SIGKILL, whole process group) while pip download
   });
   t.after(() => index.close());
   const dir = tempDir(t, 'offgrid-wheelhouse-');
-  const run = cli(dir, index);
+  const run = cli(dir);
   writeFileSync(join(dir, 'requirements.txt'), 'alpha\n');
   assert.equal((await run(['-r', 'requirements.txt', ...upstream(index)])).code, 0);
   const before = readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json'));
   writeFileSync(join(dir, 'requirements.txt'), 'alpha\nhuge\n');
 
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('../helpers/cli.js');
-  const child = spawn(process.execPath, [CLI, 'wheelhouse', '-r', 'requirements.txt', ...upstream(index)], {
-    cwd: dir, env: { ...process.env, ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' }, detached: true, stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const { child, exited } = await spawnWheelhouse(dir, ['-r', 'requirements.txt', ...upstream(index)], { detached: true });
   // Kill offgrid and pip together as soon as pip is saving into the wheelhouse (the run
   // log says so; a scratch directory alone may be the warm check's).
-  const deadline = Date.now() + 120_000;
-  const downloading = (): boolean =>
-    readdirSync(join(dir, 'logs/wheelhouse')).some((n) => /running python3 -m pip download --no-deps/.test(readFileSync(join(dir, 'logs/wheelhouse', n), 'utf8')));
-  while (!existsSync(join(dir, 'logs/wheelhouse')) || !downloading()) {
-    assert.ok(Date.now() < deadline, 'the download phase never started');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitForRunLog(dir, (text) => /running python3 -m pip download --no-deps/.test(text), 'the download phase', 120_000);
   process.kill(-child.pid!, 'SIGKILL');
   await exited;
 
@@ -272,30 +283,16 @@ test('wheelhouse: Ctrl-C while the warm check runs stops there: exit 130, the ma
   t.after(() => index.close());
   const dir = tempDir(t, 'offgrid-wheelhouse-');
   project(dir, REQUIREMENTS);
-  const run = cli(dir, index);
+  const run = cli(dir);
   assert.equal((await run(['-r', 'requirements.txt', ...upstream(index), ...TARGET])).code, 0);
   const manifest = readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json'));
   const pagesBefore = index.requestCount('/simple/');
 
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('../helpers/cli.js');
-  const child = spawn(process.execPath, [CLI, 'wheelhouse', '-r', 'requirements.txt', ...upstream(index), ...TARGET], {
-    cwd: dir, env: { ...process.env, ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const logs = join(dir, 'logs/wheelhouse');
-  const warmCheckRunning = (): boolean =>
-    readdirSync(logs).some((n) => /running python3 -m pip download --no-index/.test(readFileSync(join(logs, n), 'utf8')) && !/pip exited/.test(readFileSync(join(logs, n), 'utf8')));
-  const deadline = Date.now() + 60_000;
-  while (!warmCheckRunning()) {
-    assert.ok(Date.now() < deadline, 'the warm check never started');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const { child, exited, stderr } = await spawnWheelhouse(dir, ['-r', 'requirements.txt', ...upstream(index), ...TARGET]);
+  await waitForRunLog(dir, (text) => /running python3 -m pip download --no-index/.test(text) && !/pip exited/.test(text), 'the warm check', 60_000);
   child.kill('SIGINT'); // offgrid alone, as a terminal's Ctrl-C would reach it with pip
-  assert.equal(await exited, 130, stderr);
-  assert.match(stderr, /interrupted; the wheelhouse and its manifest are as they were/);
+  assert.equal(await exited, 130, stderr());
+  assert.match(stderr(), /interrupted; the wheelhouse and its manifest are as they were/);
   assert.ok(readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json')).equals(manifest), 'the manifest changed');
   assert.equal(index.requestCount('/simple/'), pagesBefore, 'an interrupted run went on to the index');
   assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).filter((n) => n.startsWith('.')), [], 'a scratch directory was left');
@@ -308,8 +305,7 @@ test('wheelhouse: indexes named inside a requirements file are mirrored, not byp
   const dir = tempDir(t, 'offgrid-wheelhouse-');
   // No --pypi-upstream: without the file's own lines the mirror would know no index that has these.
   writeFileSync(join(dir, 'requirements.txt'), `--index-url ${main.simpleUrl}\n--extra-index-url ${extra.simpleUrl}\nalpha\nonlyextra==2.0\n`);
-  const env = { ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' };
-  const run = (args: string[]) => runCli(['wheelhouse', '-r', 'requirements.txt', '--cache-dir', 'cache', ...args], { cwd: dir, env, timeoutMs: 180_000 });
+  const run = (args: string[]) => cli(dir)(['-r', 'requirements.txt', '--cache-dir', 'cache', ...args]);
 
   const r = await run([]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
