@@ -56,7 +56,14 @@ export interface StepEvent extends BuildStep {
 }
 
 export type CaptureEvent = DownloadEvent | NetworkAttemptEvent | ErrorEvent | StepEvent;
-export type EventSink = (event: CaptureEvent) => void;
+/**
+ * When a recorded event must be on disk. `now` (the default): before the call returns, for an
+ * event that has to be kept before something else happens (a download's last byte released
+ * to its client). `this-turn`: before the event loop next waits for I/O, for an event about a
+ * response already complete (a cache hit), where a write per event would be pure cost.
+ */
+export type Durability = 'now' | 'this-turn';
+export type EventSink = (event: CaptureEvent, durability?: Durability) => void;
 
 type DownloadFields = Pick<DownloadEvent, 'kind' | 'tool' | 'cached'> & Partial<Omit<DownloadEvent, 'type'>>;
 

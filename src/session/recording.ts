@@ -92,7 +92,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
             return { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts };
           },
         },
-        record: (event) => session.record(event),
+        record: (event, durability) => session.record(event, durability),
         clock: options.clock,
         log: options.log,
         routes: [pypiRoute(), npmRoute()],

@@ -3,7 +3,7 @@
 // of the ledger, so a session that finished and one that was killed are compiled by
 // the same code (see recover.ts).
 import { closeSync, mkdirSync, openSync, writeSync, existsSync } from 'node:fs';
-import type { CaptureEvent } from '../capture/events.js';
+import type { CaptureEvent, Durability } from '../capture/events.js';
 import type { JournalEntry } from '../ledger/compile.js';
 import type { Ledger } from '../ledger/schema.js';
 import { OffgridError, describeSystemError } from '../errors.js';
@@ -69,10 +69,12 @@ export class Session {
     throw new OffgridError('ELOGDIR', `too many sessions started at ${stamp} in ${options.logDir}`);
   }
 
-  /** Records one event now: redacted, time-stamped, and on disk before this returns. */
-  record(event: CaptureEvent): void {
+  /** Records one event, redacted and time-stamped, on disk when `durability` says (see Durability). */
+  record(event: CaptureEvent, durability: Durability = 'now'): void {
     const timestamp = (event.type !== 'step' ? event.timestamp : null) ?? isoLocal(this.options.clock.now());
-    this.journal.append(toJournalEntry(event, timestamp));
+    const entry = toJournalEntry(event, timestamp);
+    if (durability === 'now') this.journal.append(entry);
+    else this.journal.appendThisTurn(entry);
   }
 
   /** One line of the command's output, kept (redacted) in `build_session_*.log`. */

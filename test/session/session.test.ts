@@ -95,6 +95,49 @@ test('a session killed with SIGKILL is compiled later with complete:false and no
   assert.equal((await recoverAbandonedSessions(logDir, systemClock)).recovered.length, 0);
 });
 
+/** Runs `body` in a child process with a session `s` open in `logDir`; returns once the child has exited (killed when it prints ready). */
+async function inChildSession(logDir: string, body: string): Promise<void> {
+  const script = `
+    import { Session } from ${JSON.stringify(join(REPO_ROOT, 'dist/src/session/session.js'))};
+    import { downloadEvent } from ${JSON.stringify(join(REPO_ROOT, 'dist/src/capture/events.js'))};
+    import { systemClock } from ${JSON.stringify(join(REPO_ROOT, 'dist/src/session/time.js'))};
+    const s = Session.open({ logDir: process.argv[1], command: ['serve'], offline: false, clock: systemClock });
+    const hit = (name, durability) => s.record(downloadEvent({ kind: 'file', tool: 'curl', cached: true, cache_status: 'hit', name }), durability);
+    ${body}
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, logDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes('ready')) child.kill('SIGKILL');
+  });
+  await once(child, 'close');
+}
+
+async function recoveredNames(logDir: string): Promise<(string | null)[]> {
+  const { recovered } = await recoverAbandonedSessions(logDir, systemClock);
+  assert.equal(recovered.length, 1);
+  return recovered[0]!.downloads.other.map((r) => r.name);
+}
+
+test('events queued for the end of a turn are on disk before the next turn, in the order recorded', async (t) => {
+  const logDir = tempDir(t);
+  // Killed by SIGKILL in the turn after: nothing of the first turn may be missing or reordered.
+  await inChildSession(logDir, `
+    hit('a', 'this-turn'); hit('b', 'this-turn'); hit('c'); hit('d', 'this-turn');
+    setImmediate(() => setImmediate(() => process.stdout.write('ready\\n')));
+    setInterval(() => {}, 1000);
+  `);
+  assert.deepEqual(await recoveredNames(logDir), ['a', 'b', 'c', 'd']);
+});
+
+test('events queued for the end of a turn survive a crash in that turn', async (t) => {
+  const logDir = tempDir(t);
+  await inChildSession(logDir, `
+    hit('a', 'this-turn'); hit('b', 'this-turn');
+    throw new Error('crash before the turn ends');
+  `);
+  assert.deepEqual(await recoveredNames(logDir), ['a', 'b']);
+});
+
 test('a journal of a session that is still running is left alone', async (t) => {
   const logDir = tempDir(t);
   const session = Session.open({ logDir, command: ['sleep'], offline: false, clock: systemClock });

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
 import type { CacheStatus, Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
-import { downloadEvent, networkAttemptEvent } from '../events.js';
+import { downloadEvent, networkAttemptEvent, type Durability } from '../events.js';
 import type { ProxyContext } from './types.js';
 import { UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
 
@@ -241,7 +241,7 @@ class Recorder {
     this.source = String(options.url);
   }
 
-  download(cacheStatus: CacheStatus, size: number | null, sha256: string | null): void {
+  download(cacheStatus: CacheStatus, size: number | null, sha256: string | null, durability: Durability = 'now'): void {
     const o = this.options;
     this.ctx.record(
       downloadEvent({
@@ -260,6 +260,7 @@ class Recorder {
         cache_status: cacheStatus,
         timestamp: this.timestamp,
       }),
+      durability,
     );
   }
 
@@ -310,7 +311,7 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
     delete headers['content-length'];
     res.writeHead(304, headers);
     res.end();
-    rec.download(status, entry.size, entry.sha256);
+    rec.download(status, entry.size, entry.sha256, 'this-turn');
     return true;
   }
   if (req.method === 'HEAD') {
@@ -333,13 +334,13 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
   if (!body && !stream) return false;
   res.writeHead(200, headers);
   if (body) {
-    res.once('finish', () => rec.download(status, entry.size, entry.sha256));
+    res.once('finish', () => rec.download(status, entry.size, entry.sha256, 'this-turn'));
     res.end(body);
     return true;
   }
   try {
     await sendBody(stream!, res);
-    rec.download(status, entry.size, entry.sha256);
+    rec.download(status, entry.size, entry.sha256, 'this-turn');
   } catch (error) {
     const message = `serving ${entry.key} from the cache failed: ${(error as Error).message}`;
     if (isClientGone(error, res) && !isCacheError(error)) ctx.log.debug(message);
