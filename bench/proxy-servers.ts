@@ -109,6 +109,12 @@ export const WAN_RATE_MBPS = 50;
  * nginx serving `docroot`, configured as Debian ships it (sendfile on, tcp_nopush on, access
  * log on, workers = cores); `/wan/...` serves the same files at WAN_RATE_MBPS per connection.
  */
+/** Paths under nginx's URL that reach its relay and its caching proxy (see startNginx). */
+export const NGINX_RELAY_PREFIX = '/nginx-relay/';
+export const NGINX_CACHING_PREFIX = '/nginx-caching/';
+/** Large proxy buffers: nginx's 4–8 KB defaults would make it a needlessly weak peer for 500 MB. */
+const PROXY_BUFFERS = 'proxy_buffer_size 256k; proxy_buffers 32 256k; proxy_busy_buffers_size 512k;';
+
 export async function startNginx(work: string, docroot: string): Promise<BenchServer> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install nginx-light`);
   const dir = join(work, 'nginx');
@@ -136,11 +142,16 @@ http {
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
+  proxy_cache_path ${dir}/proxy-cache levels=1:2 keys_zone=cold:10m max_size=8g use_temp_path=off;
   server {
     listen 127.0.0.1:${port};
     root ${docroot};
     location / { }
     location /wan/ { alias ${docroot}/; limit_rate ${WAN_RATE_MBPS}m; }
+    # nginx as the cold-fetch peers of offgrid: a relay (buffers in memory, nothing on disk)
+    # and a caching proxy (every response stored), both fetching from this same server.
+    location ${NGINX_RELAY_PREFIX} { proxy_pass http://127.0.0.1:${port}/; ${PROXY_BUFFERS} proxy_max_temp_file_size 0; }
+    location ${NGINX_CACHING_PREFIX} { proxy_pass http://127.0.0.1:${port}/; ${PROXY_BUFFERS} proxy_cache cold; proxy_cache_valid 200 1h; }
   }
 }
 `;

@@ -6,7 +6,8 @@
 //   - a cold fetch through the proxy vs straight from its upstream (target total ≤ 1.1×), from
 //     nginx at loopback speed and from nginx limited to a fast WAN mirror's rate;
 //   - an apt-like workload (fake Debian mirror on nginx) through offgrid and apt-cacher-ng;
-//   - for the "why": what a bare Node server does on the same two jobs (node-peer.ts).
+//   - for the "why": what a bare Node server does on the same two jobs (node-peer.ts), and
+//     the same cold fetch through nginx as a relay and as a caching proxy (proxy_cache).
 // The proxy runs as users run it (`offgrid serve`, a separate process, forward proxy with
 // --allow-host); nginx is Debian's nginx-light with Debian's settings (sendfile on).
 // Everything lives in bench/.work/proxy; the served files are kept for the next run, the
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { curlList, curlOnce, curlParallel, wrk, type CurlResult } from './proxy-clients.js';
 import { prepareFiles } from './proxy-fixtures.js';
-import { type BenchServer, APT_CACHER_NG, NGINX, WAN_RATE_MBPS, peakRssMB, startAptCacherNg, startNginx, startNodePeer, startOffgrid } from './proxy-servers.js';
+import { type BenchServer, APT_CACHER_NG, NGINX, NGINX_CACHING_PREFIX, NGINX_RELAY_PREFIX, WAN_RATE_MBPS, peakRssMB, startAptCacherNg, startNginx, startNodePeer, startOffgrid } from './proxy-servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORK = join(ROOT, 'bench/.work/proxy');
@@ -178,6 +179,14 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     for (let i = 0; i < REPEATS; i++) relayRuns.push(await curlOnce(`${big}?relay=${i}`, relay.url));
     const relayBig = { totalMs: median(relayRuns.map((r) => r.totalSeconds)) * 1000 };
     await stop(relay);
+    // The same cold fetch through nginx as a relay and as a caching proxy (a C peer that,
+    // like offgrid, writes what it passes on to disk).
+    const nginxPeers: Record<string, number> = {};
+    for (const [name, prefix] of [['relay', NGINX_RELAY_PREFIX], ['caching', NGINX_CACHING_PREFIX]] as const) {
+      const runs: CurlResult[] = [];
+      for (let i = 0; i < REPEATS; i++) runs.push(await curlOnce(`${nginx.url}${prefix.slice(0, -1)}${files.blobs.get(BIG_MB)!}?nginx-${name}=${Date.now()}-${i}`, null));
+      nginxPeers[name] = median(runs.map((r) => r.totalSeconds)) * 1000;
+    }
 
     // --- small files: 4 KB pages, cached (versioned names: never revalidated) and index
     // pages (revalidated with nginx on every request, as apt's and pip's index files are).
@@ -207,6 +216,8 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     }
     const directApt = await curlList(aptUrls, null, join(WORK, 'apt.curlrc'));
 
+    const bigCold = cold.find((c) => c.sizeMB === BIG_MB && c.upstream === 'loopback')!;
+    const bigDirectMs = bigCold.directTotalMs;
     const figures = {
       machine: { cpus: (await import('node:os')).cpus().length },
       throughput: {
@@ -232,7 +243,15 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
       },
       peakRss: { atStartMB: round(rssStart), at100MBFileMB: round(rss100), at500MBFileMB: round(rss500), at500MBFile8ClientsMB: round(rss500x8), growth: ratio(rss500, rss100) },
       cold,
-      bareNodeRelay: { sizeMB: BIG_MB, totalMs: round(relayBig.totalMs, 1), ratioToDirect: ratio(relayBig.totalMs, cold.find((c) => c.sizeMB === BIG_MB && c.upstream === 'loopback')!.directTotalMs) },
+      bareNodeRelay: { sizeMB: BIG_MB, totalMs: round(relayBig.totalMs, 1), ratioToDirect: ratio(relayBig.totalMs, bigDirectMs) },
+      nginxPeers: {
+        sizeMB: BIG_MB,
+        relayMs: round(nginxPeers.relay!, 1),
+        relayRatioToDirect: ratio(nginxPeers.relay!, bigDirectMs),
+        cachingMs: round(nginxPeers.caching!, 1),
+        cachingRatioToDirect: ratio(nginxPeers.caching!, bigDirectMs),
+        offgridRatioToCaching: ratio(bigCold.proxyTotalMs, nginxPeers.caching!),
+      },
       apt: {
         files: files.aptPaths.length,
         MB: round(files.aptBytes / 1e6),
@@ -258,6 +277,7 @@ function printSummary(f: {
   peakRss: { at100MBFileMB: number; at500MBFileMB: number; at500MBFile8ClientsMB: number; growth: number };
   cold: readonly ColdFigure[];
   bareNodeRelay: { sizeMB: number; totalMs: number; ratioToDirect: number };
+  nginxPeers: { sizeMB: number; relayMs: number; relayRatioToDirect: number; cachingMs: number; cachingRatioToDirect: number; offgridRatioToCaching: number };
   apt: { files: number; MB: number; directSeconds: number; offgrid?: { coldSeconds: number; warmSeconds: number }; aptCacherNg?: { coldSeconds: number; warmSeconds: number }; coldRatio: number; warmRatio: number };
 }): void {
   const t = f.throughput;
@@ -272,6 +292,8 @@ function printSummary(f: {
   }
   const b = f.bareNodeRelay;
   console.log(`proxy: for comparison, a bare Node relay with no cache (no hashing, no disk): cold ${b.sizeMB} MB from the loopback upstream in ${b.totalMs} ms = ${b.ratioToDirect}x direct`);
+  const n = f.nginxPeers;
+  console.log(`proxy: for comparison, nginx on the same cold ${n.sizeMB} MB: as a relay ${n.relayMs} ms = ${n.relayRatioToDirect}x direct; as a caching proxy (proxy_cache) ${n.cachingMs} ms = ${n.cachingRatioToDirect}x direct (offgrid takes ${n.offgridRatioToCaching}x nginx's caching time)`);
   const a = f.apt;
   console.log(`proxy: apt workload (${a.files} files, ${a.MB} MB; direct ${a.directSeconds} s): cold offgrid ${a.offgrid?.coldSeconds} s vs apt-cacher-ng ${a.aptCacherNg?.coldSeconds} s (offgrid ${a.coldRatio}x as fast), cached offgrid ${a.offgrid?.warmSeconds} s vs ${a.aptCacherNg?.warmSeconds} s (${a.warmRatio}x as fast)`);
 }
