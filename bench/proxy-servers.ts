@@ -115,9 +115,13 @@ export const NGINX_CACHING_PREFIX = '/nginx-caching/';
 /** Large proxy buffers: nginx's 4–8 KB defaults would make it a needlessly weak peer for 500 MB. */
 const PROXY_BUFFERS = 'proxy_buffer_size 256k; proxy_buffers 32 256k; proxy_busy_buffers_size 512k;';
 
-export async function startNginx(work: string, docroot: string): Promise<BenchServer> {
+/**
+ * nginx serving `docroot`, with Debian's settings: as many workers as cores (`auto`), or
+ * `workers` of them (one worker is nginx on offgrid's terms: one event loop on one core).
+ */
+export async function startNginx(work: string, docroot: string, workers: number | 'auto' = 'auto'): Promise<BenchServer> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install nginx-light`);
-  const dir = join(work, 'nginx');
+  const dir = join(work, workers === 'auto' ? 'nginx' : `nginx-${workers}`);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const port = await freeLowPort(); // apt-cacher-ng reaches it too
   // As root, nginx would hand its workers to `nobody`; keep them as the benchmark's user.
@@ -125,7 +129,7 @@ export async function startNginx(work: string, docroot: string): Promise<BenchSe
   const conf = `${user}
 daemon off;
 master_process on;
-worker_processes auto;
+worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
 events { worker_connections 768; }
@@ -164,7 +168,7 @@ http {
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${tail()}${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-2000) : ''}`);
   }
-  return { name: 'nginx', pid: child.pid!, port, url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+  return { name: `nginx-${workers}`, pid: child.pid!, port, url: `http://127.0.0.1:${port}`, stop: stopper(child) };
 }
 
 /**

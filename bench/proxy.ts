@@ -81,7 +81,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     if (!existsSync(tool)) throw new Error(`${tool} is missing (apt-get install nginx-light apt-cacher-ng wrk curl)`);
   }
   mkdirSync(WORK, { recursive: true });
-  for (const stale of ['nginx', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, stale), { recursive: true, force: true });
+  for (const stale of ['nginx', 'nginx-1', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, stale), { recursive: true, force: true });
   const files = await prepareFiles(WORK, [...new Set([...COLD_SIZES_MB, ...COLD_WAN_SIZES_MB])]);
   const servers: BenchServer[] = [];
   const started = <T extends BenchServer>(server: T): T => {
@@ -108,6 +108,11 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     const indexPageUrls = files.indexPages.map(upstream);
     await wrk(nginx.url, files.cachedPages, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
     const nginxSmall = await wrk(nginx.url, files.cachedPages, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    // nginx with one worker: one event loop on one core, as offgrid runs.
+    const nginxOne = started(await startNginx(WORK, files.docroot, 1));
+    await wrk(nginxOne.url, files.cachedPages, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
+    const nginxOneSmall = await wrk(nginxOne.url, files.cachedPages, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    await stop(nginxOne);
     // The ceiling for any Node server here: one fixed 4 KB buffer for every request.
     const nodeStatic = started(await startNodePeer(ROOT, 'static', join(files.docroot, files.cachedPages[0]!)));
     await wrk(nodeStatic.url, files.cachedPages, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
@@ -234,6 +239,8 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
         offgridRps: round(proxySmall.requestsPerSecond),
         ratio: ratio(proxySmall.requestsPerSecond, nginxSmall.requestsPerSecond),
         offgridRevalidatedIndexRps: round(proxyIndex.requestsPerSecond),
+        nginxOneWorkerRps: round(nginxOneSmall.requestsPerSecond),
+        ratioToOneWorker: ratio(proxySmall.requestsPerSecond, nginxOneSmall.requestsPerSecond),
         bareNodeRps: round(nodeSmall.requestsPerSecond),
         bareNodeRatio: ratio(nodeSmall.requestsPerSecond, nginxSmall.requestsPerSecond),
         errors: { nginx: nginxSmall.non2xx + nginxSmall.socketErrors, offgrid: proxySmall.non2xx + proxySmall.socketErrors, offgridIndex: proxyIndex.non2xx + proxyIndex.socketErrors },
@@ -267,13 +274,13 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
   } finally {
     for (const server of [...servers].reverse()) await server.stop(10_000);
     // Keep the served files (www/) for the next run; drop caches, logs and nginx's access log.
-    for (const dir of ['nginx', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, dir), { recursive: true, force: true });
+    for (const dir of ['nginx', 'nginx-1', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, dir), { recursive: true, force: true });
   }
 }
 
 function printSummary(f: {
   throughput: { fileMB: number; oneClient: { nginxMBps: number; offgridMBps: number; ratio: number }; offgridFirstReadsMBps: number[]; eightClients: { nginxMBps: number; offgridMBps: number; ratio: number } };
-  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; offgridRevalidatedIndexRps: number; bareNodeRps: number; bareNodeRatio: number };
+  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; offgridRevalidatedIndexRps: number; nginxOneWorkerRps: number; ratioToOneWorker: number; bareNodeRps: number; bareNodeRatio: number };
   peakRss: { at100MBFileMB: number; at500MBFileMB: number; at500MBFile8ClientsMB: number; growth: number };
   cold: readonly ColdFigure[];
   bareNodeRelay: { sizeMB: number; totalMs: number; ratioToDirect: number };
@@ -284,7 +291,7 @@ function printSummary(f: {
   console.log(`proxy: cached ${t.fileMB} MB, 1 client: offgrid ${t.oneClient.offgridMBps} MB/s vs nginx ${t.oneClient.nginxMBps} MB/s = ${t.oneClient.ratio}x; ${meets(t.oneClient.ratio >= 0.8)} the 0.8x target (the first reads after the download, which hash it: ${t.offgridFirstReadsMBps.join(', ')} MB/s)`);
   console.log(`proxy: cached ${t.fileMB} MB, ${PARALLEL_CLIENTS} clients: offgrid ${t.eightClients.offgridMBps} MB/s vs nginx ${t.eightClients.nginxMBps} MB/s = ${t.eightClients.ratio}x; ${meets(t.eightClients.ratio >= 0.8)} the 0.8x target`);
   const s = f.smallFiles;
-  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s = ${s.ratio}x; ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s; a bare Node server answering one fixed buffer: ${s.bareNodeRps} req/s = ${s.bareNodeRatio}x nginx)`);
+  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s = ${s.ratio}x; ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s; nginx with one worker: ${s.nginxOneWorkerRps} req/s, offgrid ${s.ratioToOneWorker}x that; a bare Node server answering one fixed buffer: ${s.bareNodeRps} req/s = ${s.bareNodeRatio}x nginx)`);
   const r = f.peakRss;
   console.log(`proxy: peak RSS serving 100 MB ${r.at100MBFileMB} MB, 500 MB ${r.at500MBFileMB} MB (x${r.growth}), 500 MB to ${PARALLEL_CLIENTS} clients ${r.at500MBFile8ClientsMB} MB; ${meets(r.growth <= 1.2)} "does not grow with file size"`);
   for (const c of f.cold) {
