@@ -230,7 +230,7 @@ describe('cached fetch through the forward proxy', () => {
     const before = upstream.connections;
     const result = await fetchVia(t.proxy.url, 'http://not-allowed.invalid/file-1.0.bin');
     assert.equal(result.status, 403);
-    assert.match(result.body.toString(), /allow-list/);
+    assert.match(result.body.toString(), /not-allowed\.invalid is not on the proxy's allow-list .*pass --allow-host not-allowed\.invalid$/m);
     assert.ok(t.attempts().some((a) => a.url_or_host === 'http://not-allowed.invalid/file-1.0.bin' && a.error === 'host not on the allow-list'));
     assert.equal(upstream.connections, before);
   });

@@ -6,6 +6,7 @@ import { parseConnectTarget } from '../../src/capture/proxy/connect.js';
 import { type TestProxy, sleep, startTestProxy } from '../helpers/upstream-proxy.js';
 
 /** Opens a tunnel through the proxy, sends `payload`, returns the proxy's reply line and what came back. */
+/** Opens a tunnel and sends `payload`; `echoed` is what came back through it, or the refusal's body. */
 function tunnel(proxyPort: number, target: string, payload: string): Promise<{ head: string; echoed: string }> {
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(proxyPort, '127.0.0.1', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\nUser-Agent: curl/8.0\r\n\r\n`));
@@ -17,10 +18,7 @@ function tunnel(proxyPort: number, target: string, payload: string): Promise<{ h
         head = buffer.slice(0, buffer.indexOf('\r\n\r\n'));
         buffer = buffer.slice(buffer.indexOf('\r\n\r\n') + 4);
         if (head.startsWith('HTTP/1.1 200')) socket.write(payload);
-        else {
-          socket.destroy();
-          resolve({ head, echoed: '' });
-        }
+        else socket.once('end', () => resolve({ head: head!, echoed: buffer })); // a refusal closes the connection
       }
       if (head?.startsWith('HTTP/1.1 200') && buffer.length >= payload.length) {
         socket.end();
@@ -68,8 +66,9 @@ describe('CONNECT tunnels', () => {
   });
 
   it('refuses a host not on the allow-list with 403 and records it', async () => {
-    const { head } = await tunnel(t.proxy.port, 'not-allowed.invalid:443', 'x');
+    const { head, echoed } = await tunnel(t.proxy.port, 'not-allowed.invalid:443', 'x');
     assert.match(head, /^HTTP\/1\.1 403/);
+    assert.match(echoed, /not-allowed\.invalid is not on the proxy's allow-list .*pass --allow-host not-allowed\.invalid$/m);
     assert.ok(t.attempts().some((a) => a.url_or_host === 'https://not-allowed.invalid:443' && a.error === 'host not on the allow-list'));
   });
 

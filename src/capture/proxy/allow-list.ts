@@ -107,6 +107,14 @@ export async function buildAllowList(options: AllowListOptions): Promise<Set<str
   return hosts;
 }
 
+/** What a refused client is told: why, and the flag that lets the host through. */
+export function notAllowedMessage(hostPort: string): string {
+  return (
+    `offgrid: ${hostPort} is not on the proxy's allow-list (by default: the configured upstreams and the hosts in the machine's apt sources); ` +
+    `to fetch from it through offgrid, pass --allow-host ${hostPort}`
+  );
+}
+
 /** True when `hostname` (or `hostname:port`) is on the list. */
 export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, port?: string | number): boolean {
   const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
-import { isHostAllowed } from './allow-list.js';
+import { isHostAllowed, notAllowedMessage } from './allow-list.js';
 import { toolFromUserAgent } from './cached-fetch.js';
 import { TUNNEL_IDLE_TIMEOUT_MS } from './limits.js';
 import type { ProxyContext } from './types.js';
@@ -60,7 +60,7 @@ export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer
     return;
   }
   if (!isHostAllowed(ctx.upstreams.allowedHosts, target.host, target.port)) {
-    refuse(403, 'Forbidden', 'host not on the allow-list', `offgrid: ${target.host} is not on the proxy's allow-list`);
+    refuse(403, 'Forbidden', 'host not on the allow-list', notAllowedMessage(target.host));
     return;
   }
 

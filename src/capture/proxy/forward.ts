@@ -7,7 +7,7 @@ import type { CacheStore } from '../../cache/index.js';
 import type { Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { networkAttemptEvent } from '../events.js';
-import { isHostAllowed } from './allow-list.js';
+import { isHostAllowed, notAllowedMessage } from './allow-list.js';
 import { BoundedMap } from './bounded-map.js';
 import { sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import type { ProxyContext } from './types.js';
@@ -129,7 +129,7 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
   }
   if (!isHostAllowed(ctx.upstreams.allowedHosts, target.hostname, target.port)) {
     ctx.record(networkAttemptEvent({ tool, url_or_host: target.href, error: 'host not on the allow-list', evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
-    sendError(res, 403, `offgrid: ${target.host} is not on the proxy's allow-list (by default: the configured upstreams and the hosts in the machine's apt sources)`);
+    sendError(res, 403, notAllowedMessage(target.host));
     return;
   }
   const what = classifyRemembered(target);
