@@ -43,10 +43,21 @@ export class DockerfileSyntaxError extends Error {
 }
 
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
-const HEREDOC = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
+/** A heredoc word as BuildKit reads it: a whole word `<<[-]WORD`, WORD any name (`robots.txt`), maybe quoted. */
+const HEREDOC_WORD = /^\d*<<(-?)(?:"([^"]+)"|'([^']+)'|([^<"'\s]+))$/;
+const HEREDOC_INSTRUCTIONS = /^(?:(?:ONBUILD\s+)?(?:RUN|COPY|ADD))$/;
+
+/** The heredocs an instruction opens, in order: their closing words and whether tabs are stripped. */
+export function heredocs(args: string): { word: string; strip: boolean }[] {
+  return args.split(/\s+/).flatMap((w) => {
+    const m = HEREDOC_WORD.exec(w);
+    return m ? [{ word: (m[2] ?? m[3] ?? m[4])!, strip: m[1] === '-' }] : [];
+  });
+}
 
 export function parseDockerfile(text: string): Dockerfile {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  // BuildKit drops a UTF-8 byte-order mark; left in, it hides a `# escape=` directive on line 1.
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
   let escape: '\\' | '`' = '\\';
   let i = 0;
   // Parser directives: only at the very top, before any other line.
@@ -86,11 +97,10 @@ export function parseDockerfile(text: string): Dockerfile {
     const keyword = m[1]!.toUpperCase();
     const args = (m[2] ?? '').trim();
     if (!KNOWN.has(keyword)) throw new DockerfileSyntaxError(startLine, `unknown instruction: ${m[1]}`);
-    // Heredocs (`RUN <<EOF … EOF`): their bodies are part of the instruction.
-    if (keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') {
-      for (const h of args.matchAll(HEREDOC)) {
-        const word = h[3]!;
-        const strip = h[1] === '-';
+    // Heredocs (`RUN <<EOF … EOF`, `COPY <<robots.txt <<humans.txt /dir/`): their bodies are part of the instruction.
+    const sub = keyword === 'ONBUILD' ? /^[A-Za-z]+/.exec(args)?.[0]?.toUpperCase() : undefined;
+    if (HEREDOC_INSTRUCTIONS.test(sub ? `ONBUILD ${sub}` : keyword)) {
+      for (const { word, strip } of heredocs(args)) {
         let found = false;
         while (++i < lines.length) {
           const body = strip ? lines[i]!.replace(/^\t+/, '') : lines[i]!;
@@ -122,13 +132,26 @@ function parseFrom(args: string, index: number, line: number): Stage {
   return { index, from, name, line };
 }
 
-/** `${NAME}`, `$NAME`, `${NAME:-default}` of ARG values (the only substitution FROM gets). */
+/** `${NAME}`, `$NAME`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}` of ARG values (the only substitution FROM gets). */
 function substitute(text: string, vars: ReadonlyMap<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_w, a: string | undefined, op: string | undefined, alt: string | undefined, b: string | undefined) => {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_w, a: string | undefined, colon: string | undefined, op: string | undefined, alt: string | undefined, b: string | undefined) => {
     const value = vars.get((a ?? b)!);
-    if (op === '-') return value ? value : (alt ?? '');
-    if (op === '+') return value ? (alt ?? '') : '';
+    // With the colon an empty value counts as unset, as in the shell.
+    const set = colon === ':' ? value !== undefined && value !== '' : value !== undefined;
+    if (op === '-') return set ? value! : (alt ?? '');
+    if (op === '+') return set ? (alt ?? '') : '';
     return value ?? '';
+  });
+}
+
+/** `ARG A=1 B="two words" C`: the names declared and their defaults, quotes removed. */
+function argDeclarations(args: string): { name: string; value: string | undefined }[] {
+  const words = args.match(/(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g) ?? [];
+  return words.flatMap((word) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=([\s\S]*))?$/.exec(word);
+    if (!m) return [];
+    const value = m[2]?.replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, dq: string | undefined, sq: string | undefined) => sq ?? dq!.replace(/\\(.)/g, '$1'));
+    return [{ name: m[1]!, value }];
   });
 }
 
@@ -141,10 +164,11 @@ export function baseImages(file: Dockerfile, buildArgs: Readonly<Record<string, 
   const vars = new Map<string, string>();
   for (const ins of file.instructions) {
     if (ins.stage !== -1 || ins.keyword !== 'ARG') continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(ins.args);
-    if (!m) continue;
-    const value = buildArgs[m[1]!] ?? (m[2] !== undefined ? m[2].replace(/^(["'])(.*)\1$/, '$2') : undefined);
-    if (value !== undefined) vars.set(m[1]!, value);
+    for (const { name, value } of argDeclarations(ins.args)) {
+      // A default may use the ARGs declared before it (`ARG BASE=python:${PY}-slim`).
+      const resolved = buildArgs[name] ?? (value !== undefined ? substitute(value, vars) : undefined);
+      if (resolved !== undefined) vars.set(name, resolved);
+    }
   }
   const last = target === null ? file.stages.length - 1 : file.stages.findIndex((s) => s.name === target.toLowerCase());
   const names = new Set<string>();

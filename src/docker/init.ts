@@ -10,7 +10,7 @@
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
 //         it has a Packages index, so `apt-get update` and `install` need no network.
 // Idempotent: steps that already use the wheelhouse or the local repository are left alone.
-import { parseDockerfile, type Instruction } from './dockerfile.js';
+import { heredocs, parseDockerfile, type Instruction } from './dockerfile.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -74,7 +74,7 @@ export function makeOfflineReady(text: string): InitResult {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);
       continue;
     }
-    if (/<<-?["']?[A-Za-z_]/.test(ins.args)) {
+    if (heredocs(ins.args).length > 0) {
       skipped.push(`line ${ins.startLine}: RUN with a heredoc is left alone: add the wheelhouse or apt-archives flags by hand`);
       continue;
     }

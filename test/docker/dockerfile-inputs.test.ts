@@ -1,0 +1,51 @@
+// Dockerfiles as people write them (BOMs from Windows editors, heredoc files named like
+// `robots.txt`, ARG chains before FROM): what offgrid's parser must read as BuildKit does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
+
+test('Dockerfile: a UTF-8 BOM before `# escape=`` does not hide the directive', () => {
+  const file = parseDockerfile('\uFEFF# escape=`\r\nFROM mcr.example.org/windows/servercore AS build\r\nRUN echo one `\r\n    two\r\n');
+  assert.equal(file.escape, '`');
+  assert.deepEqual(file.instructions.map((i) => [i.keyword, i.args, i.startLine, i.endLine]), [
+    ['FROM', 'mcr.example.org/windows/servercore AS build', 2, 2],
+    ['RUN', 'echo one     two', 3, 4],
+  ]);
+});
+
+test('Dockerfile: heredoc words that are file names, quoted words, and ONBUILD heredocs', () => {
+  const text = [
+    'FROM nginx:1.25',
+    'COPY <<robots.txt <<humans.txt /usr/share/nginx/html/',
+    'User-agent: *',
+    'robots.txt',
+    'Team: us',
+    'humans.txt',
+    'RUN <<-"EOT" bash',
+    '\techo $HOME',
+    '\tEOT',
+    'ONBUILD RUN <<EOF',
+    'pip install -r requirements.txt',
+    'EOF',
+    'CMD ["nginx", "-g", "daemon off;"]',
+  ].join('\n');
+  const file = parseDockerfile(text);
+  assert.deepEqual(file.instructions.map((i) => [i.keyword, i.startLine, i.endLine]), [
+    ['FROM', 1, 1], ['COPY', 2, 6], ['RUN', 7, 9], ['ONBUILD', 10, 12], ['CMD', 13, 13],
+  ]);
+  // `$((1<<2))` and `<<<` are shell, not heredocs.
+  assert.equal(parseDockerfile('FROM a\nRUN echo $((1<<2)) && cat <<<"x"\nRUN true\n').instructions.length, 3);
+});
+
+test('Dockerfile: FROM sees ARGs declared several to a line and defaults built from earlier ARGs', () => {
+  const file = parseDockerfile([
+    'ARG REGISTRY=registry.example.org PYTHON="3.12"',
+    'ARG BASE=${REGISTRY}/python:${PYTHON}-slim',
+    'ARG EMPTY=',
+    'FROM --platform=$BUILDPLATFORM $BASE AS build',
+    'FROM ${EMPTY-unused}alpine:${EMPTY:-3.20}',
+    'COPY --from=build /x /x',
+  ].join('\n'));
+  assert.deepEqual(baseImages(file, {}, null), ['registry.example.org/python:3.12-slim', 'alpine:3.20']);
+  assert.deepEqual(baseImages(file, { PYTHON: '3.11' }, 'build'), ['registry.example.org/python:3.11-slim']);
+});
