@@ -2,8 +2,9 @@
 // → the services to build. Pure: text in, ServiceSpecs out; reading files is project.ts's job.
 //
 // Read: `build: ./dir` and `build: {context, dockerfile, args, target}`, `image` (the tag),
-// and compose's variable interpolation (`${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$$`),
-// which decides paths and args in real projects. Everything else in the file is ignored.
+// the project `name:`, YAML anchors and merge keys, and compose's variable interpolation
+// (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `${VAR:+alt}`, nested, `$$`), which decides
+// paths and args in real projects. Everything else in the file is ignored.
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
@@ -14,7 +15,10 @@ export interface ComposeContext {
   readonly file: string;
   /** Relative build contexts are resolved against this directory (the file's). */
   readonly dir: string;
-  /** The compose project name (default image names are `<project>-<service>`). */
+  /**
+   * The project name when neither COMPOSE_PROJECT_NAME nor the file's top-level `name:`
+   * sets one: the directory's name (default image names are `<project>-<service>`).
+   */
   readonly project: string;
   /** Variables for interpolation. */
   readonly env: NodeJS.ProcessEnv;
@@ -24,20 +28,75 @@ function inputError(file: string, message: string): OffgridError {
   return new OffgridError('EINPUT', `${file}: ${message}`);
 }
 
-/** Compose's interpolation of one string value. */
+/**
+ * Compose's interpolation of one string value: `$$`, `$VAR`, `${VAR}`, and `${VAR<op>word}`
+ * with op `:-` `-` `:?` `?` `:+` `+`, where word may itself hold `${…}` (`${A:-${B:-x}}`).
+ * A word is only evaluated when it is used, so `${A:-${B:?}}` with A set needs no B.
+ */
 export function interpolate(value: string, env: NodeJS.ProcessEnv, where: string): string {
-  return value.replace(/\$(\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, body: string, braced: string | undefined, bare: string | undefined) => {
-    if (body === '$') return '$';
-    if (bare !== undefined) return env[bare] ?? '';
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])(.*))?$/s.exec(braced ?? '');
-    if (!m) throw new Error(`${where}: invalid interpolation ${whole}`);
-    const [, name, colon, op, rest] = m as unknown as [string, string, string | undefined, string | undefined, string | undefined];
+  return expand(value, 0, env, where, true, false)[0];
+}
+
+const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/** Expands from `start` to the end (or to the `}` closing a word when `inWord`); returns the text and where it stopped. */
+function expand(text: string, start: number, env: NodeJS.ProcessEnv, where: string, active: boolean, inWord: boolean): [string, number] {
+  let out = '';
+  let i = start;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '}' && inWord) return [out, i];
+    if (c !== '$') {
+      out += c;
+      i++;
+      continue;
+    }
+    const next = text[i + 1];
+    if (next === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    NAME.lastIndex = i + 1;
+    const bare = NAME.exec(text);
+    if (bare) {
+      out += active ? (env[bare[0]] ?? '') : '';
+      i = NAME.lastIndex;
+      continue;
+    }
+    if (next !== '{') {
+      // A lone `$` (`price: 5$`) is kept as written.
+      out += c;
+      i++;
+      continue;
+    }
+    NAME.lastIndex = i + 2;
+    const braced = NAME.exec(text);
+    const bad = (): Error => new Error(`${where}: invalid interpolation ${JSON.stringify(text.slice(i, text.indexOf('}', i) + 1 || undefined))}: use \${NAME}, \${NAME:-default}, \${NAME:?error} or \${NAME:+alt}`);
+    if (!braced) throw bad();
+    const name = braced[0];
+    let j = NAME.lastIndex;
     const current = env[name];
-    const missing = current === undefined || (colon === ':' && current === '');
-    if (op === undefined || !missing) return current ?? '';
-    if (op === '-') return rest ?? '';
-    throw new Error(`${where}: required variable ${name} is missing: ${rest || 'set it in the environment'}`);
-  });
+    if (text[j] === '}') {
+      out += active ? (current ?? '') : '';
+      i = j + 1;
+      continue;
+    }
+    const op = /^:?[-?+]/.exec(text.slice(j, j + 2))?.[0];
+    if (op === undefined) throw bad();
+    j += op.length;
+    const missing = current === undefined || (op.startsWith(':') && current === '');
+    const kind = op.slice(-1);
+    const useWord = active && (kind === '+' ? !missing : missing);
+    const [word, close] = expand(text, j, env, where, useWord, true);
+    if (text[close] !== '}') throw bad();
+    if (active) {
+      if (kind === '?' && missing) throw new Error(`${where}: required variable ${name} is missing: ${word || 'set it in the environment or in .env'}`);
+      out += useWord ? word : kind === '+' ? '' : (current ?? '');
+    }
+    i = close + 1;
+  }
+  return [out, i];
 }
 
 type Plain = Record<string, unknown>;
@@ -108,7 +167,8 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
 
 /** Parses a compose file (or offgrid.yaml, which uses the same `services:` shape). */
 export function parseComposeServices(text: string, ctx: ComposeContext): ProjectServices {
-  const doc = parseDocument(text, { prettyErrors: false });
+  // Compose files share settings through anchors and merge keys (`x-common: &c` … `<<: *c`).
+  const doc = parseDocument(text, { prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
@@ -119,6 +179,14 @@ export function parseComposeServices(text: string, ctx: ComposeContext): Project
   // offgrid.yaml may nest its services under `docker:`.
   const services = root.services ?? (isMap(root.docker) ? root.docker.services : undefined);
   if (!isMap(services)) throw inputError(ctx.file, 'no services: section');
+  let project = ctx.project;
+  try {
+    // Compose's order: COMPOSE_PROJECT_NAME (shell or .env), then the top-level `name:`.
+    if (ctx.env.COMPOSE_PROJECT_NAME) project = ctx.env.COMPOSE_PROJECT_NAME;
+    else if (typeof root.name === 'string' && root.name !== '') project = interpolate(root.name, ctx.env, 'name');
+  } catch (error) {
+    throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
+  }
   const buildable: ServiceSpec[] = [];
   const imageOnly = new Map<string, string | null>();
   for (const [name, raw] of Object.entries(services)) {
@@ -131,9 +199,10 @@ export function parseComposeServices(text: string, ctx: ComposeContext): Project
       throw inputError(ctx.file, `service ${name} must be a map`);
     }
     try {
-      const spec = serviceSpec(name, raw, ctx);
+      // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
+      const spec = serviceSpec(name, raw, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
       if (spec) buildable.push(spec);
-      else imageOnly.set(name, typeof raw.image === 'string' ? raw.image : null);
+      else imageOnly.set(name, typeof raw.image === 'string' ? interpolate(raw.image, ctx.env, `service ${name}`) : null);
     } catch (error) {
       throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
     }

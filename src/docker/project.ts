@@ -1,9 +1,10 @@
 // Finds a project's services: the compose file (given, or the first of compose's own
 // names in the directory), else offgrid's config; then picks the services asked for.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { OffgridError, describeSystemError } from '../errors.js';
 import { parseComposeServices } from './compose.js';
+import { parseDotenv } from './dotenv.js';
 import type { ProjectServices, ServiceSpec } from './service.js';
 
 /** Compose's own search order, then offgrid's config. */
@@ -27,16 +28,34 @@ export function findProjectFile(cwd: string, explicit: string | null): string {
   );
 }
 
+function readInput(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new OffgridError('EINPUT', `cannot read ${path}: ${describeSystemError(error)}`);
+  }
+}
+
+/**
+ * The variables compose interpolates with: the shell's, over those of the `.env` file in
+ * the compose file's directory (compose's project directory), when there is one.
+ */
+export function composeEnv(dir: string, shell: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const dotenv = resolve(dir, '.env');
+  if (!existsSync(dotenv) || !statSync(dotenv).isFile()) return shell;
+  try {
+    return { ...parseDotenv(readInput(dotenv), shell, dotenv), ...shell };
+  } catch (error) {
+    if (error instanceof OffgridError) throw error;
+    throw new OffgridError('EINPUT', error instanceof Error ? error.message : String(error));
+  }
+}
+
 export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
   const file = findProjectFile(cwd, explicit);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new OffgridError('EINPUT', `cannot read ${file}: ${describeSystemError(error)}`);
-  }
+  const text = readInput(file);
   const dir = dirname(file);
-  return parseComposeServices(text, { file, dir, project: env.COMPOSE_PROJECT_NAME ?? basename(dir), env });
+  return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) });
 }
 
 /** The services named (all buildable ones when none is), with an error naming any that cannot be built. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseComposeServices, interpolate } from '../../src/docker/compose.js';
+import { parseDotenv } from '../../src/docker/dotenv.js';
 import { loadProject, selectServices } from '../../src/docker/project.js';
 import { DockerfileSyntaxError, baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
 import { chooseBuilder } from '../../src/docker/engine.js';
@@ -119,4 +120,60 @@ test('init docker: exec-form RUN is left alone and said so; RUN flags stay in fr
   const r = makeOfflineReady('FROM a\nRUN ["pip", "install", "x"]\nRUN --mount=type=cache,target=/root/.cache pip3 install y\n');
   assert.match(r.skipped[0] ?? '', /line 2: RUN in exec form/);
   assert.match(r.text, /RUN --mount=type=cache,target=\/root\/.cache pip3 install \$\(ls/);
+});
+
+test('compose: anchors and merge keys, .env values under the shell, the top-level name', () => {
+  const dir = join(FIXTURES, 'compose/shared-settings');
+  const show = (env: NodeJS.ProcessEnv) => {
+    const project = loadProject(dir, null, env);
+    return {
+      built: project.buildable.map((s) => [s.name, s.dockerfile.slice(dir.length), s.target, s.image, s.args]),
+      cache: project.imageOnly.get('cache'),
+    };
+  };
+  assert.deepEqual(show({}), {
+    built: [
+      ['api', '/docker/Dockerfile', null, 'registry.example.org/shop/api:2.1', { PYTHON_VERSION: '3.12' }],
+      ['worker', '/docker/Dockerfile', 'worker', 'shop-2.1-worker', { PYTHON_VERSION: '3.12' }],
+      ['web', '/web/Dockerfile', null, 'shop-2.1-web', {}],
+    ],
+    cache: 'redis:7.2',
+  });
+  const shell = show({ TAG: '3.0', COMPOSE_PROJECT_NAME: 'ci', PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' });
+  assert.deepEqual(shell.built.map(([name, , , image, args]) => [name, image, args]), [
+    ['api', 'registry.example.org/shop/api:3.0', { PYTHON_VERSION: '3.12', PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' }],
+    ['worker', 'ci-worker', { PYTHON_VERSION: '3.12', PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' }],
+    ['web', 'ci-web', {}],
+  ]);
+});
+
+test('compose interpolation: nested defaults, :+ and +, required variables only when used', () => {
+  const env = { SET: 'v', EMPTY: '' };
+  assert.equal(interpolate('${NOPE:-${ALSO:-x}}/${SET:-${NOPE:?unused}}', env, 'w'), 'x/v');
+  assert.equal(interpolate('${SET:+on}|${EMPTY:+on}|${EMPTY+on}|${NOPE+on}', env, 'w'), 'on||on|');
+  assert.equal(interpolate('${EMPTY-d}|${EMPTY:-d}|price 5$', env, 'w'), '|d|price 5$');
+  assert.throws(() => interpolate('${NOPE:-${ALSO:?set ALSO}}', env, 'service a'), /service a: required variable ALSO is missing: set ALSO/);
+  assert.throws(() => interpolate('${SET/x/y}', env, 'service a'), /service a: invalid interpolation "\$\{SET\/x\/y\}"/);
+});
+
+test('.env: quotes, escapes, multi-line values, comments, export, and errors with the line', () => {
+  const text = [
+    '# comment',
+    '',
+    'export A=plain value # comment',
+    'B=no#comment',
+    "C='${A} stays # literal'",
+    'D="tab\\there ${A}" # comment',
+    'E="first',
+    'second"',
+    "F='it\\'s'",
+    'G=${HOME_DIR}/data',
+    'H=',
+    'SHELL_ONLY',
+  ].join('\r\n');
+  assert.deepEqual(parseDotenv(text, { HOME_DIR: '/home/u' }, '.env'), {
+    A: 'plain value', B: 'no#comment', C: '${A} stays # literal', D: 'tab\there plain value', E: 'first\nsecond', F: "it's", G: '/home/u/data', H: '',
+  });
+  assert.throws(() => parseDotenv('A=1\nB="open\n', {}, 'p/.env'), /p\/.env line 2: the double quote is never closed/);
+  assert.throws(() => parseDotenv('A=1\nnot a line\n', {}, 'p/.env'), /p\/.env line 2: expected KEY=value/);
 });
