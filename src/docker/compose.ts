@@ -6,7 +6,7 @@
 // (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `${VAR:+alt}`, nested, `$$`), which decides
 // paths and args in real projects. Everything else in the file is ignored.
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, isNode, parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { SERVICE_NAME, defaultImageName, type ProjectServices, type ServiceSpec } from './service.js';
 
@@ -99,6 +99,13 @@ function expand(text: string, start: number, env: NodeJS.ProcessEnv, where: stri
   return [out, i];
 }
 
+/** A service offgrid cannot build (it is still valid compose): `field` is where, under the service. */
+class Unsupported extends Error {
+  constructor(readonly field: readonly string[], message: string) {
+    super(message);
+  }
+}
+
 type Plain = Record<string, unknown>;
 const isMap = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -140,7 +147,9 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
   else if (isMap(build)) {
     context = typeof build.context === 'string' ? interpolate(build.context, ctx.env, where) : '.';
-    if (typeof build.dockerfile_inline === 'string') throw new Error(`${where}: build.dockerfile_inline is not supported: put the Dockerfile in a file and name it with build.dockerfile`);
+    if (build.dockerfile_inline !== undefined) {
+      throw new Unsupported(['build', 'dockerfile_inline'], `${where}: build.dockerfile_inline is not supported: put the Dockerfile in a file in the context and name it with build.dockerfile`);
+    }
     if (build.dockerfile !== undefined) {
       if (typeof build.dockerfile !== 'string') throw new Error(`${where}: build.dockerfile must be a path`);
       dockerfile = interpolate(build.dockerfile, ctx.env, where);
@@ -152,7 +161,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     }
   } else throw new Error(`${where}: build must be a path or a map`);
   if (/^[a-z]+:\/\//i.test(context) || context.startsWith('git@')) {
-    throw new Error(`${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
+    throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
   }
   const contextDir = resolve(ctx.dir, context);
   return {
@@ -168,7 +177,8 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
 /** Parses a compose file (or offgrid.yaml, which uses the same `services:` shape). */
 export function parseComposeServices(text: string, ctx: ComposeContext): ProjectServices {
   // Compose files share settings through anchors and merge keys (`x-common: &c` … `<<: *c`).
-  const doc = parseDocument(text, { prettyErrors: false, merge: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, merge: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
@@ -187,8 +197,20 @@ export function parseComposeServices(text: string, ctx: ComposeContext): Project
   } catch (error) {
     throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
   }
+  const servicesPath = root.services !== undefined ? ['services'] : ['docker', 'services'];
+  /** The line of a field, or of the nearest enclosing one written in the file (merged keys are not). */
+  const lineOf = (path: readonly string[]): number | null => {
+    for (let p = [...servicesPath, ...path]; p.length > 0; p = p.slice(0, -1)) {
+      const node = doc.getIn(p, true);
+      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    }
+    return null;
+  };
+  const profiles = new Set((ctx.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''));
   const buildable: ServiceSpec[] = [];
   const imageOnly = new Map<string, string | null>();
+  const unbuildable = new Map<string, string>();
+  const profileOff = new Map<string, readonly string[]>();
   for (const [name, raw] of Object.entries(services)) {
     if (!SERVICE_NAME.test(name)) throw inputError(ctx.file, `service name ${JSON.stringify(name)} is not valid (letters, digits, _ . -)`);
     if (!isMap(raw)) {
@@ -198,14 +220,22 @@ export function parseComposeServices(text: string, ctx: ComposeContext): Project
       }
       throw inputError(ctx.file, `service ${name} must be a map`);
     }
+    // Compose leaves out a service whose profiles are all inactive, unless it is named.
+    const own = Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
+    if (own.length > 0 && !profiles.has('*') && !own.some((p) => profiles.has(p))) profileOff.set(name, own);
     try {
       // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
       const spec = serviceSpec(name, raw, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
       if (spec) buildable.push(spec);
       else imageOnly.set(name, typeof raw.image === 'string' ? interpolate(raw.image, ctx.env, `service ${name}`) : null);
     } catch (error) {
+      if (error instanceof Unsupported) {
+        const line = lineOf([name, ...error.field]);
+        unbuildable.set(name, `${ctx.file}${line ? ` line ${line}` : ''}: ${error.message}`);
+        continue;
+      }
       throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
     }
   }
-  return { file: ctx.file, buildable, imageOnly };
+  return { file: ctx.file, buildable, imageOnly, unbuildable, profileOff };
 }

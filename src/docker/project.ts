@@ -58,13 +58,32 @@ export function loadProject(cwd: string, explicit: string | null, env: NodeJS.Pr
   return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) });
 }
 
-/** The services named (all buildable ones when none is), with an error naming any that cannot be built. */
+/**
+ * The services named, or when none is, those `docker compose build` builds: every one with a
+ * build section whose profiles are active. A service offgrid cannot build is an error naming it.
+ */
 export function selectServices(project: ProjectServices, names: readonly string[]): ServiceSpec[] {
   if (names.length === 0) {
-    if (project.buildable.length === 0) {
-      throw new OffgridError('EINPUT', `${project.file}: no service has a build: section, so there is nothing to build`);
+    const cannot = [...project.unbuildable].filter(([name]) => !project.profileOff.has(name));
+    const chosen = project.buildable.filter((s) => !project.profileOff.has(s.name));
+    if (cannot.length > 0) {
+      throw new OffgridError(
+        'EINPUT',
+        `${cannot.map(([, why]) => why).join('; ')}` +
+          (chosen.length > 0 ? `; or build the other services by name: offgrid build ${chosen.map((s) => s.name).join(' ')}` : ''),
+      );
     }
-    return [...project.buildable];
+    if (chosen.length === 0) {
+      const off = project.buildable.filter((s) => project.profileOff.has(s.name));
+      throw new OffgridError(
+        'EINPUT',
+        `${project.file}: no service has a build: section${off.length > 0 ? ' outside inactive profiles' : ''}, so there is nothing to build` +
+          (off.length > 0
+            ? `: name them (offgrid build ${off.map((s) => s.name).join(' ')}) or set COMPOSE_PROFILES=${[...new Set(off.flatMap((s) => project.profileOff.get(s.name) ?? []))].join(',')}`
+            : ''),
+      );
+    }
+    return chosen;
   }
   const out: ServiceSpec[] = [];
   for (const name of names) {
@@ -73,6 +92,8 @@ export function selectServices(project: ProjectServices, names: readonly string[
       if (!out.includes(spec)) out.push(spec);
       continue;
     }
+    const why = project.unbuildable.get(name);
+    if (why !== undefined) throw new OffgridError('EINPUT', why);
     if (project.imageOnly.has(name)) {
       const image = project.imageOnly.get(name);
       throw new OffgridError(

@@ -41,7 +41,7 @@ test('compose: a service without build, an unknown service and no build at all a
 test('compose: invalid YAML, remote contexts and missing required variables are reported with the file', () => {
   const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
   assert.throws(() => parseComposeServices('services:\n  a: [\n', ctx), /compose.yaml: not valid YAML/);
-  assert.throws(() => parseComposeServices('services:\n  a:\n    build: https://github.com/x/y.git\n', ctx), /remote build contexts/);
+  assert.throws(() => selectServices(parseComposeServices('services:\n  a:\n    build: https://example.org/x/y.git\n', ctx), []), /compose.yaml line 3: service a: remote build contexts/);
   assert.throws(() => parseComposeServices('services:\n  a:\n    build: ${DIR:?set DIR}\n', ctx), /required variable DIR is missing: set DIR/);
   assert.equal(interpolate('$$HOME ${A:-x} ${B-y} $C', { B: '', C: 'c' }, 'w'), '$HOME x  c');
 });
@@ -176,4 +176,34 @@ test('.env: quotes, escapes, multi-line values, comments, export, and errors wit
   });
   assert.throws(() => parseDotenv('A=1\nB="open\n', {}, 'p/.env'), /p\/.env line 2: the double quote is never closed/);
   assert.throws(() => parseDotenv('A=1\nnot a line\n', {}, 'p/.env'), /p\/.env line 2: expected KEY=value/);
+});
+
+test('compose: a service offgrid cannot build (dockerfile_inline, remote context) blocks only itself; profiles as compose applies them', () => {
+  const text = [
+    'services:',
+    '  api:',
+    '    build: .',
+    '  docs:',
+    '    build:',
+    '      context: .',
+    '      dockerfile_inline: |',
+    '        FROM nginx',
+    '  tools:',
+    '    profiles: [debug]',
+    '    build: ./tools',
+    '  upstream:',
+    '    profiles: [extra]',
+    '    build: https://example.org/repo.git#main',
+  ].join('\n');
+  const ctx = (env: NodeJS.ProcessEnv) => ({ file: 'compose.yaml', dir: '/p', project: 'p', env });
+  const project = parseComposeServices(text, ctx({}));
+  assert.deepEqual(selectServices(project, ['api']).map((s) => s.name), ['api']);
+  assert.deepEqual(selectServices(project, ['tools']).map((s) => s.name), ['tools']);
+  assert.throws(() => selectServices(project, ['docs']), (e: OffgridError) => e.code === 'EINPUT' && /^compose.yaml line 7: service docs: build.dockerfile_inline is not supported/.test(e.message));
+  assert.throws(() => selectServices(project, []), /compose.yaml line 7: service docs: .*; or build the other services by name: offgrid build api$/);
+  assert.throws(() => selectServices(project, ['upstream']), /compose.yaml line 14: service upstream: remote build contexts/);
+  const debug = parseComposeServices(text.replace(/ {2}docs:[\s\S]*?(?= {2}tools:)/, ''), ctx({ COMPOSE_PROFILES: 'debug' }));
+  assert.deepEqual(selectServices(debug, []).map((s) => s.name), ['api', 'tools']);
+  const onlyProfiled = parseComposeServices('services:\n  tools:\n    profiles: [debug, ci]\n    build: .\n', ctx({}));
+  assert.throws(() => selectServices(onlyProfiled, []), /no service has a build: section outside inactive profiles.*: name them \(offgrid build tools\) or set COMPOSE_PROFILES=debug,ci/);
 });

@@ -1,0 +1,28 @@
+// `offgrid init docker` through the built CLI on projects written to a temp directory
+// (no Docker engine needed: it only reads the compose file and rewrites Dockerfiles).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runCli, tempDir } from '../helpers/cli.js';
+
+function projectDir(t: { after(fn: () => void): void }, files: Record<string, string>): string {
+  const dir = tempDir(t, 'offgrid-init-');
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+test('init docker: a service with dockerfile_inline is left alone with its line; the others are rewritten', async (t) => {
+  const dir = projectDir(t, {
+    'compose.yaml': 'services:\n  api:\n    build: .\n  docs:\n    build:\n      context: docs\n      dockerfile_inline: |\n        FROM nginx\n',
+    Dockerfile: 'FROM python:3.12-slim\nRUN pip install --no-cache-dir -r requirements.txt\n',
+  });
+  const r = await runCli(['init', 'docker'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^--- a\/Dockerfile\n/);
+  assert.match(r.stderr, /offgrid: left alone: \S*compose.yaml line 7: service docs: build.dockerfile_inline is not supported/);
+  assert.match(readFileSync(join(dir, 'Dockerfile'), 'utf8'), /COPY wheelhouse\/ \/wheelhouse\//);
+});
