@@ -56,8 +56,9 @@ export function heredocs(args: string): { word: string; strip: boolean }[] {
 }
 
 export function parseDockerfile(text: string): Dockerfile {
-  // BuildKit drops a UTF-8 byte-order mark; left in, it hides a `# escape=` directive on line 1.
-  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  // BuildKit drops a UTF-8 byte-order mark (left in, it hides a `# escape=` directive on line 1)
+  // and reads lines as Go's bufio does: CRLF or LF ends a line, a lone CR does not.
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
   let escape: '\\' | '`' = '\\';
   let i = 0;
   // Parser directives: only at the very top, before any other line.

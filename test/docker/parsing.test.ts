@@ -207,3 +207,36 @@ test('compose: a service offgrid cannot build (dockerfile_inline, remote context
   const onlyProfiled = parseComposeServices('services:\n  tools:\n    profiles: [debug, ci]\n    build: .\n', ctx({}));
   assert.throws(() => selectServices(onlyProfiled, []), /no service has a build: section outside inactive profiles.*: name them \(offgrid build tools\) or set COMPOSE_PROFILES=debug,ci/);
 });
+
+test('init docker: pip3.11, comment lines inside a RUN, SHELL and the ` escape decide what is rewritten', () => {
+  const r = makeOfflineReady([
+    'FROM python:3.11-slim AS base',
+    'RUN pip3.11 install --no-cache-dir -r requirements.txt',
+    'RUN echo building \\',
+    '  # apt-get install would go here',
+    '  && true',
+    'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
+    'RUN apt-get update && apt-get install -y curl',
+    'FROM base AS tools',
+    'SHELL ["pwsh", "-Command"]',
+    'RUN pip install tools',
+    'FROM base',
+    'RUN python3.11 -m pip install --index-url http://127.0.0.1:3141/simple/ app',
+  ].join('\n'));
+  assert.deepEqual(r.changes.map((c) => c.replace(/:.*/, '')), ['line 2', 'line 7', 'line 12']);
+  assert.match(r.text, /RUN pip3.11 install \$\(ls \/wheelhouse/);
+  assert.match(r.text, /RUN echo building \\\n {2}# apt-get install would go here\n {2}&& true\n/);
+  assert.deepEqual(r.skipped, [
+    'line 10: RUN runs in pwsh (SHELL, line 9), not a POSIX shell, so it is left alone: COPY wheelhouse/ into the image and add pip install --no-index --find-links <that directory> by hand',
+  ]);
+  const windows = makeOfflineReady('# escape=`\nFROM mcr.example.org/windows/servercore\nRUN pip install `\n    app\n');
+  assert.deepEqual(windows.changes, []);
+  assert.match(windows.skipped[0] ?? '', /^line 3: RUN runs in cmd \(the default shell of the Windows images the ` escape is for\)/);
+});
+
+test('init docker: a CRLF Dockerfile stays CRLF; a lone CR does not end a line (as in BuildKit)', () => {
+  const r = makeOfflineReady('\uFEFFFROM python:3.12\r\nRUN pip install -r requirements.txt\r\n');
+  assert.equal(r.text.replace(/\r\n/g, '').includes('\n'), false, JSON.stringify(r.text));
+  assert.match(r.text, /^\uFEFFFROM python:3.12\r\n(?:# offgrid init docker: .*\r\n){2}COPY wheelhouse\/ \/wheelhouse\/\r\nRUN pip install \$\(ls/);
+  assert.deepEqual(parseDockerfile('FROM a\nRUN x\ry\n').instructions.map((i) => i.args), ['a', 'x\ry']);
+});
