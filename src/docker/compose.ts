@@ -6,7 +6,7 @@
 // (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `${VAR:+alt}`, nested, `$$`), which decides
 // paths and args in real projects. Everything else in the file is ignored.
 import { isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, isNode, parseDocument } from 'yaml';
+import { type Document, LineCounter, isNode, parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { SERVICE_NAME, defaultImageName, type ProjectServices, type ServiceSpec } from './service.js';
 
@@ -174,37 +174,99 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   };
 }
 
-/** Parses a compose file (or offgrid.yaml, which uses the same `services:` shape). */
-export function parseComposeServices(text: string, ctx: ComposeContext): ProjectServices {
+export interface ComposeSource {
+  readonly file: string;
+  readonly text: string;
+}
+
+interface ParsedFile {
+  readonly file: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  readonly root: Plain;
+  readonly services: Plain | undefined;
+  readonly servicesPath: readonly string[];
+}
+
+function parseFile(source: ComposeSource): ParsedFile {
   // Compose files share settings through anchors and merge keys (`x-common: &c` … `<<: *c`).
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, merge: true, lineCounter: lines });
+  const doc = parseDocument(source.text, { prettyErrors: false, merge: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw inputError(ctx.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
+    throw inputError(source.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
   }
   const root = doc.toJS() as unknown;
-  if (!isMap(root)) throw inputError(ctx.file, 'expected a map with a services: section');
+  if (!isMap(root)) throw inputError(source.file, 'expected a map with a services: section');
   // offgrid.yaml may nest its services under `docker:`.
-  const services = root.services ?? (isMap(root.docker) ? root.docker.services : undefined);
-  if (!isMap(services)) throw inputError(ctx.file, 'no services: section');
+  const nested = root.services === undefined && isMap(root.docker);
+  const services = nested ? (root.docker as Plain).services : root.services;
+  if (services !== undefined && services !== null && !isMap(services)) throw inputError(source.file, 'services: must be a map of service names');
+  return { file: source.file, doc, lines, root, services: services ?? undefined, servicesPath: nested ? ['docker', 'services'] : ['services'] };
+}
+
+/** `build` in its long form, with list `args` as a map (`- KEY` → KEY: null), so two files' builds merge key by key. */
+function expandedBuild(build: unknown): unknown {
+  if (typeof build === 'string') return { context: build };
+  if (!isMap(build) || !Array.isArray(build.args)) return build;
+  const args: Plain = {};
+  for (const item of build.args) {
+    if (typeof item !== 'string') return build;
+    const eq = item.indexOf('=');
+    args[eq === -1 ? item : item.slice(0, eq)] = eq === -1 ? null : item.slice(eq + 1);
+  }
+  return { ...build, args };
+}
+
+/** Compose's merge of a service from a later file into an earlier one: maps merge key by key, the later value wins. */
+function mergeMaps(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const mine = key === 'build' ? expandedBuild(out[key]) : out[key];
+    const theirs = key === 'build' ? expandedBuild(value) : value;
+    out[key] = isMap(mine) && isMap(theirs) ? mergeMaps(mine, theirs) : theirs;
+  }
+  return out;
+}
+
+/**
+ * Parses a compose file (or offgrid.yaml, which uses the same `services:` shape), with the
+ * files compose merges over it (compose.override.yaml) in order.
+ */
+export function parseComposeServices(text: string, ctx: ComposeContext, overrides: readonly ComposeSource[] = []): ProjectServices {
+  const files = [parseFile({ file: ctx.file, text }), ...overrides.map(parseFile)];
+  const base = files[0]!;
+  if (base.services === undefined) throw inputError(ctx.file, 'no services: section');
+  const services: Plain = { ...base.services };
+  let projectName = base.root.name;
+  for (const over of files.slice(1)) {
+    if (over.root.name !== undefined) projectName = over.root.name;
+    for (const [service, raw] of Object.entries(over.services ?? {})) {
+      const mine = services[service];
+      services[service] = isMap(mine) && isMap(raw) ? mergeMaps(mine, raw) : raw;
+    }
+  }
   let project = ctx.project;
   try {
     // Compose's order: COMPOSE_PROJECT_NAME (shell or .env), then the top-level `name:`.
     if (ctx.env.COMPOSE_PROJECT_NAME) project = ctx.env.COMPOSE_PROJECT_NAME;
-    else if (typeof root.name === 'string' && root.name !== '') project = interpolate(root.name, ctx.env, 'name');
+    else if (typeof projectName === 'string' && projectName !== '') project = interpolate(projectName, ctx.env, 'name');
   } catch (error) {
     throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
   }
-  const servicesPath = root.services !== undefined ? ['services'] : ['docker', 'services'];
-  /** The line of a field, or of the nearest enclosing one written in the file (merged keys are not). */
-  const lineOf = (path: readonly string[]): number | null => {
-    for (let p = [...servicesPath, ...path]; p.length > 0; p = p.slice(0, -1)) {
-      const node = doc.getIn(p, true);
-      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  /**
+   * Where a field is written: the file and line of the field, or of the nearest enclosing
+   * one written in a file (merged keys are not), the later file first.
+   */
+  const whereIs = (path: readonly string[]): string => {
+    for (let depth = path.length; depth > 0; depth--) {
+      for (const f of [...files].reverse()) {
+        const node = f.doc.getIn([...f.servicesPath, ...path.slice(0, depth)], true);
+        if (isNode(node) && node.range) return `${f.file} line ${f.lines.linePos(node.range[0]).line}`;
+      }
     }
-    return null;
+    return ctx.file;
   };
   const profiles = new Set((ctx.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''));
   const buildable: ServiceSpec[] = [];
@@ -230,8 +292,7 @@ export function parseComposeServices(text: string, ctx: ComposeContext): Project
       else imageOnly.set(name, typeof raw.image === 'string' ? interpolate(raw.image, ctx.env, `service ${name}`) : null);
     } catch (error) {
       if (error instanceof Unsupported) {
-        const line = lineOf([name, ...error.field]);
-        unbuildable.set(name, `${ctx.file}${line ? ` line ${line}` : ''}: ${error.message}`);
+        unbuildable.set(name, `${whereIs([name, ...error.field])}: ${error.message}`);
         continue;
       }
       throw inputError(ctx.file, error instanceof Error ? error.message : String(error));

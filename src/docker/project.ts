@@ -7,8 +7,10 @@ import { parseComposeServices } from './compose.js';
 import { parseDotenv } from './dotenv.js';
 import type { ProjectServices, ServiceSpec } from './service.js';
 
-/** Compose's own search order, then offgrid's config. */
-export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+/** Compose's own search order (compose-go's DefaultFileNames: docker-compose.yml before .yaml), then offgrid's config. */
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'] as const;
+/** The override file compose merges over a compose file it found itself (DefaultOverrideFileNames). */
+export const OVERRIDE_FILES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
 export const OFFGRID_CONFIG_FILES = ['offgrid.yaml', 'offgrid.yml'] as const;
 
 export function findProjectFile(cwd: string, explicit: string | null): string {
@@ -51,11 +53,18 @@ export function composeEnv(dir: string, shell: NodeJS.ProcessEnv): NodeJS.Proces
   }
 }
 
+/**
+ * The project's services. As `docker compose` does, a compose file found (not given with
+ * --compose) gets the override file beside it merged over it.
+ */
 export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
   const file = findProjectFile(cwd, explicit);
   const text = readInput(file);
   const dir = dirname(file);
-  return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) });
+  const found = explicit === null && (COMPOSE_FILES as readonly string[]).includes(basename(file));
+  const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
+  const overrides = override ? [{ file: override, text: readInput(override) }] : [];
+  return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) }, overrides);
 }
 
 /**

@@ -240,3 +240,17 @@ test('init docker: a CRLF Dockerfile stays CRLF; a lone CR does not end a line (
   assert.match(r.text, /^\uFEFFFROM python:3.12\r\n(?:# offgrid init docker: .*\r\n){2}COPY wheelhouse\/ \/wheelhouse\/\r\nRUN pip install \$\(ls/);
   assert.deepEqual(parseDockerfile('FROM a\nRUN x\ry\n').instructions.map((i) => i.args), ['a', 'x\ry']);
 });
+
+test('compose: docker-compose.yml before docker-compose.yaml, and the override file merged over it as compose does', () => {
+  const dir = join(FIXTURES, 'compose/override');
+  const project = loadProject(dir, null, {});
+  assert.equal(project.file, join(dir, 'docker-compose.yml'));
+  assert.deepEqual(project.buildable.map((s) => [s.name, s.context.slice(dir.length), s.target, s.image, s.args]), [
+    ['api', '/api', null, 'registry.example.org/api:1.4', {}],
+    ['worker', '/worker', 'dev', 'override-worker', { PYTHON_VERSION: '3.12', EXTRAS: 'full' }],
+  ]);
+  assert.match(project.unbuildable.get('docs') ?? '', /docker-compose.override.yml line 11: service docs: build.dockerfile_inline is not supported/);
+  // A file given with --compose is read alone, as with docker compose -f.
+  const alone = loadProject(dir, 'docker-compose.yml', {});
+  assert.deepEqual(alone.buildable.map((s) => [s.name, s.target]), [['worker', 'prod']]);
+});
