@@ -231,6 +231,28 @@ function mergeMaps(base: Plain, over: Plain): Plain {
 }
 
 /**
+ * A service with the one it `extends:` (in the same file) merged under it, as compose does;
+ * `chain` holds the services already on the way, to report a cycle.
+ */
+function withExtends(name: string, raw: Plain, services: Plain, chain: readonly string[]): Plain {
+  const ext = raw.extends;
+  if (ext === undefined || ext === null) return raw;
+  const where = `service ${name}`;
+  const spec = typeof ext === 'string' ? { service: ext } : isMap(ext) ? ext : null;
+  if (spec === null || typeof spec.service !== 'string') throw new Error(`${where}: extends must name a service (extends: {service: NAME})`);
+  if (spec.file !== undefined) {
+    throw new Unsupported(['extends', 'file'], `${where}: extends from another file (${String(spec.file)}) is not supported: copy the build: section of ${spec.service} into ${name}, or move ${spec.service} into this file`);
+  }
+  if (chain.includes(spec.service) || spec.service === name) {
+    throw new Error(`service ${chain[0] ?? name}: extends goes round in a circle: ${[...chain, name, spec.service].join(' → ')}`);
+  }
+  const base = services[spec.service];
+  if (!isMap(base)) throw new Error(`${where}: extends service ${spec.service}, which is not a service of this file`);
+  const { extends: _ext, ...own } = raw;
+  return mergeMaps(withExtends(spec.service, base, services, [...chain, name]), own);
+}
+
+/**
  * Parses a compose file (or offgrid.yaml, which uses the same `services:` shape), with the
  * files compose merges over it (compose.override.yaml) in order.
  */
@@ -286,10 +308,11 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
     const own = Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
     if (own.length > 0 && !profiles.has('*') && !own.some((p) => profiles.has(p))) profileOff.set(name, own);
     try {
+      const full = withExtends(name, raw, services, []);
       // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
-      const spec = serviceSpec(name, raw, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
+      const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
       if (spec) buildable.push(spec);
-      else imageOnly.set(name, typeof raw.image === 'string' ? interpolate(raw.image, ctx.env, `service ${name}`) : null);
+      else imageOnly.set(name, typeof full.image === 'string' ? interpolate(full.image, ctx.env, `service ${name}`) : null);
     } catch (error) {
       if (error instanceof Unsupported) {
         unbuildable.set(name, `${whereIs([name, ...error.field])}: ${error.message}`);

@@ -254,3 +254,35 @@ test('compose: docker-compose.yml before docker-compose.yaml, and the override f
   const alone = loadProject(dir, 'docker-compose.yml', {});
   assert.deepEqual(alone.buildable.map((s) => [s.name, s.target]), [['worker', 'prod']]);
 });
+
+test('compose: extends in the same file brings the build with it; extends from another file is named as unsupported', () => {
+  const text = [
+    'services:',
+    '  base:',
+    '    build:',
+    '      context: backend',
+    '      args: [PYTHON_VERSION=3.12]',
+    '  api:',
+    '    extends: base',
+    '    image: shop-api',
+    '  worker:',
+    '    extends:',
+    '      service: api',
+    '    build:',
+    '      target: worker',
+    '  web:',
+    '    extends:',
+    '      file: common-services.yml',
+    '      service: webapp',
+  ].join('\n');
+  const project = parseComposeServices(text, { file: 'compose.yaml', dir: '/p', project: 'p', env: {} });
+  assert.deepEqual(project.buildable.map((s) => [s.name, s.context, s.target, s.image, s.args]), [
+    ['base', '/p/backend', null, 'p-base', { PYTHON_VERSION: '3.12' }],
+    ['api', '/p/backend', null, 'shop-api', { PYTHON_VERSION: '3.12' }],
+    ['worker', '/p/backend', 'worker', 'shop-api', { PYTHON_VERSION: '3.12' }],
+  ]);
+  assert.match(project.unbuildable.get('web') ?? '', /^compose.yaml line 16: service web: extends from another file \(common-services.yml\) is not supported/);
+  const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
+  assert.throws(() => parseComposeServices('services:\n  a:\n    extends: b\n  b:\n    extends: a\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /service a: extends goes round in a circle: a → b → a/.test(e.message));
+  assert.throws(() => parseComposeServices('services:\n  a:\n    extends: nope\n', ctx), /service a: extends service nope, which is not a service of this file/);
+});
