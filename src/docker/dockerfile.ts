@@ -156,12 +156,8 @@ function argDeclarations(args: string): { name: string; value: string | undefine
   });
 }
 
-/**
- * The images the build pulls FROM (not earlier stages, not `scratch`), with ARGs declared
- * before the first FROM substituted from the build args or their defaults. With `target`,
- * only the stages that target needs are counted (roughly: stages up to the target).
- */
-export function baseImages(file: Dockerfile, buildArgs: Readonly<Record<string, string>>, target: string | null): string[] {
+/** The values of the ARGs declared before the first FROM: build args over defaults. */
+function globalArgs(file: Dockerfile, buildArgs: Readonly<Record<string, string>>): Map<string, string> {
   const vars = new Map<string, string>();
   for (const ins of file.instructions) {
     if (ins.stage !== -1 || ins.keyword !== 'ARG') continue;
@@ -171,17 +167,58 @@ export function baseImages(file: Dockerfile, buildArgs: Readonly<Record<string, 
       if (resolved !== undefined) vars.set(name, resolved);
     }
   }
-  const last = target === null ? file.stages.length - 1 : file.stages.findIndex((s) => s.name === target.toLowerCase());
-  const names = new Set<string>();
-  const images: string[] = [];
-  file.stages.forEach((stage, index) => {
-    const from = substitute(stage.from, vars);
-    const isStage = names.has(from.toLowerCase());
-    if (stage.name) names.add(stage.name);
-    if (last !== -1 && index > last) return;
-    if (isStage || from.toLowerCase() === 'scratch' || images.includes(from)) return;
-    images.push(from);
+  return vars;
+}
+
+/** What an instruction takes from elsewhere: `COPY --from=X` and `RUN --mount=…,from=X,…`. */
+function fromReferences(ins: Instruction): string[] {
+  const flags = /^(?:--\S+\s+)*/.exec(ins.args)![0].split(/\s+/).filter((f) => f !== '');
+  return flags.flatMap((flag) => {
+    const copy = /^--from=(.+)$/.exec(flag);
+    if (copy && (ins.keyword === 'COPY' || ins.keyword === 'ADD')) return [copy[1]!];
+    const mount = /^--mount=(.+)$/.exec(flag);
+    if (mount && ins.keyword === 'RUN') return mount[1]!.split(',').flatMap((kv) => (kv.startsWith('from=') ? [kv.slice(5)] : []));
+    return [];
   });
+}
+
+/**
+ * The images a build pulls (not earlier stages, not `scratch`): those named in FROM, and in
+ * `COPY --from=IMAGE` and `RUN --mount=from=IMAGE`, with ARGs declared before the first FROM
+ * substituted from the build args or their defaults. Only the stages that are built count:
+ * BuildKit builds the target (default: the last stage) and the stages it uses; the legacy
+ * builder builds every stage up to the target.
+ */
+export function baseImages(file: Dockerfile, buildArgs: Readonly<Record<string, string>>, target: string | null, builder: 'buildkit' | 'legacy'): string[] {
+  const vars = globalArgs(file, buildArgs);
+  /** The index of the earlier stage a reference names (by name or number), or null for an image. */
+  const stageOf = (ref: string, before: number): number | null => {
+    const index = /^\d+$/.test(ref) ? Number(ref) : file.stages.findIndex((s) => s.name === ref.toLowerCase());
+    return index >= 0 && index < before ? index : null;
+  };
+  const uses = file.stages.map((stage) => ({ stages: [] as number[], images: [] as string[], refs: [stage.from] }));
+  for (const ins of file.instructions) if (ins.stage >= 0) uses[ins.stage]!.refs.push(...fromReferences(ins));
+  uses.forEach((use, index) => {
+    for (const ref of use.refs.map((r) => substitute(r, vars))) {
+      const stage = stageOf(ref, index);
+      if (stage !== null) use.stages.push(stage);
+      else if (ref.toLowerCase() !== 'scratch') use.images.push(ref);
+    }
+  });
+  const last = target === null ? file.stages.length - 1 : file.stages.findIndex((s) => s.name === target.toLowerCase());
+  const end = last === -1 ? file.stages.length - 1 : last;
+  const built = new Set<number>();
+  if (builder === 'legacy') for (let i = 0; i <= end; i++) built.add(i);
+  else {
+    const visit = (i: number): void => {
+      if (built.has(i)) return;
+      built.add(i);
+      uses[i]!.stages.forEach(visit);
+    };
+    visit(end);
+  }
+  const images: string[] = [];
+  for (const i of [...built].sort((a, b) => a - b)) for (const image of uses[i]!.images) if (!images.includes(image)) images.push(image);
   return images;
 }
 

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { DockerfileSyntaxError, baseImages, parseDockerfile, stageNames } from './dockerfile.js';
+import type { Builder } from './engine.js';
 import type { ServiceSpec } from './service.js';
 
 export interface PreflightIO {
@@ -11,7 +12,7 @@ export interface PreflightIO {
 }
 
 /** null when the service can be built; otherwise why not, with what to do. */
-export async function preflight(spec: ServiceSpec, offline: boolean, io: PreflightIO): Promise<string | null> {
+export async function preflight(spec: ServiceSpec, offline: boolean, builder: Builder, io: PreflightIO): Promise<string | null> {
   const show = (p: string): string => relative(io.cwd, p) || '.';
   if (!existsSync(spec.context) || !statSync(spec.context).isDirectory()) {
     return `service ${spec.name}: the build context ${show(spec.context)} is not a directory: fix build.context`;
@@ -32,7 +33,7 @@ export async function preflight(spec: ServiceSpec, offline: boolean, io: Preflig
   // Online, the builder pulls a missing base image itself (and pullFailureHint explains a failure).
   if (!offline) return null;
   const missing: string[] = [];
-  for (const image of baseImages(file, spec.args, spec.target)) if (!(await io.imageExists(image))) missing.push(image);
+  for (const image of baseImages(file, spec.args, spec.target, builder)) if (!(await io.imageExists(image))) missing.push(image);
   if (missing.length > 0) {
     return (
       `service ${spec.name}: base image ${missing.join(', ')} is not on this machine and this build has no network: ` +

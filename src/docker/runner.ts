@@ -110,7 +110,7 @@ async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<Serv
     });
   };
   try {
-    const problem = await preflight(spec, plan.network === 'none', {
+    const problem = await preflight(spec, plan.network === 'none', plan.builder, {
       cwd: options.cwd,
       imageExists: (image) => imageExists(engine.docker, image, options.env),
     });

@@ -46,6 +46,26 @@ test('Dockerfile: FROM sees ARGs declared several to a line and defaults built f
     'FROM ${EMPTY-unused}alpine:${EMPTY:-3.20}',
     'COPY --from=build /x /x',
   ].join('\n'));
-  assert.deepEqual(baseImages(file, {}, null), ['registry.example.org/python:3.12-slim', 'alpine:3.20']);
-  assert.deepEqual(baseImages(file, { PYTHON: '3.11' }, 'build'), ['registry.example.org/python:3.11-slim']);
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit'), ['registry.example.org/python:3.12-slim', 'alpine:3.20']);
+  assert.deepEqual(baseImages(file, { PYTHON: '3.11' }, 'build', 'buildkit'), ['registry.example.org/python:3.11-slim']);
+});
+
+test('Dockerfile: the images a build pulls are those of the stages it builds, COPY --from=IMAGE and RUN --mount=from=IMAGE included', () => {
+  const file = parseDockerfile([
+    'FROM node:20 AS frontend',
+    'RUN npm ci && npm run build',
+    'FROM python:3.12-slim AS base',
+    'COPY --from=ghcr.example.org/astral-sh/uv:0.4 /uv /bin/',
+    'FROM base AS test',
+    'RUN --mount=type=bind,from=registry.example.org/fixtures:1,target=/fixtures pytest',
+    'FROM base AS prod',
+    'COPY --from=frontend /app/dist /static',
+    'COPY --from=1 /etc/os-release /',
+  ].join('\n'));
+  // BuildKit skips the `test` stage when building prod, and builds only base (and what it copies) for --target base.
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit'), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
+  assert.deepEqual(baseImages(file, {}, 'base', 'buildkit'), ['python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
+  assert.deepEqual(baseImages(file, {}, 'test', 'buildkit'), ['python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4', 'registry.example.org/fixtures:1']);
+  // The legacy builder builds every stage up to the target.
+  assert.deepEqual(baseImages(file, {}, 'base', 'legacy'), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
 });

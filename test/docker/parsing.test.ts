@@ -60,9 +60,9 @@ test('Dockerfile: continuations with comments, heredocs, stages; base images wit
   assert.deepEqual(runs.map((r) => [r.startLine, r.endLine]), [[7, 13], [15, 15], [16, 18]]);
   assert.match(runs[0]!.args, /build-essential cmake\s+2>&1/);
   assert.deepEqual(file.stages.map((s) => [s.from, s.name]), [['python:${PYTHON_VERSION}-slim', 'base'], ['base', 'runtime']]);
-  assert.deepEqual(baseImages(file, {}, null), ['python:3.11-slim']);
-  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime'), ['python:3.12-slim']);
-  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null), []);
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit'), ['python:3.11-slim']);
+  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime', 'buildkit'), ['python:3.12-slim']);
+  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null, 'buildkit'), []);
 });
 
 test('Dockerfile: what BuildKit rejects is rejected with its line', () => {
