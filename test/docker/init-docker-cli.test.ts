@@ -26,3 +26,21 @@ test('init docker: a service with dockerfile_inline is left alone with its line;
   assert.match(r.stderr, /offgrid: left alone: \S*compose.yaml line 7: service docs: build.dockerfile_inline is not supported/);
   assert.match(readFileSync(join(dir, 'Dockerfile'), 'utf8'), /COPY wheelhouse\/ \/wheelhouse\//);
 });
+
+test('init docker: an allow-list .dockerignore gets exceptions for what the Dockerfile now COPYs; a second run changes nothing', async (t) => {
+  const ignore = '# only what the image needs\r\n*\r\n!requirements.txt\r\n!src\r\n**/*.deb\r\n';
+  const dir = projectDir(t, {
+    'compose.yaml': 'services:\n  api:\n    build: .\n',
+    Dockerfile: 'FROM python:3.12-slim\nRUN apt-get update && apt-get install -y libpq5\nRUN pip install -r requirements.txt\n',
+    '.dockerignore': ignore,
+  });
+  const r = await runCli(['init', 'docker'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\n--- a\/.dockerignore\n\+\+\+ b\/.dockerignore\n/);
+  assert.equal(
+    readFileSync(join(dir, '.dockerignore'), 'utf8'),
+    `${ignore}# offgrid init docker: the Dockerfile COPYs these (offline wheels and apt packages)\r\n!apt-archives\r\n!offgrid\r\n!wheelhouse\r\n`,
+  );
+  const again = await runCli(['init', 'docker'], { cwd: dir });
+  assert.match(again.stdout, /Dockerfile: already offline-ready/);
+});

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join, relative } from 'node:path';
 import { EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
 import { DockerfileSyntaxError } from '../../docker/dockerfile.js';
+import { allowDirs } from '../../docker/dockerignore.js';
 import { CONTEXT_FILES, makeOfflineReady } from '../../docker/init.js';
 import { unifiedDiff } from '../../docker/diff.js';
 import { loadProject } from '../../docker/project.js';
@@ -79,9 +80,26 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         created.push(show(path));
       }
     }
-    const diff = unifiedDiff(text, result.text, `a/${show(target.dockerfile)}`, `b/${show(target.dockerfile)}`);
+    let diff = unifiedDiff(text, result.text, `a/${show(target.dockerfile)}`, `b/${show(target.dockerfile)}`);
     if (diff !== '' && !options.dryRun) writeFileSync(target.dockerfile, result.text, 'utf8');
-    report.push({ dockerfile: show(target.dockerfile), changes: result.changes, skipped: result.skipped, created, diff });
+    const changes = [...result.changes];
+    // BuildKit reads <Dockerfile>.dockerignore before the context's own .dockerignore.
+    const ignoreFile = [`${target.dockerfile}.dockerignore`, join(target.context, '.dockerignore')].find((p) => existsSync(p));
+    if (ignoreFile !== undefined) {
+      let before: string;
+      try {
+        before = readFileSync(ignoreFile, 'utf8');
+      } catch (error) {
+        throw new OffgridError('EINPUT', `cannot read ${show(ignoreFile)}: ${describeSystemError(error)}`);
+      }
+      const after = allowDirs(before, result.needs);
+      if (after !== null) {
+        diff += unifiedDiff(before, after, `a/${show(ignoreFile)}`, `b/${show(ignoreFile)}`);
+        if (!options.dryRun) writeFileSync(ignoreFile, after, 'utf8');
+        changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
+      }
+    }
+    report.push({ dockerfile: show(target.dockerfile), changes, skipped: result.skipped, created, diff });
   }
   if (options.json) {
     say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
