@@ -53,17 +53,30 @@ export function composeEnv(dir: string, shell: NodeJS.ProcessEnv): NodeJS.Proces
   }
 }
 
+/** The files COMPOSE_FILE names (COMPOSE_PATH_SEPARATOR-separated, `:` by default), as absolute paths. */
+function composeFileList(cwd: string, env: NodeJS.ProcessEnv): string[] {
+  const list = (env.COMPOSE_FILE ?? '').split(env.COMPOSE_PATH_SEPARATOR || ':').filter((f) => f.trim() !== '');
+  return list.map((f) => {
+    const path = resolve(cwd, f.trim());
+    if (!existsSync(path)) throw new OffgridError('EINPUT', `COMPOSE_FILE names ${f}, which does not exist: fix COMPOSE_FILE (in the environment or .env), or give --compose FILE`);
+    return path;
+  });
+}
+
 /**
- * The project's services. As `docker compose` does, a compose file found (not given with
- * --compose) gets the override file beside it merged over it.
+ * The project's services, from the files `docker compose` would read: the file given with
+ * --compose alone; else those COMPOSE_FILE names (in the shell or the .env of this
+ * directory), later ones merged over the first; else the compose file found here with the
+ * override file beside it merged over it.
  */
 export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
-  const file = findProjectFile(cwd, explicit);
+  const listed = explicit === null ? composeFileList(cwd, composeEnv(cwd, env)) : [];
+  const file = listed[0] ?? findProjectFile(cwd, explicit);
   const text = readInput(file);
   const dir = dirname(file);
-  const found = explicit === null && (COMPOSE_FILES as readonly string[]).includes(basename(file));
+  const found = explicit === null && listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
   const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
-  const overrides = override ? [{ file: override, text: readInput(override) }] : [];
+  const overrides = (listed.length > 0 ? listed.slice(1) : override ? [override] : []).map((path) => ({ file: path, text: readInput(path) }));
   return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) }, overrides);
 }
 

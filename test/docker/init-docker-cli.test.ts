@@ -44,3 +44,15 @@ test('init docker: an allow-list .dockerignore gets exceptions for what the Dock
   const again = await runCli(['init', 'docker'], { cwd: dir });
   assert.match(again.stdout, /Dockerfile: already offline-ready/);
 });
+
+test('init docker: COMPOSE_FILE in .env points at a compose file in a subdirectory; its contexts are relative to that file', async (t) => {
+  const dir = projectDir(t, {
+    '.env': 'COMPOSE_FILE=deploy/compose.yaml\n',
+    'deploy/compose.yaml': 'services:\n  api:\n    build:\n      context: ..\n      dockerfile: docker/api.Dockerfile\n',
+    'docker/api.Dockerfile': 'FROM python:3.12-slim\nRUN python -m pip install -r requirements.txt\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^--- a\/docker\/api.Dockerfile\n/);
+  assert.match(r.stdout, /\nwould create wheelhouse\/\n/);
+});

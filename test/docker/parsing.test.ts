@@ -286,3 +286,14 @@ test('compose: extends in the same file brings the build with it; extends from a
   assert.throws(() => parseComposeServices('services:\n  a:\n    extends: b\n  b:\n    extends: a\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /service a: extends goes round in a circle: a → b → a/.test(e.message));
   assert.throws(() => parseComposeServices('services:\n  a:\n    extends: nope\n', ctx), /service a: extends service nope, which is not a service of this file/);
 });
+
+test('compose: COMPOSE_FILE picks the files (later ones merged over the first) and turns the automatic override off', () => {
+  const dir = join(FIXTURES, 'compose/override');
+  const names = (env: NodeJS.ProcessEnv) => loadProject(dir, null, env).buildable.map((s) => [s.name, s.target]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yaml' }), [['ignored', null]]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml' }), [['worker', 'prod']]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml;docker-compose.override.yml', COMPOSE_PATH_SEPARATOR: ';' }), [['api', null], ['worker', 'dev']]);
+  assert.throws(() => loadProject(dir, null, { COMPOSE_FILE: 'docker-compose.yml:compose.ci.yml' }), (e: OffgridError) => e.code === 'EINPUT' && /COMPOSE_FILE names compose.ci.yml, which does not exist/.test(e.message));
+  // --compose wins over COMPOSE_FILE, as -f does.
+  assert.deepEqual(loadProject(dir, 'docker-compose.yml', { COMPOSE_FILE: 'docker-compose.yaml' }).buildable.map((s) => s.name), ['worker']);
+});
