@@ -43,6 +43,7 @@ export class DockerfileSyntaxError extends Error {
 }
 
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+const DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 /** A heredoc word as BuildKit reads it: a whole word `<<[-]WORD`, WORD any name (`robots.txt`), maybe quoted. */
 const HEREDOC_WORD = /^\d*<<(-?)(?:"([^"]+)"|'([^']+)'|([^<"'\s]+))$/;
 const HEREDOC_INSTRUCTIONS = /^(?:(?:ONBUILD\s+)?(?:RUN|COPY|ADD))$/;
@@ -61,10 +62,10 @@ export function parseDockerfile(text: string): Dockerfile {
   const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
   let escape: '\\' | '`' = '\\';
   let i = 0;
-  // Parser directives: only at the very top, before any other line.
+  // Parser directives: only at the very top; any other line, a comment like `# Version=2` too, ends them.
   for (; i < lines.length; i++) {
     const m = DIRECTIVE.exec(lines[i]!);
-    if (!m) break;
+    if (!m || !DIRECTIVES.has(m[1]!.toLowerCase())) break;
     if (m[1]!.toLowerCase() === 'escape') {
       if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileSyntaxError(i + 1, `invalid escape directive ${m[2]}: use \\ or \``);
       escape = m[2];

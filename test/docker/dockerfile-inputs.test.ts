@@ -69,3 +69,11 @@ test('Dockerfile: the images a build pulls are those of the stages it builds, CO
   // The legacy builder builds every stage up to the target.
   assert.deepEqual(baseImages(file, {}, 'base', 'legacy'), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
 });
+
+test('Dockerfile: directives end at the first line that is not one, a `# key=value` comment included', () => {
+  assert.equal(parseDockerfile('# syntax=docker/dockerfile:1\n# check=skip=JSONArgsRecommended\n# escape=`\nFROM a\n').escape, '`');
+  // `# Version=2` is a comment: the escape line after it is a comment too, as in BuildKit.
+  const file = parseDockerfile('# Version=2\n# escape=`\nFROM a\nRUN echo \\\n  b\n');
+  assert.equal(file.escape, '\\');
+  assert.deepEqual(file.instructions.map((i) => i.args), ['a', 'echo   b']);
+});
