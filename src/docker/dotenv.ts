@@ -4,7 +4,7 @@
 // `KEY=value`, `export KEY=value`, `# comments`, ` # ` inline comments on unquoted values,
 // 'single quotes' taken literally, "double quotes" with \n \t \" escapes, both of which may
 // span lines; unquoted and double-quoted values are interpolated.
-import { interpolate } from './compose.js';
+import { interpolate } from './interpolate.js';
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=)?\s*/;
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', "'": "'" };
