@@ -2,9 +2,11 @@
 // → the services to build. Pure: text in, ServiceSpecs out; reading files is project.ts's job.
 //
 // Read: `build: ./dir` and `build: {context, dockerfile, args, target}`, `image` (the tag),
-// the project `name:`, YAML anchors and merge keys, and compose's variable interpolation
-// (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `${VAR:+alt}`, nested, `$$`), which decides
-// paths and args in real projects. Everything else in the file is ignored.
+// `profiles`, `extends` within the file, the project `name:`, YAML anchors and merge keys,
+// later files (an override) merged over the first as compose merges them, and compose's
+// variable interpolation (interpolate.ts), which decides paths and args in real projects.
+// Everything else in the file is ignored. A service offgrid cannot build (dockerfile_inline,
+// a remote context) is recorded with its file and line, so it blocks only itself.
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, isNode, parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
