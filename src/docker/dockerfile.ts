@@ -171,6 +171,24 @@ function globalArgs(file: Dockerfile, buildArgs: Readonly<Record<string, string>
   return vars;
 }
 
+/** The platform images are built for (os/arch[/variant], as in linux/arm/v7). */
+export interface Platform {
+  readonly os: string;
+  readonly arch: string;
+  readonly variant: string;
+}
+
+/** BuildKit's automatic platform ARGs; with no --platform the target is the build platform. */
+function platformArgs(p: Platform): [string, string][] {
+  const full = `${p.os}/${p.arch}${p.variant ? `/${p.variant}` : ''}`;
+  return ['BUILD', 'TARGET'].flatMap((side) => [
+    [`${side}PLATFORM`, full],
+    [`${side}OS`, p.os],
+    [`${side}ARCH`, p.arch],
+    [`${side}VARIANT`, p.variant],
+  ] as [string, string][]);
+}
+
 /** What an instruction takes from elsewhere: `COPY --from=X` and `RUN --mount=…,from=X,…`. */
 function fromReferences(ins: Instruction): string[] {
   const flags = /^(?:--\S+\s+)*/.exec(ins.args)![0].split(/\s+/).filter((f) => f !== '');
@@ -190,8 +208,16 @@ function fromReferences(ins: Instruction): string[] {
  * BuildKit builds the target (default: the last stage) and the stages it uses; the legacy
  * builder builds every stage up to the target.
  */
-export function baseImages(file: Dockerfile, buildArgs: Readonly<Record<string, string>>, target: string | null, builder: 'buildkit' | 'legacy'): string[] {
+export function baseImages(
+  file: Dockerfile,
+  buildArgs: Readonly<Record<string, string>>,
+  target: string | null,
+  builder: 'buildkit' | 'legacy',
+  platform: Platform,
+): string[] {
   const vars = globalArgs(file, buildArgs);
+  // BuildKit sets the platform ARGs for FROM lines itself (`FROM build_${TARGETARCH}`).
+  if (builder === 'buildkit') for (const [name, value] of platformArgs(platform)) if (!vars.has(name)) vars.set(name, value);
   /** The index of the earlier stage a reference names (by name or number), or null for an image. */
   const stageOf = (ref: string, before: number): number | null => {
     const index = /^\d+$/.test(ref) ? Number(ref) : file.stages.findIndex((s) => s.name === ref.toLowerCase());

@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
+import { buildPlatform } from '../../src/docker/preflight.js';
+
+const AMD64 = { os: 'linux', arch: 'amd64', variant: '' };
 
 test('Dockerfile: a UTF-8 BOM before `# escape=`` does not hide the directive', () => {
   const file = parseDockerfile('\uFEFF# escape=`\r\nFROM mcr.example.org/windows/servercore AS build\r\nRUN echo one `\r\n    two\r\n');
@@ -46,8 +49,8 @@ test('Dockerfile: FROM sees ARGs declared several to a line and defaults built f
     'FROM ${EMPTY-unused}alpine:${EMPTY:-3.20}',
     'COPY --from=build /x /x',
   ].join('\n'));
-  assert.deepEqual(baseImages(file, {}, null, 'buildkit'), ['registry.example.org/python:3.12-slim', 'alpine:3.20']);
-  assert.deepEqual(baseImages(file, { PYTHON: '3.11' }, 'build', 'buildkit'), ['registry.example.org/python:3.11-slim']);
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit', AMD64), ['registry.example.org/python:3.12-slim', 'alpine:3.20']);
+  assert.deepEqual(baseImages(file, { PYTHON: '3.11' }, 'build', 'buildkit', AMD64), ['registry.example.org/python:3.11-slim']);
 });
 
 test('Dockerfile: the images a build pulls are those of the stages it builds, COPY --from=IMAGE and RUN --mount=from=IMAGE included', () => {
@@ -63,11 +66,11 @@ test('Dockerfile: the images a build pulls are those of the stages it builds, CO
     'COPY --from=1 /etc/os-release /',
   ].join('\n'));
   // BuildKit skips the `test` stage when building prod, and builds only base (and what it copies) for --target base.
-  assert.deepEqual(baseImages(file, {}, null, 'buildkit'), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
-  assert.deepEqual(baseImages(file, {}, 'base', 'buildkit'), ['python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
-  assert.deepEqual(baseImages(file, {}, 'test', 'buildkit'), ['python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4', 'registry.example.org/fixtures:1']);
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit', AMD64), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
+  assert.deepEqual(baseImages(file, {}, 'base', 'buildkit', AMD64), ['python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
+  assert.deepEqual(baseImages(file, {}, 'test', 'buildkit', AMD64), ['python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4', 'registry.example.org/fixtures:1']);
   // The legacy builder builds every stage up to the target.
-  assert.deepEqual(baseImages(file, {}, 'base', 'legacy'), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
+  assert.deepEqual(baseImages(file, {}, 'base', 'legacy', AMD64), ['node:20', 'python:3.12-slim', 'ghcr.example.org/astral-sh/uv:0.4']);
 });
 
 test('Dockerfile: directives end at the first line that is not one, a `# key=value` comment included', () => {
@@ -76,4 +79,17 @@ test('Dockerfile: directives end at the first line that is not one, a `# key=val
   const file = parseDockerfile('# Version=2\n# escape=`\nFROM a\nRUN echo \\\n  b\n');
   assert.equal(file.escape, '\\');
   assert.deepEqual(file.instructions.map((i) => i.args), ['a', 'echo   b']);
+});
+
+test('Dockerfile: BuildKit fills in TARGETARCH and the other platform ARGs in FROM lines (Docker\'s build_${TARGETARCH} pattern)', () => {
+  const file = parseDockerfile([
+    'FROM --platform=linux/amd64 debian:12 AS build_amd64',
+    'FROM --platform=linux/arm64 debian:12-arm AS build_arm64',
+    'FROM build_${TARGETARCH} AS build',
+    'FROM gcr.example.org/distroless/static:${TARGETOS}-${TARGETARCH}',
+    'COPY --from=build /out /',
+  ].join('\n'));
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit', { os: 'linux', arch: 'arm64', variant: '' }), ['debian:12-arm', 'gcr.example.org/distroless/static:linux-arm64']);
+  assert.deepEqual(buildPlatform('arm', {}), { os: 'linux', arch: 'arm', variant: 'v7' });
+  assert.deepEqual(buildPlatform('arm64', { DOCKER_DEFAULT_PLATFORM: 'linux/amd64' }), { os: 'linux', arch: 'amd64', variant: '' });
 });

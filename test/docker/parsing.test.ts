@@ -17,6 +17,7 @@ import { OffgridError } from '../../src/errors.js';
 import { FIXTURES } from '../helpers/cli.js';
 
 const GUIDE = join(FIXTURES, 'compose/guide');
+const AMD64 = { os: 'linux', arch: 'amd64', variant: '' };
 
 test('compose: build short and long forms, list args with interpolation, target, image, image-only services', () => {
   const project = loadProject(GUIDE, null, { BUILD_ENV: 'ci' });
@@ -61,9 +62,9 @@ test('Dockerfile: continuations with comments, heredocs, stages; base images wit
   assert.deepEqual(runs.map((r) => [r.startLine, r.endLine]), [[7, 13], [15, 15], [16, 18]]);
   assert.match(runs[0]!.args, /build-essential cmake\s+2>&1/);
   assert.deepEqual(file.stages.map((s) => [s.from, s.name]), [['python:${PYTHON_VERSION}-slim', 'base'], ['base', 'runtime']]);
-  assert.deepEqual(baseImages(file, {}, null, 'buildkit'), ['python:3.11-slim']);
-  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime', 'buildkit'), ['python:3.12-slim']);
-  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null, 'buildkit'), []);
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit', AMD64), ['python:3.11-slim']);
+  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime', 'buildkit', AMD64), ['python:3.12-slim']);
+  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null, 'buildkit', AMD64), []);
 });
 
 test('Dockerfile: what BuildKit rejects is rejected with its line', () => {
