@@ -129,7 +129,13 @@ function parseFile(source: ComposeSource): ParsedFile {
     const line = e.linePos?.[0]?.line;
     throw inputError(source.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
   }
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    root = doc.toJS();
+  } catch (error) {
+    // Resolving aliases and merge keys can fail on a valid document (`<<: *list`).
+    throw inputError(source.file, `not a valid compose file: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (!isMap(root)) throw inputError(source.file, 'expected a map with a services: section');
   // offgrid.yaml may nest its services under `docker:`.
   const nested = root.services === undefined && isMap(root.docker);

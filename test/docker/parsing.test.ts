@@ -43,6 +43,7 @@ test('compose: a service without build, an unknown service and no build at all a
 test('compose: invalid YAML, remote contexts and missing required variables are reported with the file', () => {
   const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
   assert.throws(() => parseComposeServices('services:\n  a: [\n', ctx), /compose.yaml: not valid YAML/);
+  assert.throws(() => parseComposeServices('x: &list [1]\nservices:\n  a:\n    <<: *list\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /compose.yaml: not a valid compose file: Merge sources must be maps/.test(e.message));
   assert.throws(() => selectServices(parseComposeServices('services:\n  a:\n    build: https://example.org/x/y.git\n', ctx), []), /compose.yaml line 3: service a: remote build contexts/);
   assert.throws(() => parseComposeServices('services:\n  a:\n    build: ${DIR:?set DIR}\n', ctx), /required variable DIR is missing: set DIR/);
   assert.equal(interpolate('$$HOME ${A:-x} ${B-y} $C', { B: '', C: 'c' }, 'w'), '$HOME x  c');
