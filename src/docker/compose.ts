@@ -2,11 +2,15 @@
 // → the services to build. Pure: text in, ServiceSpecs out; reading files is project.ts's job.
 //
 // Read: `build: ./dir` and `build: {context, dockerfile, args, target}`, `image` (the tag),
-// and compose's variable interpolation (`${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$$`),
-// which decides paths and args in real projects. Everything else in the file is ignored.
+// `profiles`, `extends` within the file, the project `name:`, YAML anchors and merge keys,
+// later files (an override) merged over the first as compose merges them, and compose's
+// variable interpolation (interpolate.ts), which decides paths and args in real projects.
+// Everything else in the file is ignored. A service offgrid cannot build (dockerfile_inline,
+// a remote context) is recorded with its file and line, so it blocks only itself.
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { type Document, LineCounter, isNode, parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
+import { interpolate } from './interpolate.js';
 import { SERVICE_NAME, defaultImageName, type ProjectServices, type ServiceSpec } from './service.js';
 
 export interface ComposeContext {
@@ -14,7 +18,10 @@ export interface ComposeContext {
   readonly file: string;
   /** Relative build contexts are resolved against this directory (the file's). */
   readonly dir: string;
-  /** The compose project name (default image names are `<project>-<service>`). */
+  /**
+   * The project name when neither COMPOSE_PROJECT_NAME nor the file's top-level `name:`
+   * sets one: the directory's name (default image names are `<project>-<service>`).
+   */
   readonly project: string;
   /** Variables for interpolation. */
   readonly env: NodeJS.ProcessEnv;
@@ -24,20 +31,11 @@ function inputError(file: string, message: string): OffgridError {
   return new OffgridError('EINPUT', `${file}: ${message}`);
 }
 
-/** Compose's interpolation of one string value. */
-export function interpolate(value: string, env: NodeJS.ProcessEnv, where: string): string {
-  return value.replace(/\$(\$|\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, body: string, braced: string | undefined, bare: string | undefined) => {
-    if (body === '$') return '$';
-    if (bare !== undefined) return env[bare] ?? '';
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])(.*))?$/s.exec(braced ?? '');
-    if (!m) throw new Error(`${where}: invalid interpolation ${whole}`);
-    const [, name, colon, op, rest] = m as unknown as [string, string, string | undefined, string | undefined, string | undefined];
-    const current = env[name];
-    const missing = current === undefined || (colon === ':' && current === '');
-    if (op === undefined || !missing) return current ?? '';
-    if (op === '-') return rest ?? '';
-    throw new Error(`${where}: required variable ${name} is missing: ${rest || 'set it in the environment'}`);
-  });
+/** A service offgrid cannot build (it is still valid compose): `field` is where, under the service. */
+class Unsupported extends Error {
+  constructor(readonly field: readonly string[], message: string) {
+    super(message);
+  }
 }
 
 type Plain = Record<string, unknown>;
@@ -81,7 +79,9 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
   else if (isMap(build)) {
     context = typeof build.context === 'string' ? interpolate(build.context, ctx.env, where) : '.';
-    if (typeof build.dockerfile_inline === 'string') throw new Error(`${where}: build.dockerfile_inline is not supported: put the Dockerfile in a file and name it with build.dockerfile`);
+    if (build.dockerfile_inline !== undefined) {
+      throw new Unsupported(['build', 'dockerfile_inline'], `${where}: build.dockerfile_inline is not supported: put the Dockerfile in a file in the context and name it with build.dockerfile`);
+    }
     if (build.dockerfile !== undefined) {
       if (typeof build.dockerfile !== 'string') throw new Error(`${where}: build.dockerfile must be a path`);
       dockerfile = interpolate(build.dockerfile, ctx.env, where);
@@ -93,7 +93,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     }
   } else throw new Error(`${where}: build must be a path or a map`);
   if (/^[a-z]+:\/\//i.test(context) || context.startsWith('git@')) {
-    throw new Error(`${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
+    throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
   }
   const contextDir = resolve(ctx.dir, context);
   return {
@@ -106,21 +106,133 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   };
 }
 
-/** Parses a compose file (or offgrid.yaml, which uses the same `services:` shape). */
-export function parseComposeServices(text: string, ctx: ComposeContext): ProjectServices {
-  const doc = parseDocument(text, { prettyErrors: false });
+export interface ComposeSource {
+  readonly file: string;
+  readonly text: string;
+}
+
+interface ParsedFile {
+  readonly file: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  readonly root: Plain;
+  readonly services: Plain | undefined;
+  readonly servicesPath: readonly string[];
+}
+
+function parseFile(source: ComposeSource): ParsedFile {
+  // Compose files share settings through anchors and merge keys (`x-common: &c` … `<<: *c`).
+  const lines = new LineCounter();
+  const doc = parseDocument(source.text, { prettyErrors: false, merge: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw inputError(ctx.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
+    throw inputError(source.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
   }
-  const root = doc.toJS() as unknown;
-  if (!isMap(root)) throw inputError(ctx.file, 'expected a map with a services: section');
+  let root: unknown;
+  try {
+    root = doc.toJS();
+  } catch (error) {
+    // Resolving aliases and merge keys can fail on a valid document (`<<: *list`).
+    throw inputError(source.file, `not a valid compose file: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!isMap(root)) throw inputError(source.file, 'expected a map with a services: section');
   // offgrid.yaml may nest its services under `docker:`.
-  const services = root.services ?? (isMap(root.docker) ? root.docker.services : undefined);
-  if (!isMap(services)) throw inputError(ctx.file, 'no services: section');
+  const nested = root.services === undefined && isMap(root.docker);
+  const services = nested ? (root.docker as Plain).services : root.services;
+  if (services !== undefined && services !== null && !isMap(services)) throw inputError(source.file, 'services: must be a map of service names');
+  return { file: source.file, doc, lines, root, services: services ?? undefined, servicesPath: nested ? ['docker', 'services'] : ['services'] };
+}
+
+/** `build` in its long form, with list `args` as a map (`- KEY` → KEY: null), so two files' builds merge key by key. */
+function expandedBuild(build: unknown): unknown {
+  if (typeof build === 'string') return { context: build };
+  if (!isMap(build) || !Array.isArray(build.args)) return build;
+  const args: Plain = {};
+  for (const item of build.args) {
+    if (typeof item !== 'string') return build;
+    const eq = item.indexOf('=');
+    args[eq === -1 ? item : item.slice(0, eq)] = eq === -1 ? null : item.slice(eq + 1);
+  }
+  return { ...build, args };
+}
+
+/** Compose's merge of a service from a later file into an earlier one: maps merge key by key, the later value wins. */
+function mergeMaps(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const mine = key === 'build' ? expandedBuild(out[key]) : out[key];
+    const theirs = key === 'build' ? expandedBuild(value) : value;
+    out[key] = isMap(mine) && isMap(theirs) ? mergeMaps(mine, theirs) : theirs;
+  }
+  return out;
+}
+
+/**
+ * A service with the one it `extends:` (in the same file) merged under it, as compose does;
+ * `chain` holds the services already on the way, to report a cycle.
+ */
+function withExtends(name: string, raw: Plain, services: Plain, chain: readonly string[]): Plain {
+  const ext = raw.extends;
+  if (ext === undefined || ext === null) return raw;
+  const where = `service ${name}`;
+  const spec = typeof ext === 'string' ? { service: ext } : isMap(ext) ? ext : null;
+  if (spec === null || typeof spec.service !== 'string') throw new Error(`${where}: extends must name a service (extends: {service: NAME})`);
+  if (spec.file !== undefined) {
+    throw new Unsupported(['extends', 'file'], `${where}: extends from another file (${String(spec.file)}) is not supported: copy the build: section of ${spec.service} into ${name}, or move ${spec.service} into this file`);
+  }
+  if (chain.includes(spec.service) || spec.service === name) {
+    throw new Error(`service ${chain[0] ?? name}: extends goes round in a circle: ${[...chain, name, spec.service].join(' → ')}`);
+  }
+  const base = services[spec.service];
+  if (!isMap(base)) throw new Error(`${where}: extends service ${spec.service}, which is not a service of this file`);
+  const { extends: _ext, ...own } = raw;
+  return mergeMaps(withExtends(spec.service, base, services, [...chain, name]), own);
+}
+
+/**
+ * Parses a compose file (or offgrid.yaml, which uses the same `services:` shape), with the
+ * files compose merges over it (compose.override.yaml) in order.
+ */
+export function parseComposeServices(text: string, ctx: ComposeContext, overrides: readonly ComposeSource[] = []): ProjectServices {
+  const files = [parseFile({ file: ctx.file, text }), ...overrides.map(parseFile)];
+  const base = files[0]!;
+  if (base.services === undefined) throw inputError(ctx.file, 'no services: section');
+  const services: Plain = { ...base.services };
+  let projectName = base.root.name;
+  for (const over of files.slice(1)) {
+    if (over.root.name !== undefined) projectName = over.root.name;
+    for (const [service, raw] of Object.entries(over.services ?? {})) {
+      const mine = services[service];
+      services[service] = isMap(mine) && isMap(raw) ? mergeMaps(mine, raw) : raw;
+    }
+  }
+  let project = ctx.project;
+  try {
+    // Compose's order: COMPOSE_PROJECT_NAME (shell or .env), then the top-level `name:`.
+    if (ctx.env.COMPOSE_PROJECT_NAME) project = ctx.env.COMPOSE_PROJECT_NAME;
+    else if (typeof projectName === 'string' && projectName !== '') project = interpolate(projectName, ctx.env, 'name');
+  } catch (error) {
+    throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
+  }
+  /**
+   * Where a field is written: the file and line of the field, or of the nearest enclosing
+   * one written in a file (merged keys are not), the later file first.
+   */
+  const whereIs = (path: readonly string[]): string => {
+    for (let depth = path.length; depth > 0; depth--) {
+      for (const f of [...files].reverse()) {
+        const node = f.doc.getIn([...f.servicesPath, ...path.slice(0, depth)], true);
+        if (isNode(node) && node.range) return `${f.file} line ${f.lines.linePos(node.range[0]).line}`;
+      }
+    }
+    return ctx.file;
+  };
+  const profiles = new Set((ctx.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''));
   const buildable: ServiceSpec[] = [];
   const imageOnly = new Map<string, string | null>();
+  const unbuildable = new Map<string, string>();
+  const profileOff = new Map<string, readonly string[]>();
   for (const [name, raw] of Object.entries(services)) {
     if (!SERVICE_NAME.test(name)) throw inputError(ctx.file, `service name ${JSON.stringify(name)} is not valid (letters, digits, _ . -)`);
     if (!isMap(raw)) {
@@ -130,13 +242,22 @@ export function parseComposeServices(text: string, ctx: ComposeContext): Project
       }
       throw inputError(ctx.file, `service ${name} must be a map`);
     }
+    // Compose leaves out a service whose profiles are all inactive, unless it is named.
+    const own = Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
+    if (own.length > 0 && !profiles.has('*') && !own.some((p) => profiles.has(p))) profileOff.set(name, own);
     try {
-      const spec = serviceSpec(name, raw, ctx);
+      const full = withExtends(name, raw, services, []);
+      // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
+      const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
       if (spec) buildable.push(spec);
-      else imageOnly.set(name, typeof raw.image === 'string' ? raw.image : null);
+      else imageOnly.set(name, typeof full.image === 'string' ? interpolate(full.image, ctx.env, `service ${name}`) : null);
     } catch (error) {
+      if (error instanceof Unsupported) {
+        unbuildable.set(name, `${whereIs([name, ...error.field])}: ${error.message}`);
+        continue;
+      }
       throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
     }
   }
-  return { file: ctx.file, buildable, imageOnly };
+  return { file: ctx.file, buildable, imageOnly, unbuildable, profileOff };
 }

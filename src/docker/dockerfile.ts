@@ -43,16 +43,29 @@ export class DockerfileSyntaxError extends Error {
 }
 
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
-const HEREDOC = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
+const DIRECTIVES = new Set(['syntax', 'escape', 'check']);
+/** A heredoc word as BuildKit reads it: a whole word `<<[-]WORD`, WORD any name (`robots.txt`), maybe quoted. */
+const HEREDOC_WORD = /^\d*<<(-?)(?:"([^"]+)"|'([^']+)'|([^<"'\s]+))$/;
+const HEREDOC_INSTRUCTIONS = /^(?:(?:ONBUILD\s+)?(?:RUN|COPY|ADD))$/;
+
+/** The heredocs an instruction opens, in order: their closing words and whether tabs are stripped. */
+export function heredocs(args: string): { word: string; strip: boolean }[] {
+  return args.split(/\s+/).flatMap((w) => {
+    const m = HEREDOC_WORD.exec(w);
+    return m ? [{ word: (m[2] ?? m[3] ?? m[4])!, strip: m[1] === '-' }] : [];
+  });
+}
 
 export function parseDockerfile(text: string): Dockerfile {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  // BuildKit drops a UTF-8 byte-order mark (left in, it hides a `# escape=` directive on line 1)
+  // and reads lines as Go's bufio does: CRLF or LF ends a line, a lone CR does not.
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
   let escape: '\\' | '`' = '\\';
   let i = 0;
-  // Parser directives: only at the very top, before any other line.
+  // Parser directives: only at the very top; any other line, a comment like `# Version=2` too, ends them.
   for (; i < lines.length; i++) {
     const m = DIRECTIVE.exec(lines[i]!);
-    if (!m) break;
+    if (!m || !DIRECTIVES.has(m[1]!.toLowerCase())) break;
     if (m[1]!.toLowerCase() === 'escape') {
       if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileSyntaxError(i + 1, `invalid escape directive ${m[2]}: use \\ or \``);
       escape = m[2];
@@ -86,11 +99,10 @@ export function parseDockerfile(text: string): Dockerfile {
     const keyword = m[1]!.toUpperCase();
     const args = (m[2] ?? '').trim();
     if (!KNOWN.has(keyword)) throw new DockerfileSyntaxError(startLine, `unknown instruction: ${m[1]}`);
-    // Heredocs (`RUN <<EOF … EOF`): their bodies are part of the instruction.
-    if (keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') {
-      for (const h of args.matchAll(HEREDOC)) {
-        const word = h[3]!;
-        const strip = h[1] === '-';
+    // Heredocs (`RUN <<EOF … EOF`, `COPY <<robots.txt <<humans.txt /dir/`): their bodies are part of the instruction.
+    const sub = keyword === 'ONBUILD' ? /^[A-Za-z]+/.exec(args)?.[0]?.toUpperCase() : undefined;
+    if (HEREDOC_INSTRUCTIONS.test(sub ? `ONBUILD ${sub}` : keyword)) {
+      for (const { word, strip } of heredocs(args)) {
         let found = false;
         while (++i < lines.length) {
           const body = strip ? lines[i]!.replace(/^\t+/, '') : lines[i]!;
@@ -122,41 +134,118 @@ function parseFrom(args: string, index: number, line: number): Stage {
   return { index, from, name, line };
 }
 
-/** `${NAME}`, `$NAME`, `${NAME:-default}` of ARG values (the only substitution FROM gets). */
+/** `${NAME}`, `$NAME`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}` of ARG values (the only substitution FROM gets). */
 function substitute(text: string, vars: ReadonlyMap<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_w, a: string | undefined, op: string | undefined, alt: string | undefined, b: string | undefined) => {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_w, a: string | undefined, colon: string | undefined, op: string | undefined, alt: string | undefined, b: string | undefined) => {
     const value = vars.get((a ?? b)!);
-    if (op === '-') return value ? value : (alt ?? '');
-    if (op === '+') return value ? (alt ?? '') : '';
+    // With the colon an empty value counts as unset, as in the shell.
+    const set = colon === ':' ? value !== undefined && value !== '' : value !== undefined;
+    if (op === '-') return set ? value! : (alt ?? '');
+    if (op === '+') return set ? (alt ?? '') : '';
     return value ?? '';
   });
 }
 
-/**
- * The images the build pulls FROM (not earlier stages, not `scratch`), with ARGs declared
- * before the first FROM substituted from the build args or their defaults. With `target`,
- * only the stages that target needs are counted (roughly: stages up to the target).
- */
-export function baseImages(file: Dockerfile, buildArgs: Readonly<Record<string, string>>, target: string | null): string[] {
+/** `ARG A=1 B="two words" C`: the names declared and their defaults, quotes removed. */
+function argDeclarations(args: string): { name: string; value: string | undefined }[] {
+  const words = args.match(/(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g) ?? [];
+  return words.flatMap((word) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=([\s\S]*))?$/.exec(word);
+    if (!m) return [];
+    const value = m[2]?.replace(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g, (_q, dq: string | undefined, sq: string | undefined) => sq ?? dq!.replace(/\\(.)/g, '$1'));
+    return [{ name: m[1]!, value }];
+  });
+}
+
+/** The values of the ARGs declared before the first FROM: build args over defaults. */
+function globalArgs(file: Dockerfile, buildArgs: Readonly<Record<string, string>>): Map<string, string> {
   const vars = new Map<string, string>();
   for (const ins of file.instructions) {
     if (ins.stage !== -1 || ins.keyword !== 'ARG') continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(ins.args);
-    if (!m) continue;
-    const value = buildArgs[m[1]!] ?? (m[2] !== undefined ? m[2].replace(/^(["'])(.*)\1$/, '$2') : undefined);
-    if (value !== undefined) vars.set(m[1]!, value);
+    for (const { name, value } of argDeclarations(ins.args)) {
+      // A default may use the ARGs declared before it (`ARG BASE=python:${PY}-slim`).
+      const resolved = buildArgs[name] ?? (value !== undefined ? substitute(value, vars) : undefined);
+      if (resolved !== undefined) vars.set(name, resolved);
+    }
   }
-  const last = target === null ? file.stages.length - 1 : file.stages.findIndex((s) => s.name === target.toLowerCase());
-  const names = new Set<string>();
-  const images: string[] = [];
-  file.stages.forEach((stage, index) => {
-    const from = substitute(stage.from, vars);
-    const isStage = names.has(from.toLowerCase());
-    if (stage.name) names.add(stage.name);
-    if (last !== -1 && index > last) return;
-    if (isStage || from.toLowerCase() === 'scratch' || images.includes(from)) return;
-    images.push(from);
+  return vars;
+}
+
+/** The platform images are built for (os/arch[/variant], as in linux/arm/v7). */
+export interface Platform {
+  readonly os: string;
+  readonly arch: string;
+  readonly variant: string;
+}
+
+/** BuildKit's automatic platform ARGs; with no --platform the target is the build platform. */
+function platformArgs(p: Platform): [string, string][] {
+  const full = `${p.os}/${p.arch}${p.variant ? `/${p.variant}` : ''}`;
+  return ['BUILD', 'TARGET'].flatMap((side) => [
+    [`${side}PLATFORM`, full],
+    [`${side}OS`, p.os],
+    [`${side}ARCH`, p.arch],
+    [`${side}VARIANT`, p.variant],
+  ] as [string, string][]);
+}
+
+/** What an instruction takes from elsewhere: `COPY --from=X` and `RUN --mount=…,from=X,…`. */
+function fromReferences(ins: Instruction): string[] {
+  const flags = /^(?:--\S+\s+)*/.exec(ins.args)![0].split(/\s+/).filter((f) => f !== '');
+  return flags.flatMap((flag) => {
+    const copy = /^--from=(.+)$/.exec(flag);
+    if (copy && (ins.keyword === 'COPY' || ins.keyword === 'ADD')) return [copy[1]!];
+    const mount = /^--mount=(.+)$/.exec(flag);
+    if (mount && ins.keyword === 'RUN') return mount[1]!.split(',').flatMap((kv) => (kv.startsWith('from=') ? [kv.slice(5)] : []));
+    return [];
   });
+}
+
+/**
+ * The images a build pulls (not earlier stages, not `scratch`): those named in FROM, and in
+ * `COPY --from=IMAGE` and `RUN --mount=from=IMAGE`, with ARGs declared before the first FROM
+ * substituted from the build args or their defaults. Only the stages that are built count:
+ * BuildKit builds the target (default: the last stage) and the stages it uses; the legacy
+ * builder builds every stage up to the target.
+ */
+export function baseImages(
+  file: Dockerfile,
+  buildArgs: Readonly<Record<string, string>>,
+  target: string | null,
+  builder: 'buildkit' | 'legacy',
+  platform: Platform,
+): string[] {
+  const vars = globalArgs(file, buildArgs);
+  // BuildKit sets the platform ARGs for FROM lines itself (`FROM build_${TARGETARCH}`).
+  if (builder === 'buildkit') for (const [name, value] of platformArgs(platform)) if (!vars.has(name)) vars.set(name, value);
+  /** The index of the earlier stage a reference names (by name or number), or null for an image. */
+  const stageOf = (ref: string, before: number): number | null => {
+    const index = /^\d+$/.test(ref) ? Number(ref) : file.stages.findIndex((s) => s.name === ref.toLowerCase());
+    return index >= 0 && index < before ? index : null;
+  };
+  const uses = file.stages.map((stage) => ({ stages: [] as number[], images: [] as string[], refs: [stage.from] }));
+  for (const ins of file.instructions) if (ins.stage >= 0) uses[ins.stage]!.refs.push(...fromReferences(ins));
+  uses.forEach((use, index) => {
+    for (const ref of use.refs.map((r) => substitute(r, vars))) {
+      const stage = stageOf(ref, index);
+      if (stage !== null) use.stages.push(stage);
+      else if (ref.toLowerCase() !== 'scratch') use.images.push(ref);
+    }
+  });
+  const last = target === null ? file.stages.length - 1 : file.stages.findIndex((s) => s.name === target.toLowerCase());
+  const end = last === -1 ? file.stages.length - 1 : last;
+  const built = new Set<number>();
+  if (builder === 'legacy') for (let i = 0; i <= end; i++) built.add(i);
+  else {
+    const visit = (i: number): void => {
+      if (built.has(i)) return;
+      built.add(i);
+      uses[i]!.stages.forEach(visit);
+    };
+    visit(end);
+  }
+  const images: string[] = [];
+  for (const i of [...built].sort((a, b) => a - b)) for (const image of uses[i]!.images) if (!images.includes(image)) images.push(image);
   return images;
 }
 

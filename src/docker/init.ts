@@ -10,7 +10,7 @@
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
 //         it has a Packages index, so `apt-get update` and `install` need no network.
 // Idempotent: steps that already use the wheelhouse or the local repository are left alone.
-import { parseDockerfile, type Instruction } from './dockerfile.js';
+import { heredocs, parseDockerfile, type Instruction } from './dockerfile.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -27,7 +27,7 @@ export const CONTEXT_FILES: Record<string, string> = {
 };
 
 const MARK = '# offgrid init docker:';
-const PIP_INSTALL = /\b(pip3?|python3?\s+-m\s+pip)(\s+install)\b/g;
+const PIP_INSTALL = /\b(pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)(\s+install)\b/g;
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
@@ -49,9 +49,24 @@ function splitRunFlags(args: string): [string, string] {
   return [m?.[1] ?? '', m?.[2] ?? args];
 }
 
+/** The RUN shell a `SHELL ["…", …]` names, when it is not a POSIX shell the rewrite's `if [ … ]` and `$(…)` work in. */
+function foreignShell(args: string): string | null {
+  let argv: unknown;
+  try {
+    argv = JSON.parse(args);
+  } catch {
+    return null;
+  }
+  const program = Array.isArray(argv) && typeof argv[0] === 'string' ? argv[0] : null;
+  if (program === null) return null;
+  return /^(?:ba|da|a|k|z)?sh$/.test(program.replace(/^.*[\\/]/, '')) ? null : program;
+}
+
 export function makeOfflineReady(text: string): InitResult {
   const file = parseDockerfile(text);
   const lines = text.split('\n');
+  // Lines added keep the file's line endings (a CRLF file stays CRLF).
+  const eol = lines.length > 1 && lines.slice(0, -1).every((l) => l.endsWith('\r')) ? '\r' : '';
   const changes: string[] = [];
   const skipped: string[] = [];
   const needs = new Set<string>();
@@ -60,12 +75,31 @@ export function makeOfflineReady(text: string): InitResult {
   const stageHas = (stage: number, path: string): boolean =>
     file.instructions.some((i) => i.stage === stage && (i.keyword === 'COPY' || i.keyword === 'ADD') && i.args.includes(path));
   const copied = new Set<string>();
+  // The shell RUN uses, per stage: SHELL sets it, a stage built FROM an earlier one inherits it.
+  // Windows images (the `escape` directive is for them) run RUN in cmd unless SHELL says otherwise.
+  const defaultShell = file.escape === '`' ? 'cmd (the default shell of the Windows images the ` escape is for)' : null;
+  const shellAtEnd = new Map<string, { shell: string | null; line: number | null }>();
+  let shell: { shell: string | null; line: number | null } = { shell: defaultShell, line: null };
 
   for (const ins of file.instructions) {
+    if (ins.keyword === 'FROM') {
+      const stage = file.stages[ins.stage]!;
+      shell = shellAtEnd.get(stage.from.toLowerCase()) ?? { shell: defaultShell, line: null };
+      if (stage.name) shellAtEnd.set(stage.name, shell);
+      continue;
+    }
+    if (ins.keyword === 'SHELL') {
+      shell = { shell: foreignShell(ins.args), line: ins.startLine };
+      const name = file.stages[ins.stage]?.name;
+      if (name) shellAtEnd.set(name, shell);
+      continue;
+    }
     if (ins.keyword !== 'RUN') continue;
     const original = lines.slice(ins.startLine - 1, ins.endLine);
+    // The command as the builder runs it (comment lines inside it dropped); a heredoc's body is part of it.
+    const runs = heredocs(ins.args).length > 0 ? original.join('\n') : ins.args;
     // Exec form spells the words as JSON strings: `["pip", "install", …]`.
-    const words = isShellForm(ins) ? original.join('\n') : original.join('\n').replace(/"\s*,\s*"/g, ' ');
+    const words = isShellForm(ins) ? runs : runs.replace(/"\s*,\s*"/g, ' ');
     const usesPip = PIP_INSTALL.test(words);
     PIP_INSTALL.lastIndex = 0;
     const usesApt = APT.test(words);
@@ -74,7 +108,14 @@ export function makeOfflineReady(text: string): InitResult {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);
       continue;
     }
-    if (/<<-?["']?[A-Za-z_]/.test(ins.args)) {
+    if (shell.shell !== null) {
+      skipped.push(
+        `line ${ins.startLine}: RUN runs in ${shell.shell}${shell.line !== null ? ` (SHELL, line ${shell.line})` : ''}, not a POSIX shell, so it is left alone: ` +
+          'COPY wheelhouse/ into the image and add pip install --no-index --find-links <that directory> by hand',
+      );
+      continue;
+    }
+    if (heredocs(ins.args).length > 0) {
       skipped.push(`line ${ins.startLine}: RUN with a heredoc is left alone: add the wheelhouse or apt-archives flags by hand`);
       continue;
     }
@@ -114,7 +155,7 @@ export function makeOfflineReady(text: string): InitResult {
     if (what.length === 0) continue;
     const [, command] = splitRunFlags(ins.args);
     changes.push(`line ${ins.startLine}: RUN ${command.split('\n')[0]!.slice(0, 50)}…: ${what.join('; ')}`);
-    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before, ...block.split('\n')] });
+    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...block.split('\n')] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
   return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped };

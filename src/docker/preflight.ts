@@ -2,16 +2,19 @@
 // names the service and what to do, instead of a builder error deep in its log.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
-import { DockerfileSyntaxError, baseImages, parseDockerfile, stageNames } from './dockerfile.js';
+import { DockerfileSyntaxError, type Platform, baseImages, parseDockerfile, stageNames } from './dockerfile.js';
+import type { Builder } from './engine.js';
 import type { ServiceSpec } from './service.js';
 
 export interface PreflightIO {
   readonly cwd: string;
+  /** What the build targets (BuildKit's TARGETARCH etc. in FROM lines). */
+  readonly platform: Platform;
   imageExists(image: string): Promise<boolean>;
 }
 
 /** null when the service can be built; otherwise why not, with what to do. */
-export async function preflight(spec: ServiceSpec, offline: boolean, io: PreflightIO): Promise<string | null> {
+export async function preflight(spec: ServiceSpec, offline: boolean, builder: Builder, io: PreflightIO): Promise<string | null> {
   const show = (p: string): string => relative(io.cwd, p) || '.';
   if (!existsSync(spec.context) || !statSync(spec.context).isDirectory()) {
     return `service ${spec.name}: the build context ${show(spec.context)} is not a directory: fix build.context`;
@@ -32,7 +35,7 @@ export async function preflight(spec: ServiceSpec, offline: boolean, io: Preflig
   // Online, the builder pulls a missing base image itself (and pullFailureHint explains a failure).
   if (!offline) return null;
   const missing: string[] = [];
-  for (const image of baseImages(file, spec.args, spec.target)) if (!(await io.imageExists(image))) missing.push(image);
+  for (const image of baseImages(file, spec.args, spec.target, builder, io.platform)) if (!(await io.imageExists(image))) missing.push(image);
   if (missing.length > 0) {
     return (
       `service ${spec.name}: base image ${missing.join(', ')} is not on this machine and this build has no network: ` +
@@ -48,4 +51,14 @@ export function pullFailureHint(lines: readonly string[], service: string): stri
   const m = /(?:pull access denied for|failed to resolve source metadata for|manifest for|repository does not exist[^:]*:|not found: manifest unknown)\s*([^\s,:]+(?::[^\s,]+)?)?/i.exec(text);
   if (!m) return null;
   return `service ${service}: a base image could not be pulled${m[1] ? ` (${m[1]})` : ''}: check the name in FROM, docker login if it is private, or load it with docker load -i FILE.tar`;
+}
+
+const ARCH: Record<string, [string, string]> = { x64: ['amd64', ''], arm64: ['arm64', ''], arm: ['arm', 'v7'], ia32: ['386', ''], ppc64: ['ppc64le', ''] };
+
+/** The platform `docker build` targets: DOCKER_DEFAULT_PLATFORM when set, else Linux on this machine's architecture. */
+export function buildPlatform(arch: string, env: NodeJS.ProcessEnv): Platform {
+  const [os, a, variant] = (env.DOCKER_DEFAULT_PLATFORM ?? '').split('/');
+  if (os && a) return { os, arch: a, variant: variant ?? '' };
+  const [mapped, v] = ARCH[arch] ?? [arch, ''];
+  return { os: 'linux', arch: mapped, variant: v };
 }

@@ -1,13 +1,16 @@
 // Finds a project's services: the compose file (given, or the first of compose's own
 // names in the directory), else offgrid's config; then picks the services asked for.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { OffgridError, describeSystemError } from '../errors.js';
 import { parseComposeServices } from './compose.js';
+import { parseDotenv } from './dotenv.js';
 import type { ProjectServices, ServiceSpec } from './service.js';
 
-/** Compose's own search order, then offgrid's config. */
-export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+/** Compose's own search order (compose-go's DefaultFileNames: docker-compose.yml before .yaml), then offgrid's config. */
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'] as const;
+/** The override file compose merges over a compose file it found itself (DefaultOverrideFileNames). */
+export const OVERRIDE_FILES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
 export const OFFGRID_CONFIG_FILES = ['offgrid.yaml', 'offgrid.yml'] as const;
 
 export function findProjectFile(cwd: string, explicit: string | null): string {
@@ -27,25 +30,82 @@ export function findProjectFile(cwd: string, explicit: string | null): string {
   );
 }
 
-export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
-  const file = findProjectFile(cwd, explicit);
-  let text: string;
+function readInput(path: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new OffgridError('EINPUT', `cannot read ${file}: ${describeSystemError(error)}`);
+    throw new OffgridError('EINPUT', `cannot read ${path}: ${describeSystemError(error)}`);
   }
-  const dir = dirname(file);
-  return parseComposeServices(text, { file, dir, project: env.COMPOSE_PROJECT_NAME ?? basename(dir), env });
 }
 
-/** The services named (all buildable ones when none is), with an error naming any that cannot be built. */
+/**
+ * The variables compose interpolates with: the shell's, over those of the `.env` file in
+ * the compose file's directory (compose's project directory), when there is one.
+ */
+export function composeEnv(dir: string, shell: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const dotenv = resolve(dir, '.env');
+  if (!existsSync(dotenv) || !statSync(dotenv).isFile()) return shell;
+  try {
+    return { ...parseDotenv(readInput(dotenv), shell, dotenv), ...shell };
+  } catch (error) {
+    if (error instanceof OffgridError) throw error;
+    throw new OffgridError('EINPUT', error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The files COMPOSE_FILE names (COMPOSE_PATH_SEPARATOR-separated, `:` by default), as absolute paths. */
+function composeFileList(cwd: string, env: NodeJS.ProcessEnv): string[] {
+  const list = (env.COMPOSE_FILE ?? '').split(env.COMPOSE_PATH_SEPARATOR || ':').filter((f) => f.trim() !== '');
+  return list.map((f) => {
+    const path = resolve(cwd, f.trim());
+    if (!existsSync(path)) throw new OffgridError('EINPUT', `COMPOSE_FILE names ${f}, which does not exist: fix COMPOSE_FILE (in the environment or .env), or give --compose FILE`);
+    return path;
+  });
+}
+
+/**
+ * The project's services, from the files `docker compose` would read: the file given with
+ * --compose alone; else those COMPOSE_FILE names (in the shell or the .env of this
+ * directory), later ones merged over the first; else the compose file found here with the
+ * override file beside it merged over it.
+ */
+export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
+  const listed = explicit === null ? composeFileList(cwd, composeEnv(cwd, env)) : [];
+  const file = listed[0] ?? findProjectFile(cwd, explicit);
+  const text = readInput(file);
+  const dir = dirname(file);
+  const found = explicit === null && listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
+  const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
+  const overrides = (listed.length > 0 ? listed.slice(1) : override ? [override] : []).map((path) => ({ file: path, text: readInput(path) }));
+  return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) }, overrides);
+}
+
+/**
+ * The services named, or when none is, those `docker compose build` builds: every one with a
+ * build section whose profiles are active. A service offgrid cannot build is an error naming it.
+ */
 export function selectServices(project: ProjectServices, names: readonly string[]): ServiceSpec[] {
   if (names.length === 0) {
-    if (project.buildable.length === 0) {
-      throw new OffgridError('EINPUT', `${project.file}: no service has a build: section, so there is nothing to build`);
+    const cannot = [...project.unbuildable].filter(([name]) => !project.profileOff.has(name));
+    const chosen = project.buildable.filter((s) => !project.profileOff.has(s.name));
+    if (cannot.length > 0) {
+      throw new OffgridError(
+        'EINPUT',
+        `${cannot.map(([, why]) => why).join('; ')}` +
+          (chosen.length > 0 ? `; or build the other services by name: offgrid build ${chosen.map((s) => s.name).join(' ')}` : ''),
+      );
     }
-    return [...project.buildable];
+    if (chosen.length === 0) {
+      const off = project.buildable.filter((s) => project.profileOff.has(s.name));
+      throw new OffgridError(
+        'EINPUT',
+        `${project.file}: no service has a build: section${off.length > 0 ? ' outside inactive profiles' : ''}, so there is nothing to build` +
+          (off.length > 0
+            ? `: name them (offgrid build ${off.map((s) => s.name).join(' ')}) or set COMPOSE_PROFILES=${[...new Set(off.flatMap((s) => project.profileOff.get(s.name) ?? []))].join(',')}`
+            : ''),
+      );
+    }
+    return chosen;
   }
   const out: ServiceSpec[] = [];
   for (const name of names) {
@@ -54,6 +114,8 @@ export function selectServices(project: ProjectServices, names: readonly string[
       if (!out.includes(spec)) out.push(spec);
       continue;
     }
+    const why = project.unbuildable.get(name);
+    if (why !== undefined) throw new OffgridError('EINPUT', why);
     if (project.imageOnly.has(name)) {
       const image = project.imageOnly.get(name);
       throw new OffgridError(

@@ -14,7 +14,7 @@ import { isoLocal, type Clock } from '../session/time.js';
 import { dockerBuildCommand, type BuildPlan } from './build-command.js';
 import { DAEMON_HINT, daemonAnswers, imageExists, imageSize, type Engine } from './engine.js';
 import { dockerBuildDir, serviceLogPath, type ServiceRun } from './metadata.js';
-import { preflight, pullFailureHint } from './preflight.js';
+import { buildPlatform, preflight, pullFailureHint } from './preflight.js';
 import type { ServiceSpec } from './service.js';
 
 /** Lines of a failed build kept for the message and the report. */
@@ -110,8 +110,9 @@ async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<Serv
     });
   };
   try {
-    const problem = await preflight(spec, plan.network === 'none', {
+    const problem = await preflight(spec, plan.network === 'none', plan.builder, {
       cwd: options.cwd,
+      platform: buildPlatform(process.arch, options.env),
       imageExists: (image) => imageExists(engine.docker, image, options.env),
     });
     if (problem !== null) {

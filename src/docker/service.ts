@@ -21,6 +21,10 @@ export interface ProjectServices {
   readonly buildable: readonly ServiceSpec[];
   /** Services without a build section (name → the image they use, if any). */
   readonly imageOnly: ReadonlyMap<string, string | null>;
+  /** Services with a build section offgrid cannot build (name → why, with the file and line, and what to do). */
+  readonly unbuildable: ReadonlyMap<string, string>;
+  /** Services (of any kind) whose `profiles:` are all inactive (COMPOSE_PROFILES): left out unless named. */
+  readonly profileOff: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Compose's default image name: `<project>-<service>`, lower case, with characters Docker accepts. */

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseComposeServices, interpolate } from '../../src/docker/compose.js';
+import { parseComposeServices } from '../../src/docker/compose.js';
+import { interpolate } from '../../src/docker/interpolate.js';
+import { parseDotenv } from '../../src/docker/dotenv.js';
 import { loadProject, selectServices } from '../../src/docker/project.js';
 import { DockerfileSyntaxError, baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
 import { chooseBuilder } from '../../src/docker/engine.js';
@@ -15,6 +17,7 @@ import { OffgridError } from '../../src/errors.js';
 import { FIXTURES } from '../helpers/cli.js';
 
 const GUIDE = join(FIXTURES, 'compose/guide');
+const AMD64 = { os: 'linux', arch: 'amd64', variant: '' };
 
 test('compose: build short and long forms, list args with interpolation, target, image, image-only services', () => {
   const project = loadProject(GUIDE, null, { BUILD_ENV: 'ci' });
@@ -40,7 +43,8 @@ test('compose: a service without build, an unknown service and no build at all a
 test('compose: invalid YAML, remote contexts and missing required variables are reported with the file', () => {
   const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
   assert.throws(() => parseComposeServices('services:\n  a: [\n', ctx), /compose.yaml: not valid YAML/);
-  assert.throws(() => parseComposeServices('services:\n  a:\n    build: https://github.com/x/y.git\n', ctx), /remote build contexts/);
+  assert.throws(() => parseComposeServices('x: &list [1]\nservices:\n  a:\n    <<: *list\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /compose.yaml: not a valid compose file: Merge sources must be maps/.test(e.message));
+  assert.throws(() => selectServices(parseComposeServices('services:\n  a:\n    build: https://example.org/x/y.git\n', ctx), []), /compose.yaml line 3: service a: remote build contexts/);
   assert.throws(() => parseComposeServices('services:\n  a:\n    build: ${DIR:?set DIR}\n', ctx), /required variable DIR is missing: set DIR/);
   assert.equal(interpolate('$$HOME ${A:-x} ${B-y} $C', { B: '', C: 'c' }, 'w'), '$HOME x  c');
 });
@@ -59,9 +63,9 @@ test('Dockerfile: continuations with comments, heredocs, stages; base images wit
   assert.deepEqual(runs.map((r) => [r.startLine, r.endLine]), [[7, 13], [15, 15], [16, 18]]);
   assert.match(runs[0]!.args, /build-essential cmake\s+2>&1/);
   assert.deepEqual(file.stages.map((s) => [s.from, s.name]), [['python:${PYTHON_VERSION}-slim', 'base'], ['base', 'runtime']]);
-  assert.deepEqual(baseImages(file, {}, null), ['python:3.11-slim']);
-  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime'), ['python:3.12-slim']);
-  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null), []);
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit', AMD64), ['python:3.11-slim']);
+  assert.deepEqual(baseImages(file, { PYTHON_VERSION: '3.12' }, 'runtime', 'buildkit', AMD64), ['python:3.12-slim']);
+  assert.deepEqual(baseImages(parseDockerfile('FROM scratch\nCOPY a /\n'), {}, null, 'buildkit', AMD64), []);
 });
 
 test('Dockerfile: what BuildKit rejects is rejected with its line', () => {
@@ -119,4 +123,180 @@ test('init docker: exec-form RUN is left alone and said so; RUN flags stay in fr
   const r = makeOfflineReady('FROM a\nRUN ["pip", "install", "x"]\nRUN --mount=type=cache,target=/root/.cache pip3 install y\n');
   assert.match(r.skipped[0] ?? '', /line 2: RUN in exec form/);
   assert.match(r.text, /RUN --mount=type=cache,target=\/root\/.cache pip3 install \$\(ls/);
+});
+
+test('compose: anchors and merge keys, .env values under the shell, the top-level name', () => {
+  const dir = join(FIXTURES, 'compose/shared-settings');
+  const show = (env: NodeJS.ProcessEnv) => {
+    const project = loadProject(dir, null, env);
+    return {
+      built: project.buildable.map((s) => [s.name, s.dockerfile.slice(dir.length), s.target, s.image, s.args]),
+      cache: project.imageOnly.get('cache'),
+    };
+  };
+  assert.deepEqual(show({}), {
+    built: [
+      ['api', '/docker/Dockerfile', null, 'registry.example.org/shop/api:2.1', { PYTHON_VERSION: '3.12' }],
+      ['worker', '/docker/Dockerfile', 'worker', 'shop-2.1-worker', { PYTHON_VERSION: '3.12' }],
+      ['web', '/web/Dockerfile', null, 'shop-2.1-web', {}],
+    ],
+    cache: 'redis:7.2',
+  });
+  const shell = show({ TAG: '3.0', COMPOSE_PROJECT_NAME: 'ci', PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' });
+  assert.deepEqual(shell.built.map(([name, , , image, args]) => [name, image, args]), [
+    ['api', 'registry.example.org/shop/api:3.0', { PYTHON_VERSION: '3.12', PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' }],
+    ['worker', 'ci-worker', { PYTHON_VERSION: '3.12', PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' }],
+    ['web', 'ci-web', {}],
+  ]);
+});
+
+test('compose interpolation: nested defaults, :+ and +, required variables only when used', () => {
+  const env = { SET: 'v', EMPTY: '' };
+  assert.equal(interpolate('${NOPE:-${ALSO:-x}}/${SET:-${NOPE:?unused}}', env, 'w'), 'x/v');
+  assert.equal(interpolate('${SET:+on}|${EMPTY:+on}|${EMPTY+on}|${NOPE+on}', env, 'w'), 'on||on|');
+  assert.equal(interpolate('${EMPTY-d}|${EMPTY:-d}|price 5$', env, 'w'), '|d|price 5$');
+  assert.throws(() => interpolate('${NOPE:-${ALSO:?set ALSO}}', env, 'service a'), /service a: required variable ALSO is missing: set ALSO/);
+  assert.throws(() => interpolate('${SET/x/y}', env, 'service a'), /service a: invalid interpolation "\$\{SET\/x\/y\}"/);
+});
+
+test('.env: quotes, escapes, multi-line values, comments, export, and errors with the line', () => {
+  const text = [
+    '# comment',
+    '',
+    'export A=plain value # comment',
+    'B=no#comment',
+    "C='${A} stays # literal'",
+    'D="tab\\there ${A}" # comment',
+    'E="first',
+    'second"',
+    "F='it\\'s'",
+    'G=${HOME_DIR}/data',
+    'H=',
+    'SHELL_ONLY',
+  ].join('\r\n');
+  assert.deepEqual(parseDotenv(text, { HOME_DIR: '/home/u' }, '.env'), {
+    A: 'plain value', B: 'no#comment', C: '${A} stays # literal', D: 'tab\there plain value', E: 'first\nsecond', F: "it's", G: '/home/u/data', H: '',
+  });
+  assert.throws(() => parseDotenv('A=1\nB="open\n', {}, 'p/.env'), /p\/.env line 2: the double quote is never closed/);
+  assert.throws(() => parseDotenv('A=1\nnot a line\n', {}, 'p/.env'), /p\/.env line 2: expected KEY=value/);
+});
+
+test('compose: a service offgrid cannot build (dockerfile_inline, remote context) blocks only itself; profiles as compose applies them', () => {
+  const text = [
+    'services:',
+    '  api:',
+    '    build: .',
+    '  docs:',
+    '    build:',
+    '      context: .',
+    '      dockerfile_inline: |',
+    '        FROM nginx',
+    '  tools:',
+    '    profiles: [debug]',
+    '    build: ./tools',
+    '  upstream:',
+    '    profiles: [extra]',
+    '    build: https://example.org/repo.git#main',
+  ].join('\n');
+  const ctx = (env: NodeJS.ProcessEnv) => ({ file: 'compose.yaml', dir: '/p', project: 'p', env });
+  const project = parseComposeServices(text, ctx({}));
+  assert.deepEqual(selectServices(project, ['api']).map((s) => s.name), ['api']);
+  assert.deepEqual(selectServices(project, ['tools']).map((s) => s.name), ['tools']);
+  assert.throws(() => selectServices(project, ['docs']), (e: OffgridError) => e.code === 'EINPUT' && /^compose.yaml line 7: service docs: build.dockerfile_inline is not supported/.test(e.message));
+  assert.throws(() => selectServices(project, []), /compose.yaml line 7: service docs: .*; or build the other services by name: offgrid build api$/);
+  assert.throws(() => selectServices(project, ['upstream']), /compose.yaml line 14: service upstream: remote build contexts/);
+  const debug = parseComposeServices(text.replace(/ {2}docs:[\s\S]*?(?= {2}tools:)/, ''), ctx({ COMPOSE_PROFILES: 'debug' }));
+  assert.deepEqual(selectServices(debug, []).map((s) => s.name), ['api', 'tools']);
+  const onlyProfiled = parseComposeServices('services:\n  tools:\n    profiles: [debug, ci]\n    build: .\n', ctx({}));
+  assert.throws(() => selectServices(onlyProfiled, []), /no service has a build: section outside inactive profiles.*: name them \(offgrid build tools\) or set COMPOSE_PROFILES=debug,ci/);
+});
+
+test('init docker: pip3.11, comment lines inside a RUN, SHELL and the ` escape decide what is rewritten', () => {
+  const r = makeOfflineReady([
+    'FROM python:3.11-slim AS base',
+    'RUN pip3.11 install --no-cache-dir -r requirements.txt',
+    'RUN echo building \\',
+    '  # apt-get install would go here',
+    '  && true',
+    'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
+    'RUN apt-get update && apt-get install -y curl',
+    'FROM base AS tools',
+    'SHELL ["pwsh", "-Command"]',
+    'RUN pip install tools',
+    'FROM base',
+    'RUN python3.11 -m pip install --index-url http://127.0.0.1:3141/simple/ app',
+  ].join('\n'));
+  assert.deepEqual(r.changes.map((c) => c.replace(/:.*/, '')), ['line 2', 'line 7', 'line 12']);
+  assert.match(r.text, /RUN pip3.11 install \$\(ls \/wheelhouse/);
+  assert.match(r.text, /RUN echo building \\\n {2}# apt-get install would go here\n {2}&& true\n/);
+  assert.deepEqual(r.skipped, [
+    'line 10: RUN runs in pwsh (SHELL, line 9), not a POSIX shell, so it is left alone: COPY wheelhouse/ into the image and add pip install --no-index --find-links <that directory> by hand',
+  ]);
+  const windows = makeOfflineReady('# escape=`\nFROM mcr.example.org/windows/servercore\nRUN pip install `\n    app\n');
+  assert.deepEqual(windows.changes, []);
+  assert.match(windows.skipped[0] ?? '', /^line 3: RUN runs in cmd \(the default shell of the Windows images the ` escape is for\)/);
+});
+
+test('init docker: a CRLF Dockerfile stays CRLF; a lone CR does not end a line (as in BuildKit)', () => {
+  const r = makeOfflineReady('\uFEFFFROM python:3.12\r\nRUN pip install -r requirements.txt\r\n');
+  assert.equal(r.text.replace(/\r\n/g, '').includes('\n'), false, JSON.stringify(r.text));
+  assert.match(r.text, /^\uFEFFFROM python:3.12\r\n(?:# offgrid init docker: .*\r\n){2}COPY wheelhouse\/ \/wheelhouse\/\r\nRUN pip install \$\(ls/);
+  assert.deepEqual(parseDockerfile('FROM a\nRUN x\ry\n').instructions.map((i) => i.args), ['a', 'x\ry']);
+});
+
+test('compose: docker-compose.yml before docker-compose.yaml, and the override file merged over it as compose does', () => {
+  const dir = join(FIXTURES, 'compose/override');
+  const project = loadProject(dir, null, {});
+  assert.equal(project.file, join(dir, 'docker-compose.yml'));
+  assert.deepEqual(project.buildable.map((s) => [s.name, s.context.slice(dir.length), s.target, s.image, s.args]), [
+    ['api', '/api', null, 'registry.example.org/api:1.4', {}],
+    ['worker', '/worker', 'dev', 'override-worker', { PYTHON_VERSION: '3.12', EXTRAS: 'full' }],
+  ]);
+  assert.match(project.unbuildable.get('docs') ?? '', /docker-compose.override.yml line 11: service docs: build.dockerfile_inline is not supported/);
+  // A file given with --compose is read alone, as with docker compose -f.
+  const alone = loadProject(dir, 'docker-compose.yml', {});
+  assert.deepEqual(alone.buildable.map((s) => [s.name, s.target]), [['worker', 'prod']]);
+});
+
+test('compose: extends in the same file brings the build with it; extends from another file is named as unsupported', () => {
+  const text = [
+    'services:',
+    '  base:',
+    '    build:',
+    '      context: backend',
+    '      args: [PYTHON_VERSION=3.12]',
+    '  api:',
+    '    extends: base',
+    '    image: shop-api',
+    '  worker:',
+    '    extends:',
+    '      service: api',
+    '    build:',
+    '      target: worker',
+    '  web:',
+    '    extends:',
+    '      file: common-services.yml',
+    '      service: webapp',
+  ].join('\n');
+  const project = parseComposeServices(text, { file: 'compose.yaml', dir: '/p', project: 'p', env: {} });
+  assert.deepEqual(project.buildable.map((s) => [s.name, s.context, s.target, s.image, s.args]), [
+    ['base', '/p/backend', null, 'p-base', { PYTHON_VERSION: '3.12' }],
+    ['api', '/p/backend', null, 'shop-api', { PYTHON_VERSION: '3.12' }],
+    ['worker', '/p/backend', 'worker', 'shop-api', { PYTHON_VERSION: '3.12' }],
+  ]);
+  assert.match(project.unbuildable.get('web') ?? '', /^compose.yaml line 16: service web: extends from another file \(common-services.yml\) is not supported/);
+  const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
+  assert.throws(() => parseComposeServices('services:\n  a:\n    extends: b\n  b:\n    extends: a\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /service a: extends goes round in a circle: a → b → a/.test(e.message));
+  assert.throws(() => parseComposeServices('services:\n  a:\n    extends: nope\n', ctx), /service a: extends service nope, which is not a service of this file/);
+});
+
+test('compose: COMPOSE_FILE picks the files (later ones merged over the first) and turns the automatic override off', () => {
+  const dir = join(FIXTURES, 'compose/override');
+  const names = (env: NodeJS.ProcessEnv) => loadProject(dir, null, env).buildable.map((s) => [s.name, s.target]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yaml' }), [['ignored', null]]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml' }), [['worker', 'prod']]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml;docker-compose.override.yml', COMPOSE_PATH_SEPARATOR: ';' }), [['api', null], ['worker', 'dev']]);
+  assert.throws(() => loadProject(dir, null, { COMPOSE_FILE: 'docker-compose.yml:compose.ci.yml' }), (e: OffgridError) => e.code === 'EINPUT' && /COMPOSE_FILE names compose.ci.yml, which does not exist/.test(e.message));
+  // --compose wins over COMPOSE_FILE, as -f does.
+  assert.deepEqual(loadProject(dir, 'docker-compose.yml', { COMPOSE_FILE: 'docker-compose.yaml' }).buildable.map((s) => s.name), ['worker']);
 });

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join, relative } from 'node:path';
 import { EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
 import { DockerfileSyntaxError } from '../../docker/dockerfile.js';
+import { allowDirs } from '../../docker/dockerignore.js';
 import { CONTEXT_FILES, makeOfflineReady } from '../../docker/init.js';
 import { unifiedDiff } from '../../docker/diff.js';
 import { loadProject } from '../../docker/project.js';
@@ -20,12 +21,18 @@ interface Target {
   readonly context: string;
 }
 
-/** The Dockerfiles of the project's services, or the Dockerfile* files of the directory when it has no compose file. */
-function targets(options: InitDockerOptions, io: CliIO): Target[] {
+/**
+ * The Dockerfiles of the project's services, or the Dockerfile* files of the directory when
+ * it has no compose file; and why the services offgrid cannot build are left alone.
+ */
+function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; leftAlone: string[] } {
   try {
     const project = loadProject(io.cwd, options.compose, io.env);
     const seen = new Set<string>();
-    return project.buildable.filter((s) => !seen.has(s.dockerfile) && seen.add(s.dockerfile)).map((s) => ({ dockerfile: s.dockerfile, context: s.context }));
+    return {
+      targets: project.buildable.filter((s) => !seen.has(s.dockerfile) && seen.add(s.dockerfile)).map((s) => ({ dockerfile: s.dockerfile, context: s.context })),
+      leftAlone: [...project.unbuildable.values()],
+    };
   } catch (error) {
     if (options.compose !== null || !(error instanceof OffgridError) || !/no compose file/.test(error.message)) throw error;
   }
@@ -33,13 +40,14 @@ function targets(options: InitDockerOptions, io: CliIO): Target[] {
   if (found.length === 0) {
     throw new OffgridError('EINPUT', `no compose file and no Dockerfile in ${io.cwd}: run offgrid init docker in the project directory, or give --compose FILE`);
   }
-  return found.map((n) => ({ dockerfile: join(io.cwd, n), context: io.cwd }));
+  return { targets: found.map((n) => ({ dockerfile: join(io.cwd, n), context: io.cwd })), leftAlone: [] };
 }
 
 export async function initDockerCommand(options: InitDockerOptions, io: CliIO): Promise<number> {
   const show = (p: string): string => relative(io.cwd, p) || '.';
   const report: { dockerfile: string; changes: readonly string[]; skipped: readonly string[]; created: string[]; diff: string }[] = [];
-  for (const target of targets(options, io)) {
+  const { targets: dockerfiles, leftAlone } = targets(options, io);
+  for (const target of dockerfiles) {
     let text: string;
     try {
       text = readFileSync(target.dockerfile, 'utf8');
@@ -72,14 +80,32 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         created.push(show(path));
       }
     }
-    const diff = unifiedDiff(text, result.text, `a/${show(target.dockerfile)}`, `b/${show(target.dockerfile)}`);
+    let diff = unifiedDiff(text, result.text, `a/${show(target.dockerfile)}`, `b/${show(target.dockerfile)}`);
     if (diff !== '' && !options.dryRun) writeFileSync(target.dockerfile, result.text, 'utf8');
-    report.push({ dockerfile: show(target.dockerfile), changes: result.changes, skipped: result.skipped, created, diff });
+    const changes = [...result.changes];
+    // BuildKit reads <Dockerfile>.dockerignore before the context's own .dockerignore.
+    const ignoreFile = [`${target.dockerfile}.dockerignore`, join(target.context, '.dockerignore')].find((p) => existsSync(p));
+    if (ignoreFile !== undefined) {
+      let before: string;
+      try {
+        before = readFileSync(ignoreFile, 'utf8');
+      } catch (error) {
+        throw new OffgridError('EINPUT', `cannot read ${show(ignoreFile)}: ${describeSystemError(error)}`);
+      }
+      const after = allowDirs(before, result.needs);
+      if (after !== null) {
+        diff += unifiedDiff(before, after, `a/${show(ignoreFile)}`, `b/${show(ignoreFile)}`);
+        if (!options.dryRun) writeFileSync(ignoreFile, after, 'utf8');
+        changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
+      }
+    }
+    report.push({ dockerfile: show(target.dockerfile), changes, skipped: result.skipped, created, diff });
   }
   if (options.json) {
-    say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report }, null, 2));
+    say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
     return EXIT_OK;
   }
+  for (const why of leftAlone) say(io.stderr, `offgrid: left alone: ${why}`);
   for (const r of report) {
     if (r.diff === '' && r.created.length === 0) say(io.stdout, `${r.dockerfile}: already offline-ready (nothing to change)`);
     else if (r.diff !== '') io.stdout.write(r.diff);
