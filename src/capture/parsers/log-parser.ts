@@ -2,13 +2,15 @@
 // CaptureEvents out. It recognises the framing of each line (BuildKit plain, BuildKit
 // rawjson, the legacy builder, or none) and hands each command's output to the tool
 // parsers with the step it belongs to; lines outside any Docker framing go to one default
-// set of tool parsers with step null.
+// set of tool parsers with step null. A CI system's per-line prefix (ci-prefix.ts) comes
+// off first; its time becomes the time of the events the line yields.
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
 import type { CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
+import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { StepTracker } from './docker-steps.js';
@@ -28,22 +30,37 @@ export interface LogParser {
 
 const HASH = 35; // #
 const BRACE = 123; // {
+const SPACE = 32;
 
 export function createLogParser(options: LogParserOptions): LogParser {
-  const steps = new StepTracker(options);
+  /** The CI time of the latest prefixed line; lines without one (a `\r` redraw) keep it. */
+  let ciTime: string | null = null;
+  const emit = (event: CaptureEvent): void =>
+    options.emit(ciTime !== null && event.type !== 'step' && event.timestamp === null ? { ...event, timestamp: ciTime } : event);
+  const steps = new StepTracker({ ...options, emit });
   const buildkit = new BuildKitFramer(steps);
   const rawjson = new RawJsonFramer(steps);
   const legacy = new LegacyFramer(steps);
   let plainTools: ToolParser[] | null = null;
 
   const plain = (text: string): void => {
-    plainTools ??= options.tools.map((factory) => factory(options.emit, { service: options.service, step: null }));
+    plainTools ??= options.tools.map((factory) => factory(emit, { service: options.service, step: null }));
     for (const parser of plainTools) parser.line(text);
   };
 
   return {
-    line(text: string): void {
-      const first = text.charCodeAt(0);
+    line(raw: string): void {
+      let text = raw;
+      let first = text.charCodeAt(0);
+      // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
+      if (first > SPACE && first !== HASH && first !== BRACE) {
+        const ci = splitCiPrefix(raw);
+        if (ci !== null) {
+          text = ci.text;
+          ciTime = ci.timestamp;
+          first = text.charCodeAt(0);
+        }
+      }
       if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
       if (first === BRACE && rawjson.line(text)) return;
       if (legacy.line(text)) return;
