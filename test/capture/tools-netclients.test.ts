@@ -59,3 +59,17 @@ test('DNS failures from any program, counted once per failure', () => {
   // Lines other parsers own are left to them.
   assert.equal(parseLines(["W: Failed to fetch http://x.invalid/InRelease  Temporary failure resolving 'x.invalid'", '  Could not resolve host x'], NET).length, 0);
 });
+
+test('after a pip traceback, DNS failures of other programs count again', () => {
+  const events = parseLines([
+    'ERROR: Exception:',
+    'Traceback (most recent call last):',
+    '  File "/usr/lib/python3/socket.py", line 962, in getaddrinfo',
+    'socket.gaierror: [Errno -2] Name or service not known',
+    '',
+    'During handling of the above exception, another exception occurred:',
+    "pip._vendor.requests.exceptions.ConnectionError: HTTPConnectionPool(host='a.invalid', port=80): Max retries exceeded with url: /x.whl (Caused by NewConnectionError('<x>: Failed to establish a new connection: [Errno -2] Name or service not known'))",
+    'curl: (6) Could not resolve host: b.invalid',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host]), [['curl', 'b.invalid']]);
+});

@@ -32,6 +32,13 @@ class NetClientParser implements ToolParser {
   private lineNumber = 0;
   private lastGeneric: string | null = null;
   private lastGenericLine = 0;
+  /**
+   * Inside the traceback pip prints after `ERROR: Exception:`. Its chained exceptions name
+   * one failed try three or four times (gaierror, NewConnectionError, MaxRetryError,
+   * ConnectionError); the pip parser reports that try from the last line.
+   */
+  private pipTraceback = false;
+  private pipTracebackLines = 0;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -39,7 +46,18 @@ class NetClientParser implements ToolParser {
   ) {}
 
   line(text: string): void {
+    if (this.pipTraceback) {
+      if (++this.pipTracebackLines <= MAX_TRACEBACK_LINES && isTracebackLine(text)) return;
+      this.pipTraceback = false;
+    }
     switch (text.charCodeAt(0)) {
+      case 69: // E
+        if (text === 'ERROR: Exception:') {
+          this.pipTraceback = true;
+          this.pipTracebackLines = 0;
+          return;
+        }
+        break;
       case 99: // c
         if (text.startsWith('curl: (')) return this.curl(text);
         break;
@@ -90,6 +108,7 @@ class NetClientParser implements ToolParser {
     this.busyboxHost = null;
     this.busyboxDestination = null;
     this.lastGeneric = null;
+    this.pipTraceback = false;
   }
 
   /** busybox wget names the host it connects to and the file it saved, never the URL. */
@@ -235,6 +254,23 @@ class NetClientParser implements ToolParser {
     this.lastGenericLine = this.lineNumber;
     this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: host, error }));
   }
+}
+
+/** Longest pip traceback skipped (pip 23's for a failed download is about 110 lines). */
+const MAX_TRACEBACK_LINES = 1000;
+/** `socket.gaierror: …`, `ConnectionRefusedError: …` (not `curl: (6) …`). */
+const EXCEPTION_LINE = /^(?:(?:[A-Za-z_]\w*\.)+\w+|\w*(?:Error|Exception))(?::|$)/;
+
+/** A line of a Python traceback: indented, blank, a header, or `module.Exception: message`. */
+function isTracebackLine(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (Number.isNaN(first) || first === 32 || first === 9) return true;
+  return (
+    text === 'Traceback (most recent call last):' ||
+    text.startsWith('During handling of the above exception') ||
+    text.startsWith('The above exception was the direct cause') ||
+    EXCEPTION_LINE.test(text)
+  );
 }
 
 function ownedByAnotherParser(text: string): boolean {
