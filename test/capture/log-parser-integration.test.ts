@@ -71,3 +71,49 @@ for (const framing of ['plain', 'rawjson', 'legacy']) {
     assert.equal(failed[0]?.step, 'RUN wget http://no-such-host.invalid/x.tar.gz || true');
   });
 }
+
+test('BuildKit: the base image the builder could not fetch is a network attempt; buildx\'s last ERROR line is Docker\'s', () => {
+  // As buildx prints it (`docker buildx build`, issues pasted in public repos), hosts replaced.
+  const log = [
+    '#0 building with "default" instance using docker driver',
+    '',
+    '#2 [linux/arm64 internal] load metadata for docker.io/library/node:18-alpine',
+    '#2 ERROR: failed to do request: Head "https://registry.example.org/v2/library/node/manifests/18-alpine": EOF',
+    '',
+    '#3 [linux/amd64 internal] load metadata for docker.io/library/node:18-alpine',
+    '#3 ERROR: failed to do request: Head "https://registry.example.org/v2/library/node/manifests/18-alpine": dial tcp: lookup registry.example.org on 127.0.0.53:53: no such host',
+    '------',
+    ' > [linux/arm64 internal] load metadata for docker.io/library/node:18-alpine:',
+    '------',
+    'Dockerfile:2',
+    '--------------------',
+    '   1 |     # base image',
+    '   2 | >>> FROM node:18-alpine',
+    '--------------------',
+    'ERROR: failed to build: failed to solve: node:18-alpine: failed to resolve source metadata for docker.io/library/node:18-alpine: failed to do request: Head "https://registry.example.org/v2/library/node/manifests/18-alpine": EOF',
+  ];
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: 'web', emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of log) parser.line(line);
+  parser.end();
+  const url = 'https://registry.example.org/v2/library/node/manifests/18-alpine';
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error, a.step]), [
+    ['docker', url, 'EOF', '[linux/arm64 internal] load metadata for docker.io/library/node:18-alpine'],
+    ['docker', url, 'dial tcp: lookup registry.example.org on 127.0.0.53:53: no such host', '[linux/amd64 internal] load metadata for docker.io/library/node:18-alpine'],
+  ]);
+  const errors = events.filter((e) => e.type === 'error');
+  assert.ok(errors.every((e) => e.tool === 'docker'), JSON.stringify(errors.map((e) => e.tool)));
+  assert.ok(errors.some((e) => e.message.startsWith('failed to build: failed to solve: node:18-alpine')));
+});
+
+test('legacy builder and docker pull: the daemon\'s Go DNS error is a network attempt', () => {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  parser.line('Error response from daemon: Get "https://registry.example.org/v2/": dial tcp: lookup registry.example.org on 127.0.0.11:53: no such host');
+  parser.line('Get "https://registry.example.org/v2/": dial tcp 10.0.0.1:443: connect: connection refused');
+  parser.end();
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['docker', 'https://registry.example.org/v2/', 'dial tcp: lookup registry.example.org on 127.0.0.11:53: no such host'],
+    ['docker', 'https://registry.example.org/v2/', 'dial tcp 10.0.0.1:443: connect: connection refused'],
+  ]);
+});

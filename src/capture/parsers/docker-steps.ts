@@ -3,7 +3,8 @@
 // valid for one command's output), the last lines of each step for error context, and
 // the step's outcome as StepEvent / ErrorEvent.
 import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
-import { downloadEvent, errorEvent } from '../events.js';
+import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
+import { goDialFailure } from './netclients.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
 
@@ -127,6 +128,12 @@ export class StepTracker implements StepFrames {
       error: outcome.error,
     });
     if (outcome.status === 'error' && outcome.error !== 'canceled') {
+      // The builder's own fetch failed (a base image, `ADD https://…`): a network try no
+      // tool line shows.
+      const dial = outcome.error === null ? null : builderNetworkFailure(outcome.error);
+      if (dial !== null) {
+        this.options.emit(networkAttemptEvent({ tool: 'docker', url_or_host: dial.target, error: dial.error, service, step: step.name }));
+      }
       this.options.emit(this.failure(step, outcome.error));
     } else if (outcome.status === 'done' && step.networkAttempts > 0) {
       this.options.emit(this.swallowed(step));
@@ -156,6 +163,16 @@ export class StepTracker implements StepFrames {
       step: step.name,
     });
   }
+}
+
+/** containerd's registry client: `failed to do request: Head "https://h/v2/…": EOF` (any reason). */
+const REQUEST_FAILED_RE = /failed to do request: [A-Za-z]+ "(https?:\/\/[^"\s]+)": (.+)$/;
+
+/** The registry or URL the builder failed to reach, from a step's error; null if it names none. */
+export function builderNetworkFailure(error: string): { target: string; error: string } | null {
+  const request = REQUEST_FAILED_RE.exec(error);
+  if (request !== null) return { target: request[1] ?? '', error: request[2] ?? '' };
+  return goDialFailure(error);
 }
 
 function lastLines(step: StepState): string[] {

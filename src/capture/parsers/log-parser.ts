@@ -7,7 +7,7 @@
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
-import type { CaptureEvent } from '../events.js';
+import { errorEvent, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
@@ -64,6 +64,12 @@ export function createLogParser(options: LogParserOptions): LogParser {
       if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
       if (first === BRACE && rawjson.line(text)) return;
       if (legacy.line(text)) return;
+      // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
+      // are Docker's, not pip's `ERROR:`.
+      if (buildkit.active && text.startsWith('ERROR: failed to ')) {
+        emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
+        return;
+      }
       plain(text);
     },
     end(): void {

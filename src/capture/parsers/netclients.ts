@@ -15,7 +15,21 @@ const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
-const DNS_HINT = /resol|ENOTFOUND|not known/;
+const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp/;
+/**
+ * Go's net errors (the Docker daemon, BuildKit, registry clients): `dial tcp: lookup h on
+ * 127.0.0.53:53: no such host`, `dial tcp 10.0.0.1:443: connect: connection refused`.
+ */
+const GO_DIAL_RE =
+  /dial tcp(?: ([^\s:]+(?::\d+)?))?: (?:lookup ([^\s:]+)(?: on \S+)?: )?(?:no such host|server misbehaving|Temporary failure in name resolution|i\/o timeout|connect: (?:connection refused|network is unreachable|no route to host))/;
+
+/** The URL (`Head "https://h/v2/…"`) or host a Go net error names, and the error; null if none. */
+export function goDialFailure(text: string): { target: string; error: string } | null {
+  const m = GO_DIAL_RE.exec(text);
+  if (m === null) return null;
+  const url = /"(https?:\/\/[^"\s]+)"/.exec(text)?.[1];
+  return { target: url ?? m[2] ?? m[1] ?? 'unknown host', error: m[0] };
+}
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
 export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
@@ -215,6 +229,18 @@ class NetClientParser implements ToolParser {
   }
 
 
+  /** `Error response from daemon: Get "https://h/v2/": dial tcp: lookup h …: no such host` */
+  private goDial(text: string): boolean {
+    const failure = text.includes('dial tcp') ? goDialFailure(text) : null;
+    if (failure === null || ownedByAnotherParser(text)) return failure !== null;
+    const key = `${failure.target}\0${failure.error}`;
+    if (key === this.lastGeneric && this.lineNumber - this.lastGenericLine <= GENERIC_REPEAT_WINDOW) return true;
+    this.lastGeneric = key;
+    this.lastGenericLine = this.lineNumber;
+    this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: failure.target, error: failure.error }));
+    return true;
+  }
+
   /**
    * DNS failures from any program. Lines other parsers own (apt's `W:`/`E:`/`Err:` and
    * indented reasons, pip's `WARNING:`/`ERROR:` and log lines, npm's `npm …`) are left to them.
@@ -224,6 +250,7 @@ class NetClientParser implements ToolParser {
     // One alternation regex rejects almost every line in a single scan (measured faster
     // than three indexOf calls on real build output).
     if (!DNS_HINT.test(text)) return;
+    if (this.goDial(text)) return;
     const resol = text.indexOf('resol');
     const notFound = resol === -1 ? text.indexOf('ENOTFOUND') : -1;
     const notKnown = resol === -1 && notFound === -1 ? text.indexOf('not known') : -1;
@@ -290,6 +317,7 @@ function ownedByAnotherParser(text: string): boolean {
 }
 
 function guessTool(text: string): string {
+  if (text.includes('Error response from daemon') || text.includes('/v2/')) return 'docker';
   if (text.includes('gaierror') || text.includes('urllib') || text.includes('Errno')) return 'python';
   if (text.includes('ENOTFOUND')) return 'node';
   return 'unknown';
