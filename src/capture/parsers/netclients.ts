@@ -1,9 +1,10 @@
 // curl and wget output → events, plus the DNS failures any program prints
 // (`Temporary failure in name resolution`, `Could not resolve host`, `getaddrinfo
 // ENOTFOUND`). curl prints nothing on success unless verbose, so only its failures are
-// seen; wget announces each URL (`--DATE--  URL`) and says where it saved it.
+// seen, unless `-v` shows the request and the answer (curl-verbose.ts); wget announces each URL (`--DATE--  URL`) and says where it saved it.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
 
 /** curl exit codes that mean the network could not be reached (or answered nothing usable). */
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
@@ -41,6 +42,7 @@ class NetClientParser implements ToolParser {
   /** A host whose resolution failure was just reported (wget repeats it on the next line). */
   private lastFailedHost: string | null = null;
   private curlHost: string | null = null;
+  private curlVerbose = new CurlVerbose();
   private busyboxHost: string | null = null;
   private busyboxDestination: string | null = null;
   private lineNumber = 0;
@@ -77,6 +79,11 @@ class NetClientParser implements ToolParser {
         break;
       case 42: // *
         if (text.startsWith('*   Trying ')) this.curlHost = text.slice(11).replace(/\.\.\.$/, '') || null;
+        else this.curlDownload(this.curlVerbose.line(text));
+        return;
+      case 60: // <
+      case 62: // >
+        this.curlDownload(this.curlVerbose.line(text));
         return;
       case 45: // -
         if (text.startsWith('--')) return this.wgetStart(text);
@@ -115,6 +122,8 @@ class NetClientParser implements ToolParser {
   }
 
   end(): void {
+    this.curlDownload(this.curlVerbose.finish());
+    this.curlVerbose = new CurlVerbose();
     this.wgetUrl = null;
     this.wgetTime = null;
     this.lastFailedHost = null;
@@ -152,9 +161,27 @@ class NetClientParser implements ToolParser {
     return { tool, service: this.at.service, step: this.at.step, timestamp: tool === 'wget' ? this.wgetTime : null };
   }
 
+  /** A transfer `curl -v` showed complete (a GET answered 2xx). */
+  private curlDownload(transfer: CurlTransfer | null): void {
+    if (transfer === null) return;
+    const path = transfer.url.split(/[?#]/)[0] ?? '';
+    const filename = decodeURIComponentSafe(path.slice(path.lastIndexOf('/') + 1));
+    this.emit(
+      downloadEvent({
+        ...this.base('curl'),
+        kind: 'file',
+        cached: false,
+        filename: filename === '' ? null : filename,
+        source: transfer.url,
+        size: transfer.size,
+      }),
+    );
+  }
+
   private curl(text: string): void {
     const m = CURL_RE.exec(text);
     if (m === null) return;
+    this.curlVerbose.abandon();
     const code = Number(m[1]);
     const message = m[2] ?? '';
     if (!CURL_NETWORK_CODES.has(code)) {
@@ -298,6 +325,14 @@ function isTracebackLine(text: string): boolean {
     text.startsWith('The above exception was the direct cause') ||
     EXCEPTION_LINE.test(text)
   );
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function ownedByAnotherParser(text: string): boolean {
