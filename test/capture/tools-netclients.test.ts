@@ -109,3 +109,22 @@ test('curl -v: a GET answered 2xx is a download with its URL and size; redirects
   ], NET);
   assert.equal(downloads(cut).length, 0);
 });
+
+test('wget2 (the wget of Fedora 40+): `Saving` then `HTTP response 200 OK [URL]` is a download; a redirect is not', () => {
+  // Lines as wget2 prints them (pasted in public issues), hosts replaced.
+  const events = parseLines([
+    "[0] Downloading 'https://files.example.org/project/boost_1_87_0.tar.gz' ...",
+    'HTTP response 302  [https://files.example.org/project/boost_1_87_0.tar.gz]',
+    'Adding URL: https://mirror.example.org/project/boost_1_87_0.tar.gz?viasf=1',
+    "Saving 'boost_1_87_0.tar.gz'",
+    'HTTP response 200 OK [https://mirror.example.org/project/boost_1_87_0.tar.gz?viasf=1]',
+    "Saving 'sam_vit_b_01ec64.pth'",
+    'HTTP response 200  [https://files.example.org/segment_anything/sam_vit_b_01ec64.pth]',
+    'HTTP response 404 Not Found [https://files.example.org/missing.bin]',
+  ], NET);
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.source, d.filename, d.destination]), [
+    ['wget', 'https://mirror.example.org/project/boost_1_87_0.tar.gz?viasf=1', 'boost_1_87_0.tar.gz', 'boost_1_87_0.tar.gz'],
+    ['wget', 'https://files.example.org/segment_anything/sam_vit_b_01ec64.pth', 'sam_vit_b_01ec64.pth', 'sam_vit_b_01ec64.pth'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), ['https://files.example.org/missing.bin: HTTP response 404']);
+});

@@ -44,6 +44,7 @@ class NetClientParser implements ToolParser {
   private curlHost: string | null = null;
   private curlVerbose = new CurlVerbose();
   private busyboxHost: string | null = null;
+  private wget2Destination: string | null = null;
   private busyboxDestination: string | null = null;
   private lineNumber = 0;
   private lastGeneric: string | null = null;
@@ -99,6 +100,15 @@ class NetClientParser implements ToolParser {
           return;
         }
         break;
+      case 83: // S (wget2: `Saving 'x.tar.gz'` before its `HTTP response 200 OK [URL]`)
+        if (text.startsWith("Saving '") && text.endsWith("'")) {
+          this.wget2Destination = text.slice(8, -1);
+          return;
+        }
+        break;
+      case 72: // H
+        if (text.startsWith('HTTP response ')) return this.wget2Response(text);
+        break;
       case 115: // s
         if (text.startsWith("saving to '")) {
           this.busyboxDestination = text.slice(11, -1);
@@ -130,8 +140,19 @@ class NetClientParser implements ToolParser {
     this.curlHost = null;
     this.busyboxHost = null;
     this.busyboxDestination = null;
+    this.wget2Destination = null;
     this.lastGeneric = null;
     this.pipTraceback = false;
+  }
+
+  /** wget2 (Fedora's wget): `HTTP response 200 OK [URL]`; a 3xx is followed by `Adding URL:`. */
+  private wget2Response(text: string): void {
+    const m = /^HTTP response (\d{3}) [^[]*\[(\S+)\]$/.exec(text);
+    if (m === null) return;
+    const status = Number(m[1]);
+    if (status >= 200 && status <= 299) this.wgetDownload(m[2] ?? null, this.wget2Destination, null, null);
+    else if (status >= 400) this.emit(errorEvent({ ...this.base('wget'), message: `${m[2] ?? ''}: HTTP response ${status}` }));
+    this.wget2Destination = null;
   }
 
   /** busybox wget names the host it connects to and the file it saved, never the URL. */
