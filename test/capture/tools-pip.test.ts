@@ -185,3 +185,21 @@ test('pip retries name their server: old pips without WARNING:, file hosts other
   assert.equal(attempts(events)[3]?.error, '[Errno 111] Connection refused');
   assert.equal(errors(events).length, 1);
 });
+
+test('pip on Windows: backslashed local paths name the file (one download per file, not two)', () => {
+  // pip prints local paths through display_path(), i.e. with the platform's separator.
+  const events = parseLines(splitLines(Buffer.from([
+    'Collecting six==1.16.0\r',
+    '  Downloading six-1.16.0-py2.py3-none-any.whl (11 kB)\r',
+    'Saved .\\wheelhouse\\six-1.16.0-py2.py3-none-any.whl\r',
+    'File was already downloaded c:\\build\\wheelhouse\\idna-3.4-py3-none-any.whl\r',
+    'Processing c:\\build\\wheelhouse\\certifi-2023.7.22-py3-none-any.whl\r',
+    'Successfully downloaded six\r',
+  ].join('\n'))), PIP);
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.version, d.filename, d.cached, d.size]), [
+    ['six', '1.16.0', 'six-1.16.0-py2.py3-none-any.whl', false, 11_000],
+    ['idna', '3.4', 'idna-3.4-py3-none-any.whl', true, null],
+    ['certifi', '2023.7.22', 'certifi-2023.7.22-py3-none-any.whl', true, null],
+  ]);
+  assert.equal(downloads(events)[0]?.destination, '.\\wheelhouse\\six-1.16.0-py2.py3-none-any.whl');
+});

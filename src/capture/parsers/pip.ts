@@ -60,7 +60,7 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
-/** The last path segment of a URL or file path, without query or fragment, URL-decoded. */
+/** The last path segment of a URL or file path (`/` or `\\`), without query or fragment, URL-decoded. */
 export function baseName(location: string): string {
   let end = location.length;
   const hash = location.indexOf('#');
@@ -68,7 +68,8 @@ export function baseName(location: string): string {
   const query = location.indexOf('?');
   if (query !== -1 && query < end) end = query;
   const path = location.slice(0, end);
-  const name = path.slice(path.lastIndexOf('/') + 1);
+  // pip on Windows prints local paths with backslashes (`Saved .\wheelhouse\x.whl`).
+  const name = path.slice(Math.max(path.lastIndexOf('/'), isUrl(path) ? -1 : path.lastIndexOf('\\')) + 1);
   try {
     return decodeURIComponent(name);
   } catch {
