@@ -3,7 +3,9 @@
 // rawjson, the legacy builder, or none) and hands each command's output to the tool
 // parsers with the step it belongs to; lines outside any Docker framing go to one default
 // set of tool parsers with step null. A CI system's per-line prefix (ci-prefix.ts) comes
-// off first; its time becomes the time of the events the line yields.
+// off first; its time becomes the time of the events the line yields (an event a parser
+// held back, such as a pip download awaiting its `Saved` line, takes the time of the line
+// that released it).
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
