@@ -26,22 +26,31 @@ test('splitCiPrefix: the prefixes of GitHub Actions, gh run view, GitLab and Jen
   assert.deepEqual(splitCiPrefix('2024-04-29T15:05:05.6772653Z Collecting dohq-artifactory'), {
     text: 'Collecting dohq-artifactory',
     timestamp: '2024-04-29T15:05:05.677Z',
+    gitlab: false,
+    continued: false,
   });
   // Nine digits (Render, `docker logs -t`) and eight (a trailing zero dropped).
   assert.equal(splitCiPrefix('2025-06-29T18:36:35.561558028Z #1 DONE 0.0s')?.text, '#1 DONE 0.0s');
   assert.equal(splitCiPrefix('2025-05-21T14:00:48.71088579Z Collecting aiohttp==3.9.3')?.timestamp, '2025-05-21T14:00:48.710Z');
   // An empty line of a GitHub log is the timestamp alone.
-  assert.deepEqual(splitCiPrefix('2025-01-06T09:50:04.2334798Z'), { text: '', timestamp: '2025-01-06T09:50:04.233Z' });
+  assert.equal(splitCiPrefix('2025-01-06T09:50:04.2334798Z')?.text, '');
   assert.equal(
     splitCiPrefix('build (3.12)\tInstall dependencies\t2025-08-02T02:48:15.2799019Z   Downloading pip-25.2-py3-none-any.whl.metadata (4.7 kB)')?.text,
     '  Downloading pip-25.2-py3-none-any.whl.metadata (4.7 kB)',
   );
   assert.equal(splitCiPrefix('2024-05-14T11:19:20.000000Z 00O Get:1 http://example.org/debian bookworm InRelease')?.text, 'Get:1 http://example.org/debian bookworm InRelease');
-  assert.equal(splitCiPrefix('2026-09-11T10:00:01.000000Z 01E+npm error code ECONNREFUSED')?.text, 'npm error code ECONNREFUSED');
+  assert.deepEqual(splitCiPrefix('2026-09-11T10:00:01.000000Z 01E+npm error code ECONNREFUSED'), {
+    text: 'npm error code ECONNREFUSED',
+    timestamp: '2026-09-11T10:00:01.000Z',
+    gitlab: true,
+    continued: true,
+  });
   assert.equal(splitCiPrefix('2024-05-14T11:19:20.000000Z 00O')?.text, '');
   assert.deepEqual(splitCiPrefix('[2026-10-01T20:46:04.216Z] + pip install -q -r requirements.txt'), {
     text: '+ pip install -q -r requirements.txt',
     timestamp: '2026-10-01T20:46:04.216Z',
+    gitlab: false,
+    continued: false,
   });
   assert.equal(splitCiPrefix('2024-05-01T12:00:00Z Saved ./x-1.0.tar.gz')?.timestamp, '2024-05-01T12:00:00.000Z');
 });
@@ -136,4 +145,21 @@ test('analyze: `gh run view --log`, GitLab and Jenkins prefixes in front of npm,
 test('analyze: the byte-order mark of a log saved on Windows does not hide its first line', () => {
   const events = analyze('\ufeffGet:1 http://example.org/debian bookworm/main amd64 curl amd64 7.88.1-10+deb12u5 [315 kB]\r\n');
   assert.deepEqual(downloads(events).map((d) => d.name), ['curl']);
+});
+
+test('analyze: a GitLab line the runner split (`00O+`) is joined before parsing', () => {
+  const events = analyze(
+    [
+      '2024-05-14T11:19:20.000000Z 00O Get:1 http://example.org/debian bookworm/main amd64 curl amd64 7.88',
+      '2024-05-14T11:19:21.000000Z 00O+.1-10+deb12u5 [315 kB]',
+      '2024-05-14T11:19:22.000000Z 00O Get:2 http://example.org/debian bookworm/main amd64 libcurl4 amd64 7.88.1-10+deb12u5 [390 kB]',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    downloads(events).map((d) => [d.name, d.version, d.size, d.timestamp]),
+    [
+      ['curl', '7.88.1-10+deb12u5', 315_000, '2024-05-14T11:19:20.000Z'],
+      ['libcurl4', '7.88.1-10+deb12u5', 390_000, '2024-05-14T11:19:22.000Z'],
+    ],
+  );
 });

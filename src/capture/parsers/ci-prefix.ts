@@ -1,6 +1,7 @@
 // The per-line prefixes CI systems put in front of a job's output when it is saved:
 //   2024-05-01T12:00:00.1234567Z text          GitHub Actions, Azure Pipelines, `docker logs -t`
-//   2024-05-14T11:19:20.000000Z 00O text       GitLab runner (FF_TIMESTAMPS): stream 00, O/E, `+` = continued
+//   2024-05-14T11:19:20.000000Z 00O text       GitLab runner (FF_TIMESTAMPS): stream 00, O/E;
+//   2024-05-14T11:19:21.000000Z 00O+more       `+`: the runner split the line, this goes on
 //   build<TAB>Run pip install<TAB>2024-…Z text   `gh run view --log` (job and step names first)
 //   [2024-05-01T12:00:00.123Z] text            Jenkins `timestamps { }`
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
@@ -12,6 +13,10 @@ export interface CiLine {
   readonly text: string;
   /** The CI system's time for the line, ISO 8601 UTC to the millisecond. */
   readonly timestamp: string;
+  /** GitLab's stream marker was there: the line may go on in the next (`00O+`). */
+  readonly gitlab: boolean;
+  /** GitLab's `+`: this text continues the previous line. */
+  readonly continued: boolean;
 }
 
 const BRACKET = 91; // [
@@ -42,15 +47,19 @@ function split(line: string, from: number, end: number, after: number): CiLine |
   let text = after;
   if (line.charCodeAt(text) === 32) text++;
   else if (text !== line.length) return null;
+  let gitlab = false;
+  let continued = false;
   // GitLab's stream marker: two hex digits, O or E, then a space, `+` or the line's end.
   if (isHex(line.charCodeAt(text)) && isHex(line.charCodeAt(text + 1))) {
     const stream = line.charCodeAt(text + 2);
     const next = line.charCodeAt(text + 3);
     if ((stream === 79 || stream === 69) && (next === 32 || next === 43 || Number.isNaN(next))) {
+      gitlab = true;
+      continued = next === 43;
       text = Math.min(text + 4, line.length);
     }
   }
-  return { text: line.slice(text), timestamp: normalize(line.slice(from, end)) };
+  return { text: line.slice(text), timestamp: normalize(line.slice(from, end)), gitlab, continued };
 }
 
 /**

@@ -50,31 +50,51 @@ export function createLogParser(options: LogParserOptions): LogParser {
     for (const parser of plainTools) parser.line(text);
   };
 
+  const dispatch = (text: string): void => {
+    const first = text.charCodeAt(0);
+    if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
+    if (first === BRACE && rawjson.line(text)) return;
+    if (legacy.line(text)) return;
+    // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
+    // are Docker's, not pip's `ERROR:`.
+    if (buildkit.active && text.startsWith('ERROR: failed to ')) {
+      emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
+      return;
+    }
+    plain(text);
+  };
+
+  /** A GitLab line, held until the next line shows whether the runner split it (`00O+`). */
+  let held: { text: string; time: string } | null = null;
+  const release = (): void => {
+    if (held === null) return;
+    const { text, time } = held;
+    held = null;
+    ciTime = time;
+    dispatch(text);
+  };
+
   return {
     line(raw: string): void {
-      let text = raw;
-      let first = text.charCodeAt(0);
+      const first = raw.charCodeAt(0);
       // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
-      if (first > SPACE && first !== HASH && first !== BRACE) {
-        const ci = splitCiPrefix(raw);
-        if (ci !== null) {
-          text = ci.text;
-          ciTime = ci.timestamp;
-          first = text.charCodeAt(0);
-        }
-      }
-      if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
-      if (first === BRACE && rawjson.line(text)) return;
-      if (legacy.line(text)) return;
-      // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
-      // are Docker's, not pip's `ERROR:`.
-      if (buildkit.active && text.startsWith('ERROR: failed to ')) {
-        emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
+      const ci = first > SPACE && first !== HASH && first !== BRACE ? splitCiPrefix(raw) : null;
+      if (ci?.continued === true && held !== null) {
+        held.text += ci.text;
         return;
       }
-      plain(text);
+      release();
+      if (ci === null) {
+        dispatch(raw);
+      } else if (ci.gitlab) {
+        held = { text: ci.text, time: ci.timestamp };
+      } else {
+        ciTime = ci.timestamp;
+        dispatch(ci.text);
+      }
     },
     end(): void {
+      release();
       rawjson.openSteps();
       steps.endAll();
       if (plainTools !== null) for (const parser of plainTools) parser.end();
