@@ -14,6 +14,8 @@ export const ERROR_CONTEXT_LINES = 8;
 interface StepState {
   readonly id: string;
   readonly name: string;
+  /** The service given, else the Compose service the vertex names (`[api 2/4] RUN …`). */
+  readonly service: string | null;
   parsers: ToolParser[] | null;
   readonly recent: string[];
   recentNext: number;
@@ -31,6 +33,7 @@ export interface StepTrackerOptions {
 export class StepTracker implements StepFrames {
   private readonly steps = new Map<string, StepState>();
   private lastLogged: StepState | null = null;
+  private readonly composeServices = new Set<string>();
 
   constructor(private readonly options: StepTrackerOptions) {}
 
@@ -40,6 +43,7 @@ export class StepTracker implements StepFrames {
     this.steps.set(id, {
       id,
       name: stepLabel(name),
+      service: this.options.service ?? this.composeService(name),
       parsers: null,
       recent: new Array<string>(ERROR_CONTEXT_LINES),
       recentNext: 0,
@@ -80,7 +84,7 @@ export class StepTracker implements StepFrames {
         name: pull.digest,
         size: pull.bytes,
         duration_ms: pull.seconds === null ? null : Math.round(pull.seconds * 1000),
-        service: this.options.service,
+        service: step.service,
         step: step.name,
       }),
     );
@@ -91,6 +95,22 @@ export class StepTracker implements StepFrames {
     for (const id of [...this.steps.keys()]) this.finish(id, { status: 'running', durationSeconds: null, error: null });
   }
 
+  /**
+   * `docker compose build` names each vertex after its service: `[api internal] load …`,
+   * `[api 2/4] RUN …`, `[api builder 2/4] RUN …`. A plain `docker build` writes
+   * `[internal]` and `[builder 2/4]`, so a name counts as a service only once an
+   * `[name internal]` vertex showed it is one (platforms, `[linux/arm64 internal]`, are not).
+   */
+  private composeService(name: string): string | null {
+    const m = /^\[([A-Za-z0-9][\w.-]*) (internal|(?:[^\]\s]+ )?\d+\/\d+)\]/.exec(name);
+    if (m?.[1] === undefined) return null;
+    if (m[2] === 'internal') {
+      if (this.composeServices.size < 1000) this.composeServices.add(m[1]);
+      return m[1];
+    }
+    return this.composeServices.has(m[1]) ? m[1] : null;
+  }
+
   private adopt(id: string): StepState {
     // Output of a step whose header was cut off (a log that starts mid-build).
     this.start(id, `#${id}`);
@@ -98,7 +118,7 @@ export class StepTracker implements StepFrames {
   }
 
   private parsersFor(step: StepState): ToolParser[] {
-    const at = { service: this.options.service, step: step.name };
+    const at = { service: step.service, step: step.name };
     const emit = (event: CaptureEvent): void => {
       if (event.type === 'network_attempt') {
         step.networkAttempts++;
@@ -117,7 +137,7 @@ export class StepTracker implements StepFrames {
     // The tools' end() may still emit (inferred downloads, network attempts) for this step.
     if (step.parsers !== null) for (const parser of step.parsers) parser.end();
     step.parsers = null;
-    const { service } = this.options;
+    const { service } = step;
     this.options.emit({
       type: 'step',
       service,
@@ -146,7 +166,7 @@ export class StepTracker implements StepFrames {
     return errorEvent({
       message: `build step "${step.name}" failed: ${error ?? 'no reason given'}${context}`,
       tool: 'docker',
-      service: this.options.service,
+      service: step.service,
       step: step.name,
     });
   }
@@ -159,7 +179,7 @@ export class StepTracker implements StepFrames {
         `build step "${step.name}" succeeded although it failed to reach the network ` +
         `${step.networkAttempts} time(s)${what}: a swallowed failure (e.g. \`|| true\`) hides a network dependency`,
       tool: 'docker',
-      service: this.options.service,
+      service: step.service,
       step: step.name,
     });
   }
