@@ -16,7 +16,6 @@ test('curl failures: resolve, connect, timeout are attempts; HTTP errors are err
   assert.equal(attempts(notFound).length, 0);
   assert.match(errors(notFound)[0]?.message ?? '', /\(22\).*404/);
   assert.equal(parseFixture('curl/curl-success.txt', NET).length, 0);
-  assert.equal(parseFixture('curl/curl-verbose.txt', NET).length, 0);
   const refused = parseLines(['curl: (7) Failed to connect to example.invalid port 80 after 0 ms: Connection refused'], NET);
   assert.equal(attempts(refused)[0]?.url_or_host, 'example.invalid:80');
 });
@@ -58,4 +57,74 @@ test('DNS failures from any program, counted once per failure', () => {
   assert.deepEqual(attempts(generic).map((a) => a.url_or_host), ['files.invalid']);
   // Lines other parsers own are left to them.
   assert.equal(parseLines(["W: Failed to fetch http://x.invalid/InRelease  Temporary failure resolving 'x.invalid'", '  Could not resolve host x'], NET).length, 0);
+});
+
+test('after a pip traceback, DNS failures of other programs count again', () => {
+  const events = parseLines([
+    'ERROR: Exception:',
+    'Traceback (most recent call last):',
+    '  File "/usr/lib/python3/socket.py", line 962, in getaddrinfo',
+    'socket.gaierror: [Errno -2] Name or service not known',
+    '',
+    'During handling of the above exception, another exception occurred:',
+    "pip._vendor.requests.exceptions.ConnectionError: HTTPConnectionPool(host='a.invalid', port=80): Max retries exceeded with url: /x.whl (Caused by NewConnectionError('<x>: Failed to establish a new connection: [Errno -2] Name or service not known'))",
+    'curl: (6) Could not resolve host: b.invalid',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host]), [['curl', 'b.invalid']]);
+});
+
+test('curl -v: a GET answered 2xx is a download with its URL and size; redirects and tunnels are not', () => {
+  assert.deepEqual(downloads(parseFixture('curl/curl-verbose.txt', NET)).map((d) => [d.tool, d.kind, d.source, d.filename, d.size, d.cached]), [
+    ['curl', 'file', 'http://127.0.0.1:41989/hello.txt', 'hello.txt', 6, false],
+  ]);
+  // Captured: `curl -v -L -o /dev/null http://127.0.0.1:39411/sub` (301, then 200), with the progress meter.
+  assert.deepEqual(downloads(parseFixture('curl/curl-verbose-redirect.txt', NET)).map((d) => [d.source, d.size]), [
+    ['http://127.0.0.1:39411/sub/', 236],
+  ]);
+  // curl 8 over HTTPS through a proxy tunnel, HTTP/2, lower-case headers, connection kept.
+  const tunnel = parseLines([
+    '* Uses proxy env variable https_proxy == \'http://127.0.0.1:3128\'',
+    '*   Trying 127.0.0.1:3128...',
+    '* Connected to 127.0.0.1 (127.0.0.1) port 3128',
+    '* CONNECT tunnel: HTTP/1.1 negotiated',
+    '> CONNECT files.example.org:443 HTTP/1.1',
+    '> Host: files.example.org:443',
+    '< HTTP/1.1 200 Connection established',
+    '* TLSv1.3 (OUT), TLS handshake, Client hello (1):',
+    '* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384 / X25519 / RSASSA-PSS',
+    '> GET /releases/tool-1.2.3.tar.gz HTTP/2',
+    '> Host: files.example.org',
+    '< HTTP/2 200 ',
+    '< content-length: 1048576',
+    '* Connection #0 to host 127.0.0.1 left intact',
+    '> GET /releases/missing.tar.gz HTTP/1.1',
+  ], NET);
+  assert.deepEqual(downloads(tunnel).map((d) => [d.source, d.size]), [['https://files.example.org/releases/tool-1.2.3.tar.gz', 1_048_576]]);
+  // A transfer curl gave up on is no download.
+  const cut = parseLines([
+    '* Connected to 127.0.0.1 (127.0.0.1) port 8080 (#0)',
+    '> GET /big.bin HTTP/1.1',
+    '< HTTP/1.1 200 OK',
+    'curl: (18) transfer closed with 100 bytes remaining to read',
+  ], NET);
+  assert.equal(downloads(cut).length, 0);
+});
+
+test('wget2 (the wget of Fedora 40+): `Saving` then `HTTP response 200 OK [URL]` is a download; a redirect is not', () => {
+  // Lines as wget2 prints them (pasted in public issues), hosts replaced.
+  const events = parseLines([
+    "[0] Downloading 'https://files.example.org/project/boost_1_87_0.tar.gz' ...",
+    'HTTP response 302  [https://files.example.org/project/boost_1_87_0.tar.gz]',
+    'Adding URL: https://mirror.example.org/project/boost_1_87_0.tar.gz?viasf=1',
+    "Saving 'boost_1_87_0.tar.gz'",
+    'HTTP response 200 OK [https://mirror.example.org/project/boost_1_87_0.tar.gz?viasf=1]',
+    "Saving 'sam_vit_b_01ec64.pth'",
+    'HTTP response 200  [https://files.example.org/segment_anything/sam_vit_b_01ec64.pth]',
+    'HTTP response 404 Not Found [https://files.example.org/missing.bin]',
+  ], NET);
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.source, d.filename, d.destination]), [
+    ['wget', 'https://mirror.example.org/project/boost_1_87_0.tar.gz?viasf=1', 'boost_1_87_0.tar.gz', 'boost_1_87_0.tar.gz'],
+    ['wget', 'https://files.example.org/segment_anything/sam_vit_b_01ec64.pth', 'sam_vit_b_01ec64.pth', 'sam_vit_b_01ec64.pth'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), ['https://files.example.org/missing.bin: HTTP response 404']);
 });

@@ -60,3 +60,22 @@ test('npm ENOTFOUND; the final "request to … failed" only counts when no try w
   assert.deepEqual(attempts(alone).map((a) => [a.url_or_host, a.error]), [['https://r.invalid/x', 'connect ETIMEDOUT 10.0.0.1:443']]);
   assert.equal(errors(alone).length, 1);
 });
+
+test('npm fetch lines after a retry (` attempt #N`) and npm 6 cache hits (`(from cache)`)', () => {
+  // npm-registry-fetch's logRequest: `${METHOD} ${status} ${url} ${ms}ms${attemptStr}${cacheStr}`;
+  // npm 6 (npm-registry-fetch 4–8) writes ` (from cache)`, npm 7+ ` (cache …)`.
+  const got = downloads(parseLines([
+    'npm http fetch GET 200 https://r.invalid/is-number 1503ms attempt #2 (cache miss)',
+    'npm http fetch GET 200 https://r.invalid/is-number/-/is-number-7.0.0.tgz 12ms attempt #3 (cache hit)',
+    'npm http fetch GET 200 https://r.invalid/lodash 46ms (from cache)',
+    'npm http fetch GET 200 https://r.invalid/lodash/-/lodash-4.17.21.tgz 94ms attempt #2 (from cache)',
+    'npm http fetch GET 200 https://r.invalid/debug/-/debug-4.3.1.tgz 106ms',
+  ], NPM));
+  assert.deepEqual(got.map((e) => [e.name, e.version, e.cached, e.duration_ms]), [
+    ['is-number', null, false, 1503],
+    ['is-number', '7.0.0', true, 12],
+    ['lodash', null, true, 46],
+    ['lodash', '4.17.21', true, 94],
+    ['debug', '4.3.1', false, 106],
+  ]);
+});

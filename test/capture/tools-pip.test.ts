@@ -146,3 +146,60 @@ test('pip events carry the attribution they were parsed under', () => {
   assert.ok(attempts(failed).every((e) => e.service === 'api' && e.step === at.step));
   assert.ok(errors(failed).every((e) => e.service === 'api' && e.step === at.step));
 });
+
+test('pip 23.2.1 download of a URL that fails: the retry and the last try (from the traceback), at the URL pip used', () => {
+  // Captured: `pip download --retries 1 -d DIR http://127.0.0.1:1/packages/alpha-1.0-py3-none-any.whl`
+  // (and the same with an unresolvable host); the first index, https://pypi.example.org/simple,
+  // is not where these files were fetched from.
+  const refused = parseFixture('pip/pip-download-refused-url.txt');
+  assert.deepEqual(attempts(refused).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['pip', 'http://127.0.0.1:1/packages/alpha-1.0-py3-none-any.whl', '[Errno 111] Connection refused'],
+    ['pip', 'http://127.0.0.1:1/packages/alpha-1.0-py3-none-any.whl', '[Errno 111] Connection refused'],
+  ]);
+  // The traceback's chained exceptions (gaierror, NewConnectionError, MaxRetryError,
+  // ConnectionError) are one try, not four DNS failures.
+  const dns = parseFixture('pip/pip-download-dns-url.txt');
+  assert.deepEqual(attempts(dns).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['pip', 'http://no-such-host.invalid/packages/alpha-1.0.tar.gz', '[Errno -2] Name or service not known'],
+    ['pip', 'http://no-such-host.invalid/packages/alpha-1.0.tar.gz', '[Errno -2] Name or service not known'],
+  ]);
+  assert.equal(downloads(dns).length, 0);
+});
+
+test('pip retries name their server: old pips without WARNING:, file hosts other than the index, pip ≤ 22 final OSError', () => {
+  // Lines as pasted in pip bug reports (pip 10–22), hosts replaced.
+  const events = parseLines([
+    'Looking in indexes: https://pypi.example.org/simple',
+    'Collecting hardware',
+    "  Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ConnectTimeoutError(<pip._vendor.urllib3.connection.VerifiedHTTPSConnection object at 0x7fce81235a90>, 'Connection to files.example.org timed out. (connect timeout=15)')': /packages/52/04/hardware-0.30.0.tar.gz",
+    "  Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ProtocolError('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))': /simple/pyparsing/",
+    "  WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='files.example.org', port=443): Read timed out. (read timeout=15)\")': /packages/47/6a/wget-3.2.zip",
+    "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files.example.org', port=8443): Max retries exceeded with url: /packages/47/6a/wget-3.2.zip (Caused by NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))",
+  ], PIP);
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), [
+    'https://files.example.org/packages/52/04/hardware-0.30.0.tar.gz',
+    'https://pypi.example.org/simple/pyparsing/',
+    'https://files.example.org/packages/47/6a/wget-3.2.zip',
+    'https://files.example.org:8443/packages/47/6a/wget-3.2.zip',
+  ]);
+  assert.equal(attempts(events)[3]?.error, '[Errno 111] Connection refused');
+  assert.equal(errors(events).length, 1);
+});
+
+test('pip on Windows: backslashed local paths name the file (one download per file, not two)', () => {
+  // pip prints local paths through display_path(), i.e. with the platform's separator.
+  const events = parseLines(splitLines(Buffer.from([
+    'Collecting six==1.16.0\r',
+    '  Downloading six-1.16.0-py2.py3-none-any.whl (11 kB)\r',
+    'Saved .\\wheelhouse\\six-1.16.0-py2.py3-none-any.whl\r',
+    'File was already downloaded c:\\build\\wheelhouse\\idna-3.4-py3-none-any.whl\r',
+    'Processing c:\\build\\wheelhouse\\certifi-2023.7.22-py3-none-any.whl\r',
+    'Successfully downloaded six\r',
+  ].join('\n'))), PIP);
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.version, d.filename, d.cached, d.size]), [
+    ['six', '1.16.0', 'six-1.16.0-py2.py3-none-any.whl', false, 11_000],
+    ['idna', '3.4', 'idna-3.4-py3-none-any.whl', true, null],
+    ['certifi', '2023.7.22', 'certifi-2023.7.22-py3-none-any.whl', true, null],
+  ]);
+  assert.equal(downloads(events)[0]?.destination, '.\\wheelhouse\\six-1.16.0-py2.py3-none-any.whl');
+});

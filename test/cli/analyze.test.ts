@@ -67,3 +67,14 @@ test('garbage, a 10 MB line, invalid UTF-8, CRLF and ANSI colour are read withou
   const ledger = readValidLedger(ledgers(join(dir, 'logs'))[0]!);
   assert.ok(ledger.downloads.apt.length > 0, 'the real lines inside the garbage were still found');
 });
+
+test('analyze reads a log PowerShell 5 saved as UTF-16', async (t) => {
+  const dir = tempDir(t);
+  const text = readFileSync(join(FIXTURES, 'apt/apt-install.txt'), 'utf8').replace(/\n/g, '\r\n');
+  const file = join(dir, 'build.log');
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+  const r = await runCli(['analyze', file], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const ledger = readValidLedger(ledgers(join(dir, 'logs'))[0]!);
+  assert.deepEqual(ledger.downloads.apt.filter((a) => !a.cached).map((a) => a.name).sort(), ['cowsay', 'libtext-charwidth-perl', 'sl']);
+});

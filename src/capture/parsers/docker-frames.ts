@@ -30,14 +30,15 @@ export interface StepFrames {
 
 /**
  * The name a step is attributed by: the Dockerfile instruction without BuildKit's
- * position prefix (`[2/4] `, `[builder 2/4] `), so BuildKit and the legacy builder name
- * the same step alike. `[internal] …` names stay whole.
+ * position prefix (`[2/4] `, `[builder 2/4] `, Compose's `[api builder 2/4] `), so
+ * BuildKit and the legacy builder name the same step alike. `[internal] …` names stay whole.
  */
 export function stepLabel(name: string): string {
   if (name.charCodeAt(0) !== 91 /* [ */) return name;
   const close = name.indexOf('] ');
   if (close === -1) return name;
-  return /^\[(?:[^\]\s]+ )?\d+\/\d+\]$/.test(name.slice(0, close + 1)) ? name.slice(close + 2) : name;
+  // Up to two words before the position: a stage, a platform, a Compose service and its stage.
+  return /^\[(?:[^\]\s]+ ){0,2}\d+\/\d+\]$/.test(name.slice(0, close + 1)) ? name.slice(close + 2) : name;
 }
 
 /** Parses `0.345`, `12.34` or `123.4` (BuildKit's seconds since the step started); NaN otherwise. */

@@ -3,7 +3,8 @@
 // valid for one command's output), the last lines of each step for error context, and
 // the step's outcome as StepEvent / ErrorEvent.
 import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
-import { downloadEvent, errorEvent } from '../events.js';
+import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
+import { goDialFailure } from './netclients.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
 
@@ -13,6 +14,8 @@ export const ERROR_CONTEXT_LINES = 8;
 interface StepState {
   readonly id: string;
   readonly name: string;
+  /** The service given, else the Compose service the vertex names (`[api 2/4] RUN …`). */
+  readonly service: string | null;
   parsers: ToolParser[] | null;
   readonly recent: string[];
   recentNext: number;
@@ -30,6 +33,7 @@ export interface StepTrackerOptions {
 export class StepTracker implements StepFrames {
   private readonly steps = new Map<string, StepState>();
   private lastLogged: StepState | null = null;
+  private readonly composeServices = new Set<string>();
 
   constructor(private readonly options: StepTrackerOptions) {}
 
@@ -39,6 +43,7 @@ export class StepTracker implements StepFrames {
     this.steps.set(id, {
       id,
       name: stepLabel(name),
+      service: this.options.service ?? this.composeService(name),
       parsers: null,
       recent: new Array<string>(ERROR_CONTEXT_LINES),
       recentNext: 0,
@@ -79,7 +84,7 @@ export class StepTracker implements StepFrames {
         name: pull.digest,
         size: pull.bytes,
         duration_ms: pull.seconds === null ? null : Math.round(pull.seconds * 1000),
-        service: this.options.service,
+        service: step.service,
         step: step.name,
       }),
     );
@@ -90,6 +95,22 @@ export class StepTracker implements StepFrames {
     for (const id of [...this.steps.keys()]) this.finish(id, { status: 'running', durationSeconds: null, error: null });
   }
 
+  /**
+   * `docker compose build` names each vertex after its service: `[api internal] load …`,
+   * `[api 2/4] RUN …`, `[api builder 2/4] RUN …`. A plain `docker build` writes
+   * `[internal]` and `[builder 2/4]`, so a name counts as a service only once an
+   * `[name internal]` vertex showed it is one (platforms, `[linux/arm64 internal]`, are not).
+   */
+  private composeService(name: string): string | null {
+    const m = /^\[([A-Za-z0-9][\w.-]*) (internal|(?:[^\]\s]+ )?\d+\/\d+)\]/.exec(name);
+    if (m?.[1] === undefined) return null;
+    if (m[2] === 'internal') {
+      if (this.composeServices.size < 1000) this.composeServices.add(m[1]);
+      return m[1];
+    }
+    return this.composeServices.has(m[1]) ? m[1] : null;
+  }
+
   private adopt(id: string): StepState {
     // Output of a step whose header was cut off (a log that starts mid-build).
     this.start(id, `#${id}`);
@@ -97,7 +118,7 @@ export class StepTracker implements StepFrames {
   }
 
   private parsersFor(step: StepState): ToolParser[] {
-    const at = { service: this.options.service, step: step.name };
+    const at = { service: step.service, step: step.name };
     const emit = (event: CaptureEvent): void => {
       if (event.type === 'network_attempt') {
         step.networkAttempts++;
@@ -116,7 +137,7 @@ export class StepTracker implements StepFrames {
     // The tools' end() may still emit (inferred downloads, network attempts) for this step.
     if (step.parsers !== null) for (const parser of step.parsers) parser.end();
     step.parsers = null;
-    const { service } = this.options;
+    const { service } = step;
     this.options.emit({
       type: 'step',
       service,
@@ -127,6 +148,12 @@ export class StepTracker implements StepFrames {
       error: outcome.error,
     });
     if (outcome.status === 'error' && outcome.error !== 'canceled') {
+      // The builder's own fetch failed (a base image, `ADD https://…`): a network try no
+      // tool line shows.
+      const dial = outcome.error === null ? null : builderNetworkFailure(outcome.error);
+      if (dial !== null) {
+        this.options.emit(networkAttemptEvent({ tool: 'docker', url_or_host: dial.target, error: dial.error, service, step: step.name }));
+      }
       this.options.emit(this.failure(step, outcome.error));
     } else if (outcome.status === 'done' && step.networkAttempts > 0) {
       this.options.emit(this.swallowed(step));
@@ -139,7 +166,7 @@ export class StepTracker implements StepFrames {
     return errorEvent({
       message: `build step "${step.name}" failed: ${error ?? 'no reason given'}${context}`,
       tool: 'docker',
-      service: this.options.service,
+      service: step.service,
       step: step.name,
     });
   }
@@ -152,10 +179,20 @@ export class StepTracker implements StepFrames {
         `build step "${step.name}" succeeded although it failed to reach the network ` +
         `${step.networkAttempts} time(s)${what}: a swallowed failure (e.g. \`|| true\`) hides a network dependency`,
       tool: 'docker',
-      service: this.options.service,
+      service: step.service,
       step: step.name,
     });
   }
+}
+
+/** containerd's registry client: `failed to do request: Head "https://h/v2/…": EOF` (any reason). */
+const REQUEST_FAILED_RE = /failed to do request: [A-Za-z]+ "(https?:\/\/[^"\s]+)": (.+)$/;
+
+/** The registry or URL the builder failed to reach, from a step's error; null if it names none. */
+export function builderNetworkFailure(error: string): { target: string; error: string } | null {
+  const request = REQUEST_FAILED_RE.exec(error);
+  if (request !== null) return { target: request[1] ?? '', error: request[2] ?? '' };
+  return goDialFailure(error);
 }
 
 function lastLines(step: StepState): string[] {

@@ -87,7 +87,8 @@ export class LineSplitter {
   }
 
   private emitLine(raw: string, mayNeedCleaning = true): void {
-    this.stats.lines++;
+    // A log saved on Windows or downloaded from GitHub Actions starts with a byte-order mark.
+    if (this.stats.lines++ === 0 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
     this.onLine(mayNeedCleaning && (raw.includes('\r') || raw.includes('\x1b')) ? cleanLine(raw) : raw);
   }
 

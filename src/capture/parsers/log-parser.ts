@@ -2,13 +2,17 @@
 // CaptureEvents out. It recognises the framing of each line (BuildKit plain, BuildKit
 // rawjson, the legacy builder, or none) and hands each command's output to the tool
 // parsers with the step it belongs to; lines outside any Docker framing go to one default
-// set of tool parsers with step null.
+// set of tool parsers with step null. A CI system's per-line prefix (ci-prefix.ts) comes
+// off first; its time becomes the time of the events the line yields (an event a parser
+// held back, such as a pip download awaiting its `Saved` line, takes the time of the line
+// that released it).
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
-import type { CaptureEvent } from '../events.js';
+import { errorEvent, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
+import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { StepTracker } from './docker-steps.js';
@@ -28,28 +32,69 @@ export interface LogParser {
 
 const HASH = 35; // #
 const BRACE = 123; // {
+const SPACE = 32;
 
 export function createLogParser(options: LogParserOptions): LogParser {
-  const steps = new StepTracker(options);
+  /** The CI time of the latest prefixed line; lines without one (a `\r` redraw) keep it. */
+  let ciTime: string | null = null;
+  const emit = (event: CaptureEvent): void =>
+    options.emit(ciTime !== null && event.type !== 'step' && event.timestamp === null ? { ...event, timestamp: ciTime } : event);
+  const steps = new StepTracker({ ...options, emit });
   const buildkit = new BuildKitFramer(steps);
   const rawjson = new RawJsonFramer(steps);
   const legacy = new LegacyFramer(steps);
   let plainTools: ToolParser[] | null = null;
 
   const plain = (text: string): void => {
-    plainTools ??= options.tools.map((factory) => factory(options.emit, { service: options.service, step: null }));
+    plainTools ??= options.tools.map((factory) => factory(emit, { service: options.service, step: null }));
     for (const parser of plainTools) parser.line(text);
   };
 
+  const dispatch = (text: string): void => {
+    const first = text.charCodeAt(0);
+    if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
+    if (first === BRACE && rawjson.line(text)) return;
+    if (legacy.line(text)) return;
+    // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
+    // are Docker's, not pip's `ERROR:`.
+    if (buildkit.active && text.startsWith('ERROR: failed to ')) {
+      emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
+      return;
+    }
+    plain(text);
+  };
+
+  /** A GitLab line, held until the next line shows whether the runner split it (`00O+`). */
+  let held: { text: string; time: string } | null = null;
+  const release = (): void => {
+    if (held === null) return;
+    const { text, time } = held;
+    held = null;
+    ciTime = time;
+    dispatch(text);
+  };
+
   return {
-    line(text: string): void {
-      const first = text.charCodeAt(0);
-      if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
-      if (first === BRACE && rawjson.line(text)) return;
-      if (legacy.line(text)) return;
-      plain(text);
+    line(raw: string): void {
+      const first = raw.charCodeAt(0);
+      // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
+      const ci = first > SPACE && first !== HASH && first !== BRACE ? splitCiPrefix(raw) : null;
+      if (ci?.continued === true && held !== null) {
+        held.text += ci.text;
+        return;
+      }
+      release();
+      if (ci === null) {
+        dispatch(raw);
+      } else if (ci.gitlab) {
+        held = { text: ci.text, time: ci.timestamp };
+      } else {
+        ciTime = ci.timestamp;
+        dispatch(ci.text);
+      }
     },
     end(): void {
+      release();
       rawjson.openSteps();
       steps.endAll();
       if (plainTools !== null) for (const parser of plainTools) parser.end();

@@ -1,9 +1,10 @@
 // curl and wget output → events, plus the DNS failures any program prints
 // (`Temporary failure in name resolution`, `Could not resolve host`, `getaddrinfo
 // ENOTFOUND`). curl prints nothing on success unless verbose, so only its failures are
-// seen; wget announces each URL (`--DATE--  URL`) and says where it saved it.
+// seen, unless `-v` shows the request and the answer (curl-verbose.ts); wget announces each URL (`--DATE--  URL`) and says where it saved it.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
 
 /** curl exit codes that mean the network could not be reached (or answered nothing usable). */
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
@@ -15,7 +16,21 @@ const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
-const DNS_HINT = /resol|ENOTFOUND|not known/;
+const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp/;
+/**
+ * Go's net errors (the Docker daemon, BuildKit, registry clients): `dial tcp: lookup h on
+ * 127.0.0.53:53: no such host`, `dial tcp 10.0.0.1:443: connect: connection refused`.
+ */
+const GO_DIAL_RE =
+  /dial tcp(?: ([^\s:]+(?::\d+)?))?: (?:lookup ([^\s:]+)(?: on \S+)?: )?(?:no such host|server misbehaving|Temporary failure in name resolution|i\/o timeout|connect: (?:connection refused|network is unreachable|no route to host))/;
+
+/** The URL (`Head "https://h/v2/…"`) or host a Go net error names, and the error; null if none. */
+export function goDialFailure(text: string): { target: string; error: string } | null {
+  const m = GO_DIAL_RE.exec(text);
+  if (m === null) return null;
+  const url = /"(https?:\/\/[^"\s]+)"/.exec(text)?.[1];
+  return { target: url ?? m[2] ?? m[1] ?? 'unknown host', error: m[0] };
+}
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
 export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
@@ -27,11 +42,20 @@ class NetClientParser implements ToolParser {
   /** A host whose resolution failure was just reported (wget repeats it on the next line). */
   private lastFailedHost: string | null = null;
   private curlHost: string | null = null;
+  private curlVerbose = new CurlVerbose();
   private busyboxHost: string | null = null;
+  private wget2Destination: string | null = null;
   private busyboxDestination: string | null = null;
   private lineNumber = 0;
   private lastGeneric: string | null = null;
   private lastGenericLine = 0;
+  /**
+   * Inside the traceback pip prints after `ERROR: Exception:`. Its chained exceptions name
+   * one failed try three or four times (gaierror, NewConnectionError, MaxRetryError,
+   * ConnectionError); the pip parser reports that try from the last line.
+   */
+  private pipTraceback = false;
+  private pipTracebackLines = 0;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -39,12 +63,28 @@ class NetClientParser implements ToolParser {
   ) {}
 
   line(text: string): void {
+    if (this.pipTraceback) {
+      if (++this.pipTracebackLines <= MAX_TRACEBACK_LINES && isTracebackLine(text)) return;
+      this.pipTraceback = false;
+    }
     switch (text.charCodeAt(0)) {
+      case 69: // E
+        if (text === 'ERROR: Exception:') {
+          this.pipTraceback = true;
+          this.pipTracebackLines = 0;
+          return;
+        }
+        break;
       case 99: // c
         if (text.startsWith('curl: (')) return this.curl(text);
         break;
       case 42: // *
         if (text.startsWith('*   Trying ')) this.curlHost = text.slice(11).replace(/\.\.\.$/, '') || null;
+        else this.curlDownload(this.curlVerbose.line(text));
+        return;
+      case 60: // <
+      case 62: // >
+        this.curlDownload(this.curlVerbose.line(text));
         return;
       case 45: // -
         if (text.startsWith('--')) return this.wgetStart(text);
@@ -59,6 +99,15 @@ class NetClientParser implements ToolParser {
           if (text.endsWith(')')) this.busyboxHost = text.slice(14).split(' ')[0] || null;
           return;
         }
+        break;
+      case 83: // S (wget2: `Saving 'x.tar.gz'` before its `HTTP response 200 OK [URL]`)
+        if (text.startsWith("Saving '") && text.endsWith("'")) {
+          this.wget2Destination = text.slice(8, -1);
+          return;
+        }
+        break;
+      case 72: // H
+        if (text.startsWith('HTTP response ')) return this.wget2Response(text);
         break;
       case 115: // s
         if (text.startsWith("saving to '")) {
@@ -83,13 +132,27 @@ class NetClientParser implements ToolParser {
   }
 
   end(): void {
+    this.curlDownload(this.curlVerbose.finish());
+    this.curlVerbose = new CurlVerbose();
     this.wgetUrl = null;
     this.wgetTime = null;
     this.lastFailedHost = null;
     this.curlHost = null;
     this.busyboxHost = null;
     this.busyboxDestination = null;
+    this.wget2Destination = null;
     this.lastGeneric = null;
+    this.pipTraceback = false;
+  }
+
+  /** wget2 (Fedora's wget): `HTTP response 200 OK [URL]`; a 3xx is followed by `Adding URL:`. */
+  private wget2Response(text: string): void {
+    const m = /^HTTP response (\d{3}) [^[]*\[(\S+)\]$/.exec(text);
+    if (m === null) return;
+    const status = Number(m[1]);
+    if (status >= 200 && status <= 299) this.wgetDownload(m[2] ?? null, this.wget2Destination, null, null);
+    else if (status >= 400) this.emit(errorEvent({ ...this.base('wget'), message: `${m[2] ?? ''}: HTTP response ${status}` }));
+    this.wget2Destination = null;
   }
 
   /** busybox wget names the host it connects to and the file it saved, never the URL. */
@@ -119,9 +182,27 @@ class NetClientParser implements ToolParser {
     return { tool, service: this.at.service, step: this.at.step, timestamp: tool === 'wget' ? this.wgetTime : null };
   }
 
+  /** A transfer `curl -v` showed complete (a GET answered 2xx). */
+  private curlDownload(transfer: CurlTransfer | null): void {
+    if (transfer === null) return;
+    const path = transfer.url.split(/[?#]/)[0] ?? '';
+    const filename = decodeURIComponentSafe(path.slice(path.lastIndexOf('/') + 1));
+    this.emit(
+      downloadEvent({
+        ...this.base('curl'),
+        kind: 'file',
+        cached: false,
+        filename: filename === '' ? null : filename,
+        source: transfer.url,
+        size: transfer.size,
+      }),
+    );
+  }
+
   private curl(text: string): void {
     const m = CURL_RE.exec(text);
     if (m === null) return;
+    this.curlVerbose.abandon();
     const code = Number(m[1]);
     const message = m[2] ?? '';
     if (!CURL_NETWORK_CODES.has(code)) {
@@ -196,6 +277,18 @@ class NetClientParser implements ToolParser {
   }
 
 
+  /** `Error response from daemon: Get "https://h/v2/": dial tcp: lookup h …: no such host` */
+  private goDial(text: string): boolean {
+    const failure = text.includes('dial tcp') ? goDialFailure(text) : null;
+    if (failure === null || ownedByAnotherParser(text)) return failure !== null;
+    const key = `${failure.target}\0${failure.error}`;
+    if (key === this.lastGeneric && this.lineNumber - this.lastGenericLine <= GENERIC_REPEAT_WINDOW) return true;
+    this.lastGeneric = key;
+    this.lastGenericLine = this.lineNumber;
+    this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: failure.target, error: failure.error }));
+    return true;
+  }
+
   /**
    * DNS failures from any program. Lines other parsers own (apt's `W:`/`E:`/`Err:` and
    * indented reasons, pip's `WARNING:`/`ERROR:` and log lines, npm's `npm …`) are left to them.
@@ -205,6 +298,7 @@ class NetClientParser implements ToolParser {
     // One alternation regex rejects almost every line in a single scan (measured faster
     // than three indexOf calls on real build output).
     if (!DNS_HINT.test(text)) return;
+    if (this.goDial(text)) return;
     const resol = text.indexOf('resol');
     const notFound = resol === -1 ? text.indexOf('ENOTFOUND') : -1;
     const notKnown = resol === -1 && notFound === -1 ? text.indexOf('not known') : -1;
@@ -237,6 +331,31 @@ class NetClientParser implements ToolParser {
   }
 }
 
+/** Longest pip traceback skipped (pip 23's for a failed download is about 110 lines). */
+const MAX_TRACEBACK_LINES = 1000;
+/** `socket.gaierror: …`, `ConnectionRefusedError: …` (not `curl: (6) …`). */
+const EXCEPTION_LINE = /^(?:(?:[A-Za-z_]\w*\.)+\w+|\w*(?:Error|Exception))(?::|$)/;
+
+/** A line of a Python traceback: indented, blank, a header, or `module.Exception: message`. */
+function isTracebackLine(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (Number.isNaN(first) || first === 32 || first === 9) return true;
+  return (
+    text === 'Traceback (most recent call last):' ||
+    text.startsWith('During handling of the above exception') ||
+    text.startsWith('The above exception was the direct cause') ||
+    EXCEPTION_LINE.test(text)
+  );
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function ownedByAnotherParser(text: string): boolean {
   const first = text.charCodeAt(0);
   if (first === 32 || first === 9) return true;
@@ -254,6 +373,7 @@ function ownedByAnotherParser(text: string): boolean {
 }
 
 function guessTool(text: string): string {
+  if (text.includes('Error response from daemon') || text.includes('/v2/')) return 'docker';
   if (text.includes('gaierror') || text.includes('urllib') || text.includes('Errno')) return 'python';
   if (text.includes('ENOTFOUND')) return 'node';
   return 'unknown';

@@ -51,14 +51,17 @@ function decode(text: string): string {
   }
 }
 
-const FETCH_RE = /^(GET|HEAD|POST|PUT) (\d{3}) (\S+) (\d+)ms(?: \((cache [a-z]+)\))?/;
+// npm-registry-fetch writes `METHOD STATUS URL TIMEms`, then ` attempt #N` after retries,
+// then the cache state: ` (cache hit|miss|revalidated|stale|updated)` from npm 7 on,
+// ` (from cache)` in npm 6.
+const FETCH_RE = /^(GET|HEAD|POST|PUT) (\d{3}) (\S+) (\d+)ms(?: attempt #\d+)?(?: \((cache [a-z]+|from cache)\))?/;
 const ATTEMPT_RE = /^(GET|HEAD|POST|PUT) (\S+) attempt \d+ failed with (\S+)/;
 const CACHE_RE = /^(\S+?)@(https?:\/\/\S+) (\d+)ms \((cache [a-z]+)\)/;
 const REQUEST_FAILED_RE = /request to (\S+) failed, reason: (.*)$/;
 
 /** Cache states in which the body came from npm's cache, not the network. */
 function servedFromCache(state: string | undefined): boolean {
-  return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale';
+  return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale' || state === 'from cache';
 }
 
 export const createNpmParser: ToolParserFactory = (emit, at) => new NpmParser(emit, at);

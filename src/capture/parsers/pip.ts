@@ -2,7 +2,7 @@
 // events. One event per artifact: pip prints `Downloading` when it fetches and `Saved`
 // much later (`pip download`), so a fetched file waits here until its `Saved` line, or
 // until pip moves on to installing or the stream ends.
-import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type NetworkAttemptEvent } from '../events.js';
 import type { Kind } from '../../ledger/schema.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 
@@ -60,7 +60,7 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
-/** The last path segment of a URL or file path, without query or fragment, URL-decoded. */
+/** The last path segment of a URL or file path (`/` or `\\`), without query or fragment, URL-decoded. */
 export function baseName(location: string): string {
   let end = location.length;
   const hash = location.indexOf('#');
@@ -68,7 +68,8 @@ export function baseName(location: string): string {
   const query = location.indexOf('?');
   if (query !== -1 && query < end) end = query;
   const path = location.slice(0, end);
-  const name = path.slice(path.lastIndexOf('/') + 1);
+  // pip on Windows prints local paths with backslashes (`Saved .\wheelhouse\x.whl`).
+  const name = path.slice(Math.max(path.lastIndexOf('/'), isUrl(path) ? -1 : path.lastIndexOf('\\')) + 1);
   try {
     return decodeURIComponent(name);
   } catch {
@@ -113,7 +114,27 @@ export function connectionErrorReason(text: string): string {
   return text.length > 300 ? text.slice(0, 300) : text;
 }
 
-const RETRY_RE = /^WARNING: Retrying \(.*\) after connection broken by '(.*)': (\S+)$/;
+// pip ≥ 19.2 prefixes `WARNING: `; older pips print the bare urllib3 message.
+const RETRY_RE = /^(?:WARNING: )?Retrying \(.*\) after connection broken by '(.*)': (\S+)$/;
+/** urllib3 names the server it tried: `HTTPSConnectionPool(host='h', port=443)`. */
+const POOL_RE = /(HTTPS?)ConnectionPool\(host='([^']+)', port=(\d+)\)/;
+/** pip's last try of a file: `…ConnectionPool(host=…): Max retries exceeded with url: /p (Caused by X)`. */
+const MAX_RETRIES_RE = /: Max retries exceeded with url: (\S+) \(Caused by (.*)\)$/;
+
+/** `ConnectTimeoutError(<…HTTPSConnection object at 0x…>, 'Connection to h timed out. …')` */
+const TIMEOUT_RE = /(HTTPS?)Connection object at [^>]*>, 'Connection to ([^\s']+) timed out/;
+
+/** `https://h` (default port left out) of the server urllib3 names in `text`, or null. */
+export function poolOrigin(text: string): string | null {
+  const pool = POOL_RE.exec(text);
+  const timeout = pool === null ? TIMEOUT_RE.exec(text) : null;
+  const m = pool ?? timeout;
+  if (m === null) return null;
+  const scheme = m[1] === 'HTTPS' ? 'https' : 'http';
+  const port = pool === null || m[3] === (scheme === 'https' ? '443' : '80') ? '' : `:${m[3] ?? ''}`;
+  const host = (m[2] ?? '').includes(':') ? `[${m[2] ?? ''}]` : m[2] ?? '';
+  return `${scheme}://${host}${port}`;
+}
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
 
 type Pending = Parameters<typeof downloadEvent>[0];
@@ -124,8 +145,16 @@ class PipParser implements ToolParser {
   private readonly pending = new Map<string, Pending>();
   /** File names already reported, so a late `Saved` for them adds nothing. */
   private readonly reported = new Set<string>();
-  private indexOrigin: string | null = null;
+  /** The http(s) indexes of `Looking in indexes:`. */
+  private indexUrls: URL[] = [];
   private lastPageUrl: string | null = null;
+  /**
+   * Retries of a path pip never named, whose server is only a guess (the index's): held
+   * until pip's last try names the server, else reported with the guess at the end.
+   */
+  private readonly guessed: { path: string; event: NetworkAttemptEvent }[] = [];
+  /** URLs pip named (`Collecting URL`, `Downloading URL`) by path, to complete a retry's path. */
+  private readonly namedUrls = new Map<string, string>();
   private timestamp: string | null = null;
 
   constructor(
@@ -157,6 +186,12 @@ class PipParser implements ToolParser {
       case 80: // P
         if (text.startsWith('Processing ')) this.processing(text.slice(11));
         return;
+      case 112: // p (the last line of pip's traceback)
+        if (text.startsWith('pip._vendor.requests.exceptions.ConnectionError: ')) this.lastTry(text);
+        return;
+      case 82: // R (pip < 19.2)
+        if (text.startsWith('Retrying (')) this.retry(text);
+        return;
       case 83: // S
         if (text.startsWith('Saved ')) this.saved(text.slice(6).trim());
         else if (text.startsWith('Successfully ')) this.flush();
@@ -178,6 +213,7 @@ class PipParser implements ToolParser {
         return;
       case 67: // C
         if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
+        else if (text.startsWith('Collecting ')) this.nameUrl(text.slice(11));
         return;
       default:
         return;
@@ -186,9 +222,11 @@ class PipParser implements ToolParser {
 
   end(): void {
     this.flush();
+    for (const held of this.guessed.splice(0)) this.emit(held.event);
     this.reported.clear();
-    this.indexOrigin = null;
+    this.indexUrls = [];
     this.lastPageUrl = null;
+    this.namedUrls.clear();
     this.timestamp = null;
   }
 
@@ -202,6 +240,7 @@ class PipParser implements ToolParser {
     const target = m[1];
     const filename = baseName(target);
     if (!looksLikeDistribution(filename)) return;
+    if (isUrl(target)) this.rememberUrl(target);
     const dist = parseDistributionFilename(filename);
     this.hold({
       ...this.base(),
@@ -288,24 +327,83 @@ class PipParser implements ToolParser {
   }
 
   private indexes(rest: string): void {
-    const first = rest.split(/[ ,]+/).find((url) => isUrl(url));
-    if (first === undefined) return;
+    this.indexUrls = rest.split(/[ ,]+/).flatMap((url) => {
+      if (!url.startsWith('http://') && !url.startsWith('https://')) return [];
+      try {
+        return [new URL(url)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** `Collecting https://h/x-1.0.tar.gz` or old pip's `Collecting x==1.0 from https://h/x-1.0.tar.gz#egg=x`. */
+  private nameUrl(rest: string): void {
+    const url = rest.split(' ').find((word) => word.startsWith('http://') || word.startsWith('https://'));
+    if (url !== undefined) this.rememberUrl(url);
+  }
+
+  private rememberUrl(url: string): void {
+    let path: string;
     try {
-      this.indexOrigin = new URL(first).origin;
+      path = new URL(url).pathname;
     } catch {
-      this.indexOrigin = null;
+      return;
     }
+    if (this.namedUrls.size >= MAX_PENDING) this.namedUrls.clear();
+    this.namedUrls.set(path, url.split('#')[0] ?? url);
   }
 
   /** `WARNING: Retrying (Retry(...)) after connection broken by '...': /simple/x/` */
   private retry(text: string): void {
     const m = RETRY_RE.exec(text);
     if (m === null) return;
+    const reason = m[1] ?? '';
     const path = m[2] ?? '';
-    let url = path;
-    if (this.lastPageUrl !== null && this.lastPageUrl.endsWith(path)) url = this.lastPageUrl;
-    else if (path.startsWith('/') && this.indexOrigin !== null) url = this.indexOrigin + path;
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[1] ?? '') }));
+    const error = connectionErrorReason(reason);
+    const url = this.urlOf(path, reason);
+    if (url !== null) {
+      this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
+      return;
+    }
+    const guess = `${this.indexUrls[0]?.origin ?? ''}${path}`;
+    const oldest = this.guessed.length >= MAX_PENDING ? this.guessed.shift() : undefined;
+    if (oldest !== undefined) this.emit(oldest.event);
+    this.guessed.push({ path, event: networkAttemptEvent({ ...this.base(), url_or_host: guess, error }) });
+  }
+
+  /**
+   * The URL of a path urllib3 retried: the page or file pip named, else the server the
+   * error names, else the one index whose path holds it. Null when the path lies outside
+   * the only index (a file: its server may be the index's or another, as on PyPI).
+   */
+  private urlOf(path: string, reason: string): string | null {
+    if (this.lastPageUrl !== null && this.lastPageUrl.endsWith(path)) return this.lastPageUrl;
+    const named = this.namedUrls.get(path);
+    if (named !== undefined) return named;
+    if (!path.startsWith('/')) return path;
+    const origin = poolOrigin(reason);
+    if (origin !== null) return origin + path;
+    const holders = this.indexUrls.filter((index) => path.startsWith(index.pathname.endsWith('/') ? index.pathname : `${index.pathname}/`));
+    if (holders.length === 1) return (holders[0]?.origin ?? '') + path;
+    return this.indexUrls.length === 1 && holders.length === 0 ? null : path;
+  }
+
+  /** The try after the last retry of a file, as the last line of pip's traceback. */
+  private lastTry(text: string): void {
+    const m = MAX_RETRIES_RE.exec(text);
+    const origin = poolOrigin(text);
+    if (m === null || origin === null) return;
+    const path = m[1] ?? '';
+    const url = this.namedUrls.get(path) ?? origin + path;
+    for (let i = 0; i < this.guessed.length; ) {
+      const held = this.guessed[i];
+      if (held?.path === path) {
+        this.emit({ ...held.event, url_or_host: url });
+        this.guessed.splice(i, 1);
+      } else i++;
+    }
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[2] ?? '') }));
   }
 
   /** `Could not fetch URL X: connection error: ...` (`--log`): the try after the last retry. */
@@ -320,5 +418,8 @@ class PipParser implements ToolParser {
   private error(message: string): void {
     this.flush();
     this.emit(errorEvent({ ...this.base(), message }));
+    // pip ≤ 22 ends a failed file download with `ERROR: Could not install packages due to
+    // an OSError: HTTPSConnectionPool(…): Max retries exceeded …` instead of a traceback.
+    if (message.startsWith('Could not install packages due to an ')) this.lastTry(message);
   }
 }

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { createOutputCapture } from '../../capture/output-capture.js';
 import { errorEvent } from '../../capture/events.js';
+import { toUtf8 } from '../../capture/log-encoding.js';
 import { OffgridError, describeSystemError } from '../../errors.js';
 import { Session } from '../../session/session.js';
 import { say, type CliIO } from '../io.js';
@@ -28,11 +29,13 @@ export async function analyzeCommand(options: AnalyzeOptions, io: CliIO): Promis
     const capture = createOutputCapture(session, options.service);
     const sink = capture.stream();
     const input: Readable = file === '-' ? io.stdin : createReadStream(resolve(io.cwd, file), { highWaterMark: 1 << 20 });
+    const utf8 = toUtf8();
     try {
-      for await (const chunk of input) sink.write(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+      for await (const chunk of input) sink.write(utf8.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)));
     } catch (error) {
       session.record(errorEvent({ message: `reading ${file} stopped: ${describeSystemError(error)}`, tool: 'offgrid' }));
     }
+    sink.write(utf8.end());
     sink.end();
     capture.end();
   }

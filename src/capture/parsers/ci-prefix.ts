@@ -1,0 +1,102 @@
+// The per-line prefixes CI systems put in front of a job's output when it is saved:
+//   2024-05-01T12:00:00.1234567Z text          GitHub Actions, Azure Pipelines, `docker logs -t`
+//   2024-05-14T11:19:20.000000Z 00O text       GitLab runner (FF_TIMESTAMPS): stream 00, O/E;
+//   2024-05-14T11:19:21.000000Z 00O+more       `+`: the runner split the line, this goes on
+//   build<TAB>Run pip install<TAB>2024-…Z text   `gh run view --log` (job and step names first)
+//   [2024-05-01T12:00:00.123Z] text            Jenkins `timestamps { }`
+// Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
+// `npm http …`).
+// pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
+
+export interface CiLine {
+  /** The line as the tool printed it. */
+  readonly text: string;
+  /** The CI system's time for the line, ISO 8601 UTC to the millisecond. */
+  readonly timestamp: string;
+  /** GitLab's stream marker was there: the line may go on in the next (`00O+`). */
+  readonly gitlab: boolean;
+  /** GitLab's `+`: this text continues the previous line. */
+  readonly continued: boolean;
+}
+
+const BRACKET = 91; // [
+
+/** The tool's text and the CI time of a prefixed line; null when `line` has no CI prefix. */
+export function splitCiPrefix(line: string): CiLine | null {
+  const first = line.charCodeAt(0);
+  if (first === BRACKET) {
+    const end = isoEnd(line, 1);
+    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return null;
+    return split(line, 1, end, end + 1);
+  }
+  let at = 0;
+  if (!isDigit(first)) {
+    // `gh run view --log`: two tab-separated names, then the timestamp.
+    const tab = line.indexOf('\t');
+    if (tab === -1) return null;
+    at = line.indexOf('\t', tab + 1) + 1;
+    if (at === 0 || !isDigit(line.charCodeAt(at))) return null;
+  }
+  const end = isoEnd(line, at);
+  if (end === -1) return null;
+  return split(line, at, end, end);
+}
+
+/** `line[from, end)` is the timestamp; the text follows one space (none on an empty line). */
+function split(line: string, from: number, end: number, after: number): CiLine | null {
+  let text = after;
+  if (line.charCodeAt(text) === 32) text++;
+  else if (text !== line.length) return null;
+  let gitlab = false;
+  let continued = false;
+  // GitLab's stream marker: two hex digits, O or E, then a space, `+` or the line's end.
+  if (isHex(line.charCodeAt(text)) && isHex(line.charCodeAt(text + 1))) {
+    const stream = line.charCodeAt(text + 2);
+    const next = line.charCodeAt(text + 3);
+    if ((stream === 79 || stream === 69) && (next === 32 || next === 43 || Number.isNaN(next))) {
+      gitlab = true;
+      continued = next === 43;
+      text = Math.min(text + 4, line.length);
+    }
+  }
+  return { text: line.slice(text), timestamp: normalize(line.slice(from, end)), gitlab, continued };
+}
+
+/**
+ * The index after `YYYY-MM-DDTHH:MM:SS[.fraction]Z` starting at `from`, or -1. The zone
+ * must be `Z`: pip's `--log` stamps (`,123`, local time) are not a CI prefix.
+ */
+function isoEnd(line: string, from: number): number {
+  if (line.length < from + 20) return -1;
+  for (const [offset, code] of SHAPE) {
+    const c = line.charCodeAt(from + offset);
+    if (code === DIGIT ? !isDigit(c) : c !== code) return -1;
+  }
+  let i = from + 19;
+  if (line.charCodeAt(i) === 46 /* . */) {
+    i++;
+    const digits = i;
+    while (isDigit(line.charCodeAt(i))) i++;
+    if (i === digits || i - digits > 9) return -1;
+  }
+  return line.charCodeAt(i) === 90 /* Z */ ? i + 1 : -1;
+}
+
+const DIGIT = -1;
+/** `YYYY-MM-DDTHH:MM:SS`, as (offset, char code or DIGIT). */
+const SHAPE: readonly (readonly [number, number])[] = [...'dddd-dd-ddTdd:dd:dd'].map((c, i) => [i, c === 'd' ? DIGIT : c.charCodeAt(0)]);
+
+/** `2024-05-01T12:00:00.1234567Z` → `2024-05-01T12:00:00.123Z` (the ledger's precision). */
+function normalize(stamp: string): string {
+  const seconds = stamp.slice(0, 19);
+  const fraction = stamp.length > 20 ? stamp.slice(20, -1) : '';
+  return `${seconds}.${(fraction + '000').slice(0, 3)}Z`;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isHex(code: number): boolean {
+  return isDigit(code) || (code >= 97 && code <= 102);
+}

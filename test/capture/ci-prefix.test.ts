@@ -1,0 +1,165 @@
+// Logs saved by CI systems: every line carries the CI's prefix. The prefixed lines below
+// follow job logs pasted in public issues (GitHub Actions raw logs and `gh run view --log`,
+// GitLab runner with FF_TIMESTAMPS, Jenkins `timestamps { }`), hosts replaced.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CaptureEvent, DownloadEvent, NetworkAttemptEvent } from '../../src/capture/events.js';
+import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
+import { LineSplitter } from '../../src/capture/parsers/lines.js';
+import { createLogParser } from '../../src/capture/parsers/log-parser.js';
+import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
+
+function analyze(text: string, service: string | null = null): CaptureEvent[] {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  const splitter = new LineSplitter((line) => parser.line(line));
+  splitter.write(Buffer.from(text));
+  splitter.end();
+  parser.end();
+  return events;
+}
+
+const downloads = (events: CaptureEvent[]) => events.filter((e): e is DownloadEvent => e.type === 'download');
+const attempts = (events: CaptureEvent[]) => events.filter((e): e is NetworkAttemptEvent => e.type === 'network_attempt');
+
+test('splitCiPrefix: the prefixes of GitHub Actions, gh run view, GitLab and Jenkins', () => {
+  assert.deepEqual(splitCiPrefix('2024-04-29T15:05:05.6772653Z Collecting dohq-artifactory'), {
+    text: 'Collecting dohq-artifactory',
+    timestamp: '2024-04-29T15:05:05.677Z',
+    gitlab: false,
+    continued: false,
+  });
+  // Nine digits (Render, `docker logs -t`) and eight (a trailing zero dropped).
+  assert.equal(splitCiPrefix('2025-06-29T18:36:35.561558028Z #1 DONE 0.0s')?.text, '#1 DONE 0.0s');
+  assert.equal(splitCiPrefix('2025-05-21T14:00:48.71088579Z Collecting aiohttp==3.9.3')?.timestamp, '2025-05-21T14:00:48.710Z');
+  // An empty line of a GitHub log is the timestamp alone.
+  assert.equal(splitCiPrefix('2025-01-06T09:50:04.2334798Z')?.text, '');
+  assert.equal(
+    splitCiPrefix('build (3.12)\tInstall dependencies\t2025-08-02T02:48:15.2799019Z   Downloading pip-25.2-py3-none-any.whl.metadata (4.7 kB)')?.text,
+    '  Downloading pip-25.2-py3-none-any.whl.metadata (4.7 kB)',
+  );
+  assert.equal(splitCiPrefix('2024-05-14T11:19:20.000000Z 00O Get:1 http://example.org/debian bookworm InRelease')?.text, 'Get:1 http://example.org/debian bookworm InRelease');
+  assert.deepEqual(splitCiPrefix('2026-09-11T10:00:01.000000Z 01E+npm error code ECONNREFUSED'), {
+    text: 'npm error code ECONNREFUSED',
+    timestamp: '2026-09-11T10:00:01.000Z',
+    gitlab: true,
+    continued: true,
+  });
+  assert.equal(splitCiPrefix('2024-05-14T11:19:20.000000Z 00O')?.text, '');
+  assert.deepEqual(splitCiPrefix('[2026-10-01T20:46:04.216Z] + pip install -q -r requirements.txt'), {
+    text: '+ pip install -q -r requirements.txt',
+    timestamp: '2026-10-01T20:46:04.216Z',
+    gitlab: false,
+    continued: false,
+  });
+  assert.equal(splitCiPrefix('2024-05-01T12:00:00Z Saved ./x-1.0.tar.gz')?.timestamp, '2024-05-01T12:00:00.000Z');
+});
+
+test('splitCiPrefix: lines without a CI prefix stay as they are', () => {
+  for (const line of [
+    // pip's own --log stamp (comma, local time) is pip's to read.
+    '2026-01-09T14:22:33,123 Downloading x-1.0-py3-none-any.whl (1.2 kB)',
+    '2024-05-01 12:00:00 (1.2 MB/s) - ‘x.tar.gz’ saved [1234/1234]',
+    '2024-05-01T12:00:00.123+02:00 something',
+    '2024-05-01T12:00:00.1234567Zfoo',
+    '#5 0.797 Get:1 http://example.org/debian bookworm InRelease',
+    'Collecting requests',
+    'a\tb\tnot a time',
+    '',
+    '[internal] load build definition',
+  ]) {
+    assert.equal(splitCiPrefix(line), null, line);
+  }
+});
+
+test('analyze: a GitHub Actions log of pip (BOM, CRLF, old pip URLs) finds each download once, at the CI time', () => {
+  const log =
+    '\ufeff2019-07-09T13:13:17.7465309Z Collecting awscli\r\n' +
+    '2019-07-09T13:13:18.8191835Z   Downloading https://example.org/packages/7f/3f/awscli-1.16.194-py2.py3-none-any.whl (1.7MB)\r\n' +
+    '2019-07-09T13:13:19.5714912Z Collecting six\r\n' +
+    '2019-07-09T13:13:19.6014912Z   Using cached https://example.org/packages/73/fb/six-1.12.0-py2.py3-none-any.whl\r\n' +
+    '2019-07-09T13:13:20.0014912Z Installing collected packages: six, awscli\r\n' +
+    '2019-07-09T13:13:21.0014912Z WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by ' +
+    "'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/boto3/\r\n";
+  const events = analyze(log);
+  const got = downloads(events);
+  assert.deepEqual(
+    got.map((d) => [d.name, d.version, d.size, d.cached, d.timestamp]),
+    [
+      ['awscli', '1.16.194', 1_700_000, false, '2019-07-09T13:13:20.001Z'],
+      ['six', '1.12.0', null, true, '2019-07-09T13:13:20.001Z'],
+    ],
+  );
+  assert.equal(got[0]?.source, 'https://example.org/packages/7f/3f/awscli-1.16.194-py2.py3-none-any.whl');
+  assert.deepEqual(
+    attempts(events).map((a) => [a.url_or_host, a.timestamp]),
+    [['/simple/boto3/', '2019-07-09T13:13:21.001Z']],
+  );
+});
+
+test('analyze: a BuildKit build in a GitHub Actions log keeps its steps and the apt-get downloads in them', () => {
+  const log = [
+    '2025-02-13T05:44:35.4327392Z #0 building with "default" instance using docker driver',
+    '2025-02-13T05:44:35.4328892Z ',
+    '2025-02-13T05:44:35.4329674Z #5 [2/3] RUN apt-get update && apt-get install -y curl',
+    '2025-02-13T05:44:36.1000000Z #5 0.947 Get:1 http://example.org/debian bookworm InRelease [151 kB]',
+    '2025-02-13T05:44:37.2000000Z #5 2.769 Get:2 http://example.org/debian bookworm/main amd64 curl amd64 7.88.1-10+deb12u5 [315 kB]',
+    '2025-02-13T05:44:37.3000000Z #5 2.848 Fetched 466 kB in 0s (13.1 MB/s)',
+    '2025-02-13T05:44:38.0000000Z #5 DONE 3.1s',
+    '2025-02-13T05:44:38.0000001Z',
+  ].join('\n');
+  const events = analyze(log, 'api');
+  const debs = downloads(events).filter((d) => !d.index);
+  assert.deepEqual(
+    debs.map((d) => [d.name, d.version, d.size, d.step, d.timestamp]),
+    [['curl', '7.88.1-10+deb12u5', 315_000, 'RUN apt-get update && apt-get install -y curl', '2025-02-13T05:44:37.200Z']],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'step').map((s) => [s.name, s.status]),
+    [['RUN apt-get update && apt-get install -y curl', 'done']],
+  );
+});
+
+test('analyze: `gh run view --log`, GitLab and Jenkins prefixes in front of npm, apt and curl output', () => {
+  const events = analyze(
+    [
+      'build\tnpm ci\t2024-09-09T17:05:20.0155475Z npm http fetch GET 200 https://example.org/npm/lodash/-/lodash-4.17.21.tgz 45ms (cache miss)',
+      '2024-05-14T11:19:20.000000Z 00O Err:4 http://bad.example.org/debian bookworm InRelease',
+      '2024-05-14T11:19:20.000000Z 00O   Temporary failure resolving \'bad.example.org\'',
+      '[2026-10-01T20:46:04.216Z] curl: (6) Could not resolve host: files.example.org',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    downloads(events).map((d) => [d.name, d.version, d.timestamp]),
+    [['lodash', '4.17.21', '2024-09-09T17:05:20.015Z']],
+  );
+  assert.deepEqual(
+    attempts(events).map((a) => [a.tool, a.url_or_host, a.timestamp]),
+    [
+      ['apt', 'http://bad.example.org/debian/dists/bookworm/InRelease', '2024-05-14T11:19:20.000Z'],
+      ['curl', 'files.example.org', '2026-10-01T20:46:04.216Z'],
+    ],
+  );
+});
+
+test('analyze: the byte-order mark of a log saved on Windows does not hide its first line', () => {
+  const events = analyze('\ufeffGet:1 http://example.org/debian bookworm/main amd64 curl amd64 7.88.1-10+deb12u5 [315 kB]\r\n');
+  assert.deepEqual(downloads(events).map((d) => d.name), ['curl']);
+});
+
+test('analyze: a GitLab line the runner split (`00O+`) is joined before parsing', () => {
+  const events = analyze(
+    [
+      '2024-05-14T11:19:20.000000Z 00O Get:1 http://example.org/debian bookworm/main amd64 curl amd64 7.88',
+      '2024-05-14T11:19:21.000000Z 00O+.1-10+deb12u5 [315 kB]',
+      '2024-05-14T11:19:22.000000Z 00O Get:2 http://example.org/debian bookworm/main amd64 libcurl4 amd64 7.88.1-10+deb12u5 [390 kB]',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    downloads(events).map((d) => [d.name, d.version, d.size, d.timestamp]),
+    [
+      ['curl', '7.88.1-10+deb12u5', 315_000, '2024-05-14T11:19:20.000Z'],
+      ['libcurl4', '7.88.1-10+deb12u5', 390_000, '2024-05-14T11:19:22.000Z'],
+    ],
+  );
+});
