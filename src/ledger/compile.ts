@@ -146,11 +146,23 @@ export function mergeEvidence(records: readonly DownloadRecord[]): DownloadRecor
       service: r.service ?? proxy.service,
       step: r.step ?? proxy.step,
       tool: r.tool,
-      timestamp: r.timestamp < proxy.timestamp ? r.timestamp : proxy.timestamp,
+      timestamp: earlier(r.timestamp, proxy.timestamp),
       evidence: 'both',
     };
   });
   return out.filter((r): r is DownloadRecord => r !== null);
+}
+
+/**
+ * The earlier of two event times. They may come in different forms — the session's local
+ * time with its offset, a CI log's UTC `Z` time — so they are compared as instants; a time
+ * that does not parse loses to one that does.
+ */
+function earlier(a: string, b: string): string {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  if (Number.isNaN(ta)) return Number.isNaN(tb) ? (a < b ? a : b) : b;
+  return Number.isNaN(tb) || ta <= tb ? a : b;
 }
 
 function artifactKey(r: DownloadRecord): string | null {

@@ -52,6 +52,17 @@ test('the same artifact seen by the proxy and a log becomes one record with evid
   assert.equal(both.version, '2.32.3');
 });
 
+test('a merged record keeps the earlier time, compared as instants across offsets (a CI log\'s Z time beside the session\'s local time)', () => {
+  const file = 'idna-3.7-py3-none-any.whl';
+  // 14:23:05+02:00 is 12:23:05Z: earlier than the log's 12:23:30Z, though it sorts after it as text.
+  const ledger = compileLedger(header, [
+    dl(record({ kind: 'wheel', cached: false, evidence: 'proxy', tool: 'proxy', filename: file, source: `http://127.0.0.1:9/pypi/files/${file}`, timestamp: '2026-01-09T14:23:05.000+02:00' })),
+    dl(record({ kind: 'wheel', cached: false, evidence: 'log', filename: file, timestamp: '2026-01-09T12:23:30.000Z' })),
+  ], end);
+  assert.equal(ledger.downloads.wheels[0]!.evidence, 'both');
+  assert.equal(ledger.downloads.wheels[0]!.timestamp, '2026-01-09T14:23:05.000+02:00');
+});
+
 test('identical network attempts (a retry loop) fold into one record with a count', () => {
   const attempt = { url_or_host: 'http://127.0.0.1:1/simple/x/', tool: 'pip', error: 'Connection refused', timestamp: 't', service: null, step: null, evidence: 'log' as const };
   const ledger = compileLedger(header, [
