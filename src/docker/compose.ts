@@ -7,6 +7,7 @@
 // variable interpolation (interpolate.ts), which decides paths and args in real projects.
 // Everything else in the file is ignored. A service offgrid cannot build (dockerfile_inline,
 // a remote context) is recorded with its file and line, so it blocks only itself.
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, isNode, parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
@@ -67,13 +68,20 @@ function buildArgs(raw: unknown, env: NodeJS.ProcessEnv, where: string): Record<
   return out;
 }
 
+/** The context's `Dockerfile`, or — as Docker falls back when that is missing — its lowercase `dockerfile`. */
+function defaultDockerfile(contextDir: string): string {
+  const standard = join(contextDir, 'Dockerfile');
+  const lowercase = join(contextDir, 'dockerfile');
+  return !existsSync(standard) && existsSync(lowercase) ? lowercase : standard;
+}
+
 function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec | null {
   const where = `service ${name}`;
   const build = raw.build;
   const image = typeof raw.image === 'string' ? interpolate(raw.image, ctx.env, where) : null;
   if (build === undefined || build === null) return null;
   let context: string;
-  let dockerfile = 'Dockerfile';
+  let dockerfile: string | null = null;
   let args: Record<string, string> = {};
   let target: string | null = null;
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
@@ -99,7 +107,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   return {
     name,
     context: contextDir,
-    dockerfile: isAbsolute(dockerfile) ? dockerfile : join(contextDir, dockerfile),
+    dockerfile: dockerfile === null ? defaultDockerfile(contextDir) : isAbsolute(dockerfile) ? dockerfile : join(contextDir, dockerfile),
     args,
     target,
     image: image ?? defaultImageName(ctx.project, name),

@@ -2,7 +2,8 @@
 // the pure parts of the Docker workflow, on a guide-style project in test/fixtures/compose.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseComposeServices } from '../../src/docker/compose.js';
 import { interpolate } from '../../src/docker/interpolate.js';
@@ -47,6 +48,18 @@ test('compose: invalid YAML, remote contexts and missing required variables are 
   assert.throws(() => selectServices(parseComposeServices('services:\n  a:\n    build: https://example.org/x/y.git\n', ctx), []), /compose.yaml line 3: service a: remote build contexts/);
   assert.throws(() => parseComposeServices('services:\n  a:\n    build: ${DIR:?set DIR}\n', ctx), /required variable DIR is missing: set DIR/);
   assert.equal(interpolate('$$HOME ${A:-x} ${B-y} $C', { B: '', C: 'c' }, 'w'), '$HOME x  c');
+});
+
+test('compose: with no build.dockerfile, a context holding only a lowercase dockerfile uses it, as Docker does', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'offgrid-lowercase-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ctx = { file: 'compose.yaml', dir, project: 'p', env: {} };
+  const spec = () => parseComposeServices('services:\n  a:\n    build: .\n', ctx).buildable[0]!.dockerfile;
+  assert.equal(spec(), join(dir, 'Dockerfile'), 'neither file: the standard name (and its error)');
+  writeFileSync(join(dir, 'dockerfile'), 'FROM scratch\n');
+  assert.equal(spec(), join(dir, 'dockerfile'));
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
+  assert.equal(spec(), join(dir, 'Dockerfile'), 'Dockerfile wins when both exist');
 });
 
 test('offgrid.yaml is read when a project has no compose file; with neither the error says what to do', () => {
