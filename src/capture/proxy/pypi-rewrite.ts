@@ -108,12 +108,25 @@ export function decodeHtmlEntities(text: string): string {
 
 function attributes(tag: string): Map<string, string> {
   const found = new Map<string, string>();
-  const pattern = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+  // Unquoted values run to whitespace or `>`, `=` included (`href=x.tar.gz#md5=ab`,
+  // `data-requires-python=&gt;=3.8`), as in browsers and pip's HTMLParser.
+  const pattern = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`][^\s<>`]*)))?/g;
   for (const match of tag.matchAll(pattern)) {
     const name = match[1]!.toLowerCase();
     if (!found.has(name)) found.set(name, decodeHtmlEntities(match[2] ?? match[3] ?? match[4] ?? ''));
   }
   return found;
+}
+
+/**
+ * The attributes of every `<name …>` start tag, in document order. A quoted value may hold
+ * a raw `>` (`data-requires-python=">=3.8"` from generators that do not escape it), and
+ * comments hold no tags: pip's HTMLParser reads such pages that way too.
+ */
+function startTags(html: string, name: string): Map<string, string>[] {
+  const withoutComments = html.replace(/<!--[\s\S]*?(?:-->|$)/g, ' ');
+  const pattern = new RegExp(`<${name}(\\s(?:[^>"']|"[^"]*"|'[^']*')*)?>`, 'gi');
+  return [...withoutComments.matchAll(pattern)].map((match) => attributes(match[1] ?? ''));
 }
 
 function hashFromFragment(url: URL): Record<string, string> {
@@ -136,15 +149,29 @@ function withoutFragment(url: URL): string {
   return copy.href;
 }
 
+/** The file name a link names: its URL's last path segment, as pip reads it (not the anchor text). */
+function linkFilename(url: URL): string {
+  const last = url.pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
 /** A PEP 503 project page; `pageUrl` resolves relative links (and a `<base href>`). */
 export function parseHtmlProjectPage(html: string, pageUrl: string, name: string): ProjectPage {
   let base = pageUrl;
-  const baseTag = /<base\s([^>]*)>/i.exec(html);
-  const baseHref = baseTag ? attributes(baseTag[1]!).get('href') : undefined;
-  if (baseHref) base = new URL(baseHref, pageUrl).href;
+  const baseHref = startTags(html, 'base')[0]?.get('href');
+  if (baseHref) {
+    try {
+      base = new URL(baseHref, pageUrl).href;
+    } catch {
+      // An unusable <base> changes nothing; the links resolve against the page.
+    }
+  }
   const files: IndexFile[] = [];
-  for (const match of html.matchAll(/<a\s([^>]*)>([\s\S]*?)<\/a\s*>/gi)) {
-    const attrs = attributes(match[1]!);
+  for (const attrs of startTags(html, 'a')) {
     const href = attrs.get('href');
     if (!href) continue;
     let url: URL;
@@ -153,14 +180,18 @@ export function parseHtmlProjectPage(html: string, pageUrl: string, name: string
     } catch {
       continue;
     }
-    const text = decodeHtmlEntities(match[2]!.replace(/<[^>]*>/g, '')).trim();
-    const filename = text || decodeURIComponent(url.pathname.split('/').pop() ?? '');
+    // pip takes the file name from the URL; anchor text may be shortened (autoindex
+    // listings end long names in `..>`) or be a display name. A directory link names no file.
+    const filename = linkFilename(url);
+    if (!filename) continue;
     const yanked = attrs.get('data-yanked');
+    const requiresPython = attrs.get('data-requires-python')?.trim();
     files.push({
       filename,
       url: withoutFragment(url),
       hashes: hashFromFragment(url),
-      requiresPython: attrs.get('data-requires-python') ?? null,
+      // GitLab writes data-requires-python="" for "no requirement".
+      requiresPython: requiresPython ? requiresPython : null,
       yanked: yanked === undefined ? false : yanked === '' ? true : yanked,
       // PEP 714: data-core-metadata is the new name; data-dist-info-metadata the old one.
       coreMetadata: metadataAttribute(attrs.get('data-core-metadata') ?? attrs.get('data-dist-info-metadata')),
