@@ -38,7 +38,7 @@ export interface NpmRegistry {
   readonly port: number;
   readonly requests: Map<string, number>;
   readonly tarballs: ReadonlyMap<string, BuiltTarball>;
-  /** Requests for tarballs (paths containing `/-/`). */
+  /** Requests for tarballs. */
   tarballRequests(): number;
   close(): Promise<void>;
   restart(): Promise<void>;
@@ -93,11 +93,20 @@ function build(spec: NpmPackageSpec): BuiltTarball {
   };
 }
 
-export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Promise<NpmRegistry> {
+export interface NpmRegistryOptions {
+  /**
+   * Where a tarball is served (default `/<name>/-/<basename>-<version>.tgz`). GitHub
+   * Packages, for one, serves them at `/download/<name>/<version>/<digest>`.
+   */
+  readonly tarballPath?: (spec: NpmPackageSpec, shasum: string) => string;
+}
+
+export async function startNpmRegistry(packages: readonly NpmPackageSpec[], options: NpmRegistryOptions = {}): Promise<NpmRegistry> {
   const tarballs = new Map<string, BuiltTarball>();
   const byName = new Map<string, BuiltTarball[]>();
   for (const spec of packages) {
-    const built = build(spec);
+    const standard = build(spec);
+    const built = options.tarballPath ? { ...standard, path: options.tarballPath(spec, standard.shasum) } : standard;
     tarballs.set(built.path, built);
     byName.set(spec.name, [...(byName.get(spec.name) ?? []), built]);
   }
@@ -152,7 +161,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Pro
     port,
     requests,
     tarballs,
-    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (path.includes('/-/') ? sum + n : sum), 0),
+    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (tarballs.has(path) ? sum + n : sum), 0),
     close: lifecycle.close,
     restart: lifecycle.restart,
   };

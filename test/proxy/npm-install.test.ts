@@ -155,3 +155,30 @@ describe('npm mirror with real npm', { timeout: 240_000 }, () => {
     }
   });
 });
+
+describe('npm mirror with real npm: tarball URLs that are not `<name>/-/<file>.tgz`', { timeout: 120_000 }, () => {
+  it('GitHub Packages style `/download/<name>/<version>/<digest>` tarballs install through the proxy and come from its cache after', async () => {
+    const registry = await startNpmRegistry(ACME_TREE, { tarballPath: (spec, shasum) => `/download/${spec.name}/${spec.version}/${shasum}` });
+    const work = await mkdtemp(join(tmpdir(), 'offgrid-npm-gh-'));
+    const cacheDir = join(work, 'offgrid-cache');
+    const { proxy, events } = await proxyFor(registry, cacheDir, false);
+    try {
+      const app = await project(work, { 'top-level': '^3.0.0' });
+      const first = await npm(['install'], app, proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(first.code, 0, first.output);
+      assert.equal(JSON.parse(await readFile(join(app, 'node_modules/@acme/core/package.json'), 'utf8')).version, '2.0.0');
+      assert.equal(registry.tarballRequests(), 3);
+      const lock = await readFile(join(app, 'package-lock.json'), 'utf8');
+      assert.ok(lock.includes(`${proxy.url}/npm/@acme/core/-/core-2.0.0.tgz`), lock);
+      assert.deepEqual(downloads(events).filter((e) => !e.index).map((e) => e.filename).sort(), ['core-2.0.0.tgz', 'left-part-1.2.0.tgz', 'top-level-3.1.0.tgz']);
+
+      const again = await npm(['install'], await project(work, { 'top-level': '^3.0.0' }), proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(again.code, 0, again.output);
+      assert.equal(registry.tarballRequests(), 3, 'the second install is served from the cache');
+    } finally {
+      await proxy.close();
+      await registry.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -25,6 +25,15 @@ describe('npm mirror paths', () => {
     assert.deepEqual(tarballLinks('@acme/core', doc), [{ name: '@acme/core', version: '1.0.0', file: 'core-1.0.0.tgz', url: 'https://r.example/@acme/core/-/core-1.0.0.tgz', integrity: 'sha512-AA==', shasum: 'ab' }]);
   });
 
+  it('tarballs at URLs without a `.tgz` name (GitHub Packages `download/<name>/<version>/<digest>`) get `<name>-<version>.tgz`', () => {
+    const url = 'https://gh.example/download/@acme/core/1.0.0/1d4714834bc552f10a88d214f607c51765ae8b68';
+    const doc = { name: '@acme/core', versions: { '1.0.0': { dist: { tarball: url, integrity: 'sha512-AA==' } } } };
+    const out = rewritePackument('@acme/core', doc, 'http://127.0.0.1:9') as typeof doc;
+    assert.equal(out.versions['1.0.0'].dist.tarball, 'http://127.0.0.1:9/npm/@acme/core/-/core-1.0.0.tgz');
+    assert.deepEqual(parseNpmPath('/npm/@acme/core/-/core-1.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-1.0.0.tgz' });
+    assert.deepEqual(tarballLinks('@acme/core', doc), [{ name: '@acme/core', version: '1.0.0', file: 'core-1.0.0.tgz', url, integrity: 'sha512-AA==', shasum: null }]);
+  });
+
   it('integrity strings', () => {
     const data = Buffer.from('x');
     const sha256 = createHash('sha256').update(data).digest();

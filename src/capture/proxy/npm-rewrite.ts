@@ -53,13 +53,27 @@ export interface TarballLink {
   readonly shasum: string | null;
 }
 
-function tarballFile(url: string): string | null {
+function lastSegment(url: string): string | null {
   try {
     const last = new URL(url).pathname.split('/').pop();
     return last ? decodeURIComponent(last) : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The file name a tarball gets under the proxy: the upstream's own when it is a `.tgz`,
+ * else `<name>-<version>.tgz`. Some registries serve tarballs from URLs with no such name
+ * (GitHub Packages: `…/download/@scope/name/1.2.3/<digest>`), and npm's registry paths
+ * (`<name>/-/<file>.tgz`) need one.
+ */
+function tarballFile(name: string, version: string, url: string): string | null {
+  const last = lastSegment(url);
+  if (last === null) return null;
+  if (last.endsWith('.tgz')) return last;
+  const file = `${name.split('/').pop()}-${version}.tgz`;
+  return SEGMENT.test(file) ? file : null;
 }
 
 /** Every tarball a packument lists. */
@@ -70,7 +84,7 @@ export function tarballLinks(name: string, packument: unknown): TarballLink[] {
   for (const [version, manifest] of Object.entries(versions as Record<string, unknown>)) {
     const dist = (manifest as { dist?: Record<string, unknown> } | null)?.dist;
     if (!dist || typeof dist['tarball'] !== 'string') continue;
-    const file = tarballFile(dist['tarball']);
+    const file = tarballFile(name, version, dist['tarball']);
     if (!file) continue;
     links.push({
       name,
@@ -92,10 +106,10 @@ export function proxyTarballUrl(base: string, name: string, file: string): strin
 /** A copy of the packument with every `dist.tarball` rewritten to come back through the proxy. */
 export function rewritePackument(name: string, packument: unknown, base: string): unknown {
   const doc = structuredClone(packument) as { versions?: Record<string, { dist?: Record<string, unknown> }> };
-  for (const manifest of Object.values(doc.versions ?? {})) {
+  for (const [version, manifest] of Object.entries(doc.versions ?? {})) {
     const dist = manifest?.dist;
     if (!dist || typeof dist['tarball'] !== 'string') continue;
-    const file = tarballFile(dist['tarball']);
+    const file = tarballFile(name, version, dist['tarball']);
     if (file) dist['tarball'] = proxyTarballUrl(base, name, file);
   }
   return doc;
