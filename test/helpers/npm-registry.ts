@@ -99,6 +99,8 @@ export interface NpmRegistryOptions {
    * Packages, for one, serves them at `/download/<name>/<version>/<digest>`.
    */
   readonly tarballPath?: (spec: NpmPackageSpec, shasum: string) => string;
+  /** Answer tarball requests with a 302 to `/objects/<shasum>` (GitHub Packages sends downloads on to its storage). */
+  readonly redirectTarballs?: boolean;
 }
 
 export async function startNpmRegistry(packages: readonly NpmPackageSpec[], options: NpmRegistryOptions = {}): Promise<NpmRegistry> {
@@ -131,7 +133,11 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.set(path, (requests.get(path) ?? 0) + 1);
-    const tarball = tarballs.get(path);
+    const tarball = tarballs.get(path) ?? (path.startsWith('/objects/') ? [...tarballs.values()].find((t) => path === `/objects/${t.shasum}`) : undefined);
+    if (tarball && options.redirectTarballs && !path.startsWith('/objects/')) {
+      res.writeHead(302, { location: `/objects/${tarball.shasum}` }).end();
+      return;
+    }
     if (tarball) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': tarball.bytes.length, 'cache-control': 'public, max-age=31536000' });
       res.end(tarball.bytes);

@@ -157,8 +157,8 @@ describe('npm mirror with real npm', { timeout: 240_000 }, () => {
 });
 
 describe('npm mirror with real npm: tarball URLs that are not `<name>/-/<file>.tgz`', { timeout: 120_000 }, () => {
-  it('GitHub Packages style `/download/<name>/<version>/<digest>` tarballs install through the proxy and come from its cache after', async () => {
-    const registry = await startNpmRegistry(ACME_TREE, { tarballPath: (spec, shasum) => `/download/${spec.name}/${spec.version}/${shasum}` });
+  it('GitHub Packages style `/download/<name>/<version>/<digest>` tarballs (redirected to storage) install through the proxy and come from its cache after', async () => {
+    const registry = await startNpmRegistry(ACME_TREE, { tarballPath: (spec, shasum) => `/download/${spec.name}/${spec.version}/${shasum}`, redirectTarballs: true });
     const work = await mkdtemp(join(tmpdir(), 'offgrid-npm-gh-'));
     const cacheDir = join(work, 'offgrid-cache');
     const { proxy, events } = await proxyFor(registry, cacheDir, false);

@@ -148,6 +148,7 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
     req,
     res,
     errorStatus: 404,
+    followRedirects: true,
     // npm sends the registry's credentials to tarballs on the registry's host only.
     upstreamHeaders: authorization && tarballUrl.host === bareRegistry.host ? { authorization } : {},
   });

@@ -318,6 +318,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
     req,
     res,
     errorStatus: 404,
+    followRedirects: true,
     // pip sends an index's credentials to files on the same host, and only there.
     upstreamHeaders: authorization && fileUrl.host === bareUpstream.host ? { authorization } : {},
   });
