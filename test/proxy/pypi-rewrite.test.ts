@@ -145,6 +145,50 @@ describe('project pages as real index servers write them', () => {
   });
 });
 
+describe('PEP 700 (api-version 1.1) JSON pages', () => {
+  // The shape PyPI serves for Accept: application/vnd.pypi.simple.v1+json (api-version 1.1),
+  // with its `_last-serial` and both metadata keys; the file host is a placeholder.
+  const pypi = JSON.stringify({
+    files: [
+      {
+        'core-metadata': { sha256: 'a'.repeat(64) },
+        'data-dist-info-metadata': { sha256: 'a'.repeat(64) },
+        filename: 'six-1.16.0-py2.py3-none-any.whl',
+        hashes: { sha256: 'b'.repeat(64) },
+        'requires-python': '>=2.7, !=3.0.*, !=3.1.*, !=3.2.*',
+        size: 11053,
+        'upload-time': '2021-05-05T14:18:17.237576Z',
+        url: 'https://files.example/packages/d9/5a/six-1.16.0-py2.py3-none-any.whl',
+        yanked: false,
+      },
+      { filename: 'six-1.15.0.tar.gz', hashes: { sha256: 'c'.repeat(64), blake2b_256: 'd'.repeat(64) }, size: 33917, 'upload-time': '2020-05-21T07:52:07.119011Z', url: 'https://files.example/packages/6b/34/six-1.15.0.tar.gz', yanked: 'broken' },
+    ],
+    meta: { '_last-serial': 19164331, 'api-version': '1.1' },
+    name: 'six',
+    versions: ['1.15.0', '1.16.0'],
+  });
+
+  it('keeps each file\'s size and upload time, and says 1.1 with the versions', () => {
+    const page = parseJsonProjectPage(pypi, 'https://idx.example/simple/six/', 'six');
+    const rendered = page.files.map((file, i) => ({ file, href: `/pypi/files/0/https/files.example/p/${i}/${file.filename}` }));
+    const doc = JSON.parse(renderJsonPage('six', rendered)) as { meta: Record<string, string>; versions?: string[]; files: Record<string, unknown>[] };
+    assert.equal(doc.meta['api-version'], '1.1');
+    assert.deepEqual(doc.versions?.sort(), ['1.15.0', '1.16.0']);
+    assert.deepEqual(doc.files.map((f) => [f['size'], f['upload-time']]), [[11053, '2021-05-05T14:18:17.237576Z'], [33917, '2020-05-21T07:52:07.119011Z']]);
+    assert.deepEqual(doc.files[1]!['hashes'], { sha256: 'c'.repeat(64), blake2b_256: 'd'.repeat(64) });
+  });
+
+  it('says 1.0 (no promise of sizes) when a file from an HTML upstream has none', () => {
+    const fromJson = parseJsonProjectPage(pypi, 'https://idx.example/simple/six/', 'six').files[0]!;
+    const fromHtml = parseHtmlProjectPage('<a href="six-1.14.0.tar.gz#sha256=ee">six-1.14.0.tar.gz</a>', 'https://other.example/simple/six/', 'six').files[0]!;
+    const doc = JSON.parse(renderJsonPage('six', [fromJson, fromHtml].map((file) => ({ file, href: `/x/${file.filename}` })))) as { meta: Record<string, string>; versions?: string[]; files: Record<string, unknown>[] };
+    assert.equal(doc.meta['api-version'], '1.0');
+    assert.equal(doc.versions, undefined);
+    assert.equal(doc.files[0]!['upload-time'], '2021-05-05T14:18:17.237576Z');
+    assert.equal('size' in doc.files[1]!, false);
+  });
+});
+
 describe('proxy file paths', () => {
   it('round-trip and carry no credentials', () => {
     const path = fileLinkPath(1, 'https://u:p@files.example:8443/packages/ab/foo-1.0.tar.gz?x=1');

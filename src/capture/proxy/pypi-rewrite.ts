@@ -13,6 +13,13 @@ export interface IndexFile {
   readonly yanked: boolean | string;
   /** PEP 658/714: false, true, or the hashes of the `.metadata` file. */
   readonly coreMetadata: boolean | Readonly<Record<string, string>>;
+  /**
+   * PEP 700 (JSON pages, api-version 1.1): the size in bytes and the ISO 8601 upload time,
+   * when the upstream said. Installers filter on the upload time (uv --exclude-newer).
+   * Absent in HTML pages and in pages cached before offgrid kept them.
+   */
+  readonly size?: number;
+  readonly uploadTime?: string;
 }
 
 export interface ProjectPage {
@@ -216,6 +223,8 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
     if (typeof raw !== 'object' || raw === null || typeof raw['url'] !== 'string' || typeof raw['filename'] !== 'string') continue;
     const metadata = raw['core-metadata'] ?? raw['dist-info-metadata'];
     const yanked = raw['yanked'];
+    const size = raw['size'];
+    const uploadTime = raw['upload-time'];
     files.push({
       filename: raw['filename'],
       url: withoutFragment(new URL(raw['url'], pageUrl)),
@@ -223,6 +232,8 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
       requiresPython: typeof raw['requires-python'] === 'string' ? raw['requires-python'] : null,
       yanked: typeof yanked === 'string' ? yanked || true : yanked === true,
       coreMetadata: typeof metadata === 'object' && metadata !== null ? stringRecord(metadata) : metadata === true,
+      ...(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
+      ...(typeof uploadTime === 'string' ? { uploadTime } : {}),
     });
   }
   return { name, files };
@@ -326,9 +337,14 @@ export function renderHtmlPage(name: string, files: readonly RenderedFile[]): st
 }
 
 export function renderJsonPage(name: string, files: readonly RenderedFile[]): string {
+  // PEP 700: api-version 1.1 promises a size for every file and the project's versions;
+  // made only when every file's size is known (an HTML upstream gives none).
+  const v11 = files.every(({ file }) => file.size !== undefined);
+  const versions = [...new Set(files.flatMap(({ file }) => distFromFilename(file.filename)?.version ?? []))];
   return JSON.stringify({
-    meta: { 'api-version': '1.0' },
+    meta: { 'api-version': v11 ? '1.1' : '1.0' },
     name,
+    ...(v11 ? { versions } : {}),
     files: files.map(({ file, href }) => {
       const meta = file.coreMetadata === false || file.coreMetadata === true ? file.coreMetadata : { ...file.coreMetadata };
       return {
@@ -338,6 +354,8 @@ export function renderJsonPage(name: string, files: readonly RenderedFile[]): st
         ...(file.requiresPython === null ? {} : { 'requires-python': file.requiresPython }),
         ...(file.yanked === false ? {} : { yanked: file.yanked }),
         ...(meta === false ? {} : { 'core-metadata': meta, 'dist-info-metadata': meta }),
+        ...(file.size === undefined ? {} : { size: file.size }),
+        ...(file.uploadTime === undefined ? {} : { 'upload-time': file.uploadTime }),
       };
     }),
   });
