@@ -12,7 +12,12 @@ describe('npm mirror paths', () => {
     assert.deepEqual(parseNpmPath('/npm/@acme/core'), { type: 'packument', name: '@acme/core' });
     assert.deepEqual(parseNpmPath('/npm/@acme/core/-/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
     assert.deepEqual(parseNpmPath('/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
-    for (const bad of ['/left-pad', '/npm/', '/npm/-/ping', '/npm/../x', '/npm/a/b/c', '/npm/%zz', '/npm/.hidden', '/npm/@a/b/-/..%2f..%2fx.tgz']) assert.equal(parseNpmPath(bad), null, bad);
+    // Under the path prefix of the registry a lockfile was made with: below /npm/ (npm 11) or at the root (older npm).
+    assert.deepEqual(parseNpmPath('/repository/npm-group/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/npm/repository/npm-group/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/artifactory/api/npm/npm-remote/@acme/core/-/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/api/v4/groups/1/-/packages/npm/@acme/core/-/@acme/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
+    for (const bad of ['/left-pad', '/npm/', '/npm/-/ping', '/npm/../x', '/npm/a/b/c', '/npm/%zz', '/npm/.hidden', '/npm/@a/b/-/..%2f..%2fx.tgz', '/x/-/..%2f..%2fy.tgz']) assert.equal(parseNpmPath(bad), null, bad);
     assert.equal(packumentPath('@acme/core'), '@acme%2Fcore');
   });
 

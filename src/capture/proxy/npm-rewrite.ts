@@ -15,10 +15,21 @@ function validName(name: string): boolean {
 }
 
 /**
+ * A tarball path: `<name>/-/<file>`, or as the registry that wrote a lockfile had it, under
+ * that registry's own prefix (Nexus `/repository/npm-group/`, Artifactory `/artifactory/api/npm/npm-remote/`,
+ * GitLab `/api/v4/projects/1/packages/npm/`, whose file part repeats the scope:
+ * `@scope/pkg/-/@scope/pkg-1.0.0.tgz`). The shortest prefix wins, so a scope is kept.
+ */
+const TARBALL = /^(?:[^?#]*?\/)??((?:@[^/]+\/)?[^/@][^/]*)\/-\/(?:@[^/]+\/)?([^/]+\.tgz)$/;
+const MAX_PATH = 2048;
+
+/**
  * Parses `/npm/<name>`, `/npm/@scope%2fname`, `/npm/@scope/name` and the tarball paths
- * `/npm/<name>/-/<file>.tgz`. Tarball paths are also accepted at the root (`/<name>/-/…`):
- * that is where npm sends them when it maps a lockfile's `resolved` URLs onto the
- * registry (`replace-registry-host`), which keeps only the URL's path.
+ * `/npm/<name>/-/<file>.tgz`. Tarball paths may also carry the path prefix of the registry
+ * a lockfile was made with, under `/npm/` or at the root (`[/npm]/<prefix>/<name>/-/…`):
+ * npm maps a lockfile's `resolved` URLs onto the configured registry
+ * (`replace-registry-host`) keeping their whole path, and puts it under the registry's
+ * path (npm 11) or at the root (older npm).
  */
 export function parseNpmPath(rawPath: string): NpmPath | null {
   let path: string;
@@ -27,9 +38,10 @@ export function parseNpmPath(rawPath: string): NpmPath | null {
   } catch {
     return null;
   }
+  if (path.length > MAX_PATH || !path.startsWith('/')) return null;
   const underMirror = path.startsWith('/npm/');
   const rest = underMirror ? path.slice(5) : path.slice(1);
-  const tarball = /^((?:@[^/]+\/)?[^/@][^/]*)\/-\/([^/]+\.tgz)$/.exec(rest);
+  const tarball = TARBALL.exec(rest);
   if (tarball) {
     const name = tarball[1]!;
     return validName(name) && SEGMENT.test(tarball[2]!) ? { type: 'tarball', name, file: tarball[2]! } : null;
