@@ -1,0 +1,80 @@
+// Real pip through the mirror against an in-house index whose pages are written by hand or
+// by a small template that escapes nothing: uppercase tags, unquoted attributes, md5
+// fragments, a commented-out link and `data-requires-python=">=3.99"` with a raw `>`. pip
+// reads such a page by HTML rules; the mirror must hand pip the same files and attributes.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pypiRoute } from '../../src/capture/proxy/pypi.js';
+import { startProxy } from '../../src/capture/proxy/server.js';
+import { systemClock } from '../../src/session/time.js';
+import { runPip } from '../helpers/pip.js';
+import { type BuiltFile, buildDists } from '../helpers/pypi-dist.js';
+
+describe('PyPI mirror with real pip: a hand-written index page', { timeout: 120_000 }, () => {
+  let server: Server;
+  let indexUrl: string;
+  let work: string;
+  const requests: string[] = [];
+  const files = new Map<string, BuiltFile>();
+
+  before(async () => {
+    for (const spec of [{ name: 'beta-lib', version: '1.0' }, { name: 'beta-lib', version: '2.0', requiresPython: '>=3.99' }, { name: 'beta-lib', version: '0.1' }]) {
+      for (const built of buildDists(spec)) files.set(built.filename, built);
+    }
+    const md5 = (name: string) => createHash('md5').update(files.get(name)!.bytes).digest('hex').toUpperCase();
+    const page = `<HTML><HEAD><TITLE>Links for beta-lib</TITLE></HEAD><BODY>
+<!-- withdrawn: <a href="../../packages/beta_lib-0.1-py3-none-any.whl">beta_lib-0.1-py3-none-any.whl</a> -->
+<A HREF=../../packages/beta_lib-1.0-py3-none-any.whl#md5=${md5('beta_lib-1.0-py3-none-any.whl')}>beta_lib-1.0-py3-none-any.whl</A><BR>
+<a href="../../packages/beta_lib-2.0-py3-none-any.whl#sha256=${files.get('beta_lib-2.0-py3-none-any.whl')!.sha256}"
+   data-requires-python=">=3.99">beta_lib-2.0-py3-none-any.whl</a><br/>
+</BODY></HTML>`;
+    server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      requests.push(path);
+      const file = path.startsWith('/packages/') ? files.get(path.slice('/packages/'.length)) : undefined;
+      if (path === '/simple/beta-lib/') res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+      else if (file) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.bytes.length }).end(file.bytes);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    indexUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/simple/`;
+    work = await mkdtemp(join(tmpdir(), 'offgrid-handwritten-'));
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('pip gets the release for its Python (Requires-Python kept), checked by md5, and never the commented-out one', async () => {
+    const proxy = await startProxy({
+      cacheDir: join(work, 'cache'),
+      offline: false,
+      upstreams: { pypi: [new URL(indexUrl)], npm: null, allowedHosts: new Set() },
+      record: () => {},
+      clock: systemClock,
+      log: { debug: () => {}, warn: () => {} },
+      routes: [pypiRoute()],
+    });
+    try {
+      const dest = await mkdtemp(join(work, 'dest-'));
+      const run = await runPip(['download', '--isolated', '--no-cache-dir', '-d', dest, '--index-url', `${proxy.url}/pypi/simple/`, 'beta-lib'], { cwd: work });
+      assert.equal(run.code, 0, run.output);
+      assert.deepEqual(await readdir(dest), ['beta_lib-1.0-py3-none-any.whl']);
+      assert.ok((await readFile(join(dest, 'beta_lib-1.0-py3-none-any.whl'))).equals(files.get('beta_lib-1.0-py3-none-any.whl')!.bytes));
+      assert.deepEqual(requests.filter((p) => p.startsWith('/packages/')), ['/packages/beta_lib-1.0-py3-none-any.whl']);
+
+      const html = await (await fetch(`${proxy.url}/pypi/simple/beta-lib/`, { headers: { accept: 'text/html' } })).text();
+      assert.match(html, /data-requires-python="&gt;=3\.99">beta_lib-2\.0-py3-none-any\.whl</);
+      assert.match(html, /beta_lib-1\.0-py3-none-any\.whl#md5=[0-9a-f]{32}"/);
+      assert.doesNotMatch(html, /beta_lib-0\.1/);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
