@@ -112,6 +112,12 @@ describe('project pages as real index servers write them', () => {
     ]);
   });
 
+  it('a page cut off mid-tag: the cut tag is no link, the ones before it stay', () => {
+    const cut = '<a href="foo-1.0.tar.gz">foo-1.0.tar.gz</a>\n<a href="foo-1.1.tar.gz" data-requires-python="&gt;=3';
+    assert.deepEqual(parse(cut).map((f) => f.filename), ['foo-1.0.tar.gz']);
+    assert.deepEqual(parse(`${'<a '.repeat(1000)}`), []);
+  });
+
   it('directory listings used as an index: `python3 -m http.server` and Apache autoindex (names shortened in the text)', () => {
     // Captured from Python 3.11's http.server for a directory with two files and a subdirectory.
     const httpServer = `<!DOCTYPE HTML>

@@ -125,15 +125,56 @@ function attributes(tag: string): Map<string, string> {
   return found;
 }
 
+const TAG_SYNTAX = /[>="']/g;
+
+/** The index of the `>` that ends the tag whose attributes start at `from`, or -1 when the input ends first. */
+function tagEnd(html: string, from: number): number {
+  let equalsAt = -1;
+  TAG_SYNTAX.lastIndex = from;
+  for (let match = TAG_SYNTAX.exec(html); match; match = TAG_SYNTAX.exec(html)) {
+    const at = match.index;
+    const c = match[0];
+    if (c === '>') return at;
+    if (c === '=') {
+      equalsAt = at;
+      continue;
+    }
+    // A quote opens a value only right after `=`, blanks between allowed.
+    if (equalsAt >= 0 && html.slice(equalsAt + 1, at).trim() === '') {
+      const close = html.indexOf(c, at + 1);
+      if (close < 0) return -1;
+      TAG_SYNTAX.lastIndex = close + 1;
+    }
+    equalsAt = -1;
+  }
+  return -1;
+}
+
 /**
- * The attributes of every `<name …>` start tag, in document order. A quoted value may hold
- * a raw `>` (`data-requires-python=">=3.8"` from generators that do not escape it), and
- * comments hold no tags: pip's HTMLParser reads such pages that way too.
+ * The attributes of every `<name …>` start tag, in document order, read the way an HTML
+ * parser (pip's HTMLParser) reads them: a quoted value may hold a raw `>`
+ * (`data-requires-python=">=3.8"` from templates that do not escape it), comments hold no
+ * tags, and a tag cut off by the end of the page is no tag. One pass: a malformed page
+ * costs no more than a well-formed one.
  */
 function startTags(html: string, name: string): Map<string, string>[] {
-  const withoutComments = html.replace(/<!--[\s\S]*?(?:-->|$)/g, ' ');
-  const pattern = new RegExp(`<${name}(\\s(?:[^>"']|"[^"]*"|'[^']*')*)?>`, 'gi');
-  return [...withoutComments.matchAll(pattern)].map((match) => attributes(match[1] ?? ''));
+  const found: Map<string, string>[] = [];
+  for (let lt = html.indexOf('<'); lt >= 0; lt = html.indexOf('<', lt + 1)) {
+    if (html.startsWith('<!--', lt)) {
+      const close = html.indexOf('-->', lt + 4);
+      if (close < 0) break;
+      lt = close + 2;
+      continue;
+    }
+    if (!/[a-z/!?]/i.test(html[lt + 1] ?? '')) continue; // `a < b` in text is no tag
+    const nameEnd = lt + 1 + name.length;
+    const matches = html.slice(lt + 1, nameEnd).toLowerCase() === name && /[\s/>]/.test(html[nameEnd] ?? '');
+    const end = tagEnd(html, lt + 1);
+    if (end < 0) break;
+    if (matches) found.push(attributes(html.slice(nameEnd, end)));
+    lt = end;
+  }
+  return found;
 }
 
 function hashFromFragment(url: URL): Record<string, string> {
