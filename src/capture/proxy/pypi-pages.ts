@@ -121,7 +121,11 @@ export async function loadProjectPage(upstream: URL, project: string, options: P
       return { type: 'page', page, status: 'miss', size: stored.size, sha256: stored.sha256, url: shownUrl };
     } else {
       response.resume();
-      failure = `upstream answered ${status}`;
+      // Private indexes answer 401/403 when a token has expired (CodeArtifact's last 12 hours).
+      failure =
+        status === 401 || status === 403
+          ? `upstream answered ${status}: it refused the credentials${authorization ? ' in the index URL (expired or wrong?)' : ' (the index URL carries none)'}`
+          : `upstream answered ${status}`;
     }
   } catch (error) {
     failure = (error as Error).message;

@@ -184,7 +184,7 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
         'offline-miss',
       );
     } else if (failures.length > 0) {
-      sendWithReason(res, 502, 'Bad Gateway (offgrid could not reach the PyPI upstream)', `offgrid: no upstream answered for '${project}': ${failures.map((f) => `${f.url}: ${f.error}`).join('; ')}`, 'miss');
+      sendWithReason(res, 502, `Bad Gateway (offgrid: the PyPI upstream failed: ${failures[0]!.error})`, `offgrid: no upstream answered for '${project}': ${failures.map((f) => `${f.url}: ${f.error}`).join('; ')}`, 'miss');
     } else {
       sendWithReason(res, 404, 'Not Found', `offgrid: '${project}' is not on any configured PyPI upstream`, 'miss');
     }
