@@ -38,7 +38,7 @@ export interface NpmRegistry {
   readonly port: number;
   readonly requests: Map<string, number>;
   readonly tarballs: ReadonlyMap<string, BuiltTarball>;
-  /** Requests for tarballs (paths containing `/-/`). */
+  /** Requests for tarballs. */
   tarballRequests(): number;
   close(): Promise<void>;
   restart(): Promise<void>;
@@ -93,11 +93,22 @@ function build(spec: NpmPackageSpec): BuiltTarball {
   };
 }
 
-export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Promise<NpmRegistry> {
+export interface NpmRegistryOptions {
+  /**
+   * Where a tarball is served (default `/<name>/-/<basename>-<version>.tgz`). GitHub
+   * Packages, for one, serves them at `/download/<name>/<version>/<digest>`.
+   */
+  readonly tarballPath?: (spec: NpmPackageSpec, shasum: string) => string;
+  /** Answer tarball requests with a 302 to `/objects/<shasum>` (GitHub Packages sends downloads on to its storage). */
+  readonly redirectTarballs?: boolean;
+}
+
+export async function startNpmRegistry(packages: readonly NpmPackageSpec[], options: NpmRegistryOptions = {}): Promise<NpmRegistry> {
   const tarballs = new Map<string, BuiltTarball>();
   const byName = new Map<string, BuiltTarball[]>();
   for (const spec of packages) {
-    const built = build(spec);
+    const standard = build(spec);
+    const built = options.tarballPath ? { ...standard, path: options.tarballPath(spec, standard.shasum) } : standard;
     tarballs.set(built.path, built);
     byName.set(spec.name, [...(byName.get(spec.name) ?? []), built]);
   }
@@ -122,7 +133,11 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Pro
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.set(path, (requests.get(path) ?? 0) + 1);
-    const tarball = tarballs.get(path);
+    const tarball = tarballs.get(path) ?? (path.startsWith('/objects/') ? [...tarballs.values()].find((t) => path === `/objects/${t.shasum}`) : undefined);
+    if (tarball && options.redirectTarballs && !path.startsWith('/objects/')) {
+      res.writeHead(302, { location: `/objects/${tarball.shasum}` }).end();
+      return;
+    }
     if (tarball) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': tarball.bytes.length, 'cache-control': 'public, max-age=31536000' });
       res.end(tarball.bytes);
@@ -152,7 +167,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[]): Pro
     port,
     requests,
     tarballs,
-    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (path.includes('/-/') ? sum + n : sum), 0),
+    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (tarballs.has(path) ? sum + n : sum), 0),
     close: lifecycle.close,
     restart: lifecycle.restart,
   };

@@ -155,3 +155,57 @@ describe('npm mirror with real npm', { timeout: 240_000 }, () => {
     }
   });
 });
+
+describe('npm mirror with real npm: tarball URLs that are not `<name>/-/<file>.tgz`', { timeout: 120_000 }, () => {
+  it('GitHub Packages style `/download/<name>/<version>/<digest>` tarballs (redirected to storage) install through the proxy and come from its cache after', async () => {
+    const registry = await startNpmRegistry(ACME_TREE, { tarballPath: (spec, shasum) => `/download/${spec.name}/${spec.version}/${shasum}`, redirectTarballs: true });
+    const work = await mkdtemp(join(tmpdir(), 'offgrid-npm-gh-'));
+    const cacheDir = join(work, 'offgrid-cache');
+    const { proxy, events } = await proxyFor(registry, cacheDir, false);
+    try {
+      const app = await project(work, { 'top-level': '^3.0.0' });
+      const first = await npm(['install'], app, proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(first.code, 0, first.output);
+      assert.equal(JSON.parse(await readFile(join(app, 'node_modules/@acme/core/package.json'), 'utf8')).version, '2.0.0');
+      assert.equal(registry.tarballRequests(), 3);
+      const lock = await readFile(join(app, 'package-lock.json'), 'utf8');
+      assert.ok(lock.includes(`${proxy.url}/npm/@acme/core/-/core-2.0.0.tgz`), lock);
+      assert.deepEqual(downloads(events).filter((e) => !e.index).map((e) => e.filename).sort(), ['core-2.0.0.tgz', 'left-part-1.2.0.tgz', 'top-level-3.1.0.tgz']);
+
+      const again = await npm(['install'], await project(work, { 'top-level': '^3.0.0' }), proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(again.code, 0, again.output);
+      assert.equal(registry.tarballRequests(), 3, 'the second install is served from the cache');
+    } finally {
+      await proxy.close();
+      await registry.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm mirror with real npm: a lockfile made with a registry under a path prefix', { timeout: 120_000 }, () => {
+  it('npm ci maps the lockfile\'s tarball URLs onto the proxy with their registry prefix kept; they are served', async () => {
+    const registry = await startNpmRegistry(ACME_TREE);
+    const work = await mkdtemp(join(tmpdir(), 'offgrid-npm-prefix-'));
+    const { proxy, events } = await proxyFor(registry, join(work, 'offgrid-cache'), false);
+    try {
+      const app = await project(work, { 'top-level': '^3.0.0' });
+      const install = await npm(['install', '--package-lock-only'], app, proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(install.code, 0, install.output);
+      // The same lockfile as a team on a Nexus npm group repository commits it.
+      const lockPath = join(app, 'package-lock.json');
+      const lock = (await readFile(lockPath, 'utf8')).replaceAll(`${proxy.url}/npm/`, 'https://nexus.example/repository/npm-group/');
+      assert.ok(lock.includes('https://nexus.example/repository/npm-group/@acme/core/-/core-2.0.0.tgz'), lock);
+      await writeFile(lockPath, lock);
+      const ci = await npm(['ci'], app, proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(ci.code, 0, ci.output);
+      assert.equal(JSON.parse(await readFile(join(app, 'node_modules/@acme/core/package.json'), 'utf8')).version, '2.0.0');
+      assert.equal(registry.tarballRequests(), 3);
+      assert.deepEqual(downloads(events).filter((e) => !e.index).map((e) => e.name).sort(), ['@acme/core', 'left-part', 'top-level']);
+    } finally {
+      await proxy.close();
+      await registry.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,7 +12,12 @@ describe('npm mirror paths', () => {
     assert.deepEqual(parseNpmPath('/npm/@acme/core'), { type: 'packument', name: '@acme/core' });
     assert.deepEqual(parseNpmPath('/npm/@acme/core/-/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
     assert.deepEqual(parseNpmPath('/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
-    for (const bad of ['/left-pad', '/npm/', '/npm/-/ping', '/npm/../x', '/npm/a/b/c', '/npm/%zz', '/npm/.hidden', '/npm/@a/b/-/..%2f..%2fx.tgz']) assert.equal(parseNpmPath(bad), null, bad);
+    // Under the path prefix of the registry a lockfile was made with: below /npm/ (npm 11) or at the root (older npm).
+    assert.deepEqual(parseNpmPath('/repository/npm-group/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/npm/repository/npm-group/left-pad/-/left-pad-1.0.0.tgz'), { type: 'tarball', name: 'left-pad', file: 'left-pad-1.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/artifactory/api/npm/npm-remote/@acme/core/-/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
+    assert.deepEqual(parseNpmPath('/api/v4/groups/1/-/packages/npm/@acme/core/-/@acme/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
+    for (const bad of ['/left-pad', '/npm/', '/npm/-/ping', '/npm/../x', '/npm/a/b/c', '/npm/%zz', '/npm/.hidden', '/npm/@a/b/-/..%2f..%2fx.tgz', '/x/-/..%2f..%2fy.tgz']) assert.equal(parseNpmPath(bad), null, bad);
     assert.equal(packumentPath('@acme/core'), '@acme%2Fcore');
   });
 
@@ -23,6 +28,15 @@ describe('npm mirror paths', () => {
     assert.equal(out.versions['1.0.0'].dist.integrity, 'sha512-AA==');
     assert.equal(doc.versions['1.0.0'].dist.tarball, 'https://r.example/@acme/core/-/core-1.0.0.tgz', 'the input is not changed');
     assert.deepEqual(tarballLinks('@acme/core', doc), [{ name: '@acme/core', version: '1.0.0', file: 'core-1.0.0.tgz', url: 'https://r.example/@acme/core/-/core-1.0.0.tgz', integrity: 'sha512-AA==', shasum: 'ab' }]);
+  });
+
+  it('tarballs at URLs without a `.tgz` name (GitHub Packages `download/<name>/<version>/<digest>`) get `<name>-<version>.tgz`', () => {
+    const url = 'https://gh.example/download/@acme/core/1.0.0/1d4714834bc552f10a88d214f607c51765ae8b68';
+    const doc = { name: '@acme/core', versions: { '1.0.0': { dist: { tarball: url, integrity: 'sha512-AA==' } } } };
+    const out = rewritePackument('@acme/core', doc, 'http://127.0.0.1:9') as typeof doc;
+    assert.equal(out.versions['1.0.0'].dist.tarball, 'http://127.0.0.1:9/npm/@acme/core/-/core-1.0.0.tgz');
+    assert.deepEqual(parseNpmPath('/npm/@acme/core/-/core-1.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-1.0.0.tgz' });
+    assert.deepEqual(tarballLinks('@acme/core', doc), [{ name: '@acme/core', version: '1.0.0', file: 'core-1.0.0.tgz', url, integrity: 'sha512-AA==', shasum: null }]);
   });
 
   it('integrity strings', () => {

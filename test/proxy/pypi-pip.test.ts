@@ -215,6 +215,23 @@ describe('PyPI mirror with real pip', { timeout: 180_000 }, () => {
     }
   });
 
+  it('an upstream refusing the credentials (an expired token) is named as such, without showing them', async () => {
+    const h = await proxyFor(index, cacheDir, false);
+    index.faults.set('/simple/never-fetched/', { type: 'status', status: 401, times: 1 });
+    try {
+      const response = await fetch(`${h.proxy.url}/pypi/simple/never-fetched/`);
+      assert.equal(response.status, 502);
+      const body = await response.text();
+      assert.match(body, /answered 401: it refused the credentials in the index URL/);
+      // pip shows the reason phrase ("502 Server Error: <reason> for url").
+      assert.match(response.statusText, /refused the credentials/);
+      assert.ok(!body.includes(SECRET));
+    } finally {
+      index.faults.delete('/simple/never-fetched/');
+      await h.proxy.close();
+    }
+  });
+
   it('upstream credentials never appear in what the proxy serves, records or stores', async () => {
     const h = await proxyFor(index, cacheDir, false);
     try {

@@ -42,6 +42,35 @@ export function requestUpstream(url: URL, options: UpstreamRequestOptions = {}):
   });
 }
 
+const MAX_UPSTREAM_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * requestUpstream, following redirects (up to MAX_UPSTREAM_REDIRECTS; past that the last
+ * 3xx is the answer). For a mirror's upstream, whose client never sees the redirect: file
+ * hosts send their downloads on to a CDN or to object storage (GitLab's package registry,
+ * GitHub Packages). An Authorization goes only to the host it was meant for, as clients do;
+ * a presigned storage URL even refuses a request that carries one.
+ */
+export async function requestUpstreamFollowing(url: URL, options: UpstreamRequestOptions = {}): Promise<{ response: IncomingMessage; url: URL }> {
+  const headers: OutgoingHttpHeaders = { ...options.headers };
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const response = await requestUpstream(current, { ...options, headers });
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.statusCode ?? 0) || !location || hop >= MAX_UPSTREAM_REDIRECTS) return { response, url: current };
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      return { response, url: current };
+    }
+    response.resume();
+    if (next.host !== url.host || next.protocol !== url.protocol) delete headers['authorization'];
+    current = next;
+  }
+}
+
 /** One year: what PyPI and npm send for files whose URL never changes content. */
 const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** Index files change; clients (pip's own HTTP cache) must ask again, and get a cheap 304. */
@@ -72,6 +101,8 @@ export interface ServeCachedOptions {
   readonly upstreamHeaders?: OutgoingHttpHeaders;
   /** Content-Type to serve instead of the upstream's. */
   readonly contentType?: string;
+  /** Follow the upstream's redirects here (a mirror, whose client cannot reach the target itself). */
+  readonly followRedirects?: boolean;
 }
 
 export type ServeOutcome = CacheStatus | 'passthrough' | 'error';
@@ -370,9 +401,13 @@ async function relay(response: IncomingMessage, options: ServeCachedOptions, rec
   }
 }
 
+function openUpstream(options: ServeCachedOptions, url: URL, request: UpstreamRequestOptions): Promise<IncomingMessage> {
+  return options.followRedirects ? requestUpstreamFollowing(url, request).then((followed) => followed.response) : requestUpstream(url, request);
+}
+
 async function openForFlight(options: ServeCachedOptions, url: URL, conditional: OutgoingHttpHeaders | null): Promise<IncomingMessage> {
   const headers = { ...upstreamRequestHeaders(options.req, options.upstreamHeaders), ...conditional };
-  return requestUpstream(url, { headers });
+  return openUpstream(options, url, { headers });
 }
 
 /** Turns an open 200 upstream response into what the single flight stores, or throws why it cannot. */
@@ -465,7 +500,7 @@ async function passThrough(options: ServeCachedOptions, url: URL, rec: Recorder)
   const range = options.req.headers.range;
   if (range) headers.range = range;
   try {
-    const response = await requestUpstream(url, { headers, method: options.req.method === 'HEAD' ? 'HEAD' : 'GET' });
+    const response = await openUpstream(options, url, { headers, method: options.req.method === 'HEAD' ? 'HEAD' : 'GET' });
     await relay(response, options, rec, 'miss');
     return 'passthrough';
   } catch (error) {

@@ -15,10 +15,21 @@ function validName(name: string): boolean {
 }
 
 /**
+ * A tarball path: `<name>/-/<file>`, or as the registry that wrote a lockfile had it, under
+ * that registry's own prefix (Nexus `/repository/npm-group/`, Artifactory `/artifactory/api/npm/npm-remote/`,
+ * GitLab `/api/v4/projects/1/packages/npm/`, whose file part repeats the scope:
+ * `@scope/pkg/-/@scope/pkg-1.0.0.tgz`). The shortest prefix wins, so a scope is kept.
+ */
+const TARBALL = /^(?:[^?#]*?\/)??((?:@[^/]+\/)?[^/@][^/]*)\/-\/(?:@[^/]+\/)?([^/]+\.tgz)$/;
+const MAX_PATH = 2048;
+
+/**
  * Parses `/npm/<name>`, `/npm/@scope%2fname`, `/npm/@scope/name` and the tarball paths
- * `/npm/<name>/-/<file>.tgz`. Tarball paths are also accepted at the root (`/<name>/-/…`):
- * that is where npm sends them when it maps a lockfile's `resolved` URLs onto the
- * registry (`replace-registry-host`), which keeps only the URL's path.
+ * `/npm/<name>/-/<file>.tgz`. Tarball paths may also carry the path prefix of the registry
+ * a lockfile was made with, under `/npm/` or at the root (`[/npm]/<prefix>/<name>/-/…`):
+ * npm maps a lockfile's `resolved` URLs onto the configured registry
+ * (`replace-registry-host`) keeping their whole path, and puts it under the registry's
+ * path (npm 11) or at the root (older npm).
  */
 export function parseNpmPath(rawPath: string): NpmPath | null {
   let path: string;
@@ -27,9 +38,10 @@ export function parseNpmPath(rawPath: string): NpmPath | null {
   } catch {
     return null;
   }
+  if (path.length > MAX_PATH || !path.startsWith('/')) return null;
   const underMirror = path.startsWith('/npm/');
   const rest = underMirror ? path.slice(5) : path.slice(1);
-  const tarball = /^((?:@[^/]+\/)?[^/@][^/]*)\/-\/([^/]+\.tgz)$/.exec(rest);
+  const tarball = TARBALL.exec(rest);
   if (tarball) {
     const name = tarball[1]!;
     return validName(name) && SEGMENT.test(tarball[2]!) ? { type: 'tarball', name, file: tarball[2]! } : null;
@@ -53,13 +65,27 @@ export interface TarballLink {
   readonly shasum: string | null;
 }
 
-function tarballFile(url: string): string | null {
+function lastSegment(url: string): string | null {
   try {
     const last = new URL(url).pathname.split('/').pop();
     return last ? decodeURIComponent(last) : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The file name a tarball gets under the proxy: the upstream's own when it is a `.tgz`,
+ * else `<name>-<version>.tgz`. Some registries serve tarballs from URLs with no such name
+ * (GitHub Packages: `…/download/@scope/name/1.2.3/<digest>`), and npm's registry paths
+ * (`<name>/-/<file>.tgz`) need one.
+ */
+function tarballFile(name: string, version: string, url: string): string | null {
+  const last = lastSegment(url);
+  if (last === null) return null;
+  if (last.endsWith('.tgz')) return last;
+  const file = `${name.split('/').pop()}-${version}.tgz`;
+  return SEGMENT.test(file) ? file : null;
 }
 
 /** Every tarball a packument lists. */
@@ -70,7 +96,7 @@ export function tarballLinks(name: string, packument: unknown): TarballLink[] {
   for (const [version, manifest] of Object.entries(versions as Record<string, unknown>)) {
     const dist = (manifest as { dist?: Record<string, unknown> } | null)?.dist;
     if (!dist || typeof dist['tarball'] !== 'string') continue;
-    const file = tarballFile(dist['tarball']);
+    const file = tarballFile(name, version, dist['tarball']);
     if (!file) continue;
     links.push({
       name,
@@ -92,10 +118,10 @@ export function proxyTarballUrl(base: string, name: string, file: string): strin
 /** A copy of the packument with every `dist.tarball` rewritten to come back through the proxy. */
 export function rewritePackument(name: string, packument: unknown, base: string): unknown {
   const doc = structuredClone(packument) as { versions?: Record<string, { dist?: Record<string, unknown> }> };
-  for (const manifest of Object.values(doc.versions ?? {})) {
+  for (const [version, manifest] of Object.entries(doc.versions ?? {})) {
     const dist = manifest?.dist;
     if (!dist || typeof dist['tarball'] !== 'string') continue;
-    const file = tarballFile(dist['tarball']);
+    const file = tarballFile(name, version, dist['tarball']);
     if (file) dist['tarball'] = proxyTarballUrl(base, name, file);
   }
   return doc;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStore } from '../../cache/index.js';
 import { isoLocal } from '../../session/time.js';
-import { errorEvent, networkAttemptEvent } from '../events.js';
+import { networkAttemptEvent } from '../events.js';
 import { indexDocumentEvent } from './index-event.js';
 import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import { ABBREVIATED, loadPackument } from './npm-packuments.js';
@@ -15,6 +15,7 @@ import { type TarballLink, baseFromHost, parseIntegrity, parseNpmPath, rewritePa
 import { splitCredentials } from './pypi-pages.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
 import { BoundedMap } from './bounded-map.js';
+import { checkStored } from './stored-check.js';
 
 const MAX_REMEMBERED_TARBALLS = 200_000;
 
@@ -148,29 +149,17 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
     req,
     res,
     errorStatus: 404,
+    followRedirects: true,
     // npm sends the registry's credentials to tarballs on the registry's host only.
     upstreamHeaders: authorization && tarballUrl.host === bareRegistry.host ? { authorization } : {},
   });
   if (outcome === 'miss') await checkStoredTarball(ctx, store, key, link);
 }
 
-/**
- * The cache verifies sha256 as it stores; npm declares sha512 (and sha1). So the stored
- * tarball is checked after the fact and dropped if it does not match: the client that got
- * it rejects it itself (npm checks `dist.integrity`), and no later client is served it.
- */
+/** npm declares sha512 (and sha1); the cache verified only what it could while storing. */
 async function checkStoredTarball(ctx: ProxyContext, store: CacheStore, key: string, link: TarballLink): Promise<void> {
   const integrity = link.integrity ? parseIntegrity(link.integrity) : null;
   const expected = integrity ?? (link.shasum ? { algorithm: 'sha1' as const, digests: [Buffer.from(link.shasum, 'hex').toString('base64')] } : null);
   if (!expected) return;
-  const hit = await store.read(key);
-  if (!hit) return;
-  const hash = createHash(expected.algorithm);
-  for await (const chunk of hit.stream as AsyncIterable<Buffer>) hash.update(chunk);
-  const found = hash.digest('base64');
-  if (expected.digests.includes(found)) return;
-  await store.remove(key);
-  const message = `npm tarball ${link.name}@${link.version} from ${link.url} does not match its ${expected.algorithm} integrity (expected ${expected.digests[0]}, got ${found}); removed from the cache`;
-  ctx.log.warn(message);
-  ctx.record(errorEvent({ message, tool: 'npm', timestamp: isoLocal(ctx.clock.now()) }));
+  await checkStored(ctx, store, key, { ...expected, encoding: 'base64' }, { tool: 'npm', description: `npm tarball ${link.name}@${link.version} from ${link.url}` });
 }

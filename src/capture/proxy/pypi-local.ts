@@ -74,9 +74,9 @@ export function groupByProject(dists: readonly LocalDist[]): Map<string, LocalDi
   return byProject;
 }
 
-/** A page entry for a local file: its hash is the content's, nothing else is known. */
+/** A page entry for a local file: its hash and size are the content's, nothing else is known. */
 export function localIndexFile(dist: LocalDist, href: string): IndexFile {
-  return { filename: dist.filename, url: href, hashes: { sha256: dist.sha256 }, requiresPython: null, yanked: false, coreMetadata: false };
+  return { filename: dist.filename, url: href, hashes: { sha256: dist.sha256 }, requiresPython: null, yanked: false, coreMetadata: false, size: dist.size };
 }
 
 /** How long a scan of the cache's index is reused before a page request scans again. */

@@ -8,12 +8,11 @@ import { pipeline } from 'node:stream/promises';
 import { type CacheEntry, type CacheStore } from '../../cache/index.js';
 import { redact } from '../../redact.js';
 import type { CacheStatus } from '../../ledger/schema.js';
-import { requestUpstream } from './cached-fetch.js';
+import { requestUpstreamFollowing } from './cached-fetch.js';
 import { PEP691_JSON, type ProjectPage, parseHtmlProjectPage, parseJsonProjectPage } from './pypi-rewrite.js';
 
 /** Larger than any real project page (PyPI's biggest JSON pages are tens of MB). */
 const MAX_PAGE_BYTES = 128 * 1024 * 1024;
-const MAX_REDIRECTS = 3;
 const UPSTREAM_ACCEPT = `${PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1`;
 
 export type PageResult =
@@ -74,24 +73,6 @@ async function readCached(store: CacheStore, entry: CacheEntry): Promise<Project
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ProjectPage;
 }
 
-async function fetchFollowing(url: URL, headers: OutgoingHttpHeaders): Promise<{ response: IncomingMessage; url: URL }> {
-  let current = url;
-  for (let hop = 0; ; hop++) {
-    const response = await requestUpstream(current, { headers });
-    const location = response.headers.location;
-    const status = response.statusCode ?? 0;
-    if (status >= 300 && status < 400 && status !== 304 && location && hop < MAX_REDIRECTS) {
-      response.resume();
-      const next = new URL(location, current);
-      // Credentials only ever go back to the host they were configured for.
-      if (next.host !== url.host) delete headers['authorization'];
-      current = next;
-      continue;
-    }
-    return { response, url: current };
-  }
-}
-
 function parsePage(body: Buffer, contentType: string, pageUrl: string, project: string): ProjectPage {
   const text = body.toString('utf8');
   const isJson = contentType.toLowerCase().includes('json');
@@ -123,7 +104,7 @@ export async function loadProjectPage(upstream: URL, project: string, options: P
 
   let failure: string;
   try {
-    const { response, url: finalUrl } = await fetchFollowing(pageUrl, headers);
+    const { response, url: finalUrl } = await requestUpstreamFollowing(pageUrl, { headers });
     const status = response.statusCode ?? 0;
     if (status === 304) {
       response.resume();
@@ -140,7 +121,11 @@ export async function loadProjectPage(upstream: URL, project: string, options: P
       return { type: 'page', page, status: 'miss', size: stored.size, sha256: stored.sha256, url: shownUrl };
     } else {
       response.resume();
-      failure = `upstream answered ${status}`;
+      // Private indexes answer 401/403 when a token has expired (CodeArtifact's last 12 hours).
+      failure =
+        status === 401 || status === 403
+          ? `upstream answered ${status}: it refused the credentials${authorization ? ' in the index URL (expired or wrong?)' : ' (the index URL carries none)'}`
+          : `upstream answered ${status}`;
     }
   } catch (error) {
     failure = (error as Error).message;

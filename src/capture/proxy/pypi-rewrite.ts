@@ -13,6 +13,13 @@ export interface IndexFile {
   readonly yanked: boolean | string;
   /** PEP 658/714: false, true, or the hashes of the `.metadata` file. */
   readonly coreMetadata: boolean | Readonly<Record<string, string>>;
+  /**
+   * PEP 700 (JSON pages, api-version 1.1): the size in bytes and the ISO 8601 upload time,
+   * when the upstream said. Installers filter on the upload time (uv --exclude-newer).
+   * Absent in HTML pages and in pages cached before offgrid kept them.
+   */
+  readonly size?: number;
+  readonly uploadTime?: string;
 }
 
 export interface ProjectPage {
@@ -108,10 +115,64 @@ export function decodeHtmlEntities(text: string): string {
 
 function attributes(tag: string): Map<string, string> {
   const found = new Map<string, string>();
-  const pattern = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+  // Unquoted values run to whitespace or `>`, `=` included (`href=x.tar.gz#md5=ab`,
+  // `data-requires-python=&gt;=3.8`), as in browsers and pip's HTMLParser.
+  const pattern = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`][^\s<>`]*)))?/g;
   for (const match of tag.matchAll(pattern)) {
     const name = match[1]!.toLowerCase();
     if (!found.has(name)) found.set(name, decodeHtmlEntities(match[2] ?? match[3] ?? match[4] ?? ''));
+  }
+  return found;
+}
+
+const TAG_SYNTAX = /[>="']/g;
+
+/** The index of the `>` that ends the tag whose attributes start at `from`, or -1 when the input ends first. */
+function tagEnd(html: string, from: number): number {
+  let equalsAt = -1;
+  TAG_SYNTAX.lastIndex = from;
+  for (let match = TAG_SYNTAX.exec(html); match; match = TAG_SYNTAX.exec(html)) {
+    const at = match.index;
+    const c = match[0];
+    if (c === '>') return at;
+    if (c === '=') {
+      equalsAt = at;
+      continue;
+    }
+    // A quote opens a value only right after `=`, blanks between allowed.
+    if (equalsAt >= 0 && html.slice(equalsAt + 1, at).trim() === '') {
+      const close = html.indexOf(c, at + 1);
+      if (close < 0) return -1;
+      TAG_SYNTAX.lastIndex = close + 1;
+    }
+    equalsAt = -1;
+  }
+  return -1;
+}
+
+/**
+ * The attributes of every `<name …>` start tag, in document order, read the way an HTML
+ * parser (pip's HTMLParser) reads them: a quoted value may hold a raw `>`
+ * (`data-requires-python=">=3.8"` from templates that do not escape it), comments hold no
+ * tags, and a tag cut off by the end of the page is no tag. One pass: a malformed page
+ * costs no more than a well-formed one.
+ */
+function startTags(html: string, name: string): Map<string, string>[] {
+  const found: Map<string, string>[] = [];
+  for (let lt = html.indexOf('<'); lt >= 0; lt = html.indexOf('<', lt + 1)) {
+    if (html.startsWith('<!--', lt)) {
+      const close = html.indexOf('-->', lt + 4);
+      if (close < 0) break;
+      lt = close + 2;
+      continue;
+    }
+    if (!/[a-z/!?]/i.test(html[lt + 1] ?? '')) continue; // `a < b` in text is no tag
+    const nameEnd = lt + 1 + name.length;
+    const matches = html.slice(lt + 1, nameEnd).toLowerCase() === name && /[\s/>]/.test(html[nameEnd] ?? '');
+    const end = tagEnd(html, lt + 1);
+    if (end < 0) break;
+    if (matches) found.push(attributes(html.slice(nameEnd, end)));
+    lt = end;
   }
   return found;
 }
@@ -136,15 +197,29 @@ function withoutFragment(url: URL): string {
   return copy.href;
 }
 
+/** The file name a link names: its URL's last path segment, as pip reads it (not the anchor text). */
+function linkFilename(url: URL): string {
+  const last = url.pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
 /** A PEP 503 project page; `pageUrl` resolves relative links (and a `<base href>`). */
 export function parseHtmlProjectPage(html: string, pageUrl: string, name: string): ProjectPage {
   let base = pageUrl;
-  const baseTag = /<base\s([^>]*)>/i.exec(html);
-  const baseHref = baseTag ? attributes(baseTag[1]!).get('href') : undefined;
-  if (baseHref) base = new URL(baseHref, pageUrl).href;
+  const baseHref = startTags(html, 'base')[0]?.get('href');
+  if (baseHref) {
+    try {
+      base = new URL(baseHref, pageUrl).href;
+    } catch {
+      // An unusable <base> changes nothing; the links resolve against the page.
+    }
+  }
   const files: IndexFile[] = [];
-  for (const match of html.matchAll(/<a\s([^>]*)>([\s\S]*?)<\/a\s*>/gi)) {
-    const attrs = attributes(match[1]!);
+  for (const attrs of startTags(html, 'a')) {
     const href = attrs.get('href');
     if (!href) continue;
     let url: URL;
@@ -153,14 +228,18 @@ export function parseHtmlProjectPage(html: string, pageUrl: string, name: string
     } catch {
       continue;
     }
-    const text = decodeHtmlEntities(match[2]!.replace(/<[^>]*>/g, '')).trim();
-    const filename = text || decodeURIComponent(url.pathname.split('/').pop() ?? '');
+    // pip takes the file name from the URL; anchor text may be shortened (autoindex
+    // listings end long names in `..>`) or be a display name. A directory link names no file.
+    const filename = linkFilename(url);
+    if (!filename) continue;
     const yanked = attrs.get('data-yanked');
+    const requiresPython = attrs.get('data-requires-python')?.trim();
     files.push({
       filename,
       url: withoutFragment(url),
       hashes: hashFromFragment(url),
-      requiresPython: attrs.get('data-requires-python') ?? null,
+      // GitLab writes data-requires-python="" for "no requirement".
+      requiresPython: requiresPython ? requiresPython : null,
       yanked: yanked === undefined ? false : yanked === '' ? true : yanked,
       // PEP 714: data-core-metadata is the new name; data-dist-info-metadata the old one.
       coreMetadata: metadataAttribute(attrs.get('data-core-metadata') ?? attrs.get('data-dist-info-metadata')),
@@ -185,6 +264,8 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
     if (typeof raw !== 'object' || raw === null || typeof raw['url'] !== 'string' || typeof raw['filename'] !== 'string') continue;
     const metadata = raw['core-metadata'] ?? raw['dist-info-metadata'];
     const yanked = raw['yanked'];
+    const size = raw['size'];
+    const uploadTime = raw['upload-time'];
     files.push({
       filename: raw['filename'],
       url: withoutFragment(new URL(raw['url'], pageUrl)),
@@ -192,6 +273,8 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
       requiresPython: typeof raw['requires-python'] === 'string' ? raw['requires-python'] : null,
       yanked: typeof yanked === 'string' ? yanked || true : yanked === true,
       coreMetadata: typeof metadata === 'object' && metadata !== null ? stringRecord(metadata) : metadata === true,
+      ...(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
+      ...(typeof uploadTime === 'string' ? { uploadTime } : {}),
     });
   }
   return { name, files };
@@ -295,9 +378,14 @@ export function renderHtmlPage(name: string, files: readonly RenderedFile[]): st
 }
 
 export function renderJsonPage(name: string, files: readonly RenderedFile[]): string {
+  // PEP 700: api-version 1.1 promises a size for every file and the project's versions;
+  // made only when every file's size is known (an HTML upstream gives none).
+  const v11 = files.every(({ file }) => file.size !== undefined);
+  const versions = [...new Set(files.flatMap(({ file }) => distFromFilename(file.filename)?.version ?? []))];
   return JSON.stringify({
-    meta: { 'api-version': '1.0' },
+    meta: { 'api-version': v11 ? '1.1' : '1.0' },
     name,
+    ...(v11 ? { versions } : {}),
     files: files.map(({ file, href }) => {
       const meta = file.coreMetadata === false || file.coreMetadata === true ? file.coreMetadata : { ...file.coreMetadata };
       return {
@@ -307,6 +395,8 @@ export function renderJsonPage(name: string, files: readonly RenderedFile[]): st
         ...(file.requiresPython === null ? {} : { 'requires-python': file.requiresPython }),
         ...(file.yanked === false ? {} : { yanked: file.yanked }),
         ...(meta === false ? {} : { 'core-metadata': meta, 'dist-info-metadata': meta }),
+        ...(file.size === undefined ? {} : { size: file.size }),
+        ...(file.uploadTime === undefined ? {} : { 'upload-time': file.uploadTime }),
       };
     }),
   });

@@ -36,6 +36,7 @@ import {
 } from './pypi-rewrite.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
 import { BoundedMap } from './bounded-map.js';
+import { type DeclaredDigest, checkStored } from './stored-check.js';
 
 /** Links remembered between a page and its file requests; older ones are re-found from the page. */
 const MAX_REMEMBERED_LINKS = 200_000;
@@ -184,7 +185,7 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
         'offline-miss',
       );
     } else if (failures.length > 0) {
-      sendWithReason(res, 502, 'Bad Gateway (offgrid could not reach the PyPI upstream)', `offgrid: no upstream answered for '${project}': ${failures.map((f) => `${f.url}: ${f.error}`).join('; ')}`, 'miss');
+      sendWithReason(res, 502, `Bad Gateway (offgrid: the PyPI upstream failed: ${failures[0]!.error})`, `offgrid: no upstream answered for '${project}': ${failures.map((f) => `${f.url}: ${f.error}`).join('; ')}`, 'miss');
     } else {
       sendWithReason(res, 404, 'Not Found', `offgrid: '${project}' is not on any configured PyPI upstream`, 'miss');
     }
@@ -305,7 +306,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
   const dist = distFromFilename(link.file.filename);
   const key = `pypi:file:${identity}`;
   if (ctx.offline && !(await store.get(key))) res.statusMessage = 'Not Found (offgrid offline: file not cached)';
-  await serveCached(ctx, store, {
+  const outcome = await serveCached(ctx, store, {
     key,
     url: fileUrl,
     kind: isMetadata ? 'wheel' : (dist?.kind ?? 'file'),
@@ -318,9 +319,27 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
     req,
     res,
     errorStatus: 404,
+    followRedirects: true,
     // pip sends an index's credentials to files on the same host, and only there.
     upstreamHeaders: authorization && fileUrl.host === bareUpstream.host ? { authorization } : {},
   });
+  const declared = expectedSha256 === null && !isMetadata ? otherDigest(link.file.hashes) : null;
+  if (outcome === 'miss' && declared) await checkStored(ctx, store, key, declared, { tool: toolFromUserAgent(req.headers['user-agent']), description: `${link.file.filename} from ${fileUrl.href}` });
+}
+
+/** Hashes pip checks (hashlib's guaranteed ones) that the cache does not check while storing. */
+const OTHER_ALGORITHMS = ['sha512', 'sha384', 'sha224', 'sha1', 'md5'];
+
+/**
+ * The digest a link declares when it declares no sha256: index servers and generators that
+ * predate sha256 fragments write `#md5=` or `#sha1=`. Checked once the file is stored.
+ */
+function otherDigest(hashes: Readonly<Record<string, string>>): DeclaredDigest | null {
+  for (const algorithm of OTHER_ALGORITHMS) {
+    const digest = hashes[algorithm];
+    if (digest) return { algorithm, digests: [digest], encoding: 'hex' };
+  }
+  return null;
 }
 
 async function serveRoot(req: IncomingMessage, res: ServerResponse): Promise<void> {
