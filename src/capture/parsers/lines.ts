@@ -1,6 +1,7 @@
 // Turns a byte stream of tool output into clean text lines, in constant memory.
 // Tool output is hostile input: invalid UTF-8, CRLF, ANSI colour, pip's `\r` progress
 // bars, and single "lines" of many megabytes (a minified file cat'ed into a log).
+import { isAscii } from 'node:buffer';
 
 /** Longest line kept, in bytes; the rest of a longer line is dropped (and counted). */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -62,7 +63,9 @@ export class LineSplitter {
     }
     const lastNewline = chunk.lastIndexOf(10);
     if (lastNewline >= start) {
-      this.emitText(chunk.toString('utf8', start, lastNewline));
+      const run = chunk.subarray(start, lastNewline);
+      // Most logs are ASCII: latin1 makes the same string without UTF-8 decoding.
+      this.emitText(run.toString(isAscii(run) ? 'latin1' : 'utf8'));
       start = lastNewline + 1;
     }
     if (start < chunk.length) this.keep(chunk.subarray(start));
