@@ -1,6 +1,7 @@
 // Credentials must never reach a file offgrid writes: not the ledger, not the item logs,
 // not the full session log. pip itself has missed a lone token in a URL (pip#6891), so
-// user names are redacted as well as passwords, and so are token-like query parameters.
+// user names are redacted as well as passwords, and so are token-like query parameters
+// and token-like path segments (indexes that carry their token in the path).
 
 export const REDACTED = '***';
 
@@ -12,10 +13,35 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi;
 // ?name=value or &name=value (also ;) — the value ends at a delimiter or whitespace.
 const QUERY_PARAM = /([?&;])([^=&;#\s"'<>]+)=([^&;#\s"'<>]*)/g;
 
+// A URL in text, up to the first character no URL holds unescaped.
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+// A path segment of 16+ letters and digits. Hosted indexes put their token there
+// (`https://pypi.fury.io/TOKEN/user/`, `https://dl.cloudsmith.io/TOKEN/org/repo/…`).
+const LONG_SEGMENT = /\/([A-Za-z0-9]{16,})(?=[/?#]|$)/g;
+
+/**
+ * Only a random string mixes upper case, lower case and digits in 16+ characters: hex
+ * digests (by-hash, PyPI's /packages/ paths) are lower case, names and versions carry
+ * dots or dashes, so they are kept.
+ */
+function isTokenLike(segment: string): boolean {
+  return /[A-Z]/.test(segment) && /[a-z]/.test(segment) && /[0-9]/.test(segment);
+}
+
+function redactPathTokens(url: string): string {
+  const pathStart = url.indexOf('/', url.indexOf('://') + 3);
+  if (pathStart < 0) return url;
+  const queryStart = url.slice(pathStart).search(/[?#]/);
+  const pathEnd = queryStart < 0 ? url.length : pathStart + queryStart;
+  const path = url.slice(pathStart, pathEnd).replace(LONG_SEGMENT, (whole, segment: string) => (isTokenLike(segment) ? `/${REDACTED}` : whole));
+  return url.slice(0, pathStart) + path + url.slice(pathEnd);
+}
+
 /** Redacts credentials in one URL (or any text holding URLs). Cheap when there is nothing to do. */
 export function redact(text: string): string {
   if (!text.includes('://') && !text.includes('=')) return text;
   let out = text;
+  if (out.includes('://')) out = out.replace(URL_IN_TEXT, redactPathTokens);
   if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);
   if (out.includes('=')) {
     out = out.replace(QUERY_PARAM, (whole, sep: string, name: string, value: string) =>

@@ -25,6 +25,25 @@ test('URLs inside free text (a log line) are redacted', () => {
   );
 });
 
+test('a token in the path of a hosted index URL is redacted (Gemfury, Cloudsmith)', () => {
+  assert.equal(redact('Looking in indexes: https://pypi.fury.io/Xa9fK2mQ7pL4tR8wZ3vB/acme/'), 'Looking in indexes: https://pypi.fury.io/***/acme/');
+  assert.equal(
+    redact('GET https://dl.cloudsmith.io/ElW1Xh5hmIyHqtMr/acme/tools/python/simple/requests/ 200'),
+    'GET https://dl.cloudsmith.io/***/acme/tools/python/simple/requests/ 200',
+  );
+});
+
+test('digests, names and versions in paths are kept', () => {
+  for (const url of [
+    'https://files.example/packages/3f/2b/8c1d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d/numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.whl',
+    'http://mirror.invalid/debian/dists/bookworm/main/binary-amd64/by-hash/SHA256/9e0b5aabb2465b3d2e7a7fe27f9913846277833f7a2826e7767acccff5b588c5',
+    'https://registry.example/@acme/SuperLongPackageName/-/SuperLongPackageName-1.0.0.tgz',
+    'https://index.example/simple/azure-mgmt-containerservice/',
+  ]) {
+    assert.equal(redact(url), url);
+  }
+});
+
 test('text without credentials is returned unchanged', () => {
   const line = 'Get:1 http://deb.mirror.invalid/debian bookworm/main amd64 jq amd64 1.6-2.1 [135 kB]';
   assert.equal(redact(line), line);
