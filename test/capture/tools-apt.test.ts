@@ -55,6 +55,40 @@ test('apt-get install --reinstall from the archive cache: all cached, nothing fe
   ]);
 });
 
+test('apt 3.0 (Debian 13): its plan headers (Installing:, Installing dependencies:) name what it installs; suggested and recommended packages are not planned', () => {
+  // apt 3.0's layout, as it prints `apt install apache2` on Debian 13 (this machine has apt 2.6,
+  // so the text is apt 3.0's published output with the mirror host replaced). Two of the ten
+  // came from /var/cache/apt/archives: they have no Get: line.
+  const lines = [
+    'Installing:                     ',
+    '  apache2',
+    '',
+    'Installing dependencies:',
+    '  apache2-bin   apache2-utils  libaprutil1-dbd-sqlite3  libaprutil1t64  ssl-cert',
+    '  apache2-data  libapr1t64     libaprutil1-ldap         liblua5.4-0',
+    '',
+    'Suggested packages:',
+    '  apache2-doc  apache2-suexec-pristine  | apache2-suexec-custom  ufw  www-browser',
+    '',
+    'Recommended packages:',
+    '  ca-certificates',
+    '',
+    'Summary:',
+    '  Upgrading: 0, Installing: 10, Removing: 0, Not Upgrading: 87',
+    '  Download size: 2,405 kB',
+    '  Space needed: 8,568 kB / 58.7 GB available',
+    '',
+    ...['libapr1t64 amd64 1.7.5-1 [104 kB]', 'apache2-bin amd64 2.4.65-2 [1,395 kB]', 'apache2-data all 2.4.65-2 [160 kB]', 'apache2-utils amd64 2.4.65-2 [217 kB]',
+      'libaprutil1t64 amd64 1.6.3-3+b1 [89.1 kB]', 'libaprutil1-dbd-sqlite3 amd64 1.6.3-3+b1 [14.2 kB]', 'libaprutil1-ldap amd64 1.6.3-3+b1 [12.4 kB]', 'liblua5.4-0 amd64 5.4.7-1+b2 [147 kB]']
+      .map((item, i) => `Get:${i + 1} http://deb.mirror.invalid/debian trixie/main amd64 ${item}`),
+    'Fetched 2,139 kB in 0s (9,012 kB/s)',
+  ];
+  const got = downloads(parseLines(lines, APT));
+  assert.equal(got.filter((e) => !e.cached).length, 8);
+  assert.deepEqual(got.filter((e) => e.cached).map((e) => e.name).sort(), ['apache2', 'ssl-cert']);
+  assert.ok(!got.some((e) => ['apache2-doc', 'ufw', 'www-browser', 'ca-certificates', 'Upgrading:'].includes(e.name ?? '')));
+});
+
 test('apt-get --download-only: every planned package fetched, none reported cached', () => {
   const got = downloads(parseFixture('apt/apt-download-only.txt', APT));
   assert.deepEqual(got.map((e) => e.name), ['figlet', 'libcaca0', 'toilet-fonts', 'toilet']);

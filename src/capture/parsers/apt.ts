@@ -1,4 +1,4 @@
-// apt-get / apt output → events. `Get:` lines are fetches (index files or .debs), `Hit:`
+// apt-get / apt output → events (apt 2's and apt 3's plans). `Get:` lines are fetches (index files or .debs), `Hit:`
 // is an unchanged index, `Err:` + its indented reason a failed try. A .deb taken from
 // apt's own archive cache prints no `Get:` line at all, so packages that were planned or
 // unpacked without one are reported as cached when the stream ends.
@@ -137,11 +137,17 @@ class AptParser implements ToolParser {
       case 84: // T
         if (text.startsWith('The following ')) this.inPlan = isPlanHeader(text);
         return;
+      case 73: // I (apt 3: `Installing:`, `Installing dependencies:`)
+      case 68: // D (apt 3: `Downgrading:`)
+      case 82: // R (apt 3: `Reinstalling:`)
+        this.inPlan = APT3_PLAN_HEADERS.has(text.trimEnd());
+        return;
       case 80: // P
         if (text.startsWith('Preparing to unpack ')) this.preparing(text.slice(20));
         return;
       case 85: // U
         if (text.startsWith('Unpacking ')) this.unpacking(text.slice(10));
+        else this.inPlan = APT3_PLAN_HEADERS.has(text.trimEnd()); // apt 3: `Upgrading:`
         return;
       default:
         return;
@@ -310,6 +316,13 @@ function hostOf(url: string): string {
   const m = /^[a-z]+:\/\/([^/\s]+)/.exec(url);
   return m?.[1] ?? url;
 }
+
+/**
+ * apt 3.0 (Debian 13) heads its plan with these instead of `The following …`; the package
+ * names follow indented, several to a line. `Suggested packages:`, `Recommended packages:`,
+ * `REMOVING:` and `Summary:` are not plans.
+ */
+const APT3_PLAN_HEADERS: ReadonlySet<string> = new Set(['Installing:', 'Installing dependencies:', 'Upgrading:', 'Downgrading:', 'Reinstalling:']);
 
 function isPlanHeader(text: string): boolean {
   return (
