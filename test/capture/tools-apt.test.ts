@@ -89,6 +89,25 @@ test('apt 3.0 (Debian 13): its plan headers (Installing:, Installing dependencie
   assert.ok(!got.some((e) => ['apache2-doc', 'ufw', 'www-browser', 'ca-certificates', 'Upgrading:'].includes(e.name ?? '')));
 });
 
+test('apt 3.0 spells out its W: and E: prefixes (Warning:, Error:); a failed fetch is still an attempt, another tool\'s Error: line is not apt\'s', () => {
+  // apt 3.0 on Debian 13 with the mirror unreachable (layout of its published output).
+  const events = parseLines([
+    "Warning: Failed to fetch http://deb.mirror.invalid/debian/dists/trixie/InRelease  Temporary failure resolving 'deb.mirror.invalid'",
+    'Warning: Some index files failed to download. They have been ignored, or old ones used instead.',
+    "Error: Failed to fetch http://deb.mirror.invalid/debian/pool/main/c/curl/curl_8.14.1-2_amd64.deb  Temporary failure resolving 'deb.mirror.invalid'",
+    'Error: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?',
+    'Error: connect ECONNREFUSED 127.0.0.1:5432',
+  ], APT);
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), [
+    'http://deb.mirror.invalid/debian/dists/trixie/InRelease',
+    'http://deb.mirror.invalid/debian/pool/main/c/curl/curl_8.14.1-2_amd64.deb',
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), [
+    "Failed to fetch http://deb.mirror.invalid/debian/pool/main/c/curl/curl_8.14.1-2_amd64.deb  Temporary failure resolving 'deb.mirror.invalid'",
+    'Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?',
+  ]);
+});
+
 test('apt-get --download-only: every planned package fetched, none reported cached', () => {
   const got = downloads(parseFixture('apt/apt-download-only.txt', APT));
   assert.deepEqual(got.map((e) => e.name), ['figlet', 'libcaca0', 'toilet-fonts', 'toilet']);

@@ -130,9 +130,12 @@ class AptParser implements ToolParser {
       case 69: // E
         if (text.startsWith('Err:')) this.err(text);
         else if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
+        // apt 3 spells E: out; other tools print `Error: …` too, so only apt's own messages.
+        else if (text.startsWith('Error: ') && APT3_ERRORS.some((start) => text.startsWith(start, 7))) this.warnOrError(text.slice(7), true);
         return;
       case 87: // W
         if (text.startsWith('W: Failed to fetch ')) this.warnOrError(text.slice(3), false);
+        else if (text.startsWith('Warning: Failed to fetch ')) this.warnOrError(text.slice(9), false); // apt 3
         return;
       case 84: // T
         if (text.startsWith('The following ')) this.inPlan = isPlanHeader(text);
@@ -322,6 +325,9 @@ function hostOf(url: string): string {
  * names follow indented, several to a line. `Suggested packages:`, `Recommended packages:`,
  * `REMOVING:` and `Summary:` are not plans.
  */
+/** apt's `E:` messages that apt 3 prints as `Error: …` and no other tool does. */
+const APT3_ERRORS = ['Failed to fetch ', 'Unable to fetch some archives', 'Unable to locate package ', 'Some index files failed to download'];
+
 const APT3_PLAN_HEADERS: ReadonlySet<string> = new Set(['Installing:', 'Installing dependencies:', 'Upgrading:', 'Downgrading:', 'Reinstalling:']);
 
 function isPlanHeader(text: string): boolean {
