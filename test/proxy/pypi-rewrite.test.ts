@@ -149,6 +149,20 @@ describe('project pages as real index servers write them', () => {
 </table>`;
     assert.deepEqual(parse(apache).map((f) => f.filename), ['foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl']);
   });
+
+  it('a JSON page with one unusable file URL keeps its other files', () => {
+    const page = JSON.stringify({
+      meta: { 'api-version': '1.0' },
+      name: 'foo',
+      files: [
+        { filename: 'foo-1.0.tar.gz', url: 'http://[broken/foo-1.0.tar.gz', hashes: {} },
+        { filename: 'foo-1.0-py3-none-any.whl', url: '../../packages/foo-1.0-py3-none-any.whl', hashes: { sha256: 'a'.repeat(64) } },
+      ],
+    });
+    assert.deepEqual(parseJsonProjectPage(page, 'https://idx.example/simple/foo/', 'foo').files.map((f) => [f.filename, f.url]), [
+      ['foo-1.0-py3-none-any.whl', 'https://idx.example/packages/foo-1.0-py3-none-any.whl'],
+    ]);
+  });
 });
 
 describe('PEP 700 (api-version 1.1) JSON pages', () => {

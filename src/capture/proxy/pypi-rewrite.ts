@@ -262,13 +262,19 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
   const files: IndexFile[] = [];
   for (const raw of doc.files as Record<string, unknown>[]) {
     if (typeof raw !== 'object' || raw === null || typeof raw['url'] !== 'string' || typeof raw['filename'] !== 'string') continue;
+    let url: URL;
+    try {
+      url = new URL(raw['url'], pageUrl);
+    } catch {
+      continue; // one unusable entry costs that file, not the page (as an unusable <a href> in HTML)
+    }
     const metadata = raw['core-metadata'] ?? raw['dist-info-metadata'];
     const yanked = raw['yanked'];
     const size = raw['size'];
     const uploadTime = raw['upload-time'];
     files.push({
       filename: raw['filename'],
-      url: withoutFragment(new URL(raw['url'], pageUrl)),
+      url: withoutFragment(url),
       hashes: stringRecord(raw['hashes']),
       requiresPython: typeof raw['requires-python'] === 'string' ? raw['requires-python'] : null,
       yanked: typeof yanked === 'string' ? yanked || true : yanked === true,
