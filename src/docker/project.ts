@@ -1,5 +1,6 @@
 // Finds a project's services: the compose file (given, or the first of compose's own
-// names in the directory), else offgrid's config; then picks the services asked for.
+// names in the directory or, as compose looks, its parents), else offgrid's config; then
+// picks the services asked for.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { OffgridError, describeSystemError } from '../errors.js';
@@ -19,13 +20,17 @@ export function findProjectFile(cwd: string, explicit: string | null): string {
     if (!existsSync(path)) throw new OffgridError('EINPUT', `compose file ${explicit} does not exist`);
     return path;
   }
-  for (const name of [...COMPOSE_FILES, ...OFFGRID_CONFIG_FILES]) {
-    const path = resolve(cwd, name);
-    if (existsSync(path)) return path;
+  // As compose does: here, then each parent directory up to the root.
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of [...COMPOSE_FILES, ...OFFGRID_CONFIG_FILES]) {
+      const path = resolve(dir, name);
+      if (existsSync(path)) return path;
+    }
+    if (dirname(dir) === dir) break;
   }
   throw new OffgridError(
     'EINPUT',
-    `no compose file in ${cwd} (looked for ${COMPOSE_FILES.join(', ')}) and no ${OFFGRID_CONFIG_FILES[0]}: ` +
+    `no compose file in ${cwd} or its parents (looked for ${COMPOSE_FILES.join(', ')}) and no ${OFFGRID_CONFIG_FILES[0]}: ` +
       'give one with --compose FILE, or list the services in offgrid.yaml (services: {api: {build: {context: ., dockerfile: Dockerfile.api}}})',
   );
 }

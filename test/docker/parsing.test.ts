@@ -2,7 +2,7 @@
 // the pure parts of the Docker workflow, on a guide-style project in test/fixtures/compose.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseComposeServices } from '../../src/docker/compose.js';
@@ -60,6 +60,15 @@ test('compose: with no build.dockerfile, a context holding only a lowercase dock
   assert.equal(spec(), join(dir, 'dockerfile'));
   writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
   assert.equal(spec(), join(dir, 'Dockerfile'), 'Dockerfile wins when both exist');
+});
+
+test('compose: run from a subdirectory, the compose file of a parent directory is found, as compose finds it; contexts stay relative to it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'offgrid-parent-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  api:\n    build: ./api\n');
+  mkdirSync(join(dir, 'api', 'src'), { recursive: true });
+  const project = loadProject(join(dir, 'api', 'src'), null, {});
+  assert.equal(project.buildable[0]?.context, join(dir, 'api'));
 });
 
 test('offgrid.yaml is read when a project has no compose file; with neither the error says what to do', () => {
