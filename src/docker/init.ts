@@ -28,6 +28,24 @@ export const CONTEXT_FILES: Record<string, string> = {
 
 const MARK = '# offgrid init docker:';
 const PIP_INSTALL = /\b(pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)(\s+install)\b/g;
+/** One `pip install …` command, up to the shell's next command separator. */
+const PIP_INSTALL_COMMAND = /\b(?:pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)\s+install\b([^;&|\n]*)/g;
+const PACKAGING_TOOLS = ['pip', 'setuptools', 'wheel'];
+
+/**
+ * pip, setuptools or wheel named as requirements in a step (`pip install --upgrade pip`):
+ * they are not in a wheelhouse built from the project's requirements unless listed there.
+ */
+function packagingToolsInstalled(command: string): string[] {
+  const found = new Set<string>();
+  for (const m of command.matchAll(PIP_INSTALL_COMMAND)) {
+    for (const word of (m[1] ?? '').replace(/\\\n/g, ' ').split(/\s+/)) {
+      const name = word.replace(/^["']|["']$/g, '').split(/[<>=!~\[]/)[0]!.toLowerCase();
+      if (PACKAGING_TOOLS.includes(name)) found.add(name);
+    }
+  }
+  return PACKAGING_TOOLS.filter((tool) => found.has(tool));
+}
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
@@ -150,7 +168,13 @@ export function makeOfflineReady(text: string): InitResult {
       }
       block = block.replace(PIP_INSTALL, (_w, pip: string, install: string) => `${pip}${install} ${WHEELHOUSE_FLAGS}`);
       needs.add(WHEELHOUSE_DIR);
-      what.push('pip from the wheelhouse when present');
+      const tools = packagingToolsInstalled(words);
+      what.push(
+        tools.length === 0
+          ? 'pip from the wheelhouse when present'
+          : `pip from the wheelhouse when present; it installs ${tools.join(', ')} by name, so the wheelhouse must hold ${tools.length > 1 ? 'them' : 'it'} ` +
+              `(add ${tools.join(', ')} to the requirements offgrid wheelhouse reads), or this step fails once the wheelhouse has wheels`,
+      );
     }
     if (what.length === 0) continue;
     const [, command] = splitRunFlags(ins.args);

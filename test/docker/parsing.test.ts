@@ -141,6 +141,13 @@ test('init docker: the guide-style Dockerfile gets the wheelhouse and the local 
   assert.equal(unifiedDiff(first.text, first.text, 'a', 'b'), '');
 });
 
+test('init docker: a step that installs pip, setuptools or wheel by name says the wheelhouse must hold them', () => {
+  const r = makeOfflineReady('FROM python:3.12-slim\nRUN pip install --no-cache-dir --upgrade pip setuptools==75.1.0 && \\\n    pip install -r requirements.txt\nRUN pip install -r more.txt\n');
+  assert.equal(r.changes.length, 2);
+  assert.match(r.changes[0]!, /it installs pip, setuptools by name, so the wheelhouse must hold them \(add pip, setuptools to the requirements offgrid wheelhouse reads\)/);
+  assert.doesNotMatch(r.changes[1]!, /by name/);
+});
+
 test('init docker: exec-form RUN is left alone and said so; RUN flags stay in front', () => {
   const r = makeOfflineReady('FROM a\nRUN ["pip", "install", "x"]\nRUN --mount=type=cache,target=/root/.cache pip3 install y\n');
   assert.match(r.skipped[0] ?? '', /line 2: RUN in exec form/);
