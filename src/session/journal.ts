@@ -24,12 +24,27 @@ export interface JournalFinish {
 
 export type JournalLine = JournalStart | JournalEntry | JournalFinish;
 
+/** Writers still open: at exit (a crash included) each writes what its last turn queued. */
+const openWriters = new Set<JournalWriter>();
+let exitWatched = false;
+
+function watchExit(writer: JournalWriter): void {
+  openWriters.add(writer);
+  if (exitWatched) return;
+  exitWatched = true;
+  process.on('exit', () => {
+    for (const open of openWriters) open.flushQuietly();
+  });
+}
+
 export class JournalWriter {
   private fd: number | null;
   /** Lines queued in this turn and not yet written, in order. */
   private pending = '';
+  /** A write of the queued lines is scheduled for the end of this turn. */
+  private scheduled = false;
   /** A failed deferred write keeps its lines queued: the next `append` or `close` retries and reports. */
-  private readonly flushDeferred = (): void => {
+  readonly flushQuietly = (): void => {
     try {
       this.flush();
     } catch {
@@ -40,8 +55,7 @@ export class JournalWriter {
   constructor(readonly path: string, start: JournalStart) {
     this.fd = openSync(path, 'wx');
     this.append(start);
-    // A crash (an uncaught exception) still writes what its turn queued.
-    process.once('exit', this.flushDeferred);
+    watchExit(this);
   }
 
   /** Writes `line` now, after any lines still queued (order is kept). */
@@ -52,14 +66,18 @@ export class JournalWriter {
 
   /** Queues `line` for the one write that ends this turn (setImmediate runs before the next poll for I/O). */
   appendThisTurn(line: JournalLine): void {
-    const first = this.pending === '';
     this.pending += `${this.serialize(line)}\n`;
-    if (first) setImmediate(this.flushDeferred);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flushQuietly();
+    });
   }
 
   close(): void {
     this.flush();
-    process.removeListener('exit', this.flushDeferred);
+    openWriters.delete(this);
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
