@@ -18,7 +18,13 @@ export interface OutputCapture {
   end(): void;
 }
 
-export function createOutputCapture(target: CaptureTarget, service: string | null): OutputCapture {
+/** A capture of real output, which also knows the Docker build steps running now. */
+export interface LiveCapture extends OutputCapture {
+  /** Build steps begun and not ended that can reach the network, by label (see LogParser). */
+  openNetworkSteps(): string[];
+}
+
+export function createOutputCapture(target: CaptureTarget, service: string | null): LiveCapture {
   const parser = createLogParser({ service, emit: (event) => target.record(event), tools: TOOL_PARSERS });
   const onLine = (line: string): void => {
     target.logLine(line);
@@ -42,5 +48,6 @@ export function createOutputCapture(target: CaptureTarget, service: string | nul
       parser.end();
       target.flushLog();
     },
+    openNetworkSteps: () => parser.openNetworkSteps(),
   };
 }

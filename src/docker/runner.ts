@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createOutputCapture } from '../capture/output-capture.js';
+import { attributeToBuild } from './proxy-attribution.js';
 import { errorEvent } from '../capture/events.js';
 import { runChild } from '../capture/run-child.js';
 import { redact } from '../redact.js';
@@ -137,14 +138,21 @@ async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<Serv
       },
       spec.name,
     );
-    const code = await runChild(engine.docker, command.args, {
-      cwd: options.cwd,
-      env: { ...options.env, ...command.env },
-      stdout: options.stdout,
-      stderr: options.stderr,
-      capture,
-      inheritStdin: options.inheritStdin,
-    });
+    // What the proxy sees meanwhile is this service's, and the running step's (see proxy-attribution.ts).
+    recording.attributeProxyEvents((event) => attributeToBuild(event, spec.name, capture.openNetworkSteps()));
+    let code: number;
+    try {
+      code = await runChild(engine.docker, command.args, {
+        cwd: options.cwd,
+        env: { ...options.env, ...command.env },
+        stdout: options.stdout,
+        stderr: options.stderr,
+        capture,
+        inheritStdin: options.inheritStdin,
+      });
+    } finally {
+      recording.attributeProxyEvents(null);
+    }
     if (code === 0) {
       const size = await imageSize(engine.docker, spec.image, options.env);
       return finish({ result: 'success', exit_code: 0, image_size: size });

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { rmSync } from 'node:fs';
+import type { CaptureEvent } from '../capture/events.js';
 import { createOutputCapture, type OutputCapture } from '../capture/output-capture.js';
 import { startProxy, type RunningProxy } from '../capture/proxy/server.js';
 import { proxyEnvironment } from '../capture/proxy/env.js';
@@ -56,6 +57,12 @@ export interface Recording {
   readonly notes: readonly string[];
   /** A parser for one build's output, attributed to `service`. */
   capture(service: string | null): OutputCapture;
+  /**
+   * Until called again with null, each event the proxy records passes through `attribute`
+   * first: a build runner names the service and step a request came from, which the proxy
+   * cannot see.
+   */
+  attributeProxyEvents(attribute: ((event: CaptureEvent) => CaptureEvent) | null): void;
   finish(exitCode: number | null): Promise<Ledger>;
 }
 
@@ -67,6 +74,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
 export async function startRecording(options: RecordingOptions): Promise<Recording> {
   const session = Session.open({ logDir: options.logDir, command: options.command, offline: options.offline, clock: options.clock });
   let proxy: RunningProxy | null = null;
+  let attribute: ((event: CaptureEvent) => CaptureEvent) | null = null;
   let env: Record<string, string> = {};
   const notes: string[] = [];
   const aptConfigDir = join(options.logDir, 'build', '.journal', `apt-${session.id}`);
@@ -92,7 +100,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
             return { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts };
           },
         },
-        record: (event, durability) => session.record(event, durability),
+        record: (event, durability) => session.record(attribute === null ? event : attribute(event), durability),
         clock: options.clock,
         log: options.log,
         routes: [pypiRoute(), npmRoute()],
@@ -120,6 +128,9 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
     env,
     notes,
     capture: (service) => createOutputCapture(session, service),
+    attributeProxyEvents(given) {
+      attribute = given;
+    },
     async finish(exitCode) {
       // The proxy may still be streaming a response: close it first so its last events
       // reach the journal before the ledger is compiled.

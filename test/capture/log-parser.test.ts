@@ -110,3 +110,20 @@ test('end() may be called on an empty log', () => {
   parser.end();
   assert.deepEqual(events, []);
 });
+
+test('the build steps running at a moment that can reach the network: a RUN from its header to its DONE, not FROM or internal steps', () => {
+  const parser = createLogParser({ service: 'api', emit: () => undefined, tools: [] });
+  const open: string[][] = [];
+  // Captured from BuildKit here (test/fixtures/docker/wget.plain.log): after each line, what is open.
+  for (const line of fixtureLines('wget.plain.log')) {
+    parser.line(line);
+    open.push(parser.openNetworkSteps());
+  }
+  const run = 'RUN wget -O /tmp/payload.tar.gz "http://127.0.0.1:18765/payload.tar.gz" && ls -l /tmp/payload.tar.gz';
+  const lines = fixtureLines('wget.plain.log');
+  const header = lines.findIndex((l) => l.startsWith('#5 [2/2] RUN'));
+  const done = lines.indexOf('#5 DONE 0.1s');
+  assert.deepEqual(open.slice(0, header), open.slice(0, header).map(() => []), 'nothing before the RUN starts (internal steps and FROM do not count)');
+  assert.deepEqual(open.slice(header, done), open.slice(header, done).map(() => [run]));
+  assert.deepEqual(open[done], []);
+});

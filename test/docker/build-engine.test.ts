@@ -66,6 +66,28 @@ test('two services fetching the same wheel through the proxy: one session ledger
   assert.equal(p.read('logs/docker_build/build_report.md'), report);
 });
 
+test('a download only the proxy saw (wget -q prints nothing) is attributed to its service and the RUN step that was running', opts, async (t) => {
+  const index = await startPypiIndex({ packages: [{ name: 'quiet-lib', version: '1.0' }] });
+  t.after(() => index.close());
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  quiet:\n    build: .\n    image: ${TAG}-quiet\n`,
+      // The sleep leaves BuildKit time to print the step before the request reaches the proxy.
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nARG PIP_INDEX_URL\nRUN echo quiet-${process.pid}-${Date.now()}\nRUN sleep 1 && wget -Y off -q -O /tmp/page.html "\${PIP_INDEX_URL}quiet-lib/"\n`,
+    },
+    [`${TAG}-quiet`],
+  );
+  const r = await p.cli(['build', '--pypi-upstream', index.simpleUrl]);
+  assert.equal(r.code, 0, r.stderr);
+  const ledger = readValidLedger(join(p.dir, metadata(p.dir).ledger));
+  const pages = ledger.downloads.indexes.filter((page) => page.name === 'quiet-lib');
+  assert.equal(pages.length, 1);
+  assert.equal(pages[0]!.evidence, 'proxy');
+  assert.equal(pages[0]!.service, 'quiet');
+  assert.match(pages[0]!.step ?? '', /^RUN sleep 1 && wget -Y off -q -O \/tmp\/page\.html/);
+});
+
 test('a rebuild with nothing changed is fully CACHED, and the report says so', opts, async (t) => {
   const p = project(
     t,

@@ -10,6 +10,8 @@ import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './
 
 /** Lines of a step kept for the ErrorEvent of a failed step. */
 export const ERROR_CONTEXT_LINES = 8;
+/** The instructions whose step can fetch anything (`RUN`, `ADD <url>`). */
+const NETWORK_STEP = /^(?:RUN|ADD)\s/i;
 
 interface StepState {
   readonly id: string;
@@ -88,6 +90,13 @@ export class StepTracker implements StepFrames {
         step: step.name,
       }),
     );
+  }
+
+  /** Steps begun and not ended whose instruction can reach the network (RUN, ADD), by label. */
+  openNetworkSteps(): string[] {
+    const open: string[] = [];
+    for (const step of this.steps.values()) if (NETWORK_STEP.test(step.name)) open.push(step.name);
+    return open;
   }
 
   /** The log ended: steps still open are reported as running. */

@@ -28,6 +28,8 @@ export interface LogParser {
   line(text: string): void;
   /** The log ended: open steps and tool parsers report what they hold. */
   end(): void;
+  /** Docker build steps running now (begun, not ended) that can reach the network, by label. */
+  openNetworkSteps(): string[];
 }
 
 const HASH = 35; // #
@@ -93,6 +95,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
         dispatch(ci.text);
       }
     },
+    openNetworkSteps: () => steps.openNetworkSteps(),
     end(): void {
       release();
       rawjson.openSteps();
