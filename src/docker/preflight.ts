@@ -32,10 +32,17 @@ export async function preflight(spec: ServiceSpec, offline: boolean, builder: Bu
   if (spec.target !== null && !stageNames(file).includes(spec.target.toLowerCase())) {
     return `service ${spec.name}: build.target ${spec.target} is not a stage of ${show(spec.dockerfile)} (stages: ${stageNames(file).join(', ') || 'none named'})`;
   }
+  const images = baseImages(file, spec.args, spec.target, builder, io.platform);
+  if (images.some((image) => image.trim() === '')) {
+    return (
+      `service ${spec.name}: a FROM (or COPY --from) in ${show(spec.dockerfile)} names no image once its ARGs are filled in ` +
+      '(an ARG with no value, as in FROM ${BASE:-}): give the ARG a default, or set it in build.args'
+    );
+  }
   // Online, the builder pulls a missing base image itself (and pullFailureHint explains a failure).
   if (!offline) return null;
   const missing: string[] = [];
-  for (const image of baseImages(file, spec.args, spec.target, builder, io.platform)) if (!(await io.imageExists(image))) missing.push(image);
+  for (const image of images) if (!(await io.imageExists(image))) missing.push(image);
   if (missing.length > 0) {
     return (
       `service ${spec.name}: base image ${missing.join(', ')} is not on this machine and this build has no network: ` +

@@ -2,8 +2,11 @@
 // `robots.txt`, ARG chains before FROM): what offgrid's parser must read as BuildKit does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
-import { buildPlatform } from '../../src/docker/preflight.js';
+import { buildPlatform, preflight } from '../../src/docker/preflight.js';
 
 const AMD64 = { os: 'linux', arch: 'amd64', variant: '' };
 
@@ -92,4 +95,16 @@ test('Dockerfile: BuildKit fills in TARGETARCH and the other platform ARGs in FR
   assert.deepEqual(baseImages(file, {}, null, 'buildkit', { os: 'linux', arch: 'arm64', variant: '' }), ['debian:12-arm', 'gcr.example.org/distroless/static:linux-arm64']);
   assert.deepEqual(buildPlatform('arm', {}), { os: 'linux', arch: 'arm', variant: 'v7' });
   assert.deepEqual(buildPlatform('arm64', { DOCKER_DEFAULT_PLATFORM: 'linux/amd64' }), { os: 'linux', arch: 'amd64', variant: '' });
+});
+
+test('preflight: a FROM whose ARG is empty names no image, and the service is stopped with what to do (online too)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'offgrid-blank-from-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'Dockerfile'), 'ARG BASE\nFROM ${BASE:-}\nRUN true\n');
+  const spec = { name: 'api', context: dir, dockerfile: join(dir, 'Dockerfile'), args: {}, target: null, image: 'api' };
+  const io = { cwd: dir, platform: AMD64, imageExists: async () => true };
+  for (const offline of [false, true]) {
+    assert.match((await preflight(spec, offline, 'buildkit', io)) ?? '', /^service api: a FROM \(or COPY --from\) in Dockerfile names no image once its ARGs are filled in .*set it in build\.args$/);
+  }
+  assert.equal(await preflight({ ...spec, args: { BASE: 'busybox' } }, true, 'buildkit', io), null);
 });
