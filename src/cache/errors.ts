@@ -29,10 +29,10 @@ export function isCacheError(error: unknown, code?: CacheErrorCode): error is Ca
   return error instanceof CacheError && (code === undefined || error.code === code);
 }
 
-export function integrityError(what: string, expected: string, found: string): CacheError {
+export function integrityError(what: string, expected: string, found: string, algorithm = 'sha256'): CacheError {
   return new CacheError(
     'EINTEGRITY',
-    `${what}: expected sha256 ${expected} but the bytes hash to ${found}; the data is not stored or served ` +
+    `${what}: expected ${algorithm} ${expected} but the bytes hash to ${found}; the data is not stored or served ` +
       '(retry the download; if it repeats, the upstream or its declared hash is wrong)',
     { expected, found },
   );

@@ -15,7 +15,7 @@
 // clean" rule). A file changed in any way is hashed again. Small entries (≤ 64 KiB) are
 // kept whole in memory once verified. `cache verify` always re-hashes everything.
 export { CacheStore, type CacheHit } from './store.js';
-export { CacheWriter, type WriterOptions } from './writer.js';
+export { CacheWriter, type DeclaredDigest, type WriterOptions } from './writer.js';
 export type { VerifiedReader } from './reader.js';
 export { SingleFlight, type FetchOptions, type Flight, type FlightResponse, type OpenUpstream, type UpstreamResponse } from './single-flight.js';
 export type { CacheEntry, EntryMetadata } from './entry.js';

@@ -26,7 +26,7 @@ import { contentPath } from './layout.js';
 import { ChunkWindow, type LiveWrite, LiveReader, tapInto } from './live-reader.js';
 import { Signal } from './signal.js';
 import type { CacheStore } from './store.js';
-import type { VerifiedContent } from './writer.js';
+import type { DeclaredDigest, VerifiedContent } from './writer.js';
 
 export interface UpstreamResponse {
   readonly body: Readable;
@@ -34,6 +34,8 @@ export interface UpstreamResponse {
   readonly expectedSize?: number | null;
   /** A hash upstream declared (e.g. PyPI's `#sha256=` fragment), when known. */
   readonly expectedSha256?: string | null;
+  /** A digest upstream declared in another algorithm (npm's sha512), when known. */
+  readonly declaredDigest?: DeclaredDigest | null;
   readonly metadata: EntryMetadata;
 }
 
@@ -169,7 +171,7 @@ export class SingleFlight {
       return;
     }
     const upstream = await openUpstream();
-    const writer = this.store.writer(key, { expectedSize: upstream.expectedSize ?? null, expectedSha256: upstream.expectedSha256 ?? null, metadata: upstream.metadata });
+    const writer = this.store.writer(key, { expectedSize: upstream.expectedSize ?? null, expectedSha256: upstream.expectedSha256 ?? null, declaredDigest: upstream.declaredDigest ?? null, metadata: upstream.metadata });
     const live: LiveWrite = {
       writer,
       window: new ChunkWindow(),

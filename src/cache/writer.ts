@@ -6,7 +6,7 @@
 //
 // The proxy pipes upstream into this Writable while it also streams to its client; if
 // upstream fails it calls `abort(err)` (stream.pipeline does this by destroying us).
-import { createHash } from 'node:crypto';
+import { createHash, getHashes, type Hash } from 'node:crypto';
 import { type FileHandle, mkdir, open, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,9 +18,23 @@ import { forgetKey } from './memory.js';
 import { type CacheContext, isoTime } from './options.js';
 import { redact } from '../redact.js';
 
+/**
+ * A digest upstream declared in another algorithm than sha256 (npm's sha512 `integrity`, an
+ * index link's `#md5=`/`#sha1=`), checked alongside sha256 before the last byte is released.
+ */
+export interface DeclaredDigest {
+  /** A node crypto algorithm name (sha512, sha1, md5, …). */
+  readonly algorithm: string;
+  /** The digests accepted (any one of them), in `encoding`. */
+  readonly digests: readonly string[];
+  readonly encoding: 'hex' | 'base64';
+}
+
 export interface WriterOptions {
   /** The upstream's declared sha256 (lowercase hex), checked before anything is stored. */
   readonly expectedSha256?: string | null;
+  /** Another digest upstream declared, checked as strictly as expectedSha256. */
+  readonly declaredDigest?: DeclaredDigest | null;
   /** The upstream's declared length (Content-Length); more or fewer bytes fail with ESIZE. */
   readonly expectedSize?: number | null;
   readonly metadata?: EntryMetadata;
@@ -28,6 +42,10 @@ export interface WriterOptions {
 
 function validateOptions(options: WriterOptions): void {
   if (options.expectedSha256 != null) assertSha256(options.expectedSha256, 'expectedSha256');
+  const declared = options.declaredDigest;
+  if (declared != null && (!getHashes().includes(declared.algorithm) || declared.digests.length === 0)) {
+    throw new CacheError('EBADINPUT', `declaredDigest must name a hash this machine has and at least one digest, got ${declared.algorithm}`);
+  }
   const size = options.expectedSize;
   if (size != null && !(Number.isSafeInteger(size) && size >= 0)) {
     throw new CacheError('EBADINPUT', `expectedSize must be a non-negative integer, got ${size}`);
@@ -69,6 +87,8 @@ export class CacheWriter extends Writable {
   readonly verified: Promise<VerifiedContent>;
 
   private readonly hash = createHash('sha256');
+  /** The declared digest and its running hash, when upstream declared one. */
+  private readonly declared: { readonly digest: DeclaredDigest; readonly hash: Hash } | null;
   private handle: FileHandle | null = null;
   private settled = false;
   private resolveOpened!: () => void;
@@ -88,6 +108,7 @@ export class CacheWriter extends Writable {
     // Validated before the stream exists: a Writable starts _construct as soon as it is built.
     super((validateOptions(options), { highWaterMark: 1024 * 1024 }));
     this.expectedSha256 = options.expectedSha256 ?? null;
+    this.declared = options.declaredDigest ? { digest: options.declaredDigest, hash: createHash(options.declaredDigest.algorithm) } : null;
     this.expectedSize = options.expectedSize ?? null;
     const metadata = options.metadata ?? {};
     this.metadata = typeof metadata.url === 'string' ? { ...metadata, url: redact(metadata.url) } : metadata;
@@ -142,6 +163,7 @@ export class CacheWriter extends Writable {
       return callback(sizeError(`download for ${this.key}`, this.expectedSize, this.bytesWritten + length));
     }
     for (const chunk of chunks) this.hash.update(chunk);
+    if (this.declared !== null) for (const chunk of chunks) this.declared.hash.update(chunk);
     writeAll(handle, chunks).then(() => {
       this.bytesWritten += length;
       this.emit('progress', this.bytesWritten);
@@ -201,6 +223,11 @@ export class CacheWriter extends Writable {
     const what = `download for ${this.key}`;
     if (this.expectedSize !== null && size !== this.expectedSize) throw sizeError(what, this.expectedSize, size);
     if (this.expectedSha256 !== null && sha256 !== this.expectedSha256) throw integrityError(what, this.expectedSha256, sha256);
+    if (this.declared !== null) {
+      const { digest, hash } = this.declared;
+      const found = hash.digest(digest.encoding);
+      if (!digest.digests.includes(found)) throw integrityError(what, digest.digests[0]!, found, digest.algorithm);
+    }
     this.resolveVerified({ size, sha256 });
     await handle.sync();
     await handle.close();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -130,8 +131,29 @@ describe('cache store: write and read', () => {
     assert.equal(stats.badIndexEntries, 0);
   });
 
+  it('checks a digest declared in another algorithm (npm\'s sha512 integrity) before anything is verified or stored', async () => {
+    const data = bytes(200_000, 9);
+    const sha512 = createHash('sha512').update(data).digest('base64');
+    const declared = { algorithm: 'sha512', digests: ['b3RoZXI=', sha512], encoding: 'base64' as const };
+    const good = cache.store.writer('npm:good', { declaredDigest: declared });
+    await pipeline(Readable.from([data]), good);
+    assert.equal((await good.done).size, data.length);
+
+    const damaged = Buffer.from(data);
+    damaged[100] = damaged[100]! ^ 1;
+    const bad = cache.store.writer('npm:bad', { declaredDigest: declared });
+    let verified = false;
+    void bad.verified.then(() => (verified = true));
+    await assert.rejects(pipeline(Readable.from([damaged]), bad), { code: 'EINTEGRITY', message: /expected sha512 b3RoZXI= but the bytes hash to/ });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(verified, false, 'a live reader is never told the bytes are good, so its last byte is never released');
+    assert.equal(await cache.store.get('npm:bad'), null);
+    assert.deepEqual(await filesUnder(cache.root, 'tmp'), []);
+  });
+
   it('rejects a malformed expected hash before writing anything', () => {
     assert.throws(() => cache.store.writer('k', { expectedSha256: 'ABC' }), { code: 'EBADINPUT' });
+    assert.throws(() => cache.store.writer('k', { declaredDigest: { algorithm: 'no-such-hash', digests: ['x'], encoding: 'hex' } }), { code: 'EBADINPUT' });
     assert.throws(() => cache.store.writer('', {}), { code: 'EBADINPUT' });
   });
 });

@@ -9,7 +9,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeader
 import { request as httpsRequest } from 'node:https';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { type CacheEntry, type CacheStore, type EntryMetadata, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
+import { type CacheEntry, type CacheStore, type DeclaredDigest, type EntryMetadata, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
 import type { CacheStatus, Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent, type Durability } from '../events.js';
@@ -87,6 +87,8 @@ export interface ServeCachedOptions {
   readonly filename?: string | null;
   /** The upstream's declared sha256 (a PEP 503 fragment, an npm integrity): checked before storing. */
   readonly expectedSha256?: string | null;
+  /** A digest declared in another algorithm (npm's sha512, a `#md5=` link), checked the same way. */
+  readonly declaredDigest?: DeclaredDigest | null;
   /** True for files whose URL never changes content (wheels, .deb, by-hash); else revalidated online. */
   readonly immutable: boolean;
   /** An index file (apt lists, simple pages, packuments) rather than an artifact. */
@@ -421,6 +423,7 @@ function toFlightResponse(response: IncomingMessage, options: ServeCachedOptions
     body: response,
     expectedSize: declaredLength(response),
     expectedSha256: options.expectedSha256 ?? null,
+    declaredDigest: options.declaredDigest ?? null,
     metadata: metadataOf(response, url.href, options.kind),
   };
 }

@@ -15,7 +15,7 @@ import { type TarballLink, baseFromHost, parseIntegrity, parseNpmPath, rewritePa
 import { splitCredentials } from './pypi-pages.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
 import { BoundedMap } from './bounded-map.js';
-import { checkStored } from './stored-check.js';
+import type { DeclaredDigest } from '../../cache/index.js';
 
 const MAX_REMEMBERED_TARBALLS = 200_000;
 
@@ -137,14 +137,16 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
   tarballUrl.username = '';
   tarballUrl.password = '';
   const key = `npm:tarball:${tarballUrl.href}`;
-  const outcome = await serveCached(ctx, store, {
+  const expectedSha256 = sha256FromIntegrity(link.integrity);
+  await serveCached(ctx, store, {
     key,
     url: tarballUrl,
     kind: 'npm',
     name,
     version: link.version,
     filename: file,
-    expectedSha256: sha256FromIntegrity(link.integrity),
+    expectedSha256,
+    declaredDigest: expectedSha256 === null ? declaredTarballDigest(link) : null,
     immutable: true,
     req,
     res,
@@ -153,13 +155,11 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
     // npm sends the registry's credentials to tarballs on the registry's host only.
     upstreamHeaders: authorization && tarballUrl.host === bareRegistry.host ? { authorization } : {},
   });
-  if (outcome === 'miss') await checkStoredTarball(ctx, store, key, link);
 }
 
-/** npm declares sha512 (and sha1); the cache verified only what it could while storing. */
-async function checkStoredTarball(ctx: ProxyContext, store: CacheStore, key: string, link: TarballLink): Promise<void> {
+/** What npm checks a tarball against: its `integrity` (sha512), else the old `shasum` (sha1). */
+function declaredTarballDigest(link: TarballLink): DeclaredDigest | null {
   const integrity = link.integrity ? parseIntegrity(link.integrity) : null;
   const expected = integrity ?? (link.shasum ? { algorithm: 'sha1' as const, digests: [Buffer.from(link.shasum, 'hex').toString('base64')] } : null);
-  if (!expected) return;
-  await checkStored(ctx, store, key, { ...expected, encoding: 'base64' }, { tool: 'npm', description: `npm tarball ${link.name}@${link.version} from ${link.url}` });
+  return expected ? { ...expected, encoding: 'base64' } : null;
 }

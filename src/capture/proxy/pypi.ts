@@ -36,7 +36,7 @@ import {
 } from './pypi-rewrite.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
 import { BoundedMap } from './bounded-map.js';
-import { type DeclaredDigest, checkStored } from './stored-check.js';
+import type { DeclaredDigest } from '../../cache/index.js';
 
 /** Links remembered between a page and its file requests; older ones are re-found from the page. */
 const MAX_REMEMBERED_LINKS = 200_000;
@@ -306,7 +306,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
   const dist = distFromFilename(link.file.filename);
   const key = `pypi:file:${identity}`;
   if (ctx.offline && !(await store.get(key))) res.statusMessage = 'Not Found (offgrid offline: file not cached)';
-  const outcome = await serveCached(ctx, store, {
+  await serveCached(ctx, store, {
     key,
     url: fileUrl,
     kind: isMetadata ? 'wheel' : (dist?.kind ?? 'file'),
@@ -314,6 +314,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
     version: dist?.version ?? null,
     filename: link.file.filename,
     expectedSha256,
+    declaredDigest: expectedSha256 === null && !isMetadata ? otherDigest(link.file.hashes) : null,
     immutable: true,
     index: isMetadata,
     req,
@@ -323,8 +324,6 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
     // pip sends an index's credentials to files on the same host, and only there.
     upstreamHeaders: authorization && fileUrl.host === bareUpstream.host ? { authorization } : {},
   });
-  const declared = expectedSha256 === null && !isMetadata ? otherDigest(link.file.hashes) : null;
-  if (outcome === 'miss' && declared) await checkStored(ctx, store, key, declared, { tool: toolFromUserAgent(req.headers['user-agent']), description: `${link.file.filename} from ${fileUrl.href}` });
 }
 
 /** Hashes pip checks (hashlib's guaranteed ones) that the cache does not check while storing. */
@@ -332,7 +331,7 @@ const OTHER_ALGORITHMS = ['sha512', 'sha384', 'sha224', 'sha1', 'md5'];
 
 /**
  * The digest a link declares when it declares no sha256: index servers and generators that
- * predate sha256 fragments write `#md5=` or `#sha1=`. Checked once the file is stored.
+ * predate sha256 fragments write `#md5=` or `#sha1=`. Checked while the file is stored.
  */
 function otherDigest(hashes: Readonly<Record<string, string>>): DeclaredDigest | null {
   for (const algorithm of OTHER_ALGORITHMS) {
