@@ -137,6 +137,17 @@ function parseFile(source: ComposeSource): ParsedFile {
     const line = e.linePos?.[0]?.line;
     throw inputError(source.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
   }
+  // compose's merge tags (`!reset`, `!override`) would otherwise read as plain values
+  // (`build: !reset null` as the string "null"): say so instead of building something else.
+  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (tag) {
+    const name = /(![\w!-]+)/.exec(tag.message)?.[1] ?? 'a YAML tag';
+    throw inputError(
+      source.file,
+      `line ${lines.linePos(tag.pos[0]).line}: ${name} is not supported (offgrid does not apply compose's !reset/!override merge tags): ` +
+        'write out in full the value the merge should give',
+    );
+  }
   let root: unknown;
   try {
     root = doc.toJS();
