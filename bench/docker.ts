@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForPort } from './proxy-servers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DOCKER = '/usr/bin/docker';
@@ -72,7 +73,7 @@ function benchService(service: BenchService): ServiceFigures {
     const bare = (extra: string[]) => timed(DOCKER, ['build', '--progress=plain', '--network=host', ...extra, '-t', image, '.'], dir, base);
     const offgrid = (extra: string[], cacheDir: string) => timed(process.execPath, [CLI, 'build', ...service.offgridArgs, ...extra], dir, { ...base, OFFGRID_CACHE_DIR: cacheDir });
     bare([]); // warm the build cache
-    offgrid(['--no-cache'], warmCache); // and offgrid's, for the warm-proxy runs
+    if (service.downloads) offgrid(['--no-cache'], warmCache); // and offgrid's, for the warm-proxy runs
     const cached = { bare: [] as number[], offgrid: [] as number[] };
     const cold = { bare: [] as number[], offgrid: [] as number[], warmProxy: [] as number[] };
     // Interleaved, so drift on the machine hits both alike, and in alternating order: the
@@ -117,17 +118,8 @@ function hostAddress(): string | null {
 async function startFileServer(dir: string, host: string): Promise<{ port: number; child: ChildProcess }> {
   const port = 20_000 + Math.floor(Math.random() * 10_000);
   const child = spawn('python3', ['-m', 'http.server', String(port), '--bind', host, '--directory', dir], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(1000) });
-      if (r.ok) return { port, child };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill();
-  throw new Error(`python3 -m http.server on ${host}:${port} did not start`);
+  await waitForPort(child, port, 'python3 -m http.server', 15_000, host);
+  return { port, child };
 }
 
 async function benchDebianApt(runs: number): Promise<ServiceFigures | string> {

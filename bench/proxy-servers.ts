@@ -45,9 +45,9 @@ async function freeLowPort(): Promise<number> {
   throw new Error('no free port between 20000 and 32000 on 127.0.0.1');
 }
 
-async function canConnect(port: number): Promise<boolean> {
+async function canConnect(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -57,11 +57,11 @@ async function canConnect(port: number): Promise<boolean> {
 }
 
 /** Waits (bounded) until something accepts connections on the port, or the process dies. */
-async function waitForPort(child: ChildProcess, port: number, name: string, timeoutMs = 15_000): Promise<void> {
+export async function waitForPort(child: ChildProcess, port: number, name: string, timeoutMs = 15_000, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before listening`);
-    if (await canConnect(port)) return;
+    if (await canConnect(port, host)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');

@@ -27,9 +27,11 @@ export const CONTEXT_FILES: Record<string, string> = {
 };
 
 const MARK = '# offgrid init docker:';
-const PIP_INSTALL = /\b(pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)(\s+install)\b/g;
+/** pip as a RUN step calls it: `pip`, `pip3`, `pip3.11`, `python3 -m pip`. */
+const PIP = String.raw`pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip`;
+const PIP_INSTALL = new RegExp(String.raw`\b(${PIP})(\s+install)\b`, 'g');
 /** One `pip install …` command, up to the shell's next command separator. */
-const PIP_INSTALL_COMMAND = /\b(?:pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)\s+install\b([^;&|\n]*)/g;
+const PIP_INSTALL_COMMAND = new RegExp(String.raw`\b(?:${PIP})\s+install\b([^;&|\n]*)`, 'g');
 const PACKAGING_TOOLS = ['pip', 'setuptools', 'wheel'];
 
 /**
@@ -39,7 +41,7 @@ const PACKAGING_TOOLS = ['pip', 'setuptools', 'wheel'];
 function packagingToolsInstalled(command: string): string[] {
   const found = new Set<string>();
   for (const m of command.matchAll(PIP_INSTALL_COMMAND)) {
-    for (const word of (m[1] ?? '').replace(/\\\n/g, ' ').split(/\s+/)) {
+    for (const word of (m[1] ?? '').split(/\s+/)) {
       const name = word.replace(/^["']|["']$/g, '').split(/[<>=!~\[]/)[0]!.toLowerCase();
       if (PACKAGING_TOOLS.includes(name)) found.add(name);
     }

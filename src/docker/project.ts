@@ -75,14 +75,17 @@ function composeFileList(cwd: string, env: NodeJS.ProcessEnv): string[] {
  * override file beside it merged over it.
  */
 export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
-  const listed = explicit === null ? composeFileList(cwd, composeEnv(cwd, env)) : [];
+  // The .env here names COMPOSE_FILE; it is read once, and again only for a project elsewhere.
+  const hereEnv = explicit === null ? composeEnv(cwd, env) : null;
+  const listed = hereEnv === null ? [] : composeFileList(cwd, hereEnv);
   const file = listed[0] ?? findProjectFile(cwd, explicit);
   const text = readInput(file);
   const dir = dirname(file);
+  const projectEnv = hereEnv !== null && dir === resolve(cwd) ? hereEnv : composeEnv(dir, env);
   const found = explicit === null && listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
   const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
   const overrides = (listed.length > 0 ? listed.slice(1) : override ? [override] : []).map((path) => ({ file: path, text: readInput(path) }));
-  return parseComposeServices(text, { file, dir, project: basename(dir), env: composeEnv(dir, env) }, overrides);
+  return parseComposeServices(text, { file, dir, project: basename(dir), env: projectEnv }, overrides);
 }
 
 /**

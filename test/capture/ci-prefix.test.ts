@@ -3,11 +3,12 @@
 // GitLab runner with FF_TIMESTAMPS, Jenkins `timestamps { }`), hosts replaced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CaptureEvent, DownloadEvent, NetworkAttemptEvent } from '../../src/capture/events.js';
+import type { CaptureEvent } from '../../src/capture/events.js';
 import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
+import { attempts, downloads } from './tools-fixture.js';
 
 function analyze(text: string, service: string | null = null): CaptureEvent[] {
   const events: CaptureEvent[] = [];
@@ -19,8 +20,6 @@ function analyze(text: string, service: string | null = null): CaptureEvent[] {
   return events;
 }
 
-const downloads = (events: CaptureEvent[]) => events.filter((e): e is DownloadEvent => e.type === 'download');
-const attempts = (events: CaptureEvent[]) => events.filter((e): e is NetworkAttemptEvent => e.type === 'network_attempt');
 
 test('splitCiPrefix: the prefixes of GitHub Actions, gh run view, GitLab and Jenkins', () => {
   assert.deepEqual(splitCiPrefix('2024-04-29T15:05:05.6772653Z Collecting dohq-artifactory'), {

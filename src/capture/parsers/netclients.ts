@@ -1,10 +1,12 @@
 // curl and wget output → events, plus the DNS failures any program prints
 // (`Temporary failure in name resolution`, `Could not resolve host`, `getaddrinfo
-// ENOTFOUND`). curl prints nothing on success unless verbose, so only its failures are
-// seen, unless `-v` shows the request and the answer (curl-verbose.ts); wget announces each URL (`--DATE--  URL`) and says where it saved it.
+// ENOTFOUND`). curl prints nothing on success unless `-v` shows the request and the answer
+// (curl-verbose.ts), so mostly its failures are seen; wget announces each URL
+// (`--DATE--  URL`) and says where it saved it.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
+import { baseName } from './pip.js';
 
 /** curl exit codes that mean the network could not be reached (or answered nothing usable). */
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
@@ -185,8 +187,7 @@ class NetClientParser implements ToolParser {
   /** A transfer `curl -v` showed complete (a GET answered 2xx). */
   private curlDownload(transfer: CurlTransfer | null): void {
     if (transfer === null) return;
-    const path = transfer.url.split(/[?#]/)[0] ?? '';
-    const filename = decodeURIComponentSafe(path.slice(path.lastIndexOf('/') + 1));
+    const filename = baseName(transfer.url);
     this.emit(
       downloadEvent({
         ...this.base('curl'),
@@ -280,13 +281,18 @@ class NetClientParser implements ToolParser {
   /** `Error response from daemon: Get "https://h/v2/": dial tcp: lookup h …: no such host` */
   private goDial(text: string): boolean {
     const failure = text.includes('dial tcp') ? goDialFailure(text) : null;
-    if (failure === null || ownedByAnotherParser(text)) return failure !== null;
-    const key = `${failure.target}\0${failure.error}`;
-    if (key === this.lastGeneric && this.lineNumber - this.lastGenericLine <= GENERIC_REPEAT_WINDOW) return true;
+    if (failure === null) return false;
+    if (!ownedByAnotherParser(text)) this.reportOnce(failure.target, failure.error, text);
+    return true;
+  }
+
+  /** One network attempt for a failure a few lines repeat (a traceback: gaierror, then URLError). */
+  private reportOnce(target: string, error: string, text: string): void {
+    const key = `${target}\0${error}`;
+    if (key === this.lastGeneric && this.lineNumber - this.lastGenericLine <= GENERIC_REPEAT_WINDOW) return;
     this.lastGeneric = key;
     this.lastGenericLine = this.lineNumber;
-    this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: failure.target, error: failure.error }));
-    return true;
+    this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: target, error }));
   }
 
   /**
@@ -322,12 +328,7 @@ class NetClientParser implements ToolParser {
       return;
     }
     host ??= /host='([^']+)'/.exec(text)?.[1] ?? /https?:\/\/[^\s'"<>)]+/.exec(text)?.[0] ?? 'unknown host';
-    // A traceback repeats one failure on several lines (gaierror, then URLError).
-    const key = `${host}\0${error}`;
-    if (key === this.lastGeneric && this.lineNumber - this.lastGenericLine <= GENERIC_REPEAT_WINDOW) return;
-    this.lastGeneric = key;
-    this.lastGenericLine = this.lineNumber;
-    this.emit(networkAttemptEvent({ ...this.base(guessTool(text)), url_or_host: host, error }));
+    this.reportOnce(host, error, text);
   }
 }
 
@@ -346,14 +347,6 @@ function isTracebackLine(text: string): boolean {
     text.startsWith('The above exception was the direct cause') ||
     EXCEPTION_LINE.test(text)
   );
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function ownedByAnotherParser(text: string): boolean {

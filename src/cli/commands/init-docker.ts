@@ -45,15 +45,17 @@ function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; le
 
 export async function initDockerCommand(options: InitDockerOptions, io: CliIO): Promise<number> {
   const show = (p: string): string => relative(io.cwd, p) || '.';
+  const readText = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new OffgridError('EINPUT', `cannot read ${show(path)}: ${describeSystemError(error)}`);
+    }
+  };
   const report: { dockerfile: string; changes: readonly string[]; skipped: readonly string[]; created: string[]; diff: string }[] = [];
   const { targets: dockerfiles, leftAlone } = targets(options, io);
   for (const target of dockerfiles) {
-    let text: string;
-    try {
-      text = readFileSync(target.dockerfile, 'utf8');
-    } catch (error) {
-      throw new OffgridError('EINPUT', `cannot read ${show(target.dockerfile)}: ${describeSystemError(error)}`);
-    }
+    const text = readText(target.dockerfile);
     let result;
     try {
       result = makeOfflineReady(text);
@@ -86,12 +88,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
     // BuildKit reads <Dockerfile>.dockerignore before the context's own .dockerignore.
     const ignoreFile = [`${target.dockerfile}.dockerignore`, join(target.context, '.dockerignore')].find((p) => existsSync(p));
     if (ignoreFile !== undefined) {
-      let before: string;
-      try {
-        before = readFileSync(ignoreFile, 'utf8');
-      } catch (error) {
-        throw new OffgridError('EINPUT', `cannot read ${show(ignoreFile)}: ${describeSystemError(error)}`);
-      }
+      const before = readText(ignoreFile);
       const after = allowDirs(before, result.needs);
       if (after !== null) {
         diff += unifiedDiff(before, after, `a/${show(ignoreFile)}`, `b/${show(ignoreFile)}`);
