@@ -5,6 +5,8 @@ import { isAscii } from 'node:buffer';
 
 /** Longest line kept, in bytes; the rest of a longer line is dropped (and counted). */
 export const MAX_LINE_BYTES = 64 * 1024;
+/** Bytes of whole lines decoded at once (see emitRun). */
+const DECODE_PIECE_BYTES = 16 * 1024;
 
 const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 
@@ -63,9 +65,7 @@ export class LineSplitter {
     }
     const lastNewline = chunk.lastIndexOf(10);
     if (lastNewline >= start) {
-      const run = chunk.subarray(start, lastNewline);
-      // Most logs are ASCII: latin1 makes the same string without UTF-8 decoding.
-      this.emitText(run.toString(isAscii(run) ? 'latin1' : 'utf8'));
+      this.emitRun(chunk.subarray(start, lastNewline));
       start = lastNewline + 1;
     }
     if (start < chunk.length) this.keep(chunk.subarray(start));
@@ -74,6 +74,23 @@ export class LineSplitter {
   /** The stream ended: a last line without a newline still counts. */
   end(): void {
     if (this.pendingBytes > 0 || this.overlong) this.flushPending();
+  }
+
+  /**
+   * Whole lines without their last newline, decoded a piece at a time: most of a log is
+   * ASCII, which latin1 turns into a compact one-byte string without UTF-8 decoding. One
+   * progress bar or curly quote must not make the rest of a megabyte a two-byte string,
+   * which every later regex and search then pays for.
+   */
+  private emitRun(run: Buffer): void {
+    let from = 0;
+    while (from <= run.length) {
+      const cut = from + DECODE_PIECE_BYTES >= run.length ? run.length : run.indexOf(10, from + DECODE_PIECE_BYTES);
+      const end = cut === -1 ? run.length : cut;
+      const piece = run.subarray(from, end);
+      this.emitText(piece.toString(isAscii(piece) ? 'latin1' : 'utf8'));
+      from = end + 1;
+    }
   }
 
   private emitText(text: string): void {

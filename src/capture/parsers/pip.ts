@@ -163,8 +163,16 @@ class PipParser implements ToolParser {
   ) {}
 
   line(raw: string): void {
-    let text = raw;
     const first = raw.charCodeAt(0);
+    // Most lines of a log are neither pip's `--log` lines nor indented: they take the
+    // short path, which keeps this hot function small enough for V8 to optimise well.
+    if (first === 32 || isDigit(first)) this.prefixedLine(raw, first);
+    else this.pipLine(raw, first);
+  }
+
+  /** A `--log` line (`2026-01-09T14:22:33,123 `) or an indented one: the prefix comes off. */
+  private prefixedLine(raw: string, first: number): void {
+    let text = raw;
     if (isDigit(first)) {
       const stamp = logTimestamp(raw);
       if (stamp === null) return;
@@ -172,7 +180,12 @@ class PipParser implements ToolParser {
       text = raw.slice(24);
     }
     if (text.charCodeAt(0) === 32) text = text.trimStart();
-    switch (text.charCodeAt(0)) {
+    this.pipLine(text, text.charCodeAt(0));
+  }
+
+  /** `text` starts with pip's own words; `first` is its first character code. */
+  private pipLine(text: string, first: number): void {
+    switch (first) {
       case 68: // D
         if (text.startsWith('Downloading ')) this.fetched(text.slice(12), false);
         return;
