@@ -55,9 +55,9 @@ export async function runDockerBuilds(
   const startedAt = isoLocal(io.clock.now());
   // Build output is shown live; with --json stdout carries only the JSON.
   const live = options.json ? io.stderr : io.stdout;
-  let runs;
+  let built;
   try {
-    runs = await buildServices({
+    built = await buildServices({
       specs,
       recording,
       engine,
@@ -75,8 +75,8 @@ export async function runDockerBuilds(
     await recording.finish(null);
     throw error;
   }
-  const failed = runs.some((r) => r.result !== 'success');
-  const ledger = await recording.finish(failed ? EXIT_FAILED : EXIT_OK);
+  const failed = built.runs.some((r) => r.result !== 'success');
+  const [ledger, runs] = await Promise.all([recording.finish(failed ? EXIT_FAILED : EXIT_OK), built.withImageSizes()]);
   const meta: BuildMetadata = {
     format: 1,
     mode,
