@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { CacheStore } from '../src/cache/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
+const CLI = join(ROOT, 'dist/cli/main.js');
 
 export interface CacheBenchResult {
   readonly sizeMB: number;

@@ -176,7 +176,7 @@ http {
  * log dir, allowed to reach `allowHost` through its forward proxy.
  */
 export async function startOffgrid(root: string, work: string, name: string, allowHost: string): Promise<BenchServer> {
-  const main = join(root, 'dist/src/cli/main.js');
+  const main = join(root, 'dist/cli/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });

@@ -19,7 +19,7 @@ INDEX_URL=$(cat "$work/index.url")
 # Only the example's index: none of this machine's own pip configuration.
 export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL || true
-offgrid() { node "$root/dist/src/cli/main.js" "$@"; }
+offgrid() { node "$root/dist/cli/main.js" "$@"; }
 show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 cp "$here/requirements.txt" "$work/"

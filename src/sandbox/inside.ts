@@ -1,9 +1,7 @@
 // The process `offgrid verify -- CMD` starts INSIDE the fresh network namespace: offgrid's
 // proxy in offline mode on the namespace's loopback, the command with its environment
 // pointed at it, the session recorded as usual. It reports back through a file, because
-// its stdout and stderr belong to the command. Run as `node inside.js SPEC.json`.
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// its stdout and stderr belong to the command. Started as `node inside-entry.js SPEC.json`.
 import { z } from 'zod';
 import { errorEvent, networkAttemptEvent } from '../capture/events.js';
 import { ChildStartError, runChild } from '../capture/run-child.js';
@@ -84,24 +82,4 @@ async function runCommand(spec: InsideSpec, recording: Recording): Promise<{ exi
     recording.session.record(errorEvent({ message: error.message, tool: 'offgrid' }));
     return { exitCode: null, spawnError: error.message };
   }
-}
-
-const self = realpathSync(fileURLToPath(import.meta.url));
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === self) {
-  const specPath = process.argv[2];
-  if (!specPath) {
-    process.stderr.write('offgrid: sandbox entry: give the spec file (this is started by offgrid verify)\n');
-    process.exit(2);
-  }
-  const spec = InsideSpec.parse(JSON.parse(readFileSync(specPath, 'utf8')));
-  runInside(spec).then(
-    (result) => {
-      writeFileSync(spec.resultPath, JSON.stringify(result));
-      process.exitCode = 0;
-    },
-    (error: unknown) => {
-      process.stderr.write(`offgrid: inside the network namespace: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 2;
-    },
-  );
 }

@@ -27,7 +27,7 @@ export type VerifyOutcome =
   | { readonly type: 'no-result'; readonly isolation: Isolation; readonly code: number | null }
   | { readonly type: 'done'; readonly isolation: Isolation; readonly result: InsideResult; readonly ledger: Ledger; readonly verdict: Verdict };
 
-const INSIDE = fileURLToPath(new URL('./inside.js', import.meta.url));
+const INSIDE = fileURLToPath(new URL('./inside-entry.js', import.meta.url));
 
 export async function verifyOffline(run: VerifyRun): Promise<VerifyOutcome> {
   const { isolation, tried } = await findIsolation(run.probe);

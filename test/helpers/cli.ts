@@ -8,7 +8,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Ledger } from '../../src/ledger/schema.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+/** What `offgrid` runs: the bundle of scripts/bundle-cli.mjs. */
+export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
 export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 
 export interface CliResult {
