@@ -2,13 +2,16 @@
 // → the services to build. Pure: text in, ServiceSpecs out; reading files is project.ts's job.
 //
 // Read: `build: ./dir` and `build: {context, dockerfile, args, target}`, `image` (the tag),
-// `profiles`, `extends` within the file, the project `name:`, YAML anchors and merge keys,
-// later files (an override) merged over the first as compose merges them, and compose's
-// variable interpolation (interpolate.ts), which decides paths and args in real projects.
+// `profiles`, `extends` (within the file and from another file), top-level `include:`, the
+// project `name:`, YAML anchors and merge keys, later files (an override) merged over the
+// first as compose merges them, and compose's variable interpolation (interpolate.ts),
+// which decides paths and args in real projects. Other files are read through the
+// context's `readFile`, and their relative build contexts resolve against their own
+// directory, as compose resolves them.
 // Everything else in the file is ignored. A service offgrid cannot build (dockerfile_inline,
 // a remote context) is recorded with its file and line, so it blocks only itself.
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, isNode, parseDocument } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { interpolate } from './interpolate.js';
@@ -26,6 +29,11 @@ export interface ComposeContext {
   readonly project: string;
   /** Variables for interpolation. */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Reads another compose file that `extends: {file}` or `include:` names (an absolute path);
+   * throws an OffgridError when it cannot. Absent: such references are unsupported.
+   */
+  readonly readFile?: (path: string) => string;
 }
 
 function inputError(file: string, message: string): OffgridError {
@@ -187,26 +195,110 @@ function mergeMaps(base: Plain, over: Plain): Plain {
   return out;
 }
 
+/** A compose file's services and where its relative paths start: the project's, an included file's, an extended file's. */
+interface Scope {
+  readonly file: string;
+  readonly dir: string;
+  readonly root: Plain;
+  readonly services: Plain;
+}
+
+/** Other compose files, each read and parsed once. */
+type LoadScope = (path: string, where: string) => Scope;
+
+function scopeLoader(ctx: ComposeContext): LoadScope {
+  const loaded = new Map<string, Scope>();
+  return (path, where) => {
+    const known = loaded.get(path);
+    if (known) return known;
+    if (!ctx.readFile) throw new Unsupported([], `${where}: another compose file (${path}) cannot be read here`);
+    let parsed: ParsedFile;
+    try {
+      parsed = parseFile({ file: path, text: ctx.readFile(path) });
+    } catch (error) {
+      throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const scope = { file: path, dir: dirname(path), root: parsed.root, services: parsed.services ?? {} };
+    loaded.set(path, scope);
+    return scope;
+  };
+}
+
 /**
- * A service with the one it `extends:` (in the same file) merged under it, as compose does;
- * `chain` holds the services already on the way, to report a cycle.
+ * A service from another file, its relative build context made absolute against `dir` (as
+ * compose resolves paths in an extended or included file). The path is interpolated now and
+ * its `$` escaped, so that interpolating it again later leaves it as it is.
  */
-function withExtends(name: string, raw: Plain, services: Plain, chain: readonly string[]): Plain {
+function rebased(raw: Plain, dir: string, env: NodeJS.ProcessEnv, where: string): Plain {
+  if (raw.build === undefined || raw.build === null) return raw;
+  const build = expandedBuild(raw.build);
+  if (!isMap(build)) return raw;
+  const context = typeof build.context === 'string' ? interpolate(build.context, env, where) : '.';
+  if (/^[a-z]+:\/\//i.test(context) || context.startsWith('git@')) return raw;
+  return { ...raw, build: { ...build, context: resolve(dir, context).replaceAll('$', '$$$$') } };
+}
+
+interface ExtendsStep {
+  /** The service's file and name: what makes a cycle. */
+  readonly key: string;
+  readonly name: string;
+}
+
+/**
+ * A service with the one it `extends:` merged under it, as compose does: from the same file,
+ * or from `extends.file` (relative to this file). `chain` holds the services already on the
+ * way, to report a cycle.
+ */
+function withExtends(name: string, raw: Plain, scope: Scope, chain: readonly ExtendsStep[], load: LoadScope, env: NodeJS.ProcessEnv): Plain {
   const ext = raw.extends;
   if (ext === undefined || ext === null) return raw;
   const where = `service ${name}`;
   const spec = typeof ext === 'string' ? { service: ext } : isMap(ext) ? ext : null;
   if (spec === null || typeof spec.service !== 'string') throw new Error(`${where}: extends must name a service (extends: {service: NAME})`);
-  if (spec.file !== undefined) {
-    throw new Unsupported(['extends', 'file'], `${where}: extends from another file (${String(spec.file)}) is not supported: copy the build: section of ${spec.service} into ${name}, or move ${spec.service} into this file`);
+  if (spec.file !== undefined && typeof spec.file !== 'string') throw new Error(`${where}: extends.file must be a path`);
+  const from = spec.file === undefined ? scope : load(resolve(scope.dir, interpolate(spec.file, env, where)), where);
+  const here = [...chain, { key: `${scope.file}#${name}`, name }];
+  if (here.some((step) => step.key === `${from.file}#${spec.service}`)) {
+    throw new Error(`service ${here[0]!.name}: extends goes round in a circle: ${[...here.map((step) => step.name), spec.service].join(' → ')}`);
   }
-  if (chain.includes(spec.service) || spec.service === name) {
-    throw new Error(`service ${chain[0] ?? name}: extends goes round in a circle: ${[...chain, name, spec.service].join(' → ')}`);
+  const base = from.services[spec.service];
+  if (!isMap(base)) {
+    throw new Error(`${where}: extends service ${spec.service}, which is not a service of ${spec.file === undefined ? 'this file' : spec.file}`);
   }
-  const base = services[spec.service];
-  if (!isMap(base)) throw new Error(`${where}: extends service ${spec.service}, which is not a service of this file`);
+  const inherited = withExtends(spec.service, base, from, here, load, env);
   const { extends: _ext, ...own } = raw;
-  return mergeMaps(withExtends(spec.service, base, services, [...chain, name]), own);
+  return mergeMaps(from === scope ? inherited : rebased(inherited, from.dir, env, where), own);
+}
+
+/**
+ * The services of the files a file's top-level `include:` names (a path, or `{path,
+ * project_directory}`), each with its extends applied and its paths resolved against its
+ * own directory (or the project_directory given), its own includes first.
+ */
+function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJS.ProcessEnv, seen: readonly string[] = []): Map<string, Plain> {
+  const out = new Map<string, Plain>();
+  if (root.include === undefined || root.include === null) return out;
+  if (!Array.isArray(root.include)) throw new Error('include: must be a list of files');
+  for (const item of root.include) {
+    const entry = typeof item === 'string' ? { path: item } : isMap(item) ? item : null;
+    const paths = typeof entry?.path === 'string' ? [entry.path] : Array.isArray(entry?.path) ? entry.path : null;
+    if (entry === null || paths === null || paths.some((p) => typeof p !== 'string')) throw new Error('include: each entry must be a path or {path: FILE}');
+    for (const raw of paths as string[]) {
+      const path = resolve(scope.dir, interpolate(raw, env, 'include'));
+      if (seen.includes(path) || path === scope.file) throw new Error(`include: ${raw} includes itself: ${[...seen, scope.file, path].join(' → ')}`);
+      const included = load(path, 'include');
+      const dir = typeof entry.project_directory === 'string' ? resolve(scope.dir, interpolate(entry.project_directory, env, 'include')) : included.dir;
+      const all = includedServices(included.root, included, load, env, [...seen, scope.file]);
+      for (const [name, service] of Object.entries(included.services)) {
+        all.set(name, isMap(service) ? rebased(withExtends(name, service, included, [], load, env), dir, env, `service ${name}`) : (service as Plain));
+      }
+      for (const [name, service] of all) {
+        if (out.has(name)) throw new Error(`include: service ${name} is defined by more than one included file`);
+        out.set(name, service);
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -225,6 +317,17 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
       const mine = services[service];
       services[service] = isMap(mine) && isMap(raw) ? mergeMaps(mine, raw) : raw;
     }
+  }
+  const load = scopeLoader(ctx);
+  const scope: Scope = { file: ctx.file, dir: ctx.dir, root: base.root, services };
+  try {
+    // Compose refuses an included service that the project defines too.
+    for (const [name, service] of includedServices(base.root, scope, load, ctx.env)) {
+      if (services[name] !== undefined) throw new Error(`service ${name} is defined here and in a file include: names`);
+      services[name] = service;
+    }
+  } catch (error) {
+    throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
   }
   let project = ctx.project;
   try {
@@ -265,7 +368,7 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
     const own = Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
     if (own.length > 0 && !profiles.has('*') && !own.some((p) => profiles.has(p))) profileOff.set(name, own);
     try {
-      const full = withExtends(name, raw, services, []);
+      const full = withExtends(name, raw, scope, [], load, ctx.env);
       // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
       const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
       if (spec) buildable.push(spec);

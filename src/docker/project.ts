@@ -85,7 +85,7 @@ export function loadProject(cwd: string, explicit: string | null, env: NodeJS.Pr
   const found = explicit === null && listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
   const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
   const overrides = (listed.length > 0 ? listed.slice(1) : override ? [override] : []).map((path) => ({ file: path, text: readInput(path) }));
-  return parseComposeServices(text, { file, dir, project: basename(dir), env: projectEnv }, overrides);
+  return parseComposeServices(text, { file, dir, project: basename(dir), env: projectEnv, readFile: readInput }, overrides);
 }
 
 /**

@@ -291,7 +291,7 @@ test('compose: docker-compose.yml before docker-compose.yaml, and the override f
   assert.deepEqual(alone.buildable.map((s) => [s.name, s.target]), [['worker', 'prod']]);
 });
 
-test('compose: extends in the same file brings the build with it; extends from another file is named as unsupported', () => {
+test('compose: extends in the same file brings the build with it; without a way to read files, extends from another file blocks only its service', () => {
   const text = [
     'services:',
     '  base:',
@@ -317,10 +317,42 @@ test('compose: extends in the same file brings the build with it; extends from a
     ['api', '/p/backend', null, 'shop-api', { PYTHON_VERSION: '3.12' }],
     ['worker', '/p/backend', 'worker', 'shop-api', { PYTHON_VERSION: '3.12' }],
   ]);
-  assert.match(project.unbuildable.get('web') ?? '', /^compose.yaml line 16: service web: extends from another file \(common-services.yml\) is not supported/);
+  assert.match(project.unbuildable.get('web') ?? '', /^compose.yaml line 15: service web: another compose file \(\/p\/common-services.yml\) cannot be read here/);
   const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
   assert.throws(() => parseComposeServices('services:\n  a:\n    extends: b\n  b:\n    extends: a\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /service a: extends goes round in a circle: a → b → a/.test(e.message));
   assert.throws(() => parseComposeServices('services:\n  a:\n    extends: nope\n', ctx), /service a: extends service nope, which is not a service of this file/);
+});
+
+test('compose: extends from another file and include: resolve relative paths where compose does', () => {
+  const dir = join(FIXTURES, 'compose/multi-file');
+  const project = loadProject(join(dir, 'app'), null, {});
+  assert.deepEqual(
+    project.buildable.map((s) => [s.name, s.context, s.dockerfile, s.target, s.image, s.args]),
+    [
+      ['api', join(dir, 'common/py'), join(dir, 'common/py/Dockerfile'), null, 'shop-api', { PYTHON_VERSION: '3.12' }],
+      ['worker', join(dir, 'app/api'), join(dir, 'app/api/Dockerfile'), 'worker', 'app-worker', { PYTHON_VERSION: '3.12' }],
+      ['docs', join(dir, 'tools/docs'), join(dir, 'tools/docs/Dockerfile'), null, 'app-docs', {}],
+    ],
+  );
+  // The same through files held in memory: what is read, and the errors a user can act on.
+  const files: Record<string, string> = {
+    '/p/base.yml': 'services:\n  py:\n    build: ./py-${FLAVOUR:-slim}\n  loop:\n    extends:\n      file: compose.yaml\n      service: a\n',
+    '/p/inc.yml': 'services:\n  a:\n    build: .\n',
+  };
+  const readFile = (path: string): string => {
+    const text = files[path];
+    if (text === undefined) throw new OffgridError('EINPUT', `cannot read ${path}: no such file`);
+    return text;
+  };
+  const ctx = { file: '/p/compose.yaml', dir: '/p', project: 'p', env: {}, readFile };
+  files['/p/compose.yaml'] = 'services:\n  a:\n    extends: {file: base.yml, service: loop}\n';
+  const parse = (text: string) => parseComposeServices(text, ctx);
+  assert.equal(parse('services:\n  a:\n    extends: {file: sub/../base.yml, service: py}\n').buildable[0]!.context, '/p/py-slim');
+  assert.throws(() => parse(files['/p/compose.yaml']!), /service a: extends goes round in a circle: a → loop → a/);
+  assert.throws(() => parse('services:\n  a:\n    extends: {file: gone.yml, service: py}\n'), (e: OffgridError) => e.code === 'EINPUT' && /service a: cannot read \/p\/gone.yml/.test(e.message));
+  assert.throws(() => parse('services:\n  a:\n    extends: {file: base.yml, service: nope}\n'), /service a: extends service nope, which is not a service of base.yml/);
+  assert.throws(() => parse('include: [inc.yml]\nservices:\n  a:\n    build: .\n'), /service a is defined here and in a file include: names/);
+  assert.throws(() => parse('include: [compose.yaml]\nservices: {}\n'), /include: compose.yaml includes itself/);
 });
 
 test('compose: COMPOSE_FILE picks the files (later ones merged over the first) and turns the automatic override off', () => {
