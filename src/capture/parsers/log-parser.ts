@@ -11,6 +11,7 @@
 // any regex or JSON.parse.
 import { errorEvent, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { createAllToolParsers } from './tools.js';
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
@@ -45,11 +46,11 @@ export function createLogParser(options: LogParserOptions): LogParser {
   const buildkit = new BuildKitFramer(steps);
   const rawjson = new RawJsonFramer(steps);
   const legacy = new LegacyFramer(steps);
-  let plainTools: ToolParser[] | null = null;
+  let plainTools: ToolParser | null = null;
 
   const plain = (text: string): void => {
-    plainTools ??= options.tools.map((factory) => factory(emit, { service: options.service, step: null }));
-    for (const parser of plainTools) parser.line(text);
+    plainTools ??= createAllToolParsers(emit, { service: options.service, step: null }, options.tools);
+    plainTools.line(text);
   };
 
   const dispatch = (text: string): void => {
@@ -100,7 +101,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
       release();
       rawjson.openSteps();
       steps.endAll();
-      if (plainTools !== null) for (const parser of plainTools) parser.end();
+      plainTools?.end();
       plainTools = null;
     },
   };

@@ -67,6 +67,8 @@ function servedFromCache(state: string | undefined): boolean {
 export const createNpmParser: ToolParserFactory = (emit, at) => new NpmParser(emit, at);
 
 class NpmParser implements ToolParser {
+  /** Every line npm prints starts `npm `. */
+  readonly firstChars = 'n';
   private readonly pendingCacheHits = new Map<string, { name: string; ms: number }>();
   /** URLs whose failure an `attempt N failed` line already reported. */
   private readonly failedUrls = new Set<string>();

@@ -142,6 +142,8 @@ type Pending = Parameters<typeof downloadEvent>[0];
 export const createPipParser: ToolParserFactory = (emit, at) => new PipParser(emit, at);
 
 class PipParser implements ToolParser {
+  /** The cases of `pipLine`, and what `prefixedLine` takes off (a `--log` time, an indent). */
+  readonly firstChars = ' 0123456789CDEFGILPRSUWp';
   private readonly pending = new Map<string, Pending>();
   /** File names already reported, so a late `Saved` for them adds nothing. */
   private readonly reported = new Set<string>();

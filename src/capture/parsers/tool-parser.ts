@@ -11,6 +11,12 @@ export interface ToolParser {
    * came from apt's archive cache).
    */
   end(): void;
+  /**
+   * The first characters (UTF-16 code units) of the lines this parser reads. Any other line
+   * must leave it exactly as it was, whatever its state: then the pipeline does not call it
+   * for such lines, which are most lines of a big log (see tools.ts). Undefined: every line.
+   */
+  readonly firstChars?: string;
 }
 
 /**
