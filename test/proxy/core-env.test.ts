@@ -26,6 +26,23 @@ describe('allow-list', () => {
     assert.deepEqual(parseDeb822Sources(text), ['http://a.invalid/debian', 'http://b.invalid/debian']);
   });
 
+  it('reads deb822 URIs folded over several lines, with a comment inside the fold (as apt does)', () => {
+    const text = ['Types: deb', 'URIs:', ' http://a.invalid/debian', '# http://commented.invalid/debian', ' http://b.invalid/debian', 'Suites: bookworm', 'Components: main', ''].join('\n');
+    assert.deepEqual(parseDeb822Sources(text), ['http://a.invalid/debian', 'http://b.invalid/debian']);
+  });
+
+  it('reads deb822 files with CRLF line ends', () => {
+    const text = 'Types: deb\r\nURIs: http://a.invalid/debian\r\nSuites: bookworm\r\n\r\nTypes: deb\r\nURIs:\r\n http://b.invalid/debian\r\nSuites: bookworm\r\n';
+    assert.deepEqual(parseDeb822Sources(text), ['http://a.invalid/debian', 'http://b.invalid/debian']);
+  });
+
+  it("turns a stanza off for each false value of apt's StringToBool, and only for those", () => {
+    const values = ['no', 'NO', 'false', 'off', 'without', 'disable', '0', '00', 'yes', 'on', '1', 'garbage'];
+    const text = values.map((v, i) => `Types: deb\nURIs: http://h${i}.invalid/debian\nSuites: bookworm\nEnabled: ${v}\n`).join('\n');
+    // apt-get update --print-uris (apt 2.6) fetches from exactly these.
+    assert.deepEqual(parseDeb822Sources(text), ['http://h8.invalid/debian', 'http://h9.invalid/debian', 'http://h10.invalid/debian', 'http://h11.invalid/debian']);
+  });
+
   it('collects hosts from sources.list and sources.list.d (*.list, *.sources only)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'offgrid-apt-sources-'));
     try {

@@ -27,24 +27,49 @@ export function parseOneLineSources(text: string): string[] {
   return uris;
 }
 
-/** URIs of deb822 stanzas (`URIs: a b`), skipping stanzas with `Enabled: no`. */
-export function parseDeb822Sources(text: string): string[] {
-  const uris: string[] = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
-    let enabled = true;
-    const found: string[] = [];
-    for (const raw of stanza.split('\n')) {
-      if (raw.startsWith('#')) continue;
-      const field = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
+/**
+ * The fields of each deb822 stanza, read the way apt reads `*.sources` (checked against
+ * `apt-get update --print-uris` on apt 2.6): a line starting with a space or tab continues
+ * the field above (`URIs:` on one line, one URI per folded line below), a line starting
+ * with `#` is skipped even inside a fold, only an empty line ends a stanza, field names
+ * are case-insensitive, and CRLF line ends are accepted.
+ */
+export function deb822Stanzas(text: string): Map<string, string>[] {
+  const stanzas: Map<string, string>[] = [];
+  let fields = new Map<string, string>();
+  let last: string | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') {
+      if (fields.size > 0) stanzas.push(fields);
+      fields = new Map();
+      last = null;
+    } else if (line.startsWith('#')) {
+      continue;
+    } else if (/^[ \t]/.test(line)) {
+      if (last !== null) fields.set(last, `${fields.get(last) ?? ''}\n${line.trim()}`);
+    } else {
+      const field = /^([^:\s]+):(.*)$/.exec(line);
       if (!field) continue;
-      const name = field[1]!.toLowerCase();
-      const value = field[2]!.trim();
-      if (name === 'enabled' && /^(no|false|0)$/i.test(value)) enabled = false;
-      if (name === 'uris') found.push(...value.split(/\s+/).filter(Boolean));
+      last = field[1]!.toLowerCase();
+      fields.set(last, field[2]!.trim());
     }
-    if (enabled) uris.push(...found);
   }
-  return uris;
+  if (fields.size > 0) stanzas.push(fields);
+  return stanzas;
+}
+
+/** apt's StringToBool: `Enabled: no|false|off|without|disable|0` (any case) turns a stanza off. */
+function aptFalse(value: string): boolean {
+  return /^(no|false|off|without|disable|[+-]?0+|[+-]?0x0+)$/i.test(value.trim());
+}
+
+/** URIs of deb822 stanzas (`URIs: a b`, also folded over lines), skipping disabled stanzas. */
+export function parseDeb822Sources(text: string): string[] {
+  return deb822Stanzas(text).flatMap((fields) => {
+    const enabled = fields.get('enabled');
+    if (enabled !== undefined && aptFalse(enabled)) return [];
+    return (fields.get('uris') ?? '').split(/\s+/).filter(Boolean);
+  });
 }
 
 /** The host of an apt URI (`http://h/debian`, `mirror+http://...`, `tor+https://...`), or null for file:, cdrom: etc. */
