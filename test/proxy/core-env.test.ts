@@ -69,6 +69,23 @@ describe('allow-list', () => {
     }
   });
 
+  it("adds the mirrors a mirror+file: list names, and the host of an old-style mirror:// list (apt fetches from both)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-apt-mirrors-'));
+    try {
+      await mkdir(join(dir, 'd'));
+      // The shapes of apt-transport-mirror(1): metadata after a tab, # lines and empty lines skipped.
+      await writeFile(join(dir, 'mirrors.txt'), '# http://commented.invalid/debian\n\nhttp://m1.invalid/debian\tpriority:1 arch:amd64\nhttps://m2.invalid/debian\n');
+      await writeFile(join(dir, 'local.txt'), 'http://m3.invalid/debian\n');
+      await writeFile(join(dir, 'sources.list'), `deb mirror+file:${join(dir, 'mirrors.txt')} bookworm main\ndeb mirror://list.invalid/mirrors.txt bookworm main\n`);
+      await writeFile(join(dir, 'd', 'm.sources'), `Types: deb\nURIs: mirror+file://${join(dir, 'local.txt')}\nSuites: bookworm\n`);
+      await writeFile(join(dir, 'd', 'gone.list'), `deb mirror+file:${join(dir, 'missing.txt')} bookworm main\n`);
+      const hosts = await aptSourceHosts({ sourcesList: join(dir, 'sources.list'), sourcesDir: join(dir, 'd') });
+      assert.deepEqual(hosts.sort(), ['list.invalid', 'm1.invalid', 'm2.invalid', 'm3.invalid']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the machine sources without failing when they are missing', async () => {
     assert.deepEqual(await aptSourceHosts({ sourcesList: '/nonexistent/a', sourcesDir: '/nonexistent/b' }), []);
   });

@@ -3,6 +3,7 @@
 // proxy is never an open relay for anything else.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface AptSourcePaths {
   /** The one-line-format list (`/etc/apt/sources.list`). */
@@ -72,9 +73,12 @@ export function parseDeb822Sources(text: string): string[] {
   });
 }
 
-/** The host of an apt URI (`http://h/debian`, `mirror+http://...`, `tor+https://...`), or null for file:, cdrom: etc. */
+/**
+ * The host of an apt URI (`http://h/debian`, `mirror+http://...`, `tor+https://...`, and
+ * `mirror://h/list`, the older spelling of `mirror+http:`), or null for file:, cdrom: etc.
+ */
 export function hostOfSourceUri(uri: string): string | null {
-  const plain = uri.replace(/^[a-z]+\+(?=https?:)/i, '');
+  const plain = uri.replace(/^[a-z]+\+(?=https?:)/i, '').replace(/^mirror:/i, 'http:');
   try {
     const url = new URL(plain);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
@@ -82,6 +86,29 @@ export function hostOfSourceUri(uri: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The local mirror list a `mirror+file:` (or `mirror+copy:`) source names, or null. apt
+ * fetches from the mirrors listed in that file, so their hosts belong on the allow-list.
+ */
+export function localMirrorListPath(uri: string): string | null {
+  const match = /^mirror\+(?:file|copy):(.+)$/i.exec(uri);
+  if (!match) return null;
+  try {
+    return fileURLToPath(new URL(`file:${match[1]!}`));
+  } catch {
+    return null;
+  }
+}
+
+/** The mirror URIs of an apt mirror list: one a line, metadata after a tab, `#` lines skipped (apt-transport-mirror(1)). */
+export function parseMirrorList(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((uri) => uri.length > 0);
 }
 
 async function readIfPresent(path: string): Promise<string | null> {
@@ -109,6 +136,11 @@ export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES
     const text = await readIfPresent(join(paths.sourcesDir, name));
     if (!text) continue;
     uris.push(...(name.endsWith('.list') ? parseOneLineSources(text) : parseDeb822Sources(text)));
+  }
+  for (const uri of [...uris]) {
+    const mirrorList = localMirrorListPath(uri);
+    const text = mirrorList === null ? null : await readIfPresent(mirrorList);
+    if (text) uris.push(...parseMirrorList(text));
   }
   const hosts = uris.map(hostOfSourceUri).filter((host): host is string => host !== null);
   return [...new Set(hosts)];
