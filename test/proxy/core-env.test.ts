@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { aptSourceHosts, buildAllowList, isHostAllowed, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
+import { aptSourceHosts, buildAllowList, isHostAllowed, withUpstreamHosts, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
 import { proxyEnvironment } from '../../src/capture/proxy/env.js';
 
 describe('allow-list', () => {
@@ -84,6 +84,15 @@ describe('allow-list', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('once the upstreams are known, lets through their hosts and the hosts the tools fetch from directly (npm scopes)', () => {
+    const allowed = withUpstreamHosts(new Set(['apt.invalid']), {
+      pypi: [new URL('https://PyPI.invalid/simple/')],
+      npm: new URL('https://npm.invalid/'),
+      direct: [new URL('https://scope.invalid/npm/')],
+    });
+    assert.deepEqual([...allowed].sort(), ['apt.invalid', 'npm.invalid', 'pypi.invalid', 'scope.invalid']);
   });
 
   it('reads the machine sources without failing when they are missing', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { chooseUpstreams, npmRegistryIsProtected, parseNpmRegistry, readToolUpstreams } from '../../src/capture/proxy/upstreams.js';
+import { chooseUpstreams, npmRegistryIsProtected, parseNpmRegistry, parseNpmScopeRegistries, readToolUpstreams, resolveUpstreams, type CommandRunner } from '../../src/capture/proxy/upstreams.js';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../../../test/fixtures/upstreams/${name}`, import.meta.url), 'utf8');
@@ -34,5 +34,21 @@ describe('npm registry from `npm config get registry`', () => {
     assert.equal(chooseUpstreams(noPip, 'https://registry.npm.invalid/', { npm: 'http://127.0.0.1:5/x' }).npm?.href, 'http://127.0.0.1:5/x/');
     assert.equal(chooseUpstreams(noPip, null, {}).npm, null);
     assert.equal(parseNpmRegistry(''), null);
+  });
+
+  it("a scope's own registry (`@scope:registry=` in .npmrc or npm_config_@scope:registry) is let through, without its credentials", async () => {
+    // npm 11, a project .npmrc overriding the user's, one with a password, one from the environment.
+    const output = fixture('npm-config-list.scopes.txt');
+    assert.deepEqual(parseNpmScopeRegistries(output), ['https://npm.myco.example/', 'https://user:***@npm.other.example/repo/', 'https://env.example/npm/']);
+    const runner: CommandRunner = async (command, args) => {
+      if (command !== 'npm') return { code: 1, stdout: '', stderr: '' };
+      return args[1] === 'list' ? { code: 0, stdout: output, stderr: '' } : { code: 0, stdout: 'https://registry.npm.invalid/\n', stderr: '' };
+    };
+    // --npm-upstream does not change where the build's npm sends its scopes.
+    for (const flags of [{ pypi: ['http://127.0.0.1:9/simple'] }, { pypi: ['http://127.0.0.1:9/simple'], npm: 'http://127.0.0.1:5/' }]) {
+      const choice = await resolveUpstreams(flags, runner, {});
+      assert.deepEqual(choice.direct.map(String), ['https://npm.myco.example/', 'https://npm.other.example/repo/', 'https://env.example/npm/']);
+    }
+    assert.deepEqual(chooseUpstreams(noPip, null, {}).direct, []);
   });
 });

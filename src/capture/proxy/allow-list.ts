@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { UpstreamChoice } from './upstreams.js';
 
 export interface AptSourcePaths {
   /** The one-line-format list (`/etc/apt/sources.list`). */
@@ -161,6 +162,13 @@ export async function buildAllowList(options: AllowListOptions): Promise<Set<str
   for (const url of options.upstreams) hosts.add(url.hostname.toLowerCase());
   if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? MACHINE_APT_SOURCES)) hosts.add(host);
   for (const host of options.extraHosts ?? []) hosts.add(host.toLowerCase());
+  return hosts;
+}
+
+/** The allow-list once the upstreams are known: `known`, the mirrors' upstreams, and where the tools fetch directly. */
+export function withUpstreamHosts(known: ReadonlySet<string>, choice: Pick<UpstreamChoice, 'pypi' | 'npm' | 'direct'>): Set<string> {
+  const hosts = new Set(known);
+  for (const url of [...choice.pypi, ...(choice.npm ? [choice.npm] : []), ...choice.direct]) hosts.add(url.hostname.toLowerCase());
   return hosts;
 }
 

@@ -25,6 +25,11 @@ export interface UpstreamFlags {
 export interface UpstreamChoice {
   readonly pypi: readonly URL[];
   readonly npm: URL | null;
+  /**
+   * Where the tools fetch from directly, around the mirrors (npm's scoped registries): only
+   * let through the forward proxy, never mirrored. Without credentials (only hosts count).
+   */
+  readonly direct: readonly URL[];
   /** Why a configured index was left out or a default was used (for `serve`'s banner and --debug). */
   readonly notes: readonly string[];
 }
@@ -81,8 +86,28 @@ export function npmRegistryIsProtected(stderr: string): boolean {
   return /registry option is protected/i.test(stderr);
 }
 
+/**
+ * `npm config list` → the registries of scopes (`@scope:registry = "…"`) in effect. npm
+ * prints each layer's settings with JSON-quoted values, comments out (`; …`) the ones a
+ * later layer overrides, and hides a password as `***` (the host is all we need).
+ */
+export function parseNpmScopeRegistries(output: string): string[] {
+  const registries: string[] = [];
+  for (const line of output.split(/\r?\n/)) {
+    const match = /^@[^\s:]+:registry = ("(?:[^"\\]|\\.)*")$/.exec(line.trim());
+    if (!match) continue;
+    try {
+      const value: unknown = JSON.parse(match[1]!);
+      if (typeof value === 'string' && value.trim() !== '') registries.push(value.trim());
+    } catch {
+      // not npm's quoting: not a value we can read
+    }
+  }
+  return registries;
+}
+
 /** Chooses the upstreams from the tools' settings and the flags (flags win). */
-export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | null, flags: UpstreamFlags): UpstreamChoice {
+export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | null, flags: UpstreamFlags, npmScopes: readonly string[] = []): UpstreamChoice {
   const notes: string[] = [];
   let pypiCandidates: string[];
   if (flags.pypi && flags.pypi.length > 0) {
@@ -100,7 +125,15 @@ export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | nul
   const npmCandidate = flags.npm ?? npmRegistry;
   const npm = npmCandidate === null ? null : httpUrl(npmCandidate, 'npm registry', notes);
   if (npmCandidate === null) notes.push('npm has no registry setting (npm not installed?); the npm mirror has no upstream');
-  return { pypi, npm, notes };
+  const direct: URL[] = [];
+  for (const registry of npmScopes) {
+    const url = httpUrl(registry, 'npm scope registry', notes);
+    if (url === null) continue;
+    url.username = '';
+    url.password = '';
+    direct.push(url);
+  }
+  return { pypi, npm, direct, notes };
 }
 
 function httpUrl(text: string, what: string, notes: string[]): URL | null {
@@ -184,6 +217,12 @@ async function readNpmRegistry(runner: CommandRunner, env: NodeJS.ProcessEnv): P
   return null;
 }
 
+/** The scoped registries npm uses (none when npm cannot be asked). */
+async function readNpmScopeRegistries(runner: CommandRunner): Promise<string[]> {
+  const npm = await runner('npm', ['config', 'list']);
+  return npm.code === 0 ? parseNpmScopeRegistries(npm.stdout) : [];
+}
+
 /**
  * A runner that runs each command line once and answers repeats from memory: one session
  * asks pip for its configuration both to pick upstreams and to override its extra indexes.
@@ -212,7 +251,7 @@ export async function readToolUpstreams(
 
 /**
  * The default upstreams for `serve` / `run`: the user's tool settings, then the flags. Each
- * tool is asked only when its flag is missing, and pip and npm are asked at once (each
+ * tool is asked only when its flag is missing (npm's scopes always), and pip and npm are asked at once (each
  * costs a few hundred ms of start-up: the proxy resolves upstreams on first need).
  */
 export async function resolveUpstreams(
@@ -221,9 +260,11 @@ export async function resolveUpstreams(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<UpstreamChoice> {
   const pypiFlagged = flags.pypi !== undefined && flags.pypi.length > 0;
-  const [pip, npmRegistry] = await Promise.all([
+  const [pip, npmRegistry, npmScopes] = await Promise.all([
     pypiFlagged ? { indexUrl: null, extraIndexUrls: [] } : readPipSettings(runner, env),
     flags.npm !== undefined ? null : readNpmRegistry(runner, env),
+    // Asked even with --npm-upstream: the build's npm still sends its scopes to their registries.
+    readNpmScopeRegistries(runner),
   ]);
-  return chooseUpstreams(pip, npmRegistry, flags);
+  return chooseUpstreams(pip, npmRegistry, flags, npmScopes);
 }
