@@ -7,7 +7,7 @@ import { chooseUpstreams, npmRegistryIsProtected, parseNpmRegistry, parseNpmScop
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../../../test/fixtures/upstreams/${name}`, import.meta.url), 'utf8');
-const noPip = { indexUrl: null, extraIndexUrls: [] };
+const noPip = { indexUrl: null, extraIndexUrls: [], findLinks: [] };
 
 describe('npm registry from `npm config get registry`', () => {
   it('the default registry', () => {

@@ -11,6 +11,8 @@ export interface PipIndexSettings {
   /** `index-url` (null: pip's default). */
   readonly indexUrl: string | null;
   readonly extraIndexUrls: readonly string[];
+  /** `find-links`: pages or directories pip reads itself (never through the mirror). */
+  readonly findLinks: readonly string[];
 }
 
 export interface UpstreamFlags {
@@ -26,7 +28,7 @@ export interface UpstreamChoice {
   readonly pypi: readonly URL[];
   readonly npm: URL | null;
   /**
-   * Where the tools fetch from directly, around the mirrors (npm's scoped registries): only
+   * Where the tools fetch from directly, around the mirrors (pip's find-links pages, npm's scoped registries): only
    * let through the forward proxy, never mirrored. Without credentials (only hosts count).
    */
   readonly direct: readonly URL[];
@@ -65,13 +67,29 @@ export function parsePipConfigList(output: string): PipIndexSettings {
   return {
     indexUrl: index ? index : null,
     extraIndexUrls: splitUrlList(pick('extra-index-url') ?? ''),
+    findLinks: findLinksOfAnyCommand(values.get('find-links')),
   };
 }
 
-/** The same settings from PIP_INDEX_URL / PIP_EXTRA_INDEX_URL, for when pip cannot be run. */
+/**
+ * find-links as `pip install`, `pip download` or `pip wheel` would read them (the
+ * environment over the command's section over global): a build may run any of the three.
+ */
+function findLinksOfAnyCommand(bySection: ReadonlyMap<string, string> | undefined): string[] {
+  if (bySection === undefined) return [];
+  const env = bySection.get(':env:');
+  const values = env !== undefined ? [env] : ['install', 'download', 'wheel'].map((command) => bySection.get(command) ?? bySection.get('global') ?? '');
+  return [...new Set(values.flatMap(splitUrlList))];
+}
+
+/** The same settings from PIP_INDEX_URL / PIP_EXTRA_INDEX_URL / PIP_FIND_LINKS, for when pip cannot be run. */
 export function pipSettingsFromEnv(env: NodeJS.ProcessEnv): PipIndexSettings {
   const index = env['PIP_INDEX_URL']?.trim();
-  return { indexUrl: index ? index : null, extraIndexUrls: splitUrlList(env['PIP_EXTRA_INDEX_URL'] ?? '') };
+  return {
+    indexUrl: index ? index : null,
+    extraIndexUrls: splitUrlList(env['PIP_EXTRA_INDEX_URL'] ?? ''),
+    findLinks: splitUrlList(env['PIP_FIND_LINKS'] ?? ''),
+  };
 }
 
 /** `npm config get registry` output → the registry URL, or null when npm printed none. */
@@ -126,8 +144,10 @@ export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | nul
   const npm = npmCandidate === null ? null : httpUrl(npmCandidate, 'npm registry', notes);
   if (npmCandidate === null) notes.push('npm has no registry setting (npm not installed?); the npm mirror has no upstream');
   const direct: URL[] = [];
-  for (const registry of npmScopes) {
-    const url = httpUrl(registry, 'npm scope registry', notes);
+  // A find-links entry without a scheme is a local directory: no network.
+  const remoteLinks = pip.findLinks.filter((link) => /^https?:\/\//i.test(link));
+  for (const [what, candidate] of [...remoteLinks.map((l) => ['pip find-links page', l] as const), ...npmScopes.map((r) => ['npm scope registry', r] as const)]) {
+    const url = httpUrl(candidate, what, notes, what === 'npm scope registry');
     if (url === null) continue;
     url.username = '';
     url.password = '';
@@ -136,7 +156,7 @@ export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | nul
   return { pypi, npm, direct, notes };
 }
 
-function httpUrl(text: string, what: string, notes: string[]): URL | null {
+function httpUrl(text: string, what: string, notes: string[], directory = true): URL | null {
   let url: URL;
   try {
     url = new URL(text);
@@ -154,7 +174,7 @@ function httpUrl(text: string, what: string, notes: string[]): URL | null {
     return null;
   }
   // Index URLs are directories: a missing slash would drop the last segment when resolving.
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  if (directory && !url.pathname.endsWith('/')) url.pathname += '/';
   url.hash = '';
   return url;
 }
@@ -251,7 +271,7 @@ export async function readToolUpstreams(
 
 /**
  * The default upstreams for `serve` / `run`: the user's tool settings, then the flags. Each
- * tool is asked only when its flag is missing (npm's scopes always), and pip and npm are asked at once (each
+ * tool is asked only when its flag is missing (pip's find-links and npm's scopes always), and pip and npm are asked at once (each
  * costs a few hundred ms of start-up: the proxy resolves upstreams on first need).
  */
 export async function resolveUpstreams(
@@ -261,7 +281,8 @@ export async function resolveUpstreams(
 ): Promise<UpstreamChoice> {
   const pypiFlagged = flags.pypi !== undefined && flags.pypi.length > 0;
   const [pip, npmRegistry, npmScopes] = await Promise.all([
-    pypiFlagged ? { indexUrl: null, extraIndexUrls: [] } : readPipSettings(runner, env),
+    // Asked even with --pypi-upstream: the build's pip still reads its own find-links.
+    readPipSettings(runner, env).then((read) => (pypiFlagged ? { indexUrl: null, extraIndexUrls: [], findLinks: read.findLinks } : read)),
     flags.npm !== undefined ? null : readNpmRegistry(runner, env),
     // Asked even with --npm-upstream: the build's npm still sends its scopes to their registries.
     readNpmScopeRegistries(runner),
