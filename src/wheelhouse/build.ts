@@ -17,7 +17,7 @@ import { downloadArgs, hasForeignTarget, parsePipVersion, pipFailureReason, type
 import type { ResolvedPackage } from './pip-report.js';
 import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
-import { loadRequirementSet, where } from './requirement-set.js';
+import { loadRequirementSet, where, type OptionLine } from './requirement-set.js';
 import { resolveTree } from './resolve.js';
 import { type FileIndexes, namesRemoteIndex, remoteIndexes } from './index-options.js';
 import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
@@ -34,6 +34,8 @@ export interface BuildInput {
   readonly offline: boolean;
   /** Resolve against the index even when the wheelhouse already satisfies the requirements. */
   readonly refresh: boolean;
+  /** The environment pip runs with (requirements files may name its variables: `${TOKEN}`). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface BuildContext {
@@ -111,7 +113,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
     }
   } else {
-    const fileIndexes = remoteIndexes(set.options);
+    const fileIndexes = remoteIndexes(set.options, input.env);
     const network = await ctx.network(fileIndexes);
     // pip would obey a file's own index over the mirror: it gets the requirements without those lines.
     const mirrored = fileIndexes !== null && network.proxyUrl !== null;
@@ -120,7 +122,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     }
     const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
       pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
-      ...(mirrored ? { withhold: namesRemoteIndex } : {}),
+      ...(mirrored ? { withhold: (option: OptionLine) => namesRemoteIndex(option, input.env) } : {}),
       interrupted: ctx.interrupted, parallel: 4,
     });
     stop();

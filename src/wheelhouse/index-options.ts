@@ -4,6 +4,8 @@
 // makes those indexes upstreams of the mirror (with pip's precedence: a file's index-url
 // replaces every index configured before it, its extra indexes add to them) and gives pip
 // the requirements without those lines. file:// indexes stay: they are no network. Pure.
+// Values are read after pip's own `${NAME}` expansion, as pip reads them (a file written
+// `--index-url https://__token__:${TOKEN}@${HOST}/simple` names the host in $HOST).
 import type { OptionLine } from './requirement-set.js';
 
 export interface FileIndexes {
@@ -18,19 +20,29 @@ function isRemote(value: string | null): value is string {
   return value !== null && /^https?:\/\//i.test(value);
 }
 
-/** True for a line that names a remote index (the mirror takes it over). */
-export function namesRemoteIndex(option: Pick<OptionLine, 'name' | 'value'>): boolean {
-  return (INDEX_URL.has(option.name) || option.name === '--extra-index-url') && isRemote(option.value);
+/**
+ * pip's expansion of environment variables in requirements files (req_file.py,
+ * expand_env_variables): only `${NAME}` with NAME of upper-case letters, digits and `_`;
+ * an unset variable stays as written.
+ */
+export function expandPipEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => env[name] ?? whole);
 }
 
-/** The remote indexes the files name, or null when they name none. */
-export function remoteIndexes(options: readonly Pick<OptionLine, 'name' | 'value'>[]): FileIndexes | null {
+/** True for a line that names a remote index (the mirror takes it over). */
+export function namesRemoteIndex(option: Pick<OptionLine, 'name' | 'value'>, env: NodeJS.ProcessEnv): boolean {
+  return (INDEX_URL.has(option.name) || option.name === '--extra-index-url') && isRemote(option.value === null ? null : expandPipEnv(option.value, env));
+}
+
+/** The remote indexes the files name (their variables expanded), or null when they name none. */
+export function remoteIndexes(options: readonly Pick<OptionLine, 'name' | 'value'>[], env: NodeJS.ProcessEnv): FileIndexes | null {
   let indexUrl: string | null = null;
   const extraIndexUrls: string[] = [];
   for (const option of options) {
-    if (!namesRemoteIndex(option)) continue;
-    if (INDEX_URL.has(option.name)) indexUrl = option.value;
-    else if (!extraIndexUrls.includes(option.value!)) extraIndexUrls.push(option.value!);
+    if (!namesRemoteIndex(option, env)) continue;
+    const value = expandPipEnv(option.value!, env);
+    if (INDEX_URL.has(option.name)) indexUrl = value;
+    else if (!extraIndexUrls.includes(value)) extraIndexUrls.push(value);
   }
   return indexUrl === null && extraIndexUrls.length === 0 ? null : { indexUrl, extraIndexUrls };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
 import { checkRequirementSpec, requirementName } from '../../src/wheelhouse/requirement-spec.js';
 import { loadRequirementSet } from '../../src/wheelhouse/requirement-set.js';
-import { namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
+import { expandPipEnv, namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
 
 const requirements = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'requirement' ? [e.requirement] : []));
 const problems = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'problem' ? [e.problem] : []));
@@ -94,13 +94,29 @@ test('nested -r and -c are followed relative to the including file; cycles and m
   assert.match(set.problems[0]!.message, /cannot read missing\.txt/);
 });
 
+test("a file's index written with environment variables is read as pip reads it: ${NAME} expanded, $NAME and unset ones left", async () => {
+  // The shape GitLab's and Artifactory's docs give for private indexes in requirements.txt.
+  const set = await loadRequirementSet(['requirements.txt'], [], '/p', async () =>
+    '--index-url https://__token__:${CI_JOB_TOKEN}@${PYPI_HOST}/api/v4/projects/1/packages/pypi/simple\n' +
+      '--extra-index-url ${EXTRA_INDEX}\n--extra-index-url https://$LOWER@more.invalid/simple\n--extra-index-url ${UNSET_ONE}\nalpha\n',
+  );
+  const env = { CI_JOB_TOKEN: 'tok', PYPI_HOST: 'gitlab.invalid', EXTRA_INDEX: 'https://extra.invalid/simple', LOWER: 'x' };
+  assert.deepEqual(remoteIndexes(set.options, env), {
+    indexUrl: 'https://__token__:tok@gitlab.invalid/api/v4/projects/1/packages/pypi/simple',
+    extraIndexUrls: ['https://extra.invalid/simple', 'https://$LOWER@more.invalid/simple'],
+  });
+  // Withheld from pip (the mirror serves them): all but the one pip could not use either.
+  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, env)).map((o) => o.value), ['${UNSET_ONE}']);
+  assert.equal(expandPipEnv('${lower} ${A1_B} $A1_B', { lower: 'no', A1_B: 'yes' }), '${lower} yes $A1_B');
+});
+
 test("a file's remote indexes, in pip's precedence: the last index-url wins, extra indexes add up; file:// ones stay with pip", async () => {
   const set = await loadRequirementSet(['top.txt'], [], '/p', async (path) =>
     path === '/p/top.txt'
       ? '-i https://first.invalid/simple\n--index-url https://private.invalid/simple\n--extra-index-url https://extra.invalid/simple\n-r more.txt\nalpha\n'
       : '--extra-index-url file:///srv/wheels/simple\n--extra-index-url https://extra.invalid/simple\n--find-links https://links.invalid/\nbeta\n',
   );
-  assert.deepEqual(remoteIndexes(set.options), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'] });
-  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o)).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
-  assert.equal(remoteIndexes([{ name: '--find-links', value: 'https://links.invalid/' }, { name: '--index-url', value: 'file:///x' }]), null);
+  assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'] });
+  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, {})).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
+  assert.equal(remoteIndexes([{ name: '--find-links', value: 'https://links.invalid/' }, { name: '--index-url', value: 'file:///x' }], {}), null);
 });

@@ -78,7 +78,7 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   try {
     note(`wheelhouse ${dest}`);
     const result = await buildWheelhouse(
-      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh },
+      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh, env: io.env },
       { localPip, network, clock: io.clock, progress, note, workDir, interrupted: start.interrupted, early: start.early },
     );
     const pending = startedRecording();
