@@ -116,7 +116,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     const fileIndexes = remoteIndexes(set.options, input.env);
     const network = await ctx.network(fileIndexes);
     // pip would obey a file's own index over the mirror: it gets the requirements without those lines.
-    const mirrored = fileIndexes !== null && network.proxyUrl !== null;
+    const mirrored = fileIndexes !== null && (fileIndexes.indexUrl !== null || fileIndexes.extraIndexUrls.length > 0) && network.proxyUrl !== null;
     if (mirrored) {
       ctx.note(`the requirements files name their own index (${[fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null).map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
     }

@@ -12,6 +12,8 @@ export interface FileIndexes {
   /** The last http(s) `--index-url` of the files, which replaces the configured indexes. */
   readonly indexUrl: string | null;
   readonly extraIndexUrls: readonly string[];
+  /** http(s) `--find-links` pages: pip fetches them itself, so their hosts must be let through. */
+  readonly findLinks: readonly string[];
 }
 
 const INDEX_URL = new Set(['-i', '--index-url']);
@@ -34,15 +36,18 @@ export function namesRemoteIndex(option: Pick<OptionLine, 'name' | 'value'>, env
   return (INDEX_URL.has(option.name) || option.name === '--extra-index-url') && isRemote(option.value === null ? null : expandPipEnv(option.value, env));
 }
 
-/** The remote indexes the files name (their variables expanded), or null when they name none. */
+/** The remote indexes and find-links pages the files name (their variables expanded), or null when they name none. */
 export function remoteIndexes(options: readonly Pick<OptionLine, 'name' | 'value'>[], env: NodeJS.ProcessEnv): FileIndexes | null {
   let indexUrl: string | null = null;
   const extraIndexUrls: string[] = [];
+  const findLinks: string[] = [];
   for (const option of options) {
+    const link = (option.name === '-f' || option.name === '--find-links') && option.value !== null ? expandPipEnv(option.value, env) : null;
+    if (isRemote(link) && !findLinks.includes(link)) findLinks.push(link);
     if (!namesRemoteIndex(option, env)) continue;
     const value = expandPipEnv(option.value!, env);
     if (INDEX_URL.has(option.name)) indexUrl = value;
     else if (!extraIndexUrls.includes(value)) extraIndexUrls.push(value);
   }
-  return indexUrl === null && extraIndexUrls.length === 0 ? null : { indexUrl, extraIndexUrls };
+  return indexUrl === null && extraIndexUrls.length === 0 && findLinks.length === 0 ? null : { indexUrl, extraIndexUrls, findLinks };
 }

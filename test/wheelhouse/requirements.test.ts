@@ -4,6 +4,7 @@ import { logicalLines, parseRequirementsText, stripComment, type FileEntry } fro
 import { checkRequirementSpec, requirementName } from '../../src/wheelhouse/requirement-spec.js';
 import { loadRequirementSet } from '../../src/wheelhouse/requirement-set.js';
 import { expandPipEnv, namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
+import { withFileIndexes } from '../../src/cli/commands/wheelhouse-build.js';
 
 const requirements = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'requirement' ? [e.requirement] : []));
 const problems = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'problem' ? [e.problem] : []));
@@ -104,6 +105,7 @@ test("a file's index written with environment variables is read as pip reads it:
   assert.deepEqual(remoteIndexes(set.options, env), {
     indexUrl: 'https://__token__:tok@gitlab.invalid/api/v4/projects/1/packages/pypi/simple',
     extraIndexUrls: ['https://extra.invalid/simple', 'https://$LOWER@more.invalid/simple'],
+    findLinks: [],
   });
   // Withheld from pip (the mirror serves them): all but the one pip could not use either.
   assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, env)).map((o) => o.value), ['${UNSET_ONE}']);
@@ -116,7 +118,20 @@ test("a file's remote indexes, in pip's precedence: the last index-url wins, ext
       ? '-i https://first.invalid/simple\n--index-url https://private.invalid/simple\n--extra-index-url https://extra.invalid/simple\n-r more.txt\nalpha\n'
       : '--extra-index-url file:///srv/wheels/simple\n--extra-index-url https://extra.invalid/simple\n--find-links https://links.invalid/\nbeta\n',
   );
-  assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'] });
+  assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'], findLinks: ['https://links.invalid/'] });
   assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, {})).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
-  assert.equal(remoteIndexes([{ name: '--find-links', value: 'https://links.invalid/' }, { name: '--index-url', value: 'file:///x' }], {}), null);
+  assert.equal(remoteIndexes([{ name: '--find-links', value: '/srv/wheels' }, { name: '--index-url', value: 'file:///x' }], {}), null);
+});
+
+test("a file's find-links pages (pip fetches them itself) put their hosts on the proxy's allow-list, without credentials", () => {
+  const flags = { logDir: 'logs', offline: false, proxy: true, cacheDir: null, pypiUpstream: [], npmUpstream: null, allowHost: ['given.invalid'], debug: false };
+  const indexes = remoteIndexes(
+    [{ name: '-f', value: 'https://u:${TOKEN}@Links.invalid/wheels/' }, { name: '--find-links', value: '${LINKS}' }, { name: '--find-links', value: './local' }],
+    { TOKEN: 't0k', LINKS: 'http://more.invalid:8080/x.html' },
+  );
+  assert.deepEqual(indexes, { indexUrl: null, extraIndexUrls: [], findLinks: ['https://u:t0k@Links.invalid/wheels/', 'http://more.invalid:8080/x.html'] });
+  const chosen = withFileIndexes(flags, indexes);
+  assert.deepEqual(chosen.allowHost, ['given.invalid', 'links.invalid', 'more.invalid']);
+  assert.deepEqual(chosen.pypiUpstream, []);
+  assert.equal(chosen.pypiExtraUpstream, undefined);
 });
