@@ -13,6 +13,11 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi;
 // ?name=value or &name=value (also ;) — the value ends at a delimiter or whitespace.
 const QUERY_PARAM = /([?&;])([^=&;#\s"'<>]+)=([^&;#\s"'<>]*)/g;
 
+// npm's credential settings (`//host/:_authToken=…`, `_auth = "…"`, `:_password=…`), as
+// written to an .npmrc by a build step (`echo "//…/:_authToken=$TOKEN" > .npmrc` under
+// `set -x`) or given to `npm config set KEY VALUE`.
+const NPMRC_SECRET = /((?:^|[^A-Za-z0-9_])_(?:authToken|auth|password))(\s*=\s*|\s+)(["']?)([^\s"']+)/g;
+
 // A URL in text, up to the first character no URL holds unescaped.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 // A path segment of 16+ letters and digits. Hosted indexes put their token there
@@ -39,8 +44,10 @@ function redactPathTokens(url: string): string {
 
 /** Redacts credentials in one URL (or any text holding URLs). Cheap when there is nothing to do. */
 export function redact(text: string): string {
-  if (!text.includes('://') && !text.includes('=')) return text;
+  const npmrc = text.includes('_auth') || text.includes('_password');
+  if (!text.includes('://') && !text.includes('=') && !npmrc) return text;
   let out = text;
+  if (npmrc) out = out.replace(NPMRC_SECRET, (whole, key: string, sep: string, quote: string, value: string) => (value === REDACTED ? whole : `${key}${sep}${quote}${REDACTED}`));
   if (out.includes('://')) out = out.replace(URL_IN_TEXT, redactPathTokens);
   if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);
   if (out.includes('=')) {

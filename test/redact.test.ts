@@ -60,3 +60,12 @@ test('property: a password or token never survives redaction', () => {
     }),
   );
 });
+
+test("npm's credential settings are redacted wherever a build prints them (an .npmrc written under set -x, npm config set)", () => {
+  assert.equal(redact('+ echo //registry.example/:_authToken=npm_Zq81AbCdEf0123456789'), '+ echo //registry.example/:_authToken=***');
+  assert.equal(redact('echo "//npm.example/:_authToken=${NPM_TOKEN}" > .npmrc'), 'echo "//npm.example/:_authToken=***" > .npmrc');
+  assert.equal(redact('npm config set //npm.example/:_authToken npm_Zq81AbCdEf0123456789'), 'npm config set //npm.example/:_authToken ***');
+  assert.equal(redact('  _auth = "dXNlcjpwYXNz"'), '  _auth = "***"');
+  assert.equal(redact('//npm.example/r/:_password=cGFzcw== //npm.example/r/:username=alice'), '//npm.example/r/:_password=*** //npm.example/r/:username=alice');
+  assert.equal(redact('my_authority=x, _authors = y'), 'my_authority=x, _authors = y');
+});
