@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { aptSourceHosts, buildAllowList, isHostAllowed, withUpstreamHosts, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
+import { MACHINE_APT_SOURCES, aptSourceHosts, buildAllowList, isHostAllowed, machineAptSources, parseAptConfigShell, withUpstreamHosts, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
 import { proxyEnvironment } from '../../src/capture/proxy/env.js';
 
 describe('allow-list', () => {
@@ -93,6 +93,39 @@ describe('allow-list', () => {
       direct: [new URL('https://scope.invalid/npm/')],
     });
     assert.deepEqual([...allowed].sort(), ['apt.invalid', 'npm.invalid', 'pypi.invalid', 'scope.invalid']);
+  });
+
+  it("reads the sources where apt's own configuration puts them (APT_CONFIG, Dir::Etc::SourceList/SourceParts)", async (t) => {
+    assert.deepEqual(parseAptConfigShell("SL='/r/it'\\''s/sources.list'\nSP='/r/parts/'\n"), { sourcesList: "/r/it's/sources.list", sourcesDir: '/r/parts/' });
+    assert.deepEqual(await machineAptSources(async () => ({ code: 127, stdout: '', stderr: 'not found' })), MACHINE_APT_SOURCES);
+    if (spawnSync('apt-config', ['--version']).status !== 0) {
+      t.skip('apt-config is not installed');
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-apt-config-'));
+    try {
+      await mkdir(join(dir, 'parts'));
+      await writeFile(join(dir, 'my.list'), 'deb http://custom-list.invalid/debian bookworm main\n');
+      await writeFile(join(dir, 'parts', 'x.sources'), 'Types: deb\nURIs: http://custom-parts.invalid/debian\nSuites: bookworm\n');
+      await writeFile(join(dir, 'apt.conf'), `Dir::Etc::SourceList "${join(dir, 'my.list')}";\nDir::Etc::SourceParts "${join(dir, 'parts')}";\n`);
+      // The real apt-config, with the user's APT_CONFIG.
+      const paths = await machineAptSources(async (command, args) => {
+        const result = spawnSync(command, [...args], { env: { ...process.env, APT_CONFIG: join(dir, 'apt.conf') }, encoding: 'utf8' });
+        return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+      });
+      assert.deepEqual((await aptSourceHosts(paths)).sort(), ['custom-list.invalid', 'custom-parts.invalid']);
+      // The default allow-list asks apt-config too (with this process's environment).
+      const before = process.env.APT_CONFIG;
+      process.env.APT_CONFIG = join(dir, 'apt.conf');
+      try {
+        assert.ok(isHostAllowed(await buildAllowList({ upstreams: [] }), 'custom-parts.invalid'));
+      } finally {
+        if (before === undefined) delete process.env.APT_CONFIG;
+        else process.env.APT_CONFIG = before;
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the machine sources without failing when they are missing', async () => {

@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { UpstreamChoice } from './upstreams.js';
+import { execRunner, type CommandRunner, type UpstreamChoice } from './upstreams.js';
 
 export interface AptSourcePaths {
   /** The one-line-format list (`/etc/apt/sources.list`). */
@@ -14,6 +14,32 @@ export interface AptSourcePaths {
 }
 
 export const MACHINE_APT_SOURCES: AptSourcePaths = { sourcesList: '/etc/apt/sources.list', sourcesDir: '/etc/apt/sources.list.d' };
+
+/**
+ * `apt-config shell SL Dir::Etc::SourceList/f SP Dir::Etc::SourceParts/d` → where apt reads
+ * its sources (null when apt printed neither). apt quotes each value for sh: '…', with a
+ * quote inside written '\''.
+ */
+export function parseAptConfigShell(output: string): AptSourcePaths | null {
+  const values = new Map<string, string>();
+  for (const line of output.split(/\r?\n/)) {
+    const match = /^(SL|SP)='(.*)'$/.exec(line.trim());
+    if (match) values.set(match[1]!, match[2]!.replace(/'\\''/g, "'"));
+  }
+  const sourcesList = values.get('SL');
+  const sourcesDir = values.get('SP');
+  if (sourcesList === undefined && sourcesDir === undefined) return null;
+  return { sourcesList: sourcesList ?? MACHINE_APT_SOURCES.sourcesList, sourcesDir: sourcesDir ?? MACHINE_APT_SOURCES.sourcesDir };
+}
+
+/**
+ * Where this machine's apt reads its sources, as apt resolves them (APT_CONFIG, apt.conf.d,
+ * `Dir`, `Dir::Etc::SourceList`/`SourceParts`); the usual paths when apt-config cannot run.
+ */
+export async function machineAptSources(runner: CommandRunner = execRunner): Promise<AptSourcePaths> {
+  const result = await runner('apt-config', ['shell', 'SL', 'Dir::Etc::SourceList/f', 'SP', 'Dir::Etc::SourceParts/d']);
+  return (result.code === 0 ? parseAptConfigShell(result.stdout) : null) ?? MACHINE_APT_SOURCES;
+}
 
 /** URIs of `deb`/`deb-src` lines: `deb [arch=amd64 signed-by=...] URI suite component...`. */
 export function parseOneLineSources(text: string): string[] {
@@ -150,7 +176,7 @@ export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES
 export interface AllowListOptions {
   /** The upstreams' URLs (PyPI indexes, the npm registry). */
   readonly upstreams: readonly URL[];
-  /** Where to read apt sources; null to skip them. */
+  /** Where to read apt sources (default: where apt-config says); null to skip them. */
   readonly aptSources?: AptSourcePaths | null;
   /** More hosts (`host` or `host:port`). */
   readonly extraHosts?: readonly string[];
@@ -160,7 +186,7 @@ export interface AllowListOptions {
 export async function buildAllowList(options: AllowListOptions): Promise<Set<string>> {
   const hosts = new Set<string>();
   for (const url of options.upstreams) hosts.add(url.hostname.toLowerCase());
-  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? MACHINE_APT_SOURCES)) hosts.add(host);
+  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? (await machineAptSources()))) hosts.add(host);
   for (const host of options.extraHosts ?? []) hosts.add(host.toLowerCase());
   return hosts;
 }
