@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MACHINE_APT_SOURCES, aptSourceHosts, buildAllowList, isHostAllowed, machineAptSources, parseAptConfigShell, withUpstreamHosts, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
+import { MACHINE_APT_SOURCES, aptReadsPart, aptSourceHosts, buildAllowList, isHostAllowed, machineAptSources, parseAptConfigShell, withUpstreamHosts, parseDeb822Sources, parseOneLineSources } from '../../src/capture/proxy/allow-list.js';
 import { proxyEnvironment } from '../../src/capture/proxy/env.js';
 
 describe('allow-list', () => {
@@ -51,6 +51,7 @@ describe('allow-list', () => {
       await writeFile(join(dir, 'd', 'extra.list'), 'deb mirror+http://mirrors.invalid/list bookworm main\n');
       await writeFile(join(dir, 'd', 'new.sources'), 'Types: deb\nURIs: https://deb822.invalid/debian\n');
       await writeFile(join(dir, 'd', 'old.list.disabled'), 'deb http://disabled.invalid/debian bookworm main\n');
+      await writeFile(join(dir, 'd', '.hidden.list'), 'deb http://hidden.invalid/debian bookworm main\n');
       const hosts = await aptSourceHosts({ sourcesList: join(dir, 'sources.list'), sourcesDir: join(dir, 'd') });
       assert.deepEqual(hosts.sort(), ['deb822.invalid', 'main.invalid', 'mirrors.invalid']);
       const allowed = await buildAllowList({
@@ -126,6 +127,12 @@ describe('allow-list', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads only the sources.list.d files apt reads', () => {
+    // apt-get update --print-uris (apt 2.6) read the first four and ignored the rest.
+    const names = ['debian.sources', 'UPPER.list', 'co:lon.list', 'ok_x-y.z.list', 'sp ace.list', 'plus+x.list', '.hidden.list', 'x.list~', 'x.list.disabled', 'x.list.save'];
+    assert.deepEqual(names.filter(aptReadsPart), ['debian.sources', 'UPPER.list', 'co:lon.list', 'ok_x-y.z.list']);
   });
 
   it('reads the machine sources without failing when they are missing', async () => {

@@ -146,6 +146,15 @@ async function readIfPresent(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * The names apt reads in sources.list.d (apt-pkg/contrib/fileutl.cc, checked on apt 2.6):
+ * `*.list` and `*.sources` only (`x.list.disabled`, `x.list~` are ignored), and like
+ * run-parts only letters, digits, `_`, `-`, `:` and `.`, not starting with a dot.
+ */
+export function aptReadsPart(name: string): boolean {
+  return /\.(list|sources)$/.test(name) && /^[A-Za-z0-9_:-][A-Za-z0-9_:.-]*$/.test(name);
+}
+
 /** Every http(s) host named by the apt sources at `paths` (missing files are skipped). */
 export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES): Promise<string[]> {
   const uris: string[] = [];
@@ -158,8 +167,7 @@ export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES
     names = [];
   }
   for (const name of names) {
-    // apt itself reads only these two suffixes (a `.list.disabled` file is ignored).
-    if (!name.endsWith('.list') && !name.endsWith('.sources')) continue;
+    if (!aptReadsPart(name)) continue;
     const text = await readIfPresent(join(paths.sourcesDir, name));
     if (!text) continue;
     uris.push(...(name.endsWith('.list') ? parseOneLineSources(text) : parseDeb822Sources(text)));
