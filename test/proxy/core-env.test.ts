@@ -16,9 +16,14 @@ describe('allow-list', () => {
       'deb http://one.invalid/debian bookworm main contrib',
       'deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] https://two.invalid/repo stable main # trailing',
       'deb-src [ arch=amd64 ] http://three.invalid/debian bookworm main',
-      'deb cdrom:[Debian]/ bookworm main',
+      'deb cdrom:[Debian GNU/Linux 12.0.0 _Bookworm_ - Official amd64 DVD Binary-1]/ bookworm main',
+      'deb\t"http://quoted.invalid/debian"\tbookworm main',
+      'deb [trusted=yes] "file:/media/my disk/debian" ./',
     ].join('\n');
-    assert.deepEqual(parseOneLineSources(text), ['http://one.invalid/debian', 'https://two.invalid/repo', 'http://three.invalid/debian', 'cdrom:[Debian]/']);
+    assert.deepEqual(parseOneLineSources(text), [
+      'http://one.invalid/debian', 'https://two.invalid/repo', 'http://three.invalid/debian',
+      'cdrom:[Debian GNU/Linux 12.0.0 _Bookworm_ - Official amd64 DVD Binary-1]/', 'http://quoted.invalid/debian', 'file:/media/my disk/debian',
+    ]);
   });
 
   it('parses deb822 sources, skipping disabled stanzas', () => {

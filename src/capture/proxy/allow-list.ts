@@ -49,7 +49,9 @@ export function parseOneLineSources(text: string): string[] {
     if (!/^deb(-src)?\s/.test(line)) continue;
     // Options in brackets may contain spaces (`[ arch=amd64 ]`); drop them first.
     const rest = line.replace(/^deb(-src)?\s+/, '').replace(/^\[[^\]]*\]\s*/, '');
-    const uri = rest.split(/\s+/)[0];
+    // apt's ParseQuoteWord: "…" and […] do not end a word, and the quotes are dropped
+    // (`deb "file:/media/my disk/debian" ./`, `deb cdrom:[Debian GNU/Linux 12]/ bookworm main`).
+    const uri = /^(?:"[^"]*"|\[[^\]]*\]|[^\s"[])+/.exec(rest)?.[0].replace(/"/g, '');
     if (uri) uris.push(uri);
   }
   return uris;
