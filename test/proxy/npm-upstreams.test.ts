@@ -1,7 +1,11 @@
 // The npm mirror's upstream is npm's own registry setting, read from
 // `npm config get registry` output captured on this machine (test/fixtures/upstreams/).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chooseUpstreams, npmRegistryIsProtected, parseNpmRegistry, parseNpmScopeRegistries, readToolUpstreams, resolveUpstreams, type CommandRunner } from '../../src/capture/proxy/upstreams.js';
 
@@ -28,6 +32,41 @@ describe('npm registry from `npm config get registry`', () => {
       { npm_config_registry: 'https://u:t@npm.corp.example/r/' },
     );
     assert.equal(read.npmRegistry, 'https://u:t@npm.corp.example/r/');
+  });
+
+  it('a registry URL with credentials in an .npmrc (npm will not print it) is read from what npm hands to the commands it runs', async () => {
+    const stderr = fixture('npm-config-get-registry.protected.stderr.txt');
+    const calls: string[] = [];
+    const read = await readToolUpstreams(async (command, args) => {
+      calls.push([command, ...args].join(' '));
+      if (command !== 'npm') return { code: 1, stdout: '', stderr: '' };
+      return args[0] === 'exec' ? { code: 0, stdout: 'https://u:t@npm.corp.invalid/r/\n', stderr: '' } : { code: 1, stdout: '', stderr };
+    }, {});
+    assert.equal(read.npmRegistry, 'https://u:t@npm.corp.invalid/r/');
+    assert.deepEqual(calls.filter((c) => c.startsWith('npm')), ['npm config get registry', 'npm exec -c printenv npm_config_registry']);
+  });
+
+  it('the real npm: a user .npmrc whose registry carries a password', async (t) => {
+    if (spawnSync('npm', ['--version']).status !== 0) {
+      t.skip('npm is not installed');
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-npmrc-'));
+    try {
+      await writeFile(join(dir, 'npmrc'), 'registry=https://alice:pa55@npm.corp.invalid/r/\n');
+      const env: NodeJS.ProcessEnv = { ...process.env, npm_config_userconfig: join(dir, 'npmrc') };
+      delete env.npm_config_registry;
+      delete env.NPM_CONFIG_REGISTRY;
+      const runner: CommandRunner = async (command, args) => {
+        const result = spawnSync(command, [...args], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
+        return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+      };
+      const choice = await resolveUpstreams({ pypi: ['http://127.0.0.1:9/simple'] }, runner, env);
+      assert.equal(choice.npm?.href, 'https://alice:pa55@npm.corp.invalid/r/');
+      assert.ok(choice.notes.every((n) => !n.includes('pa55')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('--npm-upstream wins; no npm at all means no upstream', () => {

@@ -233,8 +233,13 @@ async function readPipSettings(runner: CommandRunner, env: NodeJS.ProcessEnv): P
 async function readNpmRegistry(runner: CommandRunner, env: NodeJS.ProcessEnv): Promise<string | null> {
   const npm = await runner('npm', ['config', 'get', 'registry']);
   if (npm.code === 0) return parseNpmRegistry(npm.stdout);
-  if (npmRegistryIsProtected(npm.stderr)) return env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'] ?? null;
-  return null;
+  if (!npmRegistryIsProtected(npm.stderr)) return null;
+  const fromEnv = env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'];
+  if (fromEnv !== undefined) return fromEnv;
+  // A registry URL with credentials in an .npmrc: npm will not print it, but hands its
+  // settings to the commands it runs as npm_config_* (npm-exec(1), scripts' environment).
+  const script = await runner('npm', ['exec', '-c', 'printenv npm_config_registry']);
+  return script.code === 0 ? parseNpmRegistry(script.stdout) : null;
 }
 
 /** The scoped registries npm uses (none when npm cannot be asked). */
