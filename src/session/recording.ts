@@ -95,7 +95,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
             const upstreams = await resolveUpstreams(options.upstreams, toolConfig, options.env);
             notes.push(...upstreams.notes);
             for (const note of upstreams.notes) log.debug(note);
-            return { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts: withUpstreamHosts(knownHosts, upstreams) };
+            return { pypi: upstreams.pypi, npm: upstreams.npm, npmAuthorization: upstreams.npmAuthorization, allowedHosts: withUpstreamHosts(knownHosts, upstreams) };
           },
         },
         record: (event, durability) => session.record(attribute === null ? event : attribute(event), durability),

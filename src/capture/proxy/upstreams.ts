@@ -3,6 +3,7 @@
 // The parsing is pure (command output in, settings out); `readToolUpstreams` only runs
 // the commands through an injectable runner.
 import { execFile } from 'node:child_process';
+import { npmConfigFiles, npmRegistryAuthorization, readNpmrcFiles } from './npmrc.js';
 
 /** pip's default index when nothing is configured (the only registry host written in code). */
 export const PYPI_DEFAULT_INDEX = 'https://pypi.org/simple';
@@ -32,6 +33,8 @@ export interface UpstreamChoice {
    * let through the forward proxy, never mirrored. Without credentials (only hosts count).
    */
   readonly direct: readonly URL[];
+  /** What npm sends to `npm` (its .npmrc's `//host/:_authToken`…), for the mirror's requests; null: none. */
+  readonly npmAuthorization: string | null;
   /** Why a configured index was left out or a default was used (for `serve`'s banner and --debug). */
   readonly notes: readonly string[];
 }
@@ -153,7 +156,7 @@ export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | nul
     url.password = '';
     direct.push(url);
   }
-  return { pypi, npm, direct, notes };
+  return { pypi, npm, direct, npmAuthorization: null, notes };
 }
 
 function httpUrl(text: string, what: string, notes: string[], directory = true): URL | null {
@@ -242,10 +245,20 @@ async function readNpmRegistry(runner: CommandRunner, env: NodeJS.ProcessEnv): P
   return script.code === 0 ? parseNpmRegistry(script.stdout) : null;
 }
 
-/** The scoped registries npm uses (none when npm cannot be asked). */
-async function readNpmScopeRegistries(runner: CommandRunner): Promise<string[]> {
+/** `npm config list` output (each layer's settings and file), or null when npm cannot be asked. */
+async function readNpmConfigList(runner: CommandRunner): Promise<string | null> {
   const npm = await runner('npm', ['config', 'list']);
-  return npm.code === 0 ? parseNpmScopeRegistries(npm.stdout) : [];
+  return npm.code === 0 ? npm.stdout : null;
+}
+
+/**
+ * The Authorization the user's npm sends to `registry` (a `//host/:_authToken` line of an
+ * .npmrc npm reads), so the mirror can fetch from a private registry; null when the URL
+ * carries its own credentials or none is configured.
+ */
+async function readNpmAuthorization(registry: URL | null, configList: string | null, env: NodeJS.ProcessEnv): Promise<string | null> {
+  if (registry === null || configList === null || registry.username !== '' || registry.password !== '') return null;
+  return npmRegistryAuthorization(registry, await readNpmrcFiles(npmConfigFiles(configList), env));
 }
 
 /**
@@ -285,12 +298,13 @@ export async function resolveUpstreams(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<UpstreamChoice> {
   const pypiFlagged = flags.pypi !== undefined && flags.pypi.length > 0;
-  const [pip, npmRegistry, npmScopes] = await Promise.all([
+  const [pip, npmRegistry, npmConfigList] = await Promise.all([
     // Asked even with --pypi-upstream: the build's pip still reads its own find-links.
     readPipSettings(runner, env).then((read) => (pypiFlagged ? { indexUrl: null, extraIndexUrls: [], findLinks: read.findLinks } : read)),
     flags.npm !== undefined ? null : readNpmRegistry(runner, env),
     // Asked even with --npm-upstream: the build's npm still sends its scopes to their registries.
-    readNpmScopeRegistries(runner),
+    readNpmConfigList(runner),
   ]);
-  return chooseUpstreams(pip, npmRegistry, flags, npmScopes);
+  const choice = chooseUpstreams(pip, npmRegistry, flags, npmConfigList === null ? [] : parseNpmScopeRegistries(npmConfigList));
+  return { ...choice, npmAuthorization: await readNpmAuthorization(choice.npm, npmConfigList, env) };
 }
