@@ -18,6 +18,12 @@ const QUERY_PARAM = /([?&;])([^=&;#\s"'<>]+)=([^&;#\s"'<>]*)/g;
 // `set -x`) or given to `npm config set KEY VALUE`.
 const NPMRC_SECRET = /((?:^|[^A-Za-z0-9_])_(?:authToken|auth|password))(\s*=\s*|\s+)(["']?)([^\s"']+)/g;
 
+// Credentials sent as HTTP headers, as `curl -v` prints them or a command line gives them
+// (`-H "Authorization: Bearer …"`, GitLab's `PRIVATE-TOKEN: …`, `X-JFrog-Art-Api: …`). An
+// Authorization keeps its scheme.
+const AUTH_HEADER = /\b((?:proxy-)?authorization\s*:\s*)(?:(basic|bearer|token|digest|negotiate|ntlm)\s+)?([^\s"']+)/gi;
+const SECRET_HEADER = /(?<![\w-])((?:(?:[A-Za-z0-9]+-)+(?:token|secret|api-?key|art-api)|api-?key)\s*:\s*)([^\s"']+)/gi;
+
 // A URL in text, up to the first character no URL holds unescaped.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 // A path segment of 16+ letters and digits. Hosted indexes put their token there
@@ -45,8 +51,13 @@ function redactPathTokens(url: string): string {
 /** Redacts credentials in one URL (or any text holding URLs). Cheap when there is nothing to do. */
 export function redact(text: string): string {
   const npmrc = text.includes('_auth') || text.includes('_password');
-  if (!text.includes('://') && !text.includes('=') && !npmrc) return text;
+  if (!text.includes('://') && !text.includes('=') && !text.includes(':') && !npmrc) return text;
   let out = text;
+  if (/authorization|token|secret|api-?key|art-api/i.test(text)) {
+    out = out
+      .replace(AUTH_HEADER, (whole, name: string, scheme: string | undefined, value: string) => (value === REDACTED ? whole : `${name}${scheme ? `${scheme} ` : ''}${REDACTED}`))
+      .replace(SECRET_HEADER, (whole, name: string, value: string) => (value === REDACTED || value.startsWith('//') ? whole : `${name}${REDACTED}`));
+  }
   if (npmrc) out = out.replace(NPMRC_SECRET, (whole, key: string, sep: string, quote: string, value: string) => (value === REDACTED ? whole : `${key}${sep}${quote}${REDACTED}`));
   if (out.includes('://')) out = out.replace(URL_IN_TEXT, redactPathTokens);
   if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);

@@ -69,3 +69,11 @@ test("npm's credential settings are redacted wherever a build prints them (an .n
   assert.equal(redact('//npm.example/r/:_password=cGFzcw== //npm.example/r/:username=alice'), '//npm.example/r/:_password=*** //npm.example/r/:username=alice');
   assert.equal(redact('my_authority=x, _authors = y'), 'my_authority=x, _authors = y');
 });
+
+test('credentials sent as HTTP headers are redacted (curl -v, -H on a command line); look-alike words are kept', () => {
+  assert.equal(redact('curl -H "Authorization: Bearer ghp_Zq81AbCdEf0123" https://api.example/x'), 'curl -H "Authorization: Bearer ***" https://api.example/x');
+  assert.equal(redact('> Authorization: Basic dXNlcjpwYXNz'), '> Authorization: Basic ***');
+  assert.equal(redact('> Proxy-Authorization: c2VjcmV0'), '> Proxy-Authorization: ***');
+  assert.equal(redact('--header "PRIVATE-TOKEN: glpat-Zq81AbCdEf" --header "X-JFrog-Art-Api:AKCp8abc"'), '--header "PRIVATE-TOKEN: ***" --header "X-JFrog-Art-Api:***"');
+  for (const kept of ['tokenizers: 0.15.0', 'secretstorage: 3.3', 'ERROR: token: invalid', 'HTTP 401 Authorization Required']) assert.equal(redact(kept), kept);
+});
