@@ -7,6 +7,7 @@
 // Values are read after pip's own `${NAME}` expansion, as pip reads them (a file written
 // `--index-url https://__token__:${TOKEN}@${HOST}/simple` names the host in $HOST).
 import type { OptionLine } from './requirement-set.js';
+import { expandPipEnv } from './requirements.js';
 
 export interface FileIndexes {
   /** The last http(s) `--index-url` of the files, which replaces the configured indexes. */
@@ -20,15 +21,6 @@ const INDEX_URL = new Set(['-i', '--index-url']);
 
 function isRemote(value: string | null): value is string {
   return value !== null && /^https?:\/\//i.test(value);
-}
-
-/**
- * pip's expansion of environment variables in requirements files (req_file.py,
- * expand_env_variables): only `${NAME}` with NAME of upper-case letters, digits and `_`;
- * an unset variable stays as written.
- */
-export function expandPipEnv(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => env[name] ?? whole);
 }
 
 /** True for a line that names a remote index (the mirror takes it over). */

@@ -75,6 +75,15 @@ export function logicalLines(text: string): { line: number; text: string }[] {
   return out;
 }
 
+/**
+ * pip's expansion of environment variables in requirements files (req_file.py,
+ * expand_env_variables): only `${NAME}` with NAME of upper-case letters, digits and `_`;
+ * an unset variable stays as written.
+ */
+export function expandPipEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => env[name] ?? whole);
+}
+
 /** Removes a comment: `#` at the start or after whitespace (pip's COMMENT_RE). */
 export function stripComment(text: string): string {
   return text.replace(/(^|\s+)#.*$/, '').trim();

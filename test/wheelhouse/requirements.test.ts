@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
+import { expandPipEnv, logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
 import { checkRequirementSpec, requirementName } from '../../src/wheelhouse/requirement-spec.js';
 import { loadRequirementSet } from '../../src/wheelhouse/requirement-set.js';
-import { expandPipEnv, namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
+import { namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
 import { withFileIndexes } from '../../src/cli/commands/wheelhouse-build.js';
 
 const requirements = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'requirement' ? [e.requirement] : []));
@@ -86,7 +86,7 @@ test('nested -r and -c are followed relative to the including file; cycles and m
     const text = files[path];
     if (text === undefined) throw new Error('ENOENT');
     return text;
-  });
+  }, {});
   assert.deepEqual(set.requirements.map((r) => [r.file, r.line, r.name]), [['requirements.txt', 1, 'alpha'], ['sub/more.txt', 1, 'beta'], [null, null, 'gamma']]);
   assert.deepEqual(set.files.map((f) => [f.path, f.kind, f.includedBy]), [['requirements.txt', 'requirements', null], ['sub/more.txt', 'requirements', 'requirements.txt'], ['constraints.txt', 'constraints', 'requirements.txt']]);
   assert.deepEqual(set.constraintFiles, ['/p/constraints.txt']);
@@ -95,11 +95,24 @@ test('nested -r and -c are followed relative to the including file; cycles and m
   assert.match(set.problems[0]!.message, /cannot read missing\.txt/);
 });
 
+test('an include naming a variable (-r ${REQS}/base.txt, -c ${CONSTRAINTS}) is read where pip reads it', async () => {
+  const files: Record<string, string> = { '/p/requirements.txt': '-r ${REQS}/base.txt\n-c ${CONSTRAINTS}\n-r ${UNSET}/x.txt\n', '/srv/reqs/base.txt': 'alpha\n', '/srv/c.txt': 'alpha<2\n' };
+  const set = await loadRequirementSet(['requirements.txt'], [], '/p', async (path) => {
+    const text = files[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  }, { REQS: '/srv/reqs', CONSTRAINTS: '/srv/c.txt' });
+  assert.deepEqual(set.requirements.map((r) => [r.file, r.name]), [['/srv/reqs/base.txt', 'alpha']]);
+  assert.deepEqual(set.constraintFiles, ['/srv/c.txt']);
+  assert.deepEqual(set.problems.map((p) => p.text), ['-r ${UNSET}/x.txt']);
+});
+
 test("a file's index written with environment variables is read as pip reads it: ${NAME} expanded, $NAME and unset ones left", async () => {
   // The shape GitLab's and Artifactory's docs give for private indexes in requirements.txt.
   const set = await loadRequirementSet(['requirements.txt'], [], '/p', async () =>
     '--index-url https://__token__:${CI_JOB_TOKEN}@${PYPI_HOST}/api/v4/projects/1/packages/pypi/simple\n' +
       '--extra-index-url ${EXTRA_INDEX}\n--extra-index-url https://$LOWER@more.invalid/simple\n--extra-index-url ${UNSET_ONE}\nalpha\n',
+    {},
   );
   const env = { CI_JOB_TOKEN: 'tok', PYPI_HOST: 'gitlab.invalid', EXTRA_INDEX: 'https://extra.invalid/simple', LOWER: 'x' };
   assert.deepEqual(remoteIndexes(set.options, env), {
@@ -117,6 +130,7 @@ test("a file's remote indexes, in pip's precedence: the last index-url wins, ext
     path === '/p/top.txt'
       ? '-i https://first.invalid/simple\n--index-url https://private.invalid/simple\n--extra-index-url https://extra.invalid/simple\n-r more.txt\nalpha\n'
       : '--extra-index-url file:///srv/wheels/simple\n--extra-index-url https://extra.invalid/simple\n--find-links https://links.invalid/\nbeta\n',
+    {},
   );
   assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'], findLinks: ['https://links.invalid/'] });
   assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, {})).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
