@@ -140,6 +140,24 @@ describe('allow-list', () => {
     assert.deepEqual(names.filter(aptReadsPart), ['debian.sources', 'UPPER.list', 'co:lon.list', 'ok_x-y.z.list']);
   });
 
+  it('IPv6 literal hosts (an apt mirror, a devpi on [::1], --allow-host) are matched with or without brackets', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-apt-v6-'));
+    try {
+      await writeFile(join(dir, 'sources.list'), 'deb http://[FD00::10]/debian bookworm main\n');
+      const allowed = await buildAllowList({
+        upstreams: [new URL('http://[::1]:3141/root/pypi/+simple/')],
+        aptSources: { sourcesList: join(dir, 'sources.list'), sourcesDir: join(dir, 'absent') },
+        extraHosts: ['[fd00::5]', '[fd00::6]:8080'],
+      });
+      for (const host of ['fd00::10', '[fd00::10]', '::1', '[::1]', 'fd00::5']) assert.ok(isHostAllowed(allowed, host, 80), host);
+      assert.ok(isHostAllowed(allowed, 'fd00::6', 8080));
+      assert.ok(!isHostAllowed(allowed, 'fd00::6', 8081));
+      assert.ok(isHostAllowed(withUpstreamHosts(new Set(), { pypi: [], npm: new URL('http://[fd00::7]:4873/'), direct: [] }), '[fd00::7]', 4873));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the machine sources without failing when they are missing', async () => {
     assert.deepEqual(await aptSourceHosts({ sourcesList: '/nonexistent/a', sourcesDir: '/nonexistent/b' }), []);
   });

@@ -195,16 +195,16 @@ export interface AllowListOptions {
 /** The default allow-list: upstream hosts + apt source hosts + extras, lower-cased. */
 export async function buildAllowList(options: AllowListOptions): Promise<Set<string>> {
   const hosts = new Set<string>();
-  for (const url of options.upstreams) hosts.add(url.hostname.toLowerCase());
-  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? (await machineAptSources()))) hosts.add(host);
-  for (const host of options.extraHosts ?? []) hosts.add(host.toLowerCase());
+  for (const url of options.upstreams) hosts.add(listedHost(url.hostname));
+  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? (await machineAptSources()))) hosts.add(listedHost(host));
+  for (const host of options.extraHosts ?? []) hosts.add(listedHost(host));
   return hosts;
 }
 
 /** The allow-list once the upstreams are known: `known`, the mirrors' upstreams, and where the tools fetch directly. */
 export function withUpstreamHosts(known: ReadonlySet<string>, choice: Pick<UpstreamChoice, 'pypi' | 'npm' | 'direct'>): Set<string> {
   const hosts = new Set(known);
-  for (const url of [...choice.pypi, ...(choice.npm ? [choice.npm] : []), ...choice.direct]) hosts.add(url.hostname.toLowerCase());
+  for (const url of [...choice.pypi, ...(choice.npm ? [choice.npm] : []), ...choice.direct]) hosts.add(listedHost(url.hostname));
   return hosts;
 }
 
@@ -218,7 +218,15 @@ export function notAllowedMessage(hostPort: string): string {
 
 /** True when `hostname` (or `hostname:port`) is on the list. */
 export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, port?: string | number): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const host = listedHost(hostname);
   if (allowed.has(host)) return true;
-  return port !== undefined && String(port) !== '' && allowed.has(`${host}:${port}`);
+  return port !== undefined && String(port) !== '' && allowed.has(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+}
+
+/**
+ * A host as the list keeps it: lower case, an IPv6 literal without brackets (a URL's
+ * hostname has them, a CONNECT target's host not); `[v6]:port` stays as written.
+ */
+function listedHost(host: string): string {
+  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }
