@@ -52,6 +52,25 @@ test('option lines: includes, constraints and global options are told apart', ()
   assert.deepEqual(entries.slice(0, 3).map((e) => e.type === 'include' && [e.path, e.constraint]), [['base.txt', false], ['more.txt', false], ['constraints.txt', true]]);
 });
 
+test('several options on one line, as pip reads them (--index-url URL --trusted-host HOST), quotes removed, long options abbreviated', () => {
+  const text = [
+    '--extra-index-url http://idx.invalid:8080/simple --trusted-host idx.invalid',
+    '-i "https://main.invalid/simple" --pre',
+    '--find=https://links.invalid/ --extra-index https://more.invalid/simple',
+    '-r base.txt -c constraints.txt',
+    '--pre six',
+  ].join('\n');
+  const entries = parseRequirementsText(text, 'r.txt');
+  const shown = entries.map((e) => (e.type === 'option' ? [e.line, e.name, e.value] : e.type === 'include' ? [e.line, e.constraint ? '-c' : '-r', e.path] : e.type === 'problem' ? [e.problem.line, e.problem.message] : []));
+  assert.deepEqual(shown, [
+    [1, '--extra-index-url', 'http://idx.invalid:8080/simple'], [1, '--trusted-host', 'idx.invalid'],
+    [2, '-i', 'https://main.invalid/simple'], [2, '--pre', null],
+    [3, '--find-links', 'https://links.invalid/'], [3, '--extra-index-url', 'https://more.invalid/simple'],
+    [4, '-r', 'base.txt'], [4, '-c', 'constraints.txt'],
+    [5, '--pre takes no value, found "six"'],
+  ]);
+});
+
 test('malformed lines are reported with file, line and a reason; the other lines still parse', () => {
   const text = ['alpha==1.0', 'beta==>1', 'gamma[fast', 'delta ; python_version >>= "3"', '--frobnicate', 'eps==1.0 --hash=md5:abc', 'zeta==1 --hash=sha256:12', '!!!', 'ok-pkg'].join('\n');
   const entries = parseRequirementsText(text, 'req.txt');
