@@ -67,6 +67,9 @@ describe('npm registry credentials from .npmrc', () => {
       };
       const choice = await resolveUpstreams({ pypi: ['http://127.0.0.1:9/simple'] }, runner('https://npm.corp.invalid/r/'), { CI_NPM_TOKEN: 'ci-token' });
       assert.equal(choice.npmAuthorization, 'Bearer ci-token');
+      // npm's environment layer (a CI's npm_config_//host/:_authToken) wins over the files.
+      const fromEnv = await resolveUpstreams({ pypi: ['http://127.0.0.1:9/simple'] }, runner('https://npm.corp.invalid/r/'), { CI_NPM_TOKEN: 'ci-token', 'npm_config_//npm.corp.invalid/r/:_authToken': 'env-token' });
+      assert.equal(fromEnv.npmAuthorization, 'Bearer env-token');
       assert.ok(choice.notes.every((n) => !n.includes('ci-token')));
       // A registry URL with its own credentials keeps them; another registry gets nothing.
       assert.equal((await resolveUpstreams({ pypi: ['http://127.0.0.1:9/simple'] }, runner('https://u:p@npm.corp.invalid/r/'), {})).npmAuthorization, null);

@@ -76,7 +76,19 @@ export function npmRegistryAuthorization(registry: URL, settings: ReadonlyMap<st
   return null;
 }
 
-/** The settings of `files` merged, later files winning (missing or unreadable files skipped). */
+/**
+ * The `//host/…:key` settings of npm's environment layer (`npm_config_//host/:_authToken`,
+ * a CI's way to hand npm a token), which wins over every file. npm keeps such keys' case.
+ */
+export function npmrcFromEnv(env: NodeJS.ProcessEnv): Map<string, string> {
+  const settings = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (/^npm_config_\/\//i.test(name) && value !== undefined && value !== '') settings.set(name.slice('npm_config_'.length), value);
+  }
+  return settings;
+}
+
+/** The settings of `files` merged, later files winning (missing or unreadable files skipped), then the environment's. */
 export async function readNpmrcFiles(files: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   const merged = new Map<string, string>();
   for (const file of files) {
@@ -88,5 +100,6 @@ export async function readNpmrcFiles(files: readonly string[], env: NodeJS.Proce
     }
     for (const [key, value] of parseNpmrc(text, env)) merged.set(key, value);
   }
+  for (const [key, value] of npmrcFromEnv(env)) merged.set(key, value);
   return merged;
 }
