@@ -24,6 +24,12 @@ const NPMRC_SECRET = /((?:^|[^A-Za-z0-9_])_(?:authToken|auth|password))(\s*=\s*|
 const AUTH_HEADER = /\b((?:proxy-)?authorization\s*:\s*)(?:(basic|bearer|token|digest|negotiate|ntlm)\s+)?([^\s"']+)/gi;
 const SECRET_HEADER = /(?<![\w-])((?:(?:[A-Za-z0-9]+-)+(?:token|secret|api-?key|art-api)|api-?key)\s*:\s*)([^\s"']+)/gi;
 
+// The variable an .npmrc or a requirements file names for its token (`NPM_TOKEN=… npm ci`,
+// `export PYPI_PASSWORD=…`) and tokens whose format says what they are (npm, GitHub,
+// GitLab, PyPI), wherever they appear.
+const SECRET_VARIABLE = /\b((?:[A-Z][A-Z0-9_]*_)?(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|SECRET_ACCESS_KEY)=)("[^"]*"|'[^']*'|[^\s"';&|]+)/g;
+const KNOWN_TOKEN = /\b(?:npm_[A-Za-z0-9]{36}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|pypi-AgE[A-Za-z0-9_-]{20,})\b/g;
+
 // A URL in text, up to the first character no URL holds unescaped.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 // A path segment of 16+ letters and digits. Hosted indexes put their token there
@@ -51,13 +57,15 @@ function redactPathTokens(url: string): string {
 /** Redacts credentials in one URL (or any text holding URLs). Cheap when there is nothing to do. */
 export function redact(text: string): string {
   const npmrc = text.includes('_auth') || text.includes('_password');
-  if (!text.includes('://') && !text.includes('=') && !text.includes(':') && !npmrc) return text;
+  if (!text.includes('://') && !text.includes('=') && !text.includes(':') && !npmrc && !/npm_|gh[pousr]_|github_pat_|glpat-|pypi-AgE/.test(text)) return text;
   let out = text;
   if (/authorization|token|secret|api-?key|art-api/i.test(text)) {
     out = out
       .replace(AUTH_HEADER, (whole, name: string, scheme: string | undefined, value: string) => (value === REDACTED ? whole : `${name}${scheme ? `${scheme} ` : ''}${REDACTED}`))
       .replace(SECRET_HEADER, (whole, name: string, value: string) => (value === REDACTED || value.startsWith('//') ? whole : `${name}${REDACTED}`));
   }
+  if (/TOKEN|SECRET|PASSW|API_?KEY/.test(text)) out = out.replace(SECRET_VARIABLE, (whole, name: string, value: string) => (value === REDACTED ? whole : `${name}${REDACTED}`));
+  if (/npm_|gh[pousr]_|github_pat_|glpat-|pypi-AgE/.test(text)) out = out.replace(KNOWN_TOKEN, REDACTED);
   if (npmrc) out = out.replace(NPMRC_SECRET, (whole, key: string, sep: string, quote: string, value: string) => (value === REDACTED ? whole : `${key}${sep}${quote}${REDACTED}`));
   if (out.includes('://')) out = out.replace(URL_IN_TEXT, redactPathTokens);
   if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);

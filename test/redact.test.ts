@@ -77,3 +77,12 @@ test('credentials sent as HTTP headers are redacted (curl -v, -H on a command li
   assert.equal(redact('--header "PRIVATE-TOKEN: glpat-Zq81AbCdEf" --header "X-JFrog-Art-Api:AKCp8abc"'), '--header "PRIVATE-TOKEN: ***" --header "X-JFrog-Art-Api:***"');
   for (const kept of ['tokenizers: 0.15.0', 'secretstorage: 3.3', 'ERROR: token: invalid', 'HTTP 401 Authorization Required']) assert.equal(redact(kept), kept);
 });
+
+test('a token in the variable an .npmrc names (NPM_TOKEN=… npm ci, export TWINE_PASSWORD=…) and tokens of known formats are redacted', () => {
+  assert.equal(redact('+ NPM_TOKEN=npm_0123456789abcdefABCDEF0123456789abcd npm ci'), '+ NPM_TOKEN=*** npm ci');
+  assert.equal(redact('export TWINE_PASSWORD="pypi-AgEIcHlwaS5vcmcCJDAw"; twine upload dist/*'), 'export TWINE_PASSWORD=***; twine upload dist/*');
+  assert.equal(redact('AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG make'), 'AWS_SECRET_ACCESS_KEY=*** make');
+  assert.equal(redact('+ T=npm_0123456789abcdefABCDEF0123456789abcd'), '+ T=***');
+  assert.equal(redact('using glpat-AbCdEf0123456789xyzw and ghp_0123456789abcdefABCDEF0123456789abcd'), 'using *** and ***');
+  for (const kept of ['TOKENIZERS_PARALLELISM=false python train.py', 'MAX_TOKENS=512', 'npm_config_cache=/root/.npm', 'Collecting npm_helper==1.0']) assert.equal(redact(kept), kept);
+});
