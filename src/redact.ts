@@ -13,6 +13,26 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi;
 // ?name=value or &name=value (also ;) — the value ends at a delimiter or whitespace.
 const QUERY_PARAM = /([?&;])([^=&;#\s"'<>]+)=([^&;#\s"'<>]*)/g;
 
+// npm's credential settings (`//host/:_authToken=…`, `_auth = "…"`, `:_password=…`), as
+// written to an .npmrc by a build step (`echo "//…/:_authToken=$TOKEN" > .npmrc` under
+// `set -x`) or given to `npm config set KEY VALUE`.
+const NPMRC_SECRET = /((?:^|[^A-Za-z0-9_])_(?:authToken|auth|password))(\s*=\s*|\s+)(["']?)([^\s"']+)/g;
+
+// Credentials sent as HTTP headers, as `curl -v` prints them or a command line gives them
+// (`-H "Authorization: Bearer …"`, GitLab's `PRIVATE-TOKEN: …`, `X-JFrog-Art-Api: …`). An
+// Authorization keeps its scheme.
+const AUTH_HEADER = /\b((?:proxy-)?authorization\s*:\s*)(?:(basic|bearer|token|digest|negotiate|ntlm)\s+)?([^\s"']+)/gi;
+const SECRET_HEADER = /(?<![\w-])((?:(?:[A-Za-z0-9]+-)+(?:token|secret|api-?key|art-api)|api-?key)\s*:\s*)([^\s"']+)/gi;
+
+// The variable an .npmrc or a requirements file names for its token (`NPM_TOKEN=… npm ci`,
+// `export PYPI_PASSWORD=…`) and tokens whose format says what they are (npm, GitHub,
+// GitLab, PyPI), wherever they appear.
+const SECRET_VARIABLE = /\b((?:[A-Z][A-Z0-9_]*_)?(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|SECRET_ACCESS_KEY)=)("[^"]*"|'[^']*'|[^\s"';&|]+)/g;
+const KNOWN_TOKEN = /\b(?:npm_[A-Za-z0-9]{36}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|pypi-AgE[A-Za-z0-9_-]{20,})\b/g;
+
+// Every pattern above needs one of these words in the line (most lines have none).
+const MAYBE_SECRET = /authorization|token|secret|passw|api-?key|art-api|_auth|npm_|gh[pousr]_|github_pat_|glpat-|pypi-age/i;
+
 // A URL in text, up to the first character no URL holds unescaped.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 // A path segment of 16+ letters and digits. Hosted indexes put their token there
@@ -39,8 +59,18 @@ function redactPathTokens(url: string): string {
 
 /** Redacts credentials in one URL (or any text holding URLs). Cheap when there is nothing to do. */
 export function redact(text: string): string {
-  if (!text.includes('://') && !text.includes('=')) return text;
+  // One cheap look decides whether any of the secret-shaped patterns can apply at all.
+  const secretish = MAYBE_SECRET.test(text);
+  if (!secretish && !text.includes('://') && !text.includes('=')) return text;
   let out = text;
+  if (secretish) {
+    out = out
+      .replace(AUTH_HEADER, (whole, name: string, scheme: string | undefined, value: string) => (value === REDACTED ? whole : `${name}${scheme ? `${scheme} ` : ''}${REDACTED}`))
+      .replace(SECRET_HEADER, (whole, name: string, value: string) => (value === REDACTED || value.startsWith('//') ? whole : `${name}${REDACTED}`))
+      .replace(SECRET_VARIABLE, (whole, name: string, value: string) => (value === REDACTED ? whole : `${name}${REDACTED}`))
+      .replace(KNOWN_TOKEN, REDACTED)
+      .replace(NPMRC_SECRET, (whole, key: string, sep: string, quote: string, value: string) => (value === REDACTED ? whole : `${key}${sep}${quote}${REDACTED}`));
+  }
   if (out.includes('://')) out = out.replace(URL_IN_TEXT, redactPathTokens);
   if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);
   if (out.includes('=')) {

@@ -60,3 +60,29 @@ test('property: a password or token never survives redaction', () => {
     }),
   );
 });
+
+test("npm's credential settings are redacted wherever a build prints them (an .npmrc written under set -x, npm config set)", () => {
+  assert.equal(redact('+ echo //registry.example/:_authToken=npm_Zq81AbCdEf0123456789'), '+ echo //registry.example/:_authToken=***');
+  assert.equal(redact('echo "//npm.example/:_authToken=${NPM_TOKEN}" > .npmrc'), 'echo "//npm.example/:_authToken=***" > .npmrc');
+  assert.equal(redact('npm config set //npm.example/:_authToken npm_Zq81AbCdEf0123456789'), 'npm config set //npm.example/:_authToken ***');
+  assert.equal(redact('  _auth = "dXNlcjpwYXNz"'), '  _auth = "***"');
+  assert.equal(redact('//npm.example/r/:_password=cGFzcw== //npm.example/r/:username=alice'), '//npm.example/r/:_password=*** //npm.example/r/:username=alice');
+  assert.equal(redact('my_authority=x, _authors = y'), 'my_authority=x, _authors = y');
+});
+
+test('credentials sent as HTTP headers are redacted (curl -v, -H on a command line); look-alike words are kept', () => {
+  assert.equal(redact('curl -H "Authorization: Bearer ghp_Zq81AbCdEf0123" https://api.example/x'), 'curl -H "Authorization: Bearer ***" https://api.example/x');
+  assert.equal(redact('> Authorization: Basic dXNlcjpwYXNz'), '> Authorization: Basic ***');
+  assert.equal(redact('> Proxy-Authorization: c2VjcmV0'), '> Proxy-Authorization: ***');
+  assert.equal(redact('--header "PRIVATE-TOKEN: glpat-Zq81AbCdEf" --header "X-JFrog-Art-Api:AKCp8abc"'), '--header "PRIVATE-TOKEN: ***" --header "X-JFrog-Art-Api:***"');
+  for (const kept of ['tokenizers: 0.15.0', 'secretstorage: 3.3', 'ERROR: token: invalid', 'HTTP 401 Authorization Required']) assert.equal(redact(kept), kept);
+});
+
+test('a token in the variable an .npmrc names (NPM_TOKEN=… npm ci, export TWINE_PASSWORD=…) and tokens of known formats are redacted', () => {
+  assert.equal(redact('+ NPM_TOKEN=npm_0123456789abcdefABCDEF0123456789abcd npm ci'), '+ NPM_TOKEN=*** npm ci');
+  assert.equal(redact('export TWINE_PASSWORD="pypi-AgEIcHlwaS5vcmcCJDAw"; twine upload dist/*'), 'export TWINE_PASSWORD=***; twine upload dist/*');
+  assert.equal(redact('AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG make'), 'AWS_SECRET_ACCESS_KEY=*** make');
+  assert.equal(redact('+ T=npm_0123456789abcdefABCDEF0123456789abcd'), '+ T=***');
+  assert.equal(redact('using glpat-AbCdEf0123456789xyzw and ghp_0123456789abcdefABCDEF0123456789abcd'), 'using *** and ***');
+  for (const kept of ['TOKENIZERS_PARALLELISM=false python train.py', 'MAX_TOKENS=512', 'npm_config_cache=/root/.npm', 'Collecting npm_helper==1.0']) assert.equal(redact(kept), kept);
+});

@@ -12,7 +12,7 @@ import { pypiRoute } from '../capture/proxy/pypi.js';
 import { npmRoute } from '../capture/proxy/npm.js';
 import { execRunner, onceRunner, resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
 import { pipExtraIndexOverride } from '../capture/proxy/pip-extras.js';
-import { buildAllowList } from '../capture/proxy/allow-list.js';
+import { buildAllowList, withUpstreamHosts } from '../capture/proxy/allow-list.js';
 import type { ProxyLogger } from '../capture/proxy/types.js';
 import type { Ledger } from '../ledger/schema.js';
 import { Session } from './session.js';
@@ -95,9 +95,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
             const upstreams = await resolveUpstreams(options.upstreams, toolConfig, options.env);
             notes.push(...upstreams.notes);
             for (const note of upstreams.notes) log.debug(note);
-            const allowedHosts = new Set(knownHosts);
-            for (const url of [...upstreams.pypi, ...(upstreams.npm ? [upstreams.npm] : [])]) allowedHosts.add(url.hostname.toLowerCase());
-            return { pypi: upstreams.pypi, npm: upstreams.npm, allowedHosts };
+            return { pypi: upstreams.pypi, npm: upstreams.npm, npmAuthorization: upstreams.npmAuthorization, allowedHosts: withUpstreamHosts(knownHosts, upstreams) };
           },
         },
         record: (event, durability) => session.record(attribute === null ? event : attribute(event), durability),

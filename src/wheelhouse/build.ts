@@ -17,7 +17,7 @@ import { downloadArgs, hasForeignTarget, parsePipVersion, pipFailureReason, type
 import type { ResolvedPackage } from './pip-report.js';
 import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
-import { loadRequirementSet, where } from './requirement-set.js';
+import { loadRequirementSet, where, type OptionLine } from './requirement-set.js';
 import { resolveTree } from './resolve.js';
 import { type FileIndexes, namesRemoteIndex, remoteIndexes } from './index-options.js';
 import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
@@ -34,6 +34,8 @@ export interface BuildInput {
   readonly offline: boolean;
   /** Resolve against the index even when the wheelhouse already satisfies the requirements. */
   readonly refresh: boolean;
+  /** The environment pip runs with (requirements files may name its variables: `${TOKEN}`). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface BuildContext {
@@ -76,7 +78,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   const stop = (): void => {
     if (ctx.interrupted()) throw new InterruptedError();
   };
-  const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p, 'utf8'));
+  const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p, 'utf8'), input.env);
   await mkdir(input.dest, { recursive: true });
   for (const problem of set.problems) ctx.note(`${where(problem)}: ${problem.message}: ${problem.text}`);
   const previous = await readPreviousManifest(input.dest, ctx.note);
@@ -111,16 +113,16 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
     }
   } else {
-    const fileIndexes = remoteIndexes(set.options);
+    const fileIndexes = remoteIndexes(set.options, input.env);
     const network = await ctx.network(fileIndexes);
     // pip would obey a file's own index over the mirror: it gets the requirements without those lines.
-    const mirrored = fileIndexes !== null && network.proxyUrl !== null;
+    const mirrored = fileIndexes !== null && (fileIndexes.indexUrl !== null || fileIndexes.extraIndexUrls.length > 0) && network.proxyUrl !== null;
     if (mirrored) {
       ctx.note(`the requirements files name their own index (${[fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null).map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
     }
     const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
       pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
-      ...(mirrored ? { withhold: namesRemoteIndex } : {}),
+      ...(mirrored ? { withhold: (option: OptionLine) => namesRemoteIndex(option, input.env) } : {}),
       interrupted: ctx.interrupted, parallel: 4,
     });
     stop();

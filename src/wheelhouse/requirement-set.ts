@@ -3,7 +3,7 @@
 // every constraint file, every option line and every problem. File reading is injected.
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseRequirementsText, type LineProblem, type RequirementLine } from './requirements.js';
+import { expandPipEnv, parseRequirementsText, type LineProblem, type RequirementLine } from './requirements.js';
 import { checkRequirementSpec, requirementName } from './requirement-spec.js';
 
 export interface RequirementFileRecord {
@@ -47,6 +47,8 @@ export async function loadRequirementSet(
   packages: readonly string[],
   cwd: string,
   read: ReadText,
+  /** The environment pip runs with: an include may name a variable (`-r ${REQS}/base.txt`). */
+  env: NodeJS.ProcessEnv,
 ): Promise<RequirementSet> {
   const files: RequirementFileRecord[] = [];
   const requirements: RequirementLine[] = [];
@@ -82,12 +84,14 @@ export async function loadRequirementSet(
           problems.push(entry.problem);
           break;
         case 'include': {
-          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry.path)) {
-            problems.push({ file: path, line: entry.line, text: entry.path, message: 'offgrid reads local requirements files only; download it first' });
+          // pip expands ${NAME} before it reads a line; the path is no secret, so it is kept expanded.
+          const includePath = expandPipEnv(entry.path, env);
+          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(includePath)) {
+            problems.push({ file: path, line: entry.line, text: includePath, message: 'offgrid reads local requirements files only; download it first' });
             break;
           }
-          const child = isAbsolute(entry.path) ? entry.path : resolve(dirname(absolutePath), entry.path);
-          const shown = isAbsolute(entry.path) ? entry.path : `${dirname(path)}/${entry.path}`.replace(/^\.\//, '');
+          const child = isAbsolute(includePath) ? includePath : resolve(dirname(absolutePath), includePath);
+          const shown = isAbsolute(includePath) ? includePath : `${dirname(path)}/${includePath}`.replace(/^\.\//, '');
           // pip: a file included by a constraints file is a constraints file too.
           await visit(shown, child, entry.constraint || kind === 'constraints' ? 'constraints' : 'requirements', { file: path, line: entry.line });
           break;

@@ -75,6 +75,15 @@ export function logicalLines(text: string): { line: number; text: string }[] {
   return out;
 }
 
+/**
+ * pip's expansion of environment variables in requirements files (req_file.py,
+ * expand_env_variables): only `${NAME}` with NAME of upper-case letters, digits and `_`;
+ * an unset variable stays as written.
+ */
+export function expandPipEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => env[name] ?? whole);
+}
+
 /** Removes a comment: `#` at the start or after whitespace (pip's COMMENT_RE). */
 export function stripComment(text: string): string {
   return text.replace(/(^|\s+)#.*$/, '').trim();
@@ -93,9 +102,9 @@ export function parseRequirementsText(text: string, file: string | null): FileEn
     if (content === '') continue;
     const problem = (message: string): void => void entries.push({ type: 'problem', problem: { file, line, text: content, message } });
     if (content.startsWith('-')) {
-      const entry = parseOptionLine(content, line, file);
-      if (typeof entry === 'string') problem(entry);
-      else entries.push(entry);
+      const found = parseOptionLine(content, line, file);
+      if (typeof found === 'string') problem(found);
+      else entries.push(...found);
       continue;
     }
     const result = parseRequirement(content, line, file, false);
@@ -105,27 +114,49 @@ export function parseRequirementsText(text: string, file: string | null): FileEn
   return entries;
 }
 
-function parseOptionLine(content: string, line: number, file: string | null): FileEntry | string {
-  const [first = '', ...rest] = tokens(content);
-  const eq = first.indexOf('=');
-  const name = first.startsWith('--') && eq > 0 ? first.slice(0, eq) : /^-[a-z]./i.test(first) ? first.slice(0, 2) : first;
-  const inline = first.startsWith('--') && eq > 0 ? first.slice(eq + 1) : /^-[a-z]./i.test(first) ? first.slice(2) : null;
-  const value = inline ?? (rest.length > 0 ? rest.join(' ') : null);
-  if (name === '-e' || name === '--editable') {
-    if (!value) return `${name} needs a path or URL`;
-    const result = parseRequirement(value, line, file, true);
-    return typeof result === 'string' ? result : { type: 'requirement', requirement: result };
+/** A long option as optparse takes it: the full name, or a prefix of only one (`--extra-index` for `--extra-index-url`). */
+function longOption(given: string): string | null {
+  const names = ['--editable', ...INCLUDE_OPTIONS.keys(), ...GLOBAL_OPTIONS.keys()].filter((n) => n.startsWith('--'));
+  if (names.includes(given)) return given;
+  const matches = names.filter((n) => n.startsWith(given));
+  return matches.length === 1 ? matches[0]! : null;
+}
+
+/**
+ * A line of options, read as pip reads it (shlex, then optparse): several options may share
+ * the line (`--index-url URL --trusted-host HOST`), a value follows `=`, a space, or a short
+ * option directly (`-iURL`), and quotes are removed. An editable line keeps the rest as its path.
+ */
+function parseOptionLine(content: string, line: number, file: string | null): FileEntry[] | string {
+  const parts = tokens(content).map((t) => t.replace(/"([^"]*)"|'([^']*)'/g, (_, a: string | undefined, b: string | undefined) => a ?? b ?? ''));
+  const entries: FileEntry[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const token = parts[i]!;
+    const long = token.startsWith('--');
+    const eq = long ? token.indexOf('=') : -1;
+    const given = long ? (eq > 0 ? token.slice(0, eq) : token) : /^-[a-z]/i.test(token) ? token.slice(0, 2) : token;
+    const name = long ? (longOption(given) ?? given) : given;
+    const inline = long ? (eq > 0 ? token.slice(eq + 1) : null) : token.length > 2 && given !== token ? token.slice(2) : null;
+    const rest = parts.slice(i + 1).join(' ');
+    if (name === '-e' || name === '--editable') {
+      const value = inline ?? (rest === '' ? null : rest);
+      if (!value) return `${name} needs a path or URL`;
+      const result = parseRequirement(value, line, file, true);
+      if (typeof result === 'string') return result;
+      entries.push({ type: 'requirement', requirement: result });
+      return entries;
+    }
+    const constraint = INCLUDE_OPTIONS.get(name);
+    const takesValue = constraint !== undefined ? true : GLOBAL_OPTIONS.get(name);
+    if (takesValue === undefined) return `unknown option ${name} (pip accepts ${[...INCLUDE_OPTIONS.keys(), ...GLOBAL_OPTIONS.keys()].join(', ')} on a line of their own)`;
+    let value = inline;
+    if (takesValue && value === null && i + 1 < parts.length) value = parts[++i]!;
+    if (takesValue && !value) return constraint !== undefined ? `${name} needs a file name` : `${name} needs a value`;
+    if (!takesValue && value !== null) return `${name} takes no value, found ${JSON.stringify(value)}`;
+    if (!takesValue && rest !== '' && !rest.startsWith('-')) return `${name} takes no value, found ${JSON.stringify(rest)}`;
+    entries.push(constraint !== undefined ? { type: 'include', line, path: value!, constraint } : { type: 'option', line, name, value: takesValue ? value : null });
   }
-  const constraint = INCLUDE_OPTIONS.get(name);
-  if (constraint !== undefined) {
-    if (!value) return `${name} needs a file name`;
-    return { type: 'include', line, path: value, constraint };
-  }
-  const takesValue = GLOBAL_OPTIONS.get(name);
-  if (takesValue === undefined) return `unknown option ${name} (pip accepts ${[...INCLUDE_OPTIONS.keys(), ...GLOBAL_OPTIONS.keys()].join(', ')} on a line of their own)`;
-  if (takesValue && !value) return `${name} needs a value`;
-  if (!takesValue && value) return `${name} takes no value, found ${JSON.stringify(value)}`;
-  return { type: 'option', line, name, value };
+  return entries;
 }
 
 function parseRequirement(content: string, line: number, file: string | null, editable: boolean): RequirementLine | string {

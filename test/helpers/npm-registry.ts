@@ -101,6 +101,8 @@ export interface NpmRegistryOptions {
   readonly tarballPath?: (spec: NpmPackageSpec, shasum: string) => string;
   /** Answer tarball requests with a 302 to `/objects/<shasum>` (GitHub Packages sends downloads on to its storage). */
   readonly redirectTarballs?: boolean;
+  /** Answer 401 to every request without exactly this Authorization (a private registry). */
+  readonly authorization?: string;
 }
 
 export async function startNpmRegistry(packages: readonly NpmPackageSpec[], options: NpmRegistryOptions = {}): Promise<NpmRegistry> {
@@ -133,6 +135,10 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (options.authorization !== undefined && req.headers.authorization !== options.authorization) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"authentication required"}');
+      return;
+    }
     const tarball = tarballs.get(path) ?? (path.startsWith('/objects/') ? [...tarballs.values()].find((t) => path === `/objects/${t.shasum}`) : undefined);
     if (tarball && options.redirectTarballs && !path.startsWith('/objects/')) {
       res.writeHead(302, { location: `/objects/${tarball.shasum}` }).end();

@@ -30,7 +30,11 @@ describe('forward proxy with real clients', () => {
   let work: string;
   const body = bytes(123_456, 50);
   before(async () => {
-    upstream = await startUpstream({ '/downloads/tool-3.1.4.tar.gz': { body }, '/downloads/latest.txt': { body: Buffer.from('latest\n') } });
+    upstream = await startUpstream({
+      '/downloads/tool-3.1.4.tar.gz': { body },
+      '/downloads/latest.txt': { body: Buffer.from('latest\n') },
+      '/redirector/tool-3.1.4.tar.gz': { body: Buffer.alloc(0), status: 302, headers: { location: '/downloads/tool-3.1.4.tar.gz' } },
+    });
     t = await startTestProxy();
     work = await mkdtemp(join(tmpdir(), 'offgrid-clients-'));
   });
@@ -72,6 +76,16 @@ describe('forward proxy with real clients', () => {
     await eventually(() => assert.equal(t.downloads().filter((e) => e.tool === 'wget').length, 2));
     const events = t.downloads().filter((e) => e.tool === 'wget');
     assert.ok(events.every((e) => e.cache_status === 'hit'));
+  });
+
+  it('a redirect reaches the client with its Location (a mirror redirector), and curl -L and wget follow it', async () => {
+    const url = `${upstream.url}/redirector/tool-3.1.4.tar.gz`;
+    const curl = await run('curl', ['-sS', '-f', '-L', '-x', t.proxy.url, '-o', join(work, 'redirected-curl'), url], cleanEnv());
+    assert.equal(curl.status, 0, curl.stderr);
+    assert.ok((await readFile(join(work, 'redirected-curl'))).equals(body));
+    const wget = await run('wget', ['--no-config', '-q', '-O', join(work, 'redirected-wget'), url], cleanEnv({ http_proxy: t.proxy.url }));
+    assert.equal(wget.status, 0, wget.stderr);
+    assert.ok((await readFile(join(work, 'redirected-wget'))).equals(body));
   });
 
   it('curl to a host off the allow-list fails with 403', async () => {

@@ -104,6 +104,31 @@ describe('npm mirror with real npm', { timeout: 240_000 }, () => {
     }
   });
 
+  it("a private registry: the token of the user's .npmrc (//host/:_authToken) goes with the mirror's packument and tarball requests", async () => {
+    const token = 'npm_PrivateRegistryToken0123456789';
+    const privateRegistry = await startNpmRegistry(ACME_TREE, { authorization: `Bearer ${token}` });
+    const events: CaptureEvent[] = [];
+    const proxy = await startProxy({
+      cacheDir: join(work, 'private-cache'),
+      offline: false,
+      upstreams: { pypi: [], npm: new URL(privateRegistry.url), npmAuthorization: `Bearer ${token}`, allowedHosts: new Set() },
+      record: (event) => events.push(event),
+      clock: systemClock,
+      log: { debug: () => {}, warn: () => {} },
+      routes: [npmRoute()],
+    });
+    try {
+      const app = await project(work, { 'top-level': '^3.0.0' });
+      const result = await npm(['install'], app, proxy, await mkdtemp(join(work, 'npmcache-')));
+      assert.equal(result.code, 0, result.output);
+      assert.equal(privateRegistry.tarballRequests(), 3);
+      assert.ok(!JSON.stringify(events).includes(token));
+    } finally {
+      await proxy.close();
+      await privateRegistry.close();
+    }
+  });
+
   it('offline, registry stopped: npm ci from the lockfile succeeds (new proxy port); an uncached package fails', async () => {
     await registry.close();
     const { proxy, events } = await proxyFor(registry, cacheDir, true);

@@ -18,6 +18,9 @@ test('remote extras are dropped, local file:// extras kept, nothing set without 
   assert.equal(await pipExtraIndexOverride(env, fakePip("global.extra-index-url='https://a.example/simple file:///srv/wheels/simple'\n")), 'file:///srv/wheels/simple');
   assert.equal(await pipExtraIndexOverride(env, fakePip("global.extra-index-url='https://a.example/simple'\n")), ' ');
   assert.equal(await pipExtraIndexOverride(env, fakePip("global.index-url='https://a.example/simple'\n")), null);
+  // A local index-url (an air-gapped index) would be replaced by the mirror: it is kept as a local extra.
+  assert.equal(await pipExtraIndexOverride(env, fakePip("global.extra-index-url='https://a.example/simple file:///srv/more'\nglobal.index-url='file:///srv/simple'\n")), 'file:///srv/simple file:///srv/more');
+  assert.equal(await pipExtraIndexOverride({ PIP_INDEX_URL: 'file:///srv/simple' }, async () => ({ code: 1, stdout: '', stderr: 'no pip' }), []), 'file:///srv/simple');
   let asked = false;
   const noConfig = [join(dir, 'absent.conf')];
   const none = await pipExtraIndexOverride({}, async () => ((asked = true), { code: 0, stdout: '', stderr: '' }), noConfig);

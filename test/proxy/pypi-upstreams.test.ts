@@ -21,7 +21,7 @@ const fixture = (name: string): string =>
 describe('pip index settings from `pip config list`', () => {
   it('this machine: no index-url (PyPI) and file:// extras that are not proxied', () => {
     const pip = parsePipConfigList(fixture('pip-config-list.machine.txt'));
-    assert.deepEqual(pip, { indexUrl: null, extraIndexUrls: ['file:///opt/pypi/simple', 'file:///opt/pypi-more/simple'] });
+    assert.deepEqual(pip, { indexUrl: null, extraIndexUrls: ['file:///opt/pypi/simple', 'file:///opt/pypi-more/simple'], findLinks: ['/opt/wheels'] });
     const choice = chooseUpstreams(pip, null, {});
     assert.deepEqual(choice.pypi.map(String), [`${PYPI_DEFAULT_INDEX}/`]);
     assert.equal(choice.notes.filter((n) => n.includes('file://')).length, 2);
@@ -42,13 +42,29 @@ describe('pip index settings from `pip config list`', () => {
     assert.deepEqual(pip, {
       indexUrl: 'http://127.0.0.1:3141/root/pypi/+simple/',
       extraIndexUrls: ['https://a.example/simple', 'https://b.example/simple'],
+      findLinks: [],
     });
   });
 
   it('nothing configured: PyPI', () => {
     const pip = parsePipConfigList(fixture('pip-config-list.empty.txt'));
-    assert.deepEqual(pip, { indexUrl: null, extraIndexUrls: [] });
+    assert.deepEqual(pip, { indexUrl: null, extraIndexUrls: [], findLinks: [] });
     assert.deepEqual(chooseUpstreams(pip, null, {}).pypi.map(String), ['https://pypi.org/simple/']);
+  });
+
+  it("find-links pages pip fetches itself are let through, without credentials; local ones are not", async () => {
+    // A pip.conf with find-links in [global] (multi-line) and [install] (credentials, file://).
+    const pip = parsePipConfigList(fixture('pip-config-list.find-links.txt'));
+    assert.deepEqual(pip.findLinks, ['https://__token__:s3cret@wheels.example/links/', 'file:///opt/more-wheels', 'https://dl.example/whl/torch_stable.html', '/local/wheels']);
+    const choice = chooseUpstreams(pip, null, {});
+    assert.deepEqual(choice.direct.map(String), ['https://wheels.example/links/', 'https://dl.example/whl/torch_stable.html']);
+    assert.ok(choice.notes.every((n) => !n.includes('s3cret')));
+    // PIP_FIND_LINKS replaces every section; pip asked with --pypi-upstream still reads it.
+    const runner: CommandRunner = async (command) =>
+      command === 'npm' ? { code: 1, stdout: '', stderr: '' } : { code: 0, stdout: ":env:.find-links='https://env-links.example/w/ /opt/wheels'\n" + fixture('pip-config-list.find-links.txt'), stderr: '' };
+    const flagged = await resolveUpstreams({ pypi: ['http://127.0.0.1:9/simple'] }, runner, {});
+    assert.deepEqual(flagged.direct.map(String), ['https://env-links.example/w/']);
+    assert.deepEqual(pipSettingsFromEnv({ PIP_FIND_LINKS: ' https://e.example/l  /w ' }).findLinks, ['https://e.example/l', '/w']);
   });
 
   it('the environment wins over files, install over global', () => {
@@ -66,7 +82,7 @@ describe('pip index settings from `pip config list`', () => {
   });
 
   it('extra upstreams (a requirements file\'s --extra-index-url) come after pip\'s indexes or the flags, once each', () => {
-    const pip = { indexUrl: 'https://corp.example/simple', extraIndexUrls: ['https://more.example/simple'] };
+    const pip = { indexUrl: 'https://corp.example/simple', extraIndexUrls: ['https://more.example/simple'], findLinks: [] };
     assert.deepEqual(chooseUpstreams(pip, null, { pypiExtra: ['https://file-extra.example/simple', 'https://more.example/simple/'] }).pypi.map(String), [
       'https://corp.example/simple/', 'https://more.example/simple/', 'https://file-extra.example/simple/',
     ]);
@@ -79,6 +95,7 @@ describe('pip index settings from `pip config list`', () => {
     assert.deepEqual(pipSettingsFromEnv({ PIP_INDEX_URL: 'https://x.example/s', PIP_EXTRA_INDEX_URL: ' https://y.example/s  https://z.example/s ' }), {
       indexUrl: 'https://x.example/s',
       extraIndexUrls: ['https://y.example/s', 'https://z.example/s'],
+      findLinks: [],
     });
   });
 

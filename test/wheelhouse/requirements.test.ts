@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
+import { expandPipEnv, logicalLines, parseRequirementsText, stripComment, type FileEntry } from '../../src/wheelhouse/requirements.js';
 import { checkRequirementSpec, requirementName } from '../../src/wheelhouse/requirement-spec.js';
 import { loadRequirementSet } from '../../src/wheelhouse/requirement-set.js';
 import { namesRemoteIndex, remoteIndexes } from '../../src/wheelhouse/index-options.js';
+import { withFileIndexes } from '../../src/cli/commands/wheelhouse-build.js';
 
 const requirements = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'requirement' ? [e.requirement] : []));
 const problems = (entries: FileEntry[]) => entries.flatMap((e) => (e.type === 'problem' ? [e.problem] : []));
@@ -51,6 +52,25 @@ test('option lines: includes, constraints and global options are told apart', ()
   assert.deepEqual(entries.slice(0, 3).map((e) => e.type === 'include' && [e.path, e.constraint]), [['base.txt', false], ['more.txt', false], ['constraints.txt', true]]);
 });
 
+test('several options on one line, as pip reads them (--index-url URL --trusted-host HOST), quotes removed, long options abbreviated', () => {
+  const text = [
+    '--extra-index-url http://idx.invalid:8080/simple --trusted-host idx.invalid',
+    '-i "https://main.invalid/simple" --pre',
+    '--find=https://links.invalid/ --extra-index https://more.invalid/simple',
+    '-r base.txt -c constraints.txt',
+    '--pre six',
+  ].join('\n');
+  const entries = parseRequirementsText(text, 'r.txt');
+  const shown = entries.map((e) => (e.type === 'option' ? [e.line, e.name, e.value] : e.type === 'include' ? [e.line, e.constraint ? '-c' : '-r', e.path] : e.type === 'problem' ? [e.problem.line, e.problem.message] : []));
+  assert.deepEqual(shown, [
+    [1, '--extra-index-url', 'http://idx.invalid:8080/simple'], [1, '--trusted-host', 'idx.invalid'],
+    [2, '-i', 'https://main.invalid/simple'], [2, '--pre', null],
+    [3, '--find-links', 'https://links.invalid/'], [3, '--extra-index-url', 'https://more.invalid/simple'],
+    [4, '-r', 'base.txt'], [4, '-c', 'constraints.txt'],
+    [5, '--pre takes no value, found "six"'],
+  ]);
+});
+
 test('malformed lines are reported with file, line and a reason; the other lines still parse', () => {
   const text = ['alpha==1.0', 'beta==>1', 'gamma[fast', 'delta ; python_version >>= "3"', '--frobnicate', 'eps==1.0 --hash=md5:abc', 'zeta==1 --hash=sha256:12', '!!!', 'ok-pkg'].join('\n');
   const entries = parseRequirementsText(text, 'req.txt');
@@ -85,7 +105,7 @@ test('nested -r and -c are followed relative to the including file; cycles and m
     const text = files[path];
     if (text === undefined) throw new Error('ENOENT');
     return text;
-  });
+  }, {});
   assert.deepEqual(set.requirements.map((r) => [r.file, r.line, r.name]), [['requirements.txt', 1, 'alpha'], ['sub/more.txt', 1, 'beta'], [null, null, 'gamma']]);
   assert.deepEqual(set.files.map((f) => [f.path, f.kind, f.includedBy]), [['requirements.txt', 'requirements', null], ['sub/more.txt', 'requirements', 'requirements.txt'], ['constraints.txt', 'constraints', 'requirements.txt']]);
   assert.deepEqual(set.constraintFiles, ['/p/constraints.txt']);
@@ -94,13 +114,57 @@ test('nested -r and -c are followed relative to the including file; cycles and m
   assert.match(set.problems[0]!.message, /cannot read missing\.txt/);
 });
 
+test('an include naming a variable (-r ${REQS}/base.txt, -c ${CONSTRAINTS}) is read where pip reads it', async () => {
+  const files: Record<string, string> = { '/p/requirements.txt': '-r ${REQS}/base.txt\n-c ${CONSTRAINTS}\n-r ${UNSET}/x.txt\n', '/srv/reqs/base.txt': 'alpha\n', '/srv/c.txt': 'alpha<2\n' };
+  const set = await loadRequirementSet(['requirements.txt'], [], '/p', async (path) => {
+    const text = files[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  }, { REQS: '/srv/reqs', CONSTRAINTS: '/srv/c.txt' });
+  assert.deepEqual(set.requirements.map((r) => [r.file, r.name]), [['/srv/reqs/base.txt', 'alpha']]);
+  assert.deepEqual(set.constraintFiles, ['/srv/c.txt']);
+  assert.deepEqual(set.problems.map((p) => p.text), ['-r ${UNSET}/x.txt']);
+});
+
+test("a file's index written with environment variables is read as pip reads it: ${NAME} expanded, $NAME and unset ones left", async () => {
+  // The shape GitLab's and Artifactory's docs give for private indexes in requirements.txt.
+  const set = await loadRequirementSet(['requirements.txt'], [], '/p', async () =>
+    '--index-url https://__token__:${CI_JOB_TOKEN}@${PYPI_HOST}/api/v4/projects/1/packages/pypi/simple\n' +
+      '--extra-index-url ${EXTRA_INDEX}\n--extra-index-url https://$LOWER@more.invalid/simple\n--extra-index-url ${UNSET_ONE}\nalpha\n',
+    {},
+  );
+  const env = { CI_JOB_TOKEN: 'tok', PYPI_HOST: 'gitlab.invalid', EXTRA_INDEX: 'https://extra.invalid/simple', LOWER: 'x' };
+  assert.deepEqual(remoteIndexes(set.options, env), {
+    indexUrl: 'https://__token__:tok@gitlab.invalid/api/v4/projects/1/packages/pypi/simple',
+    extraIndexUrls: ['https://extra.invalid/simple', 'https://$LOWER@more.invalid/simple'],
+    findLinks: [],
+  });
+  // Withheld from pip (the mirror serves them): all but the one pip could not use either.
+  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, env)).map((o) => o.value), ['${UNSET_ONE}']);
+  assert.equal(expandPipEnv('${lower} ${A1_B} $A1_B', { lower: 'no', A1_B: 'yes' }), '${lower} yes $A1_B');
+});
+
 test("a file's remote indexes, in pip's precedence: the last index-url wins, extra indexes add up; file:// ones stay with pip", async () => {
   const set = await loadRequirementSet(['top.txt'], [], '/p', async (path) =>
     path === '/p/top.txt'
       ? '-i https://first.invalid/simple\n--index-url https://private.invalid/simple\n--extra-index-url https://extra.invalid/simple\n-r more.txt\nalpha\n'
       : '--extra-index-url file:///srv/wheels/simple\n--extra-index-url https://extra.invalid/simple\n--find-links https://links.invalid/\nbeta\n',
+    {},
   );
-  assert.deepEqual(remoteIndexes(set.options), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'] });
-  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o)).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
-  assert.equal(remoteIndexes([{ name: '--find-links', value: 'https://links.invalid/' }, { name: '--index-url', value: 'file:///x' }]), null);
+  assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'], findLinks: ['https://links.invalid/'] });
+  assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, {})).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);
+  assert.equal(remoteIndexes([{ name: '--find-links', value: '/srv/wheels' }, { name: '--index-url', value: 'file:///x' }], {}), null);
+});
+
+test("a file's find-links pages (pip fetches them itself) put their hosts on the proxy's allow-list, without credentials", () => {
+  const flags = { logDir: 'logs', offline: false, proxy: true, cacheDir: null, pypiUpstream: [], npmUpstream: null, allowHost: ['given.invalid'], debug: false };
+  const indexes = remoteIndexes(
+    [{ name: '-f', value: 'https://u:${TOKEN}@Links.invalid/wheels/' }, { name: '--find-links', value: '${LINKS}' }, { name: '--find-links', value: './local' }],
+    { TOKEN: 't0k', LINKS: 'http://more.invalid:8080/x.html' },
+  );
+  assert.deepEqual(indexes, { indexUrl: null, extraIndexUrls: [], findLinks: ['https://u:t0k@Links.invalid/wheels/', 'http://more.invalid:8080/x.html'] });
+  const chosen = withFileIndexes(flags, indexes);
+  assert.deepEqual(chosen.allowHost, ['given.invalid', 'links.invalid', 'more.invalid']);
+  assert.deepEqual(chosen.pypiUpstream, []);
+  assert.equal(chosen.pypiExtraUpstream, undefined);
 });

@@ -3,6 +3,8 @@
 // proxy is never an open relay for anything else.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execRunner, type CommandRunner, type UpstreamChoice } from './upstreams.js';
 
 export interface AptSourcePaths {
   /** The one-line-format list (`/etc/apt/sources.list`). */
@@ -13,6 +15,32 @@ export interface AptSourcePaths {
 
 export const MACHINE_APT_SOURCES: AptSourcePaths = { sourcesList: '/etc/apt/sources.list', sourcesDir: '/etc/apt/sources.list.d' };
 
+/**
+ * `apt-config shell SL Dir::Etc::SourceList/f SP Dir::Etc::SourceParts/d` → where apt reads
+ * its sources (null when apt printed neither). apt quotes each value for sh: '…', with a
+ * quote inside written '\''.
+ */
+export function parseAptConfigShell(output: string): AptSourcePaths | null {
+  const values = new Map<string, string>();
+  for (const line of output.split(/\r?\n/)) {
+    const match = /^(SL|SP)='(.*)'$/.exec(line.trim());
+    if (match) values.set(match[1]!, match[2]!.replace(/'\\''/g, "'"));
+  }
+  const sourcesList = values.get('SL');
+  const sourcesDir = values.get('SP');
+  if (sourcesList === undefined && sourcesDir === undefined) return null;
+  return { sourcesList: sourcesList ?? MACHINE_APT_SOURCES.sourcesList, sourcesDir: sourcesDir ?? MACHINE_APT_SOURCES.sourcesDir };
+}
+
+/**
+ * Where this machine's apt reads its sources, as apt resolves them (APT_CONFIG, apt.conf.d,
+ * `Dir`, `Dir::Etc::SourceList`/`SourceParts`); the usual paths when apt-config cannot run.
+ */
+export async function machineAptSources(runner: CommandRunner = execRunner): Promise<AptSourcePaths> {
+  const result = await runner('apt-config', ['shell', 'SL', 'Dir::Etc::SourceList/f', 'SP', 'Dir::Etc::SourceParts/d']);
+  return (result.code === 0 ? parseAptConfigShell(result.stdout) : null) ?? MACHINE_APT_SOURCES;
+}
+
 /** URIs of `deb`/`deb-src` lines: `deb [arch=amd64 signed-by=...] URI suite component...`. */
 export function parseOneLineSources(text: string): string[] {
   const uris: string[] = [];
@@ -21,35 +49,65 @@ export function parseOneLineSources(text: string): string[] {
     if (!/^deb(-src)?\s/.test(line)) continue;
     // Options in brackets may contain spaces (`[ arch=amd64 ]`); drop them first.
     const rest = line.replace(/^deb(-src)?\s+/, '').replace(/^\[[^\]]*\]\s*/, '');
-    const uri = rest.split(/\s+/)[0];
+    // apt's ParseQuoteWord: "…" and […] do not end a word, and the quotes are dropped
+    // (`deb "file:/media/my disk/debian" ./`, `deb cdrom:[Debian GNU/Linux 12]/ bookworm main`).
+    const uri = /^(?:"[^"]*"|\[[^\]]*\]|[^\s"[])+/.exec(rest)?.[0].replace(/"/g, '');
     if (uri) uris.push(uri);
   }
   return uris;
 }
 
-/** URIs of deb822 stanzas (`URIs: a b`), skipping stanzas with `Enabled: no`. */
-export function parseDeb822Sources(text: string): string[] {
-  const uris: string[] = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
-    let enabled = true;
-    const found: string[] = [];
-    for (const raw of stanza.split('\n')) {
-      if (raw.startsWith('#')) continue;
-      const field = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
+/**
+ * The fields of each deb822 stanza, read the way apt reads `*.sources` (checked against
+ * `apt-get update --print-uris` on apt 2.6): a line starting with a space or tab continues
+ * the field above (`URIs:` on one line, one URI per folded line below), a line starting
+ * with `#` is skipped even inside a fold, only an empty line ends a stanza, field names
+ * are case-insensitive, and CRLF line ends are accepted.
+ */
+export function deb822Stanzas(text: string): Map<string, string>[] {
+  const stanzas: Map<string, string>[] = [];
+  let fields = new Map<string, string>();
+  let last: string | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') {
+      if (fields.size > 0) stanzas.push(fields);
+      fields = new Map();
+      last = null;
+    } else if (line.startsWith('#')) {
+      continue;
+    } else if (/^[ \t]/.test(line)) {
+      if (last !== null) fields.set(last, `${fields.get(last) ?? ''}\n${line.trim()}`);
+    } else {
+      const field = /^([^:\s]+):(.*)$/.exec(line);
       if (!field) continue;
-      const name = field[1]!.toLowerCase();
-      const value = field[2]!.trim();
-      if (name === 'enabled' && /^(no|false|0)$/i.test(value)) enabled = false;
-      if (name === 'uris') found.push(...value.split(/\s+/).filter(Boolean));
+      last = field[1]!.toLowerCase();
+      fields.set(last, field[2]!.trim());
     }
-    if (enabled) uris.push(...found);
   }
-  return uris;
+  if (fields.size > 0) stanzas.push(fields);
+  return stanzas;
 }
 
-/** The host of an apt URI (`http://h/debian`, `mirror+http://...`, `tor+https://...`), or null for file:, cdrom: etc. */
+/** apt's StringToBool: `Enabled: no|false|off|without|disable|0` (any case) turns a stanza off. */
+function aptFalse(value: string): boolean {
+  return /^(no|false|off|without|disable|[+-]?0+|[+-]?0x0+)$/i.test(value.trim());
+}
+
+/** URIs of deb822 stanzas (`URIs: a b`, also folded over lines), skipping disabled stanzas. */
+export function parseDeb822Sources(text: string): string[] {
+  return deb822Stanzas(text).flatMap((fields) => {
+    const enabled = fields.get('enabled');
+    if (enabled !== undefined && aptFalse(enabled)) return [];
+    return (fields.get('uris') ?? '').split(/\s+/).filter(Boolean);
+  });
+}
+
+/**
+ * The host of an apt URI (`http://h/debian`, `mirror+http://...`, `tor+https://...`, and
+ * `mirror://h/list`, the older spelling of `mirror+http:`), or null for file:, cdrom: etc.
+ */
 export function hostOfSourceUri(uri: string): string | null {
-  const plain = uri.replace(/^[a-z]+\+(?=https?:)/i, '');
+  const plain = uri.replace(/^[a-z]+\+(?=https?:)/i, '').replace(/^mirror:/i, 'http:');
   try {
     const url = new URL(plain);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
@@ -59,12 +117,44 @@ export function hostOfSourceUri(uri: string): string | null {
   }
 }
 
+/**
+ * The local mirror list a `mirror+file:` (or `mirror+copy:`) source names, or null. apt
+ * fetches from the mirrors listed in that file, so their hosts belong on the allow-list.
+ */
+export function localMirrorListPath(uri: string): string | null {
+  const match = /^mirror\+(?:file|copy):(.+)$/i.exec(uri);
+  if (!match) return null;
+  try {
+    return fileURLToPath(new URL(`file:${match[1]!}`));
+  } catch {
+    return null;
+  }
+}
+
+/** The mirror URIs of an apt mirror list: one a line, metadata after a tab, `#` lines skipped (apt-transport-mirror(1)). */
+export function parseMirrorList(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((uri) => uri.length > 0);
+}
+
 async function readIfPresent(path: string): Promise<string | null> {
   try {
     return await readFile(path, 'utf8');
   } catch {
     return null;
   }
+}
+
+/**
+ * The names apt reads in sources.list.d (apt-pkg/contrib/fileutl.cc, checked on apt 2.6):
+ * `*.list` and `*.sources` only (`x.list.disabled`, `x.list~` are ignored), and like
+ * run-parts only letters, digits, `_`, `-`, `:` and `.`, not starting with a dot.
+ */
+export function aptReadsPart(name: string): boolean {
+  return /\.(list|sources)$/.test(name) && /^[A-Za-z0-9_:-][A-Za-z0-9_:.-]*$/.test(name);
 }
 
 /** Every http(s) host named by the apt sources at `paths` (missing files are skipped). */
@@ -79,11 +169,15 @@ export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES
     names = [];
   }
   for (const name of names) {
-    // apt itself reads only these two suffixes (a `.list.disabled` file is ignored).
-    if (!name.endsWith('.list') && !name.endsWith('.sources')) continue;
+    if (!aptReadsPart(name)) continue;
     const text = await readIfPresent(join(paths.sourcesDir, name));
     if (!text) continue;
     uris.push(...(name.endsWith('.list') ? parseOneLineSources(text) : parseDeb822Sources(text)));
+  }
+  for (const uri of [...uris]) {
+    const mirrorList = localMirrorListPath(uri);
+    const text = mirrorList === null ? null : await readIfPresent(mirrorList);
+    if (text) uris.push(...parseMirrorList(text));
   }
   const hosts = uris.map(hostOfSourceUri).filter((host): host is string => host !== null);
   return [...new Set(hosts)];
@@ -92,7 +186,7 @@ export async function aptSourceHosts(paths: AptSourcePaths = MACHINE_APT_SOURCES
 export interface AllowListOptions {
   /** The upstreams' URLs (PyPI indexes, the npm registry). */
   readonly upstreams: readonly URL[];
-  /** Where to read apt sources; null to skip them. */
+  /** Where to read apt sources (default: where apt-config says); null to skip them. */
   readonly aptSources?: AptSourcePaths | null;
   /** More hosts (`host` or `host:port`). */
   readonly extraHosts?: readonly string[];
@@ -101,9 +195,16 @@ export interface AllowListOptions {
 /** The default allow-list: upstream hosts + apt source hosts + extras, lower-cased. */
 export async function buildAllowList(options: AllowListOptions): Promise<Set<string>> {
   const hosts = new Set<string>();
-  for (const url of options.upstreams) hosts.add(url.hostname.toLowerCase());
-  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? MACHINE_APT_SOURCES)) hosts.add(host);
-  for (const host of options.extraHosts ?? []) hosts.add(host.toLowerCase());
+  for (const url of options.upstreams) hosts.add(listedHost(url.hostname));
+  if (options.aptSources !== null) for (const host of await aptSourceHosts(options.aptSources ?? (await machineAptSources()))) hosts.add(listedHost(host));
+  for (const host of options.extraHosts ?? []) hosts.add(listedHost(host));
+  return hosts;
+}
+
+/** The allow-list once the upstreams are known: `known`, the mirrors' upstreams, and where the tools fetch directly. */
+export function withUpstreamHosts(known: ReadonlySet<string>, choice: Pick<UpstreamChoice, 'pypi' | 'npm' | 'direct'>): Set<string> {
+  const hosts = new Set(known);
+  for (const url of [...choice.pypi, ...(choice.npm ? [choice.npm] : []), ...choice.direct]) hosts.add(listedHost(url.hostname));
   return hosts;
 }
 
@@ -117,7 +218,15 @@ export function notAllowedMessage(hostPort: string): string {
 
 /** True when `hostname` (or `hostname:port`) is on the list. */
 export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, port?: string | number): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const host = listedHost(hostname);
   if (allowed.has(host)) return true;
-  return port !== undefined && String(port) !== '' && allowed.has(`${host}:${port}`);
+  return port !== undefined && String(port) !== '' && allowed.has(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+}
+
+/**
+ * A host as the list keeps it: lower case, an IPv6 literal without brackets (a URL's
+ * hostname has them, a CONNECT target's host not); `[v6]:port` stays as written.
+ */
+function listedHost(host: string): string {
+  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }

@@ -386,7 +386,8 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
 async function relay(response: IncomingMessage, options: ServeCachedOptions, rec: Recorder, cacheStatus: CacheStatus): Promise<void> {
   const { res } = options;
   const headers: OutgoingHttpHeaders = { [CACHE_HEADER]: cacheStatus };
-  for (const name of ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'cache-control', 'content-encoding', 'accept-ranges', 'vary']) {
+  // `location`: a client sent on by a redirect (an apt mirror redirector, curl -L) must see where.
+  for (const name of ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'cache-control', 'content-encoding', 'accept-ranges', 'vary', 'location']) {
     const value = response.headers[name];
     if (value !== undefined) headers[name] = value;
   }

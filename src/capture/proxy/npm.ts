@@ -61,8 +61,10 @@ export function npmRoute(storeOverride?: CacheStore): ProxyRoute {
   };
 }
 
-function upstreamHeaders(req: IncomingMessage): Record<string, string> {
+function upstreamHeaders(req: IncomingMessage, ctx: ProxyContext): Record<string, string> {
   const headers: Record<string, string> = {};
+  // The registry's own credentials, as the user's npm would send them (a URL's win, in loadPackument).
+  if (ctx.upstreams.npmAuthorization) headers['authorization'] = ctx.upstreams.npmAuthorization;
   for (const name of ['user-agent', 'npm-command', 'npm-session', 'npm-auth-type']) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
@@ -78,7 +80,7 @@ async function servePackument(req: IncomingMessage, res: ServerResponse, ctx: Pr
     store,
     offline: ctx.offline,
     abbreviated,
-    headers: upstreamHeaders(req),
+    headers: upstreamHeaders(req, ctx),
     onStale: (url, error) => ctx.log.warn(`${url}: ${error}; serving the cached packument`),
   });
   const timestamp = isoLocal(ctx.clock.now());
@@ -111,7 +113,7 @@ async function findTarball(ctx: ProxyContext, store: CacheStore, tarballs: Tarba
   if (known) return known;
   // Not seen in this process (a restart, or `npm ci` from a lockfile): read the packument.
   for (const abbreviated of [true, false]) {
-    const result = await loadPackument(registry, name, { store, offline: ctx.offline, abbreviated, headers: upstreamHeaders(req) });
+    const result = await loadPackument(registry, name, { store, offline: ctx.offline, abbreviated, headers: upstreamHeaders(req, ctx) });
     if (result.type === 'packument') {
       tarballs.add(tarballLinks(name, result.doc));
       const found = tarballs.get(name, file);
@@ -132,7 +134,8 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
     }
     return;
   }
-  const { url: bareRegistry, authorization } = splitCredentials(registry);
+  const { url: bareRegistry, authorization: fromUrl } = splitCredentials(registry);
+  const authorization = fromUrl ?? ctx.upstreams.npmAuthorization ?? null;
   const tarballUrl = new URL(link.url);
   tarballUrl.username = '';
   tarballUrl.password = '';

@@ -2,11 +2,13 @@
 // build pointed at the mirror would still fetch from an http(s) extra index directly,
 // unseen. The mirror already merges those extras into its pages; the child therefore gets
 // PIP_EXTRA_INDEX_URL naming only the local (file://) extras, which are no network at
-// all — or a single space, which pip reads as "no extra index".
+// all — or a single space, which pip reads as "no extra index". A local (file://)
+// index-url would be lost under the mirror's PIP_INDEX_URL (the mirror does not read local
+// indexes), so it becomes one of those local extras.
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parsePipConfigList, type CommandRunner, execRunner } from './upstreams.js';
+import { parsePipConfigList, pipSettingsFromEnv, type CommandRunner, execRunner } from './upstreams.js';
 
 /** Where pip looks for configuration (pip's docs, "Configuration": site, user, global). */
 export function pipConfigFiles(env: NodeJS.ProcessEnv): string[] {
@@ -23,19 +25,20 @@ async function anyExists(paths: readonly string[]): Promise<boolean> {
 }
 
 /**
- * The PIP_EXTRA_INDEX_URL value that keeps pip's local extra indexes and drops its remote
- * ones, or null when pip has no extra index configured (nothing to override). pip is
- * asked only when a configuration file or the variable exists, so most runs pay nothing.
+ * The PIP_EXTRA_INDEX_URL value that keeps pip's local indexes (extra ones, and a local
+ * index-url) and drops its remote extras, or null when there is nothing to override. pip
+ * is asked only when a configuration file or a variable exists, so most runs pay nothing.
  */
 export async function pipExtraIndexOverride(
   env: NodeJS.ProcessEnv,
   runner: CommandRunner = execRunner,
   configFiles: readonly string[] = pipConfigFiles(env),
 ): Promise<string | null> {
-  if (env.PIP_EXTRA_INDEX_URL === undefined && !(await anyExists(configFiles))) return null;
+  if (env.PIP_EXTRA_INDEX_URL === undefined && env.PIP_INDEX_URL === undefined && !(await anyExists(configFiles))) return null;
   const result = await runner('python3', ['-m', 'pip', 'config', 'list']);
-  const extras = result.code === 0 ? parsePipConfigList(result.stdout).extraIndexUrls : (env.PIP_EXTRA_INDEX_URL ?? '').split(/\s+/).filter(Boolean);
-  if (extras.length === 0) return null;
-  const local = extras.filter((url) => url.startsWith('file:'));
+  const settings = result.code === 0 ? parsePipConfigList(result.stdout) : pipSettingsFromEnv(env);
+  const localIndex = settings.indexUrl !== null && settings.indexUrl.startsWith('file:') ? [settings.indexUrl] : [];
+  if (settings.extraIndexUrls.length === 0 && localIndex.length === 0) return null;
+  const local = [...localIndex, ...settings.extraIndexUrls.filter((url) => url.startsWith('file:'))];
   return local.length > 0 ? local.join(' ') : ' ';
 }

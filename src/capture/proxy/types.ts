@@ -11,6 +11,11 @@ export interface Upstreams {
   readonly pypi: readonly URL[];
   /** The npm registry, from the user's own npm configuration; null when there is none. */
   readonly npm: URL | null;
+  /**
+   * The Authorization the user's npm would send to `npm` (from its .npmrc), used when the
+   * registry URL carries no credentials of its own.
+   */
+  readonly npmAuthorization?: string | null;
   /** Hosts the forward proxy may reach (default: the upstreams' hosts and the machine's apt sources). */
   readonly allowedHosts: ReadonlySet<string>;
 }

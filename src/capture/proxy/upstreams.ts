@@ -3,6 +3,7 @@
 // The parsing is pure (command output in, settings out); `readToolUpstreams` only runs
 // the commands through an injectable runner.
 import { execFile } from 'node:child_process';
+import { npmConfigFiles, npmRegistryAuthorization, readNpmrcFiles } from './npmrc.js';
 
 /** pip's default index when nothing is configured (the only registry host written in code). */
 export const PYPI_DEFAULT_INDEX = 'https://pypi.org/simple';
@@ -11,6 +12,8 @@ export interface PipIndexSettings {
   /** `index-url` (null: pip's default). */
   readonly indexUrl: string | null;
   readonly extraIndexUrls: readonly string[];
+  /** `find-links`: pages or directories pip reads itself (never through the mirror). */
+  readonly findLinks: readonly string[];
 }
 
 export interface UpstreamFlags {
@@ -25,6 +28,13 @@ export interface UpstreamFlags {
 export interface UpstreamChoice {
   readonly pypi: readonly URL[];
   readonly npm: URL | null;
+  /**
+   * Where the tools fetch from directly, around the mirrors (pip's find-links pages, npm's scoped registries): only
+   * let through the forward proxy, never mirrored. Without credentials (only hosts count).
+   */
+  readonly direct: readonly URL[];
+  /** What npm sends to `npm` (its .npmrc's `//host/:_authToken`…), for the mirror's requests; null: none. */
+  readonly npmAuthorization: string | null;
   /** Why a configured index was left out or a default was used (for `serve`'s banner and --debug). */
   readonly notes: readonly string[];
 }
@@ -60,13 +70,29 @@ export function parsePipConfigList(output: string): PipIndexSettings {
   return {
     indexUrl: index ? index : null,
     extraIndexUrls: splitUrlList(pick('extra-index-url') ?? ''),
+    findLinks: findLinksOfAnyCommand(values.get('find-links')),
   };
 }
 
-/** The same settings from PIP_INDEX_URL / PIP_EXTRA_INDEX_URL, for when pip cannot be run. */
+/**
+ * find-links as `pip install`, `pip download` or `pip wheel` would read them (the
+ * environment over the command's section over global): a build may run any of the three.
+ */
+function findLinksOfAnyCommand(bySection: ReadonlyMap<string, string> | undefined): string[] {
+  if (bySection === undefined) return [];
+  const env = bySection.get(':env:');
+  const values = env !== undefined ? [env] : ['install', 'download', 'wheel'].map((command) => bySection.get(command) ?? bySection.get('global') ?? '');
+  return [...new Set(values.flatMap(splitUrlList))];
+}
+
+/** The same settings from PIP_INDEX_URL / PIP_EXTRA_INDEX_URL / PIP_FIND_LINKS, for when pip cannot be run. */
 export function pipSettingsFromEnv(env: NodeJS.ProcessEnv): PipIndexSettings {
   const index = env['PIP_INDEX_URL']?.trim();
-  return { indexUrl: index ? index : null, extraIndexUrls: splitUrlList(env['PIP_EXTRA_INDEX_URL'] ?? '') };
+  return {
+    indexUrl: index ? index : null,
+    extraIndexUrls: splitUrlList(env['PIP_EXTRA_INDEX_URL'] ?? ''),
+    findLinks: splitUrlList(env['PIP_FIND_LINKS'] ?? ''),
+  };
 }
 
 /** `npm config get registry` output → the registry URL, or null when npm printed none. */
@@ -81,8 +107,28 @@ export function npmRegistryIsProtected(stderr: string): boolean {
   return /registry option is protected/i.test(stderr);
 }
 
+/**
+ * `npm config list` → the registries of scopes (`@scope:registry = "…"`) in effect. npm
+ * prints each layer's settings with JSON-quoted values, comments out (`; …`) the ones a
+ * later layer overrides, and hides a password as `***` (the host is all we need).
+ */
+export function parseNpmScopeRegistries(output: string): string[] {
+  const registries: string[] = [];
+  for (const line of output.split(/\r?\n/)) {
+    const match = /^@[^\s:]+:registry = ("(?:[^"\\]|\\.)*")$/.exec(line.trim());
+    if (!match) continue;
+    try {
+      const value: unknown = JSON.parse(match[1]!);
+      if (typeof value === 'string' && value.trim() !== '') registries.push(value.trim());
+    } catch {
+      // not npm's quoting: not a value we can read
+    }
+  }
+  return registries;
+}
+
 /** Chooses the upstreams from the tools' settings and the flags (flags win). */
-export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | null, flags: UpstreamFlags): UpstreamChoice {
+export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | null, flags: UpstreamFlags, npmScopes: readonly string[] = []): UpstreamChoice {
   const notes: string[] = [];
   let pypiCandidates: string[];
   if (flags.pypi && flags.pypi.length > 0) {
@@ -100,10 +146,20 @@ export function chooseUpstreams(pip: PipIndexSettings, npmRegistry: string | nul
   const npmCandidate = flags.npm ?? npmRegistry;
   const npm = npmCandidate === null ? null : httpUrl(npmCandidate, 'npm registry', notes);
   if (npmCandidate === null) notes.push('npm has no registry setting (npm not installed?); the npm mirror has no upstream');
-  return { pypi, npm, notes };
+  const direct: URL[] = [];
+  // A find-links entry without a scheme is a local directory: no network.
+  const remoteLinks = pip.findLinks.filter((link) => /^https?:\/\//i.test(link));
+  for (const [what, candidate] of [...remoteLinks.map((l) => ['pip find-links page', l] as const), ...npmScopes.map((r) => ['npm scope registry', r] as const)]) {
+    const url = httpUrl(candidate, what, notes, what === 'npm scope registry');
+    if (url === null) continue;
+    url.username = '';
+    url.password = '';
+    direct.push(url);
+  }
+  return { pypi, npm, direct, npmAuthorization: null, notes };
 }
 
-function httpUrl(text: string, what: string, notes: string[]): URL | null {
+function httpUrl(text: string, what: string, notes: string[], directory = true): URL | null {
   let url: URL;
   try {
     url = new URL(text);
@@ -121,7 +177,7 @@ function httpUrl(text: string, what: string, notes: string[]): URL | null {
     return null;
   }
   // Index URLs are directories: a missing slash would drop the last segment when resolving.
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  if (directory && !url.pathname.endsWith('/')) url.pathname += '/';
   url.hash = '';
   return url;
 }
@@ -180,8 +236,29 @@ async function readPipSettings(runner: CommandRunner, env: NodeJS.ProcessEnv): P
 async function readNpmRegistry(runner: CommandRunner, env: NodeJS.ProcessEnv): Promise<string | null> {
   const npm = await runner('npm', ['config', 'get', 'registry']);
   if (npm.code === 0) return parseNpmRegistry(npm.stdout);
-  if (npmRegistryIsProtected(npm.stderr)) return env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'] ?? null;
-  return null;
+  if (!npmRegistryIsProtected(npm.stderr)) return null;
+  const fromEnv = env['npm_config_registry'] ?? env['NPM_CONFIG_REGISTRY'];
+  if (fromEnv !== undefined) return fromEnv;
+  // A registry URL with credentials in an .npmrc: npm will not print it, but hands its
+  // settings to the commands it runs as npm_config_* (npm-exec(1), scripts' environment).
+  const script = await runner('npm', ['exec', '-c', 'printenv npm_config_registry']);
+  return script.code === 0 ? parseNpmRegistry(script.stdout) : null;
+}
+
+/** `npm config list` output (each layer's settings and file), or null when npm cannot be asked. */
+async function readNpmConfigList(runner: CommandRunner): Promise<string | null> {
+  const npm = await runner('npm', ['config', 'list']);
+  return npm.code === 0 ? npm.stdout : null;
+}
+
+/**
+ * The Authorization the user's npm sends to `registry` (a `//host/:_authToken` line of an
+ * .npmrc npm reads), so the mirror can fetch from a private registry; null when the URL
+ * carries its own credentials or none is configured.
+ */
+async function readNpmAuthorization(registry: URL | null, configList: string | null, env: NodeJS.ProcessEnv): Promise<string | null> {
+  if (registry === null || configList === null || registry.username !== '' || registry.password !== '') return null;
+  return npmRegistryAuthorization(registry, await readNpmrcFiles(npmConfigFiles(configList), env));
 }
 
 /**
@@ -212,7 +289,7 @@ export async function readToolUpstreams(
 
 /**
  * The default upstreams for `serve` / `run`: the user's tool settings, then the flags. Each
- * tool is asked only when its flag is missing, and pip and npm are asked at once (each
+ * tool is asked only when its flag is missing (pip's find-links and npm's scopes always), and pip and npm are asked at once (each
  * costs a few hundred ms of start-up: the proxy resolves upstreams on first need).
  */
 export async function resolveUpstreams(
@@ -221,9 +298,13 @@ export async function resolveUpstreams(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<UpstreamChoice> {
   const pypiFlagged = flags.pypi !== undefined && flags.pypi.length > 0;
-  const [pip, npmRegistry] = await Promise.all([
-    pypiFlagged ? { indexUrl: null, extraIndexUrls: [] } : readPipSettings(runner, env),
+  const [pip, npmRegistry, npmConfigList] = await Promise.all([
+    // Asked even with --pypi-upstream: the build's pip still reads its own find-links.
+    readPipSettings(runner, env).then((read) => (pypiFlagged ? { indexUrl: null, extraIndexUrls: [], findLinks: read.findLinks } : read)),
     flags.npm !== undefined ? null : readNpmRegistry(runner, env),
+    // Asked even with --npm-upstream: the build's npm still sends its scopes to their registries.
+    readNpmConfigList(runner),
   ]);
-  return chooseUpstreams(pip, npmRegistry, flags);
+  const choice = chooseUpstreams(pip, npmRegistry, flags, npmConfigList === null ? [] : parseNpmScopeRegistries(npmConfigList));
+  return { ...choice, npmAuthorization: await readNpmAuthorization(choice.npm, npmConfigList, env) };
 }

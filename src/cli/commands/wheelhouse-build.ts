@@ -28,11 +28,21 @@ const EXIT_INTERRUPTED = 130;
 /**
  * The proxy's PyPI upstreams once the requirements files are read, with pip's precedence:
  * a file's index-url replaces every index given before it, its extra indexes add to them.
+ * The hosts of its find-links pages join the allow-list.
  */
-function withFileIndexes(flags: ProxyFlags, fileIndexes: FileIndexes | null): ProxyFlags {
+export function withFileIndexes(flags: ProxyFlags, fileIndexes: FileIndexes | null): ProxyFlags {
   if (fileIndexes === null) return flags;
-  if (fileIndexes.indexUrl !== null) return { ...flags, pypiUpstream: [fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls] };
-  return { ...flags, pypiExtraUpstream: fileIndexes.extraIndexUrls };
+  // pip reads a file's find-links pages itself, through the proxy: only their hosts are needed.
+  const linkHosts = fileIndexes.findLinks.flatMap((link) => {
+    try {
+      return [new URL(link).hostname.toLowerCase()];
+    } catch {
+      return [];
+    }
+  });
+  const allowed = linkHosts.length === 0 ? flags : { ...flags, allowHost: [...flags.allowHost, ...linkHosts] };
+  if (fileIndexes.indexUrl !== null) return { ...allowed, pypiUpstream: [fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls] };
+  return fileIndexes.extraIndexUrls.length === 0 ? allowed : { ...allowed, pypiExtraUpstream: fileIndexes.extraIndexUrls };
 }
 
 /** What the thin command (wheelhouse.ts) prepared before this module was loaded. */
@@ -78,7 +88,7 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   try {
     note(`wheelhouse ${dest}`);
     const result = await buildWheelhouse(
-      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh },
+      { dest, cwd: io.cwd, requirementFiles: options.requirementFiles, packages: options.packages, target: options.target, index, offline: options.offline, refresh: options.refresh, env: io.env },
       { localPip, network, clock: io.clock, progress, note, workDir, interrupted: start.interrupted, early: start.early },
     );
     const pending = startedRecording();
