@@ -128,3 +128,68 @@ test('wget2 (the wget of Fedora 40+): `Saving` then `HTTP response 200 OK [URL]`
   ]);
   assert.deepEqual(errors(events).map((e) => e.message), ['https://files.example.org/missing.bin: HTTP response 404']);
 });
+
+test('wget retries: each try that broke after connecting is an attempt at the URL; `(try: N)` is not part of the URL', () => {
+  // Captured from GNU wget 1.21.3 against a local server that cuts the body (then, for the
+  // first file, serves it whole), never answers, or stalls mid-body.
+  const retried = parseFixture('wget/wget-retry-then-saved.txt', NET);
+  const url = 'http://127.0.0.1:18081/flip/tool-1.2.tar.gz';
+  assert.deepEqual(attempts(retried).map((a) => [a.url_or_host, a.error, a.timestamp]), [[url, 'Connection closed at byte 1000', '2026-12-02T07:00:01']]);
+  assert.deepEqual(downloads(retried).map((d) => [d.source, d.filename, d.destination, d.size]), [[url, 'tool-1.2.tar.gz', '/tmp/tool.tgz', 100_000]]);
+  assert.deepEqual(attempts(parseFixture('wget/wget-read-error-headers.txt', NET)).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:18081/hang/x.tar.gz', 'Read error (Connection timed out) in headers'],
+    ['http://127.0.0.1:18081/hang/x.tar.gz', 'Read error (Connection timed out) in headers'],
+  ]);
+  assert.deepEqual(attempts(parseFixture('wget/wget-read-error-body.txt', NET)).map((a) => a.error), [
+    'Read error at byte 1000/100000 (Connection timed out)',
+    'Read error at byte 1000/100000 (Connection timed out)',
+  ]);
+  const closed = parseFixture('wget/wget-connection-closed.txt', NET);
+  assert.deepEqual(attempts(closed).map((a) => a.url_or_host), ['http://127.0.0.1:18081/cut/x.bin', 'http://127.0.0.1:18081/cut/x.bin']);
+  assert.equal(downloads(closed).length, 0, 'a transfer wget gave up on is no download');
+  // Lines as pasted in wapm-packages/nginx#7 and pbatard/libwdi#94, hosts replaced; wget
+  // prints the try number as `(try:%2d)`.
+  const pasted = parseLines([
+    '--2023-03-29 08:47:55--  (try: 2)  http://files.example.org:8001/',
+    'Connecting to files.example.org:8001... connected.',
+    'HTTP request sent, awaiting response... Read error (Connection reset by peer) in headers.',
+    'Retrying.',
+    '--2017-08-21 09:06:20--  (try:10)  http://files.example.org/downloads/zadig-2.3.exe',
+    '2017-08-21 09:06:18 (9.84 MB/s) - Read error at byte 5156072/5157496 (Connection reset by peer). Retrying.',
+    '--2013-08-09 22:09:10--  (try: 3)  https://files.example.org/java/app.jar',
+    'Connecting to files.example.org (files.example.org)|192.0.2.7|:443... connected.',
+    'Unable to establish SSL connection.',
+  ], NET);
+  assert.deepEqual(attempts(pasted).map((a) => [a.url_or_host, a.error]), [
+    ['http://files.example.org:8001/', 'Read error (Connection reset by peer) in headers'],
+    ['http://files.example.org/downloads/zadig-2.3.exe', 'Read error at byte 5156072/5157496 (Connection reset by peer)'],
+    ['https://files.example.org/java/app.jar', 'Unable to establish SSL connection'],
+  ]);
+});
+
+test('wget -O -: the file written to stdout is a download (GNU wget and busybox)', () => {
+  assert.deepEqual(downloads(parseFixture('wget/wget-stdout.txt', NET)).map((d) => [d.source, d.filename, d.destination, d.size]), [
+    ['http://127.0.0.1:18391/file.bin', 'file.bin', '-', 200_000],
+  ]);
+  assert.deepEqual(downloads(parseFixture('wget/busybox-wget-stdout.txt', NET)).map((d) => [d.tool, d.filename, d.destination]), [['wget', null, '-']]);
+});
+
+test('busybox wget: a connection that broke after connecting is an attempt at the host it connected to', () => {
+  // gliderlabs/docker-alpine#344, koalaman/shellcheck#2163 (`wget -q … -O -`: no host line),
+  // VictoriaMetrics-Community/homeassistant-addon-victoriametrics#69; hosts replaced.
+  const events = parseLines([
+    'Connecting to files.example.org (192.0.2.10:80)',
+    'wget: error getting response: Connection reset by peer',
+    'wget: error getting response: Connection reset by peer',
+    'Connecting to proxy.example:8080 (192.0.2.12:8080)',
+    'wget: download timed out',
+    'Connecting to releases.example.org (192.0.2.20:443)',
+    'wget: connection closed prematurely',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'files.example.org', 'error getting response: Connection reset by peer'],
+    ['wget', 'files.example.org', 'error getting response: Connection reset by peer'],
+    ['wget', 'proxy.example:8080', 'download timed out'],
+    ['wget', 'releases.example.org', 'connection closed prematurely'],
+  ]);
+});

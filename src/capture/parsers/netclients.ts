@@ -12,8 +12,12 @@ import { baseName } from './pip.js';
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
 
 const CURL_RE = /^curl: \((\d+)\) (.*)$/;
-const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(\S+)/;
-const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - [‘'"`](.*)[’'"] saved \[(\d+)(?:\/\d+)?\]/;
+/** `--DATE TIME--  URL`; a retry puts `(try: 2)` (`(try:10)`) before the URL. */
+const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(?:\(try: ?\d+\)\s+)?(\S+)/;
+/** `DATE TIME (rate) - ‘file’ saved [n/n]`, or `- written to stdout [n/n]` for `-O -`. */
+const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - (?:[‘'"`](.*)[’'"] saved|written to stdout) \[(\d+)(?:\/\d+)?\]/;
+/** A transfer cut short: `DATE TIME (rate) - Read error at byte n/m (reason). Retrying.` (or `Giving up.`). */
+const WGET_BROKEN_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*?\) - ((?:Read error|Connection closed) at byte .*?)\.? (?:Retrying|Giving up)\.$/;
 const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
@@ -33,6 +37,9 @@ export function goDialFailure(text: string): { target: string; error: string } |
   const url = /"(https?:\/\/[^"\s]+)"/.exec(text)?.[1];
   return { target: url ?? m[2] ?? m[1] ?? 'unknown host', error: m[0] };
 }
+/** busybox wget's messages for a connection that broke: `wget: error getting response: Connection reset by peer`. */
+const BUSYBOX_BROKEN = ['error getting response', 'download timed out', 'connection closed prematurely'];
+const WGET_AWAITING = 'HTTP request sent, awaiting response... ';
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
 export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
@@ -110,6 +117,10 @@ class NetClientParser implements ToolParser {
         break;
       case 72: // H
         if (text.startsWith('HTTP response ')) return this.wget2Response(text);
+        if (text.startsWith(WGET_AWAITING)) return this.wgetNoAnswer(text.slice(WGET_AWAITING.length));
+        break;
+      case 85: // U
+        if (text === 'Unable to establish SSL connection.') return this.wgetBroken('Unable to establish SSL connection', null);
         break;
       case 115: // s
         if (text.startsWith("saving to '")) {
@@ -123,6 +134,7 @@ class NetClientParser implements ToolParser {
       case 119: // w
         if (text.startsWith('wget: unable to resolve host address ')) return this.wgetUnresolved(text);
         if (text.startsWith('wget: ')) return this.busyboxError(text);
+        if (text === 'written to stdout') return this.busyboxSaved('-'); // busybox `-O -`
         break;
       case 50: // 2 (a date: wget's `saved` and `-nv` lines)
         if (text.startsWith('20')) this.wgetSaved(text);
@@ -173,6 +185,13 @@ class NetClientParser implements ToolParser {
     const refused = /^wget: can't connect to remote host \(([^)]+)\): (.*)$/.exec(text);
     if (refused?.[1] !== undefined) {
       this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.busyboxHost ?? refused[1], error: refused[2] ?? 'cannot connect' }));
+      return;
+    }
+    // The connection broke after it was made (busybox never retries).
+    const broken = BUSYBOX_BROKEN.find((start) => text.startsWith(start, 6));
+    if (broken !== undefined) {
+      const error = text.slice(6);
+      this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.busyboxHost ?? 'unknown host', error }));
       return;
     }
     if (text.startsWith('wget: server returned error: ')) {
@@ -246,7 +265,13 @@ class NetClientParser implements ToolParser {
   private wgetSaved(text: string): void {
     const saved = WGET_SAVED_RE.exec(text);
     if (saved !== null && this.wgetUrl !== null) {
-      this.wgetDownload(this.wgetUrl, saved[3] ?? null, Number(saved[4]), `${saved[1]}T${saved[2]}`);
+      // `-O -` names no file; `-nv` calls it `-` too.
+      this.wgetDownload(this.wgetUrl, saved[3] ?? '-', Number(saved[4]), `${saved[1]}T${saved[2]}`);
+      return;
+    }
+    const broken = WGET_BROKEN_RE.exec(text);
+    if (broken !== null) {
+      this.wgetBroken(broken[3] ?? '', `${broken[1]}T${broken[2]}`);
       return;
     }
     const failed = WGET_HTTP_ERROR_RE.exec(text);
@@ -259,6 +284,17 @@ class NetClientParser implements ToolParser {
     if (nv?.[3] !== undefined) this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
   }
 
+  /** `HTTP request sent, awaiting response... Read error (Connection reset by peer) in headers.` */
+  private wgetNoAnswer(answer: string): void {
+    if (answer.startsWith('Read error') || answer.startsWith('No data received')) this.wgetBroken(answer.replace(/\.$/, ''), null);
+  }
+
+  /** A try of the URL wget is working on that failed after connecting; a retry starts with a new `--DATE--` line. */
+  private wgetBroken(error: string, timestamp: string | null): void {
+    const url = this.wgetUrl ?? 'unknown host';
+    this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: url, error, timestamp: timestamp ?? this.wgetTime }));
+  }
+
   private wgetDownload(url: string | null, destination: string | null, size: number | null, timestamp: string | null): void {
     const path = (url ?? destination ?? '').split(/[?#]/)[0] ?? '';
     const filename = path.slice(path.lastIndexOf('/') + 1);
@@ -267,7 +303,7 @@ class NetClientParser implements ToolParser {
         ...this.base('wget'),
         kind: 'file',
         cached: false,
-        filename: filename === '' ? null : filename,
+        filename: filename === '' || filename === '-' ? null : filename,
         source: url,
         destination,
         size,
