@@ -303,3 +303,24 @@ test('pip rich errors (`error: reference` + `×` message) are errors', () => {
   assert.equal(parseLines(['error: could not compile `foo` (lib) due to 2 previous errors', '× boom'], PIP).length, 0);
   assert.equal(parseLines(['error: metadata-generation-failed', 'a', 'b', 'c', 'd', '× late'], PIP).length, 0);
 });
+
+test("pip: an index whose certificate pip does not trust — the last try's `Could not fetch URL …: There was a problem confirming the ssl certificate` is an attempt too", () => {
+  // Captured: pip 23.2.1 `--retries 1` against a local HTTPS index with a self-signed
+  // certificate; pip logs this last try at info level, so it is on the console.
+  const events = parseFixture('pip/pip-ssl-self-signed.txt', PIP);
+  const reason = "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)'))";
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['https://127.0.0.1:18443/simple/alpha/', reason],
+    ['https://127.0.0.1:18443/simple/alpha/', reason],
+    ['https://127.0.0.1:18443/simple/pip/', reason],
+  ]);
+  // pip 9's form, as in AndreCox/PIBaker#7 and docker/docs#5233; and `timed out` (`--log`).
+  const old = parseLines([
+    'Could not fetch URL https://pypi.example.org/simple/pip/: There was a problem confirming the ssl certificate: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:661) - skipping',
+    'Could not fetch URL https://pypi.example.org/simple/six/: timed out - skipping',
+  ], PIP);
+  assert.deepEqual(attempts(old).map((a) => [a.url_or_host, a.error]), [
+    ['https://pypi.example.org/simple/pip/', '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:661)'],
+    ['https://pypi.example.org/simple/six/', 'timed out'],
+  ]);
+});

@@ -138,6 +138,7 @@ export function poolOrigin(text: string): string | null {
 /** The last line of pip's traceback when a file's transfer broke (old pips: `requests.packages.urllib3`). */
 const BROKEN_TRANSFER_RE =
   /^pip\._vendor\.(?:requests\.packages\.)?(?:urllib3|requests)\.exceptions\.(ReadTimeoutError|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError): (.*)$/;
+const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 const OS_ERROR = 'Could not install packages due to an OSError: ';
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
 
@@ -552,13 +553,23 @@ class PipParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[2] ?? '') }));
   }
 
-  /** `Could not fetch URL X: connection error: ...` (`--log`): the try after the last retry. */
+  /**
+   * `Could not fetch URL X: REASON - skipping`: the try after the last retry. pip logs a
+   * `connection error: …` or `timed out` at debug level (`--log`, `-v`), a certificate
+   * pip does not trust at info level (the console too).
+   */
   private couldNotFetch(rest: string): void {
     const colon = rest.indexOf(': ');
     if (colon <= 0) return;
     const reason = rest.slice(colon + 2);
-    if (!reason.startsWith('connection error')) return;
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error: connectionErrorReason(reason) }));
+    let error: string;
+    if (reason.startsWith('connection error')) error = connectionErrorReason(reason);
+    else if (reason.startsWith('timed out')) error = 'timed out';
+    else if (reason.startsWith(SSL_PROBLEM)) {
+      const detail = reason.endsWith(' - skipping') ? reason.slice(SSL_PROBLEM.length, -11) : reason.slice(SSL_PROBLEM.length);
+      error = connectionErrorReason(MAX_RETRIES_RE.exec(detail)?.[2] ?? detail);
+    } else return;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error }));
   }
 
   private error(message: string): void {
