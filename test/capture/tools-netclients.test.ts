@@ -193,3 +193,27 @@ test('busybox wget: a connection that broke after connecting is an attempt at th
     ['wget', 'releases.example.org', 'connection closed prematurely'],
   ]);
 });
+
+test("wget's and curl's certificate failures are network attempts, and wget's `ERROR:` lines are not pip's", () => {
+  // Captured: GNU wget 1.21.3 (GnuTLS) and curl against a local server with a self-signed certificate.
+  const events = parseFixture('wget/wget-certificate-untrusted.txt');
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'https://127.0.0.1:18443/file.bin', 'The certificate of ‘127.0.0.1’ is not trusted'],
+  ]);
+  assert.deepEqual(errors(events), []);
+  assert.deepEqual(attempts(parseFixture('curl/curl-certificate-untrusted.txt')).map((a) => [a.tool, a.error]), [
+    ['curl', 'SSL certificate problem: self-signed certificate'],
+  ]);
+  // wget built with OpenSSL, as in lightgbm-org/LightGBM#2554 (hosts replaced).
+  const openssl = parseLines([
+    '--2019-11-08 16:39:04--  https://repo.example.org/miniconda/Miniconda3-latest-Linux-x86_64.sh',
+    'Connecting to repo.example.org (repo.example.org)|192.0.2.79|:443... connected.',
+    "ERROR: cannot verify repo.example.org's certificate, issued by 'CN=Example CA,O=Example':",
+    "  Unable to locally verify the issuer's authority.",
+    "To connect to repo.example.org insecurely, use `--no-check-certificate'.",
+  ]);
+  assert.deepEqual(attempts(openssl).map((a) => [a.url_or_host, a.error]), [
+    ['https://repo.example.org/miniconda/Miniconda3-latest-Linux-x86_64.sh', "cannot verify repo.example.org's certificate, issued by 'CN=Example CA,O=Example'"],
+  ]);
+  assert.deepEqual(errors(openssl), []);
+});

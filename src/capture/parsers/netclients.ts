@@ -6,10 +6,10 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
-import { baseName } from './pip.js';
+import { baseName, WGET_CERTIFICATE_ERROR } from './pip.js';
 
-/** curl exit codes that mean the network could not be reached (or answered nothing usable). */
-const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
+/** curl exit codes that mean the network could not be reached, answered nothing usable, or with a certificate curl does not trust (60: a TLS-intercepting proxy, as pip's SSL retries count too). */
+const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56, 60]);
 
 const CURL_RE = /^curl: \((\d+)\) (.*)$/;
 /** `--DATE TIME--  URL`; a retry puts `(try: 2)` (`(try:10)`) before the URL. */
@@ -47,6 +47,8 @@ export const createNetClientParser: ToolParserFactory = (emit, at) => new NetCli
 class NetClientParser implements ToolParser {
   /** The URL wget is working on, from its `--DATE--  URL` line. */
   private wgetUrl: string | null = null;
+  /** The URL whose certificate failure was reported (wget explains it in several lines). */
+  private wgetCertificateUrl: string | null = null;
   private wgetTime: string | null = null;
   /** A host whose resolution failure was just reported (wget repeats it on the next line). */
   private lastFailedHost: string | null = null;
@@ -83,6 +85,7 @@ class NetClientParser implements ToolParser {
           this.pipTracebackLines = 0;
           return;
         }
+        if (this.wgetUrl !== null && text.startsWith('ERROR: ') && WGET_CERTIFICATE_ERROR.test(text.slice(7))) return this.wgetCertificate(text.slice(7));
         break;
       case 99: // c
         if (text.startsWith('curl: (')) return this.curl(text);
@@ -149,6 +152,7 @@ class NetClientParser implements ToolParser {
     this.curlDownload(this.curlVerbose.finish());
     this.curlVerbose = new CurlVerbose();
     this.wgetUrl = null;
+    this.wgetCertificateUrl = null;
     this.wgetTime = null;
     this.lastFailedHost = null;
     this.curlHost = null;
@@ -243,6 +247,7 @@ class NetClientParser implements ToolParser {
     this.wgetTime = `${m[1]}T${m[2]}`;
     this.wgetUrl = m[3] ?? null;
     this.lastFailedHost = null;
+    this.wgetCertificateUrl = null;
   }
 
   /** `Resolving h (h)... failed: Name or service not known.` / `Connecting to h:1... failed: Connection refused.` */
@@ -282,6 +287,13 @@ class NetClientParser implements ToolParser {
     }
     const nv = WGET_NV_RE.exec(text);
     if (nv?.[3] !== undefined) this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
+  }
+
+  /** `ERROR: The certificate of ‘h’ is not trusted.` (one try may print several such lines). */
+  private wgetCertificate(error: string): void {
+    if (this.wgetCertificateUrl === this.wgetUrl) return;
+    this.wgetCertificateUrl = this.wgetUrl;
+    this.wgetBroken(error.replace(/[.:]$/, ''), null);
   }
 
   /** `HTTP request sent, awaiting response... Read error (Connection reset by peer) in headers.` */

@@ -138,6 +138,11 @@ export function poolOrigin(text: string): string | null {
 /** The last line of pip's traceback when a file's transfer broke (old pips: `requests.packages.urllib3`). */
 const BROKEN_TRANSFER_RE =
   /^pip\._vendor\.(?:requests\.packages\.)?(?:urllib3|requests)\.exceptions\.(ReadTimeoutError|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError): (.*)$/;
+/**
+ * wget's certificate errors start `ERROR: ` as pip's do (`ERROR: The certificate of ‘h’ is
+ * not trusted.`, `ERROR: cannot verify h's certificate, issued by …:`): not pip's.
+ */
+export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |certificate common name |no certificate subject alternative name|No certificate presented by )/;
 const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 const OS_ERROR = 'Could not install packages due to an OSError: ';
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
@@ -573,6 +578,7 @@ class PipParser implements ToolParser {
   }
 
   private error(message: string): void {
+    if (WGET_CERTIFICATE_ERROR.test(message)) return;
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
     if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
     // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke.
