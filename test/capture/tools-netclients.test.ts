@@ -217,3 +217,28 @@ test("wget's and curl's certificate failures are network attempts, and wget's `E
   ]);
   assert.deepEqual(errors(openssl), []);
 });
+
+test("git's failures to reach a remote are network attempts (tool git), at the URL or host it names", () => {
+  // jupyter/docker-stacks#2112, intel/ipex-llm#5388, travelping/docker-nettools#7, and
+  // alfaro96/scikit-lr#98 (pip's indented git output inside BuildKit); hosts replaced.
+  const events = parseLines([
+    "fatal: unable to access 'https://git.example.org/PAIR-code/facets/': gnutls_handshake() failed: Error in the pull function.",
+    "fatal: unable to access 'https://git.example.org/analytics-zoo/graphene.git/': gnutls_handshake() failed: An unexpected TLS packet was received.",
+    "fatal: unable to access 'https://git.example.org/org/repo.git/': Could not resolve host: git.example.org",
+    'fatal: unable to connect to git.example.org:',
+    'git.example.org[0: 192.0.2.4]: errno=Operation timed out',
+    '  fatal: unable to connect to git.example.org:',
+    '  git.example.org[0: 192.0.2.151]: errno=Connection refused',
+    "fatal: unable to access 'https://git.example.org/private/repo.git/': The requested URL returned error: 403",
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['git', 'https://git.example.org/PAIR-code/facets/', 'gnutls_handshake() failed: Error in the pull function.'],
+    ['git', 'https://git.example.org/analytics-zoo/graphene.git/', 'gnutls_handshake() failed: An unexpected TLS packet was received.'],
+    ['git', 'https://git.example.org/org/repo.git/', 'Could not resolve host: git.example.org'],
+    ['git', 'git.example.org', 'Operation timed out'],
+    ['git', 'git.example.org', 'Connection refused'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => [e.tool, e.message]), [
+    ['git', 'https://git.example.org/private/repo.git/: The requested URL returned error: 403'],
+  ]);
+});

@@ -324,3 +324,24 @@ test("pip: an index whose certificate pip does not trust — the last try's `Cou
     ['https://pypi.example.org/simple/six/', 'timed out'],
   ]);
 });
+
+test('pip VCS requirements: a clone pip resolved is a fetch; a clone git could not make is an attempt, and the failure one error', () => {
+  // Captured: pip 23.2.1 `pip download git+http://127.0.0.1:1/example/mylib.git@v1.2.0#egg=mylib`.
+  const refused = parseFixture('pip/pip-vcs-clone-refused.txt');
+  assert.deepEqual(attempts(refused).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['git', 'http://127.0.0.1:1/example/mylib.git/', "Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"],
+  ]);
+  assert.equal(errors(refused).length, 1, 'pip prints the subprocess failure twice');
+  assert.match(errors(refused)[0]?.message ?? '', /^subprocess-exited-with-error: git clone /);
+  // As pip ≥ 21 prints a clone (osrf/docker_images#609), hosts replaced.
+  const cloned = parseLines([
+    'Collecting ros_buildfarm',
+    '  Cloning https://git.example.org/ros-infrastructure/ros_buildfarm.git (to revision master) to /tmp/pip-install-sir5b5sa/ros-buildfarm_3684',
+    '  Running command git clone --filter=blob:none --quiet https://git.example.org/ros-infrastructure/ros_buildfarm.git /tmp/pip-install-sir5b5sa/ros-buildfarm_3684',
+    '  Resolved https://git.example.org/ros-infrastructure/ros_buildfarm.git to commit 2b8c1f9e0d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c',
+    '  Resolved /tmp/local-checkout to commit 2b8c1f9',
+  ], PIP);
+  assert.deepEqual(downloads(cloned).map((d) => [d.tool, d.kind, d.source, d.version, d.cached]), [
+    ['pip', 'file', 'https://git.example.org/ros-infrastructure/ros_buildfarm.git', '2b8c1f9e0d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c', false],
+  ]);
+});

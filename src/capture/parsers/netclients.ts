@@ -39,6 +39,7 @@ export function goDialFailure(text: string): { target: string; error: string } |
 }
 /** busybox wget's messages for a connection that broke: `wget: error getting response: Connection reset by peer`. */
 const BUSYBOX_BROKEN = ['error getting response', 'download timed out', 'connection closed prematurely'];
+const GIT_FATAL = 'fatal: unable to ';
 const WGET_AWAITING = 'HTTP request sent, awaiting response... ';
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
@@ -46,6 +47,8 @@ export const createNetClientParser: ToolParserFactory = (emit, at) => new NetCli
 
 class NetClientParser implements ToolParser {
   /** The URL wget is working on, from its `--DATE--  URL` line. */
+  /** git's `fatal: unable to connect to h:`, whose reason is on the next line. */
+  private gitHost: string | null = null;
   private wgetUrl: string | null = null;
   /** The URL whose certificate failure was reported (wget explains it in several lines). */
   private wgetCertificateUrl: string | null = null;
@@ -142,15 +145,61 @@ class NetClientParser implements ToolParser {
       case 50: // 2 (a date: wget's `saved` and `-nv` lines)
         if (text.startsWith('20')) this.wgetSaved(text);
         return;
+      case 102: // f (git: `fatal: unable to access 'URL': …`)
+        if (text.startsWith(GIT_FATAL)) return this.gitFatal(text.slice(GIT_FATAL.length));
+        break;
+      case 32: // pip indents the output of the `git clone` it runs
+        if (this.gitIndented(text)) return;
+        break;
       default:
+        if (this.gitHost !== null) this.gitErrno(text);
         break;
     }
     this.genericDns(text);
   }
 
+  /** `  fatal: unable to access …` in pip's output: true if it was git's. */
+  private gitIndented(text: string): boolean {
+    let i = 1;
+    while (i < 8 && text.charCodeAt(i) === 32) i++;
+    if (text.charCodeAt(i) === 102 && text.startsWith(GIT_FATAL, i)) {
+      this.gitFatal(text.slice(i + GIT_FATAL.length));
+      return true;
+    }
+    if (this.gitHost !== null) this.gitErrno(text.slice(i));
+    return false;
+  }
+
+  /**
+   * `fatal: unable to access 'https://h/r.git/': Could not resolve host: h` (git over HTTP),
+   * `fatal: unable to connect to h:` + `h[0: 192.0.2.1]: errno=Connection refused` (git://).
+   */
+  private gitFatal(rest: string): void {
+    const access = /^access '([^']+)': (.*)$/.exec(rest);
+    if (access !== null) {
+      const url = access[1] ?? '';
+      const reason = access[2] ?? '';
+      // An HTTP status is the server's answer, not a failure to reach it.
+      if (reason.startsWith('The requested URL returned error: ')) this.emit(errorEvent({ ...this.base('git'), message: `${url}: ${reason}` }));
+      else this.emit(networkAttemptEvent({ ...this.base('git'), url_or_host: url, error: reason }));
+      return;
+    }
+    const connect = /^connect to (\S+):$/.exec(rest);
+    if (connect?.[1] !== undefined) this.gitHost = connect[1];
+  }
+
+  /** The line after `fatal: unable to connect to h:` says why (`h[0: ip]: errno=…`). */
+  private gitErrno(text: string): void {
+    const host = this.gitHost ?? '';
+    this.gitHost = null;
+    const errno = text.startsWith(`${host}[`) ? /\]: errno=(.*)$/.exec(text)?.[1] : undefined;
+    this.emit(networkAttemptEvent({ ...this.base('git'), url_or_host: host, error: errno ?? 'unable to connect' }));
+  }
+
   end(): void {
     this.curlDownload(this.curlVerbose.finish());
     this.curlVerbose = new CurlVerbose();
+    if (this.gitHost !== null) this.gitErrno('');
     this.wgetUrl = null;
     this.wgetCertificateUrl = null;
     this.wgetTime = null;

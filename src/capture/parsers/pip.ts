@@ -174,6 +174,7 @@ class PipParser implements ToolParser {
   private diagnostic: string | null = null;
   private diagnosticMessage: string | null = null;
   private diagnosticTtl = 0;
+  private lastDiagnostic: string | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -235,8 +236,9 @@ class PipParser implements ToolParser {
       case 9584: // ╰ (`╰─> URL: …`, the rich error's context)
         if (this.diagnosticMessage !== null && text.startsWith('╰─> ')) this.diagnosticContext(text.slice(4).trim());
         return;
-      case 82: // R (pip < 19.2)
-        if (text.startsWith('Retrying (')) this.retry(text);
+      case 82: // R
+        if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
+        else if (text.startsWith('Resolved ')) this.cloned(text.slice(9));
         return;
       case 83: // S
         if (text.startsWith('Saved ')) this.saved(text.slice(6).trim());
@@ -282,6 +284,7 @@ class PipParser implements ToolParser {
     this.diagnostic = null;
     this.diagnosticMessage = null;
     this.diagnosticTtl = 0;
+    this.lastDiagnostic = null;
   }
 
   private base() {
@@ -407,7 +410,10 @@ class PipParser implements ToolParser {
     this.diagnosticTtl = 3;
     if (reference !== 'incomplete-download') {
       this.diagnosticMessage = null;
-      this.emit(errorEvent({ ...this.base(), message: `${reference}: ${message}` }));
+      const text = `${reference}: ${message}`;
+      // pip prints a subprocess's failure twice, indented where it happened and at the end.
+      if (text !== this.lastDiagnostic) this.emit(errorEvent({ ...this.base(), message: text }));
+      this.lastDiagnostic = text;
     }
   }
 
@@ -556,6 +562,17 @@ class PipParser implements ToolParser {
       } else i++;
     }
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[2] ?? '') }));
+  }
+
+  /**
+   * `Resolved https://h/r.git to commit 0123abc`: pip cloned a VCS requirement (its git
+   * clone succeeded; a failed one is git's `fatal:` line). No file, but a fetch all the same.
+   */
+  private cloned(rest: string): void {
+    const m = /^(\S+) to commit ([0-9a-f]{7,64})$/.exec(rest);
+    const url = m?.[1] ?? '';
+    if (m === null || !/^(?:https?|git|ssh):\/\//.test(url)) return;
+    this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, source: url, version: m[2] ?? null }));
   }
 
   /**
