@@ -3,18 +3,20 @@
 // every line stays cheap.
 import type { Attribution, CaptureEvent } from '../events.js';
 import { createAptParser } from './apt.js';
+import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 
-export { createAptParser, createNetClientParser, createNpmParser, createPipParser };
+export { createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
   createAptParser,
   createNpmParser,
   createNetClientParser,
+  createDockerPullParser,
 ];
 
 const NO_ATTRIBUTION: Attribution = { service: null, step: null };
