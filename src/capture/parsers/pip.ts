@@ -5,6 +5,7 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type NetworkAttemptEvent } from '../events.js';
 import type { Kind } from '../../ledger/schema.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { APK_ERROR } from './apk.js';
 
 const TOOL = 'pip';
 /** Bound on artifacts awaiting their `Saved` line (and on remembered file names). */
@@ -595,7 +596,7 @@ class PipParser implements ToolParser {
   }
 
   private error(message: string): void {
-    if (WGET_CERTIFICATE_ERROR.test(message)) return;
+    if (WGET_CERTIFICATE_ERROR.test(message) || APK_ERROR.test(message)) return;
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
     if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
     // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke.

@@ -2,6 +2,7 @@
 // lines that are not its own with a first-character check, so running all of them on
 // every line stays cheap.
 import type { Attribution, CaptureEvent } from '../events.js';
+import { createApkParser } from './apk.js';
 import { createAptParser } from './apt.js';
 import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
@@ -9,11 +10,12 @@ import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 
-export { createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser };
+export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
   createAptParser,
+  createApkParser,
   createNpmParser,
   createNetClientParser,
   createDockerPullParser,
