@@ -162,3 +162,20 @@ test('analyze: a GitLab line the runner split (`00O+`) is joined before parsing'
     ],
   );
 });
+
+test("`ERROR:` lines of GitLab's runner and docker-compose v1 are theirs, not pip's", () => {
+  // The last line of a failed GitLab job, and docker-compose v1 after a failed legacy step
+  // (slecache/api-console-docker#2).
+  const events = analyze(
+    "Step 3/3 : RUN apk add --update nodejs git\n" +
+    " ---> Running in a5dc4548cda2\n" +
+    "The command '/bin/sh -c apk add --update nodejs git' returned a non-zero code: 2\n" +
+    "ERROR: Service 'docs' failed to build: The command '/bin/sh -c apk add --update nodejs git' returned a non-zero code: 2\n" +
+    '2024-05-14T11:19:30.000000Z 01E ERROR: Job failed: exit code 1\n',
+  );
+  const errs = events.filter((e) => e.type === 'error' && e.tool !== 'docker');
+  assert.deepEqual(errs.map((e) => (e.type === 'error' ? [e.tool, e.message] : [])), [
+    ['docker-compose', "Service 'docs' failed to build: The command '/bin/sh -c apk add --update nodejs git' returned a non-zero code: 2"],
+    ['gitlab-runner', 'Job failed: exit code 1'],
+  ]);
+});

@@ -36,6 +36,14 @@ const HASH = 35; // #
 const BRACE = 123; // {
 const SPACE = 32;
 
+/** The program behind an `ERROR: …` line that is neither pip's nor a build step's, or null. */
+function foreignErrorOwner(text: string): string | null {
+  if (!text.startsWith('ERROR: ')) return null;
+  if (text.startsWith('Job failed', 7)) return 'gitlab-runner'; // `ERROR: Job failed: exit code 1`
+  if (text.startsWith("Service '", 7) && text.includes("' failed to build")) return 'docker-compose';
+  return null;
+}
+
 export function createLogParser(options: LogParserOptions): LogParser {
   /** The CI time of the latest prefixed line; lines without one (a `\r` redraw) keep it. */
   let ciTime: string | null = null;
@@ -61,6 +69,12 @@ export function createLogParser(options: LogParserOptions): LogParser {
     // are Docker's, not pip's `ERROR:`.
     if (buildkit.active && text.startsWith('ERROR: failed to ')) {
       emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
+      return;
+    }
+    // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1).
+    const owner = first === 69 ? foreignErrorOwner(text) : null;
+    if (owner !== null) {
+      emit(errorEvent({ message: text.slice(7), tool: owner, service: options.service, step: null }));
       return;
     }
     plain(text);
