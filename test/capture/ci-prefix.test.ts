@@ -179,3 +179,24 @@ test("`ERROR:` lines of GitLab's runner and docker-compose v1 are theirs, not pi
     ['gitlab-runner', 'Job failed: exit code 1'],
   ]);
 });
+
+test("Jenkins Timestamper's time-only prefix (`00:17:52.331 `, `12:34:56 `) comes off; the line keeps no CI time", () => {
+  // ros-infrastructure/ros_buildfarm#123 (a classic Jenkins console), hosts replaced.
+  assert.deepEqual(splitCiPrefix('00:17:52.859 --2016-01-07 01:53:52--  http://files.example.org/x.deb'), {
+    text: '--2016-01-07 01:53:52--  http://files.example.org/x.deb',
+    timestamp: null,
+    gitlab: false,
+    continued: false,
+  });
+  assert.equal(splitCiPrefix('12:34:56 Collecting requests')?.text, 'Collecting requests');
+  assert.equal(splitCiPrefix('12:34:56')?.text, undefined);
+  assert.equal(splitCiPrefix('1:34:56 x'), null);
+  const events = analyze(
+    '00:17:52.859 --2016-01-07 01:53:52--  http://files.example.org/pool/main/d/doxygen/doxygen_1.7.6.1-2ubuntu1_amd64.deb\n' +
+    "00:17:53.026 Saving to: ‘/tmp/doxygen.deb’\n" +
+    "00:17:58.100 2016-01-07 01:53:58 (1.2 MB/s) - ‘/tmp/doxygen.deb’ saved [2427266/2427266]\n",
+  );
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.filename, d.size, d.timestamp]), [
+    ['wget', 'doxygen_1.7.6.1-2ubuntu1_amd64.deb', 2_427_266, '2016-01-07T01:53:58'],
+  ]);
+});

@@ -81,7 +81,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
   };
 
   /** A GitLab line, held until the next line shows whether the runner split it (`00O+`). */
-  let held: { text: string; time: string } | null = null;
+  let held: { text: string; time: string | null } | null = null;
   const release = (): void => {
     if (held === null) return;
     const { text, time } = held;
