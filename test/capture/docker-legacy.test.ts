@@ -92,3 +92,27 @@ test('the layers a FROM step pulled are downloads of that step (fetched) or cach
     ['docker', 'file', '910a3722de3b', true, null],
   ]);
 });
+
+test('Docker before 1.13: `Step 3 : RUN …` (no total) opens a step too', () => {
+  // slecache/api-console-docker#2 (docker-compose v1, 2016), hosts replaced.
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of [
+    'Step 2 : MAINTAINER someone',
+    ' ---> Running in 1230ab98f1c1',
+    ' ---> 0d5af547113f',
+    'Removing intermediate container 1230ab98f1c1',
+    'Step 3 : RUN apk add --update nodejs git        && rm -rf /var/cache/apk/*',
+    ' ---> Running in a5dc4548cda2',
+    'fetch http://cdn.example.org/alpine/v3.4/main/x86_64/APKINDEX.tar.gz',
+    'ERROR: http://cdn.example.org/alpine/v3.4/main: temporary error (try again later)',
+    "The command '/bin/sh -c apk add --update nodejs git        && rm -rf /var/cache/apk/*' returned a non-zero code: 2",
+  ]) parser.line(line);
+  parser.end();
+  const steps = events.filter((e) => e.type === 'step');
+  assert.deepEqual(steps.map((s) => (s.type === 'step' ? [s.id, s.status] : [])), [['2', 'done'], ['3', 'error']]);
+  const failed = events.filter((e) => e.type === 'network_attempt');
+  assert.deepEqual(failed.map((a) => (a.type === 'network_attempt' ? [a.tool, a.step] : [])), [
+    ['apk', 'RUN apk add --update nodejs git        && rm -rf /var/cache/apk/*'],
+  ]);
+});
