@@ -457,6 +457,8 @@ function ownedByAnotherParser(text: string): boolean {
     text.startsWith('WARNING: ') ||
     text.startsWith('ERROR: ') ||
     text.startsWith('npm ') ||
+    text.startsWith('error An unexpected error occurred: ') || // yarn
+    text.startsWith('error Error: http') ||
     text.startsWith('curl: ') ||
     text.startsWith('wget: ')
   );

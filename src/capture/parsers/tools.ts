@@ -9,14 +9,16 @@ import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { createYarnParser } from './yarn.js';
 
-export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser };
+export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
   createAptParser,
   createApkParser,
   createNpmParser,
+  createYarnParser,
   createNetClientParser,
   createDockerPullParser,
 ];
