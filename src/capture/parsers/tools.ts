@@ -9,12 +9,14 @@ import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
 
-export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createYarnParser };
+export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createUvParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
+  createUvParser,
   createAptParser,
   createApkParser,
   createNpmParser,
