@@ -6,7 +6,7 @@
 //   (1/4) Installing ca-certificates (20240226-r0)                     a package installed
 //   ERROR: curl-8.5.0-r0: temporary error (try again later)           a package fetch failed
 //   ERROR: unable to select packages: / unsatisfiable constraints:    the install failed
-// apk prints nothing when a fetch succeeds, so an index fetch counts once the next line
+// apk prints nothing when a fetch succeeds, so an index fetch counts once apk's next line
 // shows it did not fail. Packages count as fetched when the stream fetched a remote index
 // (`apk add --no-cache` streams each package from the repository; a local one shows no
 // `fetch http…` line).
@@ -24,7 +24,11 @@ const URL_FAILURE = /^(https?:\/\/\S+?):? (.*)$/;
  */
 export const APK_ERROR = /^(?:unable to select packages:|unsatisfiable constraints:|https?:\/\/\S+: |[a-z0-9][\w.+-]*-\d[\w.+]*-r\d+: )/;
 
-export const createApkParser: ToolParserFactory = (emit, at) => new ApkParser(emit, at);
+type Emit = (event: CaptureEvent) => void;
+
+export const createApkParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new ApkParser(emit, at), {
+  firstChars: 'f(EW',
+});
 
 class ApkParser implements ToolParser {
   /** The index URL of the last `fetch` line, not yet known to have succeeded. */
@@ -43,11 +47,9 @@ class ApkParser implements ToolParser {
 
   line(text: string): void {
     const first = text.charCodeAt(0);
-    // f(etch), (, E(RROR), W(ARNING): anything else only settles a pending fetch.
-    if (first !== 102 && first !== 40 && first !== 69 && first !== 87) {
-      if (this.fetching !== null) this.fetched();
-      return;
-    }
+    // f(etch), (, E(RROR), W(ARNING): the parser reads nothing else (see firstChars), so a
+    // pending fetch is settled by apk's next line or the end of the stream.
+    if (first !== 102 && first !== 40 && first !== 69 && first !== 87) return;
     if (first === 69 && text.startsWith('ERROR: ')) {
       this.error(text.slice(7));
       return;

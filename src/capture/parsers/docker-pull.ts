@@ -13,7 +13,11 @@ const TOOL = 'docker';
 const LAYER_ID_LENGTH = 12;
 const CHECK_MARK = 0x2714; // ✔
 
-export const createDockerPullParser: ToolParserFactory = (emit, at) => new DockerPullParser(emit, at);
+type Emit = (event: CaptureEvent) => void;
+
+export const createDockerPullParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new DockerPullParser(emit, at), {
+  firstChars: '0123456789abcdef ',
+});
 
 class DockerPullParser implements ToolParser {
   constructor(

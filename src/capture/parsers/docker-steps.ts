@@ -5,7 +5,7 @@
 import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
 import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
 import { goDialFailure } from './netclients.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
 
 /** Lines of a step kept for the ErrorEvent of a failed step. */
@@ -18,7 +18,7 @@ interface StepState {
   readonly name: string;
   /** The service given, else the Compose service the vertex names (`[api 2/4] RUN …`). */
   readonly service: string | null;
-  parsers: ToolParser[] | null;
+  parsers: ToolParser | null;
   readonly recent: string[];
   recentNext: number;
   recentCount: number;
@@ -64,7 +64,7 @@ export class StepTracker implements StepFrames {
     step.recentNext = (step.recentNext + 1) % ERROR_CONTEXT_LINES;
     if (step.recentCount < ERROR_CONTEXT_LINES) step.recentCount++;
     step.parsers ??= this.parsersFor(step);
-    for (const parser of step.parsers) parser.line(text);
+    step.parsers.line(text);
   }
 
   end(id: string, outcome: StepOutcome): void {
@@ -126,7 +126,7 @@ export class StepTracker implements StepFrames {
     return this.steps.get(id) as StepState;
   }
 
-  private parsersFor(step: StepState): ToolParser[] {
+  private parsersFor(step: StepState): ToolParser {
     const at = { service: step.service, step: step.name };
     const emit = (event: CaptureEvent): void => {
       if (event.type === 'network_attempt') {
@@ -135,7 +135,7 @@ export class StepTracker implements StepFrames {
       }
       this.options.emit(event);
     };
-    return this.options.tools.map((factory) => factory(emit, at));
+    return combineToolParsers(this.options.tools, emit, at);
   }
 
   private finish(id: string, outcome: { status: StepEvent['status']; durationSeconds: number | null; error: string | null }): void {
@@ -144,7 +144,7 @@ export class StepTracker implements StepFrames {
     this.steps.delete(id);
     if (this.lastLogged === step) this.lastLogged = null;
     // The tools' end() may still emit (inferred downloads, network attempts) for this step.
-    if (step.parsers !== null) for (const parser of step.parsers) parser.end();
+    step.parsers?.end();
     step.parsers = null;
     const { service } = step;
     this.options.emit({

@@ -10,7 +10,7 @@
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
 import { errorEvent, type CaptureEvent } from '../events.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
@@ -53,11 +53,11 @@ export function createLogParser(options: LogParserOptions): LogParser {
   const buildkit = new BuildKitFramer(steps);
   const rawjson = new RawJsonFramer(steps);
   const legacy = new LegacyFramer(steps);
-  let plainTools: ToolParser[] | null = null;
+  let plainTools: ToolParser | null = null;
 
   const plain = (text: string): void => {
-    plainTools ??= options.tools.map((factory) => factory(emit, { service: options.service, step: null }));
-    for (const parser of plainTools) parser.line(text);
+    plainTools ??= combineToolParsers(options.tools, emit, { service: options.service, step: null });
+    plainTools.line(text);
   };
 
   const dispatch = (text: string): void => {
@@ -114,7 +114,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
       release();
       rawjson.openSteps();
       steps.endAll();
-      if (plainTools !== null) for (const parser of plainTools) parser.end();
+      plainTools?.end();
       plainTools = null;
     },
   };

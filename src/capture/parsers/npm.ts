@@ -64,7 +64,12 @@ function servedFromCache(state: string | undefined): boolean {
   return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale' || state === 'from cache';
 }
 
-export const createNpmParser: ToolParserFactory = (emit, at) => new NpmParser(emit, at);
+type Emit = (event: CaptureEvent) => void;
+
+// `npm …` on the console, `16 http fetch …` in the debug log.
+export const createNpmParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new NpmParser(emit, at), {
+  firstChars: 'n0123456789',
+});
 
 class NpmParser implements ToolParser {
   private readonly pendingCacheHits = new Map<string, { name: string; ms: number }>();

@@ -8,7 +8,7 @@ import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
 
@@ -27,21 +27,13 @@ export const TOOL_PARSERS: readonly ToolParserFactory[] = [
 
 const NO_ATTRIBUTION: Attribution = { service: null, step: null };
 
-/** One parser that hands each line to every tool parser. */
+/** One parser that hands each line to every tool parser that may want it. */
 export function createAllToolParsers(
   emit: (event: CaptureEvent) => void,
   at: Attribution = NO_ATTRIBUTION,
   factories: readonly ToolParserFactory[] = TOOL_PARSERS,
 ): ToolParser {
-  const parsers = factories.map((factory) => factory(emit, at));
-  return {
-    line(text) {
-      for (const parser of parsers) parser.line(text);
-    },
-    end() {
-      for (const parser of parsers) parser.end();
-    },
-  };
+  return combineToolParsers(factories, emit, at);
 }
 
 /** Runs every tool parser over already-clean lines and returns the events. */

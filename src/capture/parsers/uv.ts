@@ -26,7 +26,12 @@ interface Chain {
   network: boolean;
 }
 
-export const createUvParser: ToolParserFactory = (emit, at) => new UvParser(emit, at);
+type Emit = (event: CaptureEvent) => void;
+
+// `×`, `│`, `├─▶`, `╰─▶` are not ASCII: such lines reach every parser that declares first characters.
+export const createUvParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new UvParser(emit, at), {
+  firstChars: 'De ',
+});
 
 class UvParser implements ToolParser {
   private readonly announced = new Map<string, number | null>();
@@ -40,8 +45,13 @@ class UvParser implements ToolParser {
   line(raw: string): void {
     let text = raw;
     if (raw.charCodeAt(0) === 32) {
-      // uv indents its chains under `×`, and ` Downloaded` by one space.
-      text = raw.trimStart();
+      // uv indents its chains under `×`, and ` Downloaded` by one space. Most indented
+      // lines are other tools': reject them before making a new string.
+      let i = 1;
+      while (raw.charCodeAt(i) === 32) i++;
+      const c = raw.charCodeAt(i);
+      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */) return;
+      text = raw.slice(i);
       if (this.chain !== null && this.continues(text)) return;
       if (text.startsWith('Downloaded ')) this.downloaded(text.slice(11).trim());
       else if (text.charCodeAt(0) === 215 /* × */) this.failure(text.slice(1).trim());

@@ -17,7 +17,11 @@ const FINISHED = /^verbose [\d.]+ Request "(https?:\/\/[^"]+)" finished with sta
 /** Bound on held tries (yarn retries each request a few times). */
 const MAX_HELD = 1000;
 
-export const createYarnParser: ToolParserFactory = (emit, at) => new YarnParser(emit, at);
+type Emit = (event: CaptureEvent) => void;
+
+export const createYarnParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new YarnParser(emit, at), {
+  firstChars: 'iev',
+});
 
 class YarnParser implements ToolParser {
   private readonly held: NetworkAttemptEvent[] = [];
