@@ -200,3 +200,14 @@ test("Jenkins Timestamper's time-only prefix (`00:17:52.331 `, `12:34:56 `) come
     ['wget', 'doxygen_1.7.6.1-2ubuntu1_amd64.deb', 2_427_266, '2016-01-07T01:53:58'],
   ]);
 });
+
+test("docker-compose v1's `ERROR: Service … failed to build` while a FROM step pulls: compose's error, and the registry it could not reach", () => {
+  // zolweb/docker-php7#7, host replaced.
+  const events = analyze(
+    'Building web\n' +
+    'Step 1/15 : FROM composer:1.9.1 AS composer\n' +
+    "ERROR: Service 'web' failed to build: Get https://registry.example/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)\n",
+  );
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host]), [['docker-compose', 'https://registry.example/v2/']]);
+  assert.deepEqual(events.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.tool : null)), ['docker-compose']);
+});

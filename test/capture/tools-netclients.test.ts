@@ -242,3 +242,18 @@ test("git's failures to reach a remote are network attempts (tool git), at the U
     ['git', 'https://git.example.org/private/repo.git/: The requested URL returned error: 403'],
   ]);
 });
+
+test("the Docker daemon's Go HTTP client giving up (`net/http: TLS handshake timeout`, `Client.Timeout exceeded`) is a network attempt at the URL", () => {
+  // freedomofdevelopers/fod#687, xiaopeng163/docker.tips#4, docker-archive-public/docker.kitematic#2497
+  // (an old daemon: the URL unquoted); hosts replaced.
+  const events = parseLines([
+    'Error response from daemon: Get "https://registry.example/v2/": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)',
+    'Error response from daemon: Head "https://registry.example/v2/library/postgres/manifests/10": net/http: TLS handshake timeout',
+    'error pulling image configuration: Get https://cdn.example.org/registry-v2/blobs/sha256/6c/data?Expires=1523420912: net/http: TLS handshake timeout',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['docker', 'https://registry.example/v2/', 'net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)'],
+    ['docker', 'https://registry.example/v2/library/postgres/manifests/10', 'net/http: TLS handshake timeout'],
+    ['docker', 'https://cdn.example.org/registry-v2/blobs/sha256/6c/data?Expires=1523420912', 'net/http: TLS handshake timeout'],
+  ]);
+});

@@ -9,13 +9,13 @@
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
-import { errorEvent, type CaptureEvent } from '../events.js';
+import { errorEvent, networkAttemptEvent, type CaptureEvent } from '../events.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
-import { StepTracker } from './docker-steps.js';
+import { builderNetworkFailure, StepTracker } from './docker-steps.js';
 
 export interface LogParserOptions {
   /** The Docker Compose service (or image) being built; null outside a Docker build. */
@@ -64,17 +64,23 @@ export function createLogParser(options: LogParserOptions): LogParser {
     const first = text.charCodeAt(0);
     if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
     if (first === BRACE && rawjson.line(text)) return;
+    // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1),
+    // never a build step's output even while a legacy step is open.
+    const owner = first === 69 ? foreignErrorOwner(text) : null;
+    if (owner !== null) {
+      // `ERROR: Service 'web' failed to build: Get https://h/v2/: net/http: TLS handshake timeout`
+      const failure = builderNetworkFailure(text);
+      if (failure !== null) {
+        emit(networkAttemptEvent({ tool: owner, url_or_host: failure.target, error: failure.error, service: options.service, step: null }));
+      }
+      emit(errorEvent({ message: text.slice(7), tool: owner, service: options.service, step: null }));
+      return;
+    }
     if (legacy.line(text)) return;
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
     // are Docker's, not pip's `ERROR:`.
     if (buildkit.active && text.startsWith('ERROR: failed to ')) {
       emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
-      return;
-    }
-    // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1).
-    const owner = first === 69 ? foreignErrorOwner(text) : null;
-    if (owner !== null) {
-      emit(errorEvent({ message: text.slice(7), tool: owner, service: options.service, step: null }));
       return;
     }
     plain(text);

@@ -22,7 +22,7 @@ const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
-const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp/;
+const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp|net\/http: /;
 /**
  * Go's net errors (the Docker daemon, BuildKit, registry clients): `dial tcp: lookup h on
  * 127.0.0.53:53: no such host`, `dial tcp 10.0.0.1:443: connect: connection refused`.
@@ -30,10 +30,20 @@ const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp/;
 const GO_DIAL_RE =
   /dial tcp(?: ([^\s:]+(?::\d+)?))?: (?:lookup ([^\s:]+)(?: on \S+)?: )?(?:no such host|server misbehaving|Temporary failure in name resolution|i\/o timeout|connect: (?:connection refused|network is unreachable|no route to host))/;
 
+/**
+ * Go's HTTP client giving up (the Docker daemon pulling an image): `Get "https://h/v2/":
+ * net/http: TLS handshake timeout`, `… net/http: request canceled while waiting for
+ * connection (Client.Timeout exceeded while awaiting headers)`; old daemons leave the URL unquoted.
+ */
+const GO_HTTP_RE = /\b(?:Get|Head) "?(https?:\/\/[^"\s]+?)"?: (net\/http: [^"]*?)\.?(?:"|$)/;
+
 /** The URL (`Head "https://h/v2/…"`) or host a Go net error names, and the error; null if none. */
 export function goDialFailure(text: string): { target: string; error: string } | null {
   const m = GO_DIAL_RE.exec(text);
-  if (m === null) return null;
+  if (m === null) {
+    const http = text.includes('net/http: ') ? GO_HTTP_RE.exec(text) : null;
+    return http === null ? null : { target: http[1] ?? '', error: http[2] ?? '' };
+  }
   const url = /"(https?:\/\/[^"\s]+)"/.exec(text)?.[1];
   return { target: url ?? m[2] ?? m[1] ?? 'unknown host', error: m[0] };
 }
@@ -377,7 +387,7 @@ class NetClientParser implements ToolParser {
 
   /** `Error response from daemon: Get "https://h/v2/": dial tcp: lookup h …: no such host` */
   private goDial(text: string): boolean {
-    const failure = text.includes('dial tcp') ? goDialFailure(text) : null;
+    const failure = text.includes('dial tcp') || text.includes('net/http: ') ? goDialFailure(text) : null;
     if (failure === null) return false;
     if (!ownedByAnotherParser(text)) this.reportOnce(failure.target, failure.error, text);
     return true;
@@ -465,7 +475,7 @@ function ownedByAnotherParser(text: string): boolean {
 }
 
 function guessTool(text: string): string {
-  if (text.includes('Error response from daemon') || text.includes('/v2/')) return 'docker';
+  if (text.includes('Error response from daemon') || text.includes('/v2/') || text.includes('net/http: ')) return 'docker';
   if (text.includes('gaierror') || text.includes('urllib') || text.includes('Errno')) return 'python';
   if (text.includes('ENOTFOUND')) return 'node';
   return 'unknown';
