@@ -1,6 +1,6 @@
-// Every tool parser, and a way to run them all over the same lines. Each parser rejects
-// lines that are not its own with a first-character check, so running all of them on
-// every line stays cheap.
+// Every tool parser, and a way to run them all over the same lines. A line reaches only
+// the parsers whose declared first characters admit it (combineToolParsers), and each
+// rejects lines that are not its own with a first-character check before any regex.
 import type { Attribution, CaptureEvent } from '../events.js';
 import { createApkParser } from './apk.js';
 import { createAptParser } from './apt.js';
