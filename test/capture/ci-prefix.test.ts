@@ -211,3 +211,16 @@ test("docker-compose v1's `ERROR: Service … failed to build` while a FROM step
   assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host]), [['docker-compose', 'https://registry.example/v2/']]);
   assert.deepEqual(events.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.tool : null)), ['docker-compose']);
 });
+
+test("moreutils' `ts` prefix (`Dec 02 07:20:29 `, its default format) comes off; the line keeps no CI time", () => {
+  // `pip install … | ts`, as suggested in pypa/pip#6188 and buildkite/feedback#330.
+  assert.deepEqual(splitCiPrefix('Dec 02 07:20:29 Collecting requests'), { text: 'Collecting requests', timestamp: null, gitlab: false, continued: false });
+  assert.equal(splitCiPrefix('Get 02 07:20:29 x'), null);
+  assert.equal(splitCiPrefix('Dec 2 07:20:29 x'), null);
+  const events = analyze(
+    'Dec 02 07:20:29 Collecting requests\n' +
+    'Dec 02 07:20:30   Downloading requests-2.31.0-py3-none-any.whl (62 kB)\n' +
+    'Dec 02 07:20:31 Installing collected packages: requests\n',
+  );
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.size]), [['requests', 62_000]]);
+});

@@ -4,6 +4,7 @@
 //   2024-05-14T11:19:21.000000Z 00O+more       `+`: the runner split the line, this goes on
 //   build<TAB>Run pip install<TAB>2024-…Z text   `gh run view --log` (job and step names first)
 //   [2024-05-01T12:00:00.123Z] text            Jenkins `timestamps { }`
+//   Dec 02 07:20:29 text                       moreutils' `ts` (`pip install … | ts`)
 //   00:17:52.331 text                          Jenkins Timestamper in the classic console
 //                                              (clock or elapsed time, no date: no timestamp)
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
@@ -32,6 +33,10 @@ export function splitCiPrefix(line: string): CiLine | null {
     return split(line, 1, end, end + 1);
   }
   let at = 0;
+  if (first >= 65 && first <= 90 && line.charCodeAt(3) === 32 && line.charCodeAt(15) === 32) {
+    const ts = tsPrefix(line);
+    if (ts !== null) return ts;
+  }
   if (!isDigit(first)) {
     // `gh run view --log`: two tab-separated names, then the timestamp.
     const tab = line.indexOf('\t');
@@ -42,6 +47,16 @@ export function splitCiPrefix(line: string): CiLine | null {
   const end = isoEnd(line, at);
   if (end === -1) return at === 0 ? clockPrefix(line) : null;
   return split(line, at, end, end);
+}
+
+/** `Dec 02 07:20:29 text`: moreutils' `ts` in its default format (no year, no zone). */
+function tsPrefix(line: string): CiLine | null {
+  if (!MONTHS.includes(line.slice(0, 3))) return null;
+  for (const [offset, code] of TS_SHAPE) {
+    const c = line.charCodeAt(offset);
+    if (code === DIGIT ? !isDigit(c) : c !== code) return null;
+  }
+  return { text: line.slice(16), timestamp: null, gitlab: false, continued: false };
 }
 
 /** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
@@ -103,6 +118,9 @@ function isoEnd(line: string, from: number): number {
 const DIGIT = -1;
 /** `YYYY-MM-DDTHH:MM:SS`, as (offset, char code or DIGIT). */
 const SHAPE: readonly (readonly [number, number])[] = [...'dddd-dd-ddTdd:dd:dd'].map((c, i) => [i, c === 'd' ? DIGIT : c.charCodeAt(0)]);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** ` DD HH:MM:SS ` after the month (`ts` pads the day with a zero). */
+const TS_SHAPE: readonly (readonly [number, number])[] = [...' dd dd:dd:dd '].map((c, i) => [i + 3, c === 'd' ? DIGIT : c.charCodeAt(0)]);
 const CLOCK: readonly (readonly [number, number])[] = [...'dd:dd:dd'].map((c, i) => [i, c === 'd' ? DIGIT : c.charCodeAt(0)]);
 
 /** `2024-05-01T12:00:00.1234567Z` → `2024-05-01T12:00:00.123Z` (the ledger's precision). */
