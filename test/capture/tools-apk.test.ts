@@ -54,6 +54,16 @@ test('apk: a repository it could not reach is a network attempt, and its ERROR l
   ]);
   assert.deepEqual(errors(buildkit).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unable to select packages:']]);
 
+  // Newer apk's words for the same failure, as pasted in public build notes.
+  const newer = analyze([
+    'fetch https://cdn.example.org/alpine/v3.21/main/x86_64/APKINDEX.tar.gz',
+    'WARNING: updating and opening https://cdn.example.org/alpine/v3.21/main: temporary error (try again later)',
+    'fetch https://cdn.example.org/alpine/v3.23/main/x86_64/APKINDEX.tar.gz',
+    'WARNING: updating and opening https://cdn.example.org/alpine/v3.23/main/x86_64/APKINDEX.tar.gz: TLS: unspecified error',
+  ]);
+  assert.equal(downloads(newer).length, 0);
+  assert.deepEqual(attempts(newer).map((a) => a.error), ['temporary error (try again later)', 'TLS: unspecified error']);
+
   const legacy = analyze([
     'Step 3/5 : RUN apk add --no-cache --update ca-certificates postgresql-client',
     ' ---> Running in c3184773ac31',

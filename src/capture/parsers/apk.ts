@@ -1,7 +1,8 @@
 // Alpine's apk (`apk add`, `apk update`; apk-tools 2) → events:
 //   fetch https://h/alpine/v3.19/main/x86_64/APKINDEX.tar.gz          an index fetch begins
-//   WARNING: fetching https://h/alpine/v3.19/main: temporary error …   …and failed (apk ≥ 2.14)
-//   WARNING: Ignoring https://h/…/APKINDEX.tar.gz: temporary error …   (apk ≤ 2.10)
+//   WARNING: fetching https://h/alpine/v3.20/main: Permission denied   …and failed (Alpine 3.19–3.22)
+//   WARNING: updating and opening https://h/…/main: DNS lookup error  (Alpine 3.21+)
+//   WARNING: Ignoring https://h/…/APKINDEX.tar.gz: temporary error …   (older)
 //   ERROR: https://h/alpine/v3.16/main: temporary error …             (`apk update`, 2.x)
 //   (1/4) Installing ca-certificates (20240226-r0)                     a package installed
 //   ERROR: curl-8.5.0-r0: temporary error (try again later)           a package fetch failed
@@ -58,6 +59,7 @@ class ApkParser implements ToolParser {
       const rest = text.slice(9);
       if (rest.startsWith('Ignoring ')) this.failure(rest.slice(9));
       else if (rest.startsWith('fetching ')) this.failure(rest.slice(9));
+      else if (rest.startsWith('updating and opening ')) this.failure(rest.slice(21));
       else if (this.fetching !== null) this.fetched();
       return;
     }
