@@ -162,3 +162,65 @@ test('analyze: a GitLab line the runner split (`00O+`) is joined before parsing'
     ],
   );
 });
+
+test("`ERROR:` lines of GitLab's runner and docker-compose v1 are theirs, not pip's", () => {
+  // The last line of a failed GitLab job, and docker-compose v1 after a failed legacy step
+  // (slecache/api-console-docker#2).
+  const events = analyze(
+    "Step 3/3 : RUN apk add --update nodejs git\n" +
+    " ---> Running in a5dc4548cda2\n" +
+    "The command '/bin/sh -c apk add --update nodejs git' returned a non-zero code: 2\n" +
+    "ERROR: Service 'docs' failed to build: The command '/bin/sh -c apk add --update nodejs git' returned a non-zero code: 2\n" +
+    '2024-05-14T11:19:30.000000Z 01E ERROR: Job failed: exit code 1\n',
+  );
+  const errs = events.filter((e) => e.type === 'error' && e.tool !== 'docker');
+  assert.deepEqual(errs.map((e) => (e.type === 'error' ? [e.tool, e.message] : [])), [
+    ['docker-compose', "Service 'docs' failed to build: The command '/bin/sh -c apk add --update nodejs git' returned a non-zero code: 2"],
+    ['gitlab-runner', 'Job failed: exit code 1'],
+  ]);
+});
+
+test("Jenkins Timestamper's time-only prefix (`00:17:52.331 `, `12:34:56 `) comes off; the line keeps no CI time", () => {
+  // ros-infrastructure/ros_buildfarm#123 (a classic Jenkins console), hosts replaced.
+  assert.deepEqual(splitCiPrefix('00:17:52.859 --2016-01-07 01:53:52--  http://files.example.org/x.deb'), {
+    text: '--2016-01-07 01:53:52--  http://files.example.org/x.deb',
+    timestamp: null,
+    gitlab: false,
+    continued: false,
+  });
+  assert.equal(splitCiPrefix('12:34:56 Collecting requests')?.text, 'Collecting requests');
+  assert.equal(splitCiPrefix('12:34:56')?.text, undefined);
+  assert.equal(splitCiPrefix('1:34:56 x'), null);
+  const events = analyze(
+    '00:17:52.859 --2016-01-07 01:53:52--  http://files.example.org/pool/main/d/doxygen/doxygen_1.7.6.1-2ubuntu1_amd64.deb\n' +
+    "00:17:53.026 Saving to: ‘/tmp/doxygen.deb’\n" +
+    "00:17:58.100 2016-01-07 01:53:58 (1.2 MB/s) - ‘/tmp/doxygen.deb’ saved [2427266/2427266]\n",
+  );
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.filename, d.size, d.timestamp]), [
+    ['wget', 'doxygen_1.7.6.1-2ubuntu1_amd64.deb', 2_427_266, '2016-01-07T01:53:58'],
+  ]);
+});
+
+test("docker-compose v1's `ERROR: Service … failed to build` while a FROM step pulls: compose's error, and the registry it could not reach", () => {
+  // zolweb/docker-php7#7, host replaced.
+  const events = analyze(
+    'Building web\n' +
+    'Step 1/15 : FROM composer:1.9.1 AS composer\n' +
+    "ERROR: Service 'web' failed to build: Get https://registry.example/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)\n",
+  );
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host]), [['docker-compose', 'https://registry.example/v2/']]);
+  assert.deepEqual(events.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.tool : null)), ['docker-compose']);
+});
+
+test("moreutils' `ts` prefix (`Dec 02 07:20:29 `, its default format) comes off; the line keeps no CI time", () => {
+  // `pip install … | ts`, as suggested in pypa/pip#6188 and buildkite/feedback#330.
+  assert.deepEqual(splitCiPrefix('Dec 02 07:20:29 Collecting requests'), { text: 'Collecting requests', timestamp: null, gitlab: false, continued: false });
+  assert.equal(splitCiPrefix('Get 02 07:20:29 x'), null);
+  assert.equal(splitCiPrefix('Dec 2 07:20:29 x'), null);
+  const events = analyze(
+    'Dec 02 07:20:29 Collecting requests\n' +
+    'Dec 02 07:20:30   Downloading requests-2.31.0-py3-none-any.whl (62 kB)\n' +
+    'Dec 02 07:20:31 Installing collected packages: requests\n',
+  );
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.size]), [['requests', 62_000]]);
+});

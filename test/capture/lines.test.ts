@@ -55,3 +55,11 @@ test('LineSplitter: one non-ASCII line in a long ASCII run leaves every other li
   const broken = Buffer.concat([bytes.subarray(0, 1000), Buffer.from([0xff, 0xfe]), bytes.subarray(1000)]);
   assert.deepEqual(split(broken, [4096]), reference(broken));
 });
+
+test("cleanLine: Buildkite's per-line APC timestamp (ESC _bk;t=ms BEL) and other string escapes come off whole", () => {
+  // Buildkite's raw job log (what its REST API and `bk job log` return).
+  assert.equal(cleanLine('\x1b_bk;t=1712345678901\x07Collecting requests'), 'Collecting requests');
+  assert.equal(cleanLine('\x1b_bk;t=1712345678950\x07\x1b[32m  Downloading x-1.0-py3-none-any.whl (62 kB)\x1b[0m'), '  Downloading x-1.0-py3-none-any.whl (62 kB)');
+  assert.equal(cleanLine('\x1b_bk;t=1\x07first\x1b_bk;t=2\x07 second'), 'first second');
+  assert.equal(cleanLine('\x1bPq#0;2;0;0;0\x1b\\Get:1 http://example.org/debian bookworm InRelease'), 'Get:1 http://example.org/debian bookworm InRelease');
+});

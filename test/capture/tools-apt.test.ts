@@ -12,6 +12,12 @@ test('apt sizes: powers of 1000, commas as thousands separators', () => {
   assert.equal(parseAptSize('1.2 MB'), 1_200_000);
   assert.equal(parseAptSize('55.4 kB'), 55_400);
   assert.equal(parseAptSize('big'), null);
+  // Numbers in the locale's format, messages in English: peabee/releases#2 (it_IT).
+  assert.equal(parseAptSize('55,4 kB'), 55_400);
+  assert.equal(parseAptSize('8.684 kB'), 8_684_000);
+  assert.equal(parseAptSize('34,0 MB'), 34_000_000);
+  assert.equal(parseAptSize('1.234 B'), 1234);
+  assert.equal(parseAptSize('1,2,3 kB'), null);
 });
 
 test('apt Get: item forms (package, index, flat repository)', () => {

@@ -28,7 +28,7 @@ function assertWellFormed(event: CaptureEvent): void {
 
 test('every captured fixture gives well-formed events, each from its own tool', () => {
   const toolsOf: Record<(typeof DIRS)[number], string[]> = {
-    pip: ['pip'], apt: ['apt'], npm: ['npm'], curl: ['curl', 'node', 'python'], wget: ['wget'],
+    pip: ['pip', 'git'], apt: ['apt'], npm: ['npm'], curl: ['curl', 'node', 'python'], wget: ['wget'],
   };
   for (const path of FIXTURES) {
     const dir = path.split('/')[0] as (typeof DIRS)[number];

@@ -128,3 +128,132 @@ test('wget2 (the wget of Fedora 40+): `Saving` then `HTTP response 200 OK [URL]`
   ]);
   assert.deepEqual(errors(events).map((e) => e.message), ['https://files.example.org/missing.bin: HTTP response 404']);
 });
+
+test('wget retries: each try that broke after connecting is an attempt at the URL; `(try: N)` is not part of the URL', () => {
+  // Captured from GNU wget 1.21.3 against a local server that cuts the body (then, for the
+  // first file, serves it whole), never answers, or stalls mid-body.
+  const retried = parseFixture('wget/wget-retry-then-saved.txt', NET);
+  const url = 'http://127.0.0.1:18081/flip/tool-1.2.tar.gz';
+  assert.deepEqual(attempts(retried).map((a) => [a.url_or_host, a.error, a.timestamp]), [[url, 'Connection closed at byte 1000', '2026-12-02T07:00:01']]);
+  assert.deepEqual(downloads(retried).map((d) => [d.source, d.filename, d.destination, d.size]), [[url, 'tool-1.2.tar.gz', '/tmp/tool.tgz', 100_000]]);
+  assert.deepEqual(attempts(parseFixture('wget/wget-read-error-headers.txt', NET)).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:18081/hang/x.tar.gz', 'Read error (Connection timed out) in headers'],
+    ['http://127.0.0.1:18081/hang/x.tar.gz', 'Read error (Connection timed out) in headers'],
+  ]);
+  assert.deepEqual(attempts(parseFixture('wget/wget-read-error-body.txt', NET)).map((a) => a.error), [
+    'Read error at byte 1000/100000 (Connection timed out)',
+    'Read error at byte 1000/100000 (Connection timed out)',
+  ]);
+  const closed = parseFixture('wget/wget-connection-closed.txt', NET);
+  assert.deepEqual(attempts(closed).map((a) => a.url_or_host), ['http://127.0.0.1:18081/cut/x.bin', 'http://127.0.0.1:18081/cut/x.bin']);
+  assert.equal(downloads(closed).length, 0, 'a transfer wget gave up on is no download');
+  // Lines as pasted in wapm-packages/nginx#7 and pbatard/libwdi#94, hosts replaced; wget
+  // prints the try number as `(try:%2d)`.
+  const pasted = parseLines([
+    '--2023-03-29 08:47:55--  (try: 2)  http://files.example.org:8001/',
+    'Connecting to files.example.org:8001... connected.',
+    'HTTP request sent, awaiting response... Read error (Connection reset by peer) in headers.',
+    'Retrying.',
+    '--2017-08-21 09:06:20--  (try:10)  http://files.example.org/downloads/zadig-2.3.exe',
+    '2017-08-21 09:06:18 (9.84 MB/s) - Read error at byte 5156072/5157496 (Connection reset by peer). Retrying.',
+    '--2013-08-09 22:09:10--  (try: 3)  https://files.example.org/java/app.jar',
+    'Connecting to files.example.org (files.example.org)|192.0.2.7|:443... connected.',
+    'Unable to establish SSL connection.',
+  ], NET);
+  assert.deepEqual(attempts(pasted).map((a) => [a.url_or_host, a.error]), [
+    ['http://files.example.org:8001/', 'Read error (Connection reset by peer) in headers'],
+    ['http://files.example.org/downloads/zadig-2.3.exe', 'Read error at byte 5156072/5157496 (Connection reset by peer)'],
+    ['https://files.example.org/java/app.jar', 'Unable to establish SSL connection'],
+  ]);
+});
+
+test('wget -O -: the file written to stdout is a download (GNU wget and busybox)', () => {
+  assert.deepEqual(downloads(parseFixture('wget/wget-stdout.txt', NET)).map((d) => [d.source, d.filename, d.destination, d.size]), [
+    ['http://127.0.0.1:18391/file.bin', 'file.bin', '-', 200_000],
+  ]);
+  assert.deepEqual(downloads(parseFixture('wget/busybox-wget-stdout.txt', NET)).map((d) => [d.tool, d.filename, d.destination]), [['wget', null, '-']]);
+});
+
+test('busybox wget: a connection that broke after connecting is an attempt at the host it connected to', () => {
+  // gliderlabs/docker-alpine#344, koalaman/shellcheck#2163 (`wget -q … -O -`: no host line),
+  // VictoriaMetrics-Community/homeassistant-addon-victoriametrics#69; hosts replaced.
+  const events = parseLines([
+    'Connecting to files.example.org (192.0.2.10:80)',
+    'wget: error getting response: Connection reset by peer',
+    'wget: error getting response: Connection reset by peer',
+    'Connecting to proxy.example:8080 (192.0.2.12:8080)',
+    'wget: download timed out',
+    'Connecting to releases.example.org (192.0.2.20:443)',
+    'wget: connection closed prematurely',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'files.example.org', 'error getting response: Connection reset by peer'],
+    ['wget', 'files.example.org', 'error getting response: Connection reset by peer'],
+    ['wget', 'proxy.example:8080', 'download timed out'],
+    ['wget', 'releases.example.org', 'connection closed prematurely'],
+  ]);
+});
+
+test("wget's and curl's certificate failures are network attempts, and wget's `ERROR:` lines are not pip's", () => {
+  // Captured: GNU wget 1.21.3 (GnuTLS) and curl against a local server with a self-signed certificate.
+  const events = parseFixture('wget/wget-certificate-untrusted.txt');
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'https://127.0.0.1:18443/file.bin', 'The certificate of ‘127.0.0.1’ is not trusted'],
+  ]);
+  assert.deepEqual(errors(events), []);
+  assert.deepEqual(attempts(parseFixture('curl/curl-certificate-untrusted.txt')).map((a) => [a.tool, a.error]), [
+    ['curl', 'SSL certificate problem: self-signed certificate'],
+  ]);
+  // wget built with OpenSSL, as in lightgbm-org/LightGBM#2554 (hosts replaced).
+  const openssl = parseLines([
+    '--2019-11-08 16:39:04--  https://repo.example.org/miniconda/Miniconda3-latest-Linux-x86_64.sh',
+    'Connecting to repo.example.org (repo.example.org)|192.0.2.79|:443... connected.',
+    "ERROR: cannot verify repo.example.org's certificate, issued by 'CN=Example CA,O=Example':",
+    "  Unable to locally verify the issuer's authority.",
+    "To connect to repo.example.org insecurely, use `--no-check-certificate'.",
+  ]);
+  assert.deepEqual(attempts(openssl).map((a) => [a.url_or_host, a.error]), [
+    ['https://repo.example.org/miniconda/Miniconda3-latest-Linux-x86_64.sh', "cannot verify repo.example.org's certificate, issued by 'CN=Example CA,O=Example'"],
+  ]);
+  assert.deepEqual(errors(openssl), []);
+});
+
+test("git's failures to reach a remote are network attempts (tool git), at the URL or host it names", () => {
+  // jupyter/docker-stacks#2112, intel/ipex-llm#5388, travelping/docker-nettools#7, and
+  // alfaro96/scikit-lr#98 (pip's indented git output inside BuildKit); hosts replaced.
+  const events = parseLines([
+    "fatal: unable to access 'https://git.example.org/PAIR-code/facets/': gnutls_handshake() failed: Error in the pull function.",
+    "fatal: unable to access 'https://git.example.org/analytics-zoo/graphene.git/': gnutls_handshake() failed: An unexpected TLS packet was received.",
+    "fatal: unable to access 'https://git.example.org/org/repo.git/': Could not resolve host: git.example.org",
+    'fatal: unable to connect to git.example.org:',
+    'git.example.org[0: 192.0.2.4]: errno=Operation timed out',
+    '  fatal: unable to connect to git.example.org:',
+    '  git.example.org[0: 192.0.2.151]: errno=Connection refused',
+    "fatal: unable to access 'https://git.example.org/private/repo.git/': The requested URL returned error: 403",
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['git', 'https://git.example.org/PAIR-code/facets/', 'gnutls_handshake() failed: Error in the pull function.'],
+    ['git', 'https://git.example.org/analytics-zoo/graphene.git/', 'gnutls_handshake() failed: An unexpected TLS packet was received.'],
+    ['git', 'https://git.example.org/org/repo.git/', 'Could not resolve host: git.example.org'],
+    ['git', 'git.example.org', 'Operation timed out'],
+    ['git', 'git.example.org', 'Connection refused'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => [e.tool, e.message]), [
+    ['git', 'https://git.example.org/private/repo.git/: The requested URL returned error: 403'],
+  ]);
+});
+
+test("the Docker daemon's Go HTTP client giving up (`net/http: TLS handshake timeout`, `Client.Timeout exceeded`) is a network attempt at the URL", () => {
+  // freedomofdevelopers/fod#687, xiaopeng163/docker.tips#4, docker-archive-public/docker.kitematic#2497
+  // (an old daemon: the URL unquoted); hosts replaced.
+  const events = parseLines([
+    'Error response from daemon: Get "https://registry.example/v2/": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)',
+    'Error response from daemon: Head "https://registry.example/v2/library/postgres/manifests/10": net/http: TLS handshake timeout',
+    'error pulling image configuration: Get https://cdn.example.org/registry-v2/blobs/sha256/6c/data?Expires=1523420912: net/http: TLS handshake timeout',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['docker', 'https://registry.example/v2/', 'net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)'],
+    ['docker', 'https://registry.example/v2/library/postgres/manifests/10', 'net/http: TLS handshake timeout'],
+    ['docker', 'https://cdn.example.org/registry-v2/blobs/sha256/6c/data?Expires=1523420912', 'net/http: TLS handshake timeout'],
+  ]);
+});

@@ -79,3 +79,40 @@ test('npm fetch lines after a retry (` attempt #N`) and npm 6 cache hits (`(from
     ['debug', '4.3.1', false, 106],
   ]);
 });
+
+test("npm's debug log (`_logs/…-debug-0.log`): its numbered lines hold every fetch, whatever the console showed", () => {
+  // Captured from npm 11.19.1 (registry host replaced): an install at the default log level
+  // (the console printed no fetch), a `npm ci --prefer-offline` after it, and a registry on a closed port.
+  const fresh = downloads(parseFixture('npm/npm-debug-log-install.log', NPM));
+  assert.deepEqual(fresh.map((e) => [e.name, e.version, e.index, e.cached, e.source]), [
+    ['is-number', null, true, false, 'https://registry.example/is-number'],
+    ['is-number', '7.0.0', false, false, 'https://registry.example/is-number/-/is-number-7.0.0.tgz'],
+  ]);
+  assert.deepEqual(downloads(parseFixture('npm/npm-debug-log-ci-warm.log', NPM)).map((e) => [e.version, e.cached]), [[null, false], ['7.0.0', true]]);
+  const refused = parseFixture('npm/npm-debug-log-refused.log', NPM);
+  assert.deepEqual(attempts(refused).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:1/is-number', 'ECONNREFUSED'],
+    ['http://127.0.0.1:1/is-number', 'ECONNREFUSED'],
+    ['http://127.0.0.1:1/left-pad', 'ECONNREFUSED'],
+    ['http://127.0.0.1:1/left-pad', 'ECONNREFUSED'],
+  ]);
+  assert.deepEqual(errors(refused).map((e) => e.message), ['npm error code ECONNREFUSED']);
+  // Other numbered lines (a compiler's `1 error generated.`, a count) are not npm's.
+  assert.equal(parseLines(['1 error generated.', '2 warnings generated.', '200 http'], NPM).length, 0);
+});
+
+test('npm ≤ 5: `npm ERR! fetch failed URL` is a failed try, its reason on the `retry will retry` line after it', () => {
+  // npm/npm#15784 (npm 3/4 console), and the same lines as npm-debug.log numbers them; hosts replaced.
+  const events = parseLines([
+    'npm ERR! fetch failed https://registry.example/cssesc/-/cssesc-0.1.0.tgz',
+    'npm WARN retry will retry, error on last attempt: Error: connect ETIMEDOUT 192.0.2.162:443',
+    'npm ERR! fetch failed https://registry.example/cssom/-/cssom-0.3.1.tgz',
+    '412 error fetch failed https://registry.example/d/-/d-0.1.1.tgz',
+    '413 warn retry will retry, error on last attempt: Error: connect ETIMEDOUT 192.0.2.64:443',
+  ], NPM);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['https://registry.example/cssesc/-/cssesc-0.1.0.tgz', 'connect ETIMEDOUT 192.0.2.162:443'],
+    ['https://registry.example/cssom/-/cssom-0.3.1.tgz', 'fetch failed'],
+    ['https://registry.example/d/-/d-0.1.1.tgz', 'connect ETIMEDOUT 192.0.2.64:443'],
+  ]);
+});

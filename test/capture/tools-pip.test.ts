@@ -5,6 +5,9 @@ import {
   parseDistributionFilename,
   parsePipSize,
 } from '../../src/capture/parsers/pip.js';
+import type { CaptureEvent } from '../../src/capture/events.js';
+import { createLogParser } from '../../src/capture/parsers/log-parser.js';
+import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
 import { attempts, byName, downloads, errors, fixtureLines, parseFixture, parseLines, splitLines } from './tools-fixture.js';
 
 const PIP = [createPipParser];
@@ -202,4 +205,143 @@ test('pip on Windows: backslashed local paths name the file (one download per fi
     ['certifi', '2023.7.22', 'certifi-2023.7.22-py3-none-any.whl', true, null],
   ]);
   assert.equal(downloads(events)[0]?.destination, '.\\wheelhouse\\six-1.16.0-py2.py3-none-any.whl');
+});
+
+test('pip: a file whose transfer broke mid-way is no download but a network attempt at its URL', () => {
+  // Captured: pip 23.2.1 `pip download --timeout 2 --retries 1 URL` against a local server
+  // that stalls, or resets the connection, after 1000 of 100000 bytes.
+  const timeout = parseFixture('pip/pip-download-read-timeout.txt');
+  assert.equal(downloads(timeout).length, 0);
+  assert.deepEqual(attempts(timeout).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['pip', 'http://127.0.0.1:18081/stall/alpha-1.0-py3-none-any.whl', 'Read timed out.'],
+  ]);
+  const reset = parseFixture('pip/pip-download-connection-reset.txt');
+  assert.equal(downloads(reset).length, 0);
+  assert.deepEqual(attempts(reset).map((a) => [a.url_or_host, a.error]), [
+    ['http://127.0.0.1:18081/reset/alpha-1.0-py3-none-any.whl', "Connection broken: ConnectionResetError(104, 'Connection reset by peer')"],
+  ]);
+  // Inside a BuildKit step, a file from the index's file host (pip names only the file):
+  // conbench/conbench#815, hosts replaced.
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of [
+    '#10 [4/6] RUN pip install -r requirements.txt',
+    '#10 3.138 Collecting bokeh',
+    '#10 3.146   Downloading bokeh-3.0.3-py3-none-any.whl (16.5 MB)',
+    '#10 18.23      ━━━━━━╸                                  2.8/16.5 MB 44.0 MB/s eta 0:00:01',
+    '#10 18.23 ERROR: Exception:',
+    '#10 18.23 Traceback (most recent call last):',
+    '#10 18.23   File "/usr/local/lib/python3.11/site-packages/pip/_vendor/urllib3/response.py", line 443, in _error_catcher',
+    '#10 18.23     raise ReadTimeoutError(self._pool, None, "Read timed out.")',
+    "#10 18.23 pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='files.example.org', port=443): Read timed out.",
+    '#10 ERROR: process "/bin/sh -c pip install -r requirements.txt" did not complete successfully: exit code: 2',
+  ]) parser.line(line);
+  parser.end();
+  assert.equal(downloads(events).length, 0);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error, a.step]), [
+    ['https://files.example.org', 'Read timed out.', 'RUN pip install -r requirements.txt'],
+  ]);
+  // requests' ChunkedEncodingError is an OSError: pip says so on one line (pypa/pip#13965).
+  const oneLine = parseLines([
+    '  Downloading http://files.example.org/packages/pip-26.1-py3-none-any.whl (1.8 MB)',
+    "ERROR: Could not install packages due to an OSError: ('Connection broken: IncompleteRead(36977 bytes read, 279 more expected)', IncompleteRead(36977 bytes read, 279 more expected))",
+  ], PIP);
+  assert.equal(downloads(oneLine).length, 0);
+  assert.deepEqual(attempts(oneLine).map((a) => [a.url_or_host, a.error]), [
+    ['http://files.example.org/packages/pip-26.1-py3-none-any.whl', 'Connection broken: IncompleteRead(36977 bytes read, 279 more expected)'],
+  ]);
+});
+
+test('pip ≥ 25.1: a download that timed out is an attempt each time; resumed it is a download, given up it is an error', () => {
+  // The lines of pip's Downloader and IncompleteDownloadError (pip/_internal/network/download.py),
+  // as in logs pasted publicly, hosts replaced.
+  const gaveUp = parseLines([
+    'Collecting scipy',
+    '  Downloading scipy-1.15.2-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl (37.6 MB)',
+    '     ━━━━━━━━━━━━━╸━━━━━━━━━━━━━━━━━━━━━━━━━━ 12.8/37.6 MB 11.1 kB/s eta 0:37:22',
+    '  WARNING: Connection timed out while downloading.',
+    '  WARNING: Attempting to resume incomplete download (12.8 MB/37.6 MB, attempt 1)',
+    '  Resuming download scipy-1.15.2-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl (12.8 MB/37.6 MB)',
+    '  WARNING: Connection interrupted while downloading.',
+    '',
+    '[notice] A new release of pip is available: 25.1.1 -> 26.0.1',
+    'error: incomplete-download',
+    '',
+    '× Download failed because not enough bytes were received (20.1 MB/37.6 MB)',
+    '╰─> URL: https://files.example.org/packages/de/3c/scipy-1.15.2-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+    '',
+    'note: This is an issue with network connectivity, not pip.',
+    'hint: Consider using --resume-retries to enable download resumption.',
+  ], PIP);
+  const url = 'https://files.example.org/packages/de/3c/scipy-1.15.2-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl';
+  assert.equal(downloads(gaveUp).length, 0);
+  assert.deepEqual(attempts(gaveUp).map((a) => [a.url_or_host, a.error]), [
+    [url, 'Connection timed out while downloading'],
+    [url, 'Connection interrupted while downloading'],
+  ]);
+  assert.deepEqual(errors(gaveUp).map((e) => e.message), [`incomplete-download: Download failed because not enough bytes were received (20.1 MB/37.6 MB) (${url})`]);
+
+  const resumed = parseLines([
+    '  Downloading http://files.example.org/packages/nvidia_cudnn-9.1-py3-none-manylinux2014_x86_64.whl (88.0 MB)',
+    '  WARNING: Connection timed out while downloading.',
+    '  WARNING: Attempting to resume incomplete download (3.1 MB/88.0 MB, attempt 1)',
+    '  Resuming download http://files.example.org/packages/nvidia_cudnn-9.1-py3-none-manylinux2014_x86_64.whl (3.1 MB/88.0 MB)',
+    'Installing collected packages: nvidia-cudnn',
+  ], PIP);
+  assert.deepEqual(downloads(resumed).map((d) => [d.name, d.cached, d.size]), [['nvidia-cudnn', false, 88_000_000]]);
+  assert.deepEqual(attempts(resumed).map((a) => [a.url_or_host, a.error]), [
+    ['http://files.example.org/packages/nvidia_cudnn-9.1-py3-none-manylinux2014_x86_64.whl', 'Connection timed out while downloading'],
+  ]);
+});
+
+test('pip rich errors (`error: reference` + `×` message) are errors', () => {
+  // Captured: Debian 12's pip 23.0.1 installing into the system Python.
+  assert.deepEqual(errors(parseFixture('pip/pip-externally-managed.txt', PIP)).map((e) => e.message), [
+    'externally-managed-environment: This environment is externally managed',
+  ]);
+  // Another tool's `error:` line, or a `×` long after, is not pip's.
+  assert.equal(parseLines(['error: could not compile `foo` (lib) due to 2 previous errors', '× boom'], PIP).length, 0);
+  assert.equal(parseLines(['error: metadata-generation-failed', 'a', 'b', 'c', 'd', '× late'], PIP).length, 0);
+});
+
+test("pip: an index whose certificate pip does not trust — the last try's `Could not fetch URL …: There was a problem confirming the ssl certificate` is an attempt too", () => {
+  // Captured: pip 23.2.1 `--retries 1` against a local HTTPS index with a self-signed
+  // certificate; pip logs this last try at info level, so it is on the console.
+  const events = parseFixture('pip/pip-ssl-self-signed.txt', PIP);
+  const reason = "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)'))";
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['https://127.0.0.1:18443/simple/alpha/', reason],
+    ['https://127.0.0.1:18443/simple/alpha/', reason],
+    ['https://127.0.0.1:18443/simple/pip/', reason],
+  ]);
+  // pip 9's form, as in AndreCox/PIBaker#7 and docker/docs#5233; and `timed out` (`--log`).
+  const old = parseLines([
+    'Could not fetch URL https://pypi.example.org/simple/pip/: There was a problem confirming the ssl certificate: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:661) - skipping',
+    'Could not fetch URL https://pypi.example.org/simple/six/: timed out - skipping',
+  ], PIP);
+  assert.deepEqual(attempts(old).map((a) => [a.url_or_host, a.error]), [
+    ['https://pypi.example.org/simple/pip/', '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:661)'],
+    ['https://pypi.example.org/simple/six/', 'timed out'],
+  ]);
+});
+
+test('pip VCS requirements: a clone pip resolved is a fetch; a clone git could not make is an attempt, and the failure one error', () => {
+  // Captured: pip 23.2.1 `pip download git+http://127.0.0.1:1/example/mylib.git@v1.2.0#egg=mylib`.
+  const refused = parseFixture('pip/pip-vcs-clone-refused.txt');
+  assert.deepEqual(attempts(refused).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['git', 'http://127.0.0.1:1/example/mylib.git/', "Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"],
+  ]);
+  assert.equal(errors(refused).length, 1, 'pip prints the subprocess failure twice');
+  assert.match(errors(refused)[0]?.message ?? '', /^subprocess-exited-with-error: git clone /);
+  // As pip ≥ 21 prints a clone (osrf/docker_images#609), hosts replaced.
+  const cloned = parseLines([
+    'Collecting ros_buildfarm',
+    '  Cloning https://git.example.org/ros-infrastructure/ros_buildfarm.git (to revision master) to /tmp/pip-install-sir5b5sa/ros-buildfarm_3684',
+    '  Running command git clone --filter=blob:none --quiet https://git.example.org/ros-infrastructure/ros_buildfarm.git /tmp/pip-install-sir5b5sa/ros-buildfarm_3684',
+    '  Resolved https://git.example.org/ros-infrastructure/ros_buildfarm.git to commit 2b8c1f9e0d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c',
+    '  Resolved /tmp/local-checkout to commit 2b8c1f9',
+  ], PIP);
+  assert.deepEqual(downloads(cloned).map((d) => [d.tool, d.kind, d.source, d.version, d.cached]), [
+    ['pip', 'file', 'https://git.example.org/ros-infrastructure/ros_buildfarm.git', '2b8c1f9e0d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c', false],
+  ]);
 });

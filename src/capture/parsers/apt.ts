@@ -11,13 +11,20 @@ const MAX_PACKAGES = 50_000;
 
 const APT_UNITS: Readonly<Record<string, number>> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
 
-/** apt's sizes (`1,234 B`, `8,786 kB`, `1.2 MB`): powers of 1000, commas as thousands separators. */
+/**
+ * apt's sizes (`1,234 B`, `8,786 kB`, `1.2 MB`): powers of 1000. apt prints them with the
+ * locale's separators (`%'.1f` under 100, `%'.0f` up to 9999), so `55,4 kB` and `8.684 kB`
+ * (it_IT, de_DE) mean 55.4 and 8684: one digit after the mark is a decimal, three a group.
+ */
 export function parseAptSize(text: string): number | null {
-  const m = /^([\d,]+(?:\.\d+)?) ?([kMGT]?B)$/.exec(text.trim());
+  const m = /^(\d+(?:[.,]\d+)*) ?([kMGT]?B)$/.exec(text.trim());
   if (m === null) return null;
   const unit = APT_UNITS[m[2] ?? ''];
   if (unit === undefined) return null;
-  return Math.round(Number((m[1] ?? '').replace(/,/g, '')) * unit);
+  const digits = m[1] ?? '';
+  const decimal = /^\d+[.,]\d$/.test(digits);
+  const value = decimal ? Number(digits.replace(',', '.')) : Number(digits.replace(/[.,](?=\d{3}(?:[.,]|$))/g, ''));
+  return Number.isFinite(value) ? Math.round(value * unit) : null;
 }
 
 /** The name of a .deb as it sits in /var/cache/apt/archives (epoch `:` written `%3a`). */

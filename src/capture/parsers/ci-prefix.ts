@@ -4,6 +4,9 @@
 //   2024-05-14T11:19:21.000000Z 00O+more       `+`: the runner split the line, this goes on
 //   build<TAB>Run pip install<TAB>2024-…Z text   `gh run view --log` (job and step names first)
 //   [2024-05-01T12:00:00.123Z] text            Jenkins `timestamps { }`
+//   Dec 02 07:20:29 text                       moreutils' `ts` (`pip install … | ts`)
+//   00:17:52.331 text                          Jenkins Timestamper in the classic console
+//                                              (clock or elapsed time, no date: no timestamp)
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
@@ -11,8 +14,8 @@
 export interface CiLine {
   /** The line as the tool printed it. */
   readonly text: string;
-  /** The CI system's time for the line, ISO 8601 UTC to the millisecond. */
-  readonly timestamp: string;
+  /** The CI system's time for the line, ISO 8601 UTC to the millisecond; null when it gave no date. */
+  readonly timestamp: string | null;
   /** GitLab's stream marker was there: the line may go on in the next (`00O+`). */
   readonly gitlab: boolean;
   /** GitLab's `+`: this text continues the previous line. */
@@ -30,6 +33,10 @@ export function splitCiPrefix(line: string): CiLine | null {
     return split(line, 1, end, end + 1);
   }
   let at = 0;
+  if (first >= 65 && first <= 90 && line.charCodeAt(3) === 32 && line.charCodeAt(15) === 32) {
+    const ts = tsPrefix(line);
+    if (ts !== null) return ts;
+  }
   if (!isDigit(first)) {
     // `gh run view --log`: two tab-separated names, then the timestamp.
     const tab = line.indexOf('\t');
@@ -38,8 +45,34 @@ export function splitCiPrefix(line: string): CiLine | null {
     if (at === 0 || !isDigit(line.charCodeAt(at))) return null;
   }
   const end = isoEnd(line, at);
-  if (end === -1) return null;
+  if (end === -1) return at === 0 ? clockPrefix(line) : null;
   return split(line, at, end, end);
+}
+
+/** `Dec 02 07:20:29 text`: moreutils' `ts` in its default format (no year, no zone). */
+function tsPrefix(line: string): CiLine | null {
+  if (!MONTHS.includes(line.slice(0, 3))) return null;
+  for (const [offset, code] of TS_SHAPE) {
+    const c = line.charCodeAt(offset);
+    if (code === DIGIT ? !isDigit(c) : c !== code) return null;
+  }
+  return { text: line.slice(16), timestamp: null, gitlab: false, continued: false };
+}
+
+/** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
+function clockPrefix(line: string): CiLine | null {
+  for (const [offset, code] of CLOCK) {
+    const c = line.charCodeAt(offset);
+    if (code === DIGIT ? !isDigit(c) : c !== code) return null;
+  }
+  let i = 8;
+  if (line.charCodeAt(i) === 46 /* . */) {
+    i++;
+    while (i < 12 && isDigit(line.charCodeAt(i))) i++;
+    if (i === 9) return null;
+  }
+  if (line.charCodeAt(i) !== 32) return null;
+  return { text: line.slice(i + 1), timestamp: null, gitlab: false, continued: false };
 }
 
 /** `line[from, end)` is the timestamp; the text follows one space (none on an empty line). */
@@ -85,6 +118,10 @@ function isoEnd(line: string, from: number): number {
 const DIGIT = -1;
 /** `YYYY-MM-DDTHH:MM:SS`, as (offset, char code or DIGIT). */
 const SHAPE: readonly (readonly [number, number])[] = [...'dddd-dd-ddTdd:dd:dd'].map((c, i) => [i, c === 'd' ? DIGIT : c.charCodeAt(0)]);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** ` DD HH:MM:SS ` after the month (`ts` pads the day with a zero). */
+const TS_SHAPE: readonly (readonly [number, number])[] = [...' dd dd:dd:dd '].map((c, i) => [i + 3, c === 'd' ? DIGIT : c.charCodeAt(0)]);
+const CLOCK: readonly (readonly [number, number])[] = [...'dd:dd:dd'].map((c, i) => [i, c === 'd' ? DIGIT : c.charCodeAt(0)]);
 
 /** `2024-05-01T12:00:00.1234567Z` → `2024-05-01T12:00:00.123Z` (the ledger's precision). */
 function normalize(stamp: string): string {

@@ -10,7 +10,8 @@
 import type { StepFrames } from './docker-frames.js';
 
 const ARROW = ' ---> ';
-const STEP = /^Step (\d+)\/\d+ : (.*)$/;
+/** `Step 2/3 : RUN …`; Docker before 1.13 printed no total (`Step 2 : RUN …`). */
+const STEP = /^Step (\d+)(?:\/\d+)? : (.*)$/;
 const FAILED = /^The command '.*' returned a non-zero code: \d+$/;
 
 interface OpenStep {

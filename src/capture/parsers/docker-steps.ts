@@ -5,8 +5,7 @@
 import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
 import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
 import { goDialFailure } from './netclients.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
-import { createAllToolParsers } from './tools.js';
+import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
 
 /** Lines of a step kept for the ErrorEvent of a failed step. */
@@ -136,7 +135,7 @@ export class StepTracker implements StepFrames {
       }
       this.options.emit(event);
     };
-    return createAllToolParsers(emit, at, this.options.tools);
+    return combineToolParsers(this.options.tools, emit, at);
   }
 
   private finish(id: string, outcome: { status: StepEvent['status']; durationSeconds: number | null; error: string | null }): void {

@@ -8,7 +8,12 @@ export const MAX_LINE_BYTES = 64 * 1024;
 /** Bytes of whole lines decoded at once (see emitRun). */
 const DECODE_PIECE_BYTES = 16 * 1024;
 
-const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+/**
+ * CSI (colours), then the string sequences up to BEL or ST — OSC `ESC ]`, DCS `ESC P`, PM
+ * `ESC ^` and APC `ESC _`, which Buildkite's raw logs put before each line
+ * (`ESC _bk;t=1712345678901 BEL`) — then two-byte escapes.
+ */
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]P^_][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 
 /**
  * Makes one raw line readable: drops ANSI escapes and keeps what a terminal would show

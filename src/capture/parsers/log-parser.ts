@@ -9,14 +9,13 @@
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
-import { errorEvent, type CaptureEvent } from '../events.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
-import { createAllToolParsers } from './tools.js';
+import { errorEvent, networkAttemptEvent, type CaptureEvent } from '../events.js';
+import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
-import { StepTracker } from './docker-steps.js';
+import { builderNetworkFailure, StepTracker } from './docker-steps.js';
 
 export interface LogParserOptions {
   /** The Docker Compose service (or image) being built; null outside a Docker build. */
@@ -37,6 +36,14 @@ const HASH = 35; // #
 const BRACE = 123; // {
 const SPACE = 32;
 
+/** The program behind an `ERROR: …` line that is neither pip's nor a build step's, or null. */
+function foreignErrorOwner(text: string): string | null {
+  if (!text.startsWith('ERROR: ')) return null;
+  if (text.startsWith('Job failed', 7)) return 'gitlab-runner'; // `ERROR: Job failed: exit code 1`
+  if (text.startsWith("Service '", 7) && text.includes("' failed to build")) return 'docker-compose';
+  return null;
+}
+
 export function createLogParser(options: LogParserOptions): LogParser {
   /** The CI time of the latest prefixed line; lines without one (a `\r` redraw) keep it. */
   let ciTime: string | null = null;
@@ -49,7 +56,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
   let plainTools: ToolParser | null = null;
 
   const plain = (text: string): void => {
-    plainTools ??= createAllToolParsers(emit, { service: options.service, step: null }, options.tools);
+    plainTools ??= combineToolParsers(options.tools, emit, { service: options.service, step: null });
     plainTools.line(text);
   };
 
@@ -57,6 +64,18 @@ export function createLogParser(options: LogParserOptions): LogParser {
     const first = text.charCodeAt(0);
     if ((first === HASH || buildkit.active) && buildkit.line(text)) return;
     if (first === BRACE && rawjson.line(text)) return;
+    // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1),
+    // never a build step's output even while a legacy step is open.
+    const owner = first === 69 ? foreignErrorOwner(text) : null;
+    if (owner !== null) {
+      // `ERROR: Service 'web' failed to build: Get https://h/v2/: net/http: TLS handshake timeout`
+      const failure = builderNetworkFailure(text);
+      if (failure !== null) {
+        emit(networkAttemptEvent({ tool: owner, url_or_host: failure.target, error: failure.error, service: options.service, step: null }));
+      }
+      emit(errorEvent({ message: text.slice(7), tool: owner, service: options.service, step: null }));
+      return;
+    }
     if (legacy.line(text)) return;
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
     // are Docker's, not pip's `ERROR:`.
@@ -68,7 +87,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
   };
 
   /** A GitLab line, held until the next line shows whether the runner split it (`00O+`). */
-  let held: { text: string; time: string } | null = null;
+  let held: { text: string; time: string | null } | null = null;
   const release = (): void => {
     if (held === null) return;
     const { text, time } = held;

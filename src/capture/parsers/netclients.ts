@@ -6,19 +6,23 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
-import { baseName } from './pip.js';
+import { baseName, WGET_CERTIFICATE_ERROR } from './pip.js';
 
-/** curl exit codes that mean the network could not be reached (or answered nothing usable). */
-const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56]);
+/** curl exit codes that mean the network could not be reached, answered nothing usable, or with a certificate curl does not trust (60: a TLS-intercepting proxy, as pip's SSL retries count too). */
+const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56, 60]);
 
 const CURL_RE = /^curl: \((\d+)\) (.*)$/;
-const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(\S+)/;
-const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - [‘'"`](.*)[’'"] saved \[(\d+)(?:\/\d+)?\]/;
+/** `--DATE TIME--  URL`; a retry puts `(try: 2)` (`(try:10)`) before the URL. */
+const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(?:\(try: ?\d+\)\s+)?(\S+)/;
+/** `DATE TIME (rate) - ‘file’ saved [n/n]`, or `- written to stdout [n/n]` for `-O -`. */
+const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - (?:[‘'"`](.*)[’'"] saved|written to stdout) \[(\d+)(?:\/\d+)?\]/;
+/** A transfer cut short: `DATE TIME (rate) - Read error at byte n/m (reason). Retrying.` (or `Giving up.`). */
+const WGET_BROKEN_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*?\) - ((?:Read error|Connection closed) at byte .*?)\.? (?:Retrying|Giving up)\.$/;
 const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
 const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
-const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp/;
+const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp|net\/http: /;
 /**
  * Go's net errors (the Docker daemon, BuildKit, registry clients): `dial tcp: lookup h on
  * 127.0.0.53:53: no such host`, `dial tcp 10.0.0.1:443: connect: connection refused`.
@@ -26,20 +30,38 @@ const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp/;
 const GO_DIAL_RE =
   /dial tcp(?: ([^\s:]+(?::\d+)?))?: (?:lookup ([^\s:]+)(?: on \S+)?: )?(?:no such host|server misbehaving|Temporary failure in name resolution|i\/o timeout|connect: (?:connection refused|network is unreachable|no route to host))/;
 
+/**
+ * Go's HTTP client giving up (the Docker daemon pulling an image): `Get "https://h/v2/":
+ * net/http: TLS handshake timeout`, `… net/http: request canceled while waiting for
+ * connection (Client.Timeout exceeded while awaiting headers)`; old daemons leave the URL unquoted.
+ */
+const GO_HTTP_RE = /\b(?:Get|Head) "?(https?:\/\/[^"\s]+?)"?: (net\/http: [^"]*?)\.?(?:"|$)/;
+
 /** The URL (`Head "https://h/v2/…"`) or host a Go net error names, and the error; null if none. */
 export function goDialFailure(text: string): { target: string; error: string } | null {
   const m = GO_DIAL_RE.exec(text);
-  if (m === null) return null;
+  if (m === null) {
+    const http = text.includes('net/http: ') ? GO_HTTP_RE.exec(text) : null;
+    return http === null ? null : { target: http[1] ?? '', error: http[2] ?? '' };
+  }
   const url = /"(https?:\/\/[^"\s]+)"/.exec(text)?.[1];
   return { target: url ?? m[2] ?? m[1] ?? 'unknown host', error: m[0] };
 }
+/** busybox wget's messages for a connection that broke: `wget: error getting response: Connection reset by peer`. */
+const BUSYBOX_BROKEN = ['error getting response', 'download timed out', 'connection closed prematurely'];
+const GIT_FATAL = 'fatal: unable to ';
+const WGET_AWAITING = 'HTTP request sent, awaiting response... ';
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
 export const createNetClientParser: ToolParserFactory = (emit, at) => new NetClientParser(emit, at);
 
 class NetClientParser implements ToolParser {
   /** The URL wget is working on, from its `--DATE--  URL` line. */
+  /** git's `fatal: unable to connect to h:`, whose reason is on the next line. */
+  private gitHost: string | null = null;
   private wgetUrl: string | null = null;
+  /** The URL whose certificate failure was reported (wget explains it in several lines). */
+  private wgetCertificateUrl: string | null = null;
   private wgetTime: string | null = null;
   /** A host whose resolution failure was just reported (wget repeats it on the next line). */
   private lastFailedHost: string | null = null;
@@ -76,6 +98,7 @@ class NetClientParser implements ToolParser {
           this.pipTracebackLines = 0;
           return;
         }
+        if (this.wgetUrl !== null && text.startsWith('ERROR: ') && WGET_CERTIFICATE_ERROR.test(text.slice(7))) return this.wgetCertificate(text.slice(7));
         break;
       case 99: // c
         if (text.startsWith('curl: (')) return this.curl(text);
@@ -110,6 +133,10 @@ class NetClientParser implements ToolParser {
         break;
       case 72: // H
         if (text.startsWith('HTTP response ')) return this.wget2Response(text);
+        if (text.startsWith(WGET_AWAITING)) return this.wgetNoAnswer(text.slice(WGET_AWAITING.length));
+        break;
+      case 85: // U
+        if (text === 'Unable to establish SSL connection.') return this.wgetBroken('Unable to establish SSL connection', null);
         break;
       case 115: // s
         if (text.startsWith("saving to '")) {
@@ -123,20 +150,68 @@ class NetClientParser implements ToolParser {
       case 119: // w
         if (text.startsWith('wget: unable to resolve host address ')) return this.wgetUnresolved(text);
         if (text.startsWith('wget: ')) return this.busyboxError(text);
+        if (text === 'written to stdout') return this.busyboxSaved('-'); // busybox `-O -`
         break;
       case 50: // 2 (a date: wget's `saved` and `-nv` lines)
         if (text.startsWith('20')) this.wgetSaved(text);
         return;
+      case 102: // f (git: `fatal: unable to access 'URL': …`)
+        if (text.startsWith(GIT_FATAL)) return this.gitFatal(text.slice(GIT_FATAL.length));
+        break;
+      case 32: // pip indents the output of the `git clone` it runs
+        if (this.gitIndented(text)) return;
+        break;
       default:
+        if (this.gitHost !== null) this.gitErrno(text);
         break;
     }
     this.genericDns(text);
   }
 
+  /** `  fatal: unable to access …` in pip's output: true if it was git's. */
+  private gitIndented(text: string): boolean {
+    let i = 1;
+    while (i < 8 && text.charCodeAt(i) === 32) i++;
+    if (text.charCodeAt(i) === 102 && text.startsWith(GIT_FATAL, i)) {
+      this.gitFatal(text.slice(i + GIT_FATAL.length));
+      return true;
+    }
+    if (this.gitHost !== null) this.gitErrno(text.slice(i));
+    return false;
+  }
+
+  /**
+   * `fatal: unable to access 'https://h/r.git/': Could not resolve host: h` (git over HTTP),
+   * `fatal: unable to connect to h:` + `h[0: 192.0.2.1]: errno=Connection refused` (git://).
+   */
+  private gitFatal(rest: string): void {
+    const access = /^access '([^']+)': (.*)$/.exec(rest);
+    if (access !== null) {
+      const url = access[1] ?? '';
+      const reason = access[2] ?? '';
+      // An HTTP status is the server's answer, not a failure to reach it.
+      if (reason.startsWith('The requested URL returned error: ')) this.emit(errorEvent({ ...this.base('git'), message: `${url}: ${reason}` }));
+      else this.emit(networkAttemptEvent({ ...this.base('git'), url_or_host: url, error: reason }));
+      return;
+    }
+    const connect = /^connect to (\S+):$/.exec(rest);
+    if (connect?.[1] !== undefined) this.gitHost = connect[1];
+  }
+
+  /** The line after `fatal: unable to connect to h:` says why (`h[0: ip]: errno=…`). */
+  private gitErrno(text: string): void {
+    const host = this.gitHost ?? '';
+    this.gitHost = null;
+    const errno = text.startsWith(`${host}[`) ? /\]: errno=(.*)$/.exec(text)?.[1] : undefined;
+    this.emit(networkAttemptEvent({ ...this.base('git'), url_or_host: host, error: errno ?? 'unable to connect' }));
+  }
+
   end(): void {
     this.curlDownload(this.curlVerbose.finish());
     this.curlVerbose = new CurlVerbose();
+    if (this.gitHost !== null) this.gitErrno('');
     this.wgetUrl = null;
+    this.wgetCertificateUrl = null;
     this.wgetTime = null;
     this.lastFailedHost = null;
     this.curlHost = null;
@@ -173,6 +248,13 @@ class NetClientParser implements ToolParser {
     const refused = /^wget: can't connect to remote host \(([^)]+)\): (.*)$/.exec(text);
     if (refused?.[1] !== undefined) {
       this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.busyboxHost ?? refused[1], error: refused[2] ?? 'cannot connect' }));
+      return;
+    }
+    // The connection broke after it was made (busybox never retries).
+    const broken = BUSYBOX_BROKEN.find((start) => text.startsWith(start, 6));
+    if (broken !== undefined) {
+      const error = text.slice(6);
+      this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.busyboxHost ?? 'unknown host', error }));
       return;
     }
     if (text.startsWith('wget: server returned error: ')) {
@@ -224,6 +306,7 @@ class NetClientParser implements ToolParser {
     this.wgetTime = `${m[1]}T${m[2]}`;
     this.wgetUrl = m[3] ?? null;
     this.lastFailedHost = null;
+    this.wgetCertificateUrl = null;
   }
 
   /** `Resolving h (h)... failed: Name or service not known.` / `Connecting to h:1... failed: Connection refused.` */
@@ -246,7 +329,13 @@ class NetClientParser implements ToolParser {
   private wgetSaved(text: string): void {
     const saved = WGET_SAVED_RE.exec(text);
     if (saved !== null && this.wgetUrl !== null) {
-      this.wgetDownload(this.wgetUrl, saved[3] ?? null, Number(saved[4]), `${saved[1]}T${saved[2]}`);
+      // `-O -` names no file; `-nv` calls it `-` too.
+      this.wgetDownload(this.wgetUrl, saved[3] ?? '-', Number(saved[4]), `${saved[1]}T${saved[2]}`);
+      return;
+    }
+    const broken = WGET_BROKEN_RE.exec(text);
+    if (broken !== null) {
+      this.wgetBroken(broken[3] ?? '', `${broken[1]}T${broken[2]}`);
       return;
     }
     const failed = WGET_HTTP_ERROR_RE.exec(text);
@@ -259,6 +348,24 @@ class NetClientParser implements ToolParser {
     if (nv?.[3] !== undefined) this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
   }
 
+  /** `ERROR: The certificate of ‘h’ is not trusted.` (one try may print several such lines). */
+  private wgetCertificate(error: string): void {
+    if (this.wgetCertificateUrl === this.wgetUrl) return;
+    this.wgetCertificateUrl = this.wgetUrl;
+    this.wgetBroken(error.replace(/[.:]$/, ''), null);
+  }
+
+  /** `HTTP request sent, awaiting response... Read error (Connection reset by peer) in headers.` */
+  private wgetNoAnswer(answer: string): void {
+    if (answer.startsWith('Read error') || answer.startsWith('No data received')) this.wgetBroken(answer.replace(/\.$/, ''), null);
+  }
+
+  /** A try of the URL wget is working on that failed after connecting; a retry starts with a new `--DATE--` line. */
+  private wgetBroken(error: string, timestamp: string | null): void {
+    const url = this.wgetUrl ?? 'unknown host';
+    this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: url, error, timestamp: timestamp ?? this.wgetTime }));
+  }
+
   private wgetDownload(url: string | null, destination: string | null, size: number | null, timestamp: string | null): void {
     const path = (url ?? destination ?? '').split(/[?#]/)[0] ?? '';
     const filename = path.slice(path.lastIndexOf('/') + 1);
@@ -267,7 +374,7 @@ class NetClientParser implements ToolParser {
         ...this.base('wget'),
         kind: 'file',
         cached: false,
-        filename: filename === '' ? null : filename,
+        filename: filename === '' || filename === '-' ? null : filename,
         source: url,
         destination,
         size,
@@ -280,7 +387,7 @@ class NetClientParser implements ToolParser {
 
   /** `Error response from daemon: Get "https://h/v2/": dial tcp: lookup h …: no such host` */
   private goDial(text: string): boolean {
-    const failure = text.includes('dial tcp') ? goDialFailure(text) : null;
+    const failure = text.includes('dial tcp') || text.includes('net/http: ') ? goDialFailure(text) : null;
     if (failure === null) return false;
     if (!ownedByAnotherParser(text)) this.reportOnce(failure.target, failure.error, text);
     return true;
@@ -360,13 +467,15 @@ function ownedByAnotherParser(text: string): boolean {
     text.startsWith('WARNING: ') ||
     text.startsWith('ERROR: ') ||
     text.startsWith('npm ') ||
+    text.startsWith('error An unexpected error occurred: ') || // yarn
+    text.startsWith('error Error: http') ||
     text.startsWith('curl: ') ||
     text.startsWith('wget: ')
   );
 }
 
 function guessTool(text: string): string {
-  if (text.includes('Error response from daemon') || text.includes('/v2/')) return 'docker';
+  if (text.includes('Error response from daemon') || text.includes('/v2/') || text.includes('net/http: ')) return 'docker';
   if (text.includes('gaierror') || text.includes('urllib') || text.includes('Errno')) return 'python';
   if (text.includes('ENOTFOUND')) return 'node';
   return 'unknown';

@@ -64,14 +64,19 @@ function servedFromCache(state: string | undefined): boolean {
   return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale' || state === 'from cache';
 }
 
-export const createNpmParser: ToolParserFactory = (emit, at) => new NpmParser(emit, at);
+type Emit = (event: CaptureEvent) => void;
+
+// `npm …` on the console, `16 http fetch …` in the debug log.
+export const createNpmParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new NpmParser(emit, at), {
+  firstChars: 'n0123456789',
+});
 
 class NpmParser implements ToolParser {
-  /** Every line npm prints starts `npm `. */
-  readonly firstChars = 'n';
   private readonly pendingCacheHits = new Map<string, { name: string; ms: number }>();
   /** URLs whose failure an `attempt N failed` line already reported. */
   private readonly failedUrls = new Set<string>();
+  /** npm ≤ 5: the URL of `npm ERR! fetch failed URL`, awaiting the reason on the next line. */
+  private fetchFailed: string | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -79,16 +84,35 @@ class NpmParser implements ToolParser {
   ) {}
 
   line(text: string): void {
-    if (text.charCodeAt(0) !== 110 || !text.startsWith('npm ')) return;
-    const rest = text.slice(4);
+    const first = text.charCodeAt(0);
+    if (first === 110) {
+      if (text.startsWith('npm ')) this.message(text.slice(4));
+    } else if (first >= 48 && first <= 57) {
+      // npm's debug log (`_logs/…-debug-0.log`, npm 6's npm-debug.log) numbers its lines
+      // instead: `16 http fetch GET 200 URL 76ms (cache miss)`, `26 error code ECONNREFUSED`.
+      // It holds every level whatever the console showed, so every fetch is there.
+      let i = 1;
+      while (i < 12 && isDigit(text.charCodeAt(i))) i++;
+      if (text.charCodeAt(i) === 32 && DEBUG_LOG_LEVELS.some((level) => text.startsWith(level, i + 1))) this.message(text.slice(i + 1));
+    }
+  }
+
+  /** A message after npm's `npm ` (console) or line number (debug log). */
+  private message(rest: string): void {
+    // npm 10 and the debug log write `warn`, older consoles `WARN`.
+    const warn = rest.startsWith('WARN ') || rest.startsWith('warn ');
+    const retryReason = warn && rest.startsWith(OLD_RETRY, 5) ? rest.slice(5 + OLD_RETRY.length) : null;
+    if (this.fetchFailed !== null) this.oldFetchFailed(retryReason);
+    if (retryReason !== null) return;
     if (rest.startsWith('http fetch ')) this.fetch(rest.slice(11));
     else if (rest.startsWith('http cache ')) this.cacheLine(rest.slice(11));
     else if (rest.startsWith('error ')) this.error(rest.slice(6));
     else if (rest.startsWith('ERR! ')) this.error(rest.slice(5));
-    else if (rest.startsWith('WARN ') && rest.includes(' failed, reason: ')) this.requestFailed(rest);
+    else if (warn && rest.includes(' failed, reason: ')) this.requestFailed(rest);
   }
 
   end(): void {
+    if (this.fetchFailed !== null) this.oldFetchFailed(null);
     for (const [url, hit] of this.pendingCacheHits) {
       const info = parseNpmUrl(url);
       this.emit(
@@ -154,11 +178,24 @@ class NpmParser implements ToolParser {
   }
 
   private error(rest: string): void {
+    // npm ≤ 5: `npm ERR! fetch failed URL` after each failed try, its reason on the next line.
+    if (rest.startsWith('fetch failed http')) {
+      this.fetchFailed = rest.slice(13).trim();
+      return;
+    }
     if (rest.startsWith('code ')) {
       this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
       return;
     }
     if (rest.includes(' failed, reason: ')) this.requestFailed(rest);
+  }
+
+  /** npm ≤ 5's failed try of `fetchFailed`, with the reason `npm WARN retry will retry, …` gave (none for the last). */
+  private oldFetchFailed(reason: string | null): void {
+    const url = this.fetchFailed ?? '';
+    this.fetchFailed = null;
+    remember(this.failedUrls, url);
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason?.replace(/^Error: /, '') ?? 'fetch failed' }));
   }
 
   /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries). */
@@ -168,6 +205,14 @@ class NpmParser implements ToolParser {
     remember(this.failedUrls, m[1]);
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: m[1], error: (m[2] ?? '').trim() }));
   }
+}
+
+/** The debug log's levels that can hold what the console's `npm http`/`npm error`/`npm WARN` lines do. */
+const DEBUG_LOG_LEVELS = ['http ', 'error ', 'warn '];
+const OLD_RETRY = 'retry will retry, error on last attempt: ';
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 function filenameOf(url: string): string {

@@ -5,6 +5,7 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type NetworkAttemptEvent } from '../events.js';
 import type { Kind } from '../../ledger/schema.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { APK_ERROR } from './apk.js';
 
 const TOOL = 'pip';
 /** Bound on artifacts awaiting their `Saved` line (and on remembered file names). */
@@ -135,6 +136,16 @@ export function poolOrigin(text: string): string | null {
   const host = (m[2] ?? '').includes(':') ? `[${m[2] ?? ''}]` : m[2] ?? '';
   return `${scheme}://${host}${port}`;
 }
+/** The last line of pip's traceback when a file's transfer broke (old pips: `requests.packages.urllib3`). */
+const BROKEN_TRANSFER_RE =
+  /^pip\._vendor\.(?:requests\.packages\.)?(?:urllib3|requests)\.exceptions\.(ReadTimeoutError|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError): (.*)$/;
+/**
+ * wget's certificate errors start `ERROR: ` as pip's do (`ERROR: The certificate of ‘h’ is
+ * not trusted.`, `ERROR: cannot verify h's certificate, issued by …:`): not pip's.
+ */
+export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |certificate common name |no certificate subject alternative name|No certificate presented by )/;
+const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
+const OS_ERROR = 'Could not install packages due to an OSError: ';
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
 
 type Pending = Parameters<typeof downloadEvent>[0];
@@ -142,8 +153,6 @@ type Pending = Parameters<typeof downloadEvent>[0];
 export const createPipParser: ToolParserFactory = (emit, at) => new PipParser(emit, at);
 
 class PipParser implements ToolParser {
-  /** The cases of `pipLine`, and what `prefixedLine` takes off (a `--log` time, an indent). */
-  readonly firstChars = ' 0123456789CDEFGILPRSUWp';
   private readonly pending = new Map<string, Pending>();
   /** File names already reported, so a late `Saved` for them adds nothing. */
   private readonly reported = new Set<string>();
@@ -158,6 +167,15 @@ class PipParser implements ToolParser {
   /** URLs pip named (`Collecting URL`, `Downloading URL`) by path, to complete a retry's path. */
   private readonly namedUrls = new Map<string, string>();
   private timestamp: string | null = null;
+  /** The file of the last `Downloading` line: the one being fetched when a transfer breaks. */
+  private inProgress: string | null = null;
+  /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
+  private readonly brokenTries = new Map<string, { error: string; timestamp: string | null }[]>();
+  /** The reference of a rich error (`error: incomplete-download`) awaiting its `×` line. */
+  private diagnostic: string | null = null;
+  private diagnosticMessage: string | null = null;
+  private diagnosticTtl = 0;
+  private lastDiagnostic: string | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -165,6 +183,11 @@ class PipParser implements ToolParser {
   ) {}
 
   line(raw: string): void {
+    // A rich error's `×` and `╰─>` lines follow its `error:` line within a few lines.
+    if (this.diagnosticTtl > 0 && --this.diagnosticTtl === 0) {
+      this.diagnostic = null;
+      this.diagnosticMessage = null;
+    }
     const first = raw.charCodeAt(0);
     // Most lines of a log are neither pip's `--log` lines nor indented: they take the
     // short path, which keeps this hot function small enough for V8 to optimise well.
@@ -203,9 +226,20 @@ class PipParser implements ToolParser {
         return;
       case 112: // p (the last line of pip's traceback)
         if (text.startsWith('pip._vendor.requests.exceptions.ConnectionError: ')) this.lastTry(text);
+        else if (text.startsWith('pip._vendor.')) this.brokenTransferLine(text);
         return;
-      case 82: // R (pip < 19.2)
-        if (text.startsWith('Retrying (')) this.retry(text);
+      case 101: // e (pip ≥ 22: a rich error, `error: externally-managed-environment`)
+        if (text.startsWith('error: ')) this.diagnosticStart(text.slice(7));
+        return;
+      case 215: // × (the rich error's message)
+        if (this.diagnostic !== null) this.diagnosticEnd(text.slice(1).trim());
+        return;
+      case 9584: // ╰ (`╰─> URL: …`, the rich error's context)
+        if (this.diagnosticMessage !== null && text.startsWith('╰─> ')) this.diagnosticContext(text.slice(4).trim());
+        return;
+      case 82: // R
+        if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
+        else if (text.startsWith('Resolved ')) this.cloned(text.slice(9));
         return;
       case 83: // S
         if (text.startsWith('Saved ')) this.saved(text.slice(6).trim());
@@ -222,6 +256,8 @@ class PipParser implements ToolParser {
         return;
       case 87: // W
         if (text.startsWith('WARNING: Retrying ')) this.retry(text);
+        // pip ≥ 25.1 keeps the bytes it has and resumes (or gives up with incomplete-download).
+        else if (text.startsWith('WARNING: Connection ') && text.endsWith(' while downloading.')) this.brokenTry(text.slice(9, -1));
         return;
       case 69: // E
         if (text.startsWith('ERROR: ')) this.error(text.slice(7));
@@ -237,12 +273,19 @@ class PipParser implements ToolParser {
 
   end(): void {
     this.flush();
+    for (const key of [...this.brokenTries.keys()]) this.reportBrokenTries(key, this.namedUrl(key) ?? key);
     for (const held of this.guessed.splice(0)) this.emit(held.event);
     this.reported.clear();
     this.indexUrls = [];
     this.lastPageUrl = null;
     this.namedUrls.clear();
     this.timestamp = null;
+    this.inProgress = null;
+    this.brokenTries.clear();
+    this.diagnostic = null;
+    this.diagnosticMessage = null;
+    this.diagnosticTtl = 0;
+    this.lastDiagnostic = null;
   }
 
   private base() {
@@ -254,8 +297,9 @@ class PipParser implements ToolParser {
     if (m === null || m[1] === undefined) return;
     const target = m[1];
     const filename = baseName(target);
-    if (!looksLikeDistribution(filename)) return;
+    if (!cached) this.startTransfer(filename);
     if (isUrl(target)) this.rememberUrl(target);
+    if (!looksLikeDistribution(filename)) return;
     const dist = parseDistributionFilename(filename);
     this.hold({
       ...this.base(),
@@ -281,7 +325,107 @@ class PipParser implements ToolParser {
     const fields = this.pending.get(key);
     if (fields === undefined) return;
     this.pending.delete(key);
+    this.reportBrokenTries(key, fields.source ?? key);
     this.report(destination === null ? fields : { ...fields, destination });
+  }
+
+  /** The pending file whose transfer broke is no download: it ends as a network attempt at `url`. */
+  private abandon(key: string, url: string | null, error: string | null): void {
+    const fields = this.pending.get(key);
+    this.pending.delete(key);
+    const target = fields?.source ?? url ?? key;
+    this.reportBrokenTries(key, target);
+    if (error !== null) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: target, error }));
+    if (this.inProgress === key) this.inProgress = null;
+  }
+
+  private reportBrokenTries(key: string, url: string): void {
+    const tries = this.brokenTries.get(key);
+    if (tries === undefined) return;
+    this.brokenTries.delete(key);
+    for (const broken of tries) this.emit(networkAttemptEvent({ ...this.base(), timestamp: broken.timestamp, url_or_host: url, error: broken.error }));
+  }
+
+  /** pip fetches one file at a time: a transfer that starts means the last one ended. */
+  private startTransfer(filename: string): void {
+    const last = this.inProgress;
+    // A file that is not held (`.whl.metadata`) has no later line that would report its tries.
+    if (last !== null && last !== filename && !this.pending.has(last)) this.reportBrokenTries(last, this.namedUrl(last) ?? last);
+    this.inProgress = filename;
+  }
+
+  /** `WARNING: Connection timed out while downloading.`: the try broke; pip may resume it. */
+  private brokenTry(error: string): void {
+    const key = this.inProgress;
+    if (key === null) return;
+    const tries = this.brokenTries.get(key) ?? [];
+    if (tries.length === 0) {
+      if (this.brokenTries.size >= MAX_PENDING) this.brokenTries.clear();
+      this.brokenTries.set(key, tries);
+    }
+    tries.push({ error, timestamp: this.timestamp });
+  }
+
+  /**
+   * The last line of the traceback of a transfer that broke (pip < 25.1 gives up at once):
+   * `pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='h', port=443): Read timed out.`
+   */
+  private brokenTransferLine(text: string): void {
+    const m = BROKEN_TRANSFER_RE.exec(text);
+    if (m !== null) this.brokenTransfer(m[1] ?? '', m[2] ?? '');
+  }
+
+  /** A transfer broke: `exception` (urllib3's or requests') said why. */
+  private brokenTransfer(exception: string, reason: string): void {
+    // `HTTPSConnectionPool(…): Read timed out.`; `("Connection broken: ConnectionResetError(104, …)", …)`
+    const error = exception.startsWith('ReadTimeout') ? reason.slice(reason.indexOf(': ') + 2) : (/^\((["'])(.*?)\1, /.exec(reason)?.[2] ?? reason);
+    const key = this.inProgress;
+    // The file being fetched, held for its `Saved` line, never arrived.
+    if (key !== null && this.pending.has(key)) {
+      this.abandon(key, poolOrigin(reason), error);
+      return;
+    }
+    // Something else (a page, a `.whl.metadata` file): the server the error names is all that is sure.
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: poolOrigin(reason) ?? 'unknown host', error }));
+  }
+
+  /** The URL pip named for a file (`Downloading https://h/x.whl`), if it did. */
+  private namedUrl(filename: string): string | null {
+    const pending = this.pending.get(filename)?.source;
+    if (pending != null) return pending;
+    for (const url of this.namedUrls.values()) if (baseName(url) === filename) return url;
+    return null;
+  }
+
+  private diagnosticStart(reference: string): void {
+    // Only pip's kebab-case references (`incomplete-download`), not another tool's `error: …`.
+    this.diagnostic = /^[a-z]+(?:-[a-z]+)+$/.test(reference) ? reference : null;
+    this.diagnosticMessage = null;
+    this.diagnosticTtl = 4;
+  }
+
+  private diagnosticEnd(message: string): void {
+    const reference = this.diagnostic ?? '';
+    this.diagnostic = null;
+    this.diagnosticMessage = message;
+    this.diagnosticTtl = 3;
+    if (reference !== 'incomplete-download') {
+      this.diagnosticMessage = null;
+      const text = `${reference}: ${message}`;
+      // pip prints a subprocess's failure twice, indented where it happened and at the end.
+      if (text !== this.lastDiagnostic) this.emit(errorEvent({ ...this.base(), message: text }));
+      this.lastDiagnostic = text;
+    }
+  }
+
+  /** `╰─> URL: https://h/x.whl` of `incomplete-download`: that file was not downloaded. */
+  private diagnosticContext(context: string): void {
+    const message = this.diagnosticMessage ?? '';
+    this.diagnosticMessage = null;
+    const url = context.startsWith('URL: ') ? context.slice(5) : null;
+    const key = url === null ? null : baseName(url);
+    if (key !== null) this.abandon(key, url, null);
+    this.emit(errorEvent({ ...this.base(), message: `incomplete-download: ${message}${url === null ? '' : ` (${url})`}` }));
   }
 
   private report(fields: Pending): void {
@@ -421,17 +565,42 @@ class PipParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[2] ?? '') }));
   }
 
-  /** `Could not fetch URL X: connection error: ...` (`--log`): the try after the last retry. */
+  /**
+   * `Resolved https://h/r.git to commit 0123abc`: pip cloned a VCS requirement (its git
+   * clone succeeded; a failed one is git's `fatal:` line). No file, but a fetch all the same.
+   */
+  private cloned(rest: string): void {
+    const m = /^(\S+) to commit ([0-9a-f]{7,64})$/.exec(rest);
+    const url = m?.[1] ?? '';
+    if (m === null || !/^(?:https?|git|ssh):\/\//.test(url)) return;
+    this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, source: url, version: m[2] ?? null }));
+  }
+
+  /**
+   * `Could not fetch URL X: REASON - skipping`: the try after the last retry. pip logs a
+   * `connection error: …` or `timed out` at debug level (`--log`, `-v`), a certificate
+   * pip does not trust at info level (the console too).
+   */
   private couldNotFetch(rest: string): void {
     const colon = rest.indexOf(': ');
     if (colon <= 0) return;
     const reason = rest.slice(colon + 2);
-    if (!reason.startsWith('connection error')) return;
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error: connectionErrorReason(reason) }));
+    let error: string;
+    if (reason.startsWith('connection error')) error = connectionErrorReason(reason);
+    else if (reason.startsWith('timed out')) error = 'timed out';
+    else if (reason.startsWith(SSL_PROBLEM)) {
+      const detail = reason.endsWith(' - skipping') ? reason.slice(SSL_PROBLEM.length, -11) : reason.slice(SSL_PROBLEM.length);
+      error = connectionErrorReason(MAX_RETRIES_RE.exec(detail)?.[2] ?? detail);
+    } else return;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error }));
   }
 
   private error(message: string): void {
-    this.flush();
+    if (WGET_CERTIFICATE_ERROR.test(message) || APK_ERROR.test(message)) return;
+    // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
+    if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
+    // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke.
+    if (message !== 'Exception:') this.flush();
     this.emit(errorEvent({ ...this.base(), message }));
     // pip ≤ 22 ends a failed file download with `ERROR: Could not install packages due to
     // an OSError: HTTPSConnectionPool(…): Max retries exceeded …` instead of a traceback.

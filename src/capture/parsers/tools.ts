@@ -1,53 +1,39 @@
-// Every tool parser, and a way to run them all over the same lines. A parser that names
-// the first characters of its lines (`firstChars`) is not called for the others; the rest
-// reject foreign lines with a first-character check of their own.
+// Every tool parser, and a way to run them all over the same lines. A line reaches only
+// the parsers whose declared first characters admit it (combineToolParsers), and each
+// rejects lines that are not its own with a first-character check before any regex.
 import type { Attribution, CaptureEvent } from '../events.js';
+import { createApkParser } from './apk.js';
 import { createAptParser } from './apt.js';
+import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
+import { createUvParser } from './uv.js';
+import { createYarnParser } from './yarn.js';
 
-export { createAptParser, createNetClientParser, createNpmParser, createPipParser };
+export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createUvParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
+  createUvParser,
   createAptParser,
+  createApkParser,
   createNpmParser,
+  createYarnParser,
   createNetClientParser,
+  createDockerPullParser,
 ];
 
 const NO_ATTRIBUTION: Attribution = { service: null, step: null };
 
-/** Lines whose first character is below this are routed by a table; the rest go to every parser. */
-const ROUTED_CODES = 128;
-
-/**
- * One parser that hands each line to every tool parser that may read it: those without
- * `firstChars` always, the others only for a line starting with one of theirs (in the order
- * of `factories`). A line starting with a non-ASCII character goes to all of them.
- */
+/** One parser that hands each line to every tool parser that may want it. */
 export function createAllToolParsers(
   emit: (event: CaptureEvent) => void,
   at: Attribution = NO_ATTRIBUTION,
   factories: readonly ToolParserFactory[] = TOOL_PARSERS,
 ): ToolParser {
-  const parsers = factories.map((factory) => factory(emit, at));
-  const readers = (code: number): ToolParser[] =>
-    parsers.filter((p) => p.firstChars === undefined || p.firstChars.includes(String.fromCharCode(code)));
-  const byFirst = Array.from({ length: ROUTED_CODES }, (_, code) => readers(code));
-  // An empty line has no first character: only the parsers that read every line see it.
-  const everyLine = parsers.filter((p) => p.firstChars === undefined);
-  return {
-    line(text) {
-      const code = text.charCodeAt(0);
-      const targets = code < ROUTED_CODES ? byFirst[code]! : code >= ROUTED_CODES ? parsers : everyLine;
-      for (const parser of targets) parser.line(text);
-    },
-    end() {
-      for (const parser of parsers) parser.end();
-    },
-  };
+  return combineToolParsers(factories, emit, at);
 }
 
 /** Runs every tool parser over already-clean lines and returns the events. */

@@ -1,0 +1,145 @@
+// uv (`uv pip install`, `uv sync`) → events. uv names only its large downloads:
+//   Downloading torch (750.9MiB)        …then, once fetched:
+//    Downloaded torch
+// and reports a failed fetch as a chain of causes, one per line:
+//   × Failed to download `watchfiles==0.23.0`           (or `error: Failed to fetch: …`,
+//   ├─▶ Failed to fetch:                                  `error: error sending request for url (URL)`
+//   │   `https://h/…/watchfiles-0.23.0-….whl`             with `Caused by: …` lines)
+//   ├─▶ client error (Connect)
+//   ╰─▶ failed to lookup address information: Try again
+// The chain is one network attempt at the URL it names, with its last cause; a chain that
+// names no network failure (`× No solution found when resolving dependencies`) is an error.
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { normalizeProjectName } from './pip.js';
+import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+
+const TOOL = 'uv';
+const ANNOUNCED = /^Downloading ([A-Za-z0-9][\w.-]*) \((\d+(?:\.\d+)?)(B|KiB|MiB|GiB)\)$/;
+const BINARY_UNITS: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+const NETWORK_CAUSE = /error sending request|client error \(Connect\)|dns error|Could not connect|timed out|connection (?:refused|reset)|peer certificate|certificate verify|Request failed after/i;
+const MAX_ANNOUNCED = 4096;
+
+interface Chain {
+  readonly head: string;
+  url: string | null;
+  last: string;
+  network: boolean;
+}
+
+type Emit = (event: CaptureEvent) => void;
+
+// `×`, `│`, `├─▶`, `╰─▶` are not ASCII: such lines reach every parser that declares first characters.
+export const createUvParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new UvParser(emit, at), {
+  firstChars: 'De ',
+});
+
+class UvParser implements ToolParser {
+  private readonly announced = new Map<string, number | null>();
+  private chain: Chain | null = null;
+
+  constructor(
+    private readonly emit: (event: CaptureEvent) => void,
+    private readonly at: Attribution,
+  ) {}
+
+  line(raw: string): void {
+    let text = raw;
+    if (raw.charCodeAt(0) === 32) {
+      // uv indents its chains under `×`, and ` Downloaded` by one space. Most indented
+      // lines are other tools': reject them before making a new string.
+      let i = 1;
+      while (raw.charCodeAt(i) === 32) i++;
+      const c = raw.charCodeAt(i);
+      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */) return;
+      text = raw.slice(i);
+      if (this.chain !== null && this.continues(text)) return;
+      if (text.startsWith('Downloaded ')) this.downloaded(text.slice(11).trim());
+      else if (text.charCodeAt(0) === 215 /* × */) this.failure(text.slice(1).trim());
+      else if (this.chain !== null) this.endChain();
+      return;
+    }
+    if (this.chain !== null && this.continues(text)) return;
+    if (this.chain !== null) this.endChain();
+    switch (text.charCodeAt(0)) {
+      case 68: // D
+        if (text.startsWith('Downloading ')) this.announce(text);
+        return;
+      case 215: // ×
+        this.failure(text.slice(1).trim());
+        return;
+      case 101: // e
+        if (text.startsWith('error: ') && /^error: (?:Failed to (?:fetch|download)|error sending request|Request failed)/.test(text)) {
+          this.startChain(text.slice(7));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  end(): void {
+    if (this.chain !== null) this.endChain();
+    this.announced.clear();
+  }
+
+  private base() {
+    return { tool: TOOL, service: this.at.service, step: this.at.step, timestamp: null };
+  }
+
+  private announce(text: string): void {
+    const m = ANNOUNCED.exec(text);
+    if (m === null) return;
+    if (this.announced.size >= MAX_ANNOUNCED) this.announced.clear();
+    this.announced.set(m[1] ?? '', Math.round(Number(m[2]) * (BINARY_UNITS[m[3] ?? ''] ?? 1)));
+  }
+
+  private downloaded(name: string): void {
+    if (!this.announced.has(name)) return;
+    const size = this.announced.get(name) ?? null;
+    this.announced.delete(name);
+    // uv also fetches Python itself (`cpython-3.12.3-linux-x86_64-gnu`).
+    const python = name.startsWith('cpython-') || name.startsWith('pypy-');
+    this.emit(
+      downloadEvent({ ...this.base(), kind: python ? 'file' : 'wheel', cached: false, name: python ? name : normalizeProjectName(name), size }),
+    );
+  }
+
+  /** `× Failed to download \`x==1.0\``: uv's; pip's `×` lines (`× Preparing metadata …`) are not. */
+  private failure(head: string): void {
+    if (head.startsWith('Failed to download') || head.startsWith('Failed to fetch')) this.startChain(head);
+  }
+
+  private startChain(head: string): void {
+    if (this.chain !== null) this.endChain();
+    this.chain = { head, url: urlIn(head), last: head, network: NETWORK_CAUSE.test(head) };
+  }
+
+  /** A cause (`├─▶ …`, `╰─▶ …`, `Caused by: …`) or its continuation (`│   …`): true if it was one. */
+  private continues(text: string): boolean {
+    const chain = this.chain;
+    if (chain === null) return false;
+    let cause: string;
+    if (text.startsWith('├─▶ ') || text.startsWith('╰─▶ ')) cause = text.slice(4);
+    else if (text.startsWith('Caused by: ')) cause = text.slice(11);
+    else if (text.startsWith('│')) {
+      chain.url ??= urlIn(text);
+      return true;
+    } else return false;
+    chain.url ??= urlIn(cause);
+    chain.last = cause.trim();
+    if (NETWORK_CAUSE.test(cause)) chain.network = true;
+    return true;
+  }
+
+  private endChain(): void {
+    const chain = this.chain;
+    this.chain = null;
+    if (chain === null) return;
+    if (chain.network && chain.url !== null) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: chain.url, error: chain.last }));
+    else this.emit(errorEvent({ ...this.base(), message: chain.head === chain.last ? chain.head : `${chain.head}: ${chain.last}` }));
+  }
+}
+
+function urlIn(text: string): string | null {
+  return /https?:\/\/[^\s`)'"]+/.exec(text)?.[0] ?? null;
+}

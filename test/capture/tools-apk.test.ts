@@ -1,0 +1,88 @@
+// Alpine's apk, as pasted in public issues (hosts replaced with example names).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CaptureEvent } from '../../src/capture/events.js';
+import { createLogParser } from '../../src/capture/parsers/log-parser.js';
+import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
+import { attempts, downloads, errors } from './tools-fixture.js';
+
+function analyze(lines: string[]): CaptureEvent[] {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of lines) parser.line(line);
+  parser.end();
+  return events;
+}
+
+test('apk: index fetches and the packages installed from a remote repository are downloads', () => {
+  const events = analyze([
+    'fetch https://cdn.example.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz',
+    'fetch https://cdn.example.org/alpine/v3.19/community/x86_64/APKINDEX.tar.gz',
+    '(1/2) Installing ca-certificates (20240226-r0)',
+    '(2/2) Installing curl (8.5.0-r0)',
+    'Executing busybox-1.36.1-r15.trigger',
+    'OK: 12 MiB in 19 packages',
+  ]);
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.index, d.name, d.version, d.filename, d.source]), [
+    ['apk', true, null, null, 'APKINDEX.tar.gz', 'https://cdn.example.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz'],
+    ['apk', true, null, null, 'APKINDEX.tar.gz', 'https://cdn.example.org/alpine/v3.19/community/x86_64/APKINDEX.tar.gz'],
+    ['apk', false, 'ca-certificates', '20240226-r0', 'ca-certificates-20240226-r0.apk', null],
+    ['apk', false, 'curl', '8.5.0-r0', 'curl-8.5.0-r0.apk', null],
+  ]);
+  assert.equal(attempts(events).length + errors(events).length, 0);
+});
+
+test('apk: a repository it could not reach is a network attempt, and its ERROR lines are not taken for pip errors', () => {
+  // gliderlabs/docker-alpine#569 (apk 2.14, BuildKit), tinkerbell/tink#213 and
+  // gliderlabs/docker-alpine#264 (`WARNING: Ignoring URL`), timescale/timescaledb-docker#211
+  // (`ERROR: repo` + `WARNING: Ignoring repo: No such file or directory`).
+  const buildkit = analyze([
+    '#7 [stage-1 2/6] RUN apk --no-cache add bash',
+    '#7 0.967 fetch https://cdn.example.org/alpine/v3.17/main/aarch64/APKINDEX.tar.gz',
+    '#7 5.974 WARNING: Ignoring https://cdn.example.org/alpine/v3.17/main: temporary error (try again later)',
+    '#7 5.975 fetch https://cdn.example.org/alpine/v3.17/community/aarch64/APKINDEX.tar.gz',
+    '#7 10.98 WARNING: fetching https://cdn.example.org/alpine/v3.17/community: temporary error (try again later)',
+    '#7 10.98 ERROR: unable to select packages:',
+    '#7 10.98   bash (no such package):',
+    '#7 10.98     required by: world[bash]',
+    '#7 ERROR: process "/bin/sh -c apk --no-cache add bash" did not complete successfully: exit code: 1',
+  ]);
+  assert.equal(downloads(buildkit).length, 0);
+  assert.deepEqual(attempts(buildkit).map((a) => [a.tool, a.url_or_host, a.error, a.step]), [
+    ['apk', 'https://cdn.example.org/alpine/v3.17/main', 'temporary error (try again later)', 'RUN apk --no-cache add bash'],
+    ['apk', 'https://cdn.example.org/alpine/v3.17/community', 'temporary error (try again later)', 'RUN apk --no-cache add bash'],
+  ]);
+  assert.deepEqual(errors(buildkit).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unable to select packages:']]);
+
+  // Newer apk's words for the same failure, as pasted in public build notes.
+  const newer = analyze([
+    'fetch https://cdn.example.org/alpine/v3.21/main/x86_64/APKINDEX.tar.gz',
+    'WARNING: updating and opening https://cdn.example.org/alpine/v3.21/main: temporary error (try again later)',
+    'fetch https://cdn.example.org/alpine/v3.23/main/x86_64/APKINDEX.tar.gz',
+    'WARNING: updating and opening https://cdn.example.org/alpine/v3.23/main/x86_64/APKINDEX.tar.gz: TLS: unspecified error',
+  ]);
+  assert.equal(downloads(newer).length, 0);
+  assert.deepEqual(attempts(newer).map((a) => a.error), ['temporary error (try again later)', 'TLS: unspecified error']);
+
+  const legacy = analyze([
+    'Step 3/5 : RUN apk add --no-cache --update ca-certificates postgresql-client',
+    ' ---> Running in c3184773ac31',
+    'fetch http://cdn.example.org/alpine/v3.11/main/x86_64/APKINDEX.tar.gz',
+    'WARNING: Ignoring http://cdn.example.org/alpine/v3.11/main/x86_64/APKINDEX.tar.gz: temporary error (try again later)',
+    'fetch http://cdn.example.org/alpine/v3.16/community/x86_64/APKINDEX.tar.gz',
+    'ERROR: http://cdn.example.org/alpine/v3.16/community: temporary error (try again later)',
+    'WARNING: Ignoring http://cdn.example.org/alpine/v3.16/community: No such file or directory',
+    'WARNING: Ignoring APKINDEX.ca2fea5b.tar.gz: No such file or directory',
+    'ERROR: curl-8.5.0-r0: temporary error (try again later)',
+    'ERROR: unsatisfiable constraints:',
+    '  ca-certificates (missing):',
+    "The command '/bin/sh -c apk add --no-cache --update ca-certificates postgresql-client' returned a non-zero code: 1",
+  ]);
+  assert.equal(downloads(legacy).length, 0);
+  assert.deepEqual(attempts(legacy).map((a) => [a.url_or_host, a.error]), [
+    ['http://cdn.example.org/alpine/v3.11/main/x86_64/APKINDEX.tar.gz', 'temporary error (try again later)'],
+    ['http://cdn.example.org/alpine/v3.16/community', 'temporary error (try again later)'],
+    ['http://cdn.example.org', 'temporary error (try again later)'],
+  ]);
+  assert.deepEqual(errors(legacy).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unsatisfiable constraints:']]);
+});

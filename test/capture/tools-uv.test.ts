@@ -1,0 +1,71 @@
+// uv, as pasted in public issues (hosts replaced with example names).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CaptureEvent } from '../../src/capture/events.js';
+import { createLogParser } from '../../src/capture/parsers/log-parser.js';
+import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
+import { attempts, downloads, errors, parseLines } from './tools-fixture.js';
+
+function analyze(lines: string[]): CaptureEvent[] {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of lines) parser.line(line);
+  parser.end();
+  return events;
+}
+
+test("uv: a failed fetch's chain of causes is one network attempt at the URL it names, with the last cause", () => {
+  // astral-sh/uv-docker-example#37 (uv sync in BuildKit), astral-sh/uv#3570 (`Caused by:` form).
+  const chain = analyze([
+    '#9 [stage-0 3/5] RUN uv sync --frozen --no-install-project --no-dev',
+    '#9 0.156 Using CPython 3.12.8 interpreter at: /usr/local/bin/python3',
+    '#9 21.47   × Failed to download `watchfiles==0.23.0`',
+    '#9 21.47   ├─▶ Failed to fetch:',
+    '#9 21.47   │   `https://files.example.org/packages/03/f1/watchfiles-0.23.0-cp312-cp312-manylinux_2_17_x86_64.whl`',
+    '#9 21.47   ├─▶ Could not connect, are you offline?',
+    '#9 21.47   ├─▶ Request failed after 3 retries',
+    '#9 21.47   ├─▶ error sending request for url',
+    '#9 21.47   │   (https://files.example.org/packages/03/f1/watchfiles-0.23.0-cp312-cp312-manylinux_2_17_x86_64.whl)',
+    '#9 21.47   ├─▶ client error (Connect)',
+    '#9 21.47   ├─▶ dns error: failed to lookup address information: Try again',
+    '#9 21.47   ╰─▶ failed to lookup address information: Try again',
+    '#9 ERROR: process "/bin/sh -c uv sync --frozen --no-install-project --no-dev" did not complete successfully: exit code: 1',
+    '#14 [builder 9/10] RUN uv pip install --system --no-cache -r requirements.txt',
+    '#14 2.433 error: error sending request for url (https://pkgs.example.org/pypi/simple/huggingface-hub/)',
+    '#14 2.433   Caused by: client error (Connect)',
+    '#14 2.433   Caused by: invalid peer certificate: BadSignature',
+    '#14 ERROR: process "/bin/sh -c uv pip install --system --no-cache -r requirements.txt" did not complete successfully: exit code: 2',
+  ]);
+  assert.deepEqual(attempts(chain).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['uv', 'https://files.example.org/packages/03/f1/watchfiles-0.23.0-cp312-cp312-manylinux_2_17_x86_64.whl', 'failed to lookup address information: Try again'],
+    ['uv', 'https://pkgs.example.org/pypi/simple/huggingface-hub/', 'invalid peer certificate: BadSignature'],
+  ]);
+  assert.deepEqual(errors(chain).filter((e) => e.tool !== 'docker'), []);
+});
+
+test('uv: the large downloads it names (`Downloading x (6.9MiB)`, then ` Downloaded x`) are downloads', () => {
+  // As uv prints them (astral-sh/uv issue and session pastes).
+  const got = downloads(parseLines([
+    'Resolved 26 packages in 2.92s',
+    'Downloading torchvision (6.9MiB)',
+    'Downloading cpython-3.12.3-linux-x86_64-gnu (19.2MiB)',
+    ' Downloaded torchvision',
+    ' Downloaded cpython-3.12.3-linux-x86_64-gnu',
+    ' Downloaded never-announced',
+    'Prepared 1 package in 185ms',
+    ' + torchvision==0.20.1+cu121',
+  ]));
+  assert.deepEqual(got.map((d) => [d.tool, d.kind, d.name, d.size, d.cached]), [
+    ['uv', 'wheel', 'torchvision', Math.round(6.9 * 1024 ** 2), false],
+    ['uv', 'file', 'cpython-3.12.3-linux-x86_64-gnu', Math.round(19.2 * 1024 ** 2), false],
+  ]);
+  // pip's own `×` errors are pip's, not uv's.
+  const pip = parseLines([
+    'error: subprocess-exited-with-error',
+    '',
+    '× Preparing metadata (pyproject.toml) did not run successfully.',
+    '│ exit code: 1',
+    '╰─> See above for output.',
+  ]);
+  assert.deepEqual(errors(pip).map((e) => e.tool), ['pip']);
+});
