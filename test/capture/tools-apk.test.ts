@@ -1,21 +1,10 @@
 // Alpine's apk, as pasted in public issues (hosts replaced with example names).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CaptureEvent } from '../../src/capture/events.js';
-import { createLogParser } from '../../src/capture/parsers/log-parser.js';
-import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
-import { attempts, downloads, errors } from './tools-fixture.js';
-
-function analyze(lines: string[]): CaptureEvent[] {
-  const events: CaptureEvent[] = [];
-  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
-  for (const line of lines) parser.line(line);
-  parser.end();
-  return events;
-}
+import { analyzeLines, attempts, downloads, errors } from './tools-fixture.js';
 
 test('apk: index fetches and the packages installed from a remote repository are downloads', () => {
-  const events = analyze([
+  const events = analyzeLines([
     'fetch https://cdn.example.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz',
     'fetch https://cdn.example.org/alpine/v3.19/community/x86_64/APKINDEX.tar.gz',
     '(1/2) Installing ca-certificates (20240226-r0)',
@@ -36,7 +25,7 @@ test('apk: a repository it could not reach is a network attempt, and its ERROR l
   // gliderlabs/docker-alpine#569 (apk 2.14, BuildKit), tinkerbell/tink#213 and
   // gliderlabs/docker-alpine#264 (`WARNING: Ignoring URL`), timescale/timescaledb-docker#211
   // (`ERROR: repo` + `WARNING: Ignoring repo: No such file or directory`).
-  const buildkit = analyze([
+  const buildkit = analyzeLines([
     '#7 [stage-1 2/6] RUN apk --no-cache add bash',
     '#7 0.967 fetch https://cdn.example.org/alpine/v3.17/main/aarch64/APKINDEX.tar.gz',
     '#7 5.974 WARNING: Ignoring https://cdn.example.org/alpine/v3.17/main: temporary error (try again later)',
@@ -55,7 +44,7 @@ test('apk: a repository it could not reach is a network attempt, and its ERROR l
   assert.deepEqual(errors(buildkit).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unable to select packages:']]);
 
   // Newer apk's words for the same failure, as pasted in public build notes.
-  const newer = analyze([
+  const newer = analyzeLines([
     'fetch https://cdn.example.org/alpine/v3.21/main/x86_64/APKINDEX.tar.gz',
     'WARNING: updating and opening https://cdn.example.org/alpine/v3.21/main: temporary error (try again later)',
     'fetch https://cdn.example.org/alpine/v3.23/main/x86_64/APKINDEX.tar.gz',
@@ -64,7 +53,7 @@ test('apk: a repository it could not reach is a network attempt, and its ERROR l
   assert.equal(downloads(newer).length, 0);
   assert.deepEqual(attempts(newer).map((a) => a.error), ['temporary error (try again later)', 'TLS: unspecified error']);
 
-  const legacy = analyze([
+  const legacy = analyzeLines([
     'Step 3/5 : RUN apk add --no-cache --update ca-certificates postgresql-client',
     ' ---> Running in c3184773ac31',
     'fetch http://cdn.example.org/alpine/v3.11/main/x86_64/APKINDEX.tar.gz',

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { Attribution, CaptureEvent, DownloadEvent, ErrorEvent, NetworkAttemptEvent } from '../../src/capture/events.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import type { ToolParserFactory } from '../../src/capture/parsers/tool-parser.js';
-import { createAllToolParsers } from '../../src/capture/parsers/tools.js';
+import { createLogParser } from '../../src/capture/parsers/log-parser.js';
+import { TOOL_PARSERS, createAllToolParsers } from '../../src/capture/parsers/tools.js';
 
 // Compiled tests live in dist/test/capture; the fixtures stay in the source tree.
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
@@ -51,6 +52,15 @@ export const downloads = (events: CaptureEvent[]): DownloadEvent[] =>
 export const attempts = (events: CaptureEvent[]): NetworkAttemptEvent[] =>
   events.filter((e): e is NetworkAttemptEvent => e.type === 'network_attempt');
 export const errors = (events: CaptureEvent[]): ErrorEvent[] => events.filter((e): e is ErrorEvent => e.type === 'error');
+
+/** Runs the whole pipeline (CI prefixes, Docker framing, every tool parser) over clean lines. */
+export function analyzeLines(lines: Iterable<string>): CaptureEvent[] {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of lines) parser.line(line);
+  parser.end();
+  return events;
+}
 
 export function byName(events: DownloadEvent[]): Map<string | null, DownloadEvent> {
   return new Map(events.map((e) => [e.name, e]));

@@ -1,22 +1,11 @@
 // uv, as pasted in public issues (hosts replaced with example names).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CaptureEvent } from '../../src/capture/events.js';
-import { createLogParser } from '../../src/capture/parsers/log-parser.js';
-import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
-import { attempts, downloads, errors, parseLines } from './tools-fixture.js';
-
-function analyze(lines: string[]): CaptureEvent[] {
-  const events: CaptureEvent[] = [];
-  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
-  for (const line of lines) parser.line(line);
-  parser.end();
-  return events;
-}
+import { analyzeLines, attempts, downloads, errors, parseLines } from './tools-fixture.js';
 
 test("uv: a failed fetch's chain of causes is one network attempt at the URL it names, with the last cause", () => {
   // astral-sh/uv-docker-example#37 (uv sync in BuildKit), astral-sh/uv#3570 (`Caused by:` form).
-  const chain = analyze([
+  const chain = analyzeLines([
     '#9 [stage-0 3/5] RUN uv sync --frozen --no-install-project --no-dev',
     '#9 0.156 Using CPython 3.12.8 interpreter at: /usr/local/bin/python3',
     '#9 21.47   × Failed to download `watchfiles==0.23.0`',
