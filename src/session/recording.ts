@@ -83,7 +83,14 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       // Asked while the proxy starts (pip's start-up is the slow part).
       const toolConfig = onceRunner(execRunner);
       const pipExtrasPending = options.hostTools === false ? Promise.resolve(null) : pipExtraIndexOverride(options.env, toolConfig);
-      const knownHosts = await buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] });
+      // The hosts known without asking pip or npm (the machine's apt sources, through
+      // apt-config, and --allow-host) are read while the proxy starts: no request reaches
+      // the proxy before this function returns.
+      const knownHosts = new Set<string>();
+      const knownHostsRead = buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] }).then((hosts) => {
+        for (const host of hosts) knownHosts.add(host);
+      });
+      knownHostsRead.catch(() => {}); // awaited below, after the proxy started
       const log = options.log;
       proxy = await startProxy({
         cacheDir: options.cacheDir,
@@ -104,6 +111,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         routes: [pypiRoute(), npmRoute()],
         ...(options.listen ?? {}),
       });
+      await knownHostsRead;
       const pipExtras = await pipExtrasPending;
       env = {
         ...(pipExtras === null ? {} : { PIP_EXTRA_INDEX_URL: pipExtras }),
@@ -117,6 +125,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       };
     }
   } catch (error) {
+    await proxy?.close();
     await session.finish(null);
     throw error;
   }
