@@ -12,7 +12,7 @@
 // (`apk add --no-cache` streams each package from the repository; a local one shows no
 // `fetch http…` line).
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'apk';
 const INSTALLING = /^\(\d+\/\d+\) (?:Installing|Upgrading) (\S+) \(([^)\s]+)(?: -> ([^)\s]+))?\)/;
@@ -25,11 +25,7 @@ const URL_FAILURE = /^(https?:\/\/\S+?):? (.*)$/;
  */
 export const APK_ERROR = /^(?:unable to select packages:|unsatisfiable constraints:|https?:\/\/\S+: |[a-z0-9][\w.+-]*-\d[\w.+]*-r\d+: )/;
 
-type Emit = (event: CaptureEvent) => void;
-
-export const createApkParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new ApkParser(emit, at), {
-  firstChars: 'f(EW',
-});
+export const createApkParser = readingLinesStartingWith('f(EW', (emit, at) => new ApkParser(emit, at));
 
 class ApkParser implements ToolParser {
   /** The index URL of the last `fetch` line, not yet known to have succeeded. */

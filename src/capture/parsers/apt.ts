@@ -4,6 +4,7 @@
 // unpacked without one are reported as cached when the stream ends.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { isDigit } from './char-codes.js';
 
 const TOOL = 'apt';
 /** Bound on the packages remembered per stream (a full distribution upgrade is ~3000). */
@@ -76,10 +77,6 @@ export function parseAptItem(rest: string): AptItem | null {
     }
   }
   return { base, size, deb: null, indexUrl: indexUrl(base, suite, what) };
-}
-
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
 }
 
 /** `http://h/debian bookworm/main amd64 Packages` → `http://h/debian/dists/bookworm/main/binary-amd64/Packages`. */

@@ -10,6 +10,7 @@
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
+import { isDigit, isHex } from './char-codes.js';
 
 export interface CiLine {
   /** The line as the tool printed it. */
@@ -128,12 +129,4 @@ function normalize(stamp: string): string {
   const seconds = stamp.slice(0, 19);
   const fraction = stamp.length > 20 ? stamp.slice(20, -1) : '';
   return `${seconds}.${(fraction + '000').slice(0, 3)}Z`;
-}
-
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
-}
-
-function isHex(code: number): boolean {
-  return isDigit(code) || (code >= 97 && code <= 102);
 }

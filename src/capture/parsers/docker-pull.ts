@@ -6,18 +6,15 @@
 //   57df1a1f1ad8: Already exists                a layer the daemon had
 //    ✔ a2b20f6fb1f6 Pull complete     4.7s      compose v2
 import { downloadEvent, type Attribution, type CaptureEvent } from '../events.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
+import { isHex } from './char-codes.js';
 
 const TOOL = 'docker';
 /** Docker's short layer id: 12 hex digits. */
 const LAYER_ID_LENGTH = 12;
 const CHECK_MARK = 0x2714; // ✔
 
-type Emit = (event: CaptureEvent) => void;
-
-export const createDockerPullParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new DockerPullParser(emit, at), {
-  firstChars: '0123456789abcdef ',
-});
+export const createDockerPullParser = readingLinesStartingWith('0123456789abcdef ', (emit, at) => new DockerPullParser(emit, at));
 
 class DockerPullParser implements ToolParser {
   constructor(
@@ -52,8 +49,4 @@ class DockerPullParser implements ToolParser {
       downloadEvent({ tool: TOOL, kind: 'file', cached: !fetched, name: id, service: this.at.service, step: this.at.step }),
     );
   }
-}
-
-function isHex(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102);
 }

@@ -4,7 +4,8 @@
 // second form just before fetching a tarball it does not have, so such a line only counts
 // if no fetch of the same URL follows before the stream ends.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
+import { isDigit } from './char-codes.js';
 
 const TOOL = 'npm';
 const MAX_PENDING = 4096;
@@ -64,12 +65,8 @@ function servedFromCache(state: string | undefined): boolean {
   return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale' || state === 'from cache';
 }
 
-type Emit = (event: CaptureEvent) => void;
-
 // `npm …` on the console, `16 http fetch …` in the debug log.
-export const createNpmParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new NpmParser(emit, at), {
-  firstChars: 'n0123456789',
-});
+export const createNpmParser = readingLinesStartingWith('n0123456789', (emit, at) => new NpmParser(emit, at));
 
 class NpmParser implements ToolParser {
   private readonly pendingCacheHits = new Map<string, { name: string; ms: number }>();
@@ -210,10 +207,6 @@ class NpmParser implements ToolParser {
 /** The debug log's levels that can hold what the console's `npm http`/`npm error`/`npm WARN` lines do. */
 const DEBUG_LOG_LEVELS = ['http ', 'error ', 'warn '];
 const OLD_RETRY = 'retry will retry, error on last attempt: ';
-
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
-}
 
 function filenameOf(url: string): string {
   const path = url.split(/[?#]/)[0] ?? url;

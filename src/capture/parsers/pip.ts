@@ -6,6 +6,7 @@ import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type 
 import type { Kind } from '../../ledger/schema.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { APK_ERROR } from './apk.js';
+import { isDigit } from './char-codes.js';
 
 const TOOL = 'pip';
 /** Bound on artifacts awaiting their `Saved` line (and on remembered file names). */
@@ -55,10 +56,6 @@ export function parseDistributionFilename(filename: string): DistributionFile {
     }
   }
   return { kind: 'sdist', name: null, version: null };
-}
-
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
 }
 
 /** The last path segment of a URL or file path (`/` or `\\`), without query or fragment, URL-decoded. */

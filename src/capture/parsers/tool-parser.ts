@@ -28,6 +28,11 @@ export interface ToolParserFactory {
   readonly firstChars?: string;
 }
 
+/** A factory whose parsers read only lines starting with one of `firstChars` (see ToolParserFactory). */
+export function readingLinesStartingWith(firstChars: string, create: (emit: (event: CaptureEvent) => void, at: Attribution) => ToolParser): ToolParserFactory {
+  return Object.assign(create, { firstChars });
+}
+
 /** A table slot for every line whose first character is not ASCII (or that is empty). */
 const OTHER = 128;
 

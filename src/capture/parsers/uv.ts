@@ -11,7 +11,7 @@
 // names no network failure (`× No solution found when resolving dependencies`) is an error.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { normalizeProjectName } from './pip.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'uv';
 const ANNOUNCED = /^Downloading ([A-Za-z0-9][\w.-]*) \((\d+(?:\.\d+)?)(B|KiB|MiB|GiB)\)$/;
@@ -26,12 +26,8 @@ interface Chain {
   network: boolean;
 }
 
-type Emit = (event: CaptureEvent) => void;
-
 // `×`, `│`, `├─▶`, `╰─▶` are not ASCII: such lines reach every parser that declares first characters.
-export const createUvParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new UvParser(emit, at), {
-  firstChars: 'De ',
-});
+export const createUvParser = readingLinesStartingWith('De ', (emit, at) => new UvParser(emit, at));
 
 class UvParser implements ToolParser {
   private readonly announced = new Map<string, number | null>();

@@ -8,7 +8,7 @@
 // at the end as an unknown host.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type NetworkAttemptEvent } from '../events.js';
 import { parseNpmUrl } from './npm.js';
-import type { ToolParser, ToolParserFactory } from './tool-parser.js';
+import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'yarn';
 const TROUBLE = 'info There appears to be trouble with your network connection. Retrying...';
@@ -17,11 +17,7 @@ const FINISHED = /^verbose [\d.]+ Request "(https?:\/\/[^"]+)" finished with sta
 /** Bound on held tries (yarn retries each request a few times). */
 const MAX_HELD = 1000;
 
-type Emit = (event: CaptureEvent) => void;
-
-export const createYarnParser: ToolParserFactory = Object.assign((emit: Emit, at: Attribution) => new YarnParser(emit, at), {
-  firstChars: 'iev',
-});
+export const createYarnParser = readingLinesStartingWith('iev', (emit, at) => new YarnParser(emit, at));
 
 class YarnParser implements ToolParser {
   private readonly held: NetworkAttemptEvent[] = [];
