@@ -50,6 +50,11 @@ export class SmallContent {
     return hit;
   }
 
+  /** The hit without marking it used. */
+  peek(key: string): SmallHit | undefined {
+    return this.items.get(key);
+  }
+
   fits(size: number): boolean {
     return size <= this.maxItemBytes;
   }

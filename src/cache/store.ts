@@ -64,7 +64,8 @@ export class CacheStore {
    * own writes and removals (see memory.ts).
    */
   remembered(key: string): SmallHit | null {
-    return this.ctx.memory.small.get(key) ?? null;
+    // A peek: serving the hit (readSmall) is what marks it used.
+    return this.ctx.memory.small.peek(key) ?? null;
   }
 
   /** True for entries small enough for `readSmall` (and the in-memory tier). */

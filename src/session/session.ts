@@ -9,6 +9,7 @@ import type { Ledger } from '../ledger/schema.js';
 import { OffgridError, describeSystemError } from '../errors.js';
 import { JournalWriter } from './journal.js';
 import { sessionPaths, journalDir, type SessionPaths } from './layout.js';
+import { BoundedMap } from '../bounded-map.js';
 import { redact, redactNullable } from '../redact.js';
 import { isoLocal, sessionStamp, type Clock } from './time.js';
 import { compileJournal } from './compile-files.js';
@@ -105,13 +106,26 @@ export class Session {
   }
 }
 
+/** Sources recur (each cache hit names its URL again), so their redaction is remembered. */
+const redactedSources = new BoundedMap<string, string>(10_000);
+
+function redactSource(source: string | null): string | null {
+  if (source === null) return null;
+  let redacted = redactedSources.get(source);
+  if (redacted === undefined) {
+    redacted = redact(source);
+    redactedSources.set(source, redacted);
+  }
+  return redacted;
+}
+
 function toJournalEntry(event: CaptureEvent, timestamp: string): JournalEntry {
   switch (event.type) {
     case 'download': {
       const { type: _type, ...record } = event;
       return {
         t: 'download',
-        record: { ...record, source: redactNullable(record.source), step: redactNullable(record.step), timestamp },
+        record: { ...record, source: redactSource(record.source), step: redactNullable(record.step), timestamp },
       };
     }
     case 'network_attempt': {

@@ -17,8 +17,17 @@ export function sessionStamp(date: Date): string {
   );
 }
 
+/** The last time formatted: a busy proxy stamps many records within one millisecond. */
+let lastFormatted = { ms: Number.NaN, text: '' };
+
 /** ISO 8601 in local time with its offset, to the millisecond. */
 export function isoLocal(date: Date): string {
+  const ms = date.getTime();
+  if (ms !== lastFormatted.ms) lastFormatted = { ms, text: formatIsoLocal(date) };
+  return lastFormatted.text;
+}
+
+function formatIsoLocal(date: Date): string {
   const offset = -date.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   const abs = Math.abs(offset);

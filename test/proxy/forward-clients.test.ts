@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { classifyForwardUrl, forwardKey, parseDebFilename } from '../../src/capture/proxy/forward.js';
+import { classifyForwardUrl, forwardKey, forwardTarget, parseDebFilename } from '../../src/capture/proxy/forward.js';
 import { type Upstream, bytes, startUpstream } from '../helpers/upstream.js';
 import { type TestProxy, eventually, startTestProxy } from '../helpers/upstream-proxy.js';
 
@@ -139,5 +139,15 @@ describe('forward URL classification', () => {
     assert.equal(key('http://mirror.invalid/a/b.deb#'), 'forward:GET http://mirror.invalid/a/b.deb');
     assert.equal(key('http://mirror.invalid/a?x=1#f'), 'forward:GET http://mirror.invalid/a?x=1');
     assert.equal(key('http://mirror.invalid/a%23b'), 'forward:GET http://mirror.invalid/a%23b');
+  });
+  it('parses a request target once: the same text gives the same frozen target, bad text none', () => {
+    const raw = 'http://Mirror.INVALID/debian/pool/main/c/curl/curl_7.88.1-10_amd64.deb#x';
+    const target = forwardTarget(raw);
+    assert.ok(target);
+    assert.equal(forwardTarget(raw), target);
+    assert.ok(Object.isFrozen(target) && Object.isFrozen(target.what));
+    assert.equal(target.key, 'forward:GET http://mirror.invalid/debian/pool/main/c/curl/curl_7.88.1-10_amd64.deb');
+    assert.deepEqual(target.what, classifyForwardUrl(new URL(raw)));
+    assert.equal(forwardTarget('http://[not a host/'), null);
   });
 });

@@ -228,5 +228,6 @@ export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, po
  * hostname has them, a CONNECT target's host not); `[v6]:port` stays as written.
  */
 function listedHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const lower = host.toLowerCase();
+  return lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
 }

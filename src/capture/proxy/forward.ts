@@ -8,7 +8,7 @@ import type { Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { networkAttemptEvent } from '../events.js';
 import { isHostAllowed, notAllowedMessage } from './allow-list.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../../bounded-map.js';
 import { sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import type { ProxyContext } from './types.js';
 
@@ -92,22 +92,6 @@ export function classifyForwardUrl(url: URL): ForwardClassification {
   return { ...base, kind: 'file', immutable: filename !== null && VERSIONED_NAME.test(filename), index: false };
 }
 
-/**
- * URLs already classified, by href. apt and curl ask for the same files again and again,
- * and classifying one (a dozen patterns, a percent-decoding) cost as much as serving its
- * hit from memory.
- */
-const classified = new BoundedMap<string, ForwardClassification>(10_000);
-
-function classifyRemembered(url: URL): ForwardClassification {
-  let what = classified.get(url.href);
-  if (what === undefined) {
-    what = Object.freeze(classifyForwardUrl(url));
-    classified.set(url.href, what);
-  }
-  return what;
-}
-
 /** The cache key of a forward-proxied URL: the URL without its fragment, host in lower case. */
 export function forwardKey(url: URL): string {
   // A serialized URL has no '#' but the fragment's (an empty fragment leaves a bare '#').
@@ -115,8 +99,39 @@ export function forwardKey(url: URL): string {
   return `forward:GET ${cut === -1 ? url.href : url.href.slice(0, cut)}`;
 }
 
+/** An absolute-form request target (`http://host/path`), parsed, keyed and classified. */
+export interface ForwardTarget {
+  /** Shared by every request for the same target: read, never modified. */
+  readonly url: URL;
+  readonly key: string;
+  readonly what: ForwardClassification;
+}
+
+/**
+ * Targets already parsed, by the request's own text. apt and curl ask for the same URLs
+ * again and again, and parsing and classifying one (a URL parse, a dozen patterns, a
+ * percent-decoding) cost as much as serving its hit from memory.
+ */
+const targets = new BoundedMap<string, ForwardTarget>(10_000);
+
+/** The request target parsed (remembered), or null when it is not a URL. */
+export function forwardTarget(raw: string): ForwardTarget | null {
+  let target = targets.get(raw);
+  if (target === undefined) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return null;
+    }
+    target = Object.freeze({ url, key: forwardKey(url), what: Object.freeze(classifyForwardUrl(url)) });
+    targets.set(raw, target);
+  }
+  return target;
+}
+
 /** Serves an absolute-form request (`GET http://host/path`). */
-export async function handleForward(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, target: URL): Promise<void> {
+export async function handleForward(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, { url: target, key, what }: ForwardTarget): Promise<void> {
   const tool = toolFromUserAgent(req.headers['user-agent']);
   if (target.protocol !== 'http:') {
     sendError(res, 400, `offgrid: only http:// URLs can be proxied this way; https goes through CONNECT`);
@@ -132,9 +147,8 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     sendError(res, 403, notAllowedMessage(target.host));
     return;
   }
-  const what = classifyRemembered(target);
   await serveCached(ctx, store, {
-    key: forwardKey(target),
+    key,
     url: target,
     kind: what.kind,
     name: what.name,

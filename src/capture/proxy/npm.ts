@@ -14,7 +14,7 @@ import { ABBREVIATED, loadPackument } from './npm-packuments.js';
 import { type TarballLink, baseFromHost, parseIntegrity, parseNpmPath, rewritePackument, sha256FromIntegrity, tarballLinks } from './npm-rewrite.js';
 import { splitCredentials } from './pypi-pages.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../../bounded-map.js';
 import type { DeclaredDigest } from '../../cache/index.js';
 
 const MAX_REMEMBERED_TARBALLS = 200_000;

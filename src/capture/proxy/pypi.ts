@@ -35,7 +35,7 @@ import {
   renderProjectList,
 } from './pypi-rewrite.js';
 import type { ProxyContext, ProxyRoute } from './types.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../../bounded-map.js';
 import type { DeclaredDigest } from '../../cache/index.js';
 
 /** Links remembered between a page and its file requests; older ones are re-found from the page. */

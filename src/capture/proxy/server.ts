@@ -10,7 +10,7 @@ import type { Clock } from '../../session/time.js';
 import type { EventSink } from '../events.js';
 import { sendError } from './cached-fetch.js';
 import { handleConnect, parseConnectTarget } from './connect.js';
-import { handleForward } from './forward.js';
+import { forwardTarget, handleForward } from './forward.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import { isHostAllowed } from './allow-list.js';
 import type { LazyUpstreams, ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
@@ -103,6 +103,9 @@ function onClientError(error: NodeJS.ErrnoException, socket: Duplex, log: ProxyL
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** A client that disconnects mid-body is not a server error. */
+function ignoreClientError(): void {}
+
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
@@ -162,21 +165,20 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     const target = req.url ?? '';
     if (target.startsWith('/')) return dispatchOrigin(req, res);
     if (/^https?:\/\//i.test(target)) {
-      let url: URL;
-      try {
-        url = new URL(target);
-      } catch {
+      const forward = forwardTarget(target);
+      if (!forward) {
         sendError(res, 400, 'offgrid: malformed absolute URL');
         return;
       }
+      const { url } = forward;
       // A client that sends requests for the proxy itself through the proxy (no no_proxy):
-      // serve them as origin-form instead of looping.
-      if (selfHosts.has(url.host.toLowerCase())) {
+      // serve them as origin-form instead of looping. (A URL's host is already lower case.)
+      if (selfHosts.has(url.host)) {
         req.url = `${url.pathname}${url.search}`;
         return dispatchOrigin(req, res);
       }
       if (!isHostAllowed(upstreams.allowedHosts, url.hostname, url.port)) await resolveUpstreams();
-      return handleForward(req, res, context, store, url);
+      return handleForward(req, res, context, store, forward);
     }
     sendError(res, 400, 'offgrid: unsupported request target');
   };
@@ -195,7 +197,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)),
     },
     (req, res) => {
-      res.on('error', () => {}); // a client that disconnects mid-body is not a server error
+      res.on('error', ignoreClientError);
       const handling = dispatch(req, res).catch((error: Error) => {
         options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
         if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);

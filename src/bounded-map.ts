@@ -1,5 +1,6 @@
-// The mirrors remember which upstream URLs their rewritten pages pointed at (only those
-// may be fetched). Memory must stay bounded however many pages a long-running proxy serves.
+// What a long-running proxy remembers per URL (which upstream URLs the mirrors' pages pointed
+// at, how a URL is classified, how it reads redacted) must stay bounded however many URLs
+// it sees.
 
 /** A Map that forgets its oldest entries beyond `limit`; setting a key again refreshes it. */
 export class BoundedMap<K, V> {
