@@ -74,23 +74,32 @@ export class CacheStore {
   }
 
   /**
+   * The verified body of a small entry that memory holds, marked used; null when memory
+   * does not hold this content (readSmall then reads it). It waits for nothing: a hot hit
+   * is served within its request's turn, and a due last-use write runs behind it.
+   */
+  rememberedBody(entry: CacheEntry): Buffer | null {
+    const known = this.ctx.memory.small.get(entry.key);
+    if (!known || known.entry.sha256 !== entry.sha256) return null;
+    void touchEntry(this.ctx, entry.key); // never rejects: a failed write is logged
+    return known.body;
+  }
+
+  /**
    * The whole verified content of a small entry as one buffer, kept in memory for the next
    * read; null when the content is gone (a miss; the entry is dropped). EINTEGRITY when it
    * is corrupt (the entry is removed).
    */
   async readSmall(entry: CacheEntry): Promise<Buffer | null> {
     if (!this.isSmall(entry)) throw new CacheError('EBADINPUT', `readSmall is for entries up to ${SMALL_CONTENT_MAX_BYTES} bytes; ${entry.key} has ${entry.size}`);
-    const small = this.ctx.memory.small;
-    const known = small.get(entry.key);
-    let body = known && known.entry.sha256 === entry.sha256 ? known.body : null;
+    const remembered = this.rememberedBody(entry);
+    if (remembered) return remembered;
+    const body = await readVerified(this.ctx, entry, (bad) => removeCorrupt(this.ctx, bad));
     if (!body) {
-      body = await readVerified(this.ctx, entry, (bad) => removeCorrupt(this.ctx, bad));
-      if (!body) {
-        await removeEntryIfPointsAt(this.ctx, entry.key, entry.sha256);
-        return null;
-      }
-      small.set(entry, body);
+      await removeEntryIfPointsAt(this.ctx, entry.key, entry.sha256);
+      return null;
     }
+    this.ctx.memory.small.set(entry, body);
     await touchEntry(this.ctx, entry.key);
     return body;
   }

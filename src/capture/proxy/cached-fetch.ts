@@ -364,7 +364,7 @@ async function serveEntry(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
   let stream: VerifiedReader | null = null;
   try {
     // Small files (index pages, metadata) come whole from memory after their first read.
-    if (store.isSmall(entry)) body = await store.readSmall(entry);
+    if (store.isSmall(entry)) body = store.rememberedBody(entry) ?? (await store.readSmall(entry));
     else stream = await store.open(entry);
   } catch (error) {
     if (!isCacheError(error) || error.code !== 'EINTEGRITY') throw error;
