@@ -5,8 +5,10 @@
 //
 // Decisions follow the shared-cache rules of RFC 9111; each rule cites its section.
 import { performance } from 'node:perf_hooks';
-import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, request as httpRequest } from 'node:http';
+import { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { type CacheEntry, type CacheStore, type DeclaredDigest, type EntryMetadata, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
@@ -15,6 +17,7 @@ import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent, type Durability } from '../events.js';
 import type { ProxyContext } from './types.js';
 import { UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
+import { type ProxySettings, credentialsWanted, machineProxySettings, openTunnel, proxyAuthorization, proxyFor } from './upstream-proxy.js';
 
 export const CACHE_HEADER = 'x-offgrid-cache';
 
@@ -23,23 +26,62 @@ export interface UpstreamRequestOptions {
   readonly method?: 'GET' | 'HEAD';
   /** Idle time (no bytes either way) after which the request fails. */
   readonly idleTimeoutMs?: number;
+  /** The machine's proxy settings (default: this process's environment, upstream-proxy.ts). */
+  readonly proxies?: ProxySettings;
 }
 
 /**
  * Opens a request to an upstream with node's http/https and resolves with its response
- * (any status). Credentials in the URL become Basic auth (node does this for URL objects).
+ * (any status). Credentials in the URL become Basic auth. The machine's proxy, when it
+ * has one for this URL, carries the request (upstream-proxy.ts).
  */
 export function requestUpstream(url: URL, options: UpstreamRequestOptions = {}): Promise<IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`unsupported upstream scheme ${url.protocol}`));
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = send(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, resolve);
-    request.setTimeout(options.idleTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS, () => {
-      request.destroy(new Error(`upstream ${url.host} sent nothing for ${Math.round((options.idleTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS) / 1000)} s`));
+  const idleTimeoutMs = options.idleTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS;
+  const proxy = proxyFor(options.proxies ?? machineProxySettings(), url);
+  // Listeners go on in the same turn the request is made: node may report its errors on the next tick.
+  const send = (request: ClientRequest): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      request.once('response', resolve);
+      request.setTimeout(idleTimeoutMs, () => {
+        request.destroy(new Error(`upstream ${url.host} sent nothing for ${Math.round(idleTimeoutMs / 1000)} s`));
+      });
+      request.on('error', reject);
+      request.end();
     });
-    request.on('error', reject);
-    request.end();
-  });
+  if (proxy === null) return send(directRequest(url, options));
+  return proxiedRequest(url, proxy, options, idleTimeoutMs)
+    .then(send)
+    .then((response) => {
+      // The proxy's own refusal is no answer of the upstream's: never relayed, never stored.
+      if (response.statusCode !== 407) return response;
+      response.resume();
+      throw new Error(credentialsWanted(proxy, 'http_proxy'));
+    });
+}
+
+function directRequest(url: URL, options: UpstreamRequestOptions): ClientRequest {
+  // node turns a URL object's credentials into Basic auth.
+  return (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: options.method ?? 'GET', headers: options.headers ?? {} });
+}
+
+/** The request through the proxy: absolute form for http, a CONNECT tunnel and TLS for https. */
+async function proxiedRequest(url: URL, proxy: URL, options: UpstreamRequestOptions, idleTimeoutMs: number): Promise<ClientRequest> {
+  const headers: OutgoingHttpHeaders = { ...options.headers, host: url.host };
+  if ((url.username || url.password) && headers['authorization'] === undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+  }
+  const method = options.method ?? 'GET';
+  const path = `${url.pathname}${url.search}`;
+  if (url.protocol === 'http:') {
+    const authorization = proxyAuthorization(proxy);
+    if (authorization) headers['proxy-authorization'] = authorization;
+    return httpRequest({ host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: proxy.port || 80, method, path: `${url.protocol}//${url.host}${path}`, headers });
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const socket = await openTunnel(proxy, host, Number(url.port || 443), idleTimeoutMs);
+  const secure = tlsConnect({ socket, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
+  return httpRequest({ host, method, path, headers, createConnection: () => secure });
 }
 
 const MAX_UPSTREAM_REDIRECTS = 5;

@@ -14,8 +14,9 @@ import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
 import { isHostAllowed, notAllowedMessage } from './allow-list.js';
 import { toolFromUserAgent } from './cached-fetch.js';
-import { TUNNEL_IDLE_TIMEOUT_MS } from './limits.js';
+import { TUNNEL_IDLE_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
 import type { ProxyContext } from './types.js';
+import { machineProxySettings, openTunnel, proxyFor } from './upstream-proxy.js';
 
 export interface ConnectTarget {
   readonly host: string;
@@ -67,32 +68,37 @@ export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer
   const started = performance.now();
   let sent = head.length; // client → server
   let received = 0; // server → client
-  let established = false;
-  const upstream: Socket = netConnect({ host: target.host, port: target.port });
+  let upstream: Socket | null = null;
   tunnels.add(client);
-  upstream.setTimeout(TUNNEL_IDLE_TIMEOUT_MS, () => upstream.destroy(new Error('tunnel idle')));
 
-  upstream.once('connect', () => {
-    established = true;
+  const established = (socket: Socket): void => {
+    upstream = socket;
+    if (finished) {
+      socket.destroy(); // the client left while the tunnel was opening
+      return;
+    }
+    socket.setTimeout(TUNNEL_IDLE_TIMEOUT_MS, () => socket.destroy(new Error('tunnel idle')));
+    socket.on('error', (error) => finish(error));
+    socket.on('close', () => finish(null));
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    if (head.length > 0) upstream.write(head);
-    upstream.on('data', (chunk: Buffer) => {
+    if (head.length > 0) socket.write(head);
+    socket.on('data', (chunk: Buffer) => {
       received += chunk.length;
     });
     client.on('data', (chunk: Buffer) => {
       sent += chunk.length;
     });
-    upstream.pipe(client);
-    client.pipe(upstream);
-  });
+    socket.pipe(client);
+    client.pipe(socket);
+  };
 
   let finished = false;
   const finish = (error: Error | null): void => {
     if (finished) return;
     finished = true;
     tunnels.delete(client);
-    upstream.destroy();
-    if (!established) {
+    upstream?.destroy();
+    if (!upstream) {
       refuse(502, 'Bad Gateway', `CONNECT failed: ${error?.message ?? 'closed'}`, `offgrid: could not reach ${target.host}:${target.port}: ${error?.message ?? 'closed'}`);
       return;
     }
@@ -112,7 +118,23 @@ export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer
       }),
     );
   };
-  upstream.on('error', (error) => finish(error));
-  upstream.on('close', () => finish(null));
   client.on('close', () => finish(null));
+  // Through the machine's proxy when it has one for this host (upstream-proxy.ts), else directly.
+  const proxy = proxyFor(machineProxySettings(), new URL(where));
+  const opening = proxy ? openTunnel(proxy, target.host, target.port, UPSTREAM_IDLE_TIMEOUT_MS) : connectDirectly(target);
+  opening.then(established, (error: Error) => finish(error));
+}
+
+/** A TCP connection to the target; resolves once connected. */
+function connectDirectly(target: ConnectTarget): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: target.host, port: target.port });
+    socket.setTimeout(UPSTREAM_IDLE_TIMEOUT_MS, () => socket.destroy(new Error(`no answer in ${Math.round(UPSTREAM_IDLE_TIMEOUT_MS / 1000)} s`)));
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }

@@ -11,6 +11,7 @@ import type { EventSink } from '../events.js';
 import { sendError } from './cached-fetch.js';
 import { handleConnect, parseConnectTarget } from './connect.js';
 import { forwardTarget, handleForward } from './forward.js';
+import { machineProxySettings } from './upstream-proxy.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import { isHostAllowed } from './allow-list.js';
 import type { LazyUpstreams, ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
@@ -114,6 +115,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     }
     options.log.warn(`listening on ${host}: other machines can use this proxy (and read its cache)`);
   }
+  // The machine's own proxy carries offgrid's upstream requests (upstream-proxy.ts); a
+  // setting it cannot use is said now, not at the first miss.
+  for (const message of machineProxySettings().ignored) options.log.warn(message);
   const store = await CacheStore.open({ root: options.cacheDir, logger: { debug: (m) => options.log.debug(m), warn: (m) => options.log.warn(m) } });
   let publicUrl = '';
   const given = options.upstreams;
