@@ -106,6 +106,33 @@ describe('forward proxy with real clients', () => {
   });
 });
 
+describe('forward proxy and redirects to other hosts', () => {
+  it('lets a client follow an allowed upstream to the host it redirected to, and only there', async (t) => {
+    const body = bytes(70_000, 9);
+    const cdn = await startUpstream({ '/files/tool-2.0.tar.gz': { body }, '/files/other-1.0.bin': { body: Buffer.from('x') } });
+    t.after(() => cdn.close());
+    const origin = await startUpstream({ '/get/tool-2.0.tar.gz': { body: Buffer.alloc(0), status: 302, headers: { location: `${cdn.url}/files/tool-2.0.tar.gz` } } });
+    t.after(() => origin.close());
+    const proxy = await startTestProxy({ allowedHosts: [`127.0.0.1:${origin.port}`] });
+    t.after(() => proxy.close());
+    const work = await mkdtemp(join(tmpdir(), 'offgrid-redirect-'));
+    t.after(() => rm(work, { recursive: true, force: true }));
+
+    const before = await run('curl', ['-sS', '-f', '-x', proxy.proxy.url, '-o', join(work, 'early'), `${cdn.url}/files/other-1.0.bin`], cleanEnv());
+    assert.notEqual(before.status, 0, 'the CDN is not reachable before an allowed upstream sent a client there');
+    assert.match(before.stderr, /403/);
+
+    const followed = await run('curl', ['-sS', '-f', '-L', '-x', proxy.proxy.url, '-o', join(work, 'tool'), `${origin.url}/get/tool-2.0.tar.gz`], cleanEnv());
+    assert.equal(followed.status, 0, followed.stderr);
+    assert.ok((await readFile(join(work, 'tool'))).equals(body));
+    assert.equal(cdn.count('/files/tool-2.0.tar.gz'), 1);
+
+    const otherPort = `http://127.0.0.2:${cdn.port}/files/other-1.0.bin`;
+    const elsewhere = await run('curl', ['-sS', '-f', '-x', proxy.proxy.url, '-o', join(work, 'elsewhere'), otherPort], cleanEnv());
+    assert.notEqual(elsewhere.status, 0, 'a host the redirect did not name stays refused');
+  });
+});
+
 describe('forward URL classification', () => {
   const at = (path: string) => classifyForwardUrl(new URL(`http://mirror.invalid${path}`));
   it('reads apt files', () => {

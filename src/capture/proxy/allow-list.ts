@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BoundedMap } from '../../bounded-map.js';
 import { execRunner, type CommandRunner, type UpstreamChoice } from './upstreams.js';
 
 export interface AptSourcePaths {
@@ -209,6 +210,31 @@ export function withUpstreamHosts(known: ReadonlySet<string>, choice: Pick<Upstr
 }
 
 /** What a refused client is told: why, and the flag that lets the host through. */
+/**
+ * Hosts an allowed upstream sent a client on to with a redirect: an apt mirror redirector, a
+ * release download whose file lives on a CDN. The client's next request goes there, so it may
+ * (only hosts an allowed upstream named, by host and port, the most recent thousand).
+ * Redirects inside a CONNECT tunnel cannot be seen: their targets need --allow-host.
+ */
+export class RedirectTargets {
+  private readonly hosts = new BoundedMap<string, true>(1_000);
+
+  /** Notes where a redirect of an allowed upstream pointed (http and https targets only). */
+  add(target: URL): void {
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') return;
+    this.hosts.set(redirectKey(target.hostname, target.port, target.protocol), true);
+  }
+
+  allows(hostname: string, port: string | number, protocol: 'http:' | 'https:'): boolean {
+    return this.hosts.get(redirectKey(hostname, port, protocol)) === true;
+  }
+}
+
+function redirectKey(hostname: string, port: string | number, protocol: string): string {
+  const given = String(port);
+  return `${listedHost(hostname)}:${given === '' ? (protocol === 'https:' ? '443' : '80') : given}`;
+}
+
 export function notAllowedMessage(hostPort: string): string {
   return (
     `offgrid: ${hostPort} is not on the proxy's allow-list (by default: the configured upstreams and the hosts in the machine's apt sources); ` +

@@ -147,6 +147,8 @@ export interface ServeCachedOptions {
   readonly contentType?: string;
   /** Follow the upstream's redirects here (a mirror, whose client cannot reach the target itself). */
   readonly followRedirects?: boolean;
+  /** Told where a redirect relayed to the client points (the forward proxy lets the client follow it). */
+  readonly onRedirect?: (location: URL) => void;
 }
 
 export type ServeOutcome = CacheStatus | 'passthrough' | 'error';
@@ -443,7 +445,13 @@ async function relay(response: IncomingMessage, options: ServeCachedOptions, rec
     const value = response.headers[name];
     if (value !== undefined) headers[name] = value;
   }
-  res.writeHead(response.statusCode ?? 502, headers);
+  const status = response.statusCode ?? 502;
+  const location = response.headers.location;
+  if (options.onRedirect && location && status >= 300 && status < 400) {
+    const target = URL.canParse(location, String(options.url)) ? new URL(location, String(options.url)) : null;
+    if (target) options.onRedirect(target);
+  }
+  res.writeHead(status, headers);
   let size = 0;
   response.on('data', (chunk: Buffer) => {
     size += chunk.length;

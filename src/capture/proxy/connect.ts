@@ -60,7 +60,7 @@ export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer
     refuse(503, 'Service Unavailable', 'offline: CONNECT tunnel refused', `offgrid: offline mode; a tunnel to ${target.host}:${target.port} was refused`);
     return;
   }
-  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.host, target.port)) {
+  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.host, target.port) && !ctx.redirectTargets.allows(target.host, target.port, 'https:')) {
     refuse(403, 'Forbidden', 'host not on the allow-list', notAllowedMessage(target.host));
     return;
   }

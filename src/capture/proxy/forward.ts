@@ -142,7 +142,7 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     sendError(res, 405, `offgrid: the forward proxy serves GET and HEAD only, not ${req.method}`);
     return;
   }
-  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.hostname, target.port)) {
+  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.hostname, target.port) && !ctx.redirectTargets.allows(target.hostname, target.port, 'http:')) {
     ctx.record(networkAttemptEvent({ tool, url_or_host: target.href, error: 'host not on the allow-list', evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
     sendError(res, 403, notAllowedMessage(target.host));
     return;
@@ -160,5 +160,6 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     res,
     tool,
     errorStatus: 503,
+    onRedirect: (location) => ctx.redirectTargets.add(location),
   });
 }

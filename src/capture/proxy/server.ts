@@ -13,7 +13,7 @@ import { handleConnect, parseConnectTarget } from './connect.js';
 import { forwardTarget, handleForward } from './forward.js';
 import { machineProxySettings } from './upstream-proxy.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
-import { isHostAllowed } from './allow-list.js';
+import { RedirectTargets, isHostAllowed } from './allow-list.js';
 import type { LazyUpstreams, ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
 
 /** How long close() waits for handlers finishing a commit (their clients are gone already). */
@@ -144,6 +144,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     clock: options.clock,
     log: options.log,
     publicUrl: () => publicUrl,
+    redirectTargets: new RedirectTargets(),
     cache: store,
   };
   const tunnels = new Set<Duplex>();

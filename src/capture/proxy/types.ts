@@ -2,6 +2,7 @@
 // handler; every handler serves through `ProxyContext` and reports each response as a
 // DownloadEvent (or a network attempt) through `record`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RedirectTargets } from './allow-list.js';
 import type { EventSink } from '../events.js';
 import type { Clock } from '../../session/time.js';
 import type { CacheStore } from '../../cache/index.js';
@@ -45,6 +46,8 @@ export interface ProxyContext {
   readonly log: ProxyLogger;
   /** The address clients use to reach this proxy (`http://127.0.0.1:PORT`), for rewritten links. */
   publicUrl(): string;
+  /** Hosts allowed upstreams redirected clients to: reachable like the allow-list's (allow-list.ts). */
+  readonly redirectTargets: RedirectTargets;
   /** The content-addressed cache every route serves through (see cached-fetch.ts); set by server.ts. */
   readonly cache?: CacheStore;
 }
