@@ -61,12 +61,24 @@ async function startServe(t: { after(fn: () => unknown): void }, dir: string, ar
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--log-dir', join(dir, 'logs'), ...args], { cwd: dir, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let out = '';
+  let errors = '';
   child.stdout!.setEncoding('utf8');
-  while (!/caching proxy at (http:\/\/127\.0\.0\.1:\d+)/.test(out)) {
-    const [chunk] = (await once(child.stdout!, 'data')) as [string];
-    out += chunk;
-  }
-  child.stdout!.resume();
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (errors += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`offgrid serve printed no address in 30 s:\n${out}${errors}`)), 30_000);
+    child.stdout!.on('data', (chunk: string) => {
+      out += chunk;
+      if (/caching proxy at http:\/\/127\.0\.0\.1:\d+/.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`offgrid serve exited (${code}):\n${out}${errors}`));
+    });
+  });
   return { url: /caching proxy at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!, child };
 }
 
