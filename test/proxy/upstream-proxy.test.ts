@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { proxyAuthorization, proxyFor, proxySettingsFromEnv } from '../../src/capture/proxy/upstream-proxy.js';
-import { CLI, tempDir } from '../helpers/cli.js';
+import { CLI } from '../helpers/cli.js';
 import { startCompanyProxy } from '../helpers/http-proxy.js';
 import { bytes, sha256, startUpstream } from '../helpers/upstream.js';
 
@@ -55,11 +56,26 @@ interface Serve {
   readonly child: ChildProcess;
 }
 
+/**
+ * A test's own directory. startServe removes it, after stopping serve: an after-hook that
+ * removed it first would race serve's last cache commit (ENOTEMPTY), and a failed hook
+ * skips the ones after it, which left serve running and the test process waiting on it.
+ */
+function workDir(): string {
+  return mkdtempSync(join(tmpdir(), 'offgrid-upstream-proxy-'));
+}
+
 /** `offgrid serve` in its own process, with the company's proxy in its environment. */
 async function startServe(t: { after(fn: () => unknown): void }, dir: string, args: string[], env: NodeJS.ProcessEnv): Promise<Serve> {
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, PIP_CONFIG_FILE: '/dev/null', npm_config_userconfig: join(dir, 'npmrc'), ...env };
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--log-dir', join(dir, 'logs'), ...args], { cwd: dir, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   let out = '';
   let errors = '';
   child.stdout!.setEncoding('utf8');
@@ -101,7 +117,7 @@ async function curl(args: string[]): Promise<{ status: number; body: string; hea
 
 describe('offgrid serve behind a company proxy', () => {
   it('fetches a miss through http_proxy in absolute form, with the credentials of its URL; the hit stays local', async (t) => {
-    const dir = tempDir(t);
+    const dir = workDir();
     const body = bytes(50_000, 7);
     const upstream = await startUpstream({ '/downloads/tool-1.2.3.tar.gz': { body } });
     t.after(() => upstream.close());
@@ -128,7 +144,7 @@ describe('offgrid serve behind a company proxy', () => {
   });
 
   it('reaches an https mirror upstream through a CONNECT tunnel, TLS end to end', async (t) => {
-    const dir = tempDir(t);
+    const dir = workDir();
     const name = 'upstream.offgrid.test';
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
     const wheel = bytes(20_000, 3);
@@ -163,7 +179,7 @@ describe('offgrid serve behind a company proxy', () => {
   });
 
   it("chains a client's CONNECT tunnel through the company proxy", async (t) => {
-    const dir = tempDir(t);
+    const dir = workDir();
     const body = Buffer.from('through two proxies\n');
     const upstream = await startUpstream({ '/hello.txt': { body } });
     t.after(() => upstream.close());
@@ -180,7 +196,7 @@ describe('offgrid serve behind a company proxy', () => {
   });
 
   it('answers 502 naming the proxy when it wants credentials offgrid was not given', async (t) => {
-    const dir = tempDir(t);
+    const dir = workDir();
     const upstream = await startUpstream({ '/a-1.0.bin': { body: Buffer.from('a') } });
     t.after(() => upstream.close());
     const company = await startCompanyProxy({ credentials: 'someone:else' });
