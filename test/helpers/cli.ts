@@ -42,7 +42,15 @@ export function runCli(
 /** A temp directory removed when the test ends. */
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'offgrid-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    // Never throws: hooks run in order and a failed one skips the rest, so a server still
+    // writing here (ENOTEMPTY) would keep its kill from running and the test process alive.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (error) {
+      console.error(`could not remove ${dir}: ${(error as Error).message}`);
+    }
+  });
   return dir;
 }
 
