@@ -10,7 +10,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { proxyAuthorization, proxyFor, proxySettingsFromEnv } from '../../src/capture/proxy/upstream-proxy.js';
+import { basicAuthorization } from '../../src/capture/proxy/hosts.js';
+import { proxyFor, proxySettingsFromEnv } from '../../src/capture/proxy/upstream-proxy.js';
 import { CLI } from '../helpers/cli.js';
 import { startCompanyProxy } from '../helpers/http-proxy.js';
 import { bytes, sha256, startUpstream } from '../helpers/upstream.js';
@@ -46,8 +47,8 @@ describe('the machine proxy settings, read as curl reads them', () => {
     assert.match(settings.ignored.join('\n'), /http_proxy is not a URL/);
   });
   it('sends the proxy URL credentials as Basic, decoded', () => {
-    assert.equal(proxyAuthorization(new URL('http://us%40er:p%3Ass@p:1')), `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
-    assert.equal(proxyAuthorization(new URL('http://p:1')), null);
+    assert.equal(basicAuthorization(new URL('http://us%40er:p%3Ass@p:1')), `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
+    assert.equal(basicAuthorization(new URL('http://p:1')), null);
   });
 });
 

@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BoundedMap } from '../../bounded-map.js';
+import { bareHost } from './hosts.js';
 import { execRunner, type CommandRunner, type UpstreamChoice } from './upstreams.js';
 
 export interface AptSourcePaths {
@@ -209,7 +210,6 @@ export function withUpstreamHosts(known: ReadonlySet<string>, choice: Pick<Upstr
   return hosts;
 }
 
-/** What a refused client is told: why, and the flag that lets the host through. */
 /**
  * Hosts an allowed upstream sent a client on to with a redirect: an apt mirror redirector, a
  * release download whose file lives on a CDN. The client's next request goes there, so it may
@@ -235,6 +235,7 @@ function redirectKey(hostname: string, port: string | number, protocol: string):
   return `${listedHost(hostname)}:${given === '' ? (protocol === 'https:' ? '443' : '80') : given}`;
 }
 
+/** What a refused client is told: why, and the flag that lets the host through. */
 export function notAllowedMessage(hostPort: string): string {
   return (
     `offgrid: ${hostPort} is not on the proxy's allow-list (by default: the configured upstreams and the hosts in the machine's apt sources); ` +
@@ -254,6 +255,5 @@ export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, po
  * hostname has them, a CONNECT target's host not); `[v6]:port` stays as written.
  */
 function listedHost(host: string): string {
-  const lower = host.toLowerCase();
-  return lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;
+  return bareHost(host.toLowerCase());
 }

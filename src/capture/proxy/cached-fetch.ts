@@ -17,7 +17,8 @@ import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent, type Durability } from '../events.js';
 import type { ProxyContext } from './types.js';
 import { UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
-import { type ProxySettings, credentialsWanted, machineProxySettings, openTunnel, proxyAuthorization, proxyFor } from './upstream-proxy.js';
+import { bareHost, basicAuthorization } from './hosts.js';
+import { type ProxySettings, credentialsWanted, machineProxySettings, openTunnel, proxyFor } from './upstream-proxy.js';
 
 export const CACHE_HEADER = 'x-offgrid-cache';
 
@@ -68,17 +69,16 @@ function directRequest(url: URL, options: UpstreamRequestOptions): ClientRequest
 /** The request through the proxy: absolute form for http, a CONNECT tunnel and TLS for https. */
 async function proxiedRequest(url: URL, proxy: URL, options: UpstreamRequestOptions, idleTimeoutMs: number): Promise<ClientRequest> {
   const headers: OutgoingHttpHeaders = { ...options.headers, host: url.host };
-  if ((url.username || url.password) && headers['authorization'] === undefined) {
-    headers['authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-  }
+  const credentials = basicAuthorization(url);
+  if (credentials && headers['authorization'] === undefined) headers['authorization'] = credentials;
   const method = options.method ?? 'GET';
   const path = `${url.pathname}${url.search}`;
   if (url.protocol === 'http:') {
-    const authorization = proxyAuthorization(proxy);
+    const authorization = basicAuthorization(proxy);
     if (authorization) headers['proxy-authorization'] = authorization;
-    return httpRequest({ host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: proxy.port || 80, method, path: `${url.protocol}//${url.host}${path}`, headers });
+    return httpRequest({ host: bareHost(proxy.hostname), port: proxy.port || 80, method, path: `${url.protocol}//${url.host}${path}`, headers });
   }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = bareHost(url.hostname);
   const socket = await openTunnel(proxy, host, Number(url.port || 443), idleTimeoutMs);
   const secure = tlsConnect({ socket, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
   return httpRequest({ host, method, path, headers, createConnection: () => secure });

@@ -9,6 +9,7 @@ import { type CacheEntry, type CacheStore } from '../../cache/index.js';
 import { redact } from '../../redact.js';
 import type { CacheStatus } from '../../ledger/schema.js';
 import { requestUpstreamFollowing } from './cached-fetch.js';
+import { basicAuthorization } from './hosts.js';
 import { PEP691_JSON, type ProjectPage, parseHtmlProjectPage, parseJsonProjectPage } from './pypi-rewrite.js';
 
 /** Larger than any real project page (PyPI's biggest JSON pages are tens of MB). */
@@ -36,9 +37,7 @@ export function splitCredentials(url: URL): { url: URL; authorization: string | 
   const bare = new URL(url.href);
   bare.username = '';
   bare.password = '';
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
-  return { url: bare, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+  return { url: bare, authorization: basicAuthorization(url) };
 }
 
 export function projectPageUrl(upstream: URL, project: string): URL {

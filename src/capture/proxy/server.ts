@@ -11,6 +11,7 @@ import type { EventSink } from '../events.js';
 import { sendError } from './cached-fetch.js';
 import { handleConnect, parseConnectTarget } from './connect.js';
 import { forwardTarget, handleForward } from './forward.js';
+import { isLoopbackHost } from './hosts.js';
 import { machineProxySettings } from './upstream-proxy.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import { RedirectTargets, isHostAllowed } from './allow-list.js';
@@ -61,11 +62,6 @@ export class ProxyConfigError extends Error {
   constructor(readonly code: 'EREMOTEBIND', message: string) {
     super(message);
   }
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
 /** Why an origin-form path is refused (dot segments, NUL, `//`), or null when it is fine. */

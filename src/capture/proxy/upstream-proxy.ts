@@ -10,6 +10,7 @@
 // on the proxy (TLS then runs end to end, so the proxy sees only the host and port).
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
+import { bareHost, basicAuthorization, isLoopbackHost } from './hosts.js';
 
 export interface ProxySettings {
   readonly http: URL | null;
@@ -83,28 +84,17 @@ export function proxySettingsFromEnv(env: NodeJS.ProcessEnv): ProxySettings {
   return { http, https, noProxy: noProxy ? noProxyEntries(noProxy.value) : [], ignored };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** The proxy to reach `url` through, or null to reach it directly. */
 export function proxyFor(settings: ProxySettings, url: URL): URL | null {
   const proxy = url.protocol === 'https:' ? settings.https : url.protocol === 'http:' ? settings.http : null;
   if (!proxy) return null;
-  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (isLoopback(host)) return null;
+  const host = bareHost(url.hostname.toLowerCase());
+  if (isLoopbackHost(host)) return null;
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const bypassed = settings.noProxy.some(
     (entry) => entry.host === '*' || ((host === entry.host || host.endsWith(`.${entry.host}`)) && (entry.port === null || entry.port === port)),
   );
   return bypassed ? null : proxy;
-}
-
-/** `Proxy-Authorization` for a proxy URL that carries credentials, else null. */
-export function proxyAuthorization(proxy: URL): string | null {
-  if (!proxy.username && !proxy.password) return null;
-  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 
 /** The proxy as messages may show it: no credentials. */
@@ -133,10 +123,10 @@ export function credentialsWanted(proxy: URL, variable: 'http_proxy' | 'https_pr
 export function openTunnel(proxy: URL, host: string, port: number, idleTimeoutMs: number): Promise<Socket> {
   const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const headers: Record<string, string> = { host: target };
-  const authorization = proxyAuthorization(proxy);
+  const authorization = basicAuthorization(proxy);
   if (authorization) headers['proxy-authorization'] = authorization;
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: proxy.port || 80, method: 'CONNECT', path: target, headers, agent: false });
+    const request = httpRequest({ host: bareHost(proxy.hostname), port: proxy.port || 80, method: 'CONNECT', path: target, headers, agent: false });
     request.setTimeout(idleTimeoutMs, () => request.destroy(new Error(`the proxy ${shownProxy(proxy)} did not answer a CONNECT to ${target} in ${Math.round(idleTimeoutMs / 1000)} s`)));
     // Node hands every answer to a CONNECT here, whatever its status (its body unread).
     request.once('connect', (response: IncomingMessage, socket: Socket) => {
