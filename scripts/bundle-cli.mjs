@@ -4,6 +4,10 @@
 // than a fully cached docker build takes. Each command stays a chunk of its own that loads
 // only when it runs, as in dist/src. The library (`exports`) is still dist/src.
 //
+// Minified: V8 parses every byte of a module it loads, and a third less source is about
+// 10 ms less of each start (measured with --cpu-prof on a cached `offgrid build`).
+// `--debug` turns source maps on, so its stack traces name the original files and lines.
+//
 // Two entries: the CLI, and the script `offgrid verify` runs inside its sandbox (it is
 // started by path, next to the code that starts it: ./inside-entry.js in both layouts).
 import { build } from 'esbuild';
@@ -20,6 +24,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  minify: true,
   logLevel: 'warning',
   // CommonJS dependencies (commander) call require() for Node's own modules.
   banner: { js: "import { createRequire as __offgridRequire } from 'node:module'; const require = __offgridRequire(import.meta.url);" },

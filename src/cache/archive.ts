@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CacheEntry, EntryMetadata } from './entry.js';
 import { hasErrno } from './errors.js';
 import { getEntry } from './entries.js';

@@ -1,7 +1,7 @@
 // An index entry: what a key maps to. Stored as one JSON file per key (see layout.ts);
 // `last_used_at` is not in the file but is the file's mtime, so marking an entry used is a
 // `utimes` that cannot resurrect an entry prune has just removed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CacheError } from './errors.js';
 
 export const ENTRY_FORMAT_VERSION = 1;

@@ -137,6 +137,8 @@ function selfPath(): string {
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === selfPath();
 if (invokedDirectly) {
+  // The bundle is minified: a stack trace means something only through its source maps.
+  if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
   const io: CliIO = {
     stdout: process.stdout,
     stderr: process.stderr,

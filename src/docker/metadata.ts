@@ -2,7 +2,7 @@
 // each ended, how long it took, the image size. `logs/docker_build/build_metadata.json`;
 // `offgrid build-analyze` reads it with the session's ledger. zod-checked when read back.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ServiceResult = z.enum(['success', 'failed', 'not-built']);
 export type ServiceResult = z.infer<typeof ServiceResult>;

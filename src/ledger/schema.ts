@@ -1,7 +1,7 @@
 // The ledger (`logs/build/downloads_YYYYMMDD_HHMMSS.json`) and the events that feed it.
 // One zod schema is the source of both the TypeScript types and the JSON Schema that
 // ships in `schema/ledger.schema.json` (see scripts/write-schema.mjs).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const KINDS = ['wheel', 'sdist', 'apt', 'npm', 'file'] as const;
 export const Kind = z.enum(KINDS);

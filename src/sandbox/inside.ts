@@ -2,7 +2,7 @@
 // proxy in offline mode on the namespace's loopback, the command with its environment
 // pointed at it, the session recorded as usual. It reports back through a file, because
 // its stdout and stderr belong to the command. Started as `node inside-entry.js SPEC.json`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorEvent, networkAttemptEvent } from '../capture/events.js';
 import { ChildStartError, runChild } from '../capture/run-child.js';
 import { type Recording, startRecording } from '../session/recording.js';

@@ -1,7 +1,7 @@
 // `wheelhouse/wheelhouse_manifest.json`: what the wheelhouse holds and how the last run
 // went. One zod schema gives the types, the validation of a manifest read back, and the
 // JSON Schema shipped in schema/wheelhouse-manifest.schema.json.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export { MANIFEST_FILE } from './files.js';
 

@@ -1,7 +1,7 @@
 // pip's installation report (`pip install --dry-run --report FILE`, pip >= 22.2): the
 // whole resolved tree, including what pip only found in metadata, each with the URL it
 // would fetch and the file's hash. Pure: JSON text in, resolved packages out.
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeName } from './requirement-spec.js';
 
 const ReportItem = z.object({
