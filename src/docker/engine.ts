@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { OffgridError } from '../errors.js';
+import { daemonSocket, getJson, imagePath } from './engine-api.js';
 
 export type Builder = 'buildkit' | 'legacy';
 
@@ -97,8 +98,14 @@ export async function imageExists(docker: string, image: string, env: NodeJS.Pro
   return (await exec(docker, ['image', 'inspect', '--format', '{{.Id}}', image], env, 30_000)).code === 0;
 }
 
-/** The image's size in bytes (`docker image inspect`), or null when it cannot be read. */
+/** The image's size in bytes (the daemon's socket, else `docker image inspect`), or null when it cannot be read. */
 export async function imageSize(docker: string, image: string, env: NodeJS.ProcessEnv): Promise<number | null> {
+  const socket = daemonSocket(env);
+  const path = imagePath(image);
+  if (socket !== null && path !== null) {
+    const size = ((await getJson(socket, path)) as { Size?: unknown } | null)?.Size;
+    if (typeof size === 'number' && Number.isFinite(size)) return size;
+  }
   const r = await exec(docker, ['image', 'inspect', '--format', '{{.Size}}', image], env, 30_000);
   const n = Number(r.stdout.trim());
   return r.code === 0 && Number.isFinite(n) ? n : null;
