@@ -12,7 +12,7 @@ import { pypiRoute } from '../capture/proxy/pypi.js';
 import { npmRoute } from '../capture/proxy/npm.js';
 import { execRunner, onceRunner, resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
 import { pipExtraIndexOverride } from '../capture/proxy/pip-extras.js';
-import { buildAllowList, withUpstreamHosts } from '../capture/proxy/allow-list.js';
+import { buildAllowList, listedHost, withUpstreamHosts } from '../capture/proxy/allow-list.js';
 import type { ProxyLogger } from '../capture/proxy/types.js';
 import type { Ledger } from '../ledger/schema.js';
 import { Session } from './session.js';
@@ -83,23 +83,27 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       // Asked while the proxy starts (pip's start-up is the slow part).
       const toolConfig = onceRunner(execRunner);
       const pipExtrasPending = options.hostTools === false ? Promise.resolve(null) : pipExtraIndexOverride(options.env, toolConfig);
-      // The hosts known without asking pip or npm (the machine's apt sources, through
-      // apt-config, and --allow-host) are read while the proxy starts: no request reaches
-      // the proxy before this function returns.
-      const knownHosts = new Set<string>();
-      const knownHostsRead = buildAllowList({ upstreams: [], extraHosts: options.allowHosts ?? [] }).then((hosts) => {
-        for (const host of hosts) knownHosts.add(host);
-      });
-      knownHostsRead.catch(() => {}); // awaited below, after the proxy started
+      // The hosts known without asking pip or npm: --allow-host at once, the machine's apt
+      // sources (through apt-config) while the proxy starts and the tool begins. A request
+      // for a host not yet on the list waits for them (LazyUpstreams.knownHostsRead).
+      const knownHosts = new Set<string>((options.allowHosts ?? []).map(listedHost));
       const log = options.log;
+      const knownHostsRead = buildAllowList({ upstreams: [] }).then(
+        (hosts) => {
+          for (const host of hosts) knownHosts.add(host);
+        },
+        (error: Error) => log.warn(`reading the machine's apt sources for the proxy's allow-list failed: ${error.message}`),
+      );
       proxy = await startProxy({
         cacheDir: options.cacheDir,
         offline: options.offline,
         // pip and npm are asked for their indexes only when a request needs them (see LazyUpstreams).
         upstreams: {
           knownHosts,
+          knownHostsRead,
           resolve: async () => {
             const upstreams = await resolveUpstreams(options.upstreams, toolConfig, options.env);
+            await knownHostsRead;
             notes.push(...upstreams.notes);
             for (const note of upstreams.notes) log.debug(note);
             return { pypi: upstreams.pypi, npm: upstreams.npm, npmAuthorization: upstreams.npmAuthorization, allowedHosts: withUpstreamHosts(knownHosts, upstreams) };
@@ -111,7 +115,6 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         routes: [pypiRoute(), npmRoute()],
         ...(options.listen ?? {}),
       });
-      await knownHostsRead;
       const pipExtras = await pipExtrasPending;
       env = {
         ...(pipExtras === null ? {} : { PIP_EXTRA_INDEX_URL: pipExtras }),

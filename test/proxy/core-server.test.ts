@@ -1,7 +1,10 @@
 // The server's defences: malformed HTTP, huge heads, slow clients, CRLF injection, path
 // traversal and remote binding. Raw sockets send what a well-behaved client never would.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProxyConfigError, startProxy, unsafePathReason } from '../../src/capture/proxy/server.js';
 import type { ProxyRoute } from '../../src/capture/proxy/types.js';
@@ -145,5 +148,54 @@ describe('binding', () => {
       }),
       (error: unknown) => error instanceof ProxyConfigError && error.code === 'EREMOTEBIND' && /--allow-remote/.test(error.message),
     );
+  });
+});
+
+describe('hosts read while the proxy runs (the machine apt sources)', () => {
+  it('a request for a host not yet on the list waits for the read, and only a host still missing after it asks pip and npm', async () => {
+    const upstream = await startUpstream({ '/ok': { body: Buffer.from('fine') } });
+    const dir = await mkdtemp(join(tmpdir(), 'offgrid-proxy-'));
+    const knownHosts = new Set<string>();
+    let release!: () => void;
+    const read = new Promise<void>((resolve) => (release = resolve));
+    let waitedOn = false;
+    let resolved = 0;
+    const proxy = await startProxy({
+      cacheDir: dir,
+      offline: false,
+      upstreams: {
+        knownHosts,
+        get knownHostsRead() {
+          waitedOn = true;
+          return read;
+        },
+        resolve: async () => {
+          resolved++;
+          return { pypi: [], npm: null, allowedHosts: new Set(knownHosts) };
+        },
+      },
+      record: () => {},
+      clock: { now: () => new Date() },
+      log: { debug() {}, warn() {} },
+      routes: [],
+    });
+    try {
+      const pending = fetchVia(proxy.url, `${upstream.url}/ok`);
+      // The list is completed only once the proxy holds the request (or after 2 s, when it never asks).
+      for (let i = 0; i < 200 && !waitedOn; i++) await new Promise((r) => setTimeout(r, 10));
+      knownHosts.add('127.0.0.1');
+      release();
+      const ok = await pending;
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.toString(), 'fine');
+      assert.equal(resolved, 0, 'a host the read added needs no pip or npm lookup');
+      const refused = await fetchVia(proxy.url, 'http://127.0.0.2:9/x');
+      assert.equal(refused.status, 403);
+      assert.equal(resolved, 1);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -254,6 +254,6 @@ export function isHostAllowed(allowed: ReadonlySet<string>, hostname: string, po
  * A host as the list keeps it: lower case, an IPv6 literal without brackets (a URL's
  * hostname has them, a CONNECT target's host not); `[v6]:port` stays as written.
  */
-function listedHost(host: string): string {
+export function listedHost(host: string): string {
   return bareHost(host.toLowerCase());
 }

@@ -121,6 +121,12 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   // Until resolved: no PyPI or npm upstream yet, and only the hosts known without asking.
   let upstreams: Upstreams = lazy ? { pypi: [], npm: null, allowedHosts: lazy.knownHosts } : (given as Upstreams);
   let resolving: Promise<void> | null = lazy ? null : Promise.resolve();
+  // A host not (yet) on the list: the known hosts may still be being read; then the rest.
+  const allowed = async (hostname: string, port: string | number): Promise<void> => {
+    if (isHostAllowed(upstreams.allowedHosts, hostname, port)) return;
+    if (lazy) await lazy.knownHostsRead;
+    if (!isHostAllowed(upstreams.allowedHosts, hostname, port)) await resolveUpstreams();
+  };
   const resolveUpstreams = (): Promise<void> =>
     (resolving ??= lazy!.resolve().then(
       (found) => {
@@ -178,7 +184,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         req.url = `${url.pathname}${url.search}`;
         return dispatchOrigin(req, res);
       }
-      if (!isHostAllowed(upstreams.allowedHosts, url.hostname, url.port)) await resolveUpstreams();
+      await allowed(url.hostname, url.port);
       return handleForward(req, res, context, store, forward);
     }
     sendError(res, 400, 'offgrid: unsupported request target');
@@ -215,7 +221,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       handleConnect(req, socket, head, context, tunnels);
       return;
     }
-    resolveUpstreams().then(
+    allowed(target.host, target.port).then(
       () => handleConnect(req, socket, head, context, tunnels),
       (error: Error) => {
         options.log.warn(`finding the upstreams failed: ${error.message}`);

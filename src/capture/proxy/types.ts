@@ -28,7 +28,10 @@ export interface Upstreams {
  * --allow-host); a forward or CONNECT request for another host resolves the rest first.
  */
 export interface LazyUpstreams {
+  /** Complete once `knownHostsRead` has settled (the apt sources are read while the proxy runs). */
   readonly knownHosts: ReadonlySet<string>;
+  /** Settles (never rejects) when `knownHosts` is complete; a request for a host not in it waits for this first. */
+  readonly knownHostsRead: Promise<void>;
   resolve(): Promise<Upstreams>;
 }
 
