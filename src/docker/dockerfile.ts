@@ -134,16 +134,55 @@ function parseFrom(args: string, index: number, line: number): Stage {
   return { index, from, name, line };
 }
 
-/** `${NAME}`, `$NAME`, `${NAME:-default}`, `${NAME-default}`, `${NAME:+alt}` of ARG values (the only substitution FROM gets). */
+/**
+ * `${NAME}`, `$NAME`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME:?word}` of ARG
+ * values (the only substitution FROM gets). As in BuildKit's lexer, the word is itself
+ * substituted, so `${IMAGE:-${REGISTRY}/python:3.12}` works; a `$` that starts no name is kept.
+ */
 function substitute(text: string, vars: ReadonlyMap<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_w, a: string | undefined, colon: string | undefined, op: string | undefined, alt: string | undefined, b: string | undefined) => {
-    const value = vars.get((a ?? b)!);
-    // With the colon an empty value counts as unset, as in the shell.
-    const set = colon === ':' ? value !== undefined && value !== '' : value !== undefined;
-    if (op === '-') return set ? value! : (alt ?? '');
-    if (op === '+') return set ? (alt ?? '') : '';
-    return value ?? '';
-  });
+  let i = 0;
+  const name = (): string => {
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i));
+    i += m?.[0].length ?? 0;
+    return m?.[0] ?? '';
+  };
+  // Reads up to `stop` (left unread) or the end, substituting as it goes.
+  const word = (stop: string | null): string => {
+    let out = '';
+    while (i < text.length && text[i] !== stop) {
+      if (text[i] !== '$') {
+        out += text[i++];
+        continue;
+      }
+      i++;
+      if (text[i] !== '{') {
+        const plain = name();
+        out += plain === '' ? '$' : (vars.get(plain) ?? '');
+        continue;
+      }
+      const open = i++;
+      const braced = name();
+      if (braced === '') {
+        i = open;
+        out += '$';
+        continue;
+      }
+      const colon = text[i] === ':';
+      if (colon) i++;
+      const op = text[i] === '-' || text[i] === '+' || text[i] === '?' ? text[i++] : '';
+      // The word (or, for modifiers BuildKit has and FROM lines do not use, e.g. `#`, the rest) up to the brace.
+      const alt = text[i] === '}' && op === '' ? '' : word('}');
+      i++; // the closing brace
+      const value = vars.get(braced);
+      // With the colon an empty value counts as unset, as in the shell.
+      const set = colon ? value !== undefined && value !== '' : value !== undefined;
+      if (op === '-') out += set ? value! : alt;
+      else if (op === '+') out += set ? alt : '';
+      else out += value ?? '';
+    }
+    return out;
+  };
+  return word(null);
 }
 
 /** `ARG A=1 B="two words" C`: the names declared and their defaults, quotes removed. */

@@ -56,6 +56,26 @@ test('Dockerfile: FROM sees ARGs declared several to a line and defaults built f
   assert.deepEqual(baseImages(file, { PYTHON: '3.11' }, 'build', 'buildkit', AMD64), ['registry.example.org/python:3.11-slim']);
 });
 
+test('Dockerfile: a default is substituted too, as BuildKit does (`${IMAGE:-${REGISTRY}/python:3.12-slim}`)', () => {
+  const file = parseDockerfile([
+    'ARG REGISTRY=docker.example.org/library',
+    'ARG PYTHON_IMAGE',
+    'ARG TAG',
+    'FROM ${PYTHON_IMAGE:-${REGISTRY}/python:3.12-slim} AS a',
+    'FROM ${PYTHON_IMAGE:-$REGISTRY/python:${TAG:-3.11}-slim} AS b',
+    'FROM ${TAG:+${REGISTRY}/}alpine:3.20 AS c',
+    'FROM scratch$ AS d',
+  ].join('\n'));
+  const images = (args: Record<string, string>, target: string) => baseImages(file, args, target, 'buildkit', AMD64);
+  assert.deepEqual(images({}, 'a'), ['docker.example.org/library/python:3.12-slim']);
+  assert.deepEqual(images({ PYTHON_IMAGE: 'python:3.13' }, 'a'), ['python:3.13']);
+  assert.deepEqual(images({}, 'b'), ['docker.example.org/library/python:3.11-slim']);
+  assert.deepEqual(images({ TAG: '3.10' }, 'b'), ['docker.example.org/library/python:3.10-slim']);
+  assert.deepEqual(images({}, 'c'), ['alpine:3.20']);
+  assert.deepEqual(images({ TAG: 'x' }, 'c'), ['docker.example.org/library/alpine:3.20']);
+  assert.deepEqual(images({}, 'd'), ['scratch$']);
+});
+
 test('Dockerfile: the images a build pulls are those of the stages it builds, COPY --from=IMAGE and RUN --mount=from=IMAGE included', () => {
   const file = parseDockerfile([
     'FROM node:20 AS frontend',
