@@ -84,26 +84,28 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       const toolConfig = onceRunner(execRunner);
       const pipExtrasPending = options.hostTools === false ? Promise.resolve(null) : pipExtraIndexOverride(options.env, toolConfig);
       // The hosts known without asking pip or npm: --allow-host at once, the machine's apt
-      // sources (through apt-config) while the proxy starts and the tool begins. A request
-      // for a host not yet on the list waits for them (LazyUpstreams.knownHostsRead).
+      // sources (through apt-config) when a request first needs a host not yet on the list.
+      // A build whose steps are all cached never spends the apt-config process.
       const knownHosts = new Set<string>((options.allowHosts ?? []).map(listedHost));
       const log = options.log;
-      const knownHostsRead = buildAllowList({ upstreams: [] }).then(
-        (hosts) => {
-          for (const host of hosts) knownHosts.add(host);
-        },
-        (error: Error) => log.warn(`reading the machine's apt sources for the proxy's allow-list failed: ${error.message}`),
-      );
+      let knownHostsRead: Promise<void> | null = null;
+      const readKnownHosts = (): Promise<void> =>
+        (knownHostsRead ??= buildAllowList({ upstreams: [] }).then(
+          (hosts) => {
+            for (const host of hosts) knownHosts.add(host);
+          },
+          (error: Error) => log.warn(`reading the machine's apt sources for the proxy's allow-list failed: ${error.message}`),
+        ));
       proxy = await startProxy({
         cacheDir: options.cacheDir,
         offline: options.offline,
         // pip and npm are asked for their indexes only when a request needs them (see LazyUpstreams).
         upstreams: {
           knownHosts,
-          knownHostsRead,
+          readKnownHosts,
           resolve: async () => {
             const upstreams = await resolveUpstreams(options.upstreams, toolConfig, options.env);
-            await knownHostsRead;
+            await readKnownHosts();
             notes.push(...upstreams.notes);
             for (const note of upstreams.notes) log.debug(note);
             return { pypi: upstreams.pypi, npm: upstreams.npm, npmAuthorization: upstreams.npmAuthorization, allowedHosts: withUpstreamHosts(knownHosts, upstreams) };

@@ -151,7 +151,7 @@ describe('binding', () => {
   });
 });
 
-describe('hosts read while the proxy runs (the machine apt sources)', () => {
+describe('hosts read on first need (the machine apt sources)', () => {
   it('a request for a host not yet on the list waits for the read, and only a host still missing after it asks pip and npm', async () => {
     const upstream = await startUpstream({ '/ok': { body: Buffer.from('fine') } });
     const dir = await mkdtemp(join(tmpdir(), 'offgrid-proxy-'));
@@ -165,7 +165,7 @@ describe('hosts read while the proxy runs (the machine apt sources)', () => {
       offline: false,
       upstreams: {
         knownHosts,
-        get knownHostsRead() {
+        readKnownHosts: () => {
           waitedOn = true;
           return read;
         },
@@ -181,7 +181,7 @@ describe('hosts read while the proxy runs (the machine apt sources)', () => {
     });
     try {
       const pending = fetchVia(proxy.url, `${upstream.url}/ok`);
-      // The list is completed only once the proxy holds the request (or after 2 s, when it never asks).
+      // The list is completed only once the proxy holds the request and asked for it (or after 2 s, when it never asks).
       for (let i = 0; i < 200 && !waitedOn; i++) await new Promise((r) => setTimeout(r, 10));
       knownHosts.add('127.0.0.1');
       release();

@@ -121,10 +121,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   // Until resolved: no PyPI or npm upstream yet, and only the hosts known without asking.
   let upstreams: Upstreams = lazy ? { pypi: [], npm: null, allowedHosts: lazy.knownHosts } : (given as Upstreams);
   let resolving: Promise<void> | null = lazy ? null : Promise.resolve();
-  // A host not (yet) on the list: the known hosts may still be being read; then the rest.
+  // A host not (yet) on the list: the known hosts may not be read yet; then the rest.
   const allowed = async (hostname: string, port: string | number): Promise<void> => {
     if (isHostAllowed(upstreams.allowedHosts, hostname, port)) return;
-    if (lazy) await lazy.knownHostsRead;
+    if (lazy) await lazy.readKnownHosts();
     if (!isHostAllowed(upstreams.allowedHosts, hostname, port)) await resolveUpstreams();
   };
   const resolveUpstreams = (): Promise<void> =>

@@ -28,10 +28,10 @@ export interface Upstreams {
  * --allow-host); a forward or CONNECT request for another host resolves the rest first.
  */
 export interface LazyUpstreams {
-  /** Complete once `knownHostsRead` has settled (the apt sources are read while the proxy runs). */
+  /** Complete once `readKnownHosts()` has settled (the apt sources are read on first need). */
   readonly knownHosts: ReadonlySet<string>;
-  /** Settles (never rejects) when `knownHosts` is complete; a request for a host not in it waits for this first. */
-  readonly knownHostsRead: Promise<void>;
+  /** Completes `knownHosts` (once; never rejects): a request for a host not in it calls this first. */
+  readKnownHosts(): Promise<void>;
   resolve(): Promise<Upstreams>;
 }
 
