@@ -17,7 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { waitForPort } from './proxy-servers.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const DOCKER = '/usr/bin/docker';
+export const DOCKER = '/usr/bin/docker';
+/** A few RUN steps and no downloads: offgrid's fixed cost with nothing to amortize it. */
+export const BUSYBOX_DOCKERFILE =
+  'FROM offgrid-test/busybox:latest\nRUN for i in $(seq 1 2000); do echo line $i; done\nRUN mkdir -p /data && dd if=/dev/zero of=/data/blob bs=1M count=8 2>&1\nCOPY compose.yaml /app/\n';
 
 export interface ServiceFigures {
   readonly service: string;
@@ -50,14 +53,15 @@ interface BenchService {
   readonly downloads: boolean;
 }
 
-function timed(file: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): number {
+/** Runs a command to its end; its wall time in seconds (it must succeed). */
+export function timed(file: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
   const r = spawnSync(file, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} failed: ${r.stderr.toString().slice(-2000)}`);
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 
 function benchService(service: BenchService): ServiceFigures {
@@ -165,7 +169,7 @@ export async function benchDocker(runs = 6, realisticRuns = 3): Promise<DockerBe
     runs,
     offgridArgs: [],
     downloads: false,
-    dockerfile: 'FROM offgrid-test/busybox:latest\nRUN for i in $(seq 1 2000); do echo line $i; done\nRUN mkdir -p /data && dd if=/dev/zero of=/data/blob bs=1M count=8 2>&1\nCOPY compose.yaml /app/\n',
+    dockerfile: BUSYBOX_DOCKERFILE,
   });
   printFigures(busybox);
   services.push(busybox);
