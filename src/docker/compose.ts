@@ -12,7 +12,7 @@
 // a remote context) is recorded with its file and line, so it blocks only itself.
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { type Document, LineCounter, isNode, parseDocument } from 'yaml';
+import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isPair, parseDocument, visit } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { interpolate } from './interpolate.js';
 import { SERVICE_NAME, defaultImageName, type ProjectServices, type ServiceSpec } from './service.js';
@@ -127,6 +127,49 @@ export interface ComposeSource {
   readonly text: string;
 }
 
+/**
+ * The most values a file may hold once its aliases are expanded. Anchors are how real
+ * files share settings (getsentry/self-hosted: 40 services, each merging defaults that
+ * merge eight depends_on entries, is a few thousand values), but nested aliases can
+ * also make a small file stand for billions of values (the "billion laughs"), which
+ * merging and walking services would then expand.
+ */
+export const MAX_EXPANDED_VALUES = 1_000_000;
+
+/**
+ * How many values the document holds with every alias expanded, counted without expanding
+ * them (each node is counted once and its count reused), stopping past `limit`. An alias
+ * names the last node with its anchor before it, as yaml resolves it.
+ */
+function expandedSize(doc: Document, limit: number): number {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Node, Node | undefined>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  const sizes = new Map<unknown, number>();
+  const size = (node: unknown): number => {
+    if (node === null || node === undefined) return 0;
+    const known = sizes.get(node);
+    if (known !== undefined) {
+      if (Number.isNaN(known)) throw new Error('an alias refers to a value that contains it');
+      return known;
+    }
+    sizes.set(node, NaN);
+    let n = 1;
+    if (isAlias(node)) n = size(targets.get(node));
+    else if (isPair(node)) n = size(node.key) + size(node.value);
+    else if (isCollection(node)) for (const item of node.items as unknown[]) if ((n += size(item)) > limit) break;
+    n = Math.min(n, limit + 1);
+    sizes.set(node, n);
+    return n;
+  };
+  return size(doc.contents);
+}
+
 interface ParsedFile {
   readonly file: string;
   readonly doc: Document;
@@ -158,7 +201,12 @@ function parseFile(source: ComposeSource): ParsedFile {
   }
   let root: unknown;
   try {
-    root = doc.toJS();
+    if (expandedSize(doc, MAX_EXPANDED_VALUES) > MAX_EXPANDED_VALUES) {
+      throw new Error(`its aliases expand to more than ${MAX_EXPANDED_VALUES.toLocaleString('en')} values (nested anchors, as in a "billion laughs" file); offgrid stops there rather than use up memory`);
+    }
+    // yaml's own alias limit (maxAliasCount, 100 by default) counts alias uses, and real
+    // files with many services over shared anchors pass it: the bound above is on size.
+    root = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
     // Resolving aliases and merge keys can fail on a valid document (`<<: *list`).
     throw inputError(source.file, `not a valid compose file: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,0 +1,57 @@
+// Compose files as real projects write them: anchors shared by many services, service
+// names compose allows, project names as compose normalises them, include: with its own
+// .env and override files, and build.additional_contexts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseComposeServices } from '../../src/docker/compose.js';
+import { OffgridError } from '../../src/errors.js';
+
+const ctx = { file: '/p/compose.yaml', dir: '/p', project: 'p', env: {} };
+
+/** A getsentry/self-hosted-style file: every service merges defaults that merge eight depends_on entries. */
+function sentryLike(services: number): string {
+  const lines = [
+    'x-restart-policy: &restart_policy',
+    '  restart: unless-stopped',
+    'x-pull-policy: &pull_policy',
+    '  pull_policy: never',
+    'x-depends_on-healthy: &depends_on-healthy',
+    '  condition: service_healthy',
+    'x-sentry-defaults: &sentry_defaults',
+    '  <<: [*restart_policy, *pull_policy]',
+    '  build:',
+    '    context: ./svc',
+    '    args:',
+    '      - SENTRY_IMAGE',
+    '  image: sentry-self-hosted-local',
+    '  depends_on:',
+    ...['redis', 'postgres', 'memcached', 'smtp', 'snuba-api', 'kafka', 'clickhouse', 'symbolicator'].flatMap((d) => [`    ${d}:`, '      <<: *depends_on-healthy']),
+    'services:',
+  ];
+  for (let i = 0; i < services; i++) lines.push(`  svc${i}:`, '    <<: *sentry_defaults', `    command: run ${i}`);
+  return `${lines.join('\n')}\n`;
+}
+
+test('compose: an anchor-heavy file (40 services over shared defaults, as in getsentry/self-hosted) loads', () => {
+  const project = parseComposeServices(sentryLike(40), ctx);
+  assert.equal(project.buildable.length, 40);
+  assert.deepEqual(project.buildable.map((s) => [s.context, s.image]).at(-1), ['/p/svc', 'sentry-self-hosted-local']);
+});
+
+test('compose: a "billion laughs" file is refused with a clear error instead of being expanded', () => {
+  const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const name = String.fromCharCode(97 + i);
+    levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]`);
+  }
+  const text = `x-laughs:\n${levels.map((l) => `  ${l}`).join('\n')}\nservices:\n  app:\n    build: .\n    labels: *i\n`;
+  const started = Date.now();
+  assert.throws(
+    () => parseComposeServices(text, ctx),
+    (e: OffgridError) => e.code === 'EINPUT' && /^\/p\/compose.yaml: not a valid compose file: its aliases expand to more than 1,000,000 values/.test(e.message),
+  );
+  assert.ok(Date.now() - started < 5000);
+  // An alias inside the value it names is refused too, not followed round.
+  assert.throws(() => parseComposeServices('x: &x [1, *x]\nservices:\n  a:\n    build: .\n', ctx), /not a valid compose file: an alias refers to a value that contains it/);
+});
