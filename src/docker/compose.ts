@@ -404,7 +404,7 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
   const unbuildable = new Map<string, string>();
   const profileOff = new Map<string, readonly string[]>();
   for (const [name, raw] of Object.entries(services)) {
-    if (!SERVICE_NAME.test(name)) throw inputError(ctx.file, `service name ${JSON.stringify(name)} is not valid (letters, digits, _ . -)`);
+    if (!SERVICE_NAME.test(name)) throw inputError(ctx.file, `service name ${JSON.stringify(name)} is not valid: compose allows only letters, digits, _ . and -`);
     if (!isMap(raw)) {
       if (raw === null) {
         imageOnly.set(name, null);

@@ -33,5 +33,5 @@ export function defaultImageName(project: string, service: string): string {
   return `${clean(project) || 'project'}-${clean(service)}`;
 }
 
-/** Service names are used in file names (`build_<service>.log`): keep them to what compose allows. */
-export const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** Service names as the compose schema allows them (`^[a-zA-Z0-9._-]+$`); they are used in file names (`build_<service>.log`). */
+export const SERVICE_NAME = /^[a-zA-Z0-9._-]+$/;

@@ -55,3 +55,12 @@ test('compose: a "billion laughs" file is refused with a clear error instead of 
   // An alias inside the value it names is refused too, not followed round.
   assert.throws(() => parseComposeServices('x: &x [1, *x]\nservices:\n  a:\n    build: .\n', ctx), /not a valid compose file: an alias refers to a value that contains it/);
 });
+
+test('compose: a service name may start with _ or . as the compose schema allows; others are refused with the rule', () => {
+  const project = parseComposeServices('services:\n  _base:\n    build: .\n    image: base\n  app:\n    extends: _base\n  .hidden:\n    build: .\n', ctx);
+  assert.deepEqual(project.buildable.map((s) => [s.name, s.image]), [['_base', 'base'], ['app', 'base'], ['.hidden', 'p-hidden']]);
+  assert.throws(
+    () => parseComposeServices('services:\n  "a b":\n    build: .\n', ctx),
+    (e: OffgridError) => e.code === 'EINPUT' && e.message === '/p/compose.yaml: service name "a b" is not valid: compose allows only letters, digits, _ . and -',
+  );
+});
