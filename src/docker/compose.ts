@@ -15,7 +15,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isPair, parseDocument, visit } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { interpolate } from './interpolate.js';
-import { SERVICE_NAME, defaultImageName, type ProjectServices, type ServiceSpec } from './service.js';
+import { PROJECT_NAME, SERVICE_NAME, defaultImageName, normalizeProjectName, type ProjectServices, type ServiceSpec } from './service.js';
 
 export interface ComposeContext {
   /** The file, for messages and for ProjectServices.file. */
@@ -24,7 +24,8 @@ export interface ComposeContext {
   readonly dir: string;
   /**
    * The project name when neither COMPOSE_PROJECT_NAME nor the file's top-level `name:`
-   * sets one: the directory's name (default image names are `<project>-<service>`).
+   * sets one: the directory's name, which is normalised as compose normalises it
+   * (default image names are `<project>-<service>`).
    */
   readonly project: string;
   /** Variables for interpolation. */
@@ -350,6 +351,32 @@ function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJ
 }
 
 /**
+ * The project name as compose-go decides it: COMPOSE_PROJECT_NAME (shell or .env), which
+ * must already be a valid name; else the top-level `name:` (the last file's), interpolated
+ * and normalised; else the directory's name, normalised.
+ */
+function composeProjectName(ctx: ComposeContext, fromFile: unknown): string {
+  const explicit = ctx.env.COMPOSE_PROJECT_NAME;
+  if (explicit) {
+    if (!PROJECT_NAME.test(explicit)) {
+      throw new Error(
+        `COMPOSE_PROJECT_NAME ${JSON.stringify(explicit)} is not a valid project name: compose accepts only lower-case letters, digits, _ and -, ` +
+          `starting with a letter or digit (for example ${JSON.stringify(normalizeProjectName(explicit) || 'myproject')})`,
+      );
+    }
+    return explicit;
+  }
+  if (fromFile !== undefined && fromFile !== null && typeof fromFile !== 'string') throw new Error('name: must be a string');
+  const named = typeof fromFile === 'string' ? normalizeProjectName(interpolate(fromFile, ctx.env, 'name')) : '';
+  if (named !== '') return named;
+  const dir = normalizeProjectName(ctx.project);
+  if (dir === '') {
+    throw new Error(`the directory's name ${JSON.stringify(ctx.project)} gives no project name (compose keeps only a-z, 0-9, _ and -): set name: in the file or COMPOSE_PROJECT_NAME`);
+  }
+  return dir;
+}
+
+/**
  * Parses a compose file (or offgrid.yaml, which uses the same `services:` shape), with the
  * files compose merges over it (compose.override.yaml) in order.
  */
@@ -377,11 +404,9 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
   } catch (error) {
     throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
   }
-  let project = ctx.project;
+  let project: string;
   try {
-    // Compose's order: COMPOSE_PROJECT_NAME (shell or .env), then the top-level `name:`.
-    if (ctx.env.COMPOSE_PROJECT_NAME) project = ctx.env.COMPOSE_PROJECT_NAME;
-    else if (typeof projectName === 'string' && projectName !== '') project = interpolate(projectName, ctx.env, 'name');
+    project = composeProjectName(ctx, projectName);
   } catch (error) {
     throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
   }

@@ -27,10 +27,24 @@ export interface ProjectServices {
   readonly profileOff: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Compose's default image name: `<project>-<service>`, lower case, with characters Docker accepts. */
+/**
+ * compose-go's NormalizeProjectName, which compose applies to the directory's name and to a
+ * file's top-level `name:`: lower case, only [a-z0-9_-] kept, no leading `_` or `-`.
+ */
+export function normalizeProjectName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_-]+/g, '').replace(/^[_-]+/, '');
+}
+
+/** A project name compose accepts when it is set explicitly (COMPOSE_PROJECT_NAME): one normalising leaves as it is. */
+export const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * Compose's default image name: `<project>-<service>` (the project name already normalised),
+ * the service's part lower case with characters Docker accepts.
+ */
 export function defaultImageName(project: string, service: string): string {
-  const clean = (s: string): string => s.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-_.]+/, '');
-  return `${clean(project) || 'project'}-${clean(service)}`;
+  const clean = service.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-_.]+/, '');
+  return `${project}-${clean}`;
 }
 
 /** Service names as the compose schema allows them (`^[a-zA-Z0-9._-]+$`); they are used in file names (`build_<service>.log`). */

@@ -64,3 +64,22 @@ test('compose: a service name may start with _ or . as the compose schema allows
     (e: OffgridError) => e.code === 'EINPUT' && e.message === '/p/compose.yaml: service name "a b" is not valid: compose allows only letters, digits, _ . and -',
   );
 });
+
+test('compose: project names are normalised as compose-go does; an invalid COMPOSE_PROJECT_NAME is refused', () => {
+  const image = (text: string, project: string, env: NodeJS.ProcessEnv = {}) => parseComposeServices(text, { ...ctx, project, env }).buildable[0]!.image;
+  const web = 'services:\n  web:\n    build: .\n';
+  // The directory's name: lower case, only [a-z0-9_-], no leading _ or -.
+  assert.equal(image(web, 'My.Project'), 'myproject-web');
+  assert.equal(image(web, '_-Ünïcode App_2'), 'ncodeapp_2-web');
+  // The top-level name: (interpolated, then normalised, as compose-go's projectName does).
+  assert.equal(image(`name: Shop-\${TAG}\n${web}`, 'dir', { TAG: '2.1' }), 'shop-21-web');
+  assert.equal(image(`name: "..."\n${web}`, 'dir'), 'dir-web');
+  // COMPOSE_PROJECT_NAME is set explicitly: compose takes it only when it is valid already.
+  assert.equal(image(`name: shop\n${web}`, 'dir', { COMPOSE_PROJECT_NAME: 'ci_1-x' }), 'ci_1-x-web');
+  assert.throws(
+    () => image(web, 'dir', { COMPOSE_PROJECT_NAME: 'My.Project' }),
+    (e: OffgridError) => e.code === 'EINPUT' && /^\/p\/compose.yaml: COMPOSE_PROJECT_NAME "My.Project" is not a valid project name: .*\(for example "myproject"\)$/.test(e.message),
+  );
+  assert.throws(() => image(web, '...'), (e: OffgridError) => e.code === 'EINPUT' && /the directory's name "..." gives no project name .*set name: in the file or COMPOSE_PROJECT_NAME/.test(e.message));
+  assert.throws(() => image(`name: [a]\n${web}`, 'dir'), /\/p\/compose.yaml: name: must be a string/);
+});

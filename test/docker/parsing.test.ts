@@ -167,11 +167,12 @@ test('compose: anchors and merge keys, .env values under the shell, the top-leve
       cache: project.imageOnly.get('cache'),
     };
   };
+  // name: ${STACK:-shop} is shop-2.1, which compose-go normalises to shop-21.
   assert.deepEqual(show({}), {
     built: [
       ['api', '/docker/Dockerfile', null, 'registry.example.org/shop/api:2.1', { PYTHON_VERSION: '3.12' }],
-      ['worker', '/docker/Dockerfile', 'worker', 'shop-2.1-worker', { PYTHON_VERSION: '3.12' }],
-      ['web', '/web/Dockerfile', null, 'shop-2.1-web', {}],
+      ['worker', '/docker/Dockerfile', 'worker', 'shop-21-worker', { PYTHON_VERSION: '3.12' }],
+      ['web', '/web/Dockerfile', null, 'shop-21-web', {}],
     ],
     cache: 'redis:7.2',
   });
