@@ -35,6 +35,11 @@ export interface ComposeContext {
    * throws an OffgridError when it cannot. Absent: such references are unsupported.
    */
   readonly readFile?: (path: string) => string;
+  /**
+   * The variables a .env-format file (an absolute path) sets, its values interpolated with
+   * `env`; null when there is no such file. Absent: an included project's .env is not read.
+   */
+  readonly readEnvFile?: (path: string, env: NodeJS.ProcessEnv) => Record<string, string> | null;
 }
 
 function inputError(file: string, message: string): OffgridError {
@@ -320,31 +325,89 @@ function withExtends(name: string, raw: Plain, scope: Scope, chain: readonly Ext
 }
 
 /**
- * The services of the files a file's top-level `include:` names (a path, or `{path,
- * project_directory}`), each with its extends applied and its paths resolved against its
- * own directory (or the project_directory given), its own includes first.
+ * A value of an included file with every string interpolated with the included project's
+ * variables, then its `$` escaped so the including project's interpolation leaves it as it
+ * is (compose-go interpolates an included file on its own, then escapes what it imports).
  */
-function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJS.ProcessEnv, seen: readonly string[] = []): Map<string, Plain> {
+function interpolatedTree(value: unknown, env: NodeJS.ProcessEnv, where: string): unknown {
+  if (typeof value === 'string') return interpolate(value, env, where).replaceAll('$', '$$$$');
+  if (Array.isArray(value)) return value.map((item) => interpolatedTree(item, env, where));
+  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolatedTree(item, env, where)]));
+  return value;
+}
+
+/** A string or a list of strings (include's path and env_file), or null when it is neither. */
+function stringList(value: unknown): string[] | null {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : null;
+}
+
+/**
+ * An included project's variables, as compose-go's ApplyInclude builds them: the
+ * include's env_file (relative to the including file), or else the .env of its project
+ * directory, under the including project's own variables, which win.
+ */
+function includedEnv(entry: Plain, projectDir: string, scope: Scope, env: NodeJS.ProcessEnv, read: ComposeContext['readEnvFile']): NodeJS.ProcessEnv {
+  if (!read) return env;
+  const listed = entry.env_file === undefined ? null : stringList(entry.env_file);
+  if (entry.env_file !== undefined && listed === null) throw new Error('include: env_file must be a path or a list of paths');
+  const files = listed === null ? [{ path: join(projectDir, '.env'), required: false }] : listed.map((f) => ({ path: resolve(scope.dir, interpolate(f, env, 'include')), required: true }));
+  let fromFiles: Record<string, string> = {};
+  for (const { path, required } of files) {
+    const vars = read(path, { ...fromFiles, ...env });
+    if (vars === null && required) throw new Error(`include: env_file ${path} does not exist`);
+    fromFiles = { ...fromFiles, ...vars };
+  }
+  return { ...fromFiles, ...env };
+}
+
+/**
+ * The services of the files a file's top-level `include:` names (a path, or `{path,
+ * project_directory, env_file}`), as compose-go's ApplyInclude loads them: a list of paths
+ * is one file with the later ones merged over it as override files; the files are
+ * interpolated with the included project's variables (includedEnv); extends is applied and
+ * relative paths resolve against the project directory (the first file's, unless given);
+ * their own includes come first.
+ */
+function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJS.ProcessEnv, ctx: ComposeContext, seen: readonly string[] = []): Map<string, Plain> {
   const out = new Map<string, Plain>();
   if (root.include === undefined || root.include === null) return out;
   if (!Array.isArray(root.include)) throw new Error('include: must be a list of files');
   for (const item of root.include) {
     const entry = typeof item === 'string' ? { path: item } : isMap(item) ? item : null;
-    const paths = typeof entry?.path === 'string' ? [entry.path] : Array.isArray(entry?.path) ? entry.path : null;
-    if (entry === null || paths === null || paths.some((p) => typeof p !== 'string')) throw new Error('include: each entry must be a path or {path: FILE}');
-    for (const raw of paths as string[]) {
-      const path = resolve(scope.dir, interpolate(raw, env, 'include'));
+    const paths = entry === null ? null : stringList(entry.path);
+    if (entry === null || paths === null || paths.length === 0) throw new Error('include: each entry must be a path or {path: FILE}');
+    const files = paths.map((raw) => ({ raw, path: resolve(scope.dir, interpolate(raw, env, 'include')) }));
+    for (const { raw, path } of files) {
       if (seen.includes(path) || path === scope.file) throw new Error(`include: ${raw} includes itself: ${[...seen, scope.file, path].join(' → ')}`);
-      const included = load(path, 'include');
-      const dir = typeof entry.project_directory === 'string' ? resolve(scope.dir, interpolate(entry.project_directory, env, 'include')) : included.dir;
-      const all = includedServices(included.root, included, load, env, [...seen, scope.file]);
-      for (const [name, service] of Object.entries(included.services)) {
-        all.set(name, isMap(service) ? rebased(withExtends(name, service, included, [], load, env), dir, env, `service ${name}`) : (service as Plain));
+    }
+    const [main, ...overrides] = files.map(({ path }) => load(path, 'include'));
+    const dir = typeof entry.project_directory === 'string' ? resolve(scope.dir, interpolate(entry.project_directory, env, 'include')) : main!.dir;
+    const projectEnv = includedEnv(entry, dir, scope, env, ctx.readEnvFile);
+    const services: Plain = { ...main!.services };
+    for (const over of overrides) {
+      for (const [name, raw] of Object.entries(over.services)) {
+        const mine = services[name];
+        services[name] = isMap(mine) && isMap(raw) ? mergeMaps(mine, raw) : raw;
       }
-      for (const [name, service] of all) {
-        if (out.has(name)) throw new Error(`include: service ${name} is defined by more than one included file`);
-        out.set(name, service);
+    }
+    const merged: Scope = { ...main!, services };
+    const all = new Map<string, Plain>();
+    for (const file of [main!, ...overrides]) {
+      for (const [name, service] of includedServices(file.root, file, load, projectEnv, ctx, [...seen, scope.file])) all.set(name, service);
+    }
+    for (const [name, service] of Object.entries(services)) {
+      const where = `service ${name}`;
+      if (!isMap(service)) {
+        all.set(name, service as Plain);
+        continue;
       }
+      const full = interpolatedTree(withExtends(name, service, merged, [], load, projectEnv), projectEnv, where) as Plain;
+      all.set(name, rebased(full, dir, projectEnv, where));
+    }
+    for (const [name, service] of all) {
+      if (out.has(name)) throw new Error(`include: service ${name} is defined by more than one included file`);
+      out.set(name, service);
     }
   }
   return out;
@@ -383,7 +446,8 @@ function composeProjectName(ctx: ComposeContext, fromFile: unknown): string {
 export function parseComposeServices(text: string, ctx: ComposeContext, overrides: readonly ComposeSource[] = []): ProjectServices {
   const files = [parseFile({ file: ctx.file, text }), ...overrides.map(parseFile)];
   const base = files[0]!;
-  if (base.services === undefined) throw inputError(ctx.file, 'no services: section');
+  // A file may hold only include: (compose-go needs no services: then).
+  if (base.services === undefined && base.root.include === undefined) throw inputError(ctx.file, 'no services: section');
   const services: Plain = { ...base.services };
   let projectName = base.root.name;
   for (const over of files.slice(1)) {
@@ -397,7 +461,7 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
   const scope: Scope = { file: ctx.file, dir: ctx.dir, root: base.root, services };
   try {
     // Compose refuses an included service that the project defines too.
-    for (const [name, service] of includedServices(base.root, scope, load, ctx.env)) {
+    for (const [name, service] of includedServices(base.root, scope, load, ctx.env, ctx)) {
       if (services[name] !== undefined) throw new Error(`service ${name} is defined here and in a file include: names`);
       services[name] = service;
     }

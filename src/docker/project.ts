@@ -44,18 +44,26 @@ function readInput(path: string): string {
 }
 
 /**
- * The variables compose interpolates with: the shell's, over those of the `.env` file in
- * the compose file's directory (compose's project directory), when there is one.
+ * The variables a .env-format file sets, its values interpolated with `env` first; null
+ * when there is no such file.
  */
-export function composeEnv(dir: string, shell: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const dotenv = resolve(dir, '.env');
-  if (!existsSync(dotenv) || !statSync(dotenv).isFile()) return shell;
+function readEnvFile(path: string, env: NodeJS.ProcessEnv): Record<string, string> | null {
+  if (!existsSync(path) || !statSync(path).isFile()) return null;
   try {
-    return { ...parseDotenv(readInput(dotenv), shell, dotenv), ...shell };
+    return parseDotenv(readInput(path), env, path);
   } catch (error) {
     if (error instanceof OffgridError) throw error;
     throw new OffgridError('EINPUT', error instanceof Error ? error.message : String(error));
   }
+}
+
+/**
+ * The variables compose interpolates with: the shell's, over those of the `.env` file in
+ * the compose file's directory (compose's project directory), when there is one.
+ */
+export function composeEnv(dir: string, shell: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const dotenv = readEnvFile(resolve(dir, '.env'), shell);
+  return dotenv === null ? shell : { ...dotenv, ...shell };
 }
 
 /** The files COMPOSE_FILE names (COMPOSE_PATH_SEPARATOR-separated, `:` by default), as absolute paths. */
@@ -85,7 +93,7 @@ export function loadProject(cwd: string, explicit: string | null, env: NodeJS.Pr
   const found = explicit === null && listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
   const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
   const overrides = (listed.length > 0 ? listed.slice(1) : override ? [override] : []).map((path) => ({ file: path, text: readInput(path) }));
-  return parseComposeServices(text, { file, dir, project: basename(dir), env: projectEnv, readFile: readInput }, overrides);
+  return parseComposeServices(text, { file, dir, project: basename(dir), env: projectEnv, readFile: readInput, readEnvFile }, overrides);
 }
 
 /**

@@ -3,10 +3,24 @@
 // .env and override files, and build.additional_contexts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseComposeServices } from '../../src/docker/compose.js';
+import { loadProject } from '../../src/docker/project.js';
 import { OffgridError } from '../../src/errors.js';
+import { tempDir } from '../helpers/cli.js';
 
 const ctx = { file: '/p/compose.yaml', dir: '/p', project: 'p', env: {} };
+
+/** Writes the files (relative path → text) under a temp directory removed after the test; returns it. */
+function testdir(t: { after(fn: () => void): void }, tree: Record<string, string>): string {
+  const root = tempDir(t, 'offgrid-compose-');
+  for (const [path, text] of Object.entries(tree)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
 
 /** A getsentry/self-hosted-style file: every service merges defaults that merge eight depends_on entries. */
 function sentryLike(services: number): string {
@@ -82,4 +96,45 @@ test('compose: project names are normalised as compose-go does; an invalid COMPO
   );
   assert.throws(() => image(web, '...'), (e: OffgridError) => e.code === 'EINPUT' && /the directory's name "..." gives no project name .*set name: in the file or COMPOSE_PROJECT_NAME/.test(e.message));
   assert.throws(() => image(`name: [a]\n${web}`, 'dir'), /\/p\/compose.yaml: name: must be a string/);
+});
+
+test('compose: an included project is interpolated with its own .env (or env_file), under the including project\'s variables', (t) => {
+  const root = testdir(t, {
+    'compose.yaml': 'include:\n  - path: ./backend/compose.yaml\n',
+    'backend/.env': 'BACKEND_DIR=app\nPY=3.11\n',
+    'backend/compose.yaml': 'services:\n  backend:\n    build:\n      context: ./${BACKEND_DIR}\n      args:\n        PY: ${PY:-3.12}\n        LITERAL: $$HOME\n',
+    'other.env': 'BACKEND_DIR=other\n',
+  });
+  const backend = (env: NodeJS.ProcessEnv) => {
+    const spec = loadProject(root, null, env).buildable[0]!;
+    return [spec.context, spec.args];
+  };
+  assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.11', LITERAL: '$HOME' }]);
+  // compose-go merges the include's variables under the project's environment: the shell wins…
+  assert.deepEqual(backend({ PY: '3.10' }), [join(root, 'backend/app'), { PY: '3.10', LITERAL: '$HOME' }]);
+  // …and so does the including project's own .env.
+  writeFileSync(join(root, '.env'), 'PY=3.9\n');
+  assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.9', LITERAL: '$HOME' }]);
+  // env_file (relative to the including file) replaces the project directory's .env.
+  writeFileSync(join(root, 'compose.yaml'), 'include:\n  - path: ./backend/compose.yaml\n    env_file: ./other.env\n');
+  assert.deepEqual(backend({}), [join(root, 'backend/other'), { PY: '3.9', LITERAL: '$HOME' }]);
+  writeFileSync(join(root, 'compose.yaml'), 'include:\n  - path: ./backend/compose.yaml\n    env_file: ./missing.env\n');
+  assert.throws(() => loadProject(root, null, {}), (e: OffgridError) => e.code === 'EINPUT' && /compose.yaml: include: env_file .*missing.env does not exist/.test(e.message));
+});
+
+test('compose: include with a list of paths is one file with the others merged over it as overrides', (t) => {
+  const root = testdir(t, {
+    'compose.yaml': 'include:\n  - path: [app/compose.yaml, app/compose.prod.yaml]\nservices:\n  web:\n    build: ./web\n',
+    'app/compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      target: dev\n      args: [MODE=dev, KEEP=1]\n',
+    'app/compose.prod.yaml': 'services:\n  app:\n    build:\n      target: prod\n      args:\n        MODE: prod\n  extra:\n    build: ./extra\n',
+  });
+  const project = loadProject(root, null, {});
+  assert.deepEqual(
+    project.buildable.map((s) => [s.name, s.context, s.target, s.args]),
+    [
+      ['web', join(root, 'web'), null, {}],
+      ['app', join(root, 'app'), 'prod', { MODE: 'prod', KEEP: '1' }],
+      ['extra', join(root, 'app/extra'), null, {}],
+    ],
+  );
 });
