@@ -47,6 +47,8 @@ export function dockerBuildCommand(spec: ServiceSpec, plan: BuildPlan): DockerIn
   args.push('-f', spec.dockerfile, '-t', spec.image, `--network=${plan.network}`);
   if (plan.noCache) args.push('--no-cache');
   if (spec.target !== null) args.push('--target', spec.target);
+  // Only buildx takes these; preflight stops a service that has them on another client.
+  for (const [name, value] of Object.entries(spec.additionalContexts)) args.push('--build-context', `${name}=${value}`);
   // offgrid's proxy settings win over the same names in the compose file: they are how
   // the build's downloads are recorded.
   const buildArgs = { ...spec.args, ...(plan.network === 'none' ? {} : plan.proxyArgs) };

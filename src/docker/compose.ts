@@ -82,6 +82,34 @@ function buildArgs(raw: unknown, env: NodeJS.ProcessEnv, where: string): Record<
   return out;
 }
 
+/** A build context that is not a local path (a URL, docker-image://, a git address): passed on as written. */
+const REMOTE_CONTEXT = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
+
+/**
+ * `additional_contexts` as a map (`NAME: value`) or a list (`- NAME=value`), interpolated;
+ * a relative path resolves against `dir`, as compose-go resolves it.
+ */
+function additionalContexts(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw === undefined || raw === null) return out;
+  const entries: [string, unknown][] = Array.isArray(raw)
+    ? raw.map((item) => {
+        const eq = typeof item === 'string' ? item.indexOf('=') : -1;
+        if (eq <= 0) throw new Error(`${where}: build.additional_contexts entries must be NAME=VALUE strings`);
+        return [(item as string).slice(0, eq), (item as string).slice(eq + 1)];
+      })
+    : isMap(raw)
+      ? Object.entries(raw)
+      : [];
+  if (!Array.isArray(raw) && !isMap(raw)) throw new Error(`${where}: build.additional_contexts must be a map or a list`);
+  for (const [name, value] of entries) {
+    if (typeof value !== 'string') throw new Error(`${where}: build.additional_contexts.${name} must be a path or a reference`);
+    const context = interpolate(value, env, where);
+    out[name] = REMOTE_CONTEXT.test(context) ? context : resolve(dir, context);
+  }
+  return out;
+}
+
 /** The context's `Dockerfile`, or — as Docker falls back when that is missing — its lowercase `dockerfile`. */
 function defaultDockerfile(contextDir: string): string {
   const standard = join(contextDir, 'Dockerfile');
@@ -98,6 +126,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   let dockerfile: string | null = null;
   let args: Record<string, string> = {};
   let target: string | null = null;
+  let contexts: Record<string, string> = {};
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
   else if (isMap(build)) {
     context = typeof build.context === 'string' ? interpolate(build.context, ctx.env, where) : '.';
@@ -113,8 +142,9 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
       if (typeof build.target !== 'string') throw new Error(`${where}: build.target must be a stage name`);
       target = interpolate(build.target, ctx.env, where);
     }
+    contexts = additionalContexts(build.additional_contexts, ctx.env, ctx.dir, where);
   } else throw new Error(`${where}: build must be a path or a map`);
-  if (/^[a-z]+:\/\//i.test(context) || context.startsWith('git@')) {
+  if (REMOTE_CONTEXT.test(context)) {
     throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
   }
   const contextDir = resolve(ctx.dir, context);
@@ -125,6 +155,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     args,
     target,
     image: image ?? defaultImageName(ctx.project, name),
+    additionalContexts: contexts,
   };
 }
 

@@ -253,6 +253,8 @@ export function baseImages(
   target: string | null,
   builder: 'buildkit' | 'legacy',
   platform: Platform,
+  /** Named build contexts (build.additional_contexts): FROM and --from take them instead of an image. */
+  namedContexts: readonly string[] = [],
 ): string[] {
   const vars = globalArgs(file, buildArgs);
   // BuildKit sets the platform ARGs for FROM lines itself (`FROM build_${TARGETARCH}`).
@@ -268,7 +270,7 @@ export function baseImages(
     for (const ref of use.refs.map((r) => substitute(r, vars))) {
       const stage = stageOf(ref, index);
       if (stage !== null) use.stages.push(stage);
-      else if (ref.toLowerCase() !== 'scratch') use.images.push(ref);
+      else if (ref.toLowerCase() !== 'scratch' && !namedContexts.includes(ref)) use.images.push(ref);
     }
   });
   const last = target === null ? file.stages.length - 1 : file.stages.findIndex((s) => s.name === target.toLowerCase());

@@ -66,6 +66,11 @@ export function chooseBuilder(clientVersion: string, serverVersion: string, buil
   return 'buildkit';
 }
 
+/** Whether `docker build` takes `--build-context`: only when it hands the build to buildx (clients from 23 on). */
+export function passesBuildContexts(engine: Engine): boolean {
+  return engine.builder === 'buildkit' && major(engine.clientVersion) >= 23;
+}
+
 export const DAEMON_HINT = 'start it (`sudo systemctl start docker`, or `sudo dockerd &` on a machine without systemd) and run offgrid again';
 
 /** The builder the environment asks for: DOCKER_BUILDKIT=0 means the legacy builder; otherwise the engine decides. */

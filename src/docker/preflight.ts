@@ -10,6 +10,8 @@ export interface PreflightIO {
   readonly cwd: string;
   /** What the build targets (BuildKit's TARGETARCH etc. in FROM lines). */
   readonly platform: Platform;
+  /** Whether the client passes `--build-context` (buildx does; the BuildKit built into clients before 23 does not). */
+  readonly buildContexts: boolean;
   imageExists(image: string): Promise<boolean>;
 }
 
@@ -32,7 +34,15 @@ export async function preflight(spec: ServiceSpec, offline: boolean, builder: Bu
   if (spec.target !== null && !stageNames(file).includes(spec.target.toLowerCase())) {
     return `service ${spec.name}: build.target ${spec.target} is not a stage of ${show(spec.dockerfile)} (stages: ${stageNames(file).join(', ') || 'none named'})`;
   }
-  const images = baseImages(file, spec.args, spec.target, builder, io.platform);
+  const named = Object.keys(spec.additionalContexts);
+  if (named.length > 0 && !io.buildContexts) {
+    return (
+      `service ${spec.name}: build.additional_contexts (${named.join(', ')}) needs docker build --build-context, which only buildx has ` +
+      `and this Docker client (with the ${builder === 'buildkit' ? 'BuildKit built into it' : 'legacy builder'}) does not: ` +
+      'install the buildx plugin, or copy what the Dockerfile takes from those contexts into the build context'
+    );
+  }
+  const images = baseImages(file, spec.args, spec.target, builder, io.platform, named);
   if (images.some((image) => image.trim() === '')) {
     return (
       `service ${spec.name}: a FROM (or COPY --from) in ${show(spec.dockerfile)} names no image once its ARGs are filled in ` +

@@ -13,7 +13,7 @@ import { redact } from '../redact.js';
 import type { Recording } from '../session/recording.js';
 import { isoLocal, type Clock } from '../session/time.js';
 import { dockerBuildCommand, type BuildPlan } from './build-command.js';
-import { DAEMON_HINT, daemonAnswers, imageExists, imageSize, type Engine } from './engine.js';
+import { DAEMON_HINT, daemonAnswers, imageExists, imageSize, passesBuildContexts, type Engine } from './engine.js';
 import { dockerBuildDir, serviceLogPath, type ServiceRun } from './metadata.js';
 import { buildPlatform, preflight, pullFailureHint } from './preflight.js';
 import type { ServiceSpec } from './service.js';
@@ -134,6 +134,7 @@ async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<Serv
     const problem = await preflight(spec, plan.network === 'none', plan.builder, {
       cwd: options.cwd,
       platform: buildPlatform(process.arch, options.env),
+      buildContexts: passesBuildContexts(engine),
       imageExists: (image) => imageExists(engine.docker, image, options.env),
     });
     if (problem !== null) {

@@ -12,6 +12,11 @@ export interface ServiceSpec {
   readonly target: string | null;
   /** The tag given to the built image. */
   readonly image: string;
+  /**
+   * build.additional_contexts: name → a directory (absolute) or a reference as written
+   * (docker-image://…, https://…), passed as `--build-context NAME=VALUE`.
+   */
+  readonly additionalContexts: Readonly<Record<string, string>>;
 }
 
 export interface ProjectServices {

@@ -7,6 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseComposeServices } from '../../src/docker/compose.js';
 import { loadProject } from '../../src/docker/project.js';
+import { dockerBuildCommand } from '../../src/docker/build-command.js';
+import { baseImages, parseDockerfile } from '../../src/docker/dockerfile.js';
+import { passesBuildContexts } from '../../src/docker/engine.js';
+import { preflight } from '../../src/docker/preflight.js';
 import { OffgridError } from '../../src/errors.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -137,4 +141,35 @@ test('compose: include with a list of paths is one file with the others merged o
       ['extra', join(root, 'app/extra'), null, {}],
     ],
   );
+});
+
+test('compose: build.additional_contexts (map or list) become --build-context, are not images, and need buildx', async (t) => {
+  const contexts = (build: string) => parseComposeServices(`services:\n  app:\n    build:\n      context: .\n${build}`, { ...ctx, env: { LIB: 'shared' } }).buildable[0]!.additionalContexts;
+  const expected = { shared: '/p/shared', base: 'docker-image://offgrid-test/busybox:latest', repo: 'https://example.org/r.git' };
+  assert.deepEqual(contexts('      additional_contexts:\n        shared: ./${LIB}\n        base: docker-image://offgrid-test/busybox:latest\n        repo: https://example.org/r.git\n'), expected);
+  assert.deepEqual(contexts('      additional_contexts:\n        - shared=./${LIB}\n        - base=docker-image://offgrid-test/busybox:latest\n        - repo=https://example.org/r.git\n'), expected);
+  assert.throws(() => contexts('      additional_contexts: [shared]\n'), /service app: build.additional_contexts entries must be NAME=VALUE strings/);
+
+  const root = testdir(t, {
+    'compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      additional_contexts:\n        shared: ./shared\n',
+    'Dockerfile': 'FROM offgrid-test/busybox:latest\nCOPY --from=shared lib.txt /lib.txt\n',
+    'shared/lib.txt': 'lib\n',
+  });
+  const spec = loadProject(root, null, {}).buildable[0]!;
+  const command = dockerBuildCommand(spec, { builder: 'buildkit', network: 'none', noCache: false, proxyArgs: {} });
+  assert.deepEqual(command.args.slice(command.args.indexOf('--build-context'), -1), ['--build-context', `shared=${join(root, 'shared')}`]);
+  const file = parseDockerfile('FROM shared AS s\nFROM offgrid-test/busybox:latest\nCOPY --from=shared lib.txt /\nRUN --mount=from=shared,target=/s true\n');
+  assert.deepEqual(baseImages(file, {}, null, 'buildkit', { os: 'linux', arch: 'amd64', variant: '' }, ['shared']), ['offgrid-test/busybox:latest']);
+
+  const missing: string[] = [];
+  const io = { cwd: root, platform: { os: 'linux', arch: 'amd64', variant: '' }, imageExists: async (image: string) => (missing.push(image), image === 'offgrid-test/busybox:latest') };
+  // buildx passes them: offline, only the real base image is checked.
+  assert.equal(await preflight(spec, true, 'buildkit', { ...io, buildContexts: true }), null);
+  assert.deepEqual(missing, ['offgrid-test/busybox:latest']);
+  // Debian's 20.10 client (BuildKit built in, no buildx) and the legacy builder cannot: the service says so.
+  for (const builder of ['buildkit', 'legacy'] as const) {
+    assert.match((await preflight(spec, true, builder, { ...io, buildContexts: false })) ?? '', /^service app: build\.additional_contexts \(shared\) needs docker build --build-context, which only buildx has .*install the buildx plugin/);
+  }
+  const engine = (clientVersion: string, builder: 'buildkit' | 'legacy') => passesBuildContexts({ docker: 'docker', clientVersion, serverVersion: '20.10.24', builder });
+  assert.deepEqual([engine('20.10.24+dfsg1', 'buildkit'), engine('28.2.2', 'buildkit'), engine('28.2.2', 'legacy')], [false, true, false]);
 });
