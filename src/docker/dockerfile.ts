@@ -56,6 +56,76 @@ export function heredocs(args: string): { word: string; strip: boolean }[] {
   });
 }
 
+/**
+ * The logical line that starts at lines[start]: a trailing escape joins the next line (the
+ * escape and the line break removed; empty and comment lines inside are skipped, as BuildKit
+ * does). `end` is the index of its last line; `pieces` says where each line's part of the
+ * text starts (each part is the start of its line, so a column in it is a column in the line).
+ */
+function logicalLine(lines: readonly string[], start: number, escape: string): { text: string; end: number; pieces: { offset: number; line: number }[] } {
+  let text = '';
+  const pieces: { offset: number; line: number }[] = [];
+  let i = start;
+  for (;;) {
+    const t = lines[i]!.replace(/\s+$/, '');
+    pieces.push({ offset: text.length, line: i });
+    if (!t.endsWith(escape)) {
+      text += t;
+      break;
+    }
+    text += t.slice(0, -1);
+    i++;
+    while (i < lines.length && (lines[i]!.trim() === '' || lines[i]!.trim().startsWith('#'))) i++;
+    if (i >= lines.length) break;
+  }
+  return { text, end: i, pieces };
+}
+
+/**
+ * The flags BuildKit reads before any instruction's arguments (`--mount=…`, `--network=…`,
+ * `--security=…`, `--from=…`), quotes and escapes in them removed, and the index in `args`
+ * where the arguments begin. As BuildKit's extractBuilderFlags: every leading word that
+ * starts with `--`, up to the first that does not, or a lone `--` (dropped).
+ */
+export function splitFlags(args: string): { flags: string[]; rest: number } {
+  const flags: string[] = [];
+  const space = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
+  let pos = 0;
+  for (;;) {
+    while (space(args[pos])) pos++;
+    if (!args.startsWith('--', pos)) return { flags, rest: pos };
+    let word = '';
+    let quote: string | null = null;
+    let quoted = false;
+    for (; pos < args.length && (quote !== null || !space(args[pos])); pos++) {
+      const c = args[pos]!;
+      if (quote === null && (c === '"' || c === "'")) [quote, quoted] = [c, true];
+      else if (c === quote) quote = null;
+      else if (c === '\\') word += pos + 1 < args.length ? args[++pos] : '';
+      else word += c;
+    }
+    if (word === '--') {
+      while (space(args[pos])) pos++;
+      return { flags, rest: pos };
+    }
+    if (quoted || word !== '') flags.push(word);
+  }
+}
+
+/**
+ * Where an instruction's arguments begin, after its keyword and flags, in its own lines
+ * (`lines[0]` is the instruction's first line, as in the file): an index in `lines` and a
+ * column; null when nothing follows the flags. The flags may span continuation lines.
+ */
+export function argumentsPosition(lines: readonly string[], escape: '\\' | '`'): { line: number; column: number } | null {
+  const { text, pieces } = logicalLine(lines, 0, escape);
+  const keyword = /^\s*[A-Za-z]+/.exec(text)?.[0].length ?? 0;
+  const at = keyword + splitFlags(text.slice(keyword)).rest;
+  if (at >= text.length) return null;
+  const piece = pieces.filter((p) => p.offset <= at).pop()!;
+  return { line: piece.line, column: at - piece.offset };
+}
+
 export function parseDockerfile(text: string): Dockerfile {
   // BuildKit drops a UTF-8 byte-order mark (left in, it hides a `# escape=` directive on line 1)
   // and reads lines as Go's bufio does: CRLF or LF ends a line, a lone CR does not.
@@ -78,22 +148,9 @@ export function parseDockerfile(text: string): Dockerfile {
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const startLine = i + 1;
-    let joined = '';
-    let line = raw;
-    // Continuations: a trailing escape joins the next line; comment and empty lines inside are skipped.
-    for (;;) {
-      const t = line.replace(/\s+$/, '');
-      if (t.endsWith(escape)) {
-        joined += t.slice(0, -1);
-        i++;
-        while (i < lines.length && (lines[i]!.trim() === '' || lines[i]!.trim().startsWith('#'))) i++;
-        if (i >= lines.length) break;
-        line = lines[i]!;
-        continue;
-      }
-      joined += t;
-      break;
-    }
+    const logical = logicalLine(lines, i, escape);
+    const joined = logical.text;
+    i = logical.end;
     const m = /^\s*([A-Za-z]+)(?:\s+([\s\S]*))?$/.exec(joined);
     if (!m) throw new DockerfileSyntaxError(startLine, `cannot read the instruction ${JSON.stringify(joined.trim().slice(0, 40))}`);
     const keyword = m[1]!.toUpperCase();
@@ -230,8 +287,7 @@ function platformArgs(p: Platform): [string, string][] {
 
 /** What an instruction takes from elsewhere: `COPY --from=X` and `RUN --mount=…,from=X,…`. */
 function fromReferences(ins: Instruction): string[] {
-  const flags = /^(?:--\S+\s+)*/.exec(ins.args)![0].split(/\s+/).filter((f) => f !== '');
-  return flags.flatMap((flag) => {
+  return splitFlags(ins.args).flags.flatMap((flag) => {
     const copy = /^--from=(.+)$/.exec(flag);
     if (copy && (ins.keyword === 'COPY' || ins.keyword === 'ADD')) return [copy[1]!];
     const mount = /^--mount=(.+)$/.exec(flag);

@@ -10,7 +10,7 @@
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
 //         it has a Packages index, so `apt-get update` and `install` need no network.
 // Idempotent: steps that already use the wheelhouse or the local repository are left alone.
-import { heredocs, parseDockerfile, type Instruction } from './dockerfile.js';
+import { argumentsPosition, heredocs, parseDockerfile, splitFlags, type Instruction } from './dockerfile.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -63,11 +63,6 @@ export interface InitResult {
 }
 
 const isShellForm = (ins: Instruction): boolean => !ins.args.trimStart().startsWith('[');
-/** RUN flags (`--mount=…`, `--network=…`) come before the command. */
-function splitRunFlags(args: string): [string, string] {
-  const m = /^((?:--\S+\s+)*)([\s\S]*)$/.exec(args);
-  return [m?.[1] ?? '', m?.[2] ?? args];
-}
 
 /** The RUN shell a `SHELL ["…", …]` names, when it is not a POSIX shell the rewrite's `if [ … ]` and `$(…)` work in. */
 function foreignShell(args: string): string | null {
@@ -116,8 +111,10 @@ export function makeOfflineReady(text: string): InitResult {
     }
     if (ins.keyword !== 'RUN') continue;
     const original = lines.slice(ins.startLine - 1, ins.endLine);
+    // RUN flags (`--mount=…`, `--network=…`) come before the command.
+    const command = ins.args.slice(splitFlags(ins.args).rest);
     // The command as the builder runs it (comment lines inside it dropped); a heredoc's body is part of it.
-    const runs = heredocs(ins.args).length > 0 ? original.join('\n') : ins.args;
+    const runs = heredocs(ins.args).length > 0 ? original.join('\n') : command;
     // Exec form spells the words as JSON strings: `["pip", "install", …]`.
     const words = isShellForm(ins) ? runs : runs.replace(/"\s*,\s*"/g, ' ');
     const usesPip = PIP_INSTALL.test(words);
@@ -139,7 +136,12 @@ export function makeOfflineReady(text: string): InitResult {
       skipped.push(`line ${ins.startLine}: RUN with a heredoc is left alone: add the wheelhouse or apt-archives flags by hand`);
       continue;
     }
-    let block = original.join('\n');
+    // The rewrite goes into the command (there is one: it names pip or apt), after `RUN` and all
+    // its flags, which may span lines.
+    const at = argumentsPosition(original, file.escape)!;
+    const flagLines = [...original.slice(0, at.line), original[at.line]!.slice(0, at.column)].join('\n');
+    const block = original.join('\n');
+    let body = block.slice(flagLines.length);
     const before: string[] = [];
     const what: string[] = [];
     if (usesApt && !block.includes('/offgrid/apt.conf')) {
@@ -153,8 +155,7 @@ export function makeOfflineReady(text: string): InitResult {
         );
         copied.add(key);
       }
-      // After `RUN` and its flags.
-      block = block.replace(/^(\s*RUN\s+)((?:--\S+\s+)*)/i, (_w, run: string, flags: string) => `${run}${flags}${APT_PREFIX}`);
+      body = APT_PREFIX + body;
       needs.add(APT_ARCHIVES_DIR).add(OFFGRID_DIR);
       what.push('apt from the local repository when present');
     }
@@ -168,7 +169,7 @@ export function makeOfflineReady(text: string): InitResult {
         );
         copied.add(key);
       }
-      block = block.replace(PIP_INSTALL, (_w, pip: string, install: string) => `${pip}${install} ${WHEELHOUSE_FLAGS}`);
+      body = body.replace(PIP_INSTALL, (_w, pip: string, install: string) => `${pip}${install} ${WHEELHOUSE_FLAGS}`);
       needs.add(WHEELHOUSE_DIR);
       const tools = packagingToolsInstalled(words);
       what.push(
@@ -179,9 +180,8 @@ export function makeOfflineReady(text: string): InitResult {
       );
     }
     if (what.length === 0) continue;
-    const [, command] = splitRunFlags(ins.args);
     changes.push(`line ${ins.startLine}: RUN ${command.split('\n')[0]!.slice(0, 50)}…: ${what.join('; ')}`);
-    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...block.split('\n')] });
+    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...(flagLines + body).split('\n')] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
   return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped };
