@@ -112,6 +112,31 @@ export function splitFlags(args: string): { flags: string[]; rest: number } {
   }
 }
 
+/** The JSON array an instruction's arguments (after its flags) spell, or null when they are not one. */
+function jsonArray(args: string): unknown[] | null {
+  const command = args.slice(splitFlags(args).rest).trim();
+  if (!command.startsWith('[')) return null;
+  try {
+    const value: unknown = JSON.parse(command);
+    return Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The argv of an instruction in exec form — a JSON array of strings after its flags
+ * (`RUN --network=none ["apt-get", "update"]`) — or null for shell form. As BuildKit decides:
+ * what does not parse as a JSON array is shell form, `RUN [ -f x ] && …` too.
+ */
+export function execForm(args: string): string[] | null {
+  const array = jsonArray(args);
+  return array !== null && array.every((word) => typeof word === 'string') ? (array as string[]) : null;
+}
+
+/** The instructions whose arguments may be a JSON array: BuildKit rejects one that holds anything but strings. */
+const JSON_FORMS = new Set(['ADD', 'CMD', 'COPY', 'ENTRYPOINT', 'RUN', 'SHELL', 'VOLUME']);
+
 /**
  * Where an instruction's arguments begin, after its keyword and flags, in its own lines
  * (`lines[0]` is the instruction's first line, as in the file): an index in `lines` and a
@@ -156,6 +181,9 @@ export function parseDockerfile(text: string): Dockerfile {
     const keyword = m[1]!.toUpperCase();
     const args = (m[2] ?? '').trim();
     if (!KNOWN.has(keyword)) throw new DockerfileSyntaxError(startLine, `unknown instruction: ${m[1]}`);
+    if (JSON_FORMS.has(keyword) && jsonArray(args)?.some((word) => typeof word !== 'string')) {
+      throw new DockerfileSyntaxError(startLine, `${keyword}: a JSON array must hold only strings: quote each word, or write it in shell form`);
+    }
     // Heredocs (`RUN <<EOF … EOF`, `COPY <<robots.txt <<humans.txt /dir/`): their bodies are part of the instruction.
     const sub = keyword === 'ONBUILD' ? /^[A-Za-z]+/.exec(args)?.[0]?.toUpperCase() : undefined;
     if (HEREDOC_INSTRUCTIONS.test(sub ? `ONBUILD ${sub}` : keyword)) {

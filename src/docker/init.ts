@@ -10,7 +10,7 @@
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
 //         it has a Packages index, so `apt-get update` and `install` need no network.
 // Idempotent: steps that already use the wheelhouse or the local repository are left alone.
-import { argumentsPosition, heredocs, parseDockerfile, splitFlags, type Instruction } from './dockerfile.js';
+import { argumentsPosition, execForm, heredocs, parseDockerfile, splitFlags } from './dockerfile.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -62,18 +62,10 @@ export interface InitResult {
   readonly skipped: readonly string[];
 }
 
-const isShellForm = (ins: Instruction): boolean => !ins.args.trimStart().startsWith('[');
-
 /** The RUN shell a `SHELL ["…", …]` names, when it is not a POSIX shell the rewrite's `if [ … ]` and `$(…)` work in. */
 function foreignShell(args: string): string | null {
-  let argv: unknown;
-  try {
-    argv = JSON.parse(args);
-  } catch {
-    return null;
-  }
-  const program = Array.isArray(argv) && typeof argv[0] === 'string' ? argv[0] : null;
-  if (program === null) return null;
+  const program = execForm(args)?.[0];
+  if (program === undefined) return null;
   return /^(?:ba|da|a|k|z)?sh$/.test(program.replace(/^.*[\\/]/, '')) ? null : program;
 }
 
@@ -113,15 +105,14 @@ export function makeOfflineReady(text: string): InitResult {
     const original = lines.slice(ins.startLine - 1, ins.endLine);
     // RUN flags (`--mount=…`, `--network=…`) come before the command.
     const command = ins.args.slice(splitFlags(ins.args).rest);
+    const argv = execForm(ins.args);
     // The command as the builder runs it (comment lines inside it dropped); a heredoc's body is part of it.
-    const runs = heredocs(ins.args).length > 0 ? original.join('\n') : command;
-    // Exec form spells the words as JSON strings: `["pip", "install", …]`.
-    const words = isShellForm(ins) ? runs : runs.replace(/"\s*,\s*"/g, ' ');
+    const words = argv !== null ? argv.join(' ') : heredocs(ins.args).length > 0 ? original.join('\n') : command;
     const usesPip = PIP_INSTALL.test(words);
     PIP_INSTALL.lastIndex = 0;
     const usesApt = APT.test(words);
     if (!usesPip && !usesApt) continue;
-    if (!isShellForm(ins)) {
+    if (argv !== null) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);
       continue;
     }

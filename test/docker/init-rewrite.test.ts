@@ -1,8 +1,8 @@
 // `offgrid init docker`'s rewrite (makeOfflineReady) on RUN steps written the ways BuildKit
-// reads them: flags across continuation lines.
+// reads them: flags across continuation lines, shell form that starts with `[`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerfile, splitFlags } from '../../src/docker/dockerfile.js';
+import { execForm, parseDockerfile, splitFlags } from '../../src/docker/dockerfile.js';
 import { makeOfflineReady } from '../../src/docker/init.js';
 
 const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
@@ -88,4 +88,40 @@ test('init docker: pip in a RUN whose flags span lines is rewritten in the comma
     },
   ]);
   assert.match(r.changes[0]!, /^line 2: RUN pip install -r \/tmp\/requirements.txt…: pip from the wheelhouse/);
+});
+
+test('execForm: a JSON array of strings after the flags is exec form; anything else, `[` first or not, is shell form', () => {
+  assert.deepEqual(execForm('["pip", "install", "x"]'), ['pip', 'install', 'x']);
+  assert.deepEqual(execForm('--network=none  [ "apt-get" , "update" ] '), ['apt-get', 'update']);
+  assert.deepEqual(execForm('[]'), []);
+  assert.equal(execForm('[ "$INSTALL_DEV" = "true" ] && pip install -r requirements-dev.txt || true'), null);
+  assert.equal(execForm('[ -f /etc/debian_version ]'), null);
+  assert.equal(execForm('["pip", "install", "x"] && true'), null);
+  assert.equal(execForm("['pip', 'install']"), null);
+  assert.equal(execForm('pip install "[extra]"'), null);
+});
+
+test('Dockerfile: a JSON array that is not all strings is rejected, as BuildKit rejects it', () => {
+  assert.throws(() => parseDockerfile('FROM a\nRUN ["pip", 1]\n'), /line 2: RUN: a JSON array must hold only strings/);
+  assert.throws(() => parseDockerfile('FROM a\nCMD [["x"]]\n'), /line 2: CMD: a JSON array must hold only strings/);
+});
+
+test('init docker: a shell-form RUN that starts with `[` (a test) is rewritten; exec form, after flags too, is left alone', () => {
+  const r = makeOfflineReady([
+    'FROM python:3.12-slim',
+    'ARG INSTALL_DEV=false',
+    'RUN [ "$INSTALL_DEV" = "true" ] && pip install -r requirements-dev.txt || true',
+    'RUN [ -f /etc/debian_version ] && apt-get update',
+    'RUN ["pip", "install", "x"]',
+    'RUN --network=none ["apt-get", "update"]',
+    '',
+  ].join('\n'));
+  assert.deepEqual(r.changes.map((c) => c.replace(/:.*/, '')), ['line 3', 'line 4']);
+  assert.deepEqual(r.skipped.map((c) => c.replace(/(RUN in exec form).*/, '$1')), ['line 5: RUN in exec form', 'line 6: RUN in exec form']);
+  assert.deepEqual(runs(r.text).map((run) => run.command), [
+    '[ "$INSTALL_DEV" = "true" ] && pip install $(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse) -r requirements-dev.txt || true',
+    `${APT_PREFIX}[ -f /etc/debian_version ] && apt-get update`,
+    '["pip", "install", "x"]',
+    '["apt-get", "update"]',
+  ]);
 });
