@@ -27,6 +27,12 @@ export const CONTEXT_FILES: Record<string, string> = {
 };
 
 const MARK = '# offgrid init docker:';
+/** The COPY lines init adds (arguments, spaces collapsed) and the context directory each takes. */
+const INIT_COPIES = new Map([
+  [`${WHEELHOUSE_DIR}/ /wheelhouse/`, WHEELHOUSE_DIR],
+  [`${OFFGRID_DIR}/ /offgrid/`, OFFGRID_DIR],
+  [`${APT_ARCHIVES_DIR}/ /offgrid/apt-archives/`, APT_ARCHIVES_DIR],
+]);
 /** pip as a RUN step calls it: `pip`, `pip3`, `pip3.11`, `python3 -m pip`. */
 const PIP = String.raw`pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip`;
 const PIP_INSTALL = new RegExp(String.raw`\b(${PIP})(\s+install)\b`, 'g');
@@ -56,7 +62,7 @@ export interface InitResult {
   readonly text: string;
   /** What was changed, one line each (empty: nothing to do). */
   readonly changes: readonly string[];
-  /** Context directories the new text COPYs (wheelhouse, apt-archives, offgrid). */
+  /** Context directories the new text COPYs (wheelhouse, apt-archives, offgrid), added now or by an earlier run. */
   readonly needs: readonly string[];
   /** Steps left alone, with why. */
   readonly skipped: readonly string[];
@@ -89,6 +95,11 @@ export function makeOfflineReady(text: string): InitResult {
   let shell: { shell: string | null; line: number | null } = { shell: defaultShell, line: null };
 
   for (const ins of file.instructions) {
+    // init's COPYs already there (an earlier run): a context added since needs their directories too.
+    if (ins.keyword === 'COPY') {
+      const dir = INIT_COPIES.get(ins.args.replace(/\s+/g, ' '));
+      if (dir !== undefined) needs.add(dir);
+    }
     if (ins.keyword === 'FROM') {
       const stage = file.stages[ins.stage]!;
       shell = shellAtEnd.get(stage.from.toLowerCase()) ?? { shell: defaultShell, line: null };

@@ -2,7 +2,7 @@
 // (no Docker engine needed: it only reads the compose file and rewrites Dockerfiles).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
 
@@ -55,4 +55,53 @@ test('init docker: COMPOSE_FILE in .env points at a compose file in a subdirecto
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^--- a\/docker\/api.Dockerfile\n/);
   assert.match(r.stdout, /\nwould create wheelhouse\/\n/);
+});
+
+test('init docker: services sharing one Dockerfile with different contexts (a monorepo): the Dockerfile is rewritten once, every context gets its directories and .dockerignore exceptions', async (t) => {
+  const dir = projectDir(t, {
+    'compose.yaml': [
+      'services:',
+      '  api:    {build: {context: ./services/api,    dockerfile: ../../docker/python.Dockerfile}}',
+      '  worker: {build: {context: ./services/worker, dockerfile: ../../docker/python.Dockerfile}}',
+      '  again:  {build: {context: ./services/api,    dockerfile: ../../docker/python.Dockerfile}}',
+      '',
+    ].join('\n'),
+    'docker/python.Dockerfile': 'FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n',
+    'services/api/requirements.txt': 'requests\n',
+    'services/worker/requirements.txt': 'celery\n',
+    'services/worker/.dockerignore': '*\n!requirements.txt\n',
+  });
+  const dry = await runCli(['init', 'docker', '--dry-run', '--json'], { cwd: dir });
+  assert.equal(dry.code, 0, dry.stderr);
+  const json = JSON.parse(dry.stdout) as { dockerfiles: { dockerfile: string; contexts: string[]; created: string[]; changes: string[]; diff: string }[] };
+  assert.deepEqual(json.dockerfiles.map((d) => [d.dockerfile, d.contexts, d.created]), [
+    ['docker/python.Dockerfile', ['services/api', 'services/worker'], ['services/api/wheelhouse/', 'services/worker/wheelhouse/']],
+  ]);
+  assert.match(json.dockerfiles[0]!.changes.at(-1)!, /^services\/worker\/.dockerignore: exceptions for what the Dockerfile now COPYs/);
+  assert.equal(json.dockerfiles[0]!.diff.match(/^--- a\/docker\/python.Dockerfile$/gm)?.length, 1);
+  assert.match(json.dockerfiles[0]!.diff, /\n--- a\/services\/worker\/.dockerignore\n\+\+\+ b\/services\/worker\/.dockerignore\n/);
+
+  const r = await runCli(['init', 'docker'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\ncreated services\/api\/wheelhouse\/\ncreated services\/worker\/wheelhouse\/\n/);
+  assert.match(r.stdout, /docker\/python.Dockerfile is the Dockerfile of 2 build contexts \(services\/api, services\/worker\)/);
+  assert.equal(readFileSync(join(dir, 'docker/python.Dockerfile'), 'utf8').match(/COPY wheelhouse\/ \/wheelhouse\//g)?.length, 1);
+  assert.match(readFileSync(join(dir, 'services/worker/.dockerignore'), 'utf8'), /\n!wheelhouse\n$/);
+  assert.equal(existsSync(join(dir, 'services/api/.dockerignore')), false);
+  const again = await runCli(['init', 'docker'], { cwd: dir });
+  assert.match(again.stdout, /^docker\/python.Dockerfile: already offline-ready \(nothing to change\)\n$/);
+});
+
+test('init docker: a context added to a Dockerfile rewritten before gets its directories on the next run', async (t) => {
+  const dir = projectDir(t, {
+    'compose.yaml': 'services:\n  api:\n    build: {context: api, dockerfile: ../app.Dockerfile}\n',
+    'app.Dockerfile': 'FROM python:3.12-slim\nRUN pip install -r requirements.txt\n',
+    'api/requirements.txt': 'requests\n',
+    'worker/requirements.txt': 'celery\n',
+  });
+  assert.equal((await runCli(['init', 'docker'], { cwd: dir })).code, 0);
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  api:\n    build: {context: api, dockerfile: ../app.Dockerfile}\n  worker:\n    build: {context: worker, dockerfile: ../app.Dockerfile}\n');
+  const r = await runCli(['init', 'docker'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'app.Dockerfile is the Dockerfile of 2 build contexts (api, worker): each gets what it COPYs\ncreated worker/wheelhouse/\n');
 });

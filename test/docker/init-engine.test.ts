@@ -3,7 +3,7 @@
 // scripts say how they were called (nothing is pulled or downloaded).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE, dockerSkipReason, ensureBaseImages } from '../helpers/docker.js';
 import { TAG, project } from './engine-helpers.js';
@@ -55,4 +55,41 @@ test('a RUN with cache mounts across continuation lines builds online before and
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   assert.match(verify.stdout, /PASS app/);
   assert.match(p.read('logs/docker_build/build_app.log'), /stand-in apt-get install -y ca-certificates with APT_CONFIG=\/offgrid\/apt.conf/);
+});
+
+test('services sharing one Dockerfile from different contexts (a monorepo) all build online after init docker; one verifies offline from its wheelhouse', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'compose.yaml': [
+        'services:',
+        `  api:    {build: {context: ./services/api,    dockerfile: ../../docker/python.Dockerfile}, image: ${TAG}-init-api}`,
+        `  worker: {build: {context: ./services/worker, dockerfile: ../../docker/python.Dockerfile}, image: ${TAG}-init-worker}`,
+        '',
+      ].join('\n'),
+      'docker/python.Dockerfile': [
+        `FROM ${BUSYBOX_IMAGE}`,
+        fresh(),
+        `RUN printf '#!/bin/sh\\necho "stand-in pip $*"\\n' > /bin/pip && chmod +x /bin/pip`,
+        'COPY requirements.txt .',
+        'RUN pip install -r requirements.txt',
+        '',
+      ].join('\n'),
+      'services/api/requirements.txt': 'requests\n',
+      'services/worker/requirements.txt': 'celery\n',
+      'services/worker/.dockerignore': '*\n!requirements.txt\n',
+    },
+    [`${TAG}-init-api`, `${TAG}-init-worker`],
+  );
+  const init = await p.cli(['init', 'docker']);
+  assert.equal(init.code, 0, init.stderr);
+  const online = await p.cli(['build']);
+  assert.equal(online.code, 0, online.stdout + online.stderr);
+  assert.match(p.read('logs/docker_build/build_worker.log'), /stand-in pip install -r requirements.txt/);
+
+  mkdirSync(join(p.dir, 'services/worker/wheelhouse'), { recursive: true });
+  writeFileSync(join(p.dir, 'services/worker/wheelhouse/celery-5.0-py3-none-any.whl'), '');
+  const verify = await p.cli(['verify', 'worker']);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.match(p.read('logs/docker_build/build_worker.log'), /stand-in pip install --no-index --find-links \/wheelhouse -r requirements.txt/);
 });

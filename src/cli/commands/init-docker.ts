@@ -18,19 +18,25 @@ export interface InitDockerOptions {
 
 interface Target {
   readonly dockerfile: string;
-  readonly context: string;
+  /** The build contexts it is used with (services may share a Dockerfile, each with its own context). */
+  readonly contexts: readonly string[];
 }
 
 /**
- * The Dockerfiles of the project's services, or the Dockerfile* files of the directory when
- * it has no compose file; and why the services offgrid cannot build are left alone.
+ * The Dockerfiles of the project's services, each with every context it is built in, or the
+ * Dockerfile* files of the directory when it has no compose file; and why the services
+ * offgrid cannot build are left alone.
  */
 function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; leftAlone: string[] } {
   try {
     const project = loadProject(io.cwd, options.compose, io.env);
-    const seen = new Set<string>();
+    const contexts = new Map<string, string[]>();
+    for (const s of project.buildable) {
+      const list = contexts.get(s.dockerfile) ?? contexts.set(s.dockerfile, []).get(s.dockerfile)!;
+      if (!list.includes(s.context)) list.push(s.context);
+    }
     return {
-      targets: project.buildable.filter((s) => !seen.has(s.dockerfile) && seen.add(s.dockerfile)).map((s) => ({ dockerfile: s.dockerfile, context: s.context })),
+      targets: [...contexts].map(([dockerfile, list]) => ({ dockerfile, contexts: list })),
       leftAlone: [...project.unbuildable.values()],
     };
   } catch (error) {
@@ -40,7 +46,31 @@ function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; le
   if (found.length === 0) {
     throw new OffgridError('EINPUT', `no compose file and no Dockerfile in ${io.cwd}: run offgrid init docker in the project directory, or give --compose FILE`);
   }
-  return { targets: found.map((n) => ({ dockerfile: join(io.cwd, n), context: io.cwd })), leftAlone: [] };
+  return { targets: found.map((n) => ({ dockerfile: join(io.cwd, n), contexts: [io.cwd] })), leftAlone: [] };
+}
+
+/** Creates the directories (and offgrid/'s files) the rewritten Dockerfile COPYs that `context` lacks; returns them as `show` names them, directories with a trailing slash. */
+function addDirectories(context: string, needs: readonly string[], dryRun: boolean, show: (path: string) => string): string[] {
+  const created: string[] = [];
+  for (const dir of needs) {
+    const path = join(context, dir);
+    if (!existsSync(path)) {
+      if (!dryRun) mkdirSync(path, { recursive: true });
+      created.push(`${show(path)}/`);
+    }
+  }
+  if (needs.includes('offgrid')) {
+    for (const [name, content] of Object.entries(CONTEXT_FILES)) {
+      const path = join(context, name);
+      if (existsSync(path)) continue;
+      if (!dryRun) {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, content, 'utf8');
+      }
+      created.push(show(path));
+    }
+  }
+  return created;
 }
 
 export async function initDockerCommand(options: InitDockerOptions, io: CliIO): Promise<number> {
@@ -52,7 +82,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
       throw new OffgridError('EINPUT', `cannot read ${show(path)}: ${describeSystemError(error)}`);
     }
   };
-  const report: { dockerfile: string; changes: readonly string[]; skipped: readonly string[]; created: string[]; diff: string }[] = [];
+  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; created: string[]; diff: string }[] = [];
   const { targets: dockerfiles, leftAlone } = targets(options, io);
   for (const target of dockerfiles) {
     const text = readText(target.dockerfile);
@@ -63,31 +93,17 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
       if (error instanceof DockerfileSyntaxError) throw new OffgridError('EINPUT', `${show(target.dockerfile)} does not parse: ${error.message}`);
       throw error;
     }
-    const created: string[] = [];
-    for (const dir of result.needs) {
-      const path = join(target.context, dir);
-      if (!existsSync(path)) {
-        if (!options.dryRun) mkdirSync(path, { recursive: true });
-        created.push(`${show(path)}/`);
-      }
-    }
-    if (result.needs.includes('offgrid')) {
-      for (const [name, content] of Object.entries(CONTEXT_FILES)) {
-        const path = join(target.context, name);
-        if (existsSync(path)) continue;
-        if (!options.dryRun) {
-          mkdirSync(dirname(path), { recursive: true });
-          writeFileSync(path, content, 'utf8');
-        }
-        created.push(show(path));
-      }
-    }
     let diff = unifiedDiff(text, result.text, `a/${show(target.dockerfile)}`, `b/${show(target.dockerfile)}`);
     if (diff !== '' && !options.dryRun) writeFileSync(target.dockerfile, result.text, 'utf8');
     const changes = [...result.changes];
-    // BuildKit reads <Dockerfile>.dockerignore before the context's own .dockerignore.
-    const ignoreFile = [`${target.dockerfile}.dockerignore`, join(target.context, '.dockerignore')].find((p) => existsSync(p));
-    if (ignoreFile !== undefined) {
+    const created: string[] = [];
+    // BuildKit reads <Dockerfile>.dockerignore before the context's own .dockerignore; the first is shared by every context.
+    const ignoreFiles = new Set<string>();
+    for (const context of target.contexts) {
+      created.push(...addDirectories(context, result.needs, options.dryRun, show));
+      const ignoreFile = [`${target.dockerfile}.dockerignore`, join(context, '.dockerignore')].find((p) => existsSync(p));
+      if (ignoreFile === undefined || ignoreFiles.has(ignoreFile)) continue;
+      ignoreFiles.add(ignoreFile);
       const before = readText(ignoreFile);
       const after = allowDirs(before, result.needs);
       if (after !== null) {
@@ -96,7 +112,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
       }
     }
-    report.push({ dockerfile: show(target.dockerfile), changes, skipped: result.skipped, created, diff });
+    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, created, diff });
   }
   if (options.json) {
     say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
@@ -105,7 +121,8 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
   for (const why of leftAlone) say(io.stderr, `offgrid: left alone: ${why}`);
   for (const r of report) {
     if (r.diff === '' && r.created.length === 0) say(io.stdout, `${r.dockerfile}: already offline-ready (nothing to change)`);
-    else if (r.diff !== '') io.stdout.write(r.diff);
+    else if (r.contexts.length > 1) say(io.stdout, `${r.dockerfile} is the Dockerfile of ${r.contexts.length} build contexts (${r.contexts.join(', ')}): each gets what it COPYs`);
+    if (r.diff !== '') io.stdout.write(r.diff);
     for (const c of r.created) say(io.stdout, `${options.dryRun ? 'would create' : 'created'} ${c}`);
     for (const s of r.skipped) say(io.stderr, `offgrid: ${r.dockerfile}: ${s}`);
   }
