@@ -1,0 +1,133 @@
+// Logs pasted by users of Docker 23–28 (buildx / BuildKit 0.10+, the legacy builder's
+// Docker 25+ wording, Compose v2): test/fixtures/docker/real/, sources in its README.
+// The pipeline is the one `offgrid analyze` and `offgrid build` use, with every tool parser.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CaptureEvent, DownloadEvent, ErrorEvent, StepEvent } from '../../src/capture/events.js';
+import { createLogParser } from '../../src/capture/parsers/log-parser.js';
+import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
+import { fixtureLines } from '../helpers/docker-fixtures.js';
+
+interface Parsed {
+  readonly events: CaptureEvent[];
+  readonly steps: StepEvent[];
+  readonly downloads: DownloadEvent[];
+  readonly errors: ErrorEvent[];
+  step(label: string): StepEvent | undefined;
+  downloadsOf(tool: string): string[];
+}
+
+function parse(name: string, service: string | null = null): Parsed {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of fixtureLines(`real/${name}`)) parser.line(line);
+  parser.end();
+  const steps = events.filter((e): e is StepEvent => e.type === 'step');
+  const downloads = events.filter((e): e is DownloadEvent => e.type === 'download');
+  return {
+    events,
+    steps,
+    downloads,
+    errors: events.filter((e): e is ErrorEvent => e.type === 'error'),
+    step: (label) => steps.find((s) => s.name.startsWith(label)),
+    downloadsOf: (tool) => downloads.filter((d) => d.tool === tool && d.name !== null).map((d) => d.name ?? ''),
+  };
+}
+
+test('buildx 0.1x, pip then apt-get: steps, CACHED FROM, durations, wheels and .debs by step', () => {
+  const p = parse('pip-apt.plain.log');
+  assert.deepEqual(
+    p.steps.map((s) => s.id),
+    ['1', '2', '3', '4', '5', '6', '7', '8'],
+    '#0 (the builder banner) is no step',
+  );
+  assert.equal(p.step('FROM docker.io/library/python:3.10-slim-bullseye')?.status, 'cached');
+  const pip = p.step('RUN pip install');
+  assert.deepEqual([pip?.status, pip?.duration_seconds], ['done', 4.8]);
+  assert.deepEqual(p.downloadsOf('pip').sort(), ['annotated-types', 'psutil', 'pydantic', 'pydantic-core', 'pyzmq', 'typing-extensions', 'typing-inspection']);
+  assert.ok(p.downloads.filter((d) => d.tool === 'pip').every((d) => d.step === pip?.name && d.cached === false));
+  const apt = p.step('RUN apt-get update');
+  assert.equal(apt?.status, 'running', 'the excerpt ends inside the apt step');
+  const debs = p.downloadsOf('apt');
+  assert.deepEqual(debs, ['perl-modules-5.32', 'libgdbm-compat4', 'libperl5.32', 'perl', 'bzip2', 'build-essential', 'libcurl4', 'curl']);
+  assert.ok(p.downloads.filter((d) => d.tool === 'apt').every((d) => d.step === apt?.name));
+  assert.equal(p.errors.length, 0);
+});
+
+test('Docker 28 (attestation export, build-check warning): pip 25 downloads, exporting steps, the warning block is no step output', () => {
+  const p = parse('pip-warning.plain.log');
+  assert.equal(p.steps.length, 12);
+  assert.deepEqual(p.step('exporting to image'), { type: 'step', service: null, id: '12', name: 'exporting to image', status: 'done', duration_seconds: 2.1, error: null });
+  assert.equal(p.step('RUN pip install')?.duration_seconds, 9.4);
+  assert.equal(p.downloadsOf('pip').length, 12, 'each wheel once, not its .metadata too');
+  assert.ok(p.downloadsOf('pip').includes('werkzeug'));
+  // `exporting manifest sha256:… done` and the image's digests are no layer pulls.
+  assert.equal(p.downloads.filter((d) => d.tool === 'docker').length, 0);
+  assert.equal(p.errors.length, 0);
+});
+
+test('docker compose up --build (Compose v2, parallel stages): the failed pip step, exit code 2 and its last lines, the timeout as a network attempt, no layer invented', () => {
+  const p = parse('compose-up-pip-fail.log');
+  const pip = p.step('RUN pip install');
+  assert.equal(pip?.status, 'error');
+  assert.match(pip?.error ?? '', /did not complete successfully: exit code: 2$/);
+  const failure = p.errors.find((e) => e.tool === 'docker' && e.step === pip?.name);
+  assert.match(failure?.message ?? '', /last output:[\s\S]*ReadTimeoutError: HTTPSConnectionPool\(host='files\.pythonhosted\.org'/);
+  assert.match(failure?.message ?? '', /\[notice\] To update, run: pip install --upgrade pip$/, 'the last line is the step’s, not the summary’s');
+  const attempts = p.events.filter((e) => e.type === 'network_attempt');
+  assert.ok(attempts.length > 0 && attempts.every((a) => a.step === pip?.name));
+  assert.equal(p.step('FROM docker.io/library/node:20-alpine')?.status, 'done');
+  assert.deepEqual([p.step('WORKDIR /app')?.status, p.step('WORKDIR /app')?.error], ['error', 'canceled']);
+  // The node layer never reached `done`: its `14.68MB / 43.23MB` progress lines are no download.
+  assert.equal(p.downloads.length, 0);
+});
+
+test('npm ci failing under buildx: CACHED steps, apk packages, the npm error, the exit code and the closing ERROR', () => {
+  const p = parse('npm-ci-fail.plain.log', 'api');
+  assert.deepEqual(
+    p.steps.filter((s) => s.status === 'cached').map((s) => s.name),
+    ['WORKDIR /app', 'RUN addgroup -g 1001 -S nodejs &&     adduser -S nodejs -u 1001'],
+  );
+  assert.ok(p.steps.every((s) => s.service === 'api'));
+  assert.deepEqual(p.step('RUN apk add')?.duration_seconds, 15.7);
+  assert.ok(p.downloadsOf('apk').includes('chromium'));
+  const npm = p.step('RUN npm ci');
+  assert.equal(npm?.status, 'error');
+  assert.match(npm?.error ?? '', /exit code: 1$/);
+  const failure = p.errors.find((e) => e.tool === 'docker' && e.step === npm?.name);
+  assert.match(failure?.message ?? '', /npm error A complete log of this run can be found in/);
+  assert.ok(p.errors.some((e) => e.tool === 'npm' && e.step === npm?.name));
+  assert.ok(p.errors.some((e) => e.step === null && e.message.startsWith('failed to build: failed to solve: process')));
+  // Lines of the Dockerfile excerpt (`  29 | >>> RUN npm ci …`) reach no tool as a command.
+  assert.equal(p.downloads.filter((d) => d.step === null).length, 0);
+});
+
+test('the legacy builder of Docker 25+ (DEPRECATED banner, `---> Removed intermediate container`): steps, layer pulls of FROM, pip wheels', () => {
+  const p = parse('legacy-pip.log');
+  assert.deepEqual(
+    p.steps.map((s) => [s.id, s.name, s.status]),
+    [
+      ['1', 'FROM python:3.12-slim', 'done'],
+      ['2', 'WORKDIR /app', 'done'],
+      ['3', 'COPY app/requirements.txt .', 'done'],
+      ['4', 'RUN pip install --no-cache-dir -r requirements.txt', 'done'],
+      ['5', 'COPY app/ .', 'done'],
+      ['6', 'EXPOSE 5000', 'done'],
+      ['7', 'CMD ["python", "app.py"]', 'done'],
+    ],
+  );
+  assert.deepEqual(p.downloadsOf('docker').sort(), ['3550292b2150', '8aff2d3a9af8', 'ab2cb3ee67af', 'bf7af0229701']);
+  assert.ok(p.downloads.filter((d) => d.tool === 'docker').every((d) => d.step === 'FROM python:3.12-slim'));
+  assert.equal(p.downloadsOf('pip').length, 8);
+  assert.ok(p.downloads.filter((d) => d.tool === 'pip').every((d) => d.step === 'RUN pip install --no-cache-dir -r requirements.txt'));
+  assert.equal(p.errors.length, 0);
+});
+
+test('a cached rebuild by Compose without buildx (classic builder): every step after FROM is cached', () => {
+  const p = parse('legacy-compose-cached.log', 'app');
+  assert.equal(p.steps.length, 8);
+  assert.deepEqual(p.steps.slice(1).map((s) => s.status), Array(7).fill('cached'));
+  assert.ok(p.steps.every((s) => s.service === 'app'));
+  assert.equal(p.downloads.length, 0);
+  assert.equal(p.errors.length, 0);
+});
