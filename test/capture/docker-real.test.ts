@@ -80,6 +80,12 @@ test('docker compose up --build (Compose v2, parallel stages): the failed pip st
   assert.deepEqual([p.step('WORKDIR /app')?.status, p.step('WORKDIR /app')?.error], ['error', 'canceled']);
   // The node layer never reached `done`: its `14.68MB / 43.23MB` progress lines are no download.
   assert.equal(p.downloads.length, 0);
+  // Compose's closing line (bake) is Docker's, once, outside any step.
+  const closing = p.errors.filter((e) => e.step === null && e.tool === 'docker');
+  assert.deepEqual(
+    closing.map((e) => e.message),
+    ['target backend: failed to solve: process "/bin/sh -c pip install --no-cache-dir -r requirements.txt" did not complete successfully: exit code: 2'],
+  );
 });
 
 test('npm ci failing under buildx: CACHED steps, apk packages, the npm error, the exit code and the closing ERROR', () => {

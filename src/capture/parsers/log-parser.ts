@@ -35,6 +35,8 @@ export interface LogParser {
 const HASH = 35; // #
 const BRACE = 123; // {
 const SPACE = 32;
+/** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
+const BAKE_FAILURE = /^target [\w.-]+: failed to /;
 
 /** The program behind an `ERROR: …` line that is neither pip's nor a build step's, or null. */
 function foreignErrorOwner(text: string): string | null {
@@ -78,9 +80,10 @@ export function createLogParser(options: LogParserOptions): LogParser {
     }
     if (legacy.line(text)) return;
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
-    // are Docker's, not pip's `ERROR:`.
-    if (buildkit.active && text.startsWith('ERROR: failed to ')) {
-      emit(errorEvent({ message: text.slice(7), tool: 'docker', service: options.service, step: null }));
+    // are Docker's, not pip's `ERROR:`; Compose building through bake ends with
+    // `target backend: failed to solve: …` instead.
+    if (buildkit.active && (text.startsWith('ERROR: failed to ') || (first === 116 /* t */ && BAKE_FAILURE.test(text)))) {
+      emit(errorEvent({ message: first === 69 ? text.slice(7) : text, tool: 'docker', service: options.service, step: null }));
       return;
     }
     plain(text);
