@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { OffgridError } from '../errors.js';
+import { type ClientVersions, clientVersions } from './client-version.js';
 import { daemonSocket, getJson, imagePath } from './engine-api.js';
 
 export type Builder = 'buildkit' | 'legacy';
@@ -78,8 +79,19 @@ export function builderFromEnv(env: NodeJS.ProcessEnv): Builder | null {
   return env.DOCKER_BUILDKIT === '0' ? 'legacy' : null;
 }
 
-/** The engine, or an OffgridError saying why there is none and what to do. */
-export async function probeEngine(docker: string, env: NodeJS.ProcessEnv, forced: Builder | null): Promise<Engine> {
+/**
+ * The engine, or an OffgridError saying why there is none and what to do. Where the client
+ * would use the daemon's local socket and its version is remembered (client-version.ts),
+ * the socket answers for the daemon and no client process starts; otherwise
+ * `docker version` answers for both.
+ */
+export async function probeEngine(docker: string, env: NodeJS.ProcessEnv, forced: Builder | null, versions: ClientVersions = clientVersions(env)): Promise<Engine> {
+  const socket = daemonSocket(env);
+  const remembered = socket === null ? null : versions.get(docker);
+  if (socket !== null && remembered !== null) {
+    const server = ((await getJson(socket, '/version')) as { Version?: unknown } | null)?.Version;
+    if (typeof server === 'string' && server !== '') return engineOf(docker, remembered, server, env, forced);
+  }
   const version = await exec(docker, ['version', '--format', '{{.Client.Version}}|{{.Server.Version}}'], env, 30_000);
   const [clientVersion = '', serverVersion = ''] = version.stdout.trim().split('|');
   if (version.code === null && /command not found/.test(version.stderr)) {
@@ -89,6 +101,11 @@ export async function probeEngine(docker: string, env: NodeJS.ProcessEnv, forced
     const why = version.stderr.trim().split('\n').find((l) => l.trim() !== '') ?? 'no answer';
     throw new OffgridError('EDOCKER', `the Docker daemon is not running or not reachable (${why}): ${DAEMON_HINT}`);
   }
+  versions.set(docker, clientVersion);
+  return engineOf(docker, clientVersion, serverVersion, env, forced);
+}
+
+async function engineOf(docker: string, clientVersion: string, serverVersion: string, env: NodeJS.ProcessEnv, forced: Builder | null): Promise<Engine> {
   let buildx = false;
   if (major(clientVersion) >= 23 && forced === null) buildx = (await exec(docker, ['buildx', 'version'], env, 30_000)).code === 0;
   return { docker, clientVersion, serverVersion, builder: chooseBuilder(clientVersion, serverVersion, buildx, forced) };

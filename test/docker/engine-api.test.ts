@@ -1,14 +1,16 @@
-// The daemon's socket as offgrid uses it after a build (engine-api.ts): only where the
-// docker client itself would talk to that socket, and any failure leaves the answer to
-// the client.
+// The daemon's socket as offgrid uses it (engine-api.ts), to probe the engine and size a
+// built image: only where the docker client itself would talk to that socket, and any
+// failure leaves the answer to the client. The client's version is remembered per binary
+// (client-version.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clientVersions } from '../../src/docker/client-version.js';
 import { daemonSocket, getJson, imagePath } from '../../src/docker/engine-api.js';
-import { imageSize } from '../../src/docker/engine.js';
+import { imageSize, probeEngine } from '../../src/docker/engine.js';
 import { BUSYBOX_IMAGE, DOCKER, dockerSkipReason, ensureBaseImages, run } from '../helpers/docker.js';
 
 function configDir(t: { after(fn: () => void): void }, config: string | null): string {
@@ -74,4 +76,49 @@ test('imageSize from the socket is what `docker image inspect` says; a missing i
   assert.equal(await imageSize(DOCKER, 'offgrid-test/no-such-image:never', env), null);
   // A DOCKER_HOST the client cannot reach: the socket is not asked in its place.
   assert.equal(await imageSize(DOCKER, BUSYBOX_IMAGE, { ...env, DOCKER_HOST: 'tcp://127.0.0.1:9' }), null);
+});
+
+test('clientVersions: remembered per binary (found on PATH too), forgotten when the binary changes; a garbage state file is ignored', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'offgrid-client-version-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const client = join(bin, 'docker-like');
+  writeFileSync(client, '#!/bin/sh\n');
+  const env = { XDG_STATE_HOME: join(dir, 'state'), PATH: `/nonexistent:${bin}` };
+  const versions = clientVersions(env);
+  assert.equal(versions.get(client), null);
+  versions.set('docker-like', '20.10.24+dfsg1');
+  assert.equal(versions.get(client), '20.10.24+dfsg1');
+  assert.equal(clientVersions(env).get('docker-like'), '20.10.24+dfsg1', 'kept across processes');
+  writeFileSync(client, '#!/bin/sh\n# upgraded\n');
+  assert.equal(versions.get(client), null, 'a replaced binary is asked again');
+  assert.equal(versions.get('no-such-client'), null);
+  writeFileSync(join(dir, 'state', 'offgrid', 'docker-clients.json'), '{"x": 1');
+  assert.equal(versions.get(client), null);
+  versions.set(client, '27.3.1');
+  assert.equal(versions.get(client), '27.3.1');
+});
+
+test('probeEngine: the first probe asks the client and remembers its version; the next asks only the socket, until the client changes', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'offgrid-probe-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The real client behind a script that notes each time it is started.
+  const calls = join(dir, 'calls');
+  const client = join(dir, 'docker');
+  const script = `#!/bin/sh\necho "$*" >> ${calls}\nexec ${DOCKER} "$@"\n`;
+  writeFileSync(client, script, { mode: 0o755 });
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(dir, 'state') };
+  delete env.DOCKER_HOST;
+  delete env.DOCKER_CONTEXT;
+  delete env.OFFGRID_DOCKER;
+  const started = (): string[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
+  const first = await probeEngine(client, env, null);
+  assert.deepEqual(started().map((c) => c.split(' ')[0]), ['version']);
+  const second = await probeEngine(client, env, null);
+  assert.deepEqual(second, first);
+  assert.equal(started().length, 1, 'the second probe started no client');
+  writeFileSync(client, `${script}# upgraded\n`, { mode: 0o755 });
+  assert.deepEqual(await probeEngine(client, env, null), first);
+  assert.equal(started().length, 2, 'a changed client is asked again');
 });
