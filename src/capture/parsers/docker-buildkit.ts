@@ -6,12 +6,12 @@
 //   #4 sha256:… 1.2MB / 3.4MB 0.5s done    an image layer transfer
 //   #5 ...                                 the printer switches to another vertex (parallel steps)
 //   #5 CACHED | #5 DONE 3.4s | #5 ERROR: … | #5 CANCELED
-// Lines of parallel steps interleave, always in blocks headed by `#N`. Newer BuildKit
-// progressui keeps a vertex's log lines as `0.797 Get:1 …` and the plain printer writes them
-// without the `#N` prefix; those lines, like any unprefixed line inside a block, belong to
-// the vertex whose block is open. After a
-// failure the printer repeats the failed step's last lines between `------` rulers; they
-// were already seen live and are skipped here (see test/fixtures/docker/README.md).
+// Lines of parallel steps interleave, always in blocks headed by `#N`. Real logs of Docker
+// 20.10 to 28 (test/fixtures/docker/) keep `#N` on every live output line; a line without
+// it inside a block (one whose prefix a `\r` cut off, or a printer that drops it) belongs
+// to the vertex whose block is open. After a failure the printer repeats the failed step's
+// last lines between `------` rulers, without `#N`; they were already seen live and are
+// skipped here (see test/fixtures/docker/README.md).
 import { parseSeconds, type StepFrames } from './docker-frames.js';
 
 const HASH = 35; // #
