@@ -121,9 +121,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   // Until resolved: no PyPI or npm upstream yet, and only the hosts known without asking.
   let upstreams: Upstreams = lazy ? { pypi: [], npm: null, allowedHosts: lazy.knownHosts } : (given as Upstreams);
   let resolving: Promise<void> | null = lazy ? null : Promise.resolve();
-  // A host not (yet) on the list: the known hosts may not be read yet; then the rest.
-  const allowed = async (hostname: string, port: string | number): Promise<void> => {
-    if (isHostAllowed(upstreams.allowedHosts, hostname, port)) return;
+  // For a host not (yet) on the list: the known hosts may not be read yet; then the rest.
+  const widenAllowList = async (hostname: string, port: string | number): Promise<void> => {
     if (lazy) await lazy.readKnownHosts();
     if (!isHostAllowed(upstreams.allowedHosts, hostname, port)) await resolveUpstreams();
   };
@@ -184,7 +183,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         req.url = `${url.pathname}${url.search}`;
         return dispatchOrigin(req, res);
       }
-      await allowed(url.hostname, url.port);
+      // Checked here first: a hit for an allowed host waits on no promise.
+      if (!isHostAllowed(upstreams.allowedHosts, url.hostname, url.port)) await widenAllowList(url.hostname, url.port);
       return handleForward(req, res, context, store, forward);
     }
     sendError(res, 400, 'offgrid: unsupported request target');
@@ -221,7 +221,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       handleConnect(req, socket, head, context, tunnels);
       return;
     }
-    allowed(target.host, target.port).then(
+    widenAllowList(target.host, target.port).then(
       () => handleConnect(req, socket, head, context, tunnels),
       (error: Error) => {
         options.log.warn(`finding the upstreams failed: ${error.message}`);
