@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  linkLookupKey,
   type IndexFile,
   distFromFilename,
   fileLinkPath,
@@ -221,6 +222,21 @@ describe('proxy file paths', () => {
     for (const bad of ['/pypi/files/0/http/u:p@h/x.whl', '/pypi/files/0/file/h/x.whl', '/pypi/files/0/http/h%2Fevil/x.whl', '/pypi/files/x/http/h/x.whl', '/pypi/files/0/http/h%40other/x.whl']) {
       assert.equal(parseFileLinkPath(bad), null, bad);
     }
+  });
+
+  it('one lookup key for every spelling of a link path (pip re-quotes `+`, `@`, `:`; uv does not)', () => {
+    const key = linkLookupKey('https://h.example/whl/torch-2.1.0+cu121-cp311-cp311-linux_x86_64.whl');
+    for (const spelling of ['https://u:p@h.example/whl/torch-2.1.0%2Bcu121-cp311-cp311-linux_x86_64.whl#sha256=ab', 'https://h.example/whl/torch-2.1.0%2bcu121-cp311-cp311-linux_x86_64.whl?x=1']) {
+      assert.equal(linkLookupKey(spelling), key, spelling);
+    }
+    assert.equal(linkLookupKey('http://h:81/root/pypi/%2Bf/ab1/x%40y%3Az.whl'), linkLookupKey('http://h:81/root/pypi/+f/ab1/x@y:z.whl'));
+    // An escaped slash is part of the name, not a separator; a space is the same file either way.
+    assert.notEqual(linkLookupKey('http://h/a%2Fb.whl'), linkLookupKey('http://h/a/b.whl'));
+    assert.equal(linkLookupKey('http://h/a%20b.whl'), linkLookupKey('http://h/a b.whl'));
+    fc.assert(fc.property(fc.string(), (name) => {
+      const raw = `http://h/d/${encodeURIComponent(name)}`;
+      return linkLookupKey(raw) === linkLookupKey(new URL(raw).href) && linkLookupKey(raw) === linkLookupKey(linkLookupKey(raw));
+    }));
   });
 
   it('names and versions from file names', () => {

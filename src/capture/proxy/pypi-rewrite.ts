@@ -338,6 +338,28 @@ export function linkIdentity(url: string): string {
   return parsed.href;
 }
 
+/**
+ * How a link is looked up when its file is asked for: linkIdentity with each path segment
+ * percent-decoded and re-encoded one way. Clients re-quote the links they are given (pip
+ * sends `+` as `%2B` and `@` as `%40`; uv sends them raw), and pages write the same file
+ * either way (`torch-2.1.0%2Bcu121-…whl` on the PyTorch index, devpi's raw `+f/`), so the
+ * two spellings must find the same link. `%2F` stays escaped: it is no path separator.
+ */
+export function linkLookupKey(url: string): string {
+  const parsed = new URL(linkIdentity(url));
+  const segments = parsed.pathname.split('/').map((segment) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+    // WHATWG URL's own path spelling for the decoded segment, with `/`, `%`, `?` and `#` kept escaped.
+    return encodeURIComponent(decoded).replace(/%(2[146-9ABC]|3[ABD]|40|5[BD])/gi, (whole) => decodeURIComponent(whole));
+  });
+  return `${parsed.protocol}//${parsed.host}${segments.join('/')}`;
+}
+
 export type RenderedFile = { readonly file: IndexFile; readonly href: string };
 
 function escapeHtml(text: string): string {

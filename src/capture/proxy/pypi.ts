@@ -26,6 +26,7 @@ import {
   distFromFilename,
   fileLinkPath,
   linkIdentity,
+  linkLookupKey,
   mergePages,
   negotiatePageFormat,
   normalizeProjectName,
@@ -51,11 +52,11 @@ class LinkRegistry {
   private readonly links = new BoundedMap<string, KnownLink>(MAX_REMEMBERED_LINKS);
 
   add(upstreamNo: number, project: string, files: readonly IndexFile[]): void {
-    for (const file of files) this.links.set(`${upstreamNo} ${linkIdentity(file.url)}`, { file, project });
+    for (const file of files) this.links.set(`${upstreamNo} ${linkLookupKey(file.url)}`, { file, project });
   }
 
   get(upstreamNo: number, identity: string): KnownLink | undefined {
-    return this.links.get(`${upstreamNo} ${identity}`);
+    return this.links.get(`${upstreamNo} ${linkLookupKey(identity)}`);
   }
 }
 
@@ -304,7 +305,8 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, ctx: ProxyCo
   const { url: bareUpstream, authorization } = splitCredentials(upstream);
   const fileUrl = new URL(link.file.url);
   const dist = distFromFilename(link.file.filename);
-  const key = `pypi:file:${identity}`;
+  // Keyed by the link as the page wrote it, not as this client re-quoted it: one copy per file.
+  const key = `pypi:file:${linkIdentity(link.file.url)}`;
   if (ctx.offline && !(await store.get(key))) res.statusMessage = 'Not Found (offgrid offline: file not cached)';
   await serveCached(ctx, store, {
     key,
