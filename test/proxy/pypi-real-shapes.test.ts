@@ -1,0 +1,566 @@
+// The mirror in front of index pages shaped like the servers people really run: PyPI
+// (HTML and PEP 691/700 JSON), devpi, Artifactory, Nexus, GitLab, Gitea/Forgejo, Google
+// Artifact Registry, CodeArtifact, piwheels, the PyTorch wheel index, pypiserver, a flat
+// autoindex listing, and hand-written HTML. Each shape is served by a real local server
+// (files on a second host where the real server does that); the test reads the page
+// through offgrid, fetches every link through it, and lets real pip download one file.
+// The shapes follow pages captured from those servers (test/fixtures/upstreams/real/).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { CaptureEvent } from '../../src/capture/events.js';
+import { pypiRoute } from '../../src/capture/proxy/pypi.js';
+import { parseHtmlProjectPage } from '../../src/capture/proxy/pypi-rewrite.js';
+import { type RunningProxy, startProxy } from '../../src/capture/proxy/server.js';
+import { systemClock } from '../../src/session/time.js';
+import { runPip } from '../helpers/pip.js';
+import { type BuiltFile, type DistSpec, buildDists } from '../helpers/pypi-dist.js';
+
+const SECRET = 'tok-3f9a1c77e0';
+
+interface Route {
+  readonly body: Buffer;
+  readonly type: string;
+}
+
+interface Host {
+  readonly url: string;
+  readonly routes: Map<string, Route>;
+  readonly seen: string[];
+  close(): Promise<void>;
+}
+
+async function startHost(): Promise<Host> {
+  const routes = new Map<string, Route>();
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const raw = (req.url ?? '/').split('?')[0]!;
+    seen.push(raw);
+    // Servers match the decoded path (S3, nginx): `%2B` and `+` name the same file.
+    let path = raw;
+    try {
+      path = decodeURIComponent(raw);
+    } catch {
+      // keep raw
+    }
+    const route = routes.get(path) ?? routes.get(raw);
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': route.type, 'content-length': route.body.length }).end(route.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    routes,
+    seen,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+interface Expected {
+  readonly filename: string;
+  readonly requiresPython?: string;
+  readonly yanked?: boolean | string;
+  /** The hash algorithm the link declares (its value is computed from the bytes). */
+  readonly hash?: 'sha256' | 'md5' | 'sha1';
+  readonly metadata?: boolean;
+}
+
+interface Shape {
+  readonly title: string;
+  readonly specs: readonly DistSpec[];
+  /** The upstream index URL path on the index host (the page is `<it><project>/`). */
+  readonly indexPath: string;
+  readonly project: string;
+  /** Registers the page and the files; returns what the page lists. */
+  setup(ctx: ShapeContext): Expected[];
+  /** pip download `<requirement>` must fetch this file. */
+  readonly pip?: { readonly requirement: string; readonly file: string };
+}
+
+interface ShapeContext {
+  readonly index: Host;
+  readonly files: Host;
+  readonly dist: (filename: string) => BuiltFile;
+  readonly hex: (filename: string, algorithm: string) => string;
+  /** Serves `bytes` at `path` on `host`. */
+  readonly serve: (host: Host, path: string, body: Buffer | string, type?: string) => void;
+  /** Serves a dist file at `path` (decoded form) on `host`, and its PEP 658 metadata beside it. */
+  readonly serveDist: (host: Host, path: string, filename: string) => void;
+  readonly metadataSha256: (filename: string) => string;
+}
+
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
+
+function metadataOf(file: BuiltFile): Buffer {
+  return Buffer.from(`Metadata-Version: 2.1\nName: ${file.project}\nVersion: ${file.version}\n\n`);
+}
+
+const shapes: Shape[] = [
+  {
+    title: 'PyPI HTML (api 1.1): absolute links on the files host, escaped Requires-Python, PEP 658/714, yanked',
+    specs: [{ name: 'Beta.Lib', version: '1.0', sdist: true }, { name: 'Beta.Lib', version: '1.1', requiresPython: '>=3.8' }, { name: 'Beta.Lib', version: '0.9' }],
+    indexPath: '/simple/',
+    project: 'beta-lib',
+    setup: ({ index, files, serve, serveDist, dist, metadataSha256 }) => {
+      const at = (f: string, dir: string) => `/packages/${dir}/${f}`;
+      serveDist(files, at('Beta_Lib-1.0-py3-none-any.whl', 'b7/a9/e64e'), 'Beta_Lib-1.0-py3-none-any.whl');
+      serveDist(files, at('beta_lib-1.0.tar.gz', '3c/11/8d2e'), 'beta_lib-1.0.tar.gz');
+      serveDist(files, at('Beta_Lib-1.1-py3-none-any.whl', '01/ff/aa00'), 'Beta_Lib-1.1-py3-none-any.whl');
+      serveDist(files, at('Beta_Lib-0.9-py3-none-any.whl', '9a/0b/c1d2'), 'Beta_Lib-0.9-py3-none-any.whl');
+      const a = (f: string, dir: string, extra: string) => `    <a href="${files.url}${at(f, dir)}#sha256=${dist(f).sha256}" ${extra}>${f}</a><br />`;
+      const meta = (f: string) => `data-dist-info-metadata="sha256=${metadataSha256(f)}" data-core-metadata="sha256=${metadataSha256(f)}"`;
+      serve(index, '/simple/beta-lib/', [
+        '<!DOCTYPE html>',
+        '<html>',
+        '  <head>',
+        '    <meta name="pypi:repository-version" content="1.1">',
+        '    <title>Links for beta.lib</title>',
+        '  </head>',
+        '  <body>',
+        '    <h1>Links for beta.lib</h1>',
+        a('Beta_Lib-0.9-py3-none-any.whl', '9a/0b/c1d2', `${meta('Beta_Lib-0.9-py3-none-any.whl')} data-yanked="broken &lt;build&gt;"`),
+        a('Beta_Lib-1.0-py3-none-any.whl', 'b7/a9/e64e', meta('Beta_Lib-1.0-py3-none-any.whl')),
+        a('beta_lib-1.0.tar.gz', '3c/11/8d2e', ''),
+        a('Beta_Lib-1.1-py3-none-any.whl', '01/ff/aa00', `data-requires-python="&gt;=3.8" ${meta('Beta_Lib-1.1-py3-none-any.whl')}`),
+        '  </body>',
+        '</html>',
+        '<!--SERIAL 24081517-->',
+      ].join('\n'), HTML);
+      return [
+        { filename: 'Beta_Lib-0.9-py3-none-any.whl', hash: 'sha256', metadata: true, yanked: 'broken <build>' },
+        { filename: 'Beta_Lib-1.0-py3-none-any.whl', hash: 'sha256', metadata: true },
+        { filename: 'beta_lib-1.0.tar.gz', hash: 'sha256' },
+        { filename: 'Beta_Lib-1.1-py3-none-any.whl', hash: 'sha256', metadata: true, requiresPython: '>=3.8' },
+      ];
+    },
+    pip: { requirement: 'beta-lib==1.1', file: 'Beta_Lib-1.1-py3-none-any.whl' },
+  },
+  {
+    title: 'PyPI JSON (api 1.3): size, upload-time, yanked reasons, versions, provenance',
+    specs: [{ name: 'gamma', version: '2.0' }, { name: 'gamma', version: '2.1', requiresPython: '>=3.9' }],
+    indexPath: '/simple/',
+    project: 'gamma',
+    setup: ({ index, files, serve, serveDist, dist, metadataSha256 }) => {
+      const names = ['gamma-2.0-py3-none-any.whl', 'gamma-2.1-py3-none-any.whl'];
+      for (const f of names) serveDist(files, `/packages/aa/bb/${f}`, f);
+      serve(index, '/simple/gamma/', JSON.stringify({
+        meta: { 'api-version': '1.3', '_last-serial': 24081517 },
+        name: 'gamma',
+        versions: ['2.0', '2.1'],
+        files: names.map((f, i) => ({
+          filename: f,
+          url: `${files.url}/packages/aa/bb/${f}`,
+          hashes: { sha256: dist(f).sha256 },
+          'requires-python': i === 1 ? '>=3.9' : null,
+          'core-metadata': { sha256: metadataSha256(f) },
+          'data-dist-info-metadata': { sha256: metadataSha256(f) },
+          size: dist(f).bytes.length,
+          'upload-time': '2024-05-06T07:08:09.123456Z',
+          yanked: i === 0 ? 'CVE-2024-0001' : false,
+          provenance: i === 1 ? `${files.url}/integrity/gamma/2.1/${f}/provenance` : null,
+        })),
+      }), JSON_TYPE);
+      return [
+        { filename: names[0]!, hash: 'sha256', metadata: true, yanked: 'CVE-2024-0001' },
+        { filename: names[1]!, hash: 'sha256', metadata: true, requiresPython: '>=3.9' },
+      ];
+    },
+    pip: { requirement: 'gamma==2.1', file: 'gamma-2.1-py3-none-any.whl' },
+  },
+  {
+    title: 'devpi: ../../+f/<hash dirs>/ links, relative to /root/pypi/+simple/',
+    specs: [{ name: 'delta', version: '1.0', sdist: true }],
+    indexPath: '/root/pypi/+simple/',
+    project: 'delta',
+    setup: ({ index, serve, serveDist, dist }) => {
+      serveDist(index, '/root/pypi/+f/ab1/2cd3e4f5a6b7c8/delta-1.0.tar.gz', 'delta-1.0.tar.gz');
+      serveDist(index, '/root/pypi/+f/9e8/7d6c5b4a39281/delta-1.0-py3-none-any.whl', 'delta-1.0-py3-none-any.whl');
+      serve(index, '/root/pypi/+simple/delta/', `<!DOCTYPE html>
+<html>
+  <head>
+    <title>root/pypi: links for delta</title>
+  </head>
+  <body>
+    <h1>root/pypi: links for delta</h1>
+    <a href="../../+f/ab1/2cd3e4f5a6b7c8/delta-1.0.tar.gz#sha256=${dist('delta-1.0.tar.gz').sha256}">delta-1.0.tar.gz</a><br/>
+    <a data-requires-python="&gt;=3.6" href="../../+f/9e8/7d6c5b4a39281/delta-1.0-py3-none-any.whl#sha256=${dist('delta-1.0-py3-none-any.whl').sha256}">delta-1.0-py3-none-any.whl</a><br/>
+  </body>
+</html>
+`, HTML);
+      return [{ filename: 'delta-1.0.tar.gz', hash: 'sha256' }, { filename: 'delta-1.0-py3-none-any.whl', hash: 'sha256', requiresPython: '>=3.6' }];
+    },
+    pip: { requirement: 'delta==1.0', file: 'delta-1.0-py3-none-any.whl' },
+  },
+  {
+    title: 'Sonatype Nexus: ../../packages/<name>/<version>/ links, rel="internal"',
+    specs: [{ name: 'epsilon', version: '3.0', sdist: true }],
+    indexPath: '/repository/pypi-proxy/simple/',
+    project: 'epsilon',
+    setup: ({ index, serve, serveDist, dist }) => {
+      serveDist(index, '/repository/pypi-proxy/packages/epsilon/3.0/epsilon-3.0.tar.gz', 'epsilon-3.0.tar.gz');
+      serveDist(index, '/repository/pypi-proxy/packages/epsilon/3.0/epsilon-3.0-py3-none-any.whl', 'epsilon-3.0-py3-none-any.whl');
+      serve(index, '/repository/pypi-proxy/simple/epsilon/', `<html lang="en">
+<head><title>Links for epsilon</title>
+  <meta name="api-version" value="2"/>
+</head>
+<body><h1>Links for epsilon</h1>
+<a href="../../packages/epsilon/3.0/epsilon-3.0.tar.gz#sha256=${dist('epsilon-3.0.tar.gz').sha256}" data-requires-python="&gt;=3.7" rel="internal">epsilon-3.0.tar.gz</a><br/>
+<a href="../../packages/epsilon/3.0/epsilon-3.0-py3-none-any.whl#sha256=${dist('epsilon-3.0-py3-none-any.whl').sha256}" data-requires-python="&gt;=3.7" rel="internal">epsilon-3.0-py3-none-any.whl</a><br/>
+</body>
+</html>
+`, 'text/html');
+      return [
+        { filename: 'epsilon-3.0.tar.gz', hash: 'sha256', requiresPython: '>=3.7' },
+        { filename: 'epsilon-3.0-py3-none-any.whl', hash: 'sha256', requiresPython: '>=3.7' },
+      ];
+    },
+    pip: { requirement: 'epsilon==3.0', file: 'epsilon-3.0-py3-none-any.whl' },
+  },
+  {
+    title: 'JFrog Artifactory: ../../<name>/<version>/ links with an escaped Requires-Python',
+    specs: [{ name: 'zeta', version: '0.5' }],
+    indexPath: '/artifactory/api/pypi/pypi-remote/simple/',
+    project: 'zeta',
+    setup: ({ index, serve, serveDist, dist }) => {
+      serveDist(index, '/artifactory/api/pypi/pypi-remote/zeta/0.5/zeta-0.5-py3-none-any.whl', 'zeta-0.5-py3-none-any.whl');
+      serve(index, '/artifactory/api/pypi/pypi-remote/simple/zeta/', `<html>
+<head><meta name="pypi:repository-version" content="1.0"><title>Links for zeta</title></head>
+<body><h1>Links for zeta</h1><a data-requires-python="&gt;=3.7,&lt;4.0" href="../../zeta/0.5/zeta-0.5-py3-none-any.whl#sha256=${dist('zeta-0.5-py3-none-any.whl').sha256}" rel="internal">zeta-0.5-py3-none-any.whl</a><br/>
+</body>
+</html>`, HTML);
+      return [{ filename: 'zeta-0.5-py3-none-any.whl', hash: 'sha256', requiresPython: '>=3.7,<4.0' }];
+    },
+    pip: { requirement: 'zeta==0.5', file: 'zeta-0.5-py3-none-any.whl' },
+  },
+  {
+    title: 'GitLab package registry: absolute /api/v4/projects/N/packages/pypi/files/<sha>/ links, data-requires-python=""',
+    specs: [{ name: 'eta', version: '1.2.3' }],
+    indexPath: '/api/v4/projects/42/packages/pypi/simple/',
+    project: 'eta',
+    setup: ({ index, serve, serveDist, dist }) => {
+      const f = 'eta-1.2.3-py3-none-any.whl';
+      const path = `/api/v4/projects/42/packages/pypi/files/${dist(f).sha256}/${f}`;
+      serveDist(index, path, f);
+      serve(index, '/api/v4/projects/42/packages/pypi/simple/eta/', `<!DOCTYPE html>
+<html>
+  <head>
+    <title>Links for eta</title>
+  </head>
+  <body>
+    <h1>Links for eta</h1>
+    <a href="${index.url}${path}#sha256=${dist(f).sha256}" data-requires-python="">${f}</a><br>
+  </body>
+</html>
+`, HTML);
+      return [{ filename: f, hash: 'sha256' }];
+    },
+    pip: { requirement: 'eta==1.2.3', file: 'eta-1.2.3-py3-none-any.whl' },
+  },
+  {
+    title: 'Gitea/Forgejo: a `#sha256-<hex>` fragment (not a hash pip reads) is no hash, and the file still comes',
+    specs: [{ name: 'theta', version: '0.1.0' }],
+    indexPath: '/api/packages/org/pypi/simple/',
+    project: 'theta',
+    setup: ({ index, serve, serveDist, dist }) => {
+      const f = 'theta-0.1.0-py3-none-any.whl';
+      serveDist(index, `/api/packages/org/pypi/files/theta/0.1.0/${f}`, f);
+      serve(index, '/api/packages/org/pypi/simple/theta/', `<!DOCTYPE html>
+<html>
+	<body>
+		<a href="${index.url}/api/packages/org/pypi/files/theta/0.1.0/${f}#sha256-${dist(f).sha256}" data-requires-python="&gt;=3.8">${f}</a><br/>
+	</body>
+</html>`, HTML);
+      return [{ filename: f, requiresPython: '>=3.8' }];
+    },
+    pip: { requirement: 'theta==0.1.0', file: 'theta-0.1.0-py3-none-any.whl' },
+  },
+  {
+    title: 'Google Artifact Registry and AWS CodeArtifact: absolute links on the index host with a version folder',
+    specs: [{ name: 'iota', version: '4.0' }, { name: 'iota', version: '4.1' }],
+    indexPath: '/proj/repo/simple/',
+    project: 'iota',
+    setup: ({ index, serve, serveDist, dist }) => {
+      serveDist(index, '/proj/repo/iota/iota-4.0-py3-none-any.whl', 'iota-4.0-py3-none-any.whl');
+      serveDist(index, '/pypi/repo/simple/iota/4.1/iota-4.1-py3-none-any.whl', 'iota-4.1-py3-none-any.whl');
+      serve(index, '/proj/repo/simple/iota/', `<html>
+  <head>
+    <title>Links for iota</title>
+  </head>
+  <body>
+    <h1>Links for iota</h1>
+    <a href="${index.url}/proj/repo/iota/iota-4.0-py3-none-any.whl#sha256=${dist('iota-4.0-py3-none-any.whl').sha256}">iota-4.0-py3-none-any.whl</a><br>
+    <a href="../../../../pypi/repo/simple/iota/4.1/iota-4.1-py3-none-any.whl#sha256=${dist('iota-4.1-py3-none-any.whl').sha256}" data-requires-python="&gt;=3.6">iota-4.1-py3-none-any.whl</a><br/>
+  </body>
+</html>`, HTML);
+      return [{ filename: 'iota-4.0-py3-none-any.whl', hash: 'sha256' }, { filename: 'iota-4.1-py3-none-any.whl', hash: 'sha256', requiresPython: '>=3.6' }];
+    },
+    pip: { requirement: 'iota==4.1', file: 'iota-4.1-py3-none-any.whl' },
+  },
+  {
+    title: 'piwheels: relative file links in the project folder, data-requires-python, sha256',
+    specs: [{ name: 'kappa', version: '1.0', tags: ['py3-none-any'] }],
+    indexPath: '/simple/',
+    project: 'kappa',
+    setup: ({ index, serve, serveDist, dist }) => {
+      const f = 'kappa-1.0-py3-none-any.whl';
+      serveDist(index, `/simple/kappa/${f}`, f);
+      serve(index, '/simple/kappa/', `<!DOCTYPE html>
+<html>
+<head>
+<meta name="pypi:repository-version" content="1.0">
+<title>Links for kappa</title>
+</head>
+<body>
+<h1>Links for kappa</h1>
+<a href="${f}#sha256=${dist(f).sha256}" data-requires-python="&gt;=3.5">${f}</a><br>
+</body>
+</html>`, HTML);
+      return [{ filename: f, hash: 'sha256', requiresPython: '>=3.5' }];
+    },
+    pip: { requirement: 'kappa==1.0', file: 'kappa-1.0-py3-none-any.whl' },
+  },
+  {
+    title: 'PyTorch wheel index: local versions, %2B-encoded and raw `+` links on another path, files on another host',
+    specs: [{ name: 'torch', version: '2.1.0+cu121' }, { name: 'torch', version: '2.1.0+cpu' }, { name: 'torch', version: '2.0.1' }],
+    indexPath: '/whl/cu121/',
+    project: 'torch',
+    setup: ({ index, files, serve, serveDist, dist, metadataSha256 }) => {
+      const cu = 'torch-2.1.0+cu121-py3-none-any.whl';
+      const cpu = 'torch-2.1.0+cpu-py3-none-any.whl';
+      const old = 'torch-2.0.1-py3-none-any.whl';
+      serveDist(index, `/whl/cu121/${cu}`, cu);
+      serveDist(index, `/whl/cpu/${cpu}`, cpu);
+      serveDist(files, `/whl/${old}`, old);
+      serve(index, '/whl/cu121/torch/', `<!DOCTYPE html>
+<html>
+  <body>
+    <h1>Links for torch</h1>
+    <a href="/whl/cu121/torch-2.1.0%2Bcu121-py3-none-any.whl#sha256=${dist(cu).sha256}" data-dist-info-metadata="sha256=${metadataSha256(cu)}" data-core-metadata="sha256=${metadataSha256(cu)}">torch-2.1.0+cu121-py3-none-any.whl</a><br/>
+    <a href="/whl/cpu/torch-2.1.0+cpu-py3-none-any.whl#sha256=${dist(cpu).sha256}">torch-2.1.0+cpu-py3-none-any.whl</a><br/>
+    <a href="${files.url}/whl/${old}#sha256=${dist(old).sha256}">${old}</a><br/>
+  </body>
+</html>
+<!--TIMESTAMP 1701234567-->`, HTML);
+      return [{ filename: cu, hash: 'sha256', metadata: true }, { filename: cpu, hash: 'sha256' }, { filename: old, hash: 'sha256' }];
+    },
+    pip: { requirement: 'torch==2.1.0+cpu', file: 'torch-2.1.0+cpu-py3-none-any.whl' },
+  },
+  {
+    title: 'pypiserver: ../../packages/ links with md5 fragments',
+    specs: [{ name: 'lambda-pkg', version: '0.3', sdist: true }],
+    indexPath: '/simple/',
+    project: 'lambda-pkg',
+    setup: ({ index, serve, serveDist, hex }) => {
+      const names = ['lambda_pkg-0.3-py3-none-any.whl', 'lambda_pkg-0.3.tar.gz'];
+      for (const f of names) serveDist(index, `/packages/${f}`, f);
+      serve(index, '/simple/lambda-pkg/', `<!DOCTYPE html>
+<html>
+  <head>
+    <title>Links for lambda-pkg</title>
+  </head>
+  <body>
+    <h1>Links for lambda-pkg</h1>
+${names.map((f) => `         <a href="../../packages/${f}#md5=${hex(f, 'md5')}">${f}</a><br>`).join('\n')}
+  </body>
+</html>`, HTML);
+      return names.map((filename) => ({ filename, hash: 'md5' as const }));
+    },
+    pip: { requirement: 'lambda-pkg==0.3', file: 'lambda_pkg-0.3-py3-none-any.whl' },
+  },
+  {
+    title: 'nginx autoindex as a project page: shortened anchor text, parent link, no hashes',
+    specs: [{ name: 'a-very-long-project-name-indeed', version: '10.0.0' }],
+    indexPath: '/wheels/',
+    project: 'a-very-long-project-name-indeed',
+    setup: ({ index, serve, serveDist }) => {
+      const f = 'a_very_long_project_name_indeed-10.0.0-py3-none-any.whl';
+      serveDist(index, `/wheels/a-very-long-project-name-indeed/${f}`, f);
+      serve(index, '/wheels/a-very-long-project-name-indeed/', `<html>
+<head><title>Index of /wheels/a-very-long-project-name-indeed/</title></head>
+<body>
+<h1>Index of /wheels/a-very-long-project-name-indeed/</h1><hr><pre><a href="../">../</a>
+<a href="${f}">a_very_long_project_name_indeed-10.0.0-py3-no..&gt;</a> 02-Dec-2026 10:00                1234
+</pre><hr></body>
+</html>`, HTML);
+      return [{ filename: f }];
+    },
+    pip: { requirement: 'a-very-long-project-name-indeed==10.0.0', file: 'a_very_long_project_name_indeed-10.0.0-py3-none-any.whl' },
+  },
+  {
+    title: 'hand-written HTML: uppercase, single/no quotes, <base href>, &amp; in hrefs, newlines in tags, no </a>, comments',
+    specs: [{ name: 'mu', version: '1.0' }, { name: 'mu', version: '1.1' }, { name: 'mu', version: '1.2' }, { name: 'mu', version: '1.3' }, { name: 'mu', version: '0.1' }],
+    indexPath: '/simple/',
+    project: 'mu',
+    setup: ({ index, files, serve, serveDist, dist }) => {
+      for (const v of ['1.0', '1.1', '1.2', '1.3']) serveDist(files, `/dl/mu/mu-${v}-py3-none-any.whl`, `mu-${v}-py3-none-any.whl`);
+      const h = (v: string) => dist(`mu-${v}-py3-none-any.whl`).sha256;
+      serve(index, '/simple/mu/', `<!DOCTYPE html>
+<HTML><HEAD>
+<META NAME="pypi:repository-version" CONTENT="1.0">
+<BASE HREF='${files.url}/dl/mu/'>
+<TITLE>Links for mu</TITLE></HEAD>
+<BODY>
+<!-- old: <a href="mu-0.1-py3-none-any.whl">mu-0.1-py3-none-any.whl</a> -->
+<A HREF='mu-1.0-py3-none-any.whl#sha256=${h('1.0')}' DATA-REQUIRES-PYTHON='&gt;=3.7'>mu-1.0-py3-none-any.whl</A><BR>
+<a
+   href=mu-1.1-py3-none-any.whl#sha256=${h('1.1')}
+   data-yanked
+>mu-1.1-py3-none-any.whl
+<a href="mu-1.2-py3-none-any.whl?x=1&amp;y=2#sha256=${h('1.2')}" data-requires-python = "&gt;=3.6" >mu-1.2</a>
+<a href="./mu-1.3-py3-none-any.whl#sha256=${h('1.3')}">mu 1.3</a>
+</BODY></HTML>`, HTML);
+      return [
+        { filename: 'mu-1.0-py3-none-any.whl', hash: 'sha256', requiresPython: '>=3.7' },
+        { filename: 'mu-1.1-py3-none-any.whl', hash: 'sha256', yanked: true },
+        { filename: 'mu-1.2-py3-none-any.whl', hash: 'sha256', requiresPython: '>=3.6' },
+        { filename: 'mu-1.3-py3-none-any.whl', hash: 'sha256' },
+      ];
+    },
+    pip: { requirement: 'mu==1.2', file: 'mu-1.2-py3-none-any.whl' },
+  },
+];
+
+describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
+  let index: Host;
+  let files: Host;
+  let work: string;
+  const built = new Map<string, BuiltFile>();
+
+  before(async () => {
+    index = await startHost();
+    files = await startHost();
+    work = await mkdtemp(join(tmpdir(), 'offgrid-real-shapes-'));
+    for (const shape of shapes) for (const spec of shape.specs) for (const b of buildDists(spec)) built.set(b.filename, b);
+  });
+  after(async () => {
+    await index.close();
+    await files.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const context = (): ShapeContext => {
+    const dist = (filename: string) => {
+      const found = built.get(filename);
+      if (!found) throw new Error(`no built file ${filename}: ${[...built.keys()].join(', ')}`);
+      return found;
+    };
+    return {
+      index,
+      files,
+      dist,
+      hex: (filename, algorithm) => createHash(algorithm).update(dist(filename).bytes).digest('hex'),
+      serve: (host, path, body, type = 'application/octet-stream') => host.routes.set(path, { body: Buffer.from(body), type }),
+      serveDist: (host, path, filename) => {
+        host.routes.set(path, { body: dist(filename).bytes, type: 'application/octet-stream' });
+        host.routes.set(`${path}.metadata`, { body: metadataOf(dist(filename)), type: 'application/octet-stream' });
+      },
+      metadataSha256: (filename) => createHash('sha256').update(metadataOf(dist(filename))).digest('hex'),
+    };
+  };
+
+  for (const shape of shapes) {
+    it(shape.title, async () => {
+      const ctx = context();
+      const expected = shape.setup(ctx);
+      const logs: string[] = [];
+      const events: CaptureEvent[] = [];
+      const upstream = new URL(`${index.url}${shape.indexPath}`);
+      upstream.username = 'ci';
+      upstream.password = SECRET;
+      const proxy = await startProxy({
+        cacheDir: join(work, `cache-${shape.project}-${shapes.indexOf(shape)}`),
+        offline: false,
+        upstreams: { pypi: [upstream], npm: null, allowedHosts: new Set() },
+        record: (event) => events.push(event),
+        clock: systemClock,
+        log: { debug: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) },
+        routes: [pypiRoute()],
+      });
+      try {
+        await checkShape(proxy, shape, expected, ctx);
+        if (shape.pip) {
+          const dest = await mkdtemp(join(work, 'dest-'));
+          const run = await runPip(['download', '--isolated', '--no-cache-dir', '--no-deps', '-d', dest, '--index-url', `${proxy.url}/pypi/simple/`, shape.pip.requirement], { cwd: work });
+          assert.equal(run.code, 0, run.output);
+          assert.deepEqual(await readdir(dest), [shape.pip.file], run.output);
+          assert.ok((await readFile(join(dest, shape.pip.file))).equals(ctx.dist(shape.pip.file).bytes));
+          assert.ok(!run.output.includes(SECRET), run.output);
+        }
+        const everything = [...logs, JSON.stringify(events)].join('\n');
+        assert.ok(!everything.includes(SECRET), 'the upstream password leaked into a log or the ledger');
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
+
+async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly Expected[], ctx: ShapeContext): Promise<void> {
+  const pageUrl = `${proxy.url}/pypi/simple/${shape.project}/`;
+  const htmlResponse = await fetch(pageUrl, { headers: { accept: 'text/html' } });
+  assert.equal(htmlResponse.status, 200);
+  const html = await htmlResponse.text();
+  assert.ok(!html.includes(SECRET), html);
+  const page = parseHtmlProjectPage(html, pageUrl, shape.project);
+  assert.deepEqual(page.files.map((f) => f.filename).sort(), expected.map((e) => e.filename).sort(), html);
+
+  const jsonResponse = await fetch(pageUrl, { headers: { accept: JSON_TYPE } });
+  const jsonText = await jsonResponse.text();
+  assert.ok(!jsonText.includes(SECRET), jsonText);
+  const json = JSON.parse(jsonText) as { files: { filename: string; url: string; hashes: Record<string, string>; 'requires-python'?: string; yanked?: boolean | string; 'core-metadata'?: unknown }[] };
+  assert.deepEqual(json.files.map((f) => f.filename).sort(), expected.map((e) => e.filename).sort());
+
+  for (const want of expected) {
+    const file = page.files.find((f) => f.filename === want.filename)!;
+    const entry = json.files.find((f) => f.filename === want.filename)!;
+    const bytes = ctx.dist(want.filename).bytes;
+    assert.ok(new URL(file.url).host === new URL(proxy.url).host, `${want.filename} links to ${file.url}, not through offgrid`);
+    if (want.hash) {
+      assert.deepEqual(file.hashes, { [want.hash]: ctx.hex(want.filename, want.hash) }, `${want.filename} hash`);
+      assert.deepEqual(entry.hashes, { [want.hash]: ctx.hex(want.filename, want.hash) });
+    } else {
+      assert.deepEqual(file.hashes, {});
+    }
+    assert.equal(file.requiresPython, want.requiresPython ?? null, `${want.filename} requires-python`);
+    assert.equal(entry['requires-python'], want.requiresPython);
+    assert.equal(file.yanked, want.yanked ?? false, `${want.filename} yanked`);
+    assert.equal(entry.yanked, want.yanked);
+    if (want.metadata) {
+      const sha = ctx.metadataSha256(want.filename);
+      assert.deepEqual(file.coreMetadata, { sha256: sha });
+      assert.deepEqual(entry['core-metadata'], { sha256: sha });
+      const meta = await fetch(new URL(`${new URL(file.url).pathname}.metadata`, proxy.url));
+      assert.equal(meta.status, 200, `${want.filename}.metadata`);
+      assert.equal(createHash('sha256').update(Buffer.from(await meta.arrayBuffer())).digest('hex'), sha);
+    } else {
+      assert.equal(file.coreMetadata, false, `${want.filename} metadata`);
+    }
+    for (const href of [file.url, new URL(entry.url, pageUrl).href]) {
+      const got = await fetch(href);
+      assert.equal(got.status, 200, `${want.filename} through ${href}: ${got.status} ${await got.clone().text().catch(() => '')}`);
+      assert.ok(Buffer.from(await got.arrayBuffer()).equals(bytes), `${want.filename}: wrong bytes`);
+    }
+    if (want.filename.includes('+')) {
+      // pip asks for `%2B`, uv for `+`: both are the one file, stored once.
+      for (const spelling of [file.url.replace(/\+/g, '%2B'), file.url.replace(/%2B/gi, '+')]) {
+        const again = await fetch(spelling);
+        assert.equal(again.status, 200, spelling);
+        assert.equal(again.headers.get('x-offgrid-cache'), 'hit', spelling);
+        assert.ok(Buffer.from(await again.arrayBuffer()).equals(bytes));
+      }
+    }
+  }
+}
