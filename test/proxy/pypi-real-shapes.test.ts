@@ -48,7 +48,8 @@ async function startHost(): Promise<Host> {
     } catch {
       // keep raw
     }
-    const route = routes.get(path) ?? routes.get(raw);
+    // A route registered with its query answers only that query (pulp's `?redirect=`).
+    const route = routes.get(req.url ?? '/') ?? (routes.get(`${path}?*`) ? undefined : (routes.get(path) ?? routes.get(raw)));
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
@@ -381,6 +382,30 @@ ${names.map((f) => `         <a href="../../packages/${f}#md5=${hex(f, 'md5')}">
     pip: { requirement: 'lambda-pkg==0.3', file: 'lambda_pkg-0.3-py3-none-any.whl' },
   },
   {
+    title: 'Pulp: file links whose query (`?redirect=<origin url>`) the content app needs',
+    specs: [{ name: 'nu', version: '2.0' }],
+    indexPath: '/pypi/foo/simple/',
+    project: 'nu',
+    setup: ({ index, serve, dist }) => {
+      const f = 'nu-2.0-py3-none-any.whl';
+      const query = `redirect=${encodeURIComponent(`${index.url}/origin/${f}`)}`;
+      serve(index, `/pulp/content/foo/${f}?*`, '');
+      serve(index, `/pulp/content/foo/${f}?${query}`, dist(f).bytes);
+      serve(index, '/pypi/foo/simple/nu/', `<!DOCTYPE html>
+<html>
+  <head>
+    <title>Links for nu</title>
+  </head>
+  <body>
+    <h1>Links for nu</h1>
+    <a href="${index.url}/pulp/content/foo/${f}?${query.replace(/&/g, '&amp;')}#sha256=${dist(f).sha256}" rel="internal">${f}</a><br/>
+  </body>
+</html>`, HTML);
+      return [{ filename: f, hash: 'sha256' }];
+    },
+    pip: { requirement: 'nu==2.0', file: 'nu-2.0-py3-none-any.whl' },
+  },
+  {
     title: 'nginx autoindex as a project page: shortened anchor text, parent link, no hashes',
     specs: [{ name: 'a-very-long-project-name-indeed', version: '10.0.0' }],
     indexPath: '/wheels/',
@@ -480,7 +505,7 @@ describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 
       const upstream = new URL(`${index.url}${shape.indexPath}`);
       upstream.username = 'ci';
       upstream.password = SECRET;
-      const proxy = await startProxy({
+      const start = () => startProxy({
         cacheDir: join(work, `cache-${shape.project}-${shapes.indexOf(shape)}`),
         offline: false,
         upstreams: { pypi: [upstream], npm: null, allowedHosts: new Set() },
@@ -489,8 +514,21 @@ describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 
         log: { debug: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) },
         routes: [pypiRoute()],
       });
+      let proxy = await start();
       try {
-        await checkShape(proxy, shape, expected, ctx);
+        const paths = await checkShape(proxy, shape, expected, ctx);
+        // A new process knows no links: it finds each again from the project's page,
+        // however pip re-quotes the path.
+        await proxy.close();
+        proxy = await start();
+        for (const [filename, path] of paths) {
+          for (const spelling of new Set([path, path.replace(/\+/g, '%2B'), path.replace(/%2B/gi, '+')])) {
+            const again = await fetch(`${proxy.url}${spelling}`);
+            assert.equal(again.status, 200, `after a restart: ${spelling}`);
+            assert.equal(again.headers.get('x-offgrid-cache'), 'hit', spelling);
+            assert.ok(Buffer.from(await again.arrayBuffer()).equals(ctx.dist(filename).bytes));
+          }
+        }
         if (shape.pip) {
           const dest = await mkdtemp(join(work, 'dest-'));
           const run = await runPip(['download', '--isolated', '--no-cache-dir', '--no-deps', '-d', dest, '--index-url', `${proxy.url}/pypi/simple/`, shape.pip.requirement], { cwd: work });
@@ -508,7 +546,9 @@ describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 
   }
 });
 
-async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly Expected[], ctx: ShapeContext): Promise<void> {
+/** Checks the page and every file through the proxy; returns each file's proxy path. */
+async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly Expected[], ctx: ShapeContext): Promise<Map<string, string>> {
+  const paths = new Map<string, string>();
   const pageUrl = `${proxy.url}/pypi/simple/${shape.project}/`;
   const htmlResponse = await fetch(pageUrl, { headers: { accept: 'text/html' } });
   assert.equal(htmlResponse.status, 200);
@@ -553,6 +593,7 @@ async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly 
       assert.equal(got.status, 200, `${want.filename} through ${href}: ${got.status} ${await got.clone().text().catch(() => '')}`);
       assert.ok(Buffer.from(await got.arrayBuffer()).equals(bytes), `${want.filename}: wrong bytes`);
     }
+    paths.set(want.filename, new URL(file.url).pathname);
     if (want.filename.includes('+')) {
       // pip asks for `%2B`, uv for `+`: both are the one file, stored once.
       for (const spelling of [file.url.replace(/\+/g, '%2B'), file.url.replace(/%2B/gi, '+')]) {
@@ -563,4 +604,5 @@ async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly 
       }
     }
   }
+  return paths;
 }
