@@ -103,6 +103,26 @@ export interface NpmRegistryOptions {
   readonly redirectTarballs?: boolean;
   /** Answer 401 to every request without exactly this Authorization (a private registry). */
   readonly authorization?: string;
+  /**
+   * The registry's path prefix (`/artifactory/api/npm/npm-remote`, `/repository/npm-group`,
+   * `/api/v4/projects/7/packages/npm`): packuments and tarballs live under it.
+   */
+  readonly prefix?: string;
+  /**
+   * Route packuments on the raw path as npm sends it (`@scope%2fname`, lowercase, or
+   * `@scope/name`), as registries that match their routes before decoding do.
+   */
+  readonly rawPaths?: boolean;
+  /** The base of tarball URLs in packuments (a CDN on another host); default this registry. */
+  readonly tarballBase?: () => string;
+  /** Rewrites each version's `dist` (drop `integrity`, add `signatures`, a query string…). */
+  readonly dist?: (dist: Record<string, unknown>, built: BuiltTarball) => Record<string, unknown>;
+  /** Adds to each full packument (`deprecated`, `_attachments`, a long `time`…). */
+  readonly full?: (doc: Record<string, unknown>) => Record<string, unknown>;
+  /** Answer the abbreviated Accept with the full document, as `application/json`. */
+  readonly ignoreAccept?: boolean;
+  /** `name@version`s whose served bytes are not the ones their integrity declares. */
+  readonly corrupt?: ReadonlySet<string>;
 }
 
 export async function startNpmRegistry(packages: readonly NpmPackageSpec[], options: NpmRegistryOptions = {}): Promise<NpmRegistry> {
@@ -111,47 +131,58 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
   for (const spec of packages) {
     const standard = build(spec);
     const built = options.tarballPath ? { ...standard, path: options.tarballPath(spec, standard.shasum) } : standard;
-    tarballs.set(built.path, built);
+    tarballs.set(decodeURIComponent(built.path), built); // requests are matched decoded
     byName.set(spec.name, [...(byName.get(spec.name) ?? []), built]);
   }
   const requests = new Map<string, number>();
   let base = '';
+  const prefix = options.prefix ?? '';
 
   const packument = (name: string, abbreviated: boolean): object => {
     const list = byName.get(name)!;
     const latest = list[list.length - 1]!.spec.version;
     const versions = Object.fromEntries(
       list.map((t) => {
-        const dist = { tarball: `${base}${t.path}`, integrity: t.integrity, shasum: t.shasum };
+        const plain = { tarball: `${options.tarballBase?.() ?? base}${prefix}${t.path}`, integrity: t.integrity, shasum: t.shasum };
+        const dist = options.dist ? options.dist(plain, t) : plain;
         const deps = t.spec.dependencies ?? {};
         return [t.spec.version, abbreviated ? { name, version: t.spec.version, dependencies: deps, dist } : { name, version: t.spec.version, main: 'index.js', license: 'MIT', dependencies: deps, _id: `${name}@${t.spec.version}`, dist }];
       }),
     );
-    return abbreviated
-      ? { name, modified: '2026-01-01T00:00:00.000Z', 'dist-tags': { latest }, versions }
-      : { _id: name, name, 'dist-tags': { latest }, versions, time: { modified: '2026-01-01T00:00:00.000Z' } };
+    if (abbreviated) return { name, modified: '2026-01-01T00:00:00.000Z', 'dist-tags': { latest }, versions };
+    const doc = { _id: name, name, 'dist-tags': { latest }, versions, time: { modified: '2026-01-01T00:00:00.000Z' } };
+    return options.full ? options.full(doc) : doc;
   };
 
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.set(path, (requests.get(path) ?? 0) + 1);
+    const rawFull = new URL(req.url ?? '/', 'http://x').pathname;
+    const fullPath = decodeURIComponent(rawFull);
+    requests.set(fullPath, (requests.get(fullPath) ?? 0) + 1);
+    if (!fullPath.startsWith(`${prefix}/`)) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+      return;
+    }
+    const path = fullPath.slice(prefix.length);
+    const raw = rawFull.slice(prefix.length);
     if (options.authorization !== undefined && req.headers.authorization !== options.authorization) {
       res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"authentication required"}');
       return;
     }
     const tarball = tarballs.get(path) ?? (path.startsWith('/objects/') ? [...tarballs.values()].find((t) => path === `/objects/${t.shasum}`) : undefined);
     if (tarball && options.redirectTarballs && !path.startsWith('/objects/')) {
-      res.writeHead(302, { location: `/objects/${tarball.shasum}` }).end();
+      res.writeHead(302, { location: `${prefix}/objects/${tarball.shasum}` }).end();
       return;
     }
     if (tarball) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': tarball.bytes.length, 'cache-control': 'public, max-age=31536000' });
-      res.end(tarball.bytes);
+      const bytes = options.corrupt?.has(`${tarball.spec.name}@${tarball.spec.version}`) ? Buffer.concat([tarball.bytes.subarray(0, -1), Buffer.from([tarball.bytes.at(-1)! ^ 1])]) : tarball.bytes;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, 'cache-control': 'public, max-age=31536000' });
+      res.end(bytes);
       return;
     }
     const name = path.slice(1);
-    if (byName.has(name)) {
-      const abbreviated = (req.headers.accept ?? '').includes('application/vnd.npm.install-v1+json');
+    const routed = !options.rawPaths || raw.slice(1) === name || raw.slice(1) === name.replace('/', '%2f');
+    if (byName.has(name) && routed) {
+      const abbreviated = !options.ignoreAccept && (req.headers.accept ?? '').includes('application/vnd.npm.install-v1+json');
       const body = Buffer.from(JSON.stringify(packument(name, abbreviated)));
       const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
       const headers = { 'content-type': abbreviated ? 'application/vnd.npm.install-v1+json' : 'application/json', etag, 'cache-control': 'public, max-age=300' };
@@ -173,7 +204,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
     port,
     requests,
     tarballs,
-    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (tarballs.has(path) ? sum + n : sum), 0),
+    tarballRequests: () => [...requests].reduce((sum, [path, n]) => (tarballs.has(path.slice(prefix.length)) ? sum + n : sum), 0),
     close: lifecycle.close,
     restart: lifecycle.restart,
   };

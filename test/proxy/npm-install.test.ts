@@ -1,15 +1,15 @@
 // Real `npm install` / `npm ci` through the npm mirror, against a real local registry
 // (test/helpers/npm-registry.ts) whose request counts show what reached the "upstream".
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CaptureEvent, DownloadEvent } from '../../src/capture/events.js';
 import { npmRoute } from '../../src/capture/proxy/npm.js';
-import { type RunningProxy, startProxy } from '../../src/capture/proxy/server.js';
+import { startProxy } from '../../src/capture/proxy/server.js';
 import { systemClock } from '../../src/session/time.js';
+import { npm, project } from '../helpers/npm-cli.js';
 import { ACME_TREE, type NpmRegistry, startNpmRegistry } from '../helpers/npm-registry.js';
 
 const SECRET = 'npm-s3cret-token';
@@ -29,35 +29,6 @@ async function proxyFor(registry: NpmRegistry, cacheDir: string, offline: boolea
     routes: [npmRoute()],
   });
   return { proxy, events };
-}
-
-function npm(args: string[], cwd: string, proxy: RunningProxy, cache: string): Promise<{ code: number | null; output: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_config_/i.test(k)) env[k] = v;
-  Object.assign(env, {
-    npm_config_registry: `${proxy.url}/npm/`,
-    npm_config_cache: cache,
-    npm_config_userconfig: '/dev/null',
-    npm_config_audit: 'false',
-    npm_config_fund: 'false',
-    npm_config_update_notifier: 'false',
-    npm_config_fetch_retries: '0',
-    npm_config_replace_registry_host: 'always',
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd, env });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
-
-async function project(work: string, deps: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(work, 'app-'));
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps }));
-  return dir;
 }
 
 const downloads = (events: CaptureEvent[]) => events.filter((e): e is DownloadEvent => e.type === 'download');
