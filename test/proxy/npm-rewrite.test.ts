@@ -18,7 +18,7 @@ describe('npm mirror paths', () => {
     assert.deepEqual(parseNpmPath('/artifactory/api/npm/npm-remote/@acme/core/-/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
     assert.deepEqual(parseNpmPath('/api/v4/groups/1/-/packages/npm/@acme/core/-/@acme/core-2.0.0.tgz'), { type: 'tarball', name: '@acme/core', file: 'core-2.0.0.tgz' });
     for (const bad of ['/left-pad', '/npm/', '/npm/-/ping', '/npm/../x', '/npm/a/b/c', '/npm/%zz', '/npm/.hidden', '/npm/@a/b/-/..%2f..%2fx.tgz', '/x/-/..%2f..%2fy.tgz']) assert.equal(parseNpmPath(bad), null, bad);
-    assert.equal(packumentPath('@acme/core'), '@acme%2Fcore');
+    assert.equal(packumentPath('@acme/core'), '@acme%2fcore', 'as npm asks for it');
   });
 
   it('rewrites every tarball URL and keeps integrity', () => {

@@ -50,7 +50,9 @@ export async function loadPackument(registry: URL, name: string, options: Packum
   const { url: bare, authorization } = splitCredentials(registry);
   const url = new URL(packumentPath(name), bare);
   const shown = url.href;
-  const key = keyFor(url, options.abbreviated);
+  // Keyed by the upper-case `%2F` of earlier versions, so the packuments they cached still answer offline.
+  const keyUrl = name.startsWith('@') ? new URL(name.replace('/', '%2F'), bare) : url;
+  const key = keyFor(keyUrl, options.abbreviated);
   const entry = await options.store.get(key);
   const fromEntry = async (found: CacheEntry | null, status: CacheStatus): Promise<PackumentResult | null> => {
     if (!found) return null;
@@ -60,7 +62,7 @@ export async function loadPackument(registry: URL, name: string, options: Packum
   };
 
   if (options.offline) {
-    const fallback = options.abbreviated && !entry ? await options.store.get(keyFor(url, false)) : null;
+    const fallback = options.abbreviated && !entry ? await options.store.get(keyFor(keyUrl, false)) : null;
     return (await fromEntry(entry ?? fallback, 'hit')) ?? { type: 'unavailable', url: shown, error: 'offline: packument not in the cache' };
   }
 

@@ -50,9 +50,13 @@ export function parseNpmPath(rawPath: string): NpmPath | null {
   return validName(rest) ? { type: 'packument', name: rest } : null;
 }
 
-/** The packument's path on a registry: a scoped name keeps its `/` encoded (`@scope%2fname`). */
+/**
+ * The packument's path on a registry, byte for byte what npm asks for (npm-package-arg's
+ * `escapedName`): a scoped name's `/` as a lowercase `%2f`. Registries that route on the
+ * raw path (Nexus, Verdaccio's `@scope%2fname` route) know only that form.
+ */
 export function packumentPath(name: string): string {
-  return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
+  return name.startsWith('@') ? name.replace('/', '%2f') : name;
 }
 
 export interface TarballLink {
