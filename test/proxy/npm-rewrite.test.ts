@@ -39,6 +39,13 @@ describe('npm mirror paths', () => {
     assert.deepEqual(tarballLinks('@acme/core', doc), [{ name: '@acme/core', version: '1.0.0', file: 'core-1.0.0.tgz', url, integrity: 'sha512-AA==', shasum: null }]);
   });
 
+  it('a scope %2f-encoded in the tarball file name (`@scope%2fpkg-1.0.0.tgz`) is dropped, as a `/` one is', () => {
+    const url = 'http://r.example/@acme%2fcore/-/@acme%2fcore-1.0.0.tgz';
+    const doc = { name: '@acme/core', versions: { '1.0.0': { dist: { tarball: url } } } };
+    assert.equal(tarballLinks('@acme/core', doc)[0]!.file, 'core-1.0.0.tgz');
+    assert.equal((rewritePackument('@acme/core', doc, 'http://127.0.0.1:9') as typeof doc).versions['1.0.0'].dist.tarball, 'http://127.0.0.1:9/npm/@acme/core/-/core-1.0.0.tgz');
+  });
+
   it('integrity strings', () => {
     const data = Buffer.from('x');
     const sha256 = createHash('sha256').update(data).digest();

@@ -69,10 +69,11 @@ export interface TarballLink {
   readonly shasum: string | null;
 }
 
+/** The URL's file name, decoded; a `%2f`-encoded scope in it (`@scope%2fpkg-1.0.0.tgz`) is dropped like a `/` one. */
 function lastSegment(url: string): string | null {
   try {
     const last = new URL(url).pathname.split('/').pop();
-    return last ? decodeURIComponent(last) : null;
+    return last ? decodeURIComponent(last).split('/').pop() || null : null;
   } catch {
     return null;
   }
