@@ -40,6 +40,8 @@ export interface NpmRegistry {
   readonly tarballs: ReadonlyMap<string, BuiltTarball>;
   /** Requests for tarballs. */
   tarballRequests(): number;
+  /** Requests for `/objects/…` (where redirected tarballs land). */
+  storageRequests(): number;
   close(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -101,6 +103,10 @@ export interface NpmRegistryOptions {
   readonly tarballPath?: (spec: NpmPackageSpec, shasum: string) => string;
   /** Answer tarball requests with a 302 to `/objects/<shasum>` (GitHub Packages sends downloads on to its storage). */
   readonly redirectTarballs?: boolean;
+  /** Where redirected tarballs go (another host: object storage); default this registry. */
+  readonly redirectBase?: () => string;
+  /** Answer 400 to a request with an Authorization (presigned storage URLs refuse a second credential). */
+  readonly refuseAuthorization?: boolean;
   /** Answer 401 to every request without exactly this Authorization (a private registry). */
   readonly authorization?: string;
   /**
@@ -164,13 +170,17 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
     }
     const path = fullPath.slice(prefix.length);
     const raw = rawFull.slice(prefix.length);
+    if (options.refuseAuthorization && req.headers.authorization !== undefined) {
+      res.writeHead(400, { 'content-type': 'application/xml' }).end('<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>');
+      return;
+    }
     if (options.authorization !== undefined && req.headers.authorization !== options.authorization) {
       res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"authentication required"}');
       return;
     }
     const tarball = tarballs.get(path) ?? (path.startsWith('/objects/') ? [...tarballs.values()].find((t) => path === `/objects/${t.shasum}`) : undefined);
     if (tarball && options.redirectTarballs && !path.startsWith('/objects/')) {
-      res.writeHead(302, { location: `${prefix}/objects/${tarball.shasum}` }).end();
+      res.writeHead(302, { location: `${options.redirectBase?.() ?? ''}${prefix}/objects/${tarball.shasum}?X-Amz-Signature=0123abcd` }).end();
       return;
     }
     if (tarball) {
@@ -204,6 +214,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
     port,
     requests,
     tarballs,
+    storageRequests: () => [...requests].reduce((sum, [path, n]) => (path.startsWith(`${prefix}/objects/`) ? sum + n : sum), 0),
     tarballRequests: () => [...requests].reduce((sum, [path, n]) => (tarballs.has(path.slice(prefix.length)) ? sum + n : sum), 0),
     close: lifecycle.close,
     restart: lifecycle.restart,
