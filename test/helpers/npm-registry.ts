@@ -127,6 +127,8 @@ export interface NpmRegistryOptions {
   readonly full?: (doc: Record<string, unknown>) => Record<string, unknown>;
   /** Answer the abbreviated Accept with the full document, as `application/json`. */
   readonly ignoreAccept?: boolean;
+  /** The tarballs' Cache-Control (default `public, max-age=31536000`). */
+  readonly tarballCacheControl?: string;
   /** `name@version`s whose served bytes are not the ones their integrity declares. */
   readonly corrupt?: ReadonlySet<string>;
 }
@@ -185,7 +187,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
     }
     if (tarball) {
       const bytes = options.corrupt?.has(`${tarball.spec.name}@${tarball.spec.version}`) ? Buffer.concat([tarball.bytes.subarray(0, -1), Buffer.from([tarball.bytes.at(-1)! ^ 1])]) : tarball.bytes;
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, 'cache-control': 'public, max-age=31536000' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, 'cache-control': options.tarballCacheControl ?? 'public, max-age=31536000' });
       res.end(bytes);
       return;
     }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'node:http';
-import { serveCached } from '../../src/capture/proxy/cached-fetch.js';
+import { serveCached, unstorableReason } from '../../src/capture/proxy/cached-fetch.js';
 import { forwardKey } from '../../src/capture/proxy/forward.js';
 import type { ProxyRoute } from '../../src/capture/proxy/types.js';
 import { type Upstream, bytes, sha256, startUpstream } from '../helpers/upstream.js';
@@ -276,5 +276,15 @@ describe('cached fetch from a route with a declared sha256', () => {
       await t.close();
       await upstream.close();
     }
+  });
+});
+
+describe('what a shared cache may store (RFC 9111)', () => {
+  it('`private` only when the caller allows it (a digest-pinned file fetched with the user\'s own credentials); `no-store` never', () => {
+    const priv = { 'cache-control': 'max-age=0, private, must-revalidate' };
+    assert.equal(unstorableReason(priv, false), 'Cache-Control: private');
+    assert.equal(unstorableReason(priv, false, true), null);
+    assert.equal(unstorableReason({ 'cache-control': 'private, no-store' }, false, true), 'Cache-Control: no-store');
+    assert.match(unstorableReason({ 'cache-control': 'private' }, true, true) ?? '', /Authorization/);
   });
 });

@@ -151,9 +151,16 @@ describe('npm mirror in front of real registry shapes, with real npm', { timeout
       npmrc: bearer,
     }));
 
-  it('GitLab: a project endpoint (/api/v4/projects/7/packages/npm/), tarballs at @scope/pkg/-/@scope/pkg-1.0.0.tgz, the full document whatever the Accept, a huge `time`', () =>
+  it('GitLab: a project endpoint (/api/v4/projects/7/packages/npm/), tarballs at @scope/pkg/-/@scope/pkg-1.0.0.tgz, the full document whatever the Accept, a huge `time`, tarballs sent `private`', () =>
     installTwiceThenCi({
-      registry: { prefix: '/api/v4/projects/7/packages/npm', tarballPath: (spec) => `/${spec.name}/-/${spec.name}-${spec.version}.tgz`, ignoreAccept: true, full: manyTimes },
+      registry: {
+        prefix: '/api/v4/projects/7/packages/npm',
+        tarballPath: (spec) => `/${spec.name}/-/${spec.name}-${spec.version}.tgz`,
+        ignoreAccept: true,
+        full: manyTimes,
+        // What Rails sends on an API response to an authenticated request.
+        tarballCacheControl: 'max-age=0, private, must-revalidate',
+      },
       authorization: `Bearer ${TOKEN}`,
       npmrc: bearer,
     }));

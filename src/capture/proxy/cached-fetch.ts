@@ -145,6 +145,13 @@ export interface ServeCachedOptions {
   readonly upstreamHeaders?: OutgoingHttpHeaders;
   /** Content-Type to serve instead of the upstream's. */
   readonly contentType?: string;
+  /**
+   * Store a `private` response (RFC 9111 §5.2.2.7 binds shared caches): only for a file the
+   * mirror fetched with the user's own registry credentials, not the client's, whose bytes a
+   * declared digest pins. Private registries mark every response private (Rails' default
+   * `max-age=0, private, must-revalidate`); refusing them left such builds never cached.
+   */
+  readonly privateAllowed?: boolean;
   /** Follow the upstream's redirects here (a mirror, whose client cannot reach the target itself). */
   readonly followRedirects?: boolean;
   /** Told where a redirect relayed to the client points (the forward proxy lets the client follow it). */
@@ -211,12 +218,12 @@ function cacheControlDirectives(headers: IncomingHttpHeaders): Set<string> {
 }
 
 /** Why a 200 response must not enter a shared cache, or null when it may. */
-export function unstorableReason(response: IncomingHttpHeaders, requestHadAuthorization: boolean): string | null {
+export function unstorableReason(response: IncomingHttpHeaders, requestHadAuthorization: boolean, privateAllowed = false): string | null {
   const directives = cacheControlDirectives(response);
   // RFC 9111 §3 (and §5.2.2.3): a cache MUST NOT store a response with `no-store`.
   if (directives.has('no-store')) return 'Cache-Control: no-store';
   // RFC 9111 §5.2.2.7: a shared cache MUST NOT store a `private` response.
-  if (directives.has('private')) return 'Cache-Control: private';
+  if (directives.has('private') && !privateAllowed) return 'Cache-Control: private';
   // RFC 9111 §3.5: a shared cache MUST NOT use a response to a request with Authorization
   // unless the response says so (public, s-maxage, must-revalidate).
   if (requestHadAuthorization && !(directives.has('public') || directives.has('s-maxage') || directives.has('must-revalidate'))) {
@@ -478,7 +485,7 @@ function toFlightResponse(response: IncomingMessage, options: ServeCachedOptions
   if (response.statusCode !== 200) {
     throw new UpstreamStatusError(response.statusCode ?? 502, response, url.href);
   }
-  const reason = unstorableReason(response.headers, options.req.headers.authorization !== undefined);
+  const reason = unstorableReason(response.headers, options.req.headers.authorization !== undefined, options.privateAllowed === true);
   if (reason) throw new UncacheableResponse(response, reason);
   return {
     body: response,

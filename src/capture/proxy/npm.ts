@@ -141,6 +141,7 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
   tarballUrl.password = '';
   const key = `npm:tarball:${tarballUrl.href}`;
   const expectedSha256 = sha256FromIntegrity(link.integrity);
+  const declaredDigest = expectedSha256 === null ? declaredTarballDigest(link) : null;
   await serveCached(ctx, store, {
     key,
     url: tarballUrl,
@@ -149,7 +150,9 @@ async function serveTarball(req: IncomingMessage, res: ServerResponse, ctx: Prox
     version: link.version,
     filename: file,
     expectedSha256,
-    declaredDigest: expectedSha256 === null ? declaredTarballDigest(link) : null,
+    declaredDigest,
+    // The packument (fetched with the same credentials) is cached whatever its Cache-Control; the tarballs it pins may be too.
+    privateAllowed: expectedSha256 !== null || declaredDigest !== null,
     immutable: true,
     req,
     res,
