@@ -42,7 +42,7 @@ interface Mirror {
   readonly logs: string[];
   readonly work: string;
   /** A proxy on the shared cache (a new one is a restarted offgrid, which remembers no packument). */
-  start(): ReturnType<typeof startProxy>;
+  start(offline?: boolean): ReturnType<typeof startProxy>;
   close(): Promise<void>;
 }
 
@@ -67,10 +67,10 @@ async function mirror(shape: Shape, packages: readonly NpmPackageSpec[] = ACME_T
     events,
     logs,
     work,
-    start: () =>
+    start: (offline = false) =>
       startProxy({
         cacheDir: join(work, 'offgrid-cache'),
-        offline: false,
+        offline,
         upstreams: { pypi: [], npm: upstream, npmAuthorization: authorization, allowedHosts: new Set() },
         record: (event) => events.push(event),
         clock: systemClock,
@@ -87,7 +87,8 @@ async function mirror(shape: Shape, packages: readonly NpmPackageSpec[] = ACME_T
 
 /**
  * npm install through the mirror; again with an empty npm cache (no tarball fetched
- * upstream); then npm ci from the lockfile through a restarted mirror, also from its cache.
+ * upstream); then npm ci from the lockfile through a restarted mirror, also from its cache;
+ * then npm ci offline.
  */
 async function installTwiceThenCi(shape: Shape): Promise<void> {
   const m = await mirror(shape);
@@ -114,6 +115,16 @@ async function installTwiceThenCi(shape: Shape): Promise<void> {
     assert.equal(await installed(app, '@acme/core'), '2.0.0');
     assert.equal(m.tarballRequests(), 3, 'npm ci through a restarted mirror is served from its cache');
     assert.deepEqual(downloads(m.events).slice(3).map((e) => e.cache_status), Array(6).fill('hit'));
+
+    // Offline, the registry never asked: npm ci from the lockfile again.
+    await proxy.close();
+    proxy = await m.start(true);
+    const asked = [...m.registry.requests.values()].reduce((a, b) => a + b, 0);
+    await rm(join(app, 'node_modules'), { recursive: true, force: true });
+    const offline = await npm(['ci'], app, proxy, await cache());
+    assert.equal(offline.code, 0, offline.output);
+    assert.equal(await installed(app, 'left-part'), '1.2.0');
+    assert.equal([...m.registry.requests.values()].reduce((a, b) => a + b, 0), asked);
 
     for (const text of [JSON.stringify(m.events), m.logs.join('\n'), first.output, ci.output, await readFile(join(app, 'package-lock.json'), 'utf8')]) {
       assert.ok(!text.includes(TOKEN), 'the token is in no event, log line, npm output or lockfile');
