@@ -127,6 +127,8 @@ export interface NpmRegistryOptions {
   readonly full?: (doc: Record<string, unknown>) => Record<string, unknown>;
   /** Answer the abbreviated Accept with the full document, as `application/json`. */
   readonly ignoreAccept?: boolean;
+  /** Send packuments gzip'd whatever the request's Accept-Encoding (a CDN that ignores it). */
+  readonly gzipPackuments?: boolean;
   /** The tarballs' Cache-Control (default `public, max-age=31536000`). */
   readonly tarballCacheControl?: string;
   /** `name@version`s whose served bytes are not the ones their integrity declares. */
@@ -202,8 +204,9 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
         res.writeHead(304, headers).end();
         return;
       }
-      res.writeHead(200, { ...headers, 'content-length': body.length });
-      res.end(body);
+      const sent = options.gzipPackuments ? gzipSync(body) : body;
+      res.writeHead(200, { ...headers, 'content-length': sent.length, ...(options.gzipPackuments ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(sent);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');

@@ -198,6 +198,8 @@ describe('npm mirror in front of real registry shapes, with real npm', { timeout
   it('a mirror whose tarballs are on another host (a CDN), with a query string', () =>
     installTwiceThenCi({ registry: { dist: (dist) => ({ ...dist, tarball: `${String(dist['tarball'])}?cache=1&via=cdn` }) }, cdn: true }));
 
+  it('a registry behind a CDN that gzips packuments whatever the Accept-Encoding', () => installTwiceThenCi({ registry: { gzipPackuments: true } }));
+
   it('scoped tarball URLs with the scope %2f-encoded (`@scope%2fpkg/-/@scope%2fpkg-1.0.0.tgz`)', () =>
     installTwiceThenCi({ registry: { tarballPath: (spec) => `/${spec.name.replace('/', '%2f')}/-/${spec.name.replace('/', '%2f')}-${spec.version}.tgz` } }));
 

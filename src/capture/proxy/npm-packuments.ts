@@ -5,6 +5,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { type CacheEntry, type CacheStore } from '../../cache/index.js';
 import { redact } from '../../redact.js';
 import type { CacheStatus } from '../../ledger/schema.js';
@@ -39,6 +41,24 @@ async function readAll(stream: AsyncIterable<Buffer>, limit: number): Promise<Bu
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const brotli = promisify(zlib.brotliDecompress);
+
+/**
+ * The body without its Content-Encoding. We ask for `identity`, but registries and their
+ * CDNs have sent large packuments gzip'd whatever the request said (npm/npm#12205).
+ */
+async function decode(body: Buffer, encoding: string | null): Promise<Buffer> {
+  const coding = (encoding ?? 'identity').trim().toLowerCase();
+  const limit = { maxOutputLength: MAX_PACKUMENT_BYTES };
+  if (coding === 'identity' || coding === '') return body;
+  if (coding === 'gzip' || coding === 'x-gzip') return gunzip(body, limit);
+  if (coding === 'deflate') return inflate(body, limit);
+  if (coding === 'br') return brotli(body, limit);
+  throw new Error(`packument sent with Content-Encoding ${coding}, which offgrid cannot decode`);
 }
 
 async function readEntry(store: CacheStore, entry: CacheEntry): Promise<unknown> {
@@ -80,12 +100,13 @@ export async function loadPackument(registry: URL, name: string, options: Packum
       if (cached) return cached;
       failure = 'registry answered 304 but the cached packument is gone';
     } else if (status === 200) {
-      const body = await readAll(response as AsyncIterable<Buffer>, MAX_PACKUMENT_BYTES);
+      const received = await readAll(response as AsyncIterable<Buffer>, MAX_PACKUMENT_BYTES);
       const declared = response.headers['content-length'];
-      if (declared !== undefined && Number(declared) !== body.length) throw new Error(`packument truncated: ${body.length} of ${declared} bytes`);
+      if (declared !== undefined && Number(declared) !== received.length) throw new Error(`packument truncated: ${received.length} of ${declared} bytes`);
+      const header = (h: string) => (typeof response.headers[h] === 'string' ? (response.headers[h] as string) : null);
+      const body = await decode(received, header('content-encoding'));
       const doc: unknown = JSON.parse(body.toString('utf8'));
       const contentType = String(response.headers['content-type'] ?? 'application/json');
-      const header = (h: string) => (typeof response.headers[h] === 'string' ? (response.headers[h] as string) : null);
       const writer = options.store.writer(key, { expectedSize: body.length, metadata: { kind: 'npm', url: shown, content_type: contentType, etag: header('etag'), last_modified: header('last-modified') } });
       await pipeline(Readable.from([body]), writer);
       const stored = await writer.done;
