@@ -367,6 +367,25 @@ function interpolatedTree(value: unknown, env: NodeJS.ProcessEnv, where: string)
   return value;
 }
 
+/**
+ * An included service's build args written without a value (`- KEY`, `KEY:`) take it from
+ * the included project's variables, as compose-go resolves them while it loads that project;
+ * the value is `$`-escaped like the rest of an interpolated included file. Absent there, the
+ * arg stays bare, for the including project's variables.
+ */
+function withIncludedArgs(service: Plain, env: NodeJS.ProcessEnv): Plain {
+  const build = service.build;
+  if (!isMap(build) || build.args === undefined || build.args === null) return service;
+  const escaped = (key: string): string | null => (env[key] === undefined ? null : env[key]!.replaceAll('$', '$$$$'));
+  let args: unknown = build.args;
+  if (Array.isArray(args)) {
+    args = args.map((item: unknown) => (typeof item === 'string' && !item.includes('=') && escaped(item) !== null ? `${item}=${escaped(item)}` : item));
+  } else if (isMap(args)) {
+    args = Object.fromEntries(Object.entries(args).map(([key, value]) => [key, (value === null || value === undefined) && escaped(key) !== null ? escaped(key) : value]));
+  }
+  return { ...service, build: { ...build, args } };
+}
+
 /** A string or a list of strings (include's path and env_file), or null when it is neither. */
 function stringList(value: unknown): string[] | null {
   if (typeof value === 'string') return [value];
@@ -433,7 +452,7 @@ function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJ
         all.set(name, service as Plain);
         continue;
       }
-      const full = interpolatedTree(withExtends(name, service, merged, [], load, projectEnv), projectEnv, where) as Plain;
+      const full = withIncludedArgs(interpolatedTree(withExtends(name, service, merged, [], load, projectEnv), projectEnv, where) as Plain, projectEnv);
       all.set(name, rebased(full, dir, projectEnv, where));
     }
     for (const [name, service] of all) {

@@ -105,20 +105,23 @@ test('compose: project names are normalised as compose-go does; an invalid COMPO
 test('compose: an included project is interpolated with its own .env (or env_file), under the including project\'s variables', (t) => {
   const root = testdir(t, {
     'compose.yaml': 'include:\n  - path: ./backend/compose.yaml\n',
-    'backend/.env': 'BACKEND_DIR=app\nPY=3.11\n',
-    'backend/compose.yaml': 'services:\n  backend:\n    build:\n      context: ./${BACKEND_DIR}\n      args:\n        PY: ${PY:-3.12}\n        LITERAL: $$HOME\n',
+    'backend/.env': 'BACKEND_DIR=app\nPY=3.11\nTOKEN_FILE=/run/$$secret\n',
+    'backend/compose.yaml': 'services:\n  backend:\n    build:\n      context: ./${BACKEND_DIR}\n      args:\n        PY: ${PY:-3.12}\n        LITERAL: $$HOME\n        TOKEN_FILE:\n  worker:\n    build:\n      context: ./${BACKEND_DIR}\n      args: [BACKEND_DIR, ONLY_ROOT]\n',
     'other.env': 'BACKEND_DIR=other\n',
   });
   const backend = (env: NodeJS.ProcessEnv) => {
     const spec = loadProject(root, null, env).buildable[0]!;
     return [spec.context, spec.args];
   };
-  assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.11', LITERAL: '$HOME' }]);
+  assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.11', LITERAL: '$HOME', TOKEN_FILE: '/run/$secret' }]);
+  // Bare args take the included project's variables; one it lacks takes the including project's.
+  const worker = loadProject(root, null, { ONLY_ROOT: 'root' }).buildable.find((s) => s.name === 'worker')!;
+  assert.deepEqual(worker.args, { BACKEND_DIR: 'app', ONLY_ROOT: 'root' });
   // compose-go merges the include's variables under the project's environment: the shell wins…
-  assert.deepEqual(backend({ PY: '3.10' }), [join(root, 'backend/app'), { PY: '3.10', LITERAL: '$HOME' }]);
+  assert.deepEqual(backend({ PY: '3.10' }), [join(root, 'backend/app'), { PY: '3.10', LITERAL: '$HOME', TOKEN_FILE: '/run/$secret' }]);
   // …and so does the including project's own .env.
   writeFileSync(join(root, '.env'), 'PY=3.9\n');
-  assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.9', LITERAL: '$HOME' }]);
+  assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.9', LITERAL: '$HOME', TOKEN_FILE: '/run/$secret' }]);
   // env_file (relative to the including file) replaces the project directory's .env.
   writeFileSync(join(root, 'compose.yaml'), 'include:\n  - path: ./backend/compose.yaml\n    env_file: ./other.env\n');
   assert.deepEqual(backend({}), [join(root, 'backend/other'), { PY: '3.9', LITERAL: '$HOME' }]);
