@@ -1,6 +1,7 @@
-// The daemon's own HTTP API on its Unix socket, for the questions offgrid asks after a
-// build (how big is the image). Starting the docker client for one answer costs 40–60 ms
-// of a cached build's time; the socket answers in a few. Only where the client itself
+// The daemon's own HTTP API on its Unix socket, for the questions offgrid asks around a
+// build (the daemon's version, how big the built image is). Starting the docker client for
+// one answer costs 40–60 ms of a cached build's time; the socket answers in a few. The probe
+// decides once which socket (engine.ts, Engine.socket). Only where the client itself
 // would use that socket: DOCKER_HOST naming another transport (tcp, ssh), a context other
 // than the default, or a client of the user's choosing (OFFGRID_DOCKER) leaves the answer
 // to the client, as does any failure here.

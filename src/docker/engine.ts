@@ -16,6 +16,8 @@ export interface Engine {
   readonly clientVersion: string;
   readonly serverVersion: string;
   readonly builder: Builder;
+  /** The daemon's socket where the client itself would use it (engine-api.ts), else null: then only the client is asked. */
+  readonly socket: string | null;
 }
 
 export interface Exec {
@@ -90,7 +92,7 @@ export async function probeEngine(docker: string, env: NodeJS.ProcessEnv, forced
   const remembered = socket === null ? null : versions.get(docker);
   if (socket !== null && remembered !== null) {
     const server = ((await getJson(socket, '/version')) as { Version?: unknown } | null)?.Version;
-    if (typeof server === 'string' && server !== '') return engineOf(docker, remembered, server, env, forced);
+    if (typeof server === 'string' && server !== '') return engineOf(docker, remembered, server, socket, env, forced);
   }
   const version = await exec(docker, ['version', '--format', '{{.Client.Version}}|{{.Server.Version}}'], env, 30_000);
   const [clientVersion = '', serverVersion = ''] = version.stdout.trim().split('|');
@@ -102,13 +104,13 @@ export async function probeEngine(docker: string, env: NodeJS.ProcessEnv, forced
     throw new OffgridError('EDOCKER', `the Docker daemon is not running or not reachable (${why}): ${DAEMON_HINT}`);
   }
   versions.set(docker, clientVersion);
-  return engineOf(docker, clientVersion, serverVersion, env, forced);
+  return engineOf(docker, clientVersion, serverVersion, socket, env, forced);
 }
 
-async function engineOf(docker: string, clientVersion: string, serverVersion: string, env: NodeJS.ProcessEnv, forced: Builder | null): Promise<Engine> {
+async function engineOf(docker: string, clientVersion: string, serverVersion: string, socket: string | null, env: NodeJS.ProcessEnv, forced: Builder | null): Promise<Engine> {
   let buildx = false;
   if (major(clientVersion) >= 23 && forced === null) buildx = (await exec(docker, ['buildx', 'version'], env, 30_000)).code === 0;
-  return { docker, clientVersion, serverVersion, builder: chooseBuilder(clientVersion, serverVersion, buildx, forced) };
+  return { docker, clientVersion, serverVersion, builder: chooseBuilder(clientVersion, serverVersion, buildx, forced), socket };
 }
 
 /** Whether the daemon still answers (checked between services, to tell a stopped daemon from a failed build). */
@@ -121,14 +123,13 @@ export async function imageExists(docker: string, image: string, env: NodeJS.Pro
 }
 
 /** The image's size in bytes (the daemon's socket, else `docker image inspect`), or null when it cannot be read. */
-export async function imageSize(docker: string, image: string, env: NodeJS.ProcessEnv): Promise<number | null> {
-  const socket = daemonSocket(env);
+export async function imageSize(engine: Engine, image: string, env: NodeJS.ProcessEnv): Promise<number | null> {
   const path = imagePath(image);
-  if (socket !== null && path !== null) {
-    const size = ((await getJson(socket, path)) as { Size?: unknown } | null)?.Size;
+  if (engine.socket !== null && path !== null) {
+    const size = ((await getJson(engine.socket, path)) as { Size?: unknown } | null)?.Size;
     if (typeof size === 'number' && Number.isFinite(size)) return size;
   }
-  const r = await exec(docker, ['image', 'inspect', '--format', '{{.Size}}', image], env, 30_000);
+  const r = await exec(engine.docker, ['image', 'inspect', '--format', '{{.Size}}', image], env, 30_000);
   const n = Number(r.stdout.trim());
   return r.code === 0 && Number.isFinite(n) ? n : null;
 }

@@ -62,7 +62,7 @@ export async function buildServices(options: RunnerOptions): Promise<BuiltServic
     }
     const run = await buildOne(spec, options);
     runs.push(run);
-    sizes.push(run.result === 'success' ? imageSize(options.engine.docker, spec.image, options.env) : Promise.resolve(null));
+    sizes.push(run.result === 'success' ? imageSize(options.engine, spec.image, options.env) : Promise.resolve(null));
     if (run.exit_code !== null && (run.exit_code === 130 || run.exit_code === 143)) stopReason = 'the run was interrupted before this service was built';
     else if (run.result === 'failed' && !(await daemonAnswers(options.engine.docker, options.env))) {
       stopReason = `the Docker daemon stopped answering during the build of ${spec.name}: ${DAEMON_HINT}`;

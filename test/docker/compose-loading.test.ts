@@ -173,6 +173,6 @@ test('compose: build.additional_contexts (map or list) become --build-context, a
   for (const builder of ['buildkit', 'legacy'] as const) {
     assert.match((await preflight(spec, true, builder, { ...io, buildContexts: false })) ?? '', /^service app: build\.additional_contexts \(shared\) needs docker build --build-context, which only buildx has .*install the buildx plugin/);
   }
-  const engine = (clientVersion: string, builder: 'buildkit' | 'legacy') => passesBuildContexts({ docker: 'docker', clientVersion, serverVersion: '20.10.24', builder });
+  const engine = (clientVersion: string, builder: 'buildkit' | 'legacy') => passesBuildContexts({ docker: 'docker', clientVersion, serverVersion: '20.10.24', builder, socket: null });
   assert.deepEqual([engine('20.10.24+dfsg1', 'buildkit'), engine('28.2.2', 'buildkit'), engine('28.2.2', 'legacy')], [false, true, false]);
 });

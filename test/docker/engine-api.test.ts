@@ -72,10 +72,13 @@ test('imageSize from the socket is what `docker image inspect` says; a missing i
   delete env.DOCKER_HOST;
   delete env.DOCKER_CONTEXT;
   delete env.OFFGRID_DOCKER;
-  assert.equal(await imageSize(DOCKER, BUSYBOX_IMAGE, env), Number(inspected.stdout.trim()));
-  assert.equal(await imageSize(DOCKER, 'offgrid-test/no-such-image:never', env), null);
+  const engine = await probeEngine(DOCKER, env, null);
+  assert.equal(engine.socket, '/var/run/docker.sock');
+  assert.equal(await imageSize(engine, BUSYBOX_IMAGE, env), Number(inspected.stdout.trim()));
+  assert.equal(await imageSize(engine, 'offgrid-test/no-such-image:never', env), null);
   // A DOCKER_HOST the client cannot reach: the socket is not asked in its place.
-  assert.equal(await imageSize(DOCKER, BUSYBOX_IMAGE, { ...env, DOCKER_HOST: 'tcp://127.0.0.1:9' }), null);
+  const unreachable = { ...env, DOCKER_HOST: 'tcp://127.0.0.1:9' };
+  assert.equal(await imageSize({ ...engine, socket: daemonSocket(unreachable) }, BUSYBOX_IMAGE, unreachable), null);
 });
 
 test('clientVersions: remembered per binary (found on PATH too), forgotten when the binary changes; a garbage state file is ignored', (t) => {
