@@ -129,6 +129,8 @@ export interface NpmRegistryOptions {
   readonly ignoreAccept?: boolean;
   /** Send packuments gzip'd whatever the request's Accept-Encoding (a CDN that ignores it). */
   readonly gzipPackuments?: boolean;
+  /** Start each packument with a UTF-8 byte-order mark (as text written by Windows tools). */
+  readonly bomPackuments?: boolean;
   /** The tarballs' Cache-Control (default `public, max-age=31536000`). */
   readonly tarballCacheControl?: string;
   /** `name@version`s whose served bytes are not the ones their integrity declares. */
@@ -197,7 +199,7 @@ export async function startNpmRegistry(packages: readonly NpmPackageSpec[], opti
     const routed = !options.rawPaths || raw.slice(1) === name || raw.slice(1) === name.replace('/', '%2f');
     if (byName.has(name) && routed) {
       const abbreviated = !options.ignoreAccept && (req.headers.accept ?? '').includes('application/vnd.npm.install-v1+json');
-      const body = Buffer.from(JSON.stringify(packument(name, abbreviated)));
+      const body = Buffer.from(`${options.bomPackuments ? '\uFEFF' : ''}${JSON.stringify(packument(name, abbreviated))}`);
       const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
       const headers = { 'content-type': abbreviated ? 'application/vnd.npm.install-v1+json' : 'application/json', etag, 'cache-control': 'public, max-age=300' };
       if (req.headers['if-none-match'] === etag) {

@@ -200,6 +200,8 @@ describe('npm mirror in front of real registry shapes, with real npm', { timeout
 
   it('a registry behind a CDN that gzips packuments whatever the Accept-Encoding', () => installTwiceThenCi({ registry: { gzipPackuments: true } }));
 
+  it('packuments that start with a byte-order mark (RFC 8259 lets a parser ignore it)', () => installTwiceThenCi({ registry: { bomPackuments: true } }));
+
   it('scoped tarball URLs with the scope %2f-encoded (`@scope%2fpkg/-/@scope%2fpkg-1.0.0.tgz`)', () =>
     installTwiceThenCi({ registry: { tarballPath: (spec) => `/${spec.name.replace('/', '%2f')}/-/${spec.name.replace('/', '%2f')}-${spec.version}.tgz` } }));
 

@@ -182,6 +182,20 @@ const shapes: Shape[] = [
     pip: { requirement: 'gamma==2.1', file: 'gamma-2.1-py3-none-any.whl' },
   },
   {
+    title: 'a PEP 691 JSON page that starts with a byte-order mark (RFC 8259 lets a parser ignore it)',
+    specs: [{ name: 'omicron', version: '1.0' }],
+    indexPath: '/simple/',
+    project: 'omicron',
+    setup: ({ index, files, serve, serveDist, dist }) => {
+      const f = 'omicron-1.0-py3-none-any.whl';
+      serveDist(files, `/packages/${f}`, f);
+      const page = { meta: { 'api-version': '1.0' }, name: 'omicron', files: [{ filename: f, url: `${files.url}/packages/${f}`, hashes: { sha256: dist(f).sha256 } }] };
+      serve(index, '/simple/omicron/', `\uFEFF${JSON.stringify(page)}`, JSON_TYPE);
+      return [{ filename: f, hash: 'sha256' }];
+    },
+    pip: { requirement: 'omicron==1.0', file: 'omicron-1.0-py3-none-any.whl' },
+  },
+  {
     title: 'devpi: ../../+f/<hash dirs>/ links, relative to /root/pypi/+simple/',
     specs: [{ name: 'delta', version: '1.0', sdist: true }],
     indexPath: '/root/pypi/+simple/',

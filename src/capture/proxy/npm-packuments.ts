@@ -13,6 +13,7 @@ import type { CacheStatus } from '../../ledger/schema.js';
 import { requestUpstream } from './cached-fetch.js';
 import { packumentPath } from './npm-rewrite.js';
 import { splitCredentials } from './pypi-pages.js';
+import { decodeUtf8 } from './utf8.js';
 
 export const ABBREVIATED = 'application/vnd.npm.install-v1+json';
 const MAX_PACKUMENT_BYTES = 256 * 1024 * 1024;
@@ -63,7 +64,7 @@ async function decode(body: Buffer, encoding: string | null): Promise<Buffer> {
 
 async function readEntry(store: CacheStore, entry: CacheEntry): Promise<unknown> {
   const stream = await store.open(entry);
-  return stream ? JSON.parse((await readAll(stream, MAX_PACKUMENT_BYTES)).toString('utf8')) : null;
+  return stream ? JSON.parse(decodeUtf8(await readAll(stream, MAX_PACKUMENT_BYTES))) : null;
 }
 
 export async function loadPackument(registry: URL, name: string, options: PackumentOptions): Promise<PackumentResult> {
@@ -105,7 +106,7 @@ export async function loadPackument(registry: URL, name: string, options: Packum
       if (declared !== undefined && Number(declared) !== received.length) throw new Error(`packument truncated: ${received.length} of ${declared} bytes`);
       const header = (h: string) => (typeof response.headers[h] === 'string' ? (response.headers[h] as string) : null);
       const body = await decode(received, header('content-encoding'));
-      const doc: unknown = JSON.parse(body.toString('utf8'));
+      const doc: unknown = JSON.parse(decodeUtf8(body));
       const contentType = String(response.headers['content-type'] ?? 'application/json');
       const writer = options.store.writer(key, { expectedSize: body.length, metadata: { kind: 'npm', url: shown, content_type: contentType, etag: header('etag'), last_modified: header('last-modified') } });
       await pipeline(Readable.from([body]), writer);

@@ -10,6 +10,7 @@ import { redact } from '../../redact.js';
 import type { CacheStatus } from '../../ledger/schema.js';
 import { requestUpstreamFollowing } from './cached-fetch.js';
 import { basicAuthorization } from './hosts.js';
+import { decodeUtf8 } from './utf8.js';
 import { PEP691_JSON, type ProjectPage, parseHtmlProjectPage, parseJsonProjectPage } from './pypi-rewrite.js';
 
 /** Larger than any real project page (PyPI's biggest JSON pages are tens of MB). */
@@ -73,7 +74,7 @@ async function readCached(store: CacheStore, entry: CacheEntry): Promise<Project
 }
 
 function parsePage(body: Buffer, contentType: string, pageUrl: string, project: string): ProjectPage {
-  const text = body.toString('utf8');
+  const text = decodeUtf8(body);
   const isJson = contentType.toLowerCase().includes('json');
   return isJson ? parseJsonProjectPage(text, pageUrl, project) : parseHtmlProjectPage(text, pageUrl, project);
 }
