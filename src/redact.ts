@@ -38,6 +38,9 @@ const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
 // A path segment of 16+ letters and digits. Hosted indexes put their token there
 // (`https://pypi.fury.io/TOKEN/user/`, `https://dl.cloudsmith.io/TOKEN/org/repo/…`).
 const LONG_SEGMENT = /\/([A-Za-z0-9]{16,})(?=[/?#]|$)/g;
+// anaconda.org's token segment (`https://conda.anaconda.org/t/TOKEN/channel/`), which conda
+// itself redacts: letters, digits and dashes, so the rule above misses it.
+const ANACONDA_TOKEN = /\/t\/([A-Za-z0-9-]{16,})(?=[/?#]|$)/g;
 
 /**
  * Only a random string mixes upper case, lower case and digits in 16+ characters: hex
@@ -53,7 +56,10 @@ function redactPathTokens(url: string): string {
   if (pathStart < 0) return url;
   const queryStart = url.slice(pathStart).search(/[?#]/);
   const pathEnd = queryStart < 0 ? url.length : pathStart + queryStart;
-  const path = url.slice(pathStart, pathEnd).replace(LONG_SEGMENT, (whole, segment: string) => (isTokenLike(segment) ? `/${REDACTED}` : whole));
+  const path = url
+    .slice(pathStart, pathEnd)
+    .replace(LONG_SEGMENT, (whole, segment: string) => (isTokenLike(segment) ? `/${REDACTED}` : whole))
+    .replace(ANACONDA_TOKEN, (whole, segment: string) => (/[0-9]/.test(segment) ? `/t/${REDACTED}` : whole));
   return url.slice(0, pathStart) + path + url.slice(pathEnd);
 }
 

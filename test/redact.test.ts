@@ -33,6 +33,17 @@ test('a token in the path of a hosted index URL is redacted (Gemfury, Cloudsmith
   );
 });
 
+test('an anaconda.org token segment (/t/TOKEN/) is redacted, as conda does', () => {
+  assert.equal(
+    redact('Looking in indexes: https://pypi.anaconda.org/t/ac-5d0f3b2e-91c4-4e7a-b8d6-3f1e2a9c7b40/acme/simple'),
+    'Looking in indexes: https://pypi.anaconda.org/t/***/acme/simple',
+  );
+  assert.equal(redact('https://conda.anaconda.org/t/ab-12345678-90ab/acme/noarch/repodata.json'), 'https://conda.anaconda.org/t/***/acme/noarch/repodata.json');
+  // A forum topic's slug (no digit) is not a token.
+  const topic = 'see https://discuss.example/t/offline-builds-with-pip/4312';
+  assert.equal(redact(topic), topic);
+});
+
 test('digests, names and versions in paths are kept', () => {
   for (const url of [
     'https://files.example/packages/3f/2b/8c1d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d/numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.whl',
