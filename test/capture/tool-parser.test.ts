@@ -28,9 +28,11 @@ test('combineToolParsers: a line reaches the parsers that read every line and th
 
 test('a parser that declares first characters finds in real output what it finds when handed every line', () => {
   // Tool output captured here, and the shapes of the tools whose parsers declare them.
-  const dirs = ['pip', 'apt', 'npm', 'curl', 'wget'];
+  const dirs = ['pip', 'apt', 'npm', 'pnpm', 'pnpm/real', 'curl', 'wget'];
   const lines = dirs.flatMap((dir) =>
-    readdirSync(new URL(`../../../test/fixtures/${dir}/`, import.meta.url)).flatMap((name) => fixtureLines(`${dir}/${name}`)),
+    readdirSync(new URL(`../../../test/fixtures/${dir}/`, import.meta.url))
+      .filter((name) => /\.(txt|log)$/.test(name))
+      .flatMap((name) => fixtureLines(`${dir}/${name}`)),
   );
   lines.push(
     'fetch https://cdn.example.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz',

@@ -404,7 +404,7 @@ class NetClientParser implements ToolParser {
 
   /**
    * DNS failures from any program. Lines other parsers own (apt's `W:`/`E:`/`Err:` and
-   * indented reasons, pip's `WARNING:`/`ERROR:` and log lines, npm's `npm …`) are left to them.
+   * indented reasons, pip's `WARNING:`/`ERROR:` and log lines, npm's `npm …`, pnpm's badges) are left to them.
    */
   private genericDns(text: string): void {
     this.lineNumber++;
@@ -458,7 +458,7 @@ function isTracebackLine(text: string): boolean {
 
 function ownedByAnotherParser(text: string): boolean {
   const first = text.charCodeAt(0);
-  if (first === 32 || first === 9) return true;
+  if (first === 32 || first === 9 || first === 0x2009) return true; // 0x2009: pnpm 10's badge padding
   if (first >= 48 && first <= 57) return true; // pip --log, wget dates
   return (
     text.startsWith('W: ') ||
@@ -467,6 +467,8 @@ function ownedByAnotherParser(text: string): boolean {
     text.startsWith('WARNING: ') ||
     text.startsWith('ERROR: ') ||
     text.startsWith('npm ') ||
+    text.startsWith('ERR_PNPM_') ||
+    text.startsWith('WARN  GET ') || // pnpm, its badge's padding trimmed
     text.startsWith('error An unexpected error occurred: ') || // yarn
     text.startsWith('error Error: http') ||
     text.startsWith('curl: ') ||

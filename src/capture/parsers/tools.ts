@@ -8,11 +8,12 @@ import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
+import { createPnpmParser } from './pnpm.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
 
-export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createUvParser, createYarnParser };
+export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
@@ -21,6 +22,7 @@ export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createApkParser,
   createNpmParser,
   createYarnParser,
+  createPnpmParser,
   createNetClientParser,
   createDockerPullParser,
 ];

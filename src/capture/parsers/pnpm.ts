@@ -1,0 +1,117 @@
+// pnpm → events. pnpm names a request only when it fails; a successful fetch shows up in
+// counters alone (`Progress: resolved 3, reused 0, downloaded 3, added 3`), which name no
+// package and so give no event. What it does name:
+//    WARN  GET URL error (ECONNREFUSED). Will retry in 10 seconds. 2 retries left.   a failed try
+//    ERR_PNPM_META_FETCH_FAIL  GET URL: request to URL failed, reason: connect …   the last try
+//    ECONNREFUSED  request to URL failed, reason: …                                  the last try (tarball)
+//    ERR_PNPM_FETCH_404  GET URL: Not Found - 404                                    the registry's answer
+//    ERR_PNPM_TARBALL_INTEGRITY  Got unexpected checksum for "URL". …               bytes not as locked
+//    Downloading big@1.0.0: 7.03 MB/7.03 MB, done                                   a tarball over 5 MB
+// (the last only from the default reporter, on a terminal; piped output is `append-only`).
+// pnpm ≤ 5 printed final errors as ` ERROR  GET URL: Not Found - 404`. pnpm 10 pads the
+// badge with thin spaces (U+2009: `\u2009WARN\u2009 GET`), older ones with spaces. On a
+// terminal the progress lines are redrawn in place, so a saved log can hold two messages on one line.
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { parsePipSize } from './pip.js';
+import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
+
+const TOOL = 'pnpm';
+const RETRY = /WARN {2}GET (\S+) error \(([^)]+)\)\. Will retry/g;
+/** ` CODE  message`: pnpm's error line (ERR_PNPM_…, an errno name, or pnpm ≤ 5's ERROR). */
+const ERROR_LINE = /^([A-Z][A-Z0-9_]+) {2}(\S.*)$/;
+const GET_FAILED = /^GET (\S+?): (.*)$/;
+const REQUEST_FAILED = /^request to (\S+) failed, reason: (.*)$/;
+const BIG_TARBALL = /^Downloading (\S+): (\d+(?:\.\d+)? [kMGT]?B)\/(\d+(?:\.\d+)? [kMGT]?B), done$/;
+
+const THIN_SPACE = 0x2009;
+
+// The badge's leading space or thin space, none (pasted or trimmed logs), or `Downloading`.
+export const createPnpmParser = readingLinesStartingWith(' \u2009WED', (emit, at) => new PnpmParser(emit, at));
+
+class PnpmParser implements ToolParser {
+  constructor(
+    private readonly emit: (event: CaptureEvent) => void,
+    private readonly at: Attribution,
+  ) {}
+
+  line(text: string): void {
+    const first = text.charCodeAt(0);
+    if (first !== 32 && first !== THIN_SPACE && first !== 87 && first !== 69 && first !== 68) return; // W, E, D
+    const plain = text.includes('\u2009') ? text.replaceAll('\u2009', ' ') : text;
+    const rest = first === 32 || first === THIN_SPACE ? plain.trimStart() : plain;
+    if (rest.startsWith('WARN  GET ')) this.retries(rest);
+    else if (rest.startsWith('Downloading ')) this.bigTarball(rest);
+    else if (rest.charCodeAt(0) === 69) this.error(rest); // E
+  }
+
+  end(): void {}
+
+  private base() {
+    return { tool: TOOL, service: this.at.service, step: this.at.step, timestamp: null };
+  }
+
+  /** Every `WARN  GET … error (…)` on the line: a terminal's redraw can put several on one. */
+  private retries(text: string): void {
+    for (const m of text.matchAll(RETRY)) {
+      const code = m[2] ?? '';
+      this.attempt(m[1] ?? '', /^\d{3}$/.test(code) ? `HTTP ${code}` : code);
+    }
+  }
+
+  private error(text: string): void {
+    const m = ERROR_LINE.exec(text);
+    if (m === null) return;
+    const code = m[1] ?? '';
+    const message = (m[2] ?? '').trim();
+    const pnpmCode = code.startsWith('ERR_PNPM_');
+    if (code === 'ERROR') {
+      // pnpm ≤ 5 says no code; only its fetch failures are known to be its own.
+      if (!message.startsWith('GET http') && !message.startsWith('Got unexpected checksum') && !message.startsWith('request to http')) return;
+    } else if (!pnpmCode && !message.startsWith('request to http')) {
+      return;
+    }
+    this.emit(errorEvent({ ...this.base(), message: `${code} ${message}` }));
+    // A response (404, 429, a wrong checksum) is an error; a request that got none is also a failed try.
+    const get = GET_FAILED.exec(message);
+    const failed = REQUEST_FAILED.exec(get?.[2] ?? message);
+    if (failed !== null) this.attempt(failed[1] ?? '', (failed[2] ?? '').trim());
+    else if (code === 'ERR_PNPM_META_FETCH_FAIL' && get !== null) this.attempt(get[1] ?? '', (get[2] ?? '').trim());
+  }
+
+  private attempt(url: string, error: string): void {
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
+  }
+
+  /** A tarball over 5 MB, its size as pnpm rounded it; the package is `name@version` (pnpm ≥ 8) or `host/name/version`. */
+  private bigTarball(text: string): void {
+    const m = BIG_TARBALL.exec(text);
+    if (m === null) return;
+    const id = packageId(m[1] ?? '');
+    if (id === null) return;
+    const bare = id.name.slice(id.name.lastIndexOf('/') + 1);
+    this.emit(
+      downloadEvent({
+        ...this.base(),
+        kind: 'npm',
+        cached: false,
+        name: id.name,
+        version: id.version,
+        // The registry's name for the tarball, so the proxy's record of it is paired with this one.
+        filename: `${bare}-${id.version}.tgz`,
+        size: parsePipSize(m[3] ?? ''),
+      }),
+    );
+  }
+}
+
+/** `@scope/name@1.0.0` (pnpm 9 on), or `registry.host/@scope/name/1.0.0` (pnpm 7): the registry's host is dropped. */
+function packageId(id: string): { name: string; version: string } | null {
+  const at = id.lastIndexOf('@');
+  const slash = id.lastIndexOf('/');
+  const [path, version] = at > 0 && at > slash ? [id.slice(0, at), id.slice(at + 1)] : [id.slice(0, slash), id.slice(slash + 1)];
+  const parts = path.split('/').filter((p) => p !== '');
+  const name = parts[parts.length - 1];
+  if (name === undefined || version === '') return null;
+  const scope = parts[parts.length - 2];
+  return { name: scope?.startsWith('@') ? `${scope}/${name}` : name, version };
+}
