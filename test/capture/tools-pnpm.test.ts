@@ -137,3 +137,20 @@ test('pnpm parser: other tools\' E/W/D lines and in-progress downloads give noth
   ], PNPM);
   assert.deepEqual(none, []);
 });
+
+test('pnpm 10 inside a BuildKit step (`#8 5.312 \\u2009WARN\\u2009 GET …`): attempts and the error belong to the step', () => {
+  // The shape pnpm 10.34 writes (thin-space badges, as captured here) framed as BuildKit's plain progress frames it.
+  const events = analyzeLines([
+    '#8 [deps 3/4] RUN pnpm install --frozen-lockfile',
+    '#8 0.602 Lockfile is up to date, resolution step is skipped',
+    '#8 5.312 \u2009WARN\u2009 GET https://registry.example/react/-/react-18.2.0.tgz error (ECONNREFUSED). Will retry in 10 seconds. 2 retries left.',
+    '#8 75.40 \u2009ECONNREFUSED\u2009 request to https://registry.example/react/-/react-18.2.0.tgz failed, reason: connect ECONNREFUSED 10.0.0.1:443',
+    '#8 ERROR: process "/bin/sh -c pnpm install --frozen-lockfile" did not complete successfully: exit code: 1',
+  ]);
+  const step = 'RUN pnpm install --frozen-lockfile';
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.step, a.error]), [
+    ['pnpm', step, 'ECONNREFUSED'],
+    ['pnpm', step, 'connect ECONNREFUSED 10.0.0.1:443'],
+  ]);
+  assert.ok(errors(events).some((e) => e.tool === 'pnpm' && e.step === step && e.message.startsWith('ECONNREFUSED request to https://registry.example/react/')));
+});
