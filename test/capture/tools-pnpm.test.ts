@@ -154,3 +154,20 @@ test('pnpm 10 inside a BuildKit step (`#8 5.312 \\u2009WARN\\u2009 GET …`): at
   ]);
   assert.ok(errors(events).some((e) => e.tool === 'pnpm' && e.step === step && e.message.startsWith('ECONNREFUSED request to https://registry.example/react/')));
 });
+
+test('corepack: the pnpm release it announces is a download unless its request fails; a failure is an attempt, an HTTP status an error', () => {
+  const announced = parseFixture('pnpm/real/corepack-paperclip-426.txt');
+  assert.deepEqual(downloads(announced).map((d) => [d.tool, d.kind, d.name, d.version, d.filename, d.source, d.cached]), [
+    ['corepack', 'npm', 'pnpm', '9.15.4', 'pnpm-9.15.4.tgz', 'https://registry.example/pnpm/-/pnpm-9.15.4.tgz', false],
+  ]);
+  assert.deepEqual(errors(announced).map((e) => e.message), ['ERR_PNPM_OUTDATED_LOCKFILE Cannot install with "frozen-lockfile" because pnpm-lock.yaml is not up to date with <ROOT>/package.json']);
+
+  const failed = parseFixture('pnpm/real/corepack-400.txt');
+  assert.deepEqual(downloads(failed), []);
+  assert.deepEqual(attempts(failed).map((a) => [a.tool, a.url_or_host, a.error]), [['corepack', 'https://registry.example/pnpm/-/pnpm-7.32.5.tgz', 'request failed']]);
+
+  assert.deepEqual(attempts(parseFixture('pnpm/corepack-refused.txt')).map((a) => [a.tool, a.url_or_host]), [['corepack', 'http://127.0.0.1:1/pnpm/9.1.0']]);
+  const answered = parseFixture('pnpm/real/corepack-710.txt');
+  assert.deepEqual(attempts(answered), []);
+  assert.deepEqual(errors(answered).map((e) => [e.tool, e.message]), [['corepack', 'https://mirror.example//pnpm: HTTP 404']]);
+});

@@ -4,6 +4,7 @@
 import type { Attribution, CaptureEvent } from '../events.js';
 import { createApkParser } from './apk.js';
 import { createAptParser } from './apt.js';
+import { createCorepackParser } from './corepack.js';
 import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
 import { createNpmParser } from './npm.js';
@@ -13,7 +14,7 @@ import { combineToolParsers, type ToolParser, type ToolParserFactory } from './t
 import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
 
-export { createApkParser, createAptParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnParser };
+export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
@@ -23,6 +24,7 @@ export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createNpmParser,
   createYarnParser,
   createPnpmParser,
+  createCorepackParser,
   createNetClientParser,
   createDockerPullParser,
 ];
