@@ -35,10 +35,13 @@ class PnpmParser implements ToolParser {
   ) {}
 
   line(text: string): void {
-    const first = text.charCodeAt(0);
-    if (first !== 32 && first !== THIN_SPACE && first !== 87 && first !== 69 && first !== 68) return; // W, E, D
-    const plain = text.includes('\u2009') ? text.replaceAll('\u2009', ' ') : text;
-    const rest = first === 32 || first === THIN_SPACE ? plain.trimStart() : plain;
+    // Indented lines are common in any log: skip the padding and reject on one character
+    // before building a string.
+    let i = 0;
+    while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === THIN_SPACE) i++;
+    const first = text.charCodeAt(i);
+    if (first !== 87 && first !== 69 && first !== 68) return; // W, E, D
+    const rest = (i === 0 ? text : text.slice(i)).replaceAll('\u2009', ' ');
     if (rest.startsWith('WARN  GET ')) this.retries(rest);
     else if (rest.startsWith('Downloading ')) this.bigTarball(rest);
     else if (rest.charCodeAt(0) === 69) this.error(rest); // E
