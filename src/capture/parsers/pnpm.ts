@@ -85,7 +85,7 @@ class PnpmParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
   }
 
-  /** A tarball over 5 MB, its size as pnpm rounded it; the package is `name@version` (pnpm ≥ 8) or `host/name/version`. */
+  /** A tarball over 5 MB, its size as pnpm rounded it. */
   private bigTarball(text: string): void {
     const m = BIG_TARBALL.exec(text);
     if (m === null) return;
@@ -107,7 +107,7 @@ class PnpmParser implements ToolParser {
   }
 }
 
-/** `@scope/name@1.0.0` (pnpm 9 on), or `registry.host/@scope/name/1.0.0` (pnpm 7): the registry's host is dropped. */
+/** pnpm 10's `@scope/name@1.0.0` or pnpm 7's `registry.host/@scope/name/1.0.0` (the host dropped). */
 function packageId(id: string): { name: string; version: string } | null {
   const at = id.lastIndexOf('@');
   const slash = id.lastIndexOf('/');
