@@ -1,7 +1,7 @@
 // Yarn 1, as pasted in public issues (registry host replaced).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attempts, downloads, errors, parseLines } from './tools-fixture.js';
+import { attempts, downloads, errors, parseFixture, parseLines } from './tools-fixture.js';
 
 test("yarn 1: a fetch that timed out is an attempt at its URL; the URL-less retries before it at that URL's server", () => {
   // DSpace/dspace-angular#604 (Docker Hub build), bluesky-social/social-app#7973 (yarn 1.22, BuildKit).
@@ -39,4 +39,40 @@ test('yarn 1 --verbose: each request that finished is a download (packument or t
     ['yarn', 'npm', true, 'object-assign', null, null],
     ['yarn', 'npm', false, 'object-assign', '4.1.1', 'object-assign-4.1.1.tgz'],
   ]);
+});
+
+test('yarn 1 real output: a registry 404 (escaped quotes), tarball requests under --verbose, an unknown package', () => {
+  // test/fixtures/yarn/real/README.md gives each file's source (registry host replaced).
+  const notFound = parseFixture('yarn/real/yarn1-404-tarball.txt');
+  assert.deepEqual(errors(notFound).map((e) => [e.tool, e.message]), [
+    ['yarn', 'https://registry.example/@vue/babel-sugar-composition-api-render-instance/-/babel-sugar-composition-api-render-instance-1.2.4.tgz: Request failed "404 Not Found"'],
+  ]);
+  assert.equal(attempts(notFound).length, 0);
+
+  // yarn 1 logs no `finished` line for a tarball: its request is the download.
+  const tarballs = downloads(parseFixture('yarn/real/yarn1-verbose-tarballs.txt'));
+  assert.deepEqual(tarballs.map((d) => [d.tool, d.kind, d.index, d.cached, d.name, d.version, d.filename]), [
+    ['yarn', 'npm', false, false, 'bser', '2.0.0', 'bser-2.0.0.tgz'],
+    ['yarn', 'npm', false, false, 'anymatch', '1.3.2', 'anymatch-1.3.2.tgz'],
+    ['yarn', 'npm', false, false, 'exec-sh', '0.2.1', 'exec-sh-0.2.1.tgz'],
+    ['yarn', 'npm', false, false, 'fb-watchman', '1.9.2', 'fb-watchman-1.9.2.tgz'],
+  ]);
+
+  // The tarball that finally failed is an attempt, not a download; the retry before it is at its server.
+  const timeout = parseFixture('yarn/real/yarn1-verbose-timeout.txt');
+  assert.deepEqual(attempts(timeout).map((a) => [a.url_or_host, a.error]), [
+    ['https://registry.example', 'network connection trouble, retrying'],
+    ['https://registry.example/@dhis2/d2-i18n/-/d2-i18n-1.0.4.tgz', 'ESOCKETTIMEDOUT'],
+  ]);
+  assert.deepEqual(downloads(timeout).map((d) => d.filename), ['material-ui-0.20.2.tgz']);
+
+  assert.deepEqual(errors(parseFixture('yarn/real/yarn1-not-in-registry.txt')).map((e) => e.message), ['Couldn\'t find package "axios" on the "npm" registry.']);
+});
+
+test('yarn 1: URL-less retries go to the server --verbose last asked when no URL finally fails', () => {
+  const events = parseLines([
+    'verbose 0.2 Performing "GET" request to "https://registry.example/dayjs".',
+    'info There appears to be trouble with your network connection. Retrying...',
+  ]);
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['https://registry.example']);
 });
