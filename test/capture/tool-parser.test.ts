@@ -50,6 +50,11 @@ test('a parser that declares first characters finds in real output what it finds
     '  ╰─▶ client error (Connect)',
     'Compiling baz.py',
     'a2abf6c4d29d: Pull complete',
+    "➤ YN0013: │ lodash@npm:4.17.21 can't be found in the cache and will be fetched from the remote registry",
+    '➤ YN0035: │ x@npm:*: Package not found',
+    'Compiling qux.py',
+    '➤ YN0035: │   Response Code: 404 (Not Found)',
+    '➤ YN0035: │   Request URL: https://registry.example/x',
   );
   for (const factory of TOOL_PARSERS.filter((f) => f.firstChars !== undefined)) {
     const direct: unknown[] = [];

@@ -471,6 +471,7 @@ function ownedByAnotherParser(text: string): boolean {
     text.startsWith('WARN  GET ') || // pnpm, its badge's padding trimmed
     text.startsWith('error An unexpected error occurred: ') || // yarn
     text.startsWith('error Error: http') ||
+    text.startsWith('➤ YN') || // yarn 2–4
     text.startsWith('curl: ') ||
     text.startsWith('wget: ')
   );

@@ -13,8 +13,9 @@ import { createPnpmParser } from './pnpm.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
+import { createYarnBerryParser } from './yarn-berry.js';
 
-export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnParser };
+export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnBerryParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
@@ -23,6 +24,7 @@ export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createApkParser,
   createNpmParser,
   createYarnParser,
+  createYarnBerryParser,
   createPnpmParser,
   createCorepackParser,
   createNetClientParser,

@@ -1,0 +1,56 @@
+// Yarn 2–4 (berry), as users pasted it (test/fixtures/yarn/real/README.md; registry host replaced).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseLocator } from '../../src/capture/parsers/yarn-berry.js';
+import { analyzeLines, attempts, downloads, errors, fixtureLines, parseFixture } from './tools-fixture.js';
+
+test('yarn berry locators: plain, scoped, aliased, git', () => {
+  assert.deepEqual(parseLocator('lodash@npm:4.17.21'), { name: 'lodash', version: '4.17.21' });
+  assert.deepEqual(parseLocator('@babel/core@npm:7.0.0'), { name: '@babel/core', version: '7.0.0' });
+  assert.deepEqual(parseLocator('string-width-cjs@npm:string-width@4.2.3'), { name: 'string-width', version: '4.2.3' });
+  assert.deepEqual(parseLocator('pkg@https://github.com/o/r.git#commit=abc'), { name: 'pkg', version: null });
+});
+
+test('yarn berry YN0013: each package not in the cache is one download (repeats and local patches are not)', () => {
+  const fetched = downloads(parseFixture('yarn/real/berry-fetch-step.txt'));
+  assert.deepEqual(fetched.map((d) => [d.tool, d.kind, d.name, d.version, d.cached, d.index]), [
+    ['yarn', 'npm', 'readable-stream', '3.5.0', false, false],
+    ['yarn', 'npm', 'readline-sync', '1.4.9', false, false],
+    ['yarn', 'npm', 'redux', '4.0.5', false, false],
+    ['yarn', 'npm', 'responselike', '2.0.0', false, false],
+  ]);
+  // Inside a BuildKit step, where yarn 3 printed the same packages again.
+  const docker = downloads(analyzeLines(fixtureLines('yarn/real/berry-docker-fetch.plain.log')));
+  assert.deepEqual(docker.map((d) => `${d.name}@${d.version}`), [
+    'workbox-routing@6.5.4',
+    'workbox-strategies@6.5.4',
+    'workbox-streams@6.5.4',
+    'workbox-recipes@6.5.4',
+    'workbox-sw@6.5.4',
+  ]);
+  // Yarn 4 names no fetched package: nothing to record, nothing made up.
+  assert.equal(parseFixture('yarn/real/berry4-added.txt').length, 0);
+});
+
+test('yarn berry YN0001 RequestError: a failed request at the server the error names, else an unknown host', () => {
+  const dns = parseFixture('yarn/real/berry3-enotfound.txt');
+  assert.deepEqual(attempts(dns).map((a) => [a.tool, a.url_or_host, a.error]), [['yarn', 'registry.example', 'getaddrinfo ENOTFOUND registry.example']]);
+  assert.equal(dns.length, 1, 'not also reported by the generic Node error reader');
+  assert.deepEqual(attempts(parseFixture('yarn/real/berry4-request-error.txt')).map((a) => [a.url_or_host, a.error]), [['unknown host', 'RequestError']]);
+});
+
+test("yarn berry YN0035: the registry's answer, with its URL, is an error; YN0018 a checksum error", () => {
+  assert.deepEqual(errors(parseFixture('yarn/real/berry3-404.txt')).map((e) => [e.tool, e.message]), [
+    ['yarn', 'https://registry.example/@my-org%2fpresets: 404 (Not Found)'],
+  ]);
+  const four = parseFixture('yarn/real/berry4-404.txt');
+  assert.deepEqual(four.map((e) => e.type === 'error' && e.message), ['https://registry.example/api-grade-core: 404 (Not Found)']);
+
+  const git = parseFixture('yarn/real/berry3-git-checksum.txt');
+  assert.deepEqual(downloads(git).map((d) => [d.name, d.version]), [
+    ['@ptomasroos/react-native-multi-slider', null],
+    ['multiple-cucumber-html-reporter', null],
+    ['@ptomasroos/react-native-multi-slider', null],
+  ]);
+  assert.deepEqual(errors(git).map((e) => e.message.endsWith(": The remote archive doesn't match the expected checksum")), [true, true]);
+});
