@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { combineToolParsers, type ToolParserFactory } from '../../src/capture/parsers/tool-parser.js';
-import { readdirSync } from 'node:fs';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
-import { fixtureLines } from './tools-fixture.js';
+import { fixtureFiles, fixtureLines } from './tools-fixture.js';
 
 function recorder(seen: string[], name: string, firstChars?: string): ToolParserFactory {
   const factory = () => ({ line: (text: string) => void seen.push(`${name}:${text}`), end: () => void seen.push(`${name}:end`) });
@@ -28,12 +27,8 @@ test('combineToolParsers: a line reaches the parsers that read every line and th
 
 test('a parser that declares first characters finds in real output what it finds when handed every line', () => {
   // Tool output captured here, and the shapes of the tools whose parsers declare them.
-  const dirs = ['pip', 'apt', 'npm', 'pnpm', 'pnpm/real', 'curl', 'wget'];
-  const lines = dirs.flatMap((dir) =>
-    readdirSync(new URL(`../../../test/fixtures/${dir}/`, import.meta.url))
-      .filter((name) => /\.(txt|log)$/.test(name))
-      .flatMap((name) => fixtureLines(`${dir}/${name}`)),
-  );
+  const dirs = ['pip', 'apt', 'npm', 'pnpm', 'yarn', 'curl', 'wget'];
+  const lines = dirs.flatMap((dir) => fixtureFiles(dir).flatMap((path) => fixtureLines(path)));
   lines.push(
     'fetch https://cdn.example.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz',
     'Compiling foo.py',

@@ -1,6 +1,8 @@
 // Reads a captured tool output from test/fixtures/ through the real line splitter and
 // runs parsers over it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Attribution, CaptureEvent, DownloadEvent, ErrorEvent, NetworkAttemptEvent } from '../../src/capture/events.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import type { ToolParserFactory } from '../../src/capture/parsers/tool-parser.js';
@@ -12,6 +14,15 @@ const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 
 export function fixtureBytes(path: string): Buffer {
   return readFileSync(new URL(path, FIXTURES));
+}
+
+/** Every captured output under fixtures/`dir` (`.txt`, `.log`), subfolders such as `real/` included, as paths for fixtureLines. */
+export function fixtureFiles(dir: string): string[] {
+  const root = fileURLToPath(FIXTURES);
+  return readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.(txt|log)$/.test(entry.name))
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .sort();
 }
 
 export function fixtureLines(path: string): string[] {

@@ -1,17 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import type { CaptureEvent } from '../../src/capture/events.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import { createAllToolParsers } from '../../src/capture/parsers/tools.js';
 import { DownloadRecord, LedgerError, NetworkAttempt } from '../../src/ledger/schema.js';
-import { fixtureLines, parseLines } from './tools-fixture.js';
+import { fixtureFiles, fixtureLines, parseLines } from './tools-fixture.js';
 
-const DIRS = ['pip', 'apt', 'npm', 'curl', 'wget'] as const;
-const FIXTURES = DIRS.flatMap((dir) =>
-  readdirSync(new URL(`../../../test/fixtures/${dir}/`, import.meta.url)).map((file) => `${dir}/${file}`),
-);
+const DIRS = ['pip', 'apt', 'npm', 'yarn', 'curl', 'wget'] as const;
+const FIXTURES = DIRS.flatMap((dir) => fixtureFiles(dir));
 const REAL_LINES = FIXTURES.flatMap((path) => fixtureLines(path)).filter((line) => line.length > 0);
 
 /** Every event must become a valid ledger record once the session stamps a time. */
@@ -28,7 +25,7 @@ function assertWellFormed(event: CaptureEvent): void {
 
 test('every captured fixture gives well-formed events, each from its own tool', () => {
   const toolsOf: Record<(typeof DIRS)[number], string[]> = {
-    pip: ['pip', 'git'], apt: ['apt'], npm: ['npm'], curl: ['curl', 'node', 'python'], wget: ['wget'],
+    pip: ['pip', 'git'], apt: ['apt'], npm: ['npm'], yarn: ['yarn'], curl: ['curl', 'node', 'python'], wget: ['wget'],
   };
   for (const path of FIXTURES) {
     const dir = path.split('/')[0] as (typeof DIRS)[number];

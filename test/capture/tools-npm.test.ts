@@ -116,3 +116,49 @@ test('npm ≤ 5: `npm ERR! fetch failed URL` is a failed try, its reason on the 
     ['https://registry.example/d/-/d-0.1.1.tgz', 'connect ETIMEDOUT 192.0.2.64:443'],
   ]);
 });
+
+test('npm real failures without `request to … failed`: a body cut off, `network aborted`, a server without a URL', () => {
+  // test/fixtures/npm/real/README.md gives each file's source (registry host replaced).
+  const body = parseFixture('npm/real/npm10-econnreset-body.txt', NPM);
+  assert.deepEqual(attempts(body).map((a) => [a.url_or_host, a.error]), [['https://registry.example/@types%2fnode', 'aborted']]);
+  assert.deepEqual(errors(body).map((e) => e.message), ['npm error code ECONNRESET']);
+  assert.deepEqual(attempts(parseFixture('npm/real/npm8-econnreset-aborted.txt', NPM)).map((a) => [a.url_or_host, a.error]), [['unknown host', 'aborted']]);
+  assert.deepEqual(attempts(parseFixture('npm/real/npm3-network-etimedout.txt', NPM)).map((a) => [a.url_or_host, a.error]), [
+    ['151.101.64.162:80', 'connect ETIMEDOUT 151.101.64.162:80'],
+  ]);
+  // A URL-less final failure after logged tries adds nothing; npm's advice lines are never failures.
+  const tried = parseLines([
+    'npm http fetch GET https://r.invalid/x attempt 1 failed with ECONNRESET',
+    'npm error code ECONNRESET',
+    'npm error network aborted',
+    'npm error network This is a problem related to network connectivity.',
+  ], NPM);
+  assert.deepEqual(attempts(tried).map((a) => a.url_or_host), ['https://r.invalid/x']);
+  // npm/cli#7452 (a translated paste): `failed, reason:` with no reason takes the error code.
+  const empty = parseLines(['npm ERR! code ETIMEDOUT', 'npm ERR! network request to https://registry.example/npm failed, reason:'], NPM);
+  assert.deepEqual(attempts(empty).map((a) => [a.url_or_host, a.error]), [['https://registry.example/npm', 'ETIMEDOUT']]);
+});
+
+test("npm real: the registry's 404/403 answers keep their URL; a tarball that failed its integrity check is a failed try", () => {
+  assert.deepEqual(errors(parseFixture('npm/real/npm6-e404.txt', NPM)).map((e) => e.message), [
+    'npm error code E404',
+    'npm error 404 Not Found - GET https://registry.example/@pm2%2fagent - Not found',
+  ]);
+  assert.deepEqual(errors(parseFixture('npm/real/npm10-e403.txt', NPM)).map((e) => e.message), [
+    'npm error code E403',
+    'npm error 403 403 Forbidden - GET https://registry.example/decamelize/-/decamelize-5.0.1.tgz',
+  ]);
+  assert.deepEqual(errors(parseFixture('npm/real/npm7-debug-log-e403.log', NPM)).map((e) => e.message), [
+    'npm error code E403',
+    'npm error 403 403 Forbidden - GET https://npm.remix.run/@remix-run%2farchitect - Missing authorization',
+  ]);
+  const corrupt = parseFixture('npm/real/npm10-tarball-corrupt.txt', NPM);
+  const url = 'https://registry.example/@ng-bootstrap/ng-bootstrap/-/ng-bootstrap-18.0.0.tgz';
+  assert.deepEqual(attempts(corrupt).map((a) => [a.url_or_host, a.error]), [
+    [url, 'tarball data corrupted (integrity check failed)'],
+    [url, 'tarball data corrupted (integrity check failed)'],
+  ]);
+  assert.deepEqual(errors(corrupt).map((e) => e.message), ['npm error code EINTEGRITY']);
+  // npm 6 names only name@version: no URL to report a try at.
+  assert.equal(parseFixture('npm/real/npm6-tarball-corrupt.txt', NPM).length, 0);
+});

@@ -9,16 +9,12 @@ import fc from 'fast-check';
 import type { CaptureEvent } from '../../src/capture/events.js';
 import type { ToolParserFactory } from '../../src/capture/parsers/tool-parser.js';
 import { TOOL_PARSERS, createAllToolParsers } from '../../src/capture/parsers/tools.js';
-import { fixtureLines } from './tools-fixture.js';
+import { fixtureFiles, fixtureLines } from './tools-fixture.js';
 
 const DIRS = readdirSync(new URL('../../../test/fixtures/', import.meta.url), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
-const FIXTURES = DIRS.flatMap((dir) =>
-  readdirSync(new URL(`../../../test/fixtures/${dir}/`, import.meta.url), { withFileTypes: true })
-    .filter((f) => f.isFile() && /\.(txt|log)$/.test(f.name))
-    .map((f) => `${dir}/${f.name}`),
-);
+const FIXTURES = DIRS.flatMap((dir) => fixtureFiles(dir));
 const ALL_LINES = FIXTURES.flatMap((path) => fixtureLines(path));
 
 function events(factory: ToolParserFactory, lines: readonly string[]): CaptureEvent[] {

@@ -58,7 +58,15 @@ function decode(text: string): string {
 const FETCH_RE = /^(GET|HEAD|POST|PUT) (\d{3}) (\S+) (\d+)ms(?: attempt #\d+)?(?: \((cache [a-z]+|from cache)\))?/;
 const ATTEMPT_RE = /^(GET|HEAD|POST|PUT) (\S+) attempt \d+ failed with (\S+)/;
 const CACHE_RE = /^(\S+?)@(https?:\/\/\S+) (\d+)ms \((cache [a-z]+)\)/;
-const REQUEST_FAILED_RE = /request to (\S+) failed, reason: (.*)$/;
+const REQUEST_FAILED_RE = /request to (\S+) failed, reason:(.*)$/;
+/** npm 7+: a response cut off mid-body (`network Invalid response body while trying to fetch URL: aborted`). */
+const BODY_FAILED_RE = /^Invalid response body while trying to fetch (\S+?): (.*)$/;
+/** The server a Node network error names: `connect ETIMEDOUT 1.2.3.4:443`, `getaddrinfo EAI_AGAIN host`. */
+const ERROR_HOST_RE = /^(?:connect|getaddrinfo) [A-Z_]+ (\S+)$/;
+/** The registry's answer: `404 Not Found - GET URL - Not found`, npm 7+'s `403 403 Forbidden - GET URL`. */
+const HTTP_ERROR_RE = /^\d{3} (?:\d{3} )?[A-Z][\w ]* - (?:GET|HEAD|POST|PUT|DELETE) \S+/;
+/** `tarball data for NAME@URL (INTEGRITY) seems to be corrupted. Trying again.` (npm 7+ names the URL). */
+const CORRUPT_RE = /^tarball tarball data for \S+?@(https?:\/\/\S+) \(\S*\) seems to be corrupted/;
 
 /** Cache states in which the body came from npm's cache, not the network. */
 function servedFromCache(state: string | undefined): boolean {
@@ -74,6 +82,12 @@ class NpmParser implements ToolParser {
   private readonly failedUrls = new Set<string>();
   /** npm ≤ 5: the URL of `npm ERR! fetch failed URL`, awaiting the reason on the next line. */
   private fetchFailed: string | null = null;
+  /** The latest `error code X`: the reason of a failure npm printed without one. */
+  private code: string | null = null;
+  /** After `error code X`, npm's first `error network …` line says what failed; the rest is advice. */
+  private networkMessageDue = false;
+  /** Whether any failed try was reported, so that a final failure without a URL adds nothing. */
+  private sawAttempt = false;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -105,7 +119,8 @@ class NpmParser implements ToolParser {
     else if (rest.startsWith('http cache ')) this.cacheLine(rest.slice(11));
     else if (rest.startsWith('error ')) this.error(rest.slice(6));
     else if (rest.startsWith('ERR! ')) this.error(rest.slice(5));
-    else if (warn && rest.includes(' failed, reason: ')) this.requestFailed(rest);
+    else if (warn && rest.includes(' failed, reason:')) this.requestFailed(rest);
+    else if (warn) this.corrupted(rest.slice(5));
   }
 
   end(): void {
@@ -127,6 +142,9 @@ class NpmParser implements ToolParser {
     }
     this.pendingCacheHits.clear();
     this.failedUrls.clear();
+    this.code = null;
+    this.networkMessageDue = false;
+    this.sawAttempt = false;
   }
 
   private base() {
@@ -139,7 +157,7 @@ class NpmParser implements ToolParser {
       const attempt = ATTEMPT_RE.exec(rest);
       if (attempt?.[2] !== undefined) {
         remember(this.failedUrls, attempt[2]);
-        this.emit(networkAttemptEvent({ ...this.base(), url_or_host: attempt[2], error: attempt[3] ?? 'failed' }));
+        this.attempt(attempt[2], attempt[3] ?? 'failed');
       }
       return;
     }
@@ -181,10 +199,49 @@ class NpmParser implements ToolParser {
       return;
     }
     if (rest.startsWith('code ')) {
+      this.code = rest.slice(5).trim();
+      this.networkMessageDue = true;
       this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
       return;
     }
-    if (rest.includes(' failed, reason: ')) this.requestFailed(rest);
+    if (rest.startsWith('network ')) this.networkMessage(rest.slice(8));
+    else if (HTTP_ERROR_RE.test(rest)) this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
+    else if (rest.includes(' failed, reason:')) this.requestFailed(rest);
+  }
+
+  /**
+   * `network request to URL failed, reason: …`; npm 7+'s `network Invalid response body while
+   * trying to fetch URL: aborted`; or a failure without a URL (`network aborted`, npm ≤ 6's
+   * `network connect ETIMEDOUT 1.2.3.4:443`), at the server it names if any.
+   */
+  private networkMessage(text: string): void {
+    const first = this.networkMessageDue;
+    this.networkMessageDue = false;
+    if (text.includes(' failed, reason:')) {
+      this.requestFailed(text);
+      return;
+    }
+    const body = BODY_FAILED_RE.exec(text);
+    if (body?.[1] !== undefined) {
+      if (this.failedUrls.has(body[1])) return;
+      remember(this.failedUrls, body[1]);
+      this.attempt(body[1], (body[2] ?? '').trim() || (this.code ?? 'failed'));
+      return;
+    }
+    const message = text.trim();
+    if (!first || this.sawAttempt || message === '') return;
+    this.attempt(ERROR_HOST_RE.exec(message)?.[1] ?? 'unknown host', message);
+  }
+
+  /** npm 7+ names the tarball it fetched corrupt (it retries, then fails with EINTEGRITY). */
+  private corrupted(rest: string): void {
+    const url = CORRUPT_RE.exec(rest)?.[1];
+    if (url !== undefined) this.attempt(url, 'tarball data corrupted (integrity check failed)');
+  }
+
+  private attempt(urlOrHost: string, error: string): void {
+    this.sawAttempt = true;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: urlOrHost, error }));
   }
 
   /** npm ≤ 5's failed try of `fetchFailed`, with the reason `npm WARN retry will retry, …` gave (none for the last). */
@@ -192,15 +249,15 @@ class NpmParser implements ToolParser {
     const url = this.fetchFailed ?? '';
     this.fetchFailed = null;
     remember(this.failedUrls, url);
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason?.replace(/^Error: /, '') ?? 'fetch failed' }));
+    this.attempt(url, reason?.replace(/^Error: /, '') ?? 'fetch failed');
   }
 
-  /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries). */
+  /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries; npm 10 may leave the reason empty). */
   private requestFailed(text: string): void {
     const m = REQUEST_FAILED_RE.exec(text);
     if (m?.[1] === undefined || this.failedUrls.has(m[1])) return;
     remember(this.failedUrls, m[1]);
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: m[1], error: (m[2] ?? '').trim() }));
+    this.attempt(m[1], (m[2] ?? '').trim() || (this.code ?? 'failed'));
   }
 }
 
