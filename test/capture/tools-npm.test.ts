@@ -162,3 +162,22 @@ test("npm real: the registry's 404/403 answers keep their URL; a tarball that fa
   // npm 6 names only name@version: no URL to report a try at.
   assert.equal(parseFixture('npm/real/npm6-tarball-corrupt.txt', NPM).length, 0);
 });
+
+test("npm real: npm 10+'s packument cache hits (`http cache URL`), no package from `npm audit`'s POSTs, `network timeout at: URL`", () => {
+  const cache = downloads(parseFixture('npm/real/npm11-verbose-cache.txt', NPM));
+  assert.deepEqual(cache.map((d) => [d.name, d.version, d.index, d.cached, d.filename]), [
+    ['canvas', null, true, true, null],
+    ['@mapbox/node-pre-gyp', null, true, true, null],
+    ['simple-get', null, true, true, null],
+    ['on-headers', null, true, true, null],
+  ]);
+  assert.equal(parseFixture('npm/real/npm6-audit-quick.txt', NPM).length, 0, 'the audit POST is no download');
+  assert.deepEqual(parseNpmUrl('https://registry.example/-/v1/search?text=x'), { name: null, version: null, tarball: false });
+
+  const timeout = parseFixture('npm/real/npm10-network-timeout.txt', NPM);
+  assert.deepEqual(attempts(timeout).map((a) => [a.url_or_host, a.error]), [['https://registry.example/@modelcontextprotocol/sdk/-/sdk-1.0.4.tgz', 'network timeout']]);
+  const audit = parseFixture('npm/real/npm10-audit-timeout.txt', NPM);
+  assert.deepEqual(audit.map((e) => e.type === 'network_attempt' && [e.url_or_host, e.error]), [
+    ['https://registry.example/-/npm/v1/security/advisories/bulk', 'network timeout'],
+  ]);
+});

@@ -76,3 +76,7 @@ test('yarn 1: URL-less retries go to the server --verbose last asked when no URL
   ]);
   assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['https://registry.example']);
 });
+
+test("yarn 1 --verbose: a request to the registry's own endpoints is no package", () => {
+  assert.equal(parseLines(['verbose 2.1 Request "https://registry.example/-/npm/v1/security/audits" finished with status code 200.']).length, 0);
+});

@@ -1,8 +1,10 @@
 // npm output at `--loglevel http` (or verbose/silly) → events. Each registry request is a
 // `npm http fetch GET STATUS URL TIME (cache …)` line; a tarball npm takes from its own
-// cache without a request is `npm http cache NAME@URL 0ms (cache hit)`. npm also prints that
-// second form just before fetching a tarball it does not have, so such a line only counts
-// if no fetch of the same URL follows before the stream ends.
+// cache without a request is `npm http cache NAME@URL 0ms (cache hit)`, a packument npm 10+
+// takes from it `npm http cache URL 15ms (cache hit)`. npm also prints that second form just
+// before fetching a tarball it does not have, so such a line only counts if no fetch of the
+// same URL follows before the stream ends. The registry's own endpoints (`/-/npm/v1/security/…`
+// that `npm audit` posts to, `/-/v1/search`) are no packages.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 import { isDigit } from './char-codes.js';
@@ -32,6 +34,7 @@ export function parseNpmUrl(url: string): NpmUrlInfo {
     const version = file.startsWith(`${bare}-`) ? file.slice(bare.length + 1, -4) : null;
     return { name: lastPackageName(name), version, tarball: true };
   }
+  if (dash !== -1 || path.startsWith('/-/')) return { name: null, version: null, tarball: false };
   const name = decode(path.slice(1));
   return { name: name === '' ? null : lastPackageName(name), version: null, tarball: false };
 }
@@ -57,10 +60,12 @@ function decode(text: string): string {
 // ` (from cache)` in npm 6.
 const FETCH_RE = /^(GET|HEAD|POST|PUT) (\d{3}) (\S+) (\d+)ms(?: attempt #\d+)?(?: \((cache [a-z]+|from cache)\))?/;
 const ATTEMPT_RE = /^(GET|HEAD|POST|PUT) (\S+) attempt \d+ failed with (\S+)/;
-const CACHE_RE = /^(\S+?)@(https?:\/\/\S+) (\d+)ms \((cache [a-z]+)\)/;
+const CACHE_RE = /^(?:(\S+?)@)?(https?:\/\/\S+) (\d+)ms \((cache [a-z]+)\)/;
 const REQUEST_FAILED_RE = /request to (\S+) failed, reason:(.*)$/;
 /** npm 7+: a response cut off mid-body (`network Invalid response body while trying to fetch URL: aborted`). */
 const BODY_FAILED_RE = /^Invalid response body while trying to fetch (\S+?): (.*)$/;
+/** npm ≤ 10's ETIMEDOUT/ERR_SOCKET_TIMEOUT: `network timeout at: URL` (also after `warn audit`). */
+const TIMEOUT_AT_RE = /^timeout at: (\S+)$/;
 /** The server a Node network error names: `connect ETIMEDOUT 1.2.3.4:443`, `getaddrinfo EAI_AGAIN host`. */
 const ERROR_HOST_RE = /^(?:connect|getaddrinfo) [A-Z_]+ (\S+)$/;
 /** The registry's answer: `404 Not Found - GET URL - Not found`, npm 7+'s `403 403 Forbidden - GET URL`. */
@@ -120,6 +125,7 @@ class NpmParser implements ToolParser {
     else if (rest.startsWith('error ')) this.error(rest.slice(6));
     else if (rest.startsWith('ERR! ')) this.error(rest.slice(5));
     else if (warn && rest.includes(' failed, reason:')) this.requestFailed(rest);
+    else if (warn && rest.startsWith('audit network ', 5)) this.networkMessage(rest.slice(19));
     else if (warn) this.corrupted(rest.slice(5));
   }
 
@@ -132,9 +138,10 @@ class NpmParser implements ToolParser {
           ...this.base(),
           kind: 'npm',
           cached: true,
+          index: !info.tarball,
           name: info.name ?? hit.name,
           version: info.version,
-          filename: filenameOf(url),
+          filename: info.tarball ? filenameOf(url) : null,
           source: url,
           duration_ms: hit.ms,
         }),
@@ -163,9 +170,11 @@ class NpmParser implements ToolParser {
     }
     const status = Number(m[2]);
     const url = m[3] ?? '';
-    // 4xx/5xx are not downloads; npm reports them as errors (`npm error 404 …`).
-    if (status >= 400) return;
+    // 4xx/5xx are not downloads; npm reports them as errors (`npm error 404 …`). A POST
+    // (`npm audit`'s) sends, it fetches no package.
+    if (status >= 400 || m[1] !== 'GET') return;
     const info = parseNpmUrl(url);
+    if (!info.tarball && info.name === null) return;
     this.pendingCacheHits.delete(url);
     this.emit(
       downloadEvent({
@@ -185,6 +194,8 @@ class NpmParser implements ToolParser {
   private cacheLine(rest: string): void {
     const m = CACHE_RE.exec(rest);
     if (m === null || m[2] === undefined || !servedFromCache(m[4])) return;
+    const info = parseNpmUrl(m[2]);
+    if (!info.tarball && info.name === null) return;
     this.pendingCacheHits.set(m[2], { name: m[1] ?? '', ms: Number(m[3]) });
     if (this.pendingCacheHits.size > MAX_PENDING) {
       const oldest = this.pendingCacheHits.keys().next().value;
@@ -219,6 +230,13 @@ class NpmParser implements ToolParser {
     this.networkMessageDue = false;
     if (text.includes(' failed, reason:')) {
       this.requestFailed(text);
+      return;
+    }
+    const timeout = TIMEOUT_AT_RE.exec(text.trim());
+    if (timeout?.[1] !== undefined) {
+      if (this.failedUrls.has(timeout[1])) return;
+      remember(this.failedUrls, timeout[1]);
+      this.attempt(timeout[1], 'network timeout');
       return;
     }
     const body = BODY_FAILED_RE.exec(text);

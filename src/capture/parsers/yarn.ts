@@ -94,6 +94,8 @@ class YarnParser implements ToolParser {
     if (status < 200 || status > 399) return;
     const url = m[1] ?? '';
     const info = parseNpmUrl(url);
+    // The registry's own endpoints (`yarn audit` posts to `/-/npm/v1/security/audits`) are no packages.
+    if (!info.tarball && info.name === null) return;
     this.emit(this.download(url, status === 304, !info.tarball));
   }
 
