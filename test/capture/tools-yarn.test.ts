@@ -80,3 +80,21 @@ test('yarn 1: URL-less retries go to the server --verbose last asked when no URL
 test("yarn 1 --verbose: a request to the registry's own endpoints is no package", () => {
   assert.equal(parseLines(['verbose 2.1 Request "https://registry.example/-/npm/v1/security/audits" finished with status code 200.']).length, 0);
 });
+
+test('yarn 1 real: a tarball that failed its integrity check is an error; retries through a failing proxy are tries at its registry', () => {
+  const integrity = parseFixture('yarn/real/yarn1-integrity.txt');
+  assert.deepEqual(errors(integrity).map((e) => e.message), [
+    'https://registry.example/@semantic-release/npm/-/npm-7.0.5.tgz: Integrity check failed for "@semantic-release/npm" ' +
+      '(computed integrity doesn\'t match our records, got "sha512-D+oEmsx9aHE1q806NFQwSC9KdBO8ri/VO99eEz0wWbX2jyLqVyWr7t0IjKC8aSnkkQswg/4KN/ZjfF6iz1XOpw== sha1-YcRWkau4Y/aTnMpqrJWNPCJQhjI=")',
+  ]);
+  assert.equal(attempts(integrity).length + downloads(integrity).length, 0);
+  const proxy = attempts(parseFixture('yarn/real/yarn1-tunneling.txt'));
+  assert.deepEqual(proxy.map((a) => a.url_or_host), [
+    'https://registry.example',
+    'https://registry.example',
+    'https://registry.example',
+    'https://registry.example',
+    'https://registry.example/@fortawesome%2ffontawesome-free',
+  ]);
+  assert.equal(proxy[4]?.error, 'tunneling socket could not be established, statusCode=400');
+});

@@ -7,6 +7,7 @@
 //   error An unexpected error occurred: "https://h/x/-/x-1.0.tgz: ESOCKETTIMEDOUT".
 //   error Error: https://h/x/-/x-1.0.tgz: ESOCKETTIMEDOUT                       (newer 1.22)
 //   error An unexpected error occurred: "https://h/x/-/x-1.0.tgz: Request failed \"404 Not Found\"".
+//   error https://h/x/-/x-1.0.tgz: Integrity check failed for "x" (computed integrity doesn't match our records, got "sha512-…")
 // The tries without a URL are reported at the server of the URL that finally failed, else
 // at the server last asked (`--verbose`), else at the end as an unknown host.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type DownloadEvent, type NetworkAttemptEvent } from '../events.js';
@@ -15,7 +16,9 @@ import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'yarn';
 const TROUBLE = 'info There appears to be trouble with your network connection. Retrying...';
-const FAILED = /^error (?:An unexpected error occurred: "|Error: )(https?:\/\/[^\s"]+?): (.+?)"?\.?$/;
+const FAILED = /^error (?:An unexpected error occurred: "|Error: )?(https?:\/\/[^\s"]+?): (.+?)"?\.?$/;
+/** Failures where the server answered (or sent bytes that were not the package): errors, not failed tries. */
+const ANSWERED = /^(?:Not found$|Request failed |Integrity check failed |Extracting tar content )/;
 const FINISHED = /^verbose [\d.]+ Request "(https?:\/\/[^"]+)" finished with status code (\d{3})\.$/;
 const PERFORMING = /^verbose [\d.]+ Performing "GET" request to "(https?:\/\/[^"]+)"\.$/;
 /** The registry's answer that a name does not exist (yarn asked, got a 404). */
@@ -77,8 +80,7 @@ class YarnParser implements ToolParser {
     this.tarballs.delete(url);
     for (const event of this.held.splice(0)) this.emit({ ...event, url_or_host: originOf(url) });
     const reason = (m[2] ?? '').replaceAll('\\"', '"').trim();
-    // `Not found`, `Request failed "404 Not Found"`: the registry answered.
-    if (reason === 'Not found' || reason.startsWith('Request failed ')) this.emit(errorEvent({ ...this.base(), message: `${url}: ${reason}` }));
+    if (ANSWERED.test(reason)) this.emit(errorEvent({ ...this.base(), message: `${url}: ${reason}` }));
     else this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
   }
 
