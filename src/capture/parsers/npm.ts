@@ -204,6 +204,8 @@ class NpmParser implements ToolParser {
   }
 
   private error(rest: string): void {
+    // A failed install script's output (node-gyp's `gyp http …`, `gyp ERR! …`) is not npm's.
+    if (rest.startsWith('gyp ')) return;
     // npm ≤ 5: `npm ERR! fetch failed URL` after each failed try, its reason on the next line.
     if (rest.startsWith('fetch failed http')) {
       this.fetchFailed = rest.slice(13).trim();

@@ -7,6 +7,7 @@ import { createAptParser } from './apt.js';
 import { createCorepackParser } from './corepack.js';
 import { createDockerPullParser } from './docker-pull.js';
 import { createNetClientParser } from './netclients.js';
+import { createNodeGypParser } from './node-gyp.js';
 import { createNpmParser } from './npm.js';
 import { createPipParser } from './pip.js';
 import { createPnpmParser } from './pnpm.js';
@@ -15,7 +16,7 @@ import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
 import { createYarnBerryParser } from './yarn-berry.js';
 
-export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createNetClientParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnBerryParser, createYarnParser };
+export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createNetClientParser, createNodeGypParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnBerryParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
@@ -25,6 +26,7 @@ export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createNpmParser,
   createYarnParser,
   createYarnBerryParser,
+  createNodeGypParser,
   createPnpmParser,
   createCorepackParser,
   createNetClientParser,
