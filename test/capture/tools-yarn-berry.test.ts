@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLocator } from '../../src/capture/parsers/yarn-berry.js';
-import { analyzeLines, attempts, downloads, errors, fixtureLines, parseFixture } from './tools-fixture.js';
+import { analyzeLines, attempts, downloads, errors, fixtureLines, parseFixture, parseLines } from './tools-fixture.js';
 
 test('yarn berry locators: plain, scoped, aliased, git', () => {
   assert.deepEqual(parseLocator('lodash@npm:4.17.21'), { name: 'lodash', version: '4.17.21' });
@@ -53,4 +53,12 @@ test("yarn berry YN0035: the registry's answer, with its URL, is an error; YN001
     ['@ptomasroos/react-native-multi-slider', null],
   ]);
   assert.deepEqual(errors(git).map((e) => e.message.endsWith(": The remote archive doesn't match the expected checksum")), [true, true]);
+});
+
+test('yarn berry YN0001 that is no request error (local file errors) records no failed request', () => {
+  // A docker-compose run of yarn 3 (search-index file id 17783369945).
+  const local = parseLines([
+    "➤ YN0001: │ Error: @aws-sdk/invalid-dependency@npm:3.55.0: EACCES: permission denied, copyfile '/tmp/xfs-c9e9442f/archive.zip' -> '/usr/src/app/.yarn/cache/@aws-sdk-invalid-dependency-npm-3.55.0-1d4fb8e869-1a257fa9c0.zip-8916845f5b16a61f.tmp'",
+  ]);
+  assert.equal(local.length, 0);
 });
