@@ -234,21 +234,17 @@ class NpmParser implements ToolParser {
       this.requestFailed(text);
       return;
     }
-    const timeout = TIMEOUT_AT_RE.exec(text.trim());
-    if (timeout?.[1] !== undefined) {
-      if (this.failedUrls.has(timeout[1])) return;
-      remember(this.failedUrls, timeout[1]);
-      this.attempt(timeout[1], 'network timeout');
-      return;
-    }
-    const body = BODY_FAILED_RE.exec(text);
-    if (body?.[1] !== undefined) {
-      if (this.failedUrls.has(body[1])) return;
-      remember(this.failedUrls, body[1]);
-      this.attempt(body[1], (body[2] ?? '').trim() || (this.code ?? 'failed'));
-      return;
-    }
     const message = text.trim();
+    const timeout = TIMEOUT_AT_RE.exec(message);
+    if (timeout?.[1] !== undefined) {
+      this.finalFailure(timeout[1], 'network timeout');
+      return;
+    }
+    const body = BODY_FAILED_RE.exec(message);
+    if (body?.[1] !== undefined) {
+      this.finalFailure(body[1], (body[2] ?? '').trim() || (this.code ?? 'failed'));
+      return;
+    }
     if (!first || this.sawAttempt || message === '') return;
     this.attempt(ERROR_HOST_RE.exec(message)?.[1] ?? 'unknown host', message);
   }
@@ -257,6 +253,13 @@ class NpmParser implements ToolParser {
   private corrupted(rest: string): void {
     const url = CORRUPT_RE.exec(rest)?.[1];
     if (url !== undefined) this.attempt(url, 'tarball data corrupted (integrity check failed)');
+  }
+
+  /** A failure at `url` npm reports once it gave up, unless a failed try there was already reported. */
+  private finalFailure(url: string, error: string): void {
+    if (this.failedUrls.has(url)) return;
+    remember(this.failedUrls, url);
+    this.attempt(url, error);
   }
 
   private attempt(urlOrHost: string, error: string): void {
@@ -275,9 +278,7 @@ class NpmParser implements ToolParser {
   /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries; npm 10 may leave the reason empty). */
   private requestFailed(text: string): void {
     const m = REQUEST_FAILED_RE.exec(text);
-    if (m?.[1] === undefined || this.failedUrls.has(m[1])) return;
-    remember(this.failedUrls, m[1]);
-    this.attempt(m[1], (m[2] ?? '').trim() || (this.code ?? 'failed'));
+    if (m?.[1] !== undefined) this.finalFailure(m[1], (m[2] ?? '').trim() || (this.code ?? 'failed'));
   }
 }
 
