@@ -5,6 +5,7 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { isDigit } from './char-codes.js';
+import { parseAptStatus, type AptStatus } from './apt-status.js';
 
 const TOOL = 'apt';
 /** Bound on the packages remembered per stream (a full distribution upgrade is ~3000). */
@@ -16,15 +17,16 @@ const APT_UNITS: Readonly<Record<string, number>> = { B: 1, kB: 1e3, MB: 1e6, GB
  * apt's sizes (`1,234 B`, `8,786 kB`, `1.2 MB`): powers of 1000. apt prints them with the
  * locale's separators (`%'.1f` under 100, `%'.0f` up to 9999), so `55,4 kB` and `8.684 kB`
  * (it_IT, de_DE) mean 55.4 and 8684: one digit after the mark is a decimal, three a group.
+ * French groups with a (no-break) space: `7 178 B`, `1 122 kB`.
  */
 export function parseAptSize(text: string): number | null {
-  const m = /^(\d+(?:[.,]\d+)*) ?([kMGT]?B)$/.exec(text.trim());
+  const m = /^(\d+(?:[.,]\d+|[ \u00a0\u202f]\d{3})*) ?([kMGT]?B)$/.exec(text.trim());
   if (m === null) return null;
   const unit = APT_UNITS[m[2] ?? ''];
   if (unit === undefined) return null;
   const digits = m[1] ?? '';
   const decimal = /^\d+[.,]\d$/.test(digits);
-  const value = decimal ? Number(digits.replace(',', '.')) : Number(digits.replace(/[.,](?=\d{3}(?:[.,]|$))/g, ''));
+  const value = decimal ? Number(digits.replace(',', '.')) : Number(digits.replace(/[ \u00a0\u202f]/g, '').replace(/[.,](?=\d{3}(?:[.,]|$))/g, ''));
   return Number.isFinite(value) ? Math.round(value * unit) : null;
 }
 
@@ -47,8 +49,9 @@ export interface AptItem {
 
 /**
  * Parses the part after `Get:N `/`Hit:N `/`Err:N `: `URL SUITE[/COMP] [ARCH] WHAT [SIZE]`.
- * A package is `ARCH NAME ARCH VERSION` after the suite (or `NAME VERSION` in a flat
- * `./` repository); anything else is an index file.
+ * A package is `ARCH NAME ARCH VERSION` after the suite (apt ≥ 1.1), `NAME ARCH VERSION`
+ * (apt 1.0, Ubuntu 14.04 and Debian 8) or `NAME VERSION` in a flat `./` repository;
+ * anything else is an index file.
  */
 export function parseAptItem(rest: string): AptItem | null {
   const tokens = rest.trim().split(/\s+/);
@@ -67,6 +70,13 @@ export function parseAptItem(rest: string): AptItem | null {
   if (!flat && what.length === 4) {
     const [arch, name = '', pkgArch = '', version = ''] = what;
     if (ARCH.test(arch ?? '') && PACKAGE_NAME.test(name) && ARCH.test(pkgArch) && isDigit(version.charCodeAt(0))) {
+      return { base, size, deb: { name, version, arch: pkgArch }, indexUrl: null };
+    }
+  }
+  if (!flat && what.length === 3) {
+    // Index files of three words (`amd64 DEP-11 Metadata`, `DEP-11 48x48 Icons`) end in a word.
+    const [name = '', pkgArch = '', version = ''] = what;
+    if (PACKAGE_NAME.test(name) && ARCH.test(pkgArch) && isDigit(version.charCodeAt(0))) {
       return { base, size, deb: { name, version, arch: pkgArch }, indexUrl: null };
     }
   }
@@ -123,17 +133,16 @@ class AptParser implements ToolParser {
       return;
     }
     if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
+    const status = parseAptStatus(text);
+    if (status !== null) {
+      this.inPlan = false;
+      this.status(status);
+      return;
+    }
     this.inPlan = false;
     switch (first) {
-      case 71: // G
-        if (text.startsWith('Get:')) this.get(text, false);
-        return;
-      case 72: // H
-        if (text.startsWith('Hit:')) this.get(text, true);
-        return;
       case 69: // E
-        if (text.startsWith('Err:')) this.err(text);
-        else if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
+        if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
         // apt 3 spells E: out; other tools print `Error: …` too, so only apt's own messages.
         else if (text.startsWith('Error: ') && APT3_ERRORS.some((start) => text.startsWith(start, 7))) this.warnOrError(text.slice(7), true);
         return;
@@ -157,6 +166,22 @@ class AptParser implements ToolParser {
         else this.inPlan = APT3_PLAN_HEADERS.has(text.trimEnd()); // apt 3: `Upgrading:`
         return;
       default:
+        return;
+    }
+  }
+
+  private status(status: AptStatus): void {
+    switch (status.kind) {
+      case 'get':
+        this.get(status, false);
+        return;
+      case 'hit':
+        this.get(status, true);
+        return;
+      case 'err':
+        this.err(status.rest);
+        return;
+      case 'ign':
         return;
     }
   }
@@ -210,8 +235,8 @@ class AptParser implements ToolParser {
     }
   }
 
-  private get(text: string, hit: boolean): void {
-    const item = parseAptItem(afterCounter(text));
+  private get(status: AptStatus, hit: boolean): void {
+    const item = parseAptItem(status.rest);
     if (item === null) return;
     if (item.deb === null) {
       this.emit(
@@ -243,8 +268,8 @@ class AptParser implements ToolParser {
     );
   }
 
-  private err(text: string): void {
-    const item = parseAptItem(afterCounter(text));
+  private err(rest: string): void {
+    const item = parseAptItem(rest);
     if (item === null) return;
     if (item.deb !== null) remember(this.failed, item.deb.name);
     this.pendingErr = item;
@@ -306,12 +331,6 @@ class AptParser implements ToolParser {
 
 function remember(set: Set<string>, value: string): void {
   if (set.size < MAX_PACKAGES) set.add(value);
-}
-
-/** `Get:12 rest` → `rest` */
-function afterCounter(text: string): string {
-  const space = text.indexOf(' ');
-  return space === -1 ? '' : text.slice(space + 1);
 }
 
 function stripArch(word: string): string {

@@ -1,0 +1,56 @@
+// apt's per-item status lines: `Get:12 URL …`, `Hit:3 URL …`, `Ign:4 URL …`, `Err:5 URL …`,
+// in any language apt is translated into (German `Holen:1`/`OK:2`/`Fehl:3`, French
+// `Réception de :1`, Spanish `Des:1`/`Obj:2`, …). apt 1.0's uncounted `Hit URL …`/`Err URL …`
+// are left alone: they name the host without the repository's path, and apt 1.0 repeats each
+// failure with its full URL in a `W: Failed to fetch` line.
+
+export type AptStatusKind = 'get' | 'hit' | 'ign' | 'err';
+
+export interface AptStatus {
+  readonly kind: AptStatusKind;
+  /** apt's item counter (`Get:12` → `12`), which a later `Err:12`/`Ign:12` of the same item repeats. */
+  readonly id: string;
+  /** After the counter: `URL SUITE[/COMP] … [SIZE]`. */
+  readonly rest: string;
+}
+
+/**
+ * The labels of `Get:%lu %s`, `Hit:%lu %s`, `Ign:%lu %s` and `Err:%lu %s` in apt 2.6's
+ * translations (its .mo files), written without their spaces and final colon. No label
+ * means one thing in one language and another in another.
+ */
+const LABELS: Readonly<Record<AptStatusKind, readonly string[]>> = {
+  get: ['Get', 'جلب', 'Des', 'Изт', 'Bai', 'Stahujese', 'Cyrchu', 'Henter', 'Holen', 'ལེན', 'Φέρε', 'Hartu', 'Nouda', 'Réceptionde', 'Rcb',
+    'Letöltés', 'Scaricamentodi', '取得', 'យក៖', '받기', 'Anîn', 'Gauti', 'मिळवा', 'Hent', 'प्राप्तगर्नुहोस्', 'Ophalen', 'Pobieranie', 'Obter',
+    'Luat', 'Пол', 'Získavasa', 'Dobi', 'Läs', 'ดึง', 'Kunin', 'İndir', 'Отр', 'Lấy', '获取', '下載'],
+  hit: ['Hit', 'Oxe', 'Поп', 'Obj', 'Mám', 'Presennol', 'Havde', 'OK', 'ཨེབ།', 'Atzituta', 'Löytyi', 'Atteint', 'Teño', 'Találat', 'Trovato',
+    'ヒット', 'វាយ', '기존', 'Imamas', 'दाबा', 'Funnet', 'हान्नुहोस्', 'Geraakt', 'Treff', 'Stary', 'Atingido', 'Atins', 'Сущ', 'Užexistuje',
+    'Zadetek', 'Bra', 'เจอ', 'Tumama', 'Aynı', 'Вкеші', 'Tìmthấy', '命中', '已有'],
+  ign: ['Ign', 'تجاهل', 'Игн', 'Anwybyddu', 'Ignorerer', 'ཨེལ་ཇི་ཨེན', 'Αγνόησε', 'Ezikusi', 'Siv', 'Mellőz', 'Ignorato', '無視', '무시',
+    'Ignoruotas', 'आय.जी.एन.', 'Genegeerd', 'Ignorat', 'Prezr', 'ข้าม', 'DiPansin', 'Yoksay', 'Ігн', 'Bỏq', '忽略', '略過'],
+  err: ['Err', 'خطأ', 'Грш', 'Gwall', 'Fejl', 'Fehl', 'ཨི་ཨར་ཨར།', 'Σφάλμα', 'Vrhe', 'Hiba', 'Errore', 'エラー', '오류', 'Çewt', 'Klaida',
+    'दोषइ.आर.आर.', 'Feil', 'Fout', 'Błąd', 'Eroare', 'Ошб', 'Chyba', 'Nap', 'Fel', 'ปัญหา', 'Hata', 'Пом', 'Lỗi', '错误', '錯誤'],
+};
+
+const KIND_OF_LABEL: ReadonlyMap<string, AptStatusKind> = new Map(
+  (Object.entries(LABELS) as [AptStatusKind, readonly string[]][]).flatMap(([kind, labels]) => labels.map((label) => [label, kind] as const)),
+);
+
+/** The longest label (`प्राप्त गर्नुहोस्`) with its spaces, and some slack. */
+const MAX_LABEL = 40;
+/** Spaces (also no-break and zero-width, as French and Khmer write them) inside a label. */
+const LABEL_SPACE = /[\s\u00a0\u200b]/g;
+/**
+ * `:12 URL …`, `: 19 URL …` (apt 0.8's French), `:  12 URL …` (Turkish). The URL keeps
+ * other tools' lines out (apk's `OK: 25 MiB in 20 packages`).
+ */
+const COUNTER = /^:\s*(\d+) ([a-z][a-z0-9+.-]*:\S+ .+)$/;
+
+export function parseAptStatus(text: string): AptStatus | null {
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon > MAX_LABEL) return null;
+  const kind = KIND_OF_LABEL.get(text.slice(0, colon).replace(LABEL_SPACE, ''));
+  if (kind === undefined) return null;
+  const m = COUNTER.exec(text.slice(colon));
+  return m === null ? null : { kind, id: m[1] ?? '', rest: m[2] ?? '' };
+}

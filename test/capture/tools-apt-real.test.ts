@@ -1,0 +1,62 @@
+// apt output users pasted into public issues (test/fixtures/apt-real/README.md says where
+// each came from): the events a build engineer reading it would list.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAptParser, parseAptSize } from '../../src/capture/parsers/apt.js';
+import { parseAptStatus } from '../../src/capture/parsers/apt-status.js';
+import { attempts, downloads, parseFixture } from './tools-fixture.js';
+
+const APT = [createAptParser];
+
+test('German apt (Holen:, OK:): packages and indexes, sizes in the German number format', () => {
+  const install = downloads(parseFixture('apt-real/de-install.txt', APT));
+  assert.deepEqual(install.map((e) => [e.name, e.version, e.size, e.cached, e.filename]), [
+    ['php-codesniffer', '3.2.3-1', 443_000, false, 'php-codesniffer_3.2.3-1_all.deb'],
+  ]);
+  const update = downloads(parseFixture('apt-real/de-update.txt', APT));
+  assert.deepEqual(update.map((e) => [e.source, e.size, e.cached]), [
+    ['http://security.example/ubuntu/dists/bionic-security/InRelease', 88_700, false],
+    ['http://ppa.example/alexlarsson/flatpak/ubuntu/dists/bionic/InRelease', null, true],
+    ['http://deb.example/ubuntu/dists/bionic/InRelease', null, true],
+    ['http://deb.example/ubuntu/dists/bionic-updates/InRelease', null, true],
+    ['http://ppa.example/libreoffice/ppa/ubuntu/dists/bionic/InRelease', null, true],
+  ]);
+});
+
+test('French apt (Réception de :N): apt 2.6 and apt 0.8 package lines, sizes grouped with spaces', () => {
+  const arm = downloads(parseFixture('apt-real/fr-install-arm64.txt', APT));
+  assert.deepEqual(arm.map((e) => [e.name, e.version, e.size]), [
+    ['binutils-avr', '2.26.20160125+Atmel3.6.2-4', 1_395_000],
+    ['gcc-avr', '1:5.4.0+Atmel3.6.2-3', 14_100_000],
+    ['avr-libc', '1:2.0.0+Atmel3.6.2-3', 4_889_000],
+    ['libusb-0.1-4', '2:0.1.12-32', 21_500],
+  ]);
+  const precise = downloads(parseFixture('apt-real/fr-precise-space-sizes.txt', APT));
+  assert.deepEqual(precise.map((e) => [e.name, e.size, e.filename]), [
+    ['language-pack-en-base', 881_000, 'language-pack-en-base_1%3a12.04+20130128_all.deb'],
+    ['language-pack-en', 1986, 'language-pack-en_1%3a12.04+20130128_all.deb'],
+    ['language-pack-fr', 1982, 'language-pack-fr_1%3a12.04+20130128_all.deb'],
+    ['firefox-locale-en', 496_000, 'firefox-locale-en_19.0+build1-0ubuntu0.12.04.1_amd64.deb'],
+  ]);
+  assert.equal(parseAptSize('1\u202f986 B'), 1986);
+  assert.equal(parseAptSize('12 34 kB'), null);
+});
+
+test('apt status labels: every language apt 2.6 ships, and no other tool\'s lines', () => {
+  assert.deepEqual(parseAptStatus('Des:7 http://h.example/debian bookworm InRelease [151 kB]'), { kind: 'get', id: '7', rest: 'http://h.example/debian bookworm InRelease [151 kB]' });
+  assert.equal(parseAptStatus('Atteint\u00a0:2 http://h.example/debian bookworm InRelease')?.kind, 'hit');
+  assert.equal(parseAptStatus('Fehl:3 http://h.example/debian bookworm Release')?.kind, 'err');
+  assert.equal(parseAptStatus('Ошб:3 http://h.example/debian bookworm Release')?.kind, 'err');
+  assert.equal(parseAptStatus('忽略:4 http://h.example/debian bookworm InRelease')?.kind, 'ign');
+  assert.equal(parseAptStatus('Hata:  5 http://h.example/debian bookworm Release')?.kind, 'err');
+  assert.equal(parseAptStatus('В кеші:6 http://h.example/debian bookworm InRelease')?.kind, 'hit');
+  assert.equal(parseAptStatus('OK: 25 MiB in 20 packages'), null);
+  assert.equal(parseAptStatus('Get: the thing'), null);
+  assert.equal(parseAptStatus('Error: 2 http://h.example/debian groovy Release'), null);
+});
+
+test('apt 1.0 (Debian 8) package lines (NAME ARCH VERSION after the suite) and its 404s', () => {
+  const events = parseFixture('apt-real/jessie-install-404.txt', APT);
+  assert.deepEqual(downloads(events).map((e) => [e.name, e.version, e.size, e.filename]), [['python3-gi', '3.14.0-1', 454_000, 'python3-gi_3.14.0-1_amd64.deb']]);
+  assert.deepEqual(attempts(events).map((a) => a.error), ['404  Not Found [IP: 46.43.34.31 80]', '404  Not Found [IP: 46.43.34.31 80]']);
+});
