@@ -109,9 +109,11 @@ test('analyze: a BuildKit build in a GitHub Actions log keeps its steps and the 
   ].join('\n');
   const events = analyze(log, 'api');
   const debs = downloads(events).filter((d) => !d.index);
+  // apt's `Get:` starts a fetch, which a later `Err:` of the same item can still fail: the
+  // download is known at `Fetched`, and has that line's time.
   assert.deepEqual(
     debs.map((d) => [d.name, d.version, d.size, d.step, d.timestamp]),
-    [['curl', '7.88.1-10+deb12u5', 315_000, 'RUN apt-get update && apt-get install -y curl', '2025-02-13T05:44:37.200Z']],
+    [['curl', '7.88.1-10+deb12u5', 315_000, 'RUN apt-get update && apt-get install -y curl', '2025-02-13T05:44:37.300Z']],
   );
   assert.deepEqual(
     events.filter((e) => e.type === 'step').map((s) => [s.name, s.status]),
@@ -154,10 +156,11 @@ test('analyze: a GitLab line the runner split (`00O+`) is joined before parsing'
       '2024-05-14T11:19:22.000000Z 00O Get:2 http://example.org/debian bookworm/main amd64 libcurl4 amd64 7.88.1-10+deb12u5 [390 kB]',
     ].join('\n'),
   );
+  // The log stops before apt's `Fetched`: both fetches are known to have succeeded only at its end.
   assert.deepEqual(
     downloads(events).map((d) => [d.name, d.version, d.size, d.timestamp]),
     [
-      ['curl', '7.88.1-10+deb12u5', 315_000, '2024-05-14T11:19:20.000Z'],
+      ['curl', '7.88.1-10+deb12u5', 315_000, '2024-05-14T11:19:22.000Z'],
       ['libcurl4', '7.88.1-10+deb12u5', 390_000, '2024-05-14T11:19:22.000Z'],
     ],
   );

@@ -144,9 +144,10 @@ test('docker compose build (plain progress): each vertex is attributed to the se
   const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
   for (const line of log) parser.line(line);
   parser.end();
+  // In the order each is known: apt's fetch once its step ends (no `Fetched` line here).
   assert.deepEqual(downloads(events).map((d) => [d.name, d.service, d.step]), [
-    ['curl', 'web', 'RUN apt-get install -y curl'],
     ['requests', 'api', 'RUN pip install requests==2.31.0'],
+    ['curl', 'web', 'RUN apt-get install -y curl'],
     ['lodash', null, 'RUN npm ci'],
   ]);
   assert.equal(steps(events).find((s) => s.id === '3')?.service, null);

@@ -4,9 +4,46 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAptParser, parseAptSize } from '../../src/capture/parsers/apt.js';
 import { parseAptStatus } from '../../src/capture/parsers/apt-status.js';
-import { attempts, downloads, parseFixture } from './tools-fixture.js';
+import { attempts, downloads, errors, parseFixture, parseLines } from './tools-fixture.js';
 
 const APT = [createAptParser];
+
+test('apt Get:N then Err:N (Hash Sum mismatch): the index failed, so it is an attempt and no download', () => {
+  const events = parseFixture('apt-real/hash-sum-mismatch-index.txt', APT);
+  assert.deepEqual(downloads(events).map((e) => [e.filename, e.cached, e.size]), [
+    ['InRelease', true, null],
+    ['InRelease', true, null],
+    ['InRelease', true, null],
+    ['InRelease', true, null],
+    ['InRelease', true, null],
+    ['InRelease', false, 265_000],
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['http://deb.example/ubuntu/dists/focal/main/Sources', 'Hash Sum mismatch']]);
+});
+
+test('apt Get:3, Ign:3, Get:3, Err:3: neither try of the index counts as downloaded', () => {
+  const events = parseFixture('apt-real/hash-sum-mismatch-retry.txt', APT);
+  assert.deepEqual(downloads(events).map((e) => [e.source, e.size]), [
+    ['http://termux.example/dists/stable/InRelease', 1666],
+    ['http://termux.example/dists/stable/main/binary-all/Packages', 3692],
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['http://termux.example/dists/stable/main/binary-aarch64/Packages', 'Hash Sum mismatch'],
+  ]);
+  assert.equal(errors(events).length, 2);
+});
+
+test('apt: a .deb whose Get:N is followed by Err:N is a failed attempt, not a download or a cache hit', () => {
+  const events = parseLines([
+    'Get:1 http://deb.example/debian bookworm/main amd64 sl amd64 5.02-1+b1 [13.2 kB]',
+    'Get:2 http://deb.example/debian bookworm/main amd64 cowsay all 3.03+dfsg2-8 [21.4 kB]',
+    'Err:1 http://deb.example/debian bookworm/main amd64 sl amd64 5.02-1+b1',
+    '  File has unexpected size (13000 != 13200). Mirror sync in progress? [IP: 192.0.2.1 80]',
+    'Fetched 34.4 kB in 0s (1,234 kB/s)',
+  ], APT);
+  assert.deepEqual(downloads(events).map((e) => [e.name, e.cached]), [['cowsay', false]]);
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['http://deb.example/debian']);
+});
 
 test('German apt (Holen:, OK:): packages and indexes, sizes in the German number format', () => {
   const install = downloads(parseFixture('apt-real/de-install.txt', APT));

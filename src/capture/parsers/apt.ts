@@ -10,6 +10,8 @@ import { parseAptStatus, type AptStatus } from './apt-status.js';
 const TOOL = 'apt';
 /** Bound on the packages remembered per stream (a full distribution upgrade is ~3000). */
 const MAX_PACKAGES = 50_000;
+/** Bound on the fetches held back (see hold): apt's item lines rarely run past a few thousand. */
+const MAX_HELD = 10_000;
 
 const APT_UNITS: Readonly<Record<string, number>> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
 
@@ -119,6 +121,8 @@ class AptParser implements ToolParser {
   private readonly attempted = new Set<string>();
   private inPlan = false;
   private pendingErr: AptItem | null = null;
+  /** Fetches by apt's item counter, not yet known to have succeeded (see hold). */
+  private readonly held = new Map<string, CaptureEvent>();
   private sawError = false;
 
   constructor(
@@ -139,6 +143,9 @@ class AptParser implements ToolParser {
       this.status(status);
       return;
     }
+    // apt's item lines end with `Fetched …` and then other output: the fetches still held
+    // can no longer fail (an empty line is not such an end: apt 1.0 separated its W: lines with them).
+    if (text !== '') this.flushFetches();
     this.inPlan = false;
     switch (first) {
       case 69: // E
@@ -179,15 +186,19 @@ class AptParser implements ToolParser {
         this.get(status, true);
         return;
       case 'err':
+        this.dropFetch(status.id);
         this.err(status.rest);
         return;
       case 'ign':
+        // `Get:3 …` then `Ign:3 …`: that fetch failed and apt went on without it.
+        this.dropFetch(status.id);
         return;
     }
   }
 
   end(): void {
     if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
+    this.flushFetches();
     // A planned package with no Get: line is only known to be in the cache if it was
     // unpacked or nothing failed.
     const candidates = new Set(this.unpacked.keys());
@@ -239,7 +250,8 @@ class AptParser implements ToolParser {
     const item = parseAptItem(status.rest);
     if (item === null) return;
     if (item.deb === null) {
-      this.emit(
+      this.hold(
+        status.id,
         downloadEvent({
           ...this.base(),
           kind: 'apt',
@@ -254,7 +266,8 @@ class AptParser implements ToolParser {
     }
     const { name, version, arch } = item.deb;
     remember(this.fetched, name);
-    this.emit(
+    this.hold(
+      status.id,
       downloadEvent({
         ...this.base(),
         kind: 'apt',
@@ -266,6 +279,32 @@ class AptParser implements ToolParser {
         size: item.size,
       }),
     );
+  }
+
+  /**
+   * apt prints `Get:N` when a transfer starts (`Hit:N` when an index is unchanged); a hash
+   * mismatch, a short file or a bad signature shows up later as `Err:N` (or `Ign:N`) for the
+   * same N, after other items' lines. So each is held until apt's item lines end, in order,
+   * and dropped if its N failed.
+   */
+  private hold(id: string, event: CaptureEvent): void {
+    // apt retries an item under the same N: the earlier try did not fail, or it would say so.
+    const earlier = this.held.get(id);
+    if (earlier !== undefined) {
+      this.emit(earlier);
+      this.held.delete(id);
+    }
+    this.held.set(id, event);
+    if (this.held.size > MAX_HELD) this.flushFetches();
+  }
+
+  private dropFetch(id: string): void {
+    this.held.delete(id);
+  }
+
+  private flushFetches(): void {
+    for (const event of this.held.values()) this.emit(event);
+    this.held.clear();
   }
 
   private err(rest: string): void {
