@@ -97,3 +97,20 @@ test('apt 1.0 (Debian 8) package lines (NAME ARCH VERSION after the suite) and i
   assert.deepEqual(downloads(events).map((e) => [e.name, e.version, e.size, e.filename]), [['python3-gi', '3.14.0-1', 454_000, 'python3-gi_3.14.0-1_amd64.deb']]);
   assert.deepEqual(attempts(events).map((a) => a.error), ['404  Not Found [IP: 46.43.34.31 80]', '404  Not Found [IP: 46.43.34.31 80]']);
 });
+
+test('apt Failed to fetch with one space before the reason: the URL is the first word', () => {
+  const events = parseFixture('apt-real/fetch-failed-one-space.txt', APT);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['http://security.example/ubuntu/pool/main/f/file/libmagic-mgc_5.32-2ubuntu0.3_amd64.deb', '404 Not Found [IP: 91.189.88.142 80]'],
+    ['http://security.example/ubuntu/pool/main/f/file/libmagic1_5.32-2ubuntu0.3_amd64.deb', '404 Not Found [IP: 91.189.88.142 80]'],
+  ]);
+});
+
+test('apt 3 "Error: The repository … does not have a Release file." is an error, after the 404 attempt', () => {
+  const events = parseFixture('apt-real/apt3-no-release-file.txt', APT);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['https://tommie.github.io/innernet-debian/debian/dists/resolute/Release', '404  Not Found [IP: 2606:50c0:8002::153 443]'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), ["The repository 'https://tommie.github.io/innernet-debian/debian resolute Release' does not have a Release file."]);
+  assert.equal(downloads(events).length, 4);
+});

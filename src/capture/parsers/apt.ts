@@ -328,9 +328,10 @@ class AptParser implements ToolParser {
       this.emit(errorEvent({ ...this.base(), message }));
     }
     if (!message.startsWith('Failed to fetch ')) return;
-    const rest = message.slice(16);
-    const gap = rest.indexOf('  ');
-    const url = gap === -1 ? rest.trim() : rest.slice(0, gap);
+    // apt puts two spaces between the URL and the reason; pastes often keep only one.
+    const rest = message.slice(16).trim();
+    const gap = rest.search(/\s/);
+    const url = gap === -1 ? rest : rest.slice(0, gap);
     const reason = gap === -1 ? '' : rest.slice(gap).trim();
     if (url === '') return;
     // The Err: line before it already counted this try.
@@ -388,7 +389,7 @@ function hostOf(url: string): string {
  * `REMOVING:` and `Summary:` are not plans.
  */
 /** apt's `E:` messages that apt 3 prints as `Error: …` and no other tool does. */
-const APT3_ERRORS = ['Failed to fetch ', 'Unable to fetch some archives', 'Unable to locate package ', 'Some index files failed to download'];
+const APT3_ERRORS = ['Failed to fetch ', 'Unable to fetch some archives', 'Unable to locate package ', 'Some index files failed to download', "The repository '"];
 
 const APT3_PLAN_HEADERS: ReadonlySet<string> = new Set(['Installing:', 'Installing dependencies:', 'Upgrading:', 'Downgrading:', 'Reinstalling:']);
 
