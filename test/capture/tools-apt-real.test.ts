@@ -114,3 +114,17 @@ test('apt 3 "Error: The repository … does not have a Release file." is an erro
   assert.deepEqual(errors(events).map((e) => e.message), ["The repository 'https://tommie.github.io/innernet-debian/debian resolute Release' does not have a Release file."]);
   assert.equal(downloads(events).length, 4);
 });
+
+test('apt install ./x.deb: Get:1 /PATH.deb is the file given, not a download, and its unpacking is no cache hit', () => {
+  // Before: `bottom` (unpacked) and `alation-hydra` (only planned) came out as apt cache hits.
+  for (const fixture of ['apt-real/local-deb.txt', 'apt-real/local-deb-docker.txt', 'apt-real/fr-local-deb.txt']) {
+    const events = parseFixture(fixture, APT);
+    assert.deepEqual(downloads(events), [], fixture);
+    assert.deepEqual(attempts(events), [], fixture);
+  }
+  assert.deepEqual(parseAptStatus('Get:1 /tmp/ezdeb/bottom_0.8.0_amd64.deb bottom amd64 0.8.0 [1,186 kB]'), {
+    kind: 'get',
+    id: '1',
+    rest: '/tmp/ezdeb/bottom_0.8.0_amd64.deb bottom amd64 0.8.0 [1,186 kB]',
+  });
+});

@@ -10,7 +10,7 @@ export interface AptStatus {
   readonly kind: AptStatusKind;
   /** apt's item counter (`Get:12` → `12`), which a later `Err:12`/`Ign:12` of the same item repeats. */
   readonly id: string;
-  /** After the counter: `URL SUITE[/COMP] … [SIZE]`. */
+  /** After the counter: `URL SUITE[/COMP] … [SIZE]`, or `/PATH.deb NAME ARCH VERSION [SIZE]`. */
   readonly rest: string;
 }
 
@@ -41,10 +41,11 @@ const MAX_LABEL = 40;
 /** Spaces (also no-break and zero-width, as French and Khmer write them) inside a label. */
 const LABEL_SPACE = /[\s\u00a0\u200b]/g;
 /**
- * `:12 URL …`, `: 19 URL …` (apt 0.8's French), `:  12 URL …` (Turkish). The URL keeps
- * other tools' lines out (apk's `OK: 25 MiB in 20 packages`).
+ * `:12 URL …`, `: 19 URL …` (apt 0.8's French), `:  12 URL …` (Turkish), or `:1 /PATH.deb …`
+ * (`apt install ./x.deb`). The URL or path keeps other tools' lines out (apk's
+ * `OK: 25 MiB in 20 packages`).
  */
-const COUNTER = /^:\s*(\d+) ([a-z][a-z0-9+.-]*:\S+ .+)$/;
+const COUNTER = /^:\s*(\d+) ((?:[a-z][a-z0-9+.-]*:|\/)\S+ .+)$/;
 
 export function parseAptStatus(text: string): AptStatus | null {
   const colon = text.indexOf(':');

@@ -247,6 +247,13 @@ class AptParser implements ToolParser {
   }
 
   private get(status: AptStatus, hit: boolean): void {
+    if (status.rest.startsWith('/')) {
+      // `apt install ./x.deb` reads the file it was given: nothing is downloaded, and
+      // its later `Preparing to unpack` is no cache hit.
+      const name = status.rest.split(/\s+/)[1] ?? '';
+      if (PACKAGE_NAME.test(name)) remember(this.fetched, name);
+      return;
+    }
     const item = parseAptItem(status.rest);
     if (item === null) return;
     if (item.deb === null) {
