@@ -128,3 +128,20 @@ test('apt install ./x.deb: Get:1 /PATH.deb is the file given, not a download, an
     rest: '/tmp/ezdeb/bottom_0.8.0_amd64.deb bottom amd64 0.8.0 [1,186 kB]',
   });
 });
+
+test('dpkg in another language (Préparation du dépaquetage de .../x.deb ...): a package with no Get: line came from the archive cache', () => {
+  // `Il est nécessaire de prendre 0 o/27,0 ko`: nothing was fetched; before, nothing was reported.
+  const reinstall = downloads(parseFixture('apt-real/fr-reinstall-cached.txt', APT));
+  assert.deepEqual(reinstall.map((e) => [e.name, e.version, e.cached, e.filename]), [['fuse', '2.9.9-5ubuntu3', true, 'fuse_2.9.9-5ubuntu3_amd64.deb']]);
+  const old = downloads(parseFixture('apt-real/fr-old-dpkg-cached.txt', APT));
+  assert.deepEqual(old.map((e) => [e.name, e.version, e.cached]), [
+    ['nspluginwrapper', '1.2.2-0ubuntu9', true],
+    ['flashplugin-installer', '10.3.181.14ubuntu0.11.04.1', true],
+  ]);
+  // Fetched ones stay fetched: 准备解压 .../xorgxrdp_1%3a0.2.12-1_amd64.deb after 获取:2.
+  const zh = downloads(parseFixture('apt-real/zh-install.txt', APT));
+  assert.deepEqual(zh.map((e) => [e.name, e.version, e.cached, e.size]), [
+    ['xrdp', '0.9.12-1', false, 428_000],
+    ['xorgxrdp', '1:0.2.12-1', false, 59_900],
+  ]);
+});

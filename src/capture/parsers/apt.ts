@@ -38,6 +38,8 @@ export function debFilename(name: string, version: string, arch: string): string
 }
 
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+/** `.../03-libfoo_2%3a1.2-3_amd64.deb` or `/var/cache/apt/archives/libfoo_1.2-3_amd64.deb` (old dpkg wraps it in `(… )`). */
+const UNPACK_ARCHIVE = /(?:^|\s|\()(?:\.\.\.|\/var\/cache\/apt\/archives)\/(?:\d+-)?([a-z0-9][a-z0-9+.-]+)_([^_\s/]+)_([a-z0-9-]+)\.deb\)?\s/;
 const ARCH = /^[a-z0-9-]+$/;
 
 export interface AptItem {
@@ -147,6 +149,7 @@ class AptParser implements ToolParser {
     // can no longer fail (an empty line is not such an end: apt 1.0 separated its W: lines with them).
     if (text !== '') this.flushFetches();
     this.inPlan = false;
+    if (text.endsWith('...') || text.endsWith('…')) this.localizedPreparing(text);
     switch (first) {
       case 69: // E
         if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
@@ -351,6 +354,16 @@ class AptParser implements ToolParser {
     const path = rest.split(' ')[0] ?? '';
     const file = path.slice(path.lastIndexOf('/') + 1).replace(/^\d+-/, '');
     const m = /^([a-z0-9][a-z0-9+.-]+)_([^_]+)_([a-z0-9-]+)\.deb$/.exec(file);
+    if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return;
+    this.unpack(m[1], m[2].replace(/%3a/gi, ':'), m[3]);
+  }
+
+  /**
+   * dpkg's `Preparing to unpack .../x.deb ...` in the language it speaks (`Vorbereitung zum
+   * Entpacken von .../x.deb ...`, `准备解压 .../x.deb  ...`): the archive apt handed it.
+   */
+  private localizedPreparing(text: string): void {
+    const m = UNPACK_ARCHIVE.exec(text);
     if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return;
     this.unpack(m[1], m[2].replace(/%3a/gi, ':'), m[3]);
   }
