@@ -41,7 +41,7 @@ test('apk: a repository it could not reach is a network attempt, and its ERROR l
     ['apk', 'https://cdn.example.org/alpine/v3.17/main', 'temporary error (try again later)', 'RUN apk --no-cache add bash'],
     ['apk', 'https://cdn.example.org/alpine/v3.17/community', 'temporary error (try again later)', 'RUN apk --no-cache add bash'],
   ]);
-  assert.deepEqual(errors(buildkit).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unable to select packages:']]);
+  assert.deepEqual(errors(buildkit).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unable to select packages: bash (no such package)']]);
 
   // Newer apk's words for the same failure, as pasted in public build notes.
   const newer = analyzeLines([
@@ -73,5 +73,38 @@ test('apk: a repository it could not reach is a network attempt, and its ERROR l
     ['http://cdn.example.org/alpine/v3.16/community', 'temporary error (try again later)'],
     ['http://cdn.example.org', 'temporary error (try again later)'],
   ]);
-  assert.deepEqual(errors(legacy).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unsatisfiable constraints:']]);
+  assert.deepEqual(errors(legacy).filter((e) => e.tool !== 'docker').map((e) => [e.tool, e.message]), [['apk', 'unsatisfiable constraints: ca-certificates (missing)']]);
+});
+
+test('apk: the solver\'s error names the packages it could not select, from the lines indented under it', () => {
+  // google/mtail#761 (Alpine 3.18, repositories unreachable) and LiskArchive/lisk-service#1662
+  // (Alpine 3.17, a version pin the repository no longer satisfies); hosts replaced.
+  const unreachable = analyzeLines([
+    'WARNING: updating and opening https://alpine.example/alpine/v3.18/main: temporary error (try again later)',
+    'WARNING: updating and opening https://alpine.example/alpine/v3.18/community: temporary error (try again later)',
+    'ERROR: unable to select packages:',
+    '  git (no such package):',
+    '    required by: world[git]',
+    '  make (no such package):',
+    '    required by: world[make]',
+    "The command '/bin/sh -c apk add --update git make' returned a non-zero code: 2",
+  ]);
+  assert.deepEqual(errors(unreachable).filter((e) => e.tool === 'apk').map((e) => e.message), [
+    'unable to select packages: git (no such package); make (no such package)',
+  ]);
+  assert.equal(attempts(unreachable).length, 2);
+  const pinned = analyzeLines([
+    'Step 8/15 : RUN apk add --no-cache curl=~8.0 &&     adduser -D lisk',
+    ' ---> Running in b3149ec2004c',
+    'fetch https://alpine.example/alpine/v3.17/main/x86_64/APKINDEX.tar.gz',
+    'fetch https://alpine.example/alpine/v3.17/community/x86_64/APKINDEX.tar.gz',
+    'ERROR: unable to select packages:',
+    '  curl-8.1.1-r0:',
+    '    breaks: world[curl~8.0]',
+    "The command '/bin/sh -c apk add --no-cache curl=~8.0 &&     adduser -D lisk' returned a non-zero code: 1",
+  ]);
+  assert.deepEqual(errors(pinned).filter((e) => e.tool === 'apk').map((e) => [e.message, e.step]), [
+    ['unable to select packages: curl-8.1.1-r0: breaks: world[curl~8.0]', 'RUN apk add --no-cache curl=~8.0 &&     adduser -D lisk'],
+  ]);
+  assert.equal(downloads(pinned).filter((d) => d.index).length, 2);
 });

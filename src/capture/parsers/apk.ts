@@ -25,7 +25,12 @@ const URL_FAILURE = /^(https?:\/\/\S+?):? (.*)$/;
  */
 export const APK_ERROR = /^(?:unable to select packages:|unsatisfiable constraints:|https?:\/\/\S+: |[a-z0-9][\w.+-]*-\d[\w.+]*-r\d+: )/;
 
-export const createApkParser = readingLinesStartingWith('f(EW', (emit, at) => new ApkParser(emit, at));
+// The space: the problems apk lists, indented, under `ERROR: unable to select packages:`.
+export const createApkParser = readingLinesStartingWith('f(EW ', (emit, at) => new ApkParser(emit, at));
+
+/** Bound on the problems kept for one solver error (apk lists one or two per package asked for). */
+const MAX_PROBLEMS = 50;
+const MAX_PROBLEM_LENGTH = 500;
 
 class ApkParser implements ToolParser {
   /** The index URL of the last `fetch` line, not yet known to have succeeded. */
@@ -36,6 +41,8 @@ class ApkParser implements ToolParser {
   private lastOrigin: string | null = null;
   /** Repositories whose failure was reported (apk follows one with `Ignoring …: No such file`). */
   private readonly failed = new Set<string>();
+  /** The solver's `ERROR: unable to select packages:`, until the problems listed under it end. */
+  private unsatisfied: { message: string; problems: string[] } | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -44,9 +51,14 @@ class ApkParser implements ToolParser {
 
   line(text: string): void {
     const first = text.charCodeAt(0);
+    if (first === 32) {
+      if (this.unsatisfied !== null) this.problem(text);
+      return;
+    }
     // f(etch), (, E(RROR), W(ARNING): the parser reads nothing else (see firstChars), so a
     // pending fetch is settled by apk's next line or the end of the stream.
     if (first !== 102 && first !== 40 && first !== 69 && first !== 87) return;
+    this.settleUnsatisfied();
     if (first === 69 && text.startsWith('ERROR: ')) {
       this.error(text.slice(7));
       return;
@@ -70,6 +82,7 @@ class ApkParser implements ToolParser {
   }
 
   end(): void {
+    this.settleUnsatisfied();
     if (this.fetching !== null) this.fetched();
     this.remote = null;
     this.lastOrigin = null;
@@ -119,6 +132,36 @@ class ApkParser implements ToolParser {
       this.emit(networkAttemptEvent({ ...this.base(), url_or_host: this.remote ?? this.lastOrigin ?? message.slice(0, colon), error: message.slice(colon + 2) }));
       return;
     }
+    if (message.endsWith(':')) {
+      // `unable to select packages:` names nothing; the packages follow, indented.
+      this.unsatisfied = { message, problems: [] };
+      return;
+    }
+    this.emit(errorEvent({ ...this.base(), message }));
+  }
+
+  /**
+   * `  git (no such package):` starts a problem; `    breaks: world[curl~8.0]` details it
+   * (`    required by: world[git]` only repeats what was asked for).
+   */
+  private problem(text: string): void {
+    const problems = this.unsatisfied?.problems;
+    if (problems === undefined) return;
+    const line = text.trim().replace(/:$/, '');
+    if (line === '' || line.startsWith('required by')) return;
+    const last = problems[problems.length - 1];
+    if (!text.startsWith('   ') || last === undefined) {
+      if (problems.length < MAX_PROBLEMS) problems.push(line);
+    } else if (last.length < MAX_PROBLEM_LENGTH) {
+      problems[problems.length - 1] = `${last}: ${line}`;
+    }
+  }
+
+  private settleUnsatisfied(): void {
+    const pending = this.unsatisfied;
+    if (pending === null) return;
+    this.unsatisfied = null;
+    const message = pending.problems.length === 0 ? pending.message : `${pending.message} ${pending.problems.join('; ')}`;
     this.emit(errorEvent({ ...this.base(), message }));
   }
 
