@@ -17,10 +17,11 @@ interface Parsed {
   downloadsOf(tool: string): string[];
 }
 
-function parse(name: string, service: string | null = null): Parsed {
+/** `fromLine`: parse the log from that line on (1-based), as a user who pasted only its end. */
+function parse(name: string, service: string | null = null, fromLine = 1): Parsed {
   const events: CaptureEvent[] = [];
   const parser = createLogParser({ service, emit: (e) => events.push(e), tools: TOOL_PARSERS });
-  for (const line of fixtureLines(`real/${name}`)) parser.line(line);
+  for (const line of fixtureLines(`real/${name}`).slice(fromLine - 1)) parser.line(line);
   parser.end();
   const steps = events.filter((e): e is StepEvent => e.type === 'step');
   const downloads = events.filter((e): e is DownloadEvent => e.type === 'download');
@@ -136,4 +137,52 @@ test('a cached rebuild by Compose without buildx (classic builder): every step a
   assert.ok(p.steps.every((s) => s.service === 'app'));
   assert.equal(p.downloads.length, 0);
   assert.equal(p.errors.length, 0);
+});
+
+test('only the error summary pasted (no `#N` line): its lines are the failed step\'s output, and buildx\'s last words are Docker\'s', () => {
+  const lines = fixtureLines('real/npm-ci-fail.plain.log');
+  const p = parse('npm-ci-fail.plain.log', null, lines.indexOf('------') + 1);
+  const step = 'RUN npm ci --only=production &&     npm cache clean --force';
+  assert.deepEqual(p.steps.map((s) => [s.name, s.status]), [[step, 'error']]);
+  // The summary keeps npm's last lines only (no `npm error code`): the step's failure carries them.
+  const failure = p.errors.find((e) => e.tool === 'docker' && e.step === step);
+  assert.match(failure?.message ?? '', /last output:\nnpm error\nnpm error Run "npm help ci" for more info/);
+  const last = p.errors.find((e) => e.message.startsWith('failed to build: failed to solve: '));
+  assert.equal(last?.tool, 'docker');
+  assert.equal(p.errors.filter((e) => e.tool === 'pip').length, 0);
+});
+
+test('a pasted summary of a pip step that timed out: the read timeout is a network attempt of that step', () => {
+  const lines = fixtureLines('real/compose-up-pip-fail.log');
+  const p = parse('compose-up-pip-fail.log', null, lines.indexOf('------') + 1);
+  const step = 'RUN pip install --no-cache-dir -r requirements.txt';
+  assert.deepEqual(p.steps.map((s) => [s.name, s.status]), [[step, 'error']]);
+  const attempts = p.events.filter((e) => e.type === 'network_attempt');
+  assert.ok(attempts.some((a) => a.type === 'network_attempt' && a.step === step && a.url_or_host.includes('files.pythonhosted.org')), JSON.stringify(attempts));
+});
+
+test('the summary of a log whose live lines were seen adds no events', () => {
+  const whole = parse('npm-ci-fail.plain.log');
+  const lines = fixtureLines('real/npm-ci-fail.plain.log');
+  const cut = lines.indexOf('------');
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of lines.slice(0, cut)) parser.line(line);
+  parser.end();
+  // The summary and what follows add only buildx's last words.
+  const summaryErrors = whole.errors.filter((e) => !events.some((x) => x.type === 'error' && x.message === e.message));
+  assert.deepEqual(summaryErrors.map((e) => e.tool), ['docker']);
+});
+
+test('a pasted summary whose lines carry buildx\'s `#0 ` prefix (Compose\'s tty progress) reads the same', () => {
+  const lines = fixtureLines('real/compose-up-pip-fail.log');
+  const start = lines.indexOf('------');
+  const end = lines.indexOf('------', start + 1);
+  const prefixed = lines.map((line, i) => (i > start + 1 && i < end ? `#0 ${line}` : line)).slice(start);
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of prefixed) parser.line(line);
+  parser.end();
+  const step = 'RUN pip install --no-cache-dir -r requirements.txt';
+  assert.ok(events.some((e) => e.type === 'network_attempt' && e.step === step && e.url_or_host.includes('files.pythonhosted.org')), JSON.stringify(events));
 });

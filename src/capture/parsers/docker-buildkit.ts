@@ -11,7 +11,9 @@
 // it inside a block (one whose prefix a `\r` cut off, or a printer that drops it) belongs
 // to the vertex whose block is open. After a failure the printer repeats the failed step's
 // last lines between `------` rulers, without `#N`; they were already seen live and are
-// skipped here (see test/fixtures/docker/README.md).
+// skipped here (see test/fixtures/docker/README.md). A log that holds only that summary
+// (the part of a failed build people paste) has no other record of the step: its lines
+// are then the failed step's output.
 import { parseSeconds, type StepFrames } from './docker-frames.js';
 
 const HASH = 35; // #
@@ -33,18 +35,23 @@ export class BuildKitFramer {
   private current: string | null = null;
   /** Inside the `------` error summary: null (no), 'head' (expecting ` > name:`), 'body'. */
   private summary: null | 'head' | 'body' = null;
+  /** The step a summary stands for when no live line of it was seen. */
+  private summaryStep: string | null = null;
+  private summaries = 0;
 
   constructor(private readonly frames: StepFrames) {}
 
   /** Takes a line if it is BuildKit framing; false hands it back to the caller. */
   line(text: string): boolean {
+    // A pasted summary's lines may carry buildx's `#0 ` (its progress printer's own vertex).
+    if (this.summaryStep !== null) return this.summaryLine(text);
     if (text.charCodeAt(0) === HASH && isDigit(text.charCodeAt(1))) return this.vertexLine(text);
-    if (!this.active) return false;
     if (this.summary !== null) return this.summaryLine(text);
     if (text === RULER) {
       this.summary = 'head';
       return true;
     }
+    if (!this.active) return false;
     if (this.current === null || text === '') return false;
     // Inside an open block every line is the vertex's: the newer form without `#N`, or a
     // line whose `#N 1.234 ` prefix was lost when cleanLine kept only the text after the
@@ -159,17 +166,35 @@ export class BuildKitFramer {
     this.frames.layer(id, { digest, bytes: total, seconds: Number.isFinite(seconds) ? seconds : null });
   }
 
+  /** Whether the caller must offer this line even before any `#N` line: a summary's. */
+  wants(text: string): boolean {
+    return this.summary !== null || text === RULER;
+  }
+
   private summaryLine(text: string): boolean {
     if (this.summary === 'head') {
       // ` > [3/4] RUN …:` names the failed step; anything else means this was no summary.
       if (text.startsWith(' > ') && text.endsWith(':')) {
         this.summary = 'body';
+        if (!this.active) {
+          this.summaryStep = `summary-${++this.summaries}`;
+          this.frames.start(this.summaryStep, text.slice(3, -1));
+        }
         return true;
       }
       this.summary = null;
       return this.line(text);
     }
-    if (text === RULER) this.summary = null;
+    if (text === RULER) {
+      this.summary = null;
+      if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: null, error: 'shown in BuildKit\'s error summary only' });
+      this.summaryStep = null;
+    } else if (this.summaryStep !== null) {
+      // `1175.5 npm error code ECONNRESET` (or `#0 1175.5 …`): seconds into the step, then the line.
+      const line = text.startsWith('#0 ') ? text.slice(3) : text;
+      const space = line.indexOf(' ');
+      this.frames.log(this.summaryStep, space !== -1 && !Number.isNaN(parseSeconds(line, 0, space)) ? line.slice(space + 1) : line);
+    }
     return true;
   }
 }
