@@ -2,14 +2,16 @@
 // a wheelhouse and apt archives copied into the build context and used from there —
 // while the online build keeps working when they are empty. Pure: text in, text out.
 //
-//   pip:  COPY wheelhouse/ /wheelhouse/ before the first pip install of a stage, and each
-//         `pip install` gains `--no-index --find-links /wheelhouse` when the wheelhouse
-//         holds wheels (decided in the RUN step, so an empty wheelhouse means the index).
+//   pip:  COPY wheelhouse/ /wheelhouse/ before the first pip step of a stage, and each
+//         `pip install` (and a builder stage's `pip wheel` / `pip download`) gains
+//         `--no-index --find-links /wheelhouse` when the wheelhouse holds wheels (decided in
+//         the RUN step, so an empty wheelhouse means the index).
 //   apt:  COPY offgrid/ (an apt.conf and a sources.list) and apt-archives/ (a flat apt
 //         repository: .debs + Packages, as `offgrid cache export apt` writes) before the first
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
 //         it has a Packages index, so `apt-get update` and `install` need no network.
-// Idempotent: steps that already use the wheelhouse or the local repository are left alone.
+// Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
+// local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, splitFlags } from './dockerfile.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
@@ -35,9 +37,19 @@ const INIT_COPIES = new Map([
 ]);
 /** pip as a RUN step calls it: `pip`, `pip3`, `pip3.11`, `python3 -m pip`. */
 const PIP = String.raw`pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip`;
-const PIP_INSTALL = new RegExp(String.raw`\b(${PIP})(\s+install)\b`, 'g');
+/** pip's general options that take their value as the next word (`pip --retries 5 install`). */
+const PIP_VALUE_OPTIONS = 'cache-dir|cert|client-cert|exists-action|keyring-provider|log|log-file|proxy|python|resume-retries|retries|root-user-action|src|timeout|trusted-host|use-deprecated|use-feature';
+/**
+ * General options between pip and its command, as real Dockerfiles write them
+ * (`pip --no-cache-dir install`, `python -m pip --disable-pip-version-check install`).
+ */
+const PIP_OPTIONS = String.raw`(?:\s+(?:--(?:${PIP_VALUE_OPTIONS})\s+[^\s;&|-][^\s;&|]*|-[^\s;&|]+))*`;
+/** The pip commands that fetch packages from the index: `install`, and `wheel` and `download` in builder stages. */
+const PIP_FETCH = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+(?:install|wheel|download)\b`, 'g');
 /** One `pip install …` command, up to the shell's next command separator. */
-const PIP_INSTALL_COMMAND = new RegExp(String.raw`\b(?:${PIP})\s+install\b([^;&|\n]*)`, 'g');
+const PIP_INSTALL_COMMAND = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+install\b([^;&|\n]*)`, 'g');
+/** A pip command that already reads the wheelhouse: init's flags, or a hand-written --find-links to it. */
+const READS_WHEELHOUSE = /\$\(ls \/wheelhouse\/\*\.whl|(?:--find-links(?:=|\s+)|-f\s*)\/wheelhouse(?:\/|\b)/;
 const PACKAGING_TOOLS = ['pip', 'setuptools', 'wheel'];
 
 /**
@@ -68,6 +80,27 @@ export interface InitResult {
   readonly skipped: readonly string[];
 }
 
+/**
+ * A RUN step's text with the wheelhouse flags after every pip command that fetches packages
+ * and does not read the wheelhouse yet. Comment lines inside the step (BuildKit drops them)
+ * are left as written.
+ */
+function withWheelhouse(body: string): string {
+  const lines = body.split('\n');
+  const comment = (i: number): boolean => i > 0 && lines[i]!.trim().startsWith('#');
+  return lines
+    .map((line, i) => {
+      if (comment(i)) return line;
+      // The rest of the step after this line, comment lines dropped: a pip command may go on there.
+      const after = lines.slice(i + 1).filter((_l, j) => !comment(i + 1 + j)).join('\n');
+      return line.replace(PIP_FETCH, (command: string, offset: number) => {
+        const rest = /^[^;&|]*/.exec(line.slice(offset + command.length) + '\n' + after)![0];
+        return READS_WHEELHOUSE.test(rest) ? command : `${command} ${WHEELHOUSE_FLAGS}`;
+      });
+    })
+    .join('\n');
+}
+
 /** The RUN shell a `SHELL ["…", …]` names, when it is not a POSIX shell the rewrite's `if [ … ]` and `$(…)` work in. */
 function foreignShell(args: string): string | null {
   const program = execForm(args)?.[0];
@@ -85,8 +118,11 @@ export function makeOfflineReady(text: string): InitResult {
   const needs = new Set<string>();
   // Edits from the bottom up, so earlier line numbers stay valid.
   const edits: { start: number; end: number; replacement: string[] }[] = [];
+  // A COPY --from=… of the same path (a builder stage's own /wheelhouse) is not the context's.
   const stageHas = (stage: number, path: string): boolean =>
-    file.instructions.some((i) => i.stage === stage && (i.keyword === 'COPY' || i.keyword === 'ADD') && i.args.includes(path));
+    file.instructions.some(
+      (i) => i.stage === stage && (i.keyword === 'COPY' || i.keyword === 'ADD') && i.args.includes(path) && !splitFlags(i.args).flags.some((f) => f.startsWith('--from=')),
+    );
   const copied = new Set<string>();
   // The shell RUN uses, per stage: SHELL sets it, a stage built FROM an earlier one inherits it.
   // Windows images (the `escape` directive is for them) run RUN in cmd unless SHELL says otherwise.
@@ -119,8 +155,7 @@ export function makeOfflineReady(text: string): InitResult {
     const argv = execForm(ins.args);
     // The command as the builder runs it (comment lines inside it dropped); a heredoc's body is part of it.
     const words = argv !== null ? argv.join(' ') : heredocs(ins.args).length > 0 ? original.join('\n') : command;
-    const usesPip = PIP_INSTALL.test(words);
-    PIP_INSTALL.lastIndex = 0;
+    const usesPip = words.match(PIP_FETCH) !== null;
     const usesApt = APT.test(words);
     if (!usesPip && !usesApt) continue;
     if (argv !== null) {
@@ -161,7 +196,8 @@ export function makeOfflineReady(text: string): InitResult {
       needs.add(APT_ARCHIVES_DIR).add(OFFGRID_DIR);
       what.push('apt from the local repository when present');
     }
-    if (usesPip && !block.includes('/wheelhouse')) {
+    const pipBody = usesPip ? withWheelhouse(body) : body;
+    if (pipBody !== body) {
       const key = `${ins.stage}:pip`;
       if (!copied.has(key) && !stageHas(ins.stage, '/wheelhouse')) {
         before.push(
@@ -171,7 +207,7 @@ export function makeOfflineReady(text: string): InitResult {
         );
         copied.add(key);
       }
-      body = body.replace(PIP_INSTALL, (_w, pip: string, install: string) => `${pip}${install} ${WHEELHOUSE_FLAGS}`);
+      body = pipBody;
       needs.add(WHEELHOUSE_DIR);
       const tools = packagingToolsInstalled(words);
       what.push(

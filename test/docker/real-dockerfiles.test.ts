@@ -1,0 +1,100 @@
+// `offgrid init docker` on Dockerfiles from public repositories
+// (test/fixtures/docker/real-dockerfiles/README.md says where each comes from).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDockerfile } from '../../src/docker/dockerfile.js';
+import { makeOfflineReady } from '../../src/docker/init.js';
+import { FIXTURES } from '../helpers/cli.js';
+
+const REAL = join(FIXTURES, 'docker/real-dockerfiles');
+const read = (name: string): string => readFileSync(join(REAL, name), 'utf8');
+const FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
+
+/** init on `text`, checked the way every real Dockerfile must pass: it still parses, and a second run changes nothing. */
+function init(text: string): ReturnType<typeof makeOfflineReady> {
+  const first = makeOfflineReady(text);
+  parseDockerfile(first.text);
+  const second = makeOfflineReady(first.text);
+  assert.equal(second.text, first.text);
+  assert.deepEqual(second.changes, []);
+  return first;
+}
+
+/** The lines init changed or added, in order. */
+function added(before: string, after: string): string[] {
+  const old = new Set(before.split('\n'));
+  return after.split('\n').filter((l) => !old.has(l));
+}
+
+test('real Dockerfile: pip with a general option before install (pip --no-cache-dir install) gets the wheelhouse', () => {
+  const text = read('objectiv-builder.Dockerfile');
+  const r = init(text);
+  assert.deepEqual(added(text, r.text), [
+    '# offgrid init docker: apt-archives/ is a local apt repository (offgrid cache export apt --out <context> writes it);',
+    '# offgrid init docker: with a Packages index in it, apt uses it alone (no network); empty, apt uses the network.',
+    'COPY offgrid/ /offgrid/',
+    'COPY apt-archives/ /offgrid/apt-archives/',
+    // The prefix goes after `RUN \` and the comment line, in front of the command.
+    `    if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && DEBIAN_FRONTEND="noninteractive" && \\`,
+    '# offgrid init docker: wheelhouse/ holds the wheels (offgrid wheelhouse -r requirements.txt); with wheels in it,',
+    '# offgrid init docker: pip installs from it alone (--no-index); empty, pip uses the index.',
+    'COPY wheelhouse/ /wheelhouse/',
+    `RUN pip --no-cache-dir install ${FLAGS} pip==22.* --upgrade`,
+    `RUN pip --no-cache-dir install ${FLAGS} --require-hashes -r /tmp/requirements-build.txt && \\`,
+  ]);
+  assert.match(r.changes[1]!, /^line 25: RUN pip --no-cache-dir install pip==22\.\* --upgrade…: .*it installs pip by name/);
+  assert.equal(r.changes.length, 3);
+});
+
+test('real Dockerfile: python -m pip --disable-pip-version-check install, by its full path too', () => {
+  const text = read('pip-disable-version-check.Dockerfile');
+  const r = init(text);
+  assert.deepEqual(added(text, r.text).filter((l) => l.startsWith('RUN')), [
+    `RUN /usr/local/bin/python -m pip --disable-pip-version-check install ${FLAGS} --upgrade pip django==1.6.11`,
+    `RUN pip --disable-pip-version-check install ${FLAGS} /src`,
+  ]);
+  assert.deepEqual(r.needs, ['wheelhouse']);
+});
+
+test('real Dockerfile: a builder stage\'s pip wheel gets the wheelhouse too; its own --find-links and COPY --from stay', () => {
+  const text = read('backend-ai-client.Dockerfile');
+  const r = init(text);
+  const lines = r.text.split('\n');
+  // Each stage COPYs the wheelhouse before its first pip step: COPY --from=builder /wheels is not it.
+  assert.deepEqual(lines.filter((l) => l.startsWith('COPY')), [
+    'COPY dist /dist',
+    'COPY wheelhouse/ /wheelhouse/',
+    'COPY --from=builder /wheels /wheels',
+    'COPY offgrid/ /offgrid/',
+    'COPY apt-archives/ /offgrid/apt-archives/',
+    'COPY wheelhouse/ /wheelhouse/',
+  ]);
+  assert.ok(lines.includes(`RUN pip wheel ${FLAGS} --wheel-dir=/wheels --no-cache-dir backend.ai-client==\${PKGVER} --find-links=/dist`));
+  assert.ok(lines.includes(`RUN pip install ${FLAGS} --no-cache-dir /wheels/*.whl`));
+});
+
+test('init docker: a pip step that already reads the wheelhouse is left alone, one that only names a /wheelhouse directory is not', () => {
+  const r = init(
+    [
+      'FROM python:3.12 AS build',
+      'RUN pip wheel -w /wheelhouse -r requirements.txt',
+      'FROM python:3.12',
+      'COPY --from=build /wheelhouse /wheelhouse',
+      'RUN pip install --no-index --find-links=/wheelhouse -r requirements.txt && \\',
+      '    # pip install extra would go here',
+      '    pip --retries 5 install gunicorn',
+    ].join('\n'),
+  );
+  assert.deepEqual(r.text.split('\n').slice(1, 4), [
+    '# offgrid init docker: wheelhouse/ holds the wheels (offgrid wheelhouse -r requirements.txt); with wheels in it,',
+    '# offgrid init docker: pip installs from it alone (--no-index); empty, pip uses the index.',
+    'COPY wheelhouse/ /wheelhouse/',
+  ]);
+  assert.match(r.text, /RUN pip wheel \$\(ls \/wheelhouse\/\*\.whl[^)]*\) -w \/wheelhouse -r requirements.txt\n/);
+  assert.match(
+    r.text,
+    /\nRUN pip install --no-index --find-links=\/wheelhouse -r requirements.txt && \\\n {4}# pip install extra would go here\n {4}pip --retries 5 install \$\(ls \/wheelhouse/,
+  );
+});
