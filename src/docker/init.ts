@@ -148,6 +148,14 @@ export function makeOfflineReady(text: string): InitResult {
       if (name) shellAtEnd.set(name, shell);
       continue;
     }
+    // ONBUILD RUN runs later, in the build of an image FROM this one, with that build's context.
+    if (ins.keyword === 'ONBUILD' && /^RUN\s/i.test(ins.args) && (ins.args.match(PIP_FETCH) !== null || APT.test(ins.args))) {
+      skipped.push(
+        `line ${ins.startLine}: ONBUILD RUN is left alone: it runs in the build of an image FROM this one, with that build's context; ` +
+          'to use a wheelhouse there, put ONBUILD COPY wheelhouse/ /wheelhouse/ before it and add the wheelhouse flags by hand',
+      );
+      continue;
+    }
     if (ins.keyword !== 'RUN') continue;
     const original = lines.slice(ins.startLine - 1, ins.endLine);
     // RUN flags (`--mount=…`, `--network=…`) come before the command.

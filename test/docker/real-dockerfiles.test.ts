@@ -98,3 +98,15 @@ test('init docker: a pip step that already reads the wheelhouse is left alone, o
     /\nRUN pip install --no-index --find-links=\/wheelhouse -r requirements.txt && \\\n {4}# pip install extra would go here\n {4}pip --retries 5 install \$\(ls \/wheelhouse/,
   );
 });
+
+test('real Dockerfile: ONBUILD RUN pip install is left alone and said so; the image\'s own apt step is rewritten', () => {
+  const text = read('onbuild-parent.Dockerfile');
+  const r = init(text);
+  assert.deepEqual(r.needs, ['apt-archives', 'offgrid']);
+  assert.match(r.text, /\nRUN if \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi && apt-get update -y &&\\\napt-get install/);
+  assert.match(r.text, /\nONBUILD RUN pip install -r requirements.txt\n/);
+  assert.deepEqual(r.skipped, [
+    "line 8: ONBUILD RUN is left alone: it runs in the build of an image FROM this one, with that build's context; " +
+      'to use a wheelhouse there, put ONBUILD COPY wheelhouse/ /wheelhouse/ before it and add the wheelhouse flags by hand',
+  ]);
+});
