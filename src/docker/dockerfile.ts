@@ -295,6 +295,11 @@ function globalArgs(file: Dockerfile, buildArgs: Readonly<Record<string, string>
   return vars;
 }
 
+/** What a stage is built FROM (an image or an earlier stage), with the ARGs declared before the first FROM substituted. */
+export function resolvedFrom(file: Dockerfile, stage: Stage, buildArgs: Readonly<Record<string, string>> = {}): string {
+  return substitute(stage.from, globalArgs(file, buildArgs));
+}
+
 /** The platform images are built for (os/arch[/variant], as in linux/arm/v7). */
 export interface Platform {
   readonly os: string;

@@ -12,7 +12,7 @@
 //         it has a Packages index, so `apt-get update` and `install` need no network.
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
-import { argumentsPosition, execForm, heredocs, parseDockerfile, splitFlags } from './dockerfile.js';
+import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -101,6 +101,13 @@ function withWheelhouse(body: string): string {
     .join('\n');
 }
 
+/**
+ * Windows base images, by the names their publishers give them (`python:3.11-windowsservercore-1809`,
+ * `mcr.microsoft.com/windows/nanoserver:ltsc2022`): RUN runs in cmd or PowerShell there, even
+ * without a SHELL or the ` escape in the Dockerfile.
+ */
+const WINDOWS_IMAGE = /(?:^|[/:@_.-])(?:windowsservercore|nanoserver|servercore)(?:$|[/:@_.-])|^mcr\.microsoft\.com\/windows(?:[/:]|$)/i;
+
 /** The RUN shell a `SHELL ["…", …]` names, when it is not a POSIX shell the rewrite's `if [ … ]` and `$(…)` work in. */
 function foreignShell(args: string): string | null {
   const program = execForm(args)?.[0];
@@ -138,7 +145,9 @@ export function makeOfflineReady(text: string): InitResult {
     }
     if (ins.keyword === 'FROM') {
       const stage = file.stages[ins.stage]!;
-      shell = shellAtEnd.get(stage.from.toLowerCase()) ?? { shell: defaultShell, line: null };
+      const base = resolvedFrom(file, stage);
+      const windows = WINDOWS_IMAGE.test(base) ? `cmd or PowerShell (the shell of the Windows image ${base.replace(/@.*/, '')})` : null;
+      shell = shellAtEnd.get(base.toLowerCase()) ?? { shell: windows ?? defaultShell, line: null };
       if (stage.name) shellAtEnd.set(stage.name, shell);
       continue;
     }

@@ -266,7 +266,7 @@ test('init docker: pip3.11, comment lines inside a RUN, SHELL and the ` escape d
   assert.deepEqual(r.skipped, [
     'line 10: RUN runs in pwsh (SHELL, line 9), not a POSIX shell, so it is left alone: COPY wheelhouse/ into the image and add pip install --no-index --find-links <that directory> by hand',
   ]);
-  const windows = makeOfflineReady('# escape=`\nFROM mcr.example.org/windows/servercore\nRUN pip install `\n    app\n');
+  const windows = makeOfflineReady('# escape=`\nFROM registry.example.org/build-image\nRUN pip install `\n    app\n');
   assert.deepEqual(windows.changes, []);
   assert.match(windows.skipped[0] ?? '', /^line 3: RUN runs in cmd \(the default shell of the Windows images the ` escape is for\)/);
 });

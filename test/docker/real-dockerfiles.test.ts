@@ -110,3 +110,19 @@ test('real Dockerfile: ONBUILD RUN pip install is left alone and said so; the im
       'to use a wheelhouse there, put ONBUILD COPY wheelhouse/ /wheelhouse/ before it and add the wheelhouse flags by hand',
   ]);
 });
+
+test('real Dockerfile: a Windows base image with no SHELL and no ` escape: pip is left alone (the rewrite is POSIX shell), and said so', () => {
+  const text = read('cx-freeze-windows.Dockerfile');
+  const r = init(text);
+  assert.equal(r.text, text);
+  assert.deepEqual(r.skipped, [
+    'line 15: RUN runs in cmd or PowerShell (the shell of the Windows image python:3.11-windowsservercore-1809), not a POSIX shell, so it is left alone: ' +
+      'COPY wheelhouse/ into the image and add pip install --no-index --find-links <that directory> by hand',
+  ]);
+  // The image named through an ARG, and a Linux stage built after it, as in a multi-platform repository.
+  const viaArg = makeOfflineReady(
+    'ARG BASE=mcr.microsoft.com/windows/servercore:ltsc2022\nFROM ${BASE}\nRUN pip install x\nFROM python:3.12-slim\nRUN pip install y\n',
+  );
+  assert.match(viaArg.skipped[0] ?? '', /^line 3: RUN runs in cmd or PowerShell \(the shell of the Windows image mcr\.microsoft\.com\/windows\/servercore:ltsc2022\)/);
+  assert.deepEqual(viaArg.changes.map((c) => c.replace(/:.*/, '')), ['line 5']);
+});
