@@ -9,7 +9,8 @@
 //   apt:  COPY offgrid/ (an apt.conf and a sources.list) and apt-archives/ (a flat apt
 //         repository: .debs + Packages, as `offgrid cache export apt` writes) before the first
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
-//         it has a Packages index, so `apt-get update` and `install` need no network.
+//         it has a Packages index, so `apt-get update` and `install` need no network
+//         (`sudo apt-get` gets it as `-c FILE` too: sudo drops the variable).
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
@@ -69,6 +70,13 @@ function packagingToolsInstalled(command: string): string[] {
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
+/**
+ * apt run through sudo (`sudo apt-get`, `sudo -E DEBIAN_FRONTEND=noninteractive apt-get`), as
+ * images with a non-root USER do: sudo drops APT_CONFIG from the environment, so the
+ * configuration goes on apt's command line as well, where sudo passes it on.
+ */
+const SUDO_APT = /\bsudo(?:\s+(?:-[^\s;&|]+|[A-Za-z_][A-Za-z0-9_]*=[^\s;&|]*))*\s+apt(?:-get)?(?![-\w])/g;
+const SUDO_APT_CONFIG = '${APT_CONFIG:+-c $APT_CONFIG}';
 
 export interface InitResult {
   readonly text: string;
@@ -81,24 +89,25 @@ export interface InitResult {
 }
 
 /**
- * A RUN step's text with the wheelhouse flags after every pip command that fetches packages
- * and does not read the wheelhouse yet. Comment lines inside the step (BuildKit drops them)
- * are left as written.
+ * A RUN step's text with `edit` applied to each of its lines but the comment lines inside it
+ * (BuildKit drops them; they stay as written). `edit` gets the line and the rest of the step
+ * after it, comment lines dropped.
  */
-function withWheelhouse(body: string): string {
+function commandLines(body: string, edit: (line: string, after: string) => string): string {
   const lines = body.split('\n');
   const comment = (i: number): boolean => i > 0 && lines[i]!.trim().startsWith('#');
-  return lines
-    .map((line, i) => {
-      if (comment(i)) return line;
-      // The rest of the step after this line, comment lines dropped: a pip command may go on there.
-      const after = lines.slice(i + 1).filter((_l, j) => !comment(i + 1 + j)).join('\n');
-      return line.replace(PIP_FETCH, (command: string, offset: number) => {
-        const rest = /^[^;&|]*/.exec(line.slice(offset + command.length) + '\n' + after)![0];
-        return READS_WHEELHOUSE.test(rest) ? command : `${command} ${WHEELHOUSE_FLAGS}`;
-      });
-    })
-    .join('\n');
+  return lines.map((line, i) => (comment(i) ? line : edit(line, lines.slice(i + 1).filter((_l, j) => !comment(i + 1 + j)).join('\n')))).join('\n');
+}
+
+/** A RUN step's text with the wheelhouse flags after every pip command that fetches packages and does not read the wheelhouse yet. */
+function withWheelhouse(body: string): string {
+  return commandLines(body, (line, after) =>
+    line.replace(PIP_FETCH, (command: string, offset: number) => {
+      // The rest of this pip command, which may go on on the next lines.
+      const rest = /^[^;&|]*/.exec(line.slice(offset + command.length) + '\n' + after)![0];
+      return READS_WHEELHOUSE.test(rest) ? command : `${command} ${WHEELHOUSE_FLAGS}`;
+    }),
+  );
 }
 
 /**
@@ -209,7 +218,7 @@ export function makeOfflineReady(text: string): InitResult {
         );
         copied.add(key);
       }
-      body = APT_PREFIX + body;
+      body = APT_PREFIX + commandLines(body, (line) => line.replace(SUDO_APT, (apt: string) => `${apt} ${SUDO_APT_CONFIG}`));
       needs.add(APT_ARCHIVES_DIR).add(OFFGRID_DIR);
       what.push('apt from the local repository when present');
     }

@@ -126,3 +126,20 @@ test('real Dockerfile: a Windows base image with no SHELL and no ` escape: pip i
   assert.match(viaArg.skipped[0] ?? '', /^line 3: RUN runs in cmd or PowerShell \(the shell of the Windows image mcr\.microsoft\.com\/windows\/servercore:ltsc2022\)/);
   assert.deepEqual(viaArg.changes.map((c) => c.replace(/:.*/, '')), ['line 5']);
 });
+
+test('real Dockerfile: sudo apt-get gets the local repository on its command line, where sudo passes it on', () => {
+  const text = read('sudo-apt-opam.Dockerfile');
+  const r = init(text);
+  assert.deepEqual(added(text, r.text).slice(4), [
+    'RUN if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && sudo apt-get ${APT_CONFIG:+-c $APT_CONFIG} update && \\',
+    '    sudo apt-get ${APT_CONFIG:+-c $APT_CONFIG} install -y \\',
+  ]);
+  // `sudo rm`, `sudo apt-key`, sudo's own options and variables before apt.
+  const more = makeOfflineReady(
+    'FROM a\nRUN sudo -E DEBIAN_FRONTEND=noninteractive apt-get install -y x && sudo apt-key add k && sudo apt update && sudo rm -rf /var/lib/apt/lists/*\n',
+  );
+  assert.match(
+    more.text,
+    /fi && sudo -E DEBIAN_FRONTEND=noninteractive apt-get \$\{APT_CONFIG:\+-c \$APT_CONFIG\} install -y x && sudo apt-key add k && sudo apt \$\{APT_CONFIG:\+-c \$APT_CONFIG\} update && sudo rm -rf/,
+  );
+});
