@@ -67,6 +67,18 @@ function packagingToolsInstalled(command: string): string[] {
   }
   return PACKAGING_TOOLS.filter((tool) => found.has(tool));
 }
+/**
+ * Python installers other than pip that fetch from the package index (`poetry install`,
+ * `pipenv install --deploy`, `uv sync`, `pdm install`): init does not rewrite them, and says so.
+ */
+const OTHER_INSTALLERS = /\b(?:poetry\s+(?:install|sync|update|add)|pipenv\s+(?:install|sync|update)|uv\s+sync|pdm\s+(?:install|sync))\b/g;
+/** How each of them writes its lock file as a requirements file a wheelhouse is built from. */
+const EXPORT: Record<string, string> = {
+  poetry: 'poetry export -f requirements.txt -o requirements.txt',
+  pipenv: 'pipenv requirements > requirements.txt',
+  uv: 'uv export --format requirements-txt -o requirements.txt',
+  pdm: 'pdm export -o requirements.txt',
+};
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
@@ -183,6 +195,14 @@ export function makeOfflineReady(text: string): InitResult {
     const words = argv !== null ? argv.join(' ') : heredocs(ins.args).length > 0 ? original.join('\n') : command;
     const usesPip = words.match(PIP_FETCH) !== null;
     const usesApt = APT.test(words);
+    const others = [...new Set(words.match(OTHER_INSTALLERS)?.map((w) => w.replace(/\s+/g, ' ')) ?? [])];
+    if (others.length > 0) {
+      const exports = [...new Set(others.map((o) => EXPORT[o.split(' ')[0]!]!))];
+      skipped.push(
+        `line ${ins.startLine}: ${others.join(', ')} ${others.length > 1 ? 'install' : 'installs'} from the package index and is left alone (init rewrites pip and apt): ` +
+          `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
+      );
+    }
     if (!usesPip && !usesApt) continue;
     if (argv !== null) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);

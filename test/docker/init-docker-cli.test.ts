@@ -105,3 +105,11 @@ test('init docker: a context added to a Dockerfile rewritten before gets its dir
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'app.Dockerfile is the Dockerfile of 2 build contexts (api, worker): each gets what it COPYs\ncreated worker/wheelhouse/\n');
 });
+
+test('init docker: a Dockerfile with nothing init can change but a step it left alone is not called offline-ready', async (t) => {
+  const dir = projectDir(t, { Dockerfile: 'FROM python:3.12-slim\nCOPY uv.lock pyproject.toml ./\nRUN uv sync --frozen\n' });
+  const r = await runCli(['init', 'docker'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Dockerfile: nothing init can change; 1 step(s) left alone (below)\n');
+  assert.match(r.stderr, /^offgrid: Dockerfile: line 3: uv sync installs from the package index and is left alone/);
+});

@@ -143,3 +143,22 @@ test('real Dockerfile: sudo apt-get gets the local repository on its command lin
     /fi && sudo -E DEBIAN_FRONTEND=noninteractive apt-get \$\{APT_CONFIG:\+-c \$APT_CONFIG\} install -y x && sudo apt-key add k && sudo apt \$\{APT_CONFIG:\+-c \$APT_CONFIG\} update && sudo rm -rf/,
   );
 });
+
+test('real Dockerfile: poetry install is left alone and said so, with how to get a wheelhouse from its lock file; the pip that installs poetry is rewritten', () => {
+  const text = read('poetry-base.Dockerfile');
+  const r = init(text);
+  assert.match(r.text, /\nRUN pip install \$\(ls \/wheelhouse[^)]*\) --no-cache-dir poetry && \\\n {4}poetry config virtualenvs.create false && \\\n {4}poetry install --only=main/);
+  assert.deepEqual(r.skipped, [
+    'line 6: poetry install installs from the package index and is left alone (init rewrites pip and apt): ' +
+      'write the lock file as requirements (poetry export -f requirements.txt -o requirements.txt), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse',
+  ]);
+});
+
+test('real Dockerfile: uv sync alone: nothing changes, and the step is reported, not passed as offline-ready', () => {
+  const text = read('uv-sync.Dockerfile');
+  const r = init(text);
+  assert.equal(r.text, text);
+  assert.deepEqual(r.changes, []);
+  assert.match(r.skipped[0] ?? '', /^line 8: uv sync installs from the package index and is left alone .*\(uv export --format requirements-txt -o requirements.txt\)/);
+  assert.equal(r.skipped.length, 1);
+});

@@ -120,7 +120,10 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
   }
   for (const why of leftAlone) say(io.stderr, `offgrid: left alone: ${why}`);
   for (const r of report) {
-    if (r.diff === '' && r.created.length === 0) say(io.stdout, `${r.dockerfile}: already offline-ready (nothing to change)`);
+    // Steps left alone (heredocs, other shells, poetry …) may still fetch: then it is not "offline-ready".
+    if (r.diff === '' && r.created.length === 0) {
+      say(io.stdout, r.skipped.length === 0 ? `${r.dockerfile}: already offline-ready (nothing to change)` : `${r.dockerfile}: nothing init can change; ${r.skipped.length} step(s) left alone (below)`);
+    }
     else if (r.contexts.length > 1) say(io.stdout, `${r.dockerfile} is the Dockerfile of ${r.contexts.length} build contexts (${r.contexts.join(', ')}): each gets what it COPYs`);
     if (r.diff !== '') io.stdout.write(r.diff);
     for (const c of r.created) say(io.stdout, `${options.dryRun ? 'would create' : 'created'} ${c}`);
