@@ -79,6 +79,8 @@ const EXPORT: Record<string, string> = {
   uv: 'uv export --format requirements-txt -o requirements.txt',
   pdm: 'pdm export -o requirements.txt',
 };
+/** Alpine's apk fetching packages: init has no local repository for it, and says so. */
+const APK = /\bapk\s+(?:[^&|;]*\s)?(?:add|update|upgrade|fetch)\b/;
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
@@ -201,6 +203,12 @@ export function makeOfflineReady(text: string): InitResult {
       skipped.push(
         `line ${ins.startLine}: ${others.join(', ')} ${others.length > 1 ? 'install' : 'installs'} from the package index and is left alone (init rewrites pip and apt): ` +
           `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
+      );
+    }
+    if (APK.test(words)) {
+      skipped.push(
+        `line ${ins.startLine}: apk fetches from Alpine's repositories and is left alone: init makes pip and apt steps offline-ready, not apk ` +
+          '(offgrid build records what it fetches)',
       );
     }
     if (!usesPip && !usesApt) continue;

@@ -162,3 +162,14 @@ test('real Dockerfile: uv sync alone: nothing changes, and the step is reported,
   assert.match(r.skipped[0] ?? '', /^line 8: uv sync installs from the package index and is left alone .*\(uv export --format requirements-txt -o requirements.txt\)/);
   assert.equal(r.skipped.length, 1);
 });
+
+test('real Dockerfile: apk add is reported as left alone, not passed as offline-ready; npm is not reported (the proxy cache serves it)', () => {
+  const text = read('node-alpine-apk.Dockerfile');
+  const r = init(text);
+  assert.equal(r.text, text);
+  assert.deepEqual(r.skipped, [
+    "line 4: apk fetches from Alpine's repositories and is left alone: init makes pip and apt steps offline-ready, not apk (offgrid build records what it fetches)",
+  ]);
+  // `/var/cache/apk` and `apk del` are not fetches.
+  assert.deepEqual(makeOfflineReady('FROM alpine\nRUN apk del build-deps && rm -rf /var/cache/apk/*\n').skipped, []);
+});
