@@ -497,7 +497,16 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
   const files = [parseFile({ file: ctx.file, text }), ...overrides.map(parseFile)];
   const base = files[0]!;
   // A file may hold only include: (compose-go needs no services: then).
-  if (base.services === undefined && base.root.include === undefined) throw inputError(ctx.file, 'no services: section');
+  if (base.services === undefined && base.root.include === undefined) {
+    // The version 1 format put services at the top level; Compose v2 no longer reads it.
+    const v1 = Object.entries(base.root).filter(([, v]) => isMap(v) && (v.build !== undefined || v.image !== undefined)).map(([k]) => k);
+    throw inputError(
+      ctx.file,
+      v1.length === 0
+        ? 'no services: section'
+        : `no services: section; ${v1.slice(0, 3).join(', ')}${v1.length > 3 ? ', …' : ''} at the top level are the version 1 format, which docker compose v2 does not read: move them under services:`,
+    );
+  }
   const services: Plain = { ...base.services };
   let projectName = base.root.name;
   for (const over of files.slice(1)) {

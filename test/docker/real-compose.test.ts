@@ -1,0 +1,79 @@
+// Compose files of public projects (test/fixtures/compose/real/README.md): the services
+// offgrid builds from them, as `docker compose config` resolves them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadProject, selectServices } from '../../src/docker/project.js';
+import type { ProjectServices } from '../../src/docker/service.js';
+import { FIXTURES } from '../helpers/cli.js';
+
+const REAL = join(FIXTURES, 'compose/real');
+
+/** Each buildable service as `name context dockerfile target image args`, paths relative to `root`. */
+function resolved(project: ProjectServices, root: string): string[] {
+  const rel = (p: string): string => (p === root ? '.' : p.slice(root.length + 1));
+  return project.buildable.map(
+    (s) => `${s.name} ${rel(s.context)} ${rel(s.dockerfile)} ${s.target ?? '-'} ${s.image} ${JSON.stringify(s.args)}`,
+  );
+}
+
+test('real compose: getsentry/self-hosted: anchors merged two levels deep, list args from .env, a merged build replaced whole, profiles from .env', () => {
+  const dir = join(REAL, 'sentry');
+  const project = loadProject(dir, null, {});
+  assert.deepEqual(resolved(project, dir), [
+    'clickhouse clickhouse clickhouse/Dockerfile - clickhouse-self-hosted-local {"BASE_IMAGE":"altinity/clickhouse-server:23.8.11.29.altinitystable"}',
+    'symbolicator-cleanup cron cron/Dockerfile - symbolicator-cleanup-self-hosted-local {"BASE_IMAGE":"getsentry/symbolicator:nightly"}',
+    'web sentry sentry/Dockerfile - sentry-self-hosted-local {"SENTRY_IMAGE":"getsentry/sentry:nightly"}',
+    'web-errors-only sentry sentry/Dockerfile - sentry-self-hosted-local {"SENTRY_IMAGE":"getsentry/sentry:nightly"}',
+    'cron sentry sentry/Dockerfile - sentry-self-hosted-local {"SENTRY_IMAGE":"getsentry/sentry:nightly"}',
+    'worker sentry sentry/Dockerfile - sentry-self-hosted-local {"SENTRY_IMAGE":"getsentry/sentry:nightly"}',
+    'sentry-cleanup cron cron/Dockerfile - sentry-cleanup-self-hosted-local {"BASE_IMAGE":"sentry-self-hosted-local"}',
+    'vroom-cleanup cron cron/Dockerfile - vroom-cleanup-self-hosted-local {"BASE_IMAGE":"getsentry/vroom:nightly"}',
+  ]);
+  assert.deepEqual([...project.imageOnly.keys()], ['smtp', 'snuba-api', 'snuba-transactions-consumer']);
+  // COMPOSE_PROFILES=feature-complete in .env: web-errors-only (errors-only) is left out.
+  assert.deepEqual(selectServices(project, []).map((s) => s.name), ['clickhouse', 'symbolicator-cleanup', 'web', 'cron', 'worker', 'sentry-cleanup', 'vroom-cleanup']);
+  // The shell wins over .env; an unset list arg is not passed (the Dockerfile's default applies).
+  const errorsOnly = loadProject(dir, null, { COMPOSE_PROFILES: 'errors-only', SENTRY_IMAGE: '' });
+  assert.deepEqual(selectServices(errorsOnly, []).map((s) => s.name), ['clickhouse', 'symbolicator-cleanup', 'web-errors-only', 'cron', 'worker', 'sentry-cleanup']);
+  assert.deepEqual(errorsOnly.buildable.find((s) => s.name === 'cron')!.args, { SENTRY_IMAGE: '' });
+});
+
+test('real compose: netbox-docker: a whole service merged into another builds the same context and tag; ${VERSION-master} defaults', () => {
+  const dir = join(REAL, 'netbox');
+  assert.deepEqual(resolved(loadProject(dir, null, {}), dir), [
+    'netbox . Dockerfile - ninech/netbox:latest {"BRANCH":"master"}',
+    'netbox-worker . Dockerfile - ninech/netbox:latest {"BRANCH":"master"}',
+  ]);
+  assert.deepEqual(resolved(loadProject(dir, null, { VERSION: 'v2.5.0' }), dir), [
+    'netbox . Dockerfile - ninech/netbox:v2.5.0 {"BRANCH":"v2.5.0"}',
+    'netbox-worker . Dockerfile - ninech/netbox:v2.5.0 {"BRANCH":"v2.5.0"}',
+  ]);
+});
+
+test('real compose: saleor-platform, pycroft (extends from another file), immich (a file in a subdirectory with name:)', () => {
+  const saleor = join(REAL, 'saleor');
+  assert.deepEqual(resolved(loadProject(saleor, null, {}), saleor), [
+    'api saleor saleor/Dockerfile - saleor-api {"STATIC_URL":"/static/"}',
+    'storefront saleor-storefront saleor-storefront/Dockerfile.dev - saleor-storefront {"API_URI":"http://116.203.46.41:9100/graphql/","NEXT_PUBLIC_API_URI":"http://116.203.46.41:9100/graphql/"}',
+    'dashboard saleor-dashboard saleor-dashboard/Dockerfile.dev - saleor-dashboard {"API_URI":"http://116.203.46.41:9100/graphql/"}',
+    'worker saleor saleor/Dockerfile - saleor-worker {"STATIC_URL":"/static/"}',
+  ]);
+  const pycroft = join(REAL, 'pycroft');
+  const p = loadProject(pycroft, null, {});
+  assert.deepEqual(resolved(p, pycroft), ['web . Dockerfile - pycroft-web {}']);
+  assert.deepEqual([...p.imageOnly], [['db', 'postgres'], ['ldap', 'dinkel/openldap']]);
+  const immich = join(REAL, 'immich');
+  assert.deepEqual(resolved(loadProject(immich, 'docker/docker-compose.dev.yml', {}), immich), [
+    'immich-server . server/Dockerfile dev immich-server-dev:latest {}',
+    'immich-web web web/Dockerfile - immich-web-dev:latest {}',
+    'immich-machine-learning machine-learning machine-learning/Dockerfile - immich-machine-learning-dev:latest {"DEVICE":"cpu"}',
+  ]);
+});
+
+test('real compose: a version 1 file (services at the top level) is an input error that says so', () => {
+  assert.throws(
+    () => loadProject(join(REAL, 'zulip-v1'), null, {}),
+    /docker-compose.yml: no services: section; database, memcache, zulip at the top level are the version 1 format, which docker compose v2 does not read: move them under services:$/,
+  );
+});
