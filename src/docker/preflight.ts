@@ -49,6 +49,15 @@ export async function preflight(spec: ServiceSpec, offline: boolean, builder: Bu
       '(an ARG with no value, as in FROM ${BASE:-}): give the ARG a default, or set it in build.args'
     );
   }
+  // `ARG PYTHON_VERSION` with no default and no build arg: `FROM python:${PYTHON_VERSION}` is `python:`,
+  // which BuildKit rejects as an invalid reference; offline it would be reported as missing instead.
+  const invalid = images.find((image) => !IMAGE_REFERENCE.test(image));
+  if (invalid !== undefined) {
+    return (
+      `service ${spec.name}: FROM (or COPY --from) ${invalid} in ${show(spec.dockerfile)} is not a valid image name once its ARGs are filled in ` +
+      '(an ARG with no default and no value in build.args leaves a part of it empty): give the ARG a default, or set it in build.args'
+    );
+  }
   // Online, the builder pulls a missing base image itself (and pullFailureHint explains a failure).
   if (!offline) return null;
   const missing: string[] = [];
@@ -61,6 +70,16 @@ export async function preflight(spec: ServiceSpec, offline: boolean, builder: Bu
   }
   return null;
 }
+
+/**
+ * An image reference as Docker's reference grammar (distribution/reference) allows it:
+ * [domain[:port]/]path[:tag][@digest], the path in lower case.
+ */
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN = String.raw`(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d+)?/`;
+const IMAGE_REFERENCE = new RegExp(
+  String.raw`^(?:${DOMAIN})?${COMPONENT}(?:/${COMPONENT})*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
 
 /** A hint for a builder failure whose cause is a base image that could not be pulled. */
 export function pullFailureHint(lines: readonly string[], service: string): string | null {

@@ -2,9 +2,11 @@
 // (test/fixtures/docker/real-dockerfiles/README.md says where each comes from).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDockerfile } from '../../src/docker/dockerfile.js';
+import { preflight } from '../../src/docker/preflight.js';
 import { makeOfflineReady } from '../../src/docker/init.js';
 import { FIXTURES } from '../helpers/cli.js';
 
@@ -172,4 +174,29 @@ test('real Dockerfile: apk add is reported as left alone, not passed as offline-
   ]);
   // `/var/cache/apk` and `apk del` are not fetches.
   assert.deepEqual(makeOfflineReady('FROM alpine\nRUN apk del build-deps && rm -rf /var/cache/apk/*\n').skipped, []);
+});
+
+test('real Dockerfile: FROM python:${PYTHON_VERSION} with ARG PYTHON_VERSION unset is stopped before the build, online and offline, not reported as a missing image', async (t) => {
+  const spec = { name: 'client', context: REAL, dockerfile: join(REAL, 'backend-ai-client.Dockerfile'), args: {}, target: null, image: 'client', additionalContexts: {} };
+  const io = { cwd: REAL, platform: { os: 'linux', arch: 'amd64', variant: '' }, buildContexts: true, imageExists: async () => false };
+  for (const offline of [false, true]) {
+    assert.equal(
+      await preflight(spec, offline, 'buildkit', io),
+      'service client: FROM (or COPY --from) python: in backend-ai-client.Dockerfile is not a valid image name once its ARGs are filled in ' +
+        '(an ARG with no default and no value in build.args leaves a part of it empty): give the ARG a default, or set it in build.args',
+    );
+  }
+  const set = { ...spec, args: { PYTHON_VERSION: '3.12' } };
+  assert.equal(await preflight(set, false, 'buildkit', io), null);
+  assert.match((await preflight(set, true, 'buildkit', io)) ?? '', /^service client: base image python:3\.12 is not on this machine/);
+  // Digests, registries with ports and Windows tags are valid references.
+  const dir = mkdtempSync(join(tmpdir(), 'offgrid-refs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    'FROM localhost:5000/team/app:1.0\n' +
+      'COPY --from=docker.io/library/ubuntu:22.04@sha256:26dd6b0fe5f604e7a2449677d34601c4fb93c191ddb71b294ccb8330f8222b32 /a /a\n' +
+      'COPY --from=mcr.microsoft.com/powershell:6.2.0-nanoserver-1803 /b /b\n',
+  );
+  assert.equal(await preflight({ ...spec, context: dir, dockerfile: join(dir, 'Dockerfile') }, false, 'buildkit', { ...io, cwd: dir }), null);
 });
