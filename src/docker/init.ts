@@ -11,6 +11,8 @@
 //         apt-get of a stage; the RUN points apt at that repository alone (APT_CONFIG) when
 //         it has a Packages index, so `apt-get update` and `install` need no network
 //         (`sudo apt-get` gets it as `-c FILE` too: sudo drops the variable).
+//   A RUN heredoc that a POSIX shell runs as a script (`RUN <<EOF`) is rewritten inside the
+//   script (the apt line first, after a `#!` line); other heredocs are left alone.
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
@@ -83,7 +85,8 @@ const EXPORT: Record<string, string> = {
 const APK = /\bapk\s+(?:[^&|;]*\s)?(?:add|update|upgrade|fetch)\b/;
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
-const APT_PREFIX = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi && ';
+const APT_PREFIX_LINE = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi';
+const APT_PREFIX = `${APT_PREFIX_LINE} && `;
 /**
  * apt run through sudo (`sudo apt-get`, `sudo -E DEBIAN_FRONTEND=noninteractive apt-get`), as
  * images with a non-root USER do: sudo drops APT_CONFIG from the environment, so the
@@ -107,21 +110,49 @@ export interface InitResult {
  * (BuildKit drops them; they stay as written). `edit` gets the line and the rest of the step
  * after it, comment lines dropped.
  */
-function commandLines(body: string, edit: (line: string, after: string) => string): string {
+function commandLines(body: string, edit: (line: string, after: string) => string, script = false): string {
   const lines = body.split('\n');
-  const comment = (i: number): boolean => i > 0 && lines[i]!.trim().startsWith('#');
+  // In a RUN line the text starts with the command; a heredoc script may start with a comment.
+  const comment = (i: number): boolean => (script || i > 0) && lines[i]!.trim().startsWith('#');
   return lines.map((line, i) => (comment(i) ? line : edit(line, lines.slice(i + 1).filter((_l, j) => !comment(i + 1 + j)).join('\n')))).join('\n');
 }
 
 /** A RUN step's text with the wheelhouse flags after every pip command that fetches packages and does not read the wheelhouse yet. */
-function withWheelhouse(body: string): string {
+function withWheelhouse(body: string, script: boolean): string {
   return commandLines(body, (line, after) =>
     line.replace(PIP_FETCH, (command: string, offset: number) => {
       // The rest of this pip command, which may go on on the next lines.
       const rest = /^[^;&|]*/.exec(line.slice(offset + command.length) + '\n' + after)![0];
       return READS_WHEELHOUSE.test(rest) ? command : `${command} ${WHEELHOUSE_FLAGS}`;
     }),
+    script,
   );
+}
+
+/** A POSIX shell as a heredoc's interpreter: `sh`, `bash`, `/bin/bash`, `#!/usr/bin/env bash`. */
+const POSIX_SHELL = /^(?:\/(?:usr\/)?bin\/)?(?:ba|da|a)?sh$/;
+
+/**
+ * A RUN whose command is one heredoc that a POSIX shell runs as a script (`RUN <<EOF`,
+ * `RUN --mount=… <<EOF`, `RUN bash -ex <<EOF`, a `#!/bin/bash` first line), split into the
+ * instruction's own lines, the script and the closing line; null for any other heredoc
+ * (`RUN python3 <<EOF`, `RUN cat <<EOF > file`, two heredocs), which init leaves alone.
+ */
+function shellHeredoc(command: string, original: readonly string[], escape: string): { head: string[]; script: string[]; close: string } | null {
+  if (heredocs(command).length !== 1) return null;
+  const words = command.trim().split(/\s+/).filter((w) => heredocs(w).length === 0);
+  const interpreter = words.length === 0 || (POSIX_SHELL.test(words[0]!) && words.slice(1).every((w, i) => w.startsWith('-') || words[i] === '-o'));
+  if (!interpreter) return null;
+  // The instruction's own lines: continuation lines (comment lines among them) up to the first that does not continue.
+  let end = 0;
+  while (end < original.length - 1 && original[end]!.replace(/\s+$/, '').endsWith(escape)) {
+    end++;
+    while (end < original.length - 1 && (original[end]!.trim() === '' || original[end]!.trim().startsWith('#'))) end++;
+  }
+  const script = original.slice(end + 1, -1);
+  const shebang = /^#!\s*(?:\/usr\/bin\/env\s+)?(\S+)/.exec(script[0] ?? '');
+  if (shebang && !POSIX_SHELL.test(shebang[1]!)) return null;
+  return { head: original.slice(0, end + 1), script, close: original[original.length - 1]! };
 }
 
 /**
@@ -223,16 +254,18 @@ export function makeOfflineReady(text: string): InitResult {
       );
       continue;
     }
-    if (heredocs(ins.args).length > 0) {
-      skipped.push(`line ${ins.startLine}: RUN with a heredoc is left alone: add the wheelhouse or apt-archives flags by hand`);
+    const heredoc = heredocs(ins.args).length > 0 ? shellHeredoc(command, original, file.escape) : null;
+    if (heredocs(ins.args).length > 0 && heredoc === null) {
+      skipped.push(`line ${ins.startLine}: RUN with a heredoc that is not a shell script is left alone: add the wheelhouse or apt-archives flags by hand`);
       continue;
     }
     // The rewrite goes into the command (there is one: it names pip or apt), after `RUN` and all
-    // its flags, which may span lines.
+    // its flags, which may span lines; or into a heredoc's script, after its #! line.
     const at = argumentsPosition(original, file.escape)!;
     const flagLines = [...original.slice(0, at.line), original[at.line]!.slice(0, at.column)].join('\n');
     const block = original.join('\n');
-    let body = block.slice(flagLines.length);
+    let body = heredoc !== null ? heredoc.script.join('\n') : block.slice(flagLines.length);
+    const script = heredoc !== null;
     const before: string[] = [];
     const what: string[] = [];
     if (usesApt && !block.includes('/offgrid/apt.conf')) {
@@ -246,11 +279,18 @@ export function makeOfflineReady(text: string): InitResult {
         );
         copied.add(key);
       }
-      body = APT_PREFIX + commandLines(body, (line) => line.replace(SUDO_APT, (apt: string) => `${apt} ${SUDO_APT_CONFIG}`));
+      body = commandLines(body, (line) => line.replace(SUDO_APT, (apt: string) => `${apt} ${SUDO_APT_CONFIG}`), script);
+      if (heredoc === null) body = APT_PREFIX + body;
+      else {
+        const lines = body.split('\n');
+        const first = lines[0]?.startsWith('#!') ? 1 : 0;
+        lines.splice(first, 0, APT_PREFIX_LINE + eol);
+        body = lines.join('\n');
+      }
       needs.add(APT_ARCHIVES_DIR).add(OFFGRID_DIR);
       what.push('apt from the local repository when present');
     }
-    const pipBody = usesPip ? withWheelhouse(body) : body;
+    const pipBody = usesPip ? withWheelhouse(body, script) : body;
     if (pipBody !== body) {
       const key = `${ins.stage}:pip`;
       if (!copied.has(key) && !stageHas(ins.stage, '/wheelhouse')) {
@@ -273,7 +313,8 @@ export function makeOfflineReady(text: string): InitResult {
     }
     if (what.length === 0) continue;
     changes.push(`line ${ins.startLine}: RUN ${command.split('\n')[0]!.slice(0, 50)}…: ${what.join('; ')}`);
-    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...(flagLines + body).split('\n')] });
+    const rewritten = heredoc !== null ? [...heredoc.head, ...body.split('\n'), heredoc.close] : (flagLines + body).split('\n');
+    edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...rewritten] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
   return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped };

@@ -200,3 +200,45 @@ test('real Dockerfile: FROM python:${PYTHON_VERSION} with ARG PYTHON_VERSION uns
   );
   assert.equal(await preflight({ ...spec, context: dir, dockerfile: join(dir, 'Dockerfile') }, false, 'buildkit', { ...io, cwd: dir }), null);
 });
+
+test('real Dockerfile: a RUN heredoc script with apt cache mounts gets the local repository as its first line; other heredocs are left alone', () => {
+  const text = read('heredoc-apt-cache.Dockerfile');
+  const r = init(text);
+  assert.deepEqual(added(text, r.text), [
+    '# offgrid init docker: apt-archives/ is a local apt repository (offgrid cache export apt --out <context> writes it);',
+    '# offgrid init docker: with a Packages index in it, apt uses it alone (no network); empty, apt uses the network.',
+    'COPY offgrid/ /offgrid/',
+    'COPY apt-archives/ /offgrid/apt-archives/',
+    'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi',
+  ]);
+  assert.match(r.text, /sharing=locked <<EOF\nif \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi\n {4}apt-get update\n/);
+  assert.deepEqual(r.skipped, []);
+  // After a #! line for a shell; pip in the script; a script for python or a heredoc fed to a command is left alone.
+  const more = init(
+    [
+      'FROM debian:bookworm',
+      'RUN <<EOF',
+      '#!/bin/bash -ex',
+      '# packages',
+      'sudo apt-get install -y python3-pip',
+      'pip install -r requirements.txt',
+      'EOF',
+      'RUN python3 <<EOF',
+      'import os; os.system("pip install x")',
+      'EOF',
+      'RUN cat <<EOF > /etc/apt/sources.list.d/x.list && apt-get update',
+      'deb http://deb.example/debian bookworm main',
+      'EOF',
+    ].join('\n'),
+  );
+  assert.deepEqual(more.text.split('\n').slice(8, 14), [
+    'RUN <<EOF',
+    '#!/bin/bash -ex',
+    'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi',
+    '# packages',
+    'sudo apt-get ${APT_CONFIG:+-c $APT_CONFIG} install -y python3-pip',
+    `pip install ${FLAGS} -r requirements.txt`,
+  ]);
+  assert.deepEqual(more.skipped.map((s) => s.replace(/:.*/, '')), ['line 8', 'line 11']);
+  assert.match(more.skipped[0]!, /RUN with a heredoc that is not a shell script is left alone/);
+});
