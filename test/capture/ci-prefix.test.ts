@@ -92,7 +92,8 @@ test('analyze: a GitHub Actions log of pip (BOM, CRLF, old pip URLs) finds each 
   assert.equal(got[0]?.source, 'https://example.org/packages/7f/3f/awscli-1.16.194-py2.py3-none-any.whl');
   assert.deepEqual(
     attempts(events).map((a) => [a.url_or_host, a.timestamp]),
-    [['/simple/boto3/', '2019-07-09T13:13:21.001Z']],
+    // No `Looking in indexes:` line: pip's default index.
+    [['https://pypi.org/simple/boto3/', '2019-07-09T13:13:21.001Z']],
   );
 });
 

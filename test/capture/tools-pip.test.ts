@@ -8,7 +8,7 @@ import {
 import type { CaptureEvent } from '../../src/capture/events.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
-import { attempts, byName, downloads, errors, fixtureLines, parseFixture, parseLines, splitLines } from './tools-fixture.js';
+import { analyzeLines, attempts, byName, downloads, errors, fixtureLines, parseFixture, parseLines, splitLines } from './tools-fixture.js';
 
 const PIP = [createPipParser];
 const ALL_SEVEN = ['alpha', 'big-pkg', 'chunky', 'extra-thing', 'hefty', 'native', 'tiny-dep'];
@@ -344,4 +344,64 @@ test('pip VCS requirements: a clone pip resolved is a fetch; a clone git could n
   assert.deepEqual(downloads(cloned).map((d) => [d.tool, d.kind, d.source, d.version, d.cached]), [
     ['pip', 'file', 'https://git.example.org/ros-infrastructure/ros_buildfarm.git', '2b8c1f9e0d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c', false],
   ]);
+});
+
+// Logs users pasted in GitHub issues: test/fixtures/pip/real/README.md gives each one's source.
+
+test('pip real: `HTTP error 403 while getting URL` is a failed attempt at that URL (pip 24, and pip 1 without ERROR:)', () => {
+  const new403 = parseFixture('pip/real/pip24-http-403.txt', PIP);
+  const url = 'https://mirrors.tuna.tsinghua.edu.cn/pypi/web/packages/c9/bc/b7db44f5f39f9d0494071bddae6880eb645970366d0a200022a1a93d57f5/pip-25.0.1-py3-none-any.whl';
+  assert.deepEqual(attempts(new403).map((a) => [a.url_or_host, a.error]), [[url, 'HTTP error 403']]);
+  assert.equal(errors(new403).length, 2);
+  assert.equal(downloads(new403).length, 0);
+  const old403 = parseFixture('pip/real/pip1-http-403.txt', PIP);
+  assert.deepEqual(attempts(old403).map((a) => [a.url_or_host, a.error]), [
+    ['http://pygooglechart.slowchop.com/files/download/pygooglechart-0.3.0.tar.gz', 'HTTP error 403'],
+  ]);
+});
+
+test("pip real: retries with no `Looking in indexes:` are at pip's default index, or at the URL a later line names", () => {
+  // pip 20.3 behind a proxy, -v: the retried pages are pypi.org's.
+  const proxy = parseFixture('pip/real/pip20-proxy-retries-verbose.txt', PIP);
+  assert.deepEqual(attempts(proxy).map((a) => a.url_or_host), ['https://pypi.org/simple/pip/', 'https://pypi.org/simple/wheel/']);
+  assert.match(attempts(proxy)[0]?.error ?? '', /^ProxyError\('Cannot connect to proxy\.'/);
+  // A file on the default index is on its file host.
+  assert.deepEqual(attempts(parseFixture('pip/real/pip21-file-retry-default-index.txt', PIP)).map((a) => [a.url_or_host, a.error]), [
+    ['https://files.pythonhosted.org/packages/b5/da/6490afd3bb6e7c00e21050fbd6f1fc87ce7b3a0a5f6fb08ebde20a1f62b1/causalml-0.14.0.tar.gz', '[Errno 11001] getaddrinfo failed'],
+  ]);
+  // pip 9: the last try (`Could not fetch URL`, bare) names the old default index for the five retries.
+  const old = attempts(parseFixture('pip/real/pip9-ssl-retries.txt', PIP));
+  assert.equal(old.length, 6);
+  assert.ok(old.every((a) => a.url_or_host === 'https://pypi.python.org/simple/pip/'));
+  assert.equal(old[5]?.error, 'There was a problem confirming the ssl certificate');
+  assert.match(old[0]?.error ?? '', /CERTIFICATE_VERIFY_FAILED/);
+  const noSsl = attempts(parseFixture('pip/real/pip20-no-ssl-module.txt', PIP));
+  assert.deepEqual(noSsl.map((a) => a.url_or_host), ['https://pypi.org/simple/numpy/', 'https://pypi.org/simple/numpy/']);
+});
+
+test('pip real: a connect or read timeout reads the same on every retry (no object address)', () => {
+  const got = attempts(parseFixture('pip/real/pip-connect-timeout-retries.txt', PIP));
+  const url = 'https://huggingface.co/hanamizuki-ai/insightface-releases/resolve/main/insightface-0.7.3-cp310-cp310-win_amd64.whl';
+  assert.deepEqual(got.map((a) => [a.url_or_host, a.error]), [
+    [url, 'Connection to huggingface.co timed out. (connect timeout=15.0)'],
+    [url, 'Connection to huggingface.co timed out. (connect timeout=15.0)'],
+  ]);
+  const read = attempts(parseLines([
+    "  WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='files.example.org', port=443): Read timed out. (read timeout=15)\",)': /packages/f4/d5/x-1.1.8-py3-none-any.whl",
+  ], PIP));
+  assert.deepEqual(read.map((a) => a.error), ['Read timed out. (read timeout=15)']);
+});
+
+test("pip real: old pip's unprefixed `Retrying (…)` lines are pip's alone (no second, hostless DNS failure)", () => {
+  const events = analyzeLines(fixtureLines('pip/real/pip9-retries-two-indexes.txt'));
+  // Two indexes serve /simple/numpy/: which one each retry tried, pip does not say.
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), Array(4).fill(['pip', '/simple/numpy/', '[Errno -3] Temporary failure in name resolution']));
+});
+
+test('pip real: pip 18 ends a file it could not fetch with `Could not install packages due to an EnvironmentError` (no ERROR:)', () => {
+  const events = analyzeLines(fixtureLines('pip/real/pip18-environment-error.txt'));
+  const url = 'https://files.pythonhosted.org/packages/5f/25/e52d3f31441505a5f3af41213346e5b6c221c9e086a166f3703d2ddaf940/pip-18.0-py2.py3-none-any.whl';
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host]), [['pip', url], ['pip', url]]);
+  assert.ok(attempts(events).every((a) => a.error.includes('CERTIFICATE_VERIFY_FAILED')));
+  assert.deepEqual(errors(events).map((e) => e.message.slice(0, 54)), ['Could not install packages due to an EnvironmentError:']);
 });

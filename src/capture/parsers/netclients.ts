@@ -466,6 +466,10 @@ function ownedByAnotherParser(text: string): boolean {
     text.startsWith('Err:') ||
     text.startsWith('WARNING: ') ||
     text.startsWith('ERROR: ') ||
+    // pip < 19.3 printed its network failures without `WARNING:`/`ERROR:`.
+    text.startsWith('Retrying (Retry(') ||
+    text.startsWith('Could not install packages due to an ') ||
+    text.startsWith('Could not fetch URL ') ||
     text.startsWith('npm ') ||
     text.startsWith('ERR_PNPM_') ||
     text.startsWith('WARN  GET ') || // pnpm, its badge's padding trimmed

@@ -75,6 +75,14 @@ export function baseName(location: string): string {
   }
 }
 
+function pathOf(url: string): string | null {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return null;
+  }
+}
+
 function isUrl(text: string): boolean {
   return text.startsWith('http://') || text.startsWith('https://') || text.startsWith('file://');
 }
@@ -109,6 +117,10 @@ export function connectionErrorReason(text: string): string {
   }
   const errno = /\[Errno -?\d+\][^'")]*/.exec(text);
   if (errno !== null) return errno[0].trim();
+  // Timeouts name an object at an address that changes each try: keep urllib3's sentence,
+  // so that a file's five retries read (and count) as one failure.
+  const timeout = /'(Connection to \S+ timed out\. \(connect timeout=[\d.]+\))'/.exec(text) ?? /: (Read timed out\. \(read timeout=[\d.]+\))/.exec(text);
+  if (timeout !== null) return timeout[1] ?? text;
   return text.length > 300 ? text.slice(0, 300) : text;
 }
 
@@ -143,6 +155,16 @@ const BROKEN_TRANSFER_RE =
 export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |certificate common name |no certificate subject alternative name|No certificate presented by )/;
 const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 const OS_ERROR = 'Could not install packages due to an OSError: ';
+/** `HTTP error 403 while getting https://h/x.whl (from https://h/simple/x/) (requires-python:>=3.8)` */
+const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;
+/**
+ * pip's default index, used when no `Looking in indexes:` line names another: its pages
+ * (`/simple/x/`) and its files (`/packages/…`) are on two hosts.
+ */
+const DEFAULT_INDEX = [
+  { path: '/simple/', origin: 'https://pypi.org' },
+  { path: '/packages/', origin: 'https://files.pythonhosted.org' },
+];
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
 
 type Pending = Parameters<typeof downloadEvent>[0];
@@ -155,6 +177,8 @@ class PipParser implements ToolParser {
   private readonly reported = new Set<string>();
   /** The http(s) indexes of `Looking in indexes:`. */
   private indexUrls: URL[] = [];
+  /** pip printed `Looking in indexes:`: its index is not the default one. */
+  private indexesNamed = false;
   private lastPageUrl: string | null = null;
   /**
    * Retries of a path pip never named, whose server is only a guess (the index's): held
@@ -234,6 +258,9 @@ class PipParser implements ToolParser {
       case 9584: // ╰ (`╰─> URL: …`, the rich error's context)
         if (this.diagnosticMessage !== null && text.startsWith('╰─> ')) this.diagnosticContext(text.slice(4).trim());
         return;
+      case 72: // H (pip < 19.3: no `ERROR: `)
+        this.httpError(text);
+        return;
       case 82: // R
         if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
         else if (text.startsWith('Resolved ')) this.cloned(text.slice(9));
@@ -262,6 +289,8 @@ class PipParser implements ToolParser {
       case 67: // C
         if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
         else if (text.startsWith('Collecting ')) this.nameUrl(text.slice(11));
+        // pip < 19.3 printed its last try of a file without `ERROR: `.
+        else if (text.startsWith('Could not install packages due to an ')) this.error(text);
         return;
       default:
         return;
@@ -274,6 +303,7 @@ class PipParser implements ToolParser {
     for (const held of this.guessed.splice(0)) this.emit(held.event);
     this.reported.clear();
     this.indexUrls = [];
+    this.indexesNamed = false;
     this.lastPageUrl = null;
     this.namedUrls.clear();
     this.timestamp = null;
@@ -483,6 +513,7 @@ class PipParser implements ToolParser {
   }
 
   private indexes(rest: string): void {
+    this.indexesNamed = true;
     this.indexUrls = rest.split(/[ ,]+/).flatMap((url) => {
       if (!url.startsWith('http://') && !url.startsWith('https://')) return [];
       try {
@@ -500,12 +531,8 @@ class PipParser implements ToolParser {
   }
 
   private rememberUrl(url: string): void {
-    let path: string;
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      return;
-    }
+    const path = pathOf(url);
+    if (path === null) return;
     if (this.namedUrls.size >= MAX_PENDING) this.namedUrls.clear();
     this.namedUrls.set(path, url.split('#')[0] ?? url);
   }
@@ -522,7 +549,7 @@ class PipParser implements ToolParser {
       this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
       return;
     }
-    const guess = `${this.indexUrls[0]?.origin ?? ''}${path}`;
+    const guess = `${this.indexUrls[0]?.origin ?? this.defaultOrigin(path)}${path}`;
     const oldest = this.guessed.length >= MAX_PENDING ? this.guessed.shift() : undefined;
     if (oldest !== undefined) this.emit(oldest.event);
     this.guessed.push({ path, event: networkAttemptEvent({ ...this.base(), url_or_host: guess, error }) });
@@ -542,7 +569,25 @@ class PipParser implements ToolParser {
     if (origin !== null) return origin + path;
     const holders = this.indexUrls.filter((index) => path.startsWith(index.pathname.endsWith('/') ? index.pathname : `${index.pathname}/`));
     if (holders.length === 1) return (holders[0]?.origin ?? '') + path;
+    if (this.indexUrls.length === 0 && !this.indexesNamed) return null;
     return this.indexUrls.length === 1 && holders.length === 0 ? null : path;
+  }
+
+  /** The host of pip's default index that serves `path`, or '' (a bare path is all there is). */
+  private defaultOrigin(path: string): string {
+    if (this.indexesNamed) return '';
+    return DEFAULT_INDEX.find((index) => path.startsWith(index.path))?.origin ?? '';
+  }
+
+  /** A later line named the URL of `path`: the retries held with a guessed server take it. */
+  private resolveGuesses(path: string, url: string): void {
+    for (let i = 0; i < this.guessed.length; ) {
+      const held = this.guessed[i];
+      if (held?.path === path) {
+        this.emit({ ...held.event, url_or_host: url });
+        this.guessed.splice(i, 1);
+      } else i++;
+    }
   }
 
   /** The try after the last retry of a file, as the last line of pip's traceback. */
@@ -552,13 +597,7 @@ class PipParser implements ToolParser {
     if (m === null || origin === null) return;
     const path = m[1] ?? '';
     const url = this.namedUrls.get(path) ?? origin + path;
-    for (let i = 0; i < this.guessed.length; ) {
-      const held = this.guessed[i];
-      if (held?.path === path) {
-        this.emit({ ...held.event, url_or_host: url });
-        this.guessed.splice(i, 1);
-      } else i++;
-    }
+    this.resolveGuesses(path, url);
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: connectionErrorReason(m[2] ?? '') }));
   }
 
@@ -588,12 +627,31 @@ class PipParser implements ToolParser {
     else if (reason.startsWith(SSL_PROBLEM)) {
       const detail = reason.endsWith(' - skipping') ? reason.slice(SSL_PROBLEM.length, -11) : reason.slice(SSL_PROBLEM.length);
       error = connectionErrorReason(MAX_RETRIES_RE.exec(detail)?.[2] ?? detail);
+    } else if (reason.trimEnd() === SSL_PROBLEM.slice(0, -2)) {
+      // pip 9 said no more than that on the console.
+      error = 'There was a problem confirming the ssl certificate';
     } else return;
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: rest.slice(0, colon), error }));
+    const url = rest.slice(0, colon);
+    const path = pathOf(url);
+    if (path !== null) this.resolveGuesses(path, url);
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
+  }
+
+  /**
+   * `HTTP error 403 while getting https://h/x.whl (from …)`: the server refused the file
+   * (pip ≥ 19.3 with `ERROR: `). pip's next line, `Could not install requirement … because
+   * of HTTP error 403 …`, is the same failure.
+   */
+  private httpError(text: string): void {
+    const m = HTTP_ERROR_RE.exec(text);
+    if (m === null) return;
+    const url = m[2] ?? '';
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url.split('#')[0] ?? url, error: `HTTP error ${m[1] ?? ''}` }));
   }
 
   private error(message: string): void {
     if (WGET_CERTIFICATE_ERROR.test(message) || APK_ERROR.test(message)) return;
+    if (message.startsWith('HTTP error ')) this.httpError(message);
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
     if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
     // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke.
