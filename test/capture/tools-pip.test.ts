@@ -405,3 +405,11 @@ test('pip real: pip 18 ends a file it could not fetch with `Could not install pa
   assert.ok(attempts(events).every((a) => a.error.includes('CERTIFICATE_VERIFY_FAILED')));
   assert.deepEqual(errors(events).map((e) => e.message.slice(0, 54)), ['Could not install packages due to an EnvironmentError:']);
 });
+
+test('pip real: two URLs with one file name (GitHub archives, `master.zip`) are two downloads', () => {
+  const got = downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP));
+  assert.deepEqual(got.map((d) => [d.filename, d.source, d.size]), [
+    ['master.zip', 'https://github.com/CoreSecurity/impacket/archive/master.zip', null],
+    ['master.zip', 'https://github.com/AlessandroZ/pypykatz/archive/master.zip', 118_000],
+  ]);
+});

@@ -340,6 +340,9 @@ class PipParser implements ToolParser {
 
   private hold(fields: Pending): void {
     const key = fields.filename ?? '';
+    // Two URLs with one file name (GitHub's `…/archive/master.zip`): two downloads.
+    const held = this.pending.get(key)?.source;
+    if (held != null && fields.source != null && held !== fields.source) this.release(key, null);
     this.pending.delete(key);
     this.pending.set(key, fields);
     if (this.pending.size > MAX_PENDING) {
