@@ -406,6 +406,35 @@ test('pip real: pip 18 ends a file it could not fetch with `Could not install pa
   assert.deepEqual(errors(events).map((e) => e.message.slice(0, 54)), ['Could not install packages due to an EnvironmentError:']);
 });
 
+test('pip real: a file rejected by its hash (`THESE PACKAGES DO NOT MATCH THE HASHES`) is a failed attempt, not a download', () => {
+  // The transfer was cut at 13.4 of 49.4 MB; pip (PyPI) named only the file, the list names its URL.
+  const cut = parseFixture('pip/real/pip-hash-mismatch-truncated.txt', PIP);
+  assert.equal(downloads(cut).length, 0);
+  assert.deepEqual(attempts(cut).map((a) => [a.url_or_host, a.error]), [
+    ['https://files.pythonhosted.org/packages/20/ca/8d1f93b92b032c8196fd24ea8c5c1c3678ccaae27848ac0cf1314ef3694d/timezonefinder-6.5.2.tar.gz', 'hash mismatch: got 7087087d93a677f2809bbb9be0a9375cd1da297984c8b3a223c3cc3a2de2046f'],
+  ]);
+  assert.equal(errors(cut).length, 1);
+  // The file fetched before the rejected one is a download all the same.
+  const piwheels = parseFixture('pip/real/pip-hash-mismatch-piwheels.txt', PIP);
+  assert.deepEqual(downloads(piwheels).map((d) => [d.name, d.version, d.size]), [['duckduckgo-search', '2.8.5', 30_000]]);
+  assert.deepEqual(attempts(piwheels).map((a) => [a.url_or_host, a.error]), [
+    ['https://www.piwheels.org/simple/google-api-python-client/google_api_python_client-2.84.0-py2.py3-none-any.whl', 'hash mismatch: got 43b03880120c3d5f815'],
+  ]);
+  // A file from pip's cache that does not match stays what it was (no network failure):
+  // rdbreak/rhcsa8env#17 (pip 20.2.3), Vagrant's line prefixes removed, the `Got` hash cut
+  // where the stored copy of the issue ends.
+  const cached = parseLines([
+    'Collecting pexpect',
+    '  Using cached pexpect-4.8.0-py2.py3-none-any.whl (59 kB)',
+    'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.',
+    '    pexpect from https://files.pythonhosted.org/packages/39/7b/88dbb785881c28a102619d46423cb853b46dbccc70d3ac362d99773a78ce/pexpect-4.8.0-py2.py3-none-any.whl#sha256=0b48a55dcb3c05f3329815901ea4fc1537514d6ba867a152b581d69ae3710937:',
+    '        Expected sha256 0b48a55dcb3c05f3329815901ea4fc1537514d6ba867a152b581d69ae3710937',
+    '             Got        6927f1fa55c7b4e96e42f119d28b6',
+  ], PIP);
+  assert.deepEqual(downloads(cached).map((d) => [d.name, d.cached]), [['pexpect', true]]);
+  assert.equal(attempts(cached).length, 0);
+});
+
 test('pip real: two URLs with one file name (GitHub archives, `master.zip`) are two downloads', () => {
   const got = downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP));
   assert.deepEqual(got.map((d) => [d.filename, d.source, d.size]), [

@@ -155,6 +155,7 @@ const BROKEN_TRANSFER_RE =
 export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |certificate common name |no certificate subject alternative name|No certificate presented by )/;
 const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 const OS_ERROR = 'Could not install packages due to an OSError: ';
+const HASH_MISMATCH = 'THESE PACKAGES DO NOT MATCH THE HASHES';
 /** `HTTP error 403 while getting https://h/x.whl (from https://h/simple/x/) (requires-python:>=3.8)` */
 const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;
 /**
@@ -197,6 +198,10 @@ class PipParser implements ToolParser {
   private diagnosticMessage: string | null = null;
   private diagnosticTtl = 0;
   private lastDiagnostic: string | null = null;
+  /** Inside the list under `THESE PACKAGES DO NOT MATCH THE HASHES`. */
+  private hashBlock = false;
+  /** The URL of the file that list names now (`x from https://h/x.whl (from …):`). */
+  private hashFile: string | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -231,6 +236,7 @@ class PipParser implements ToolParser {
 
   /** `text` starts with pip's own words; `first` is its first character code. */
   private pipLine(text: string, first: number): void {
+    if (this.hashBlock && this.hashLine(text)) return;
     switch (first) {
       case 68: // D
         if (text.startsWith('Downloading ')) this.fetched(text.slice(12), false);
@@ -286,6 +292,9 @@ class PipParser implements ToolParser {
       case 69: // E
         if (text.startsWith('ERROR: ')) this.error(text.slice(7));
         return;
+      case 84: // T (pip < 19.3: no `ERROR: `)
+        if (text.startsWith(HASH_MISMATCH)) this.error(text);
+        return;
       case 67: // C
         if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
         else if (text.startsWith('Collecting ')) this.nameUrl(text.slice(11));
@@ -313,6 +322,8 @@ class PipParser implements ToolParser {
     this.diagnosticMessage = null;
     this.diagnosticTtl = 0;
     this.lastDiagnostic = null;
+    this.hashBlock = false;
+    this.hashFile = null;
   }
 
   private base() {
@@ -641,6 +652,32 @@ class PipParser implements ToolParser {
   }
 
   /**
+   * A line of the list under `THESE PACKAGES DO NOT MATCH THE HASHES`: the file it names
+   * arrived, but not as the requirements file pinned it (often cut short, or changed by a
+   * proxy), so pip did not use it: no download, a failed attempt. False at the list's end.
+   */
+  private hashLine(text: string): boolean {
+    if (text.startsWith('Expected ')) return true;
+    if (text.startsWith('Got ')) {
+      const url = this.hashFile;
+      this.hashFile = null;
+      const key = url === null ? null : baseName(url);
+      // A file from pip's cache that does not match is no network failure.
+      if (key !== null && this.pending.get(key)?.cached !== true) this.abandon(key, url, `hash mismatch: got ${text.slice(4).trim()}`);
+      return true;
+    }
+    if (text.endsWith(':')) {
+      // `name from https://h/x.whl#sha256=… (from -r req.txt (line 3)):`, or `unknown package:`
+      const url = / from (https?:\/\/[^\s#]+)/.exec(text)?.[1];
+      this.hashFile = url ?? null;
+      return true;
+    }
+    this.hashBlock = false;
+    this.hashFile = null;
+    return false;
+  }
+
+  /**
    * `HTTP error 403 while getting https://h/x.whl (from …)`: the server refused the file
    * (pip ≥ 19.3 with `ERROR: `). pip's next line, `Could not install requirement … because
    * of HTTP error 403 …`, is the same failure.
@@ -657,8 +694,10 @@ class PipParser implements ToolParser {
     if (message.startsWith('HTTP error ')) this.httpError(message);
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
     if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
-    // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke.
-    if (message !== 'Exception:') this.flush();
+    // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke;
+    // after a hash mismatch, the list that follows names the files that were wrong.
+    this.hashBlock = message.startsWith(HASH_MISMATCH);
+    if (message !== 'Exception:' && !this.hashBlock) this.flush();
     this.emit(errorEvent({ ...this.base(), message }));
     // pip ≤ 22 ends a failed file download with `ERROR: Could not install packages due to
     // an OSError: HTTPSConnectionPool(…): Max retries exceeded …` instead of a traceback.
