@@ -58,3 +58,24 @@ test('uv: the large downloads it names (`Downloading x (6.9MiB)`, then ` Downloa
   ]);
   assert.deepEqual(errors(pip).map((e) => e.tool), ['pip']);
 });
+
+test('uv -v: each try uv retries (`DEBUG Transient request failure for URL, retrying: …`) is a network attempt with its last cause', () => {
+  // astral-sh/uv#8450 (uv 0.4.24 in BuildKit, a private GitLab index) and astral-sh/uv#9243
+  // (uv 0.5.2 behind a TLS-inspecting proxy), verbatim but for the hosts.
+  const events = analyzeLines([
+    '#14 0.500 DEBUG Transient request failure for https://gitlab.example.org/api/v4/groups/7/-/packages/pypi/simple/alembic/, retrying: error sending request for url (https://gitlab.example.org/api/v4/groups/7/-/packages/pypi/simple/alembic/)',
+    '#14 0.500   Caused by: client error (Connect)',
+    '#14 0.500   Caused by: dns error: failed to lookup address information: Name does not resolve',
+    '#14 0.500   Caused by: failed to lookup address information: Name does not resolve',
+    'DEBUG No cache entry for: https://pypi.example.org/simple/seaborn/',
+    'DEBUG Transient request failure for https://pypi.example.org/simple/seaborn/, retrying: error sending request for url (https://pypi.example.org/simple/seaborn/)',
+    '  Caused by: client error (Connect)',
+    '  Caused by: invalid peer certificate: UnknownIssuer',
+    'DEBUG Searching for a compatible version of seaborn',
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['uv', 'https://gitlab.example.org/api/v4/groups/7/-/packages/pypi/simple/alembic/', 'failed to lookup address information: Name does not resolve'],
+    ['uv', 'https://pypi.example.org/simple/seaborn/', 'invalid peer certificate: UnknownIssuer'],
+  ]);
+  assert.equal(errors(events).length, 0);
+});

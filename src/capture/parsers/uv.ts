@@ -9,6 +9,10 @@
 //   ╰─▶ failed to lookup address information: Try again
 // The chain is one network attempt at the URL it names, with its last cause; a chain that
 // names no network failure (`× No solution found when resolving dependencies`) is an error.
+// With `-v`, each try that uv retries is a chain too:
+//   DEBUG Transient request failure for https://h/simple/x/, retrying: error sending request for url (…)
+//     Caused by: client error (Connect)
+//     Caused by: dns error: failed to lookup address information: Name does not resolve
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { normalizeProjectName } from './pip.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
@@ -18,6 +22,7 @@ const ANNOUNCED = /^Downloading ([A-Za-z0-9][\w.-]*) \((\d+(?:\.\d+)?)(B|KiB|MiB
 const BINARY_UNITS: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 const NETWORK_CAUSE = /error sending request|client error \(Connect\)|dns error|Could not connect|timed out|connection (?:refused|reset)|peer certificate|certificate verify|Request failed after/i;
 const MAX_ANNOUNCED = 4096;
+const TRANSIENT = /^DEBUG Transient request failure for (\S+?),? retrying: (.*)$/;
 
 interface Chain {
   readonly head: string;
@@ -59,6 +64,7 @@ class UvParser implements ToolParser {
     switch (text.charCodeAt(0)) {
       case 68: // D
         if (text.startsWith('Downloading ')) this.announce(text);
+        else if (text.startsWith('DEBUG Transient ')) this.transient(text);
         return;
       case 215: // ×
         this.failure(text.slice(1).trim());
@@ -103,6 +109,17 @@ class UvParser implements ToolParser {
   /** `× Failed to download \`x==1.0\``: uv's; pip's `×` lines (`× Preparing metadata …`) are not. */
   private failure(head: string): void {
     if (head.startsWith('Failed to download') || head.startsWith('Failed to fetch')) this.startChain(head);
+  }
+
+  /** A try uv retries: a network failure by uv's own account, whatever its causes say. */
+  private transient(text: string): void {
+    const m = TRANSIENT.exec(text);
+    if (m === null) return;
+    this.startChain(m[2] ?? '');
+    if (this.chain !== null) {
+      this.chain.url = m[1] ?? null;
+      this.chain.network = true;
+    }
   }
 
   private startChain(head: string): void {
