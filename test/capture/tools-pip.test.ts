@@ -442,3 +442,15 @@ test('pip real: two URLs with one file name (GitHub archives, `master.zip`) are 
     ['master.zip', 'https://github.com/AlessandroZ/pypykatz/archive/master.zip', 118_000],
   ]);
 });
+
+test('pip real: an archive URL whose file name has no project (`<commit>.tar.gz`) takes the name its `Collecting` line gave', () => {
+  const got = downloads(parseFixture('pip/real/pip10-egg-archive.txt', PIP));
+  assert.deepEqual(got.map((d) => [d.name, d.version, d.kind, d.cached]), [
+    ['staticjinja', null, 'sdist', false],
+    ['jinja2', '2.10', 'wheel', true],
+    ['webassets', '0.12.1', 'sdist', true],
+    ['babel', '2.6.0', 'wheel', true],
+  ]);
+  // A bare URL names no project (n1nj4sec/pupy#688).
+  assert.ok(downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP)).every((d) => d.name === null));
+});

@@ -188,6 +188,8 @@ class PipParser implements ToolParser {
   private readonly guessed: { path: string; event: NetworkAttemptEvent }[] = [];
   /** URLs pip named (`Collecting URL`, `Downloading URL`) by path, to complete a retry's path. */
   private readonly namedUrls = new Map<string, string>();
+  /** The project a `Collecting` line named for a URL whose file name does not (`…/archive/master.zip`). */
+  private readonly urlProjects = new Map<string, string>();
   private timestamp: string | null = null;
   /** The file of the last `Downloading` line: the one being fetched when a transfer breaks. */
   private inProgress: string | null = null;
@@ -315,6 +317,7 @@ class PipParser implements ToolParser {
     this.indexesNamed = false;
     this.lastPageUrl = null;
     this.namedUrls.clear();
+    this.urlProjects.clear();
     this.timestamp = null;
     this.inProgress = null;
     this.brokenTries.clear();
@@ -338,7 +341,9 @@ class PipParser implements ToolParser {
     if (!cached) this.startTransfer(filename);
     if (isUrl(target)) this.rememberUrl(target);
     if (!looksLikeDistribution(filename)) return;
-    const dist = parseDistributionFilename(filename);
+    const parsed = parseDistributionFilename(filename);
+    const project = parsed.name === null && isUrl(target) ? this.urlProjects.get(target.split('#')[0] ?? target) : undefined;
+    const dist = project === undefined ? parsed : { ...parsed, name: project };
     this.hold({
       ...this.base(),
       ...dist,
@@ -540,8 +545,15 @@ class PipParser implements ToolParser {
 
   /** `Collecting https://h/x-1.0.tar.gz` or old pip's `Collecting x==1.0 from https://h/x-1.0.tar.gz#egg=x`. */
   private nameUrl(rest: string): void {
-    const url = rest.split(' ').find((word) => word.startsWith('http://') || word.startsWith('https://'));
-    if (url !== undefined) this.rememberUrl(url);
+    const words = rest.split(' ');
+    const url = words.find((word) => word.startsWith('http://') || word.startsWith('https://'));
+    if (url === undefined) return;
+    this.rememberUrl(url);
+    // `name from URL#egg=name (from -r …)` (pip < 20), `name@ URL`, `name @ URL`; a bare URL names none.
+    const project = /#egg=([A-Za-z0-9][\w.-]*)/.exec(url)?.[1] ?? (words[0] === url ? undefined : /^[A-Za-z0-9][\w.-]*/.exec(words[0] ?? '')?.[0]);
+    if (project === undefined) return;
+    if (this.urlProjects.size >= MAX_PENDING) this.urlProjects.clear();
+    this.urlProjects.set(url.split('#')[0] ?? url, normalizeProjectName(project));
   }
 
   private rememberUrl(url: string): void {
