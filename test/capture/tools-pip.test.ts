@@ -363,7 +363,7 @@ test('pip real: `HTTP error 403 while getting URL` is a failed attempt at that U
 test("pip real: retries with no `Looking in indexes:` are at pip's default index, or at the URL a later line names", () => {
   // pip 20.3 behind a proxy, -v: the retried pages are pypi.org's.
   const proxy = parseFixture('pip/real/pip20-proxy-retries-verbose.txt', PIP);
-  assert.deepEqual(attempts(proxy).map((a) => a.url_or_host), ['https://pypi.org/simple/pip/', 'https://pypi.org/simple/wheel/']);
+  assert.deepEqual(attempts(proxy).map((a) => a.url_or_host).sort(), ['https://pypi.org/simple/pip/', 'https://pypi.org/simple/wheel/']);
   assert.match(attempts(proxy)[0]?.error ?? '', /^ProxyError\('Cannot connect to proxy\.'/);
   // A file on the default index is on its file host.
   assert.deepEqual(attempts(parseFixture('pip/real/pip21-file-retry-default-index.txt', PIP)).map((a) => [a.url_or_host, a.error]), [
@@ -453,4 +453,11 @@ test('pip real: an archive URL whose file name has no project (`<commit>.tar.gz`
   ]);
   // A bare URL names no project (n1nj4sec/pupy#688).
   assert.ok(downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP)).every((d) => d.name === null));
+});
+
+test('pip real -v: a retry is at the server urllib3 just opened a connection to, not the page pip asked for before a redirect', () => {
+  const got = attempts(parseFixture('pip/real/pip10-verbose-redirect-proxy.txt', PIP));
+  assert.deepEqual(got.map((a) => [a.url_or_host, a.error]), Array(2).fill(['https://pypi.org/simple/acr/', "ProxyError('Cannot connect to proxy.', error('Tunnel connection failed: 400 Bad Request',))"]));
+  // `host:443` is the default port (pypa/pip#9190, pip 20.3 -v).
+  assert.deepEqual(attempts(parseFixture('pip/real/pip20-proxy-retries-verbose.txt', PIP)).map((a) => a.url_or_host).sort(), ['https://pypi.org/simple/pip/', 'https://pypi.org/simple/wheel/']);
 });

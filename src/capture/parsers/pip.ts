@@ -156,6 +156,10 @@ export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |ce
 const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 const OS_ERROR = 'Could not install packages due to an OSError: ';
 const HASH_MISMATCH = 'THESE PACKAGES DO NOT MATCH THE HASHES';
+/** urllib3's debug line (`-v`) as it opens a connection: `Starting new HTTPS connection (2): pypi.org:443`. */
+const NEW_CONNECTION_RE = /^Starting new (HTTPS?) connection \(\d+\): (\S+?)(?::(\d+))?$/;
+/** How many lines after urllib3 opened a connection a retry may be the failure of that connection. */
+const CONNECTION_LINES = 5;
 /** `HTTP error 403 while getting https://h/x.whl (from https://h/simple/x/) (requires-python:>=3.8)` */
 const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;
 /**
@@ -191,6 +195,9 @@ class PipParser implements ToolParser {
   /** The project a `Collecting` line named for a URL whose file name does not (`…/archive/master.zip`). */
   private readonly urlProjects = new Map<string, string>();
   private timestamp: string | null = null;
+  /** The server of the connection urllib3 opened last (`-v`), and the lines since. */
+  private connection: string | null = null;
+  private linesSinceConnection = 0;
   /** The file of the last `Downloading` line: the one being fetched when a transfer breaks. */
   private inProgress: string | null = null;
   /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
@@ -211,6 +218,7 @@ class PipParser implements ToolParser {
   ) {}
 
   line(raw: string): void {
+    this.linesSinceConnection++;
     // A rich error's `×` and `╰─>` lines follow its `error:` line within a few lines.
     if (this.diagnosticTtl > 0 && --this.diagnosticTtl === 0) {
       this.diagnostic = null;
@@ -275,6 +283,7 @@ class PipParser implements ToolParser {
         return;
       case 83: // S
         if (text.startsWith('Saved ')) this.saved(text.slice(6).trim());
+        else if (text.startsWith('Starting new HTTP')) this.newConnection(text);
         else if (text.startsWith('Successfully ')) this.flush();
         return;
       case 73: // I
@@ -318,6 +327,7 @@ class PipParser implements ToolParser {
     this.lastPageUrl = null;
     this.namedUrls.clear();
     this.urlProjects.clear();
+    this.connection = null;
     this.timestamp = null;
     this.inProgress = null;
     this.brokenTries.clear();
@@ -587,6 +597,13 @@ class PipParser implements ToolParser {
    * the only index (a file: its server may be the index's or another, as on PyPI).
    */
   private urlOf(path: string, reason: string): string | null {
+    // With -v, the connection urllib3 opened just before: after a redirect (pypi.python.org
+    // to pypi.org) it is not the server of the page pip asked for.
+    const opened = this.linesSinceConnection <= CONNECTION_LINES && path.startsWith('/') ? this.connection : null;
+    if (opened !== null) {
+      const named = this.lastPageUrl?.endsWith(path) === true ? this.lastPageUrl : this.namedUrls.get(path);
+      return named?.startsWith(`${opened}/`) === true ? named : opened + path;
+    }
     if (this.lastPageUrl !== null && this.lastPageUrl.endsWith(path)) return this.lastPageUrl;
     const named = this.namedUrls.get(path);
     if (named !== undefined) return named;
@@ -603,6 +620,15 @@ class PipParser implements ToolParser {
   private defaultOrigin(path: string): string {
     if (this.indexesNamed) return '';
     return DEFAULT_INDEX.find((index) => path.startsWith(index.path))?.origin ?? '';
+  }
+
+  private newConnection(text: string): void {
+    const m = NEW_CONNECTION_RE.exec(text);
+    if (m === null) return;
+    const scheme = m[1] === 'HTTPS' ? 'https' : 'http';
+    const port = m[3] === undefined || m[3] === (scheme === 'https' ? '443' : '80') ? '' : `:${m[3]}`;
+    this.connection = `${scheme}://${m[2] ?? ''}${port}`;
+    this.linesSinceConnection = 0;
   }
 
   /** A later line named the URL of `path`: the retries held with a guessed server take it. */
