@@ -164,7 +164,8 @@ const CONNECTION_LINES = 5;
 const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;
 /**
  * pip's default index, used when no `Looking in indexes:` line names another: its pages
- * (`/simple/x/`) and its files (`/packages/…`) are on two hosts.
+ * (`/simple/x/`) and its files (`/packages/…`) are on two hosts. (pip 9's was
+ * pypi.python.org; a later line naming the URL, as pip 9's `Could not fetch URL`, corrects it.)
  */
 const DEFAULT_INDEX = [
   { path: '/simple/', origin: 'https://pypi.org' },
