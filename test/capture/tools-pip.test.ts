@@ -461,3 +461,18 @@ test('pip real -v: a retry is at the server urllib3 just opened a connection to,
   // `host:443` is the default port (pypa/pip#9190, pip 20.3 -v).
   assert.deepEqual(attempts(parseFixture('pip/real/pip20-proxy-retries-verbose.txt', PIP)).map((a) => a.url_or_host).sort(), ['https://pypi.org/simple/pip/', 'https://pypi.org/simple/wheel/']);
 });
+
+test('pip: a retried `-f` page (`Looking in links:`) is at that page', () => {
+  // The retry is verbatim from pytorch/pytorch#51723 (`pip install torch==1.7.1+cu110 … -f
+  // https://download.pytorch.org/whl/torch_stable.html`); the user left out the
+  // `Looking in links:` line pip prints for that -f URL, given here as pip words it
+  // (Wang-Lin-boop/GeminiMol#3 pasted one).
+  const events = parseLines([
+    'Looking in links: https://download.pytorch.org/whl/torch_stable.html',
+    "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7ff99f4f7970>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /whl/torch_stable.html",
+    'ERROR: Could not find a version that satisfies the requirement torch==1.7.1+cu110',
+  ], PIP);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['https://download.pytorch.org/whl/torch_stable.html', '[Errno -3] Temporary failure in name resolution'],
+  ]);
+});

@@ -83,6 +83,18 @@ function pathOf(url: string): string | null {
   }
 }
 
+/** The http(s) URLs of pip's `Looking in indexes:`/`Looking in links:` list (local paths left out). */
+function httpUrls(list: string): URL[] {
+  return list.split(/[ ,]+/).flatMap((url) => {
+    if (!url.startsWith('http://') && !url.startsWith('https://')) return [];
+    try {
+      return [new URL(url)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function isUrl(text: string): boolean {
   return text.startsWith('http://') || text.startsWith('https://') || text.startsWith('file://');
 }
@@ -183,6 +195,8 @@ class PipParser implements ToolParser {
   private readonly reported = new Set<string>();
   /** The http(s) indexes of `Looking in indexes:`. */
   private indexUrls: URL[] = [];
+  /** The http(s) pages of `Looking in links:` (`-f`), each fetched at its own URL. */
+  private links: URL[] = [];
   /** pip printed `Looking in indexes:`: its index is not the default one. */
   private indexesNamed = false;
   private lastPageUrl: string | null = null;
@@ -292,6 +306,7 @@ class PipParser implements ToolParser {
         return;
       case 76: // L
         if (text.startsWith('Looking in indexes: ')) this.indexes(text.slice(20));
+        else if (text.startsWith('Looking in links: ')) this.links = httpUrls(text.slice(18));
         return;
       case 71: // G
         if (text.startsWith('Getting page ')) this.lastPageUrl = text.slice(13).trim();
@@ -325,6 +340,7 @@ class PipParser implements ToolParser {
     this.reported.clear();
     this.indexUrls = [];
     this.indexesNamed = false;
+    this.links = [];
     this.lastPageUrl = null;
     this.namedUrls.clear();
     this.urlProjects.clear();
@@ -544,14 +560,7 @@ class PipParser implements ToolParser {
 
   private indexes(rest: string): void {
     this.indexesNamed = true;
-    this.indexUrls = rest.split(/[ ,]+/).flatMap((url) => {
-      if (!url.startsWith('http://') && !url.startsWith('https://')) return [];
-      try {
-        return [new URL(url)];
-      } catch {
-        return [];
-      }
-    });
+    this.indexUrls = httpUrls(rest);
   }
 
   /** `Collecting https://h/x-1.0.tar.gz` or old pip's `Collecting x==1.0 from https://h/x-1.0.tar.gz#egg=x`. */
@@ -609,6 +618,8 @@ class PipParser implements ToolParser {
     const named = this.namedUrls.get(path);
     if (named !== undefined) return named;
     if (!path.startsWith('/')) return path;
+    const link = this.links.find((url) => url.pathname === path);
+    if (link !== undefined) return link.href;
     const origin = poolOrigin(reason);
     if (origin !== null) return origin + path;
     const holders = this.indexUrls.filter((index) => path.startsWith(index.pathname.endsWith('/') ? index.pathname : `${index.pathname}/`));
