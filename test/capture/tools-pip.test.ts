@@ -458,6 +458,12 @@ test('pip real: an archive URL whose file name has no project (`<commit>.tar.gz`
 test('pip real -v: a retry is at the server urllib3 just opened a connection to, not the page pip asked for before a redirect', () => {
   const got = attempts(parseFixture('pip/real/pip-verbose-redirect-proxy.txt', PIP));
   assert.deepEqual(got.map((a) => [a.url_or_host, a.error]), Array(2).fill(['https://pypi.org/simple/acr/', "ProxyError('Cannot connect to proxy.', error('Tunnel connection failed: 400 Bad Request',))"]));
+  // The server an error names wins over the connection opened last (which may be another's).
+  const named = attempts(parseLines([
+    'Starting new HTTPS connection (1): files.example.org:443',
+    "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.example.org', port=443): Read timed out. (read timeout=15)\")': /simple/x/",
+  ], PIP));
+  assert.deepEqual(named.map((a) => a.url_or_host), ['https://pypi.example.org/simple/x/']);
   // `host:443` is the default port (pypa/pip#9190, pip 20.3 -v).
   assert.deepEqual(attempts(parseFixture('pip/real/pip20-proxy-retries-verbose.txt', PIP)).map((a) => a.url_or_host).sort(), ['https://pypi.org/simple/pip/', 'https://pypi.org/simple/wheel/']);
 });

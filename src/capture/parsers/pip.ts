@@ -607,9 +607,9 @@ class PipParser implements ToolParser {
    * the only index (a file: its server may be the index's or another, as on PyPI).
    */
   private urlOf(path: string, reason: string): string | null {
-    // With -v, the connection urllib3 opened just before: after a redirect (pypi.python.org
-    // to pypi.org) it is not the server of the page pip asked for.
-    const opened = this.linesSinceConnection <= CONNECTION_LINES && path.startsWith('/') ? this.connection : null;
+    // With -v, the connection urllib3 opened just before (unless the error names its server):
+    // after a redirect (pypi.python.org to pypi.org) it is not the server of the page pip asked for.
+    const opened = this.linesSinceConnection <= CONNECTION_LINES && path.startsWith('/') ? (poolOrigin(reason) ?? this.connection) : null;
     if (opened !== null) {
       const named = this.lastPageUrl?.endsWith(path) === true ? this.lastPageUrl : this.namedUrls.get(path);
       return named?.startsWith(`${opened}/`) === true ? named : opened + path;
