@@ -7,7 +7,7 @@ import { createAllToolParsers } from '../../src/capture/parsers/tools.js';
 import { DownloadRecord, LedgerError, NetworkAttempt } from '../../src/ledger/schema.js';
 import { fixtureFiles, fixtureLines, parseLines } from './tools-fixture.js';
 
-const DIRS = ['pip', 'apt', 'npm', 'yarn', 'node-gyp', 'curl', 'wget'] as const;
+const DIRS = ['pip', 'apt', 'apt-real', 'npm', 'pnpm', 'yarn', 'node-gyp', 'curl', 'wget'] as const;
 const FIXTURES = DIRS.flatMap((dir) => fixtureFiles(dir));
 const REAL_LINES = FIXTURES.flatMap((path) => fixtureLines(path)).filter((line) => line.length > 0);
 
@@ -25,7 +25,7 @@ function assertWellFormed(event: CaptureEvent): void {
 
 test('every captured fixture gives well-formed events, each from its own tool', () => {
   const toolsOf: Record<(typeof DIRS)[number], string[]> = {
-    pip: ['pip', 'git'], apt: ['apt'], npm: ['npm'], yarn: ['yarn'], 'node-gyp': ['node-gyp'], curl: ['curl', 'node', 'python'], wget: ['wget'],
+    pip: ['pip', 'git'], apt: ['apt'], 'apt-real': ['apt', 'apk'], npm: ['npm'], pnpm: ['pnpm', 'corepack'], yarn: ['yarn'], 'node-gyp': ['node-gyp'], curl: ['curl', 'node', 'python'], wget: ['wget'],
   };
   for (const path of FIXTURES) {
     const dir = path.split('/')[0] as (typeof DIRS)[number];
