@@ -40,6 +40,7 @@ const KIND_OF_LABEL: ReadonlyMap<string, AptStatusKind> = new Map(
 const MAX_LABEL = 40;
 /** Spaces (also no-break and zero-width, as French and Khmer write them) inside a label. */
 const LABEL_SPACE = /[\s\u00a0\u200b]/g;
+const HAS_LABEL_SPACE = /[\s\u00a0\u200b]/;
 /**
  * `:12 URL …`, `: 19 URL …` (apt 0.8's French), `:  12 URL …` (Turkish), or `:1 /PATH.deb …`
  * (`apt install ./x.deb`). The URL or path keeps other tools' lines out (apk's
@@ -47,10 +48,30 @@ const LABEL_SPACE = /[\s\u00a0\u200b]/g;
  */
 const COUNTER = /^:\s*(\d+) ((?:[a-z][a-z0-9+.-]*:|\/)\S+ .+)$/;
 
+/**
+ * The colon that ends a label, or -1. Reads at most a label's length, and stops at the first
+ * character no label holds (a quote, slash, bracket, `=` or parenthesis), which most lines of
+ * a log reach within a few characters (`Compiling '…`, `[INFO]`, `--> /src`).
+ */
+function labelColon(text: string): number {
+  const end = text.length < MAX_LABEL ? text.length : MAX_LABEL;
+  for (let i = 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) return i; // :
+    if (c === 39 || c === 34 || c === 47 || c === 91 || c === 61 || c === 40) return -1; // ' " / [ = (
+  }
+  return -1;
+}
+
 export function parseAptStatus(text: string): AptStatus | null {
-  const colon = text.indexOf(':');
-  if (colon <= 0 || colon > MAX_LABEL) return null;
-  const kind = KIND_OF_LABEL.get(text.slice(0, colon).replace(LABEL_SPACE, ''));
+  const colon = labelColon(text);
+  if (colon === -1) return null;
+  // A counter (or the space before it) follows the colon: most lines with a colon fail here.
+  const after = text.charCodeAt(colon + 1);
+  if (after !== 32 && after !== 9 && after !== 0xa0 && (after < 48 || after > 57)) return null;
+  const label = text.slice(0, colon);
+  // Labels are looked up without their spaces; most lines' words before a colon hold none.
+  const kind = KIND_OF_LABEL.get(label) ?? (HAS_LABEL_SPACE.test(label) ? KIND_OF_LABEL.get(label.replace(LABEL_SPACE, '')) : undefined);
   if (kind === undefined) return null;
   const m = COUNTER.exec(text.slice(colon));
   return m === null ? null : { kind, id: m[1] ?? '', rest: m[2] ?? '' };

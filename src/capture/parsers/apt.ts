@@ -149,7 +149,10 @@ class AptParser implements ToolParser {
     // can no longer fail (an empty line is not such an end: apt 1.0 separated its W: lines with them).
     if (text !== '') this.flushFetches();
     this.inPlan = false;
-    if (text.endsWith('...') || text.endsWith('…')) this.localizedPreparing(text);
+    // Many tools end lines with `...` (`Compiling 'x.py'...`): only one whose .deb ends it
+    // (`.../x.deb ...`, `.../x.deb) ...`) can be dpkg's.
+    const last = text.charCodeAt(text.length - 1);
+    if ((last === 46 || last === 0x2026) && text.indexOf('.deb', text.length - 12) !== -1) this.localizedPreparing(text); // . or …
     switch (first) {
       case 69: // E
         if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
@@ -313,6 +316,7 @@ class AptParser implements ToolParser {
   }
 
   private flushFetches(): void {
+    if (this.held.size === 0) return; // most lines: no iterator made
     for (const event of this.held.values()) this.emit(event);
     this.held.clear();
   }

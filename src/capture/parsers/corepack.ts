@@ -29,13 +29,15 @@ class CorepackParser implements ToolParser {
   line(text: string): void {
     const first = text.charCodeAt(0);
     if (first === 33 || first === 67) {
-      // ! or C
+      // ! or C; most lines starting so are other tools' (`Collecting`, `Compiling`).
+      if (!text.startsWith('Corepack is about', first === 33 ? 2 : 0)) return;
       const url = ABOUT.exec(text)?.[1];
       if (url === undefined) return;
       if (this.pending.length >= MAX_PENDING) this.pending.shift();
       this.pending.push(url);
     } else if (first === 69 || first === 73) {
       // E or I
+      if (!text.startsWith('Error: ', first === 73 ? 9 : 0)) return;
       const m = FAILED.exec(text);
       if (m !== null) this.failed(m[1] ?? m[3] ?? '', m[2] ?? null);
     }

@@ -290,7 +290,7 @@ class PipParser implements ToolParser {
         if (this.diagnosticMessage !== null && text.startsWith('╰─> ')) this.diagnosticContext(text.slice(4).trim());
         return;
       case 72: // H (pip < 19.3: no `ERROR: `)
-        this.httpError(text);
+        if (text.startsWith('HTTP error ')) this.httpError(text);
         return;
       case 82: // R
         if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
