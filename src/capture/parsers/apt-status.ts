@@ -63,7 +63,18 @@ function labelColon(text: string): number {
   return -1;
 }
 
+/** The first two characters of every label, as one number: most lines fail this before any scan. */
+const LABEL_STARTS: ReadonlySet<number> = new Set([...KIND_OF_LABEL.keys()].map((label) => pairAt(label)));
+
+/** The first two characters other than a space after the first (labels are kept without their spaces: `В кеші`). */
+function pairAt(text: string): number {
+  const second = text.charCodeAt(1);
+  const space = second === 32 || second === 0xa0 || second === 0x200b;
+  return (text.charCodeAt(0) << 16) | (space ? text.charCodeAt(2) : second);
+}
+
 export function parseAptStatus(text: string): AptStatus | null {
+  if (!LABEL_STARTS.has(pairAt(text))) return null;
   const colon = labelColon(text);
   if (colon === -1) return null;
   // A counter (or the space before it) follows the colon: most lines with a colon fail here.

@@ -166,6 +166,11 @@ export class BuildKitFramer {
     this.frames.layer(id, { digest, bytes: total, seconds: Number.isFinite(seconds) ? seconds : null });
   }
 
+  /** Inside a `------` error summary. */
+  get inSummary(): boolean {
+    return this.summary !== null;
+  }
+
   /** Whether the caller must offer this line even before any `#N` line: a summary's. */
   wants(text: string): boolean {
     return this.summary !== null || text === RULER;

@@ -35,6 +35,7 @@ export interface LogParser {
 const HASH = 35; // #
 const BRACE = 123; // {
 const SPACE = 32;
+const DASH = 45; // BuildKit's `------` ruler
 /** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
 const BAKE_FAILURE = /^target [\w.-]+: failed to /;
 
@@ -64,7 +65,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
 
   const dispatch = (text: string): void => {
     const first = text.charCodeAt(0);
-    if ((first === HASH || buildkit.active || buildkit.wants(text)) && buildkit.line(text)) return;
+    if ((first === HASH || buildkit.active || ((first === DASH || buildkit.inSummary) && buildkit.wants(text))) && buildkit.line(text)) return;
     if (first === BRACE && rawjson.line(text)) return;
     // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1),
     // never a build step's output even while a legacy step is open.
@@ -82,7 +83,8 @@ export function createLogParser(options: LogParserOptions): LogParser {
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
     // are Docker's, not pip's `ERROR:` (pip writes `Failed`), also in a pasted summary with
     // no `#N` line; Compose building through bake ends with `target backend: failed to solve: …`.
-    if (text.startsWith('ERROR: failed to solve: ') || text.startsWith('ERROR: failed to build: ') || (buildkit.active && (text.startsWith('ERROR: failed to ') || (first === 116 /* t */ && BAKE_FAILURE.test(text))))) {
+    const lastWords = first === 69 && (text.startsWith('ERROR: failed to solve: ') || text.startsWith('ERROR: failed to build: '));
+    if (lastWords || (buildkit.active && (text.startsWith('ERROR: failed to ') || (first === 116 /* t */ && BAKE_FAILURE.test(text))))) {
       emit(errorEvent({ message: first === 69 ? text.slice(7) : text, tool: 'docker', service: options.service, step: null }));
       return;
     }
