@@ -8,7 +8,7 @@ import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
-import { attempts, downloads } from './tools-fixture.js';
+import { attempts, downloads, fixtureBytes } from './tools-fixture.js';
 
 function analyze(text: string, service: string | null = null): CaptureEvent[] {
   const events: CaptureEvent[] = [];
@@ -227,4 +227,22 @@ test("moreutils' `ts` prefix (`Dec 02 07:20:29 `, its default format) comes off;
     'Dec 02 07:20:31 Installing collected packages: requests\n',
   );
   assert.deepEqual(downloads(events).map((d) => [d.name, d.size]), [['requests', 62_000]]);
+});
+
+test('splitCiPrefix: Compose names each container\'s line (v1 `web_1  | `, v2 `web-1  | `, `logs -t` with its time)', () => {
+  assert.deepEqual(splitCiPrefix('api_worker_1  | wget: bad address \'h.invalid\''), { text: 'wget: bad address \'h.invalid\'', timestamp: null, gitlab: false, continued: false });
+  assert.equal(splitCiPrefix('core-1        | WARNING: Retrying (Retry(total=4))')?.text, 'WARNING: Retrying (Retry(total=4))');
+  assert.equal(splitCiPrefix('web-1  |')?.text, '');
+  const timed = splitCiPrefix('web-1  | 2024-05-01T12:00:00.123456789Z Collecting flask');
+  assert.deepEqual([timed?.text, timed?.timestamp], ['Collecting flask', '2024-05-01T12:00:00.123Z']);
+  // Tables and versions that look alike keep their text.
+  for (const line of ['name | version', 'v1.2.3 | fixed', 'total 12 | x', 'a-1 is | not']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+test('analyze: `docker-compose up` output (captured with Compose 1.29): each container\'s wget failures are network attempts', () => {
+  const events = analyze(fixtureBytes('compose-logs/docker-compose-1.29-up.txt').toString('utf8'));
+  assert.deepEqual(
+    attempts(events).map((a) => [a.tool, a.url_or_host]),
+    [['wget', '127.0.0.1:9'], ['wget', 'no-such-host.invalid'], ['wget', '127.0.0.1:9']],
+  );
 });

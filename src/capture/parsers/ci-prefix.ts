@@ -7,6 +7,8 @@
 //   Dec 02 07:20:29 text                       moreutils' `ts` (`pip install … | ts`)
 //   00:17:52.331 text                          Jenkins Timestamper in the classic console
 //                                              (clock or elapsed time, no date: no timestamp)
+//   web-1        | text                        `docker compose up`/`logs` (v1: `web_1  | `),
+//                                              each container's lines named (`-t`: a time follows)
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
@@ -39,6 +41,8 @@ export function splitCiPrefix(line: string): CiLine | null {
     if (ts !== null) return ts;
   }
   if (!isDigit(first)) {
+    const compose = composePrefix(line);
+    if (compose !== null) return compose;
     // `gh run view --log`: two tab-separated names, then the timestamp.
     const tab = line.indexOf('\t');
     if (tab === -1) return null;
@@ -58,6 +62,22 @@ function tsPrefix(line: string): CiLine | null {
     if (code === DIGIT ? !isDigit(c) : c !== code) return null;
   }
   return { text: line.slice(16), timestamp: null, gitlab: false, continued: false };
+}
+
+/** Compose's container names: the service, then its replica number (`web-1`, v1's `web_1`). */
+const COMPOSE_CONTAINER = /^[A-Za-z0-9][\w.-]*[-_]\d+$/;
+
+/** `web-1        | text`: Compose pads the container's name to the longest one's, then `| `. */
+function composePrefix(line: string): CiLine | null {
+  const space = line.indexOf(' ');
+  if (space < 3 || space > 64 || !isDigit(line.charCodeAt(space - 1))) return null;
+  let bar = space + 1;
+  while (line.charCodeAt(bar) === 32) bar++;
+  if (line.charCodeAt(bar) !== 124 /* | */ || !COMPOSE_CONTAINER.test(line.slice(0, space))) return null;
+  const text = line.charCodeAt(bar + 1) === 32 ? line.slice(bar + 2) : line.slice(bar + 1);
+  // `docker compose logs -t`: the container's own time follows the name.
+  const timed = isDigit(text.charCodeAt(0)) ? splitCiPrefix(text) : null;
+  return timed !== null && !timed.gitlab ? timed : { text, timestamp: null, gitlab: false, continued: false };
 }
 
 /** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
