@@ -152,7 +152,7 @@ class AptParser implements ToolParser {
     // Many tools end lines with `...` (`Compiling 'x.py'...`): only one whose .deb ends it
     // (`.../x.deb ...`, `.../x.deb) ...`) can be dpkg's.
     const last = text.charCodeAt(text.length - 1);
-    if ((last === 46 || last === 0x2026) && text.indexOf('.deb', text.length - 12) !== -1) this.localizedPreparing(text); // . or …
+    if ((last === 46 || last === 0x2026) && text.indexOf('.deb', text.length - 12) !== -1) this.preparing(text); // . or …
     switch (first) {
       case 69: // E
         if (text.startsWith('E: ')) this.warnOrError(text.slice(3), true);
@@ -170,9 +170,6 @@ class AptParser implements ToolParser {
       case 68: // D (apt 3: `Downgrading:`)
       case 82: // R (apt 3: `Reinstalling:`)
         this.inPlan = APT3_PLAN_HEADERS.has(text.trimEnd());
-        return;
-      case 80: // P
-        if (text.startsWith('Preparing to unpack ')) this.preparing(text.slice(20));
         return;
       case 85: // U
         if (text.startsWith('Unpacking ')) this.unpacking(text.slice(10));
@@ -353,20 +350,12 @@ class AptParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
   }
 
-  /** `.../00-libfoo_1.2-3_amd64.deb ...` or `/var/cache/apt/archives/libfoo_1.2-3_amd64.deb ...` */
-  private preparing(rest: string): void {
-    const path = rest.split(' ')[0] ?? '';
-    const file = path.slice(path.lastIndexOf('/') + 1).replace(/^\d+-/, '');
-    const m = /^([a-z0-9][a-z0-9+.-]+)_([^_]+)_([a-z0-9-]+)\.deb$/.exec(file);
-    if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return;
-    this.unpack(m[1], m[2].replace(/%3a/gi, ':'), m[3]);
-  }
-
   /**
-   * dpkg's `Preparing to unpack .../x.deb ...` in the language it speaks (`Vorbereitung zum
-   * Entpacken von .../x.deb ...`, `准备解压 .../x.deb  ...`): the archive apt handed it.
+   * dpkg's `Preparing to unpack .../00-libfoo_1.2-3_amd64.deb ...` in whatever language it
+   * speaks (`Vorbereitung zum Entpacken von .../x.deb ...`, `准备解压 .../x.deb  ...`): the
+   * archive apt handed it.
    */
-  private localizedPreparing(text: string): void {
+  private preparing(text: string): void {
     const m = UNPACK_ARCHIVE.exec(text);
     if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return;
     this.unpack(m[1], m[2].replace(/%3a/gi, ':'), m[3]);

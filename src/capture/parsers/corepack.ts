@@ -7,7 +7,7 @@
 //   Internal Error: Server answered with HTTP 404 when performing the request to URL; …
 // A release announced is a download unless a failure of its URL follows before the end.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
-import { parseNpmUrl } from './npm.js';
+import { npmUrlRecord } from './npm.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'corepack';
@@ -44,20 +44,7 @@ class CorepackParser implements ToolParser {
   }
 
   end(): void {
-    for (const url of this.pending.splice(0)) {
-      const info = parseNpmUrl(url);
-      this.emit(
-        downloadEvent({
-          ...this.base(),
-          kind: 'npm',
-          cached: false,
-          name: info.name,
-          version: info.version,
-          filename: info.tarball ? url.slice(url.lastIndexOf('/') + 1) : null,
-          source: url,
-        }),
-      );
-    }
+    for (const url of this.pending.splice(0)) this.emit(downloadEvent({ ...this.base(), kind: 'npm', cached: false, ...npmUrlRecord(url), index: false }));
   }
 
   private base() {

@@ -8,12 +8,12 @@
 //   gyp http fetch GET URL attempt 1 failed with ECONNRESET                       (node-gyp 10+)
 // node-gyp 10 logs a try that failed, then the same failure as FetchError: one failed try.
 import { downloadEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { fetchError } from './node-errors.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'node-gyp';
 const FETCHED = /^gyp http (\d{3}) (https?:\/\/\S+)$/;
 const RETRY = /^gyp http fetch GET (https?:\/\/\S+) attempt \d+ failed with (\S+)/;
-const REQUEST_FAILED = /^gyp ERR! .*request to (https?:\/\/\S+) failed, reason: (.+)$/;
 /** Where a wrapping tool put node-gyp's line: npm's error report, yarn berry's build output. */
 const WRAPPERS = ['npm error ', 'npm ERR! '];
 const BERRY_OUTPUT = / STD(?:ERR|OUT) (gyp .*)$/;
@@ -41,12 +41,11 @@ class NodeGypParser implements ToolParser {
       return;
     }
     const retry = RETRY.exec(gyp);
-    const failure = retry ?? REQUEST_FAILED.exec(gyp);
-    const url = failure?.[1];
-    if (url === undefined || (retry === null && this.failed.has(url))) return;
+    const failure = retry !== null ? { url: retry[1] ?? '', reason: retry[2] ?? '' } : gyp.startsWith('gyp ERR! ') ? fetchError(gyp) : null;
+    if (failure === null || (retry === null && this.failed.has(failure.url))) return;
     if (this.failed.size >= MAX_FAILED) this.failed.clear();
-    this.failed.add(url);
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: (failure?.[2] ?? '').trim() }));
+    this.failed.add(failure.url);
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: failure.url, error: failure.reason }));
   }
 
   end(): void {

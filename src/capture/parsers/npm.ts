@@ -6,6 +6,7 @@
 // same URL follows before the stream ends. The registry's own endpoints (`/-/npm/v1/security/…`
 // that `npm audit` posts to, `/-/v1/search`) are no packages.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { errorHost, fetchError } from './node-errors.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 import { isDigit } from './char-codes.js';
 
@@ -16,6 +17,12 @@ export interface NpmUrlInfo {
   readonly name: string | null;
   readonly version: string | null;
   readonly tarball: boolean;
+}
+
+/** A registry URL's part of a download record: packument (index) or tarball, package, version, file name. */
+export function npmUrlRecord(url: string): { index: boolean; name: string | null; version: string | null; filename: string | null; source: string } {
+  const info = parseNpmUrl(url);
+  return { index: !info.tarball, name: info.name, version: info.version, filename: info.tarball ? filenameOf(url) : null, source: url };
 }
 
 /** Package name and version from a registry URL: `/@scope/name/-/name-1.2.3.tgz`, `/@scope%2fname`. */
@@ -61,13 +68,10 @@ function decode(text: string): string {
 const FETCH_RE = /^(GET|HEAD|POST|PUT) (\d{3}) (\S+) (\d+)ms(?: attempt #\d+)?(?: \((cache [a-z]+|from cache)\))?/;
 const ATTEMPT_RE = /^(GET|HEAD|POST|PUT) (\S+) attempt \d+ failed with (\S+)/;
 const CACHE_RE = /^(?:(\S+?)@)?(https?:\/\/\S+) (\d+)ms \((cache [a-z]+)\)/;
-const REQUEST_FAILED_RE = /request to (\S+) failed, reason:(.*)$/;
 /** npm 7+: a response cut off mid-body (`network Invalid response body while trying to fetch URL: aborted`). */
 const BODY_FAILED_RE = /^Invalid response body while trying to fetch (\S+?): (.*)$/;
 /** npm ≤ 10's ETIMEDOUT/ERR_SOCKET_TIMEOUT: `network timeout at: URL` (also after `warn audit`). */
 const TIMEOUT_AT_RE = /^timeout at: (\S+)$/;
-/** The server a Node network error names: `connect ETIMEDOUT 1.2.3.4:443`, `getaddrinfo EAI_AGAIN host`. */
-const ERROR_HOST_RE = /^(?:connect|getaddrinfo) [A-Z_]+ (\S+)$/;
 /** The registry's answer: `404 Not Found - GET URL - Not found`, npm 7+'s `403 403 Forbidden - GET URL`. */
 const HTTP_ERROR_RE = /^\d{3} (?:\d{3} )?[A-Z][\w ]* - (?:GET|HEAD|POST|PUT|DELETE) \S+/;
 /** `tarball data for NAME@URL (INTEGRITY) seems to be corrupted. Trying again.` (npm 7+ names the URL). */
@@ -132,17 +136,14 @@ class NpmParser implements ToolParser {
   end(): void {
     if (this.fetchFailed !== null) this.oldFetchFailed(null);
     for (const [url, hit] of this.pendingCacheHits) {
-      const info = parseNpmUrl(url);
+      const record = npmUrlRecord(url);
       this.emit(
         downloadEvent({
           ...this.base(),
           kind: 'npm',
           cached: true,
-          index: !info.tarball,
-          name: info.name ?? hit.name,
-          version: info.version,
-          filename: info.tarball ? filenameOf(url) : null,
-          source: url,
+          ...record,
+          name: record.name ?? hit.name,
           duration_ms: hit.ms,
         }),
       );
@@ -173,19 +174,15 @@ class NpmParser implements ToolParser {
     // 4xx/5xx are not downloads; npm reports them as errors (`npm error 404 …`). A POST
     // (`npm audit`'s) sends, it fetches no package.
     if (status >= 400 || m[1] !== 'GET') return;
-    const info = parseNpmUrl(url);
-    if (!info.tarball && info.name === null) return;
+    const record = npmUrlRecord(url);
+    if (record.index && record.name === null) return;
     this.pendingCacheHits.delete(url);
     this.emit(
       downloadEvent({
         ...this.base(),
         kind: 'npm',
         cached: servedFromCache(m[5]),
-        index: !info.tarball,
-        name: info.name,
-        version: info.version,
-        filename: info.tarball ? filenameOf(url) : null,
-        source: url,
+        ...record,
         duration_ms: Number(m[4]),
       }),
     );
@@ -246,7 +243,7 @@ class NpmParser implements ToolParser {
       return;
     }
     if (!first || this.sawAttempt || message === '') return;
-    this.attempt(ERROR_HOST_RE.exec(message)?.[1] ?? 'unknown host', message);
+    this.attempt(errorHost(message) ?? 'unknown host', message);
   }
 
   /** npm 7+ names the tarball it fetched corrupt (it retries, then fails with EINTEGRITY). */
@@ -277,8 +274,8 @@ class NpmParser implements ToolParser {
 
   /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries; npm 10 may leave the reason empty). */
   private requestFailed(text: string): void {
-    const m = REQUEST_FAILED_RE.exec(text);
-    if (m?.[1] !== undefined) this.finalFailure(m[1], (m[2] ?? '').trim() || (this.code ?? 'failed'));
+    const failure = fetchError(text);
+    if (failure !== null) this.finalFailure(failure.url, failure.reason || (this.code ?? 'failed'));
   }
 }
 

@@ -13,6 +13,7 @@
 // terminal the progress lines are redrawn in place, so a saved log can hold two messages on one line.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { parsePipSize } from './pip.js';
+import { fetchError } from './node-errors.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'pnpm';
@@ -20,7 +21,6 @@ const RETRY = /WARN {2}GET (\S+) error \(([^)]+)\)\. Will retry/g;
 /** ` CODE  message`: pnpm's error line (ERR_PNPM_…, an errno name, or pnpm ≤ 5's ERROR). */
 const ERROR_LINE = /^([A-Z][A-Z0-9_]+) {2}(\S.*)$/;
 const GET_FAILED = /^GET (\S+?): (.*)$/;
-const REQUEST_FAILED = /^request to (\S+) failed, reason: (.*)$/;
 const BIG_TARBALL = /^Downloading (\S+): (\d+(?:\.\d+)? [kMGT]?B)\/(\d+(?:\.\d+)? [kMGT]?B), done$/;
 
 const THIN_SPACE = 0x2009;
@@ -76,8 +76,8 @@ class PnpmParser implements ToolParser {
     this.emit(errorEvent({ ...this.base(), message: `${code} ${message}` }));
     // A response (404, 429, a wrong checksum) is an error; a request that got none is also a failed try.
     const get = GET_FAILED.exec(message);
-    const failed = REQUEST_FAILED.exec(get?.[2] ?? message);
-    if (failed !== null) this.attempt(failed[1] ?? '', (failed[2] ?? '').trim());
+    const failed = fetchError(get?.[2] ?? message);
+    if (failed !== null) this.attempt(failed.url, failed.reason);
     else if (code === 'ERR_PNPM_META_FETCH_FAIL' && get !== null) this.attempt(get[1] ?? '', (get[2] ?? '').trim());
   }
 

@@ -11,14 +11,13 @@
 //   YN0035 │   Request URL: https://registry.example/pkg                the registry's answer (YN0041: auth)
 //   YN0018 │ pkg@npm:1.0.0: The remote archive doesn't match the expected checksum
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { errorHost } from './node-errors.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'yarn';
 const REPORT = /^➤ YN(\d{4}): (?:[│┌└·] ?)?(.*)$/;
 const NOT_CACHED = / can't be found in the cache and will be fetched from (?:the )?(.+)$/;
 const REQUEST_ERROR = /^RequestError(?:: (.*))?$/;
-/** The server a Node network error names: `getaddrinfo ENOTFOUND host`, `connect ETIMEDOUT 1.2.3.4:443`. */
-const ERROR_HOST = /^(?:getaddrinfo|connect) [A-Z_]+ (\S+)$/;
 const DETAIL = /^ {2}(Response Code|Request Method|Request URL): (.*)$/;
 /** Bound on the locators remembered to skip yarn's repeated YN0013 lines. */
 const MAX_SEEN = 100_000;
@@ -86,7 +85,7 @@ class YarnBerryParser implements ToolParser {
     const m = REQUEST_ERROR.exec(body);
     if (m === null) return;
     const error = (m[1] ?? '').trim();
-    const host = ERROR_HOST.exec(error)?.[1] ?? 'unknown host';
+    const host = errorHost(error) ?? 'unknown host';
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: host, error: error === '' ? 'RequestError' : error }));
   }
 

@@ -11,7 +11,7 @@
 // The tries without a URL are reported at the server of the URL that finally failed, else
 // at the server last asked (`--verbose`), else at the end as an unknown host.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type DownloadEvent, type NetworkAttemptEvent } from '../events.js';
-import { parseNpmUrl } from './npm.js';
+import { npmUrlRecord, parseNpmUrl } from './npm.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'yarn';
@@ -115,17 +115,7 @@ class YarnParser implements ToolParser {
   }
 
   private download(url: string, cached: boolean, index: boolean): DownloadEvent {
-    const info = parseNpmUrl(url);
-    return downloadEvent({
-      ...this.base(),
-      kind: 'npm',
-      cached,
-      index,
-      name: info.name,
-      version: info.version,
-      filename: info.tarball ? url.slice(url.lastIndexOf('/') + 1) : null,
-      source: url,
-    });
+    return downloadEvent({ ...this.base(), kind: 'npm', cached, ...npmUrlRecord(url), index });
   }
 }
 
