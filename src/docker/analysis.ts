@@ -155,7 +155,7 @@ export const HOW_TO_CACHE: Record<StillFetched['kind'], string> = {
     'export them as a local apt repository in the build context (`offgrid cache export apt --out CONTEXT` writes CONTEXT/apt-archives/) and install from it ' +
     '(`offgrid init docker` adds the COPY and the apt source)',
   npm: 'run `npm ci` through offgrid once, then build with `offgrid build --offline`, or vendor the tarballs (`npm pack`) into the build context',
-  file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step',
+  file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step or with ADD <url>',
 };
 
 function stillFetched(services: readonly ServiceAnalysis[]): StillFetched[] {
@@ -186,6 +186,7 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
       reasons.push(`${s.run.name}: ${a.step === null ? 'a step (seen by the proxy)' : `step ${JSON.stringify(a.step)}`} tried the network: ${a.url_or_host} (${a.tool}: ${a.error})${a.count > 1 ? ` ×${a.count}` : ''}`);
     }
     if (swallowed.length > 0 && s.attempts.length === 0) reasons.push(`${s.run.name}: ${swallowed[0]!.message}`);
+    for (const r of builderFetches(s)) reasons.push(`${s.run.name}: ${describeBuilderFetch(r)}`);
   }
   const count = fetched.reduce((n, f) => n + f.items.length, 0);
   if (count > 0) reasons.push(`${count} item(s) were fetched from the network in this build (see "Still fetched")`);
@@ -201,7 +202,27 @@ export function analyzeBuild(meta: BuildMetadata, ledger: Ledger): BuildAnalysis
   return { meta, services, shared: sharedPackages(services), stillFetched: fetched, verdict: verdict(meta, services, fetched) };
 }
 
-/** A service passes verification when it built and no step tried the network. */
+/**
+ * What the builder fetched itself: an `ADD <url>` source or a base image's layers. It uses
+ * the daemon's network, which `--network=none` does not cut off (it covers RUN steps only),
+ * so such a build succeeds on a connected machine and fails on an air-gapped one.
+ */
+export function builderFetches(s: ServiceAnalysis): DownloadRecord[] {
+  return s.records.filter((r) => r.tool === 'docker' && !r.cached);
+}
+
+export function describeBuilderFetch(r: DownloadRecord): string {
+  const step = r.step === null ? 'the builder' : `step ${JSON.stringify(r.step)}`;
+  const what = r.source ?? `image layer ${r.name ?? '(unnamed)'}`;
+  return `${step} fetched ${what} over the builder's own network, which --network=none does not cut off`;
+}
+
+/** A service passes verification when it built, no step tried the network, and the builder fetched nothing. */
 export function servicePassesVerify(s: ServiceAnalysis): boolean {
-  return s.run.result === 'success' && s.attempts.length === 0 && !s.errors.some((e) => e.message.includes('succeeded although it failed to reach the network'));
+  return (
+    s.run.result === 'success' &&
+    s.attempts.length === 0 &&
+    builderFetches(s).length === 0 &&
+    !s.errors.some((e) => e.message.includes('succeeded although it failed to reach the network'))
+  );
 }

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE, dockerSkipReason, ensureBaseImages } from '../helpers/docker.js';
 import { readValidLedger } from '../helpers/cli.js';
@@ -172,4 +174,37 @@ test('verify: a busybox step that hides a failed download behind || true fails, 
   assert.equal(meta.network, 'none');
   assert.equal(readValidLedger(join(p.dir, meta.ledger)).offline, true);
   assert.match(p.read('logs/docker_build/build_report.md'), /\*\*Not offline-ready\.\*\*/);
+});
+
+test('verify: ADD <url> fails although the build succeeds, since the builder fetches it over its own network; the same file COPY\'d from the context passes', opts, async (t) => {
+  // A file server on the host's loopback: the daemon's network reaches it, --network=none or not.
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/tool-1.0.tar' ? 200 : 404, { 'content-type': 'application/octet-stream' });
+    res.end(req.url === '/tool-1.0.tar' ? 'tool bytes\n' : '');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool-1.0.tar`;
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  fetches:\n    build: ./fetches\n    image: ${TAG}-add-url\n  vendored:\n    build: ./vendored\n    image: ${TAG}-add-local\n`,
+      'fetches/Dockerfile': `FROM ${BUSYBOX_IMAGE}\nADD ${url} /opt/tool-1.0.tar\nRUN cat /opt/tool-1.0.tar\n`,
+      'vendored/Dockerfile': `FROM ${BUSYBOX_IMAGE}\nCOPY tool-1.0.tar /opt/tool-1.0.tar\nRUN cat /opt/tool-1.0.tar\n`,
+      'vendored/tool-1.0.tar': 'tool bytes\n',
+    },
+    [`${TAG}-add-url`, `${TAG}-add-local`],
+  );
+  const r = await p.cli(['verify', 'fetches', 'vendored']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /FAIL fetches: built, but the builder fetched from the network/);
+  assert.ok(r.stdout.includes(`step "ADD ${url} /opt/tool-1.0.tar" fetched ${url} over the builder's own network`), r.stdout);
+  assert.match(r.stdout, /PASS vendored: built with --network=none --no-cache/);
+  const meta = metadata(p.dir);
+  assert.deepEqual(meta.services.map((s) => [s.name, s.result]), [['fetches', 'success'], ['vendored', 'success']]);
+  const files = readValidLedger(join(p.dir, meta.ledger)).downloads.other.filter((f) => f.tool === 'docker');
+  assert.deepEqual(files.map((f) => [f.source, f.filename, f.cached, f.service]), [[url, 'tool-1.0.tar', false, 'fetches']]);
+  const report = p.read('logs/docker_build/build_report.md');
+  assert.match(report, /\*\*Not offline-ready\.\*\*/);
+  assert.match(report, /COPY it instead of fetching it in a RUN step or with ADD <url>/);
 });

@@ -4,6 +4,7 @@
 // the step's outcome as StepEvent / ErrorEvent.
 import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
 import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
+import { remoteAddSources, remoteSourceFilename } from './docker-add.js';
 import { goDialFailure } from './netclients.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
@@ -156,6 +157,7 @@ export class StepTracker implements StepFrames {
       duration_seconds: outcome.durationSeconds,
       error: outcome.error,
     });
+    if (outcome.status === 'done' || outcome.status === 'cached') this.builderFetches(step, outcome.status === 'cached');
     if (outcome.status === 'error' && outcome.error !== 'canceled') {
       // The builder's own fetch failed (a base image, `ADD https://…`): a network try no
       // tool line shows.
@@ -166,6 +168,18 @@ export class StepTracker implements StepFrames {
       this.options.emit(this.failure(step, outcome.error));
     } else if (outcome.status === 'done' && step.networkAttempts > 0) {
       this.options.emit(this.swallowed(step));
+    }
+  }
+
+  /**
+   * What an `ADD <url>` step fetched: the builder downloads it on the daemon's network (which
+   * `--network=none` leaves open), so no proxy sees it and the step prints nothing about it.
+   */
+  private builderFetches(step: StepState, cached: boolean): void {
+    for (const source of remoteAddSources(step.name)) {
+      this.options.emit(
+        downloadEvent({ kind: 'file', tool: 'docker', cached, source, filename: remoteSourceFilename(source), service: step.service, step: step.name }),
+      );
     }
   }
 

@@ -3,7 +3,7 @@
 // it passes only when the build succeeds AND no step tried the network, so a step that
 // hid a failed download (`apt-get … || true`) fails, named with its step and URL.
 import { EXIT_FAILED, EXIT_OK } from '../../errors.js';
-import { servicePassesVerify } from '../../docker/analysis.js';
+import { builderFetches, describeBuilderFetch, servicePassesVerify } from '../../docker/analysis.js';
 import { reportPath } from '../../docker/metadata.js';
 import { say, type CliIO } from '../io.js';
 import { jsonResult, runDockerBuilds, type DockerRunOptions } from './docker-build.js';
@@ -31,7 +31,9 @@ export async function verifyServices(options: VerifyServicesOptions, io: CliIO):
       say(io.stdout, `PASS ${s.run.name}: built with --network=none --no-cache; no step tried the network`);
       continue;
     }
-    say(io.stdout, `FAIL ${s.run.name}: ${s.run.result === 'success' ? 'built, but a step tried the network' : (s.run.error ?? 'did not build')}`);
+    const why = s.attempts.length > 0 || builderFetches(s).length === 0 ? 'built, but a step tried the network' : 'built, but the builder fetched from the network';
+    say(io.stdout, `FAIL ${s.run.name}: ${s.run.result === 'success' ? why : (s.run.error ?? 'did not build')}`);
+    for (const r of builderFetches(s)) say(io.stdout, `  ${describeBuilderFetch(r)}`);
     for (const a of s.attempts) {
       say(io.stdout, `  step ${JSON.stringify(a.step ?? '(outside a step)')} tried ${a.url_or_host} (${a.tool}: ${a.error})${a.count > 1 ? ` ×${a.count}` : ''}`);
     }
