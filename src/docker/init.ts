@@ -16,6 +16,7 @@
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
+import { type NetworkUse, addNetworkUses, runNetworkUses } from './network-steps.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -219,6 +220,10 @@ export function makeOfflineReady(text: string): InitResult {
       );
       continue;
     }
+    const stillOnline = (uses: readonly NetworkUse[]): void => {
+      for (const use of uses) skipped.push(`line ${ins.startLine}: still needs the network: ${use.what}. Instead: ${use.instead}`);
+    };
+    if (ins.keyword === 'ADD') stillOnline(addNetworkUses(ins.args));
     if (ins.keyword !== 'RUN') continue;
     const original = lines.slice(ins.startLine - 1, ins.endLine);
     // RUN flags (`--mount=…`, `--network=…`) come before the command.
@@ -236,6 +241,7 @@ export function makeOfflineReady(text: string): InitResult {
           `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
       );
     }
+    stillOnline(runNetworkUses(words));
     if (APK.test(words)) {
       skipped.push(
         `line ${ins.startLine}: apk fetches from Alpine's repositories and is left alone: init makes pip and apt steps offline-ready, not apk ` +

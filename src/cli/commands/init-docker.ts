@@ -128,6 +128,8 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
     if (r.diff !== '') io.stdout.write(r.diff);
     for (const c of r.created) say(io.stdout, `${options.dryRun ? 'would create' : 'created'} ${c}`);
     for (const s of r.skipped) say(io.stderr, `offgrid: ${r.dockerfile}: ${s}`);
+    const online = new Set(r.skipped.filter((s) => s.includes(': still needs the network: ')).map((s) => s.split(':')[0])).size;
+    if (online > 0) say(io.stderr, `offgrid: ${r.dockerfile}: not offline-ready after init: ${online} step(s) above still need the network; offgrid verify fails until they change`);
   }
   const any = report.some((r) => r.diff !== '');
   if (any) {

@@ -1,0 +1,111 @@
+// What `offgrid init docker` reports as still needing the network: fetches it cannot make
+// local (src/docker/network-steps.ts). Each case is a RUN line in the shape real Dockerfiles
+// write it; test/docker/real-dockerfiles.test.ts runs whole files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addNetworkUses, runNetworkUses, simpleCommands } from '../../src/docker/network-steps.js';
+import { makeOfflineReady } from '../../src/docker/init.js';
+
+const whats = (text: string): string[] => runNetworkUses(text).map((u) => u.what);
+
+test('simpleCommands: split at shell operators, wrappers and quotes dropped, pipes kept', () => {
+  assert.deepEqual(
+    simpleCommands('set -eux; \\\n  sudo -E DEBIAN_FRONTEND=noninteractive curl -fsSL "https://x.org/a.sh" | bash -s -- --yes && bash -c "wget -q $URL"').map((c) => [c.words[0], c.pipedTo]),
+    [['set', null], ['curl', 'bash'], ['bash', null], ['wget', null]],
+  );
+  assert.deepEqual(simpleCommands('VERSION=$(curl -s https://api.example.org/latest) && echo $VERSION').map((c) => c.words[0]), ['curl', 'echo']);
+});
+
+test('curl and wget: the URL they fetch; an install script piped to a shell or interpreter; a key piped to gpg', () => {
+  assert.deepEqual(whats('wget -q https://github.com/jgm/pandoc/releases/download/3.1/pandoc-3.1-1-amd64.deb && dpkg -i pandoc-3.1-1-amd64.deb'), [
+    'wget fetches https://github.com/jgm/pandoc/releases/download/3.1/pandoc-3.1-1-amd64.deb',
+  ]);
+  assert.deepEqual(whats('curl -fsSL https://deb.nodesource.com/setup_18.x | bash - && apt-get install -y nodejs'), [
+    'curl fetches https://deb.nodesource.com/setup_18.x and runs it with bash (an install script, which downloads more)',
+  ]);
+  assert.deepEqual(whats('curl -sSL https://install.python-poetry.org | python3 -'), [
+    'curl fetches https://install.python-poetry.org and runs it with python3 (an install script, which downloads more)',
+  ]);
+  assert.deepEqual(whats('curl -fsSL https://download.docker.com/linux/debian/gpg | gpg --dearmor -o /etc/apt/keyrings/docker.gpg'), [
+    'curl fetches the signing key https://download.docker.com/linux/debian/gpg',
+  ]);
+  assert.deepEqual(whats('curl -L -o /tmp/x.tgz "${TOOL_URL}" && tar xzf /tmp/x.tgz'), ['curl fetches ${TOOL_URL}']);
+  // A token in the URL is redacted in what init prints.
+  assert.deepEqual(whats('curl -O https://user:s3cret@files.example.org/a.tgz'), ['curl fetches https://***@files.example.org/a.tgz']);
+  // curl without a URL fetches nothing.
+  assert.deepEqual(whats('curl --version && wget --help'), []);
+});
+
+test('git, PPAs and keyservers', () => {
+  assert.deepEqual(whats('git clone --depth 1 https://github.com/facebookresearch/detectron2.git /detectron2 && cd /detectron2'), [
+    'git clone https://github.com/facebookresearch/detectron2.git fetches a repository',
+  ]);
+  assert.deepEqual(whats('git submodule update --init --recursive'), ['git submodule fetches a repository']);
+  assert.deepEqual(whats('git config --global user.email x@y && git log -1'), []);
+  assert.deepEqual(whats('add-apt-repository -y ppa:deadsnakes/ppa && apt-get update'), ["add-apt-repository ppa:deadsnakes/ppa fetches the PPA's signing key from Launchpad"]);
+  // A component or a deb line is only written to the sources.
+  assert.deepEqual(whats('add-apt-repository universe && add-apt-repository "deb [arch=amd64] https://download.docker.com/linux/ubuntu focal stable"'), []);
+  assert.deepEqual(whats('apt-key adv --keyserver hkp://keyserver.ubuntu.com:80 --recv-keys 0xB1998361219BD9C9'), ['apt-key fetches a signing key from a keyserver']);
+  assert.deepEqual(whats('gpg --batch --keyserver hkps://keys.openpgp.org --recv-keys "$GPG_KEY"'), ['gpg fetches a signing key from a keyserver']);
+});
+
+test('package managers init has no local archive for: the fetching subcommands, not the others, not in offline mode', () => {
+  assert.deepEqual(whats('npm ci --omit=dev && npm run build && npm cache clean --force'), ['npm ci fetches from its package registry']);
+  assert.deepEqual(whats('npm ci --offline'), []);
+  assert.deepEqual(whats('yarn --frozen-lockfile && yarn build'), ['yarn fetches from its package registry']);
+  assert.deepEqual(whats('pnpm install --frozen-lockfile && pnpm run build'), ['pnpm install fetches from its package registry']);
+  assert.deepEqual(whats('go mod download && CGO_ENABLED=0 go build -o /app ./cmd/app'), ['go mod download fetches from the module proxy']);
+  assert.deepEqual(whats('go install github.com/go-delve/delve/cmd/dlv@latest && go install ./cmd/...'), ['go install fetches from the module proxy']);
+  assert.deepEqual(whats('cargo build --release'), []);
+  assert.deepEqual(whats('cargo install cargo-chef --locked'), ['cargo install fetches from its package registry']);
+  assert.deepEqual(whats('bundle config set --local without development && bundle install --jobs 4'), ['bundle install fetches from its package registry']);
+  assert.deepEqual(whats('gem install bundler:2.4.10'), ['gem install fetches from its package registry']);
+  assert.deepEqual(whats('composer install --no-dev --optimize-autoloader'), ['composer install fetches from its package registry']);
+  assert.deepEqual(whats('conda env create -f environment.yml && conda clean -afy'), ['conda env create fetches from its package registry']);
+  assert.deepEqual(whats('./mvnw -B dependency:go-offline && ./mvnw -o package && mvn --version'), ['mvn dependency:go-offline fetches from its package registry']);
+  assert.deepEqual(whats('./gradlew build --no-daemon'), ['gradle build fetches from its package registry']);
+  assert.deepEqual(whats('dotnet restore && dotnet publish -c Release --no-restore'), ['dotnet restore fetches from its package registry']);
+  assert.deepEqual(whats('pipx install poetry==1.8.3'), ['pipx install fetches from its package registry']);
+});
+
+test('pip: a URL or VCS requirement is fetched even with --no-index; an index URL is not a requirement', () => {
+  assert.deepEqual(whats('pip install --no-cache-dir git+https://github.com/openai/CLIP.git'), [
+    'pip installs git+https://github.com/openai/CLIP.git, which it fetches from there even with --no-index',
+  ]);
+  assert.deepEqual(whats('python3 -m pip install https://download.pytorch.org/whl/cpu/torch-2.1.0%2Bcpu-cp311-cp311-linux_x86_64.whl'), [
+    'pip installs https://download.pytorch.org/whl/cpu/torch-2.1.0%2Bcpu-cp311-cp311-linux_x86_64.whl, which it fetches from there even with --no-index',
+  ]);
+  assert.deepEqual(whats('pip install --extra-index-url https://download.pytorch.org/whl/cpu torch -f https://data.pyg.org/whl/torch-2.1.0+cpu.html'), []);
+  assert.deepEqual(whats('pip install -r requirements.txt'), []);
+});
+
+test('ADD: each remote source, a repository told apart from a file', () => {
+  assert.deepEqual(addNetworkUses('--chown=app https://example.org/model.bin /models/').map((u) => u.what), [
+    "ADD https://example.org/model.bin is fetched by the builder on the daemon's network (--network=none does not stop it)",
+  ]);
+  assert.match(addNetworkUses('https://github.com/moby/buildkit.git#v0.10.1 /src')[0]!.instead, /put the repository in the build context/);
+  assert.deepEqual(addNetworkUses('app.tar.gz /srv/'), []);
+});
+
+test('init docker: network uses of RUN and ADD are reported with their line; HEALTHCHECK and CMD are not build steps', () => {
+  const r = makeOfflineReady(
+    [
+      'FROM debian:bookworm',
+      'ADD https://example.org/tool.tar.gz /opt/',
+      'RUN apt-get update && apt-get install -y curl \\',
+      '  && curl -fsSL https://example.org/install.sh | sh',
+      'HEALTHCHECK CMD curl -f http://localhost:8080/ || exit 1',
+      'CMD ["curl", "https://example.org/"]',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    r.skipped.map((s) => s.split('. Instead: ')[0]),
+    [
+      "line 2: still needs the network: ADD https://example.org/tool.tar.gz is fetched by the builder on the daemon's network (--network=none does not stop it)",
+      'line 3: still needs the network: curl fetches https://example.org/install.sh and runs it with sh (an install script, which downloads more)',
+    ],
+  );
+  // The apt part of the step is still rewritten.
+  assert.match(r.text, /if \[ -f \/offgrid\/apt-archives\/Packages \]/);
+});
