@@ -203,18 +203,19 @@ export function analyzeBuild(meta: BuildMetadata, ledger: Ledger): BuildAnalysis
 }
 
 /**
- * What the builder fetched itself: an `ADD <url>` source or a base image's layers. It uses
+ * What the builder fetches itself: an `ADD <url>` source or a base image's layers. It uses
  * the daemon's network, which `--network=none` does not cut off (it covers RUN steps only),
- * so such a build succeeds on a connected machine and fails on an air-gapped one.
+ * so such a build succeeds on a connected machine and fails on an air-gapped one. An ADD
+ * source counts even when its step was CACHED: the builder asks the server again to tell.
  */
 export function builderFetches(s: ServiceAnalysis): DownloadRecord[] {
-  return s.records.filter((r) => r.tool === 'docker' && !r.cached);
+  return s.records.filter((r) => r.tool === 'docker' && (!r.cached || r.source !== null));
 }
 
 export function describeBuilderFetch(r: DownloadRecord): string {
   const step = r.step === null ? 'the builder' : `step ${JSON.stringify(r.step)}`;
   const what = r.source ?? `image layer ${r.name ?? '(unnamed)'}`;
-  return `${step} fetched ${what} over the builder's own network, which --network=none does not cut off`;
+  return `${step} fetches ${what} over the builder's own network, which --network=none does not cut off`;
 }
 
 /** A service passes verification when it built, no step tried the network, and the builder fetched nothing. */

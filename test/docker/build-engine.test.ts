@@ -198,7 +198,7 @@ test('verify: ADD <url> fails although the build succeeds, since the builder fet
   const r = await p.cli(['verify', 'fetches', 'vendored']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /FAIL fetches: built, but the builder fetched from the network/);
-  assert.ok(r.stdout.includes(`step "ADD ${url} /opt/tool-1.0.tar" fetched ${url} over the builder's own network`), r.stdout);
+  assert.ok(r.stdout.includes(`step "ADD ${url} /opt/tool-1.0.tar" fetches ${url} over the builder's own network`), r.stdout);
   assert.match(r.stdout, /PASS vendored: built with --network=none --no-cache/);
   const meta = metadata(p.dir);
   assert.deepEqual(meta.services.map((s) => [s.name, s.result]), [['fetches', 'success'], ['vendored', 'success']]);
@@ -207,4 +207,14 @@ test('verify: ADD <url> fails although the build succeeds, since the builder fet
   const report = p.read('logs/docker_build/build_report.md');
   assert.match(report, /\*\*Not offline-ready\.\*\*/);
   assert.match(report, /COPY it instead of fetching it in a RUN step or with ADD <url>/);
+
+  // Built again with --network=none and the layer cache kept: the ADD step is CACHED, yet the
+  // builder asked the server again, so the build is still not offline-ready.
+  assert.equal((await p.cli(['build', 'fetches'])).code, 0);
+  const offline = await p.cli(['build', '--offline', 'fetches']);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout + offline.stderr, /#(\d+) \[2\/3\] ADD [^\n]*\n(?:#\1 sha256:[0-9a-f]+\n)?#\1 CACHED/);
+  const again = p.read('logs/docker_build/build_report.md');
+  assert.match(again, /\*\*Not offline-ready\.\*\*/);
+  assert.ok(again.includes(`fetches ${url} over the builder's own network`), again);
 });
