@@ -1,7 +1,9 @@
 // What a Dockerfile step fetches that `offgrid init docker` cannot make local: files and
 // install scripts fetched with curl or wget, `ADD <url>`, git repositories, apt signing keys
-// and PPAs, and package managers other than pip and apt. Each keeps the build needing the
-// network after init, so init names it with what to do instead. Pure: text in, findings out.
+// and PPAs, language toolchains, and package managers other than pip and apt. Each keeps the
+// build needing the network after init, so init names it with what to do instead. Pure:
+// text in, findings out. Checked against 55 real Dockerfiles from public repositories; the
+// test quotes the lines that shaped it.
 import { redact } from '../redact.js';
 import { remoteAddSources } from '../capture/parsers/docker-add.js';
 
@@ -15,84 +17,164 @@ export interface NetworkUse {
 const FILE_INSTEAD = 'download it once into the build context and COPY it (an online `offgrid build` records its URL)';
 const INSTALLER_INSTEAD = 'vendor what the script installs into the build context, or install it from apt-archives/ or wheelhouse/';
 const KEY_INSTEAD = "keep the signing key in the build context and COPY it to /etc/apt/trusted.gpg.d/ (with the source's .list file); the packages then come from apt-archives/";
+const REPOSITORY_INSTEAD = 'put the repository in the build context (a git submodule or a checkout beside the Dockerfile) and COPY it';
+const TOOLCHAIN_INSTEAD = 'start FROM an image that has the toolchain, or COPY it in from the build context';
 
-/** Package managers with no local archive in init, by program: the subcommands that fetch, the flags that keep them offline, and what to do. */
+/** A package manager or toolchain installer init has no local archive for. */
 interface Manager {
-  /** Subcommands (first word after the program's own options) that fetch; '' matches the program alone. */
+  /** Subcommands (after the program's options) that fetch; '' matches the program alone. */
   readonly fetching: readonly string[] | 'any';
   /** A flag that keeps the command off the network (`--offline`). */
   readonly offline: RegExp | null;
+  /** Options that take the next word as their value (`mvn -f pom.xml package`). */
+  readonly valueOptions?: readonly string[];
+  /** Where it fetches from, for the message (default: its package registry). */
+  readonly from?: string;
   readonly instead: string;
 }
 
 const NPM_INSTEAD = "a build without network needs the packages in the build context: an npm cache COPY'd in and `npm ci --offline --cache DIR`, or node_modules installed outside the build";
+const CONDA: Manager = { fetching: ['install', 'create', 'update', 'env create', 'env update'], offline: /^--offline$/, instead: 'keep the packages in a local channel in the build context and install with --offline' };
+const PECL: Manager = { fetching: ['install', 'upgrade'], offline: null, instead: 'keep the package archive (.tgz) in the build context and install it by path' };
 const MANAGERS: Readonly<Record<string, Manager>> = {
-  npm: { fetching: ['ci', 'install', 'i', 'add', 'update', 'upgrade'], offline: /^--offline$/, instead: NPM_INSTEAD },
-  yarn: { fetching: ['', 'install', 'add', 'upgrade'], offline: /^--offline$/, instead: "keep the packages in the build context (Yarn's offline mirror, `yarn install --offline`)" },
-  pnpm: { fetching: ['install', 'i', 'add', 'fetch', 'update'], offline: /^--offline$/, instead: "keep the packages in the build context (`pnpm fetch` into a store COPY'd in, then `pnpm install --offline`)" },
+  npm: { fetching: ['ci', 'install', 'i', 'add', 'update', 'upgrade'], offline: /^--offline$/, valueOptions: ['--prefix', '-w', '--workspace', '-C'], instead: NPM_INSTEAD },
+  yarn: { fetching: ['', 'install', 'add', 'upgrade', 'global add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: "keep the packages in the build context (Yarn's offline mirror, `yarn install --offline`)" },
+  pnpm: { fetching: ['install', 'i', 'add', 'fetch', 'update'], offline: /^--offline$/, valueOptions: ['-C', '--dir', '--filter', '-F'], instead: "keep the packages in the build context (`pnpm fetch` into a store COPY'd in, then `pnpm install --offline`)" },
+  bun: { fetching: ['install', 'i', 'add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: NPM_INSTEAD },
+  corepack: { fetching: ['prepare', 'install', 'use', 'up'], offline: null, from: 'the npm registry', instead: 'COPY an archive `corepack pack` wrote into the build context and `corepack install -g ./corepack.tgz`' },
   gem: { fetching: ['install'], offline: /^(?:--local|-l)$/, instead: 'keep the .gem files in the build context and `gem install --local`' },
   bundle: { fetching: ['', 'install', 'update'], offline: /^--local$/, instead: 'vendor the gems (`bundle cache`) into the build context and `bundle install --local`' },
-  go: { fetching: ['get', 'mod download'], offline: null, instead: 'vendor the modules (`go mod vendor`) into the build context' },
+  go: { fetching: ['get', 'mod download'], offline: null, valueOptions: ['-C'], from: 'the module proxy', instead: 'vendor the modules (`go mod vendor`) into the build context' },
   cargo: { fetching: ['install', 'fetch'], offline: /^(?:--offline|--frozen)$/, instead: 'vendor the crates (`cargo vendor`) into the build context and build with --offline' },
-  composer: { fetching: ['install', 'require', 'update', 'create-project'], offline: null, instead: 'keep vendor/ (or a Composer artifact repository) in the build context' },
-  conda: { fetching: ['install', 'create', 'update', 'env create', 'env update'], offline: /^--offline$/, instead: 'keep the packages in a local channel in the build context and install with --offline' },
-  mamba: { fetching: ['install', 'create', 'update', 'env create', 'env update'], offline: /^--offline$/, instead: 'keep the packages in a local channel in the build context and install with --offline' },
-  micromamba: { fetching: ['install', 'create', 'update'], offline: /^--offline$/, instead: 'keep the packages in a local channel in the build context and install with --offline' },
+  composer: { fetching: ['install', 'require', 'update', 'create-project'], offline: null, valueOptions: ['-d', '--working-dir'], instead: 'keep vendor/ (or a Composer artifact repository) in the build context' },
+  pecl: PECL,
+  pear: PECL,
+  conda: CONDA,
+  mamba: CONDA,
+  micromamba: CONDA,
   pipx: { fetching: ['install'], offline: null, instead: 'put the package\'s wheels in the wheelhouse and `pipx install --pip-args="--no-index --find-links /wheelhouse"`' },
-  mvn: { fetching: 'any', offline: /^(?:-o|--offline)$/, instead: 'put the Maven repository in the build context (`mvn dependency:go-offline -Dmaven.repo.local=…`) and build with -o' },
-  gradle: { fetching: 'any', offline: /^--offline$/, instead: "put Gradle's dependency cache in the build context and build with --offline" },
+  mvn: { fetching: 'any', offline: /^(?:-o|--offline)$/, valueOptions: ['-f', '--file', '-s', '--settings', '-gs', '--global-settings', '-P', '-pl', '--projects', '-t', '-l', '-T', '-e'], instead: 'put the Maven repository in the build context (`mvn dependency:go-offline -Dmaven.repo.local=…`) and build with -o' },
+  gradle: { fetching: 'any', offline: /^--offline$/, valueOptions: ['-p', '-b', '-c', '-g', '-I', '--project-dir', '--gradle-user-home'], instead: "put Gradle's dependency cache in the build context and build with --offline" },
   dotnet: { fetching: ['restore', 'add package', 'tool install'], offline: null, instead: 'keep the packages in a local NuGet feed in the build context (`dotnet restore --source DIR`)' },
+  nvm: { fetching: ['install'], offline: null, from: 'nodejs.org', instead: TOOLCHAIN_INSTEAD },
+  fnm: { fetching: ['install'], offline: null, from: 'nodejs.org', instead: TOOLCHAIN_INSTEAD },
+  volta: { fetching: ['install'], offline: null, instead: TOOLCHAIN_INSTEAD },
+  pyenv: { fetching: ['install'], offline: null, from: 'python.org', instead: TOOLCHAIN_INSTEAD },
+  sdk: { fetching: ['install'], offline: /^--offline$/, from: 'SDKMAN', instead: TOOLCHAIN_INSTEAD },
+  rustup: { fetching: ['install', 'update', 'toolchain install', 'target add', 'component add'], offline: null, from: 'the Rust distribution server', instead: TOOLCHAIN_INSTEAD },
 };
 /** Wrappers that run the same program: `./mvnw`, `./gradlew`. */
 const WRAPPERS: Readonly<Record<string, string>> = { mvnw: 'mvn', gradlew: 'gradle' };
 
 const URL_WORD = /^(?:https?|ftp):\/\/\S+$/i;
-/** A shell variable as the whole word (`$URL`, `${URL}`): a URL curl gets at build time. */
-const VARIABLE_WORD = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/;
+/** A URL that never leaves the build container (a server the step itself started). */
+const LOCAL_URL = /^(?:https?|ftp):\/\/(?:localhost|127(?:\.\d+){3}|0\.0\.0\.0|\[::1\])(?::\d+)?(?:[/?#]|$)/i;
+/** A shell variable as the word, or the start of one (`$URL`, `${BASE_URL}/x.tgz`): a URL given at build time. */
+const VARIABLE_URL = /^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)(?:\/\S*)?$/;
+/** curl's and wget's options whose value is a file, header or credential, never the URL (curl's -O takes none). */
+const FETCHER_VALUE_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
+  curl: new Set(['-o', '--output', '-H', '--header', '-d', '--data', '--data-binary', '-u', '--user', '-A', '--user-agent', '-e', '--referer', '-w', '--write-out', '-K', '--config', '-x', '--proxy', '--cacert', '--cert', '-T', '--upload-file', '-b', '--cookie', '-c', '--cookie-jar', '-m', '--max-time', '--retry']),
+  wget: new Set(['-O', '--output-document', '-P', '--directory-prefix', '-o', '--output-file', '-a', '--append-output', '-i', '--input-file', '-U', '--user-agent', '-e', '--execute', '-t', '--tries', '-T', '--timeout']),
+  aria2c: new Set(['-o', '--out', '-d', '--dir', '-i', '--input-file']),
+};
 const SHELLS = /^(?:ba|da|z|k)?sh$/;
-const INTERPRETERS = /^(?:(?:ba|da|z|k)?sh|python[0-9.]*|perl|ruby|node)$/;
+const INTERPRETERS = /^(?:(?:ba|da|z|k)?sh|python[0-9.]*|perl|ruby|node|php[0-9.]*)$/;
+/** Programs a fetched key is piped into, and the directories apt reads keys from. */
+const KEY_SINKS = /^(?:gpg2?|apt-key)$/;
+const KEY_PATH = /^(?:\/etc\/apt\/|\/usr\/share\/keyrings\/)/;
 /** pip requirements that pip fetches from where they point, even with --no-index. */
 const PIP_URL_REQUIREMENT = /^(?:(?:git|hg|svn|bzr)\+\S+|(?:https?|ftp):\/\/\S+)$/i;
+/** A variable holding a pip requirement that is a URL (`${TORCH_WHL_URL}`). */
+const PIP_URL_VARIABLE = /^\$\{?[A-Za-z0-9_]*(?:URL|URI|WHL|WHEEL)[A-Za-z0-9_]*\}?$/i;
+const PIP_INDEX_OPTIONS = /^(?:-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|-c|--constraint|-r|--requirement)$/;
 
-/** One simple command of a shell line: its words, and whether its output is piped on. */
-interface SimpleCommand {
+/** One simple command of a shell line: its words, and the program its output is piped or handed to. */
+export interface SimpleCommand {
   readonly words: readonly string[];
-  /** The program the next command of a pipe is (`sh` in `curl … | sh`), or null. */
+  /** `sh` in `curl … | sh` and in `sh -c "$(curl …)"`; null when nothing runs the output. */
   readonly pipedTo: string | null;
+  /** The words of the command the output is piped to (`tee /etc/apt/keyrings/x.asc`). */
+  readonly pipedWords: readonly string[];
 }
+
+/** `$(…)` and backquoted commands, each replaced by a placeholder word part: their texts, in order. */
+function extractSubstitutions(text: string): { outer: string; inner: string[] } {
+  const inner: string[] = [];
+  let outer = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
+      let depth = 1;
+      let j = i + 2;
+      for (; j < text.length && depth > 0; j++) {
+        if (text[j] === '(') depth++;
+        else if (text[j] === ')') depth--;
+      }
+      inner.push(text.slice(i + 2, depth === 0 ? j - 1 : j));
+      outer += `\u0001${inner.length - 1}\u0001`;
+      i = j - 1;
+    } else if (c === '`') {
+      const end = text.indexOf('`', i + 1);
+      inner.push(text.slice(i + 1, end === -1 ? text.length : end));
+      outer += `\u0001${inner.length - 1}\u0001`;
+      i = end === -1 ? text.length : end;
+    } else outer += c;
+  }
+  return { outer, inner };
+}
+
+const PLACEHOLDER = /\u0001(\d+)\u0001/g;
 
 /**
  * The simple commands of a RUN's shell text, roughly as sh would see them: split at `&&`,
- * `||`, `;`, `|`, newlines, `$(` and backquotes, quotes dropped (a `bash -c "curl …"` is
- * read as its inner command), `sudo`, `env` and `VAR=value` prefixes dropped.
+ * `||`, `;`, `|`, newlines and parentheses, with `$(…)` and backquoted commands read as
+ * commands of their own; quotes dropped (a `bash -c "curl …"` is read as its inner command),
+ * `sudo`, `env` and `VAR=value` prefixes dropped. A word shows a substitution as `$(…)`.
  */
 export function simpleCommands(text: string): SimpleCommand[] {
-  const flat = text.replace(/\\\r?\n/g, ' ').replace(/["']/g, ' ');
-  const parts = flat.split(/(&&|\|\||\||;|\n|\$\(|`|\(|\))/);
-  const commands: { words: string[]; pipe: boolean }[] = [];
+  const { outer, inner } = extractSubstitutions(text.replace(/\\\r?\n/g, ' '));
+  // Shown as `$(…)`: a word stays one word (the command inside is read on its own).
+  const restore = (word: string): string => word.replace(PLACEHOLDER, '$(…)');
+  const parts = outer.replace(/["']/g, ' ').split(/(&&|\|\||\||;|\n|\(|\))/);
+  const commands: { raw: string; words: string[]; shell: string | null; pipe: boolean }[] = [];
   for (let i = 0; i < parts.length; i += 2) {
-    commands.push({ words: programWords(parts[i]!.trim().split(/\s+/).filter(Boolean)), pipe: parts[i + 1] === '|' });
+    const { words, shell } = programWords(parts[i]!.trim().split(/\s+/).filter(Boolean));
+    commands.push({ raw: parts[i]!, words, shell, pipe: parts[i + 1] === '|' });
   }
-  return commands
-    .map((c, i) => ({ words: c.words, pipedTo: c.pipe ? (program(commands[i + 1]?.words ?? []) ?? null) : null }))
-    .filter((c) => c.words.length > 0);
+  const out: SimpleCommand[] = [];
+  commands.forEach((c, i) => {
+    // `sh -c "$(curl URL)"`: the shell runs what the substitution fetched.
+    const only = c.words.length === 1 ? /^\u0001(\d+)\u0001$/.exec(c.words[0]!) : null;
+    if (only !== null) {
+      const runner = c.shell;
+      simpleCommands(inner[Number(only[1])]!).forEach((s) => out.push(runner !== null && s.pipedTo === null ? { ...s, pipedTo: runner, pipedWords: [runner] } : s));
+      return;
+    }
+    const piped = c.pipe ? (commands[i + 1]?.words ?? []) : [];
+    if (c.words.length > 0) out.push({ words: c.words.map(restore), pipedTo: program(piped), pipedWords: piped.map(restore) });
+    // Substitutions are commands too (`curl "https://…/$(lsb_release -rs)/prod.list"`, `V=$(curl …)`).
+    for (const m of c.raw.matchAll(PLACEHOLDER)) out.push(...simpleCommands(inner[Number(m[1])]!));
+  });
+  return out;
 }
 
-/** The words from the program on: wrappers (`sudo -E`, `env A=1`, `A=1`, `bash -c`, `exec`, `time`) dropped. */
-function programWords(words: string[]): string[] {
+/** The words from the program on, wrappers (`sudo -E`, `env A=1`, `A=1`, `exec`, `time`, `bash -c`) dropped; the `-c` shell, if any. */
+function programWords(words: string[]): { words: string[]; shell: string | null } {
+  let shell: string | null = null;
   let i = 0;
   for (;;) {
     const word = words[i];
-    if (word === undefined) return [];
+    if (word === undefined) return { words: [], shell };
     const name = word.replace(/^.*\//, '');
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || name === 'env' || name === 'exec' || name === 'time' || name === 'nohup') i++;
     else if (name === 'sudo') {
       i++;
       while (words[i]?.startsWith('-')) i++;
     } else if (SHELLS.test(name) && words.slice(i + 1).some((w) => w === '-c' || /^-[a-z]*c$/.test(w))) {
+      shell = name;
       i++;
       while (words[i]?.startsWith('-')) i++;
-    } else return words.slice(i);
+    } else return { words: words.slice(i), shell };
   }
 }
 
@@ -101,98 +183,142 @@ function program(words: readonly string[]): string | null {
   return first === undefined ? null : first.replace(/^.*\//, '');
 }
 
-/** The subcommand words after a program's options (`npm --loglevel=warn ci` → `ci`), up to two. */
-function subcommand(words: readonly string[]): string[] {
-  return words.slice(1).filter((w) => !w.startsWith('-')).slice(0, 2);
+/** The words after a program's options (`mvn -f pom.xml package` → `package`), up to two. */
+function subcommand(words: readonly string[], valueOptions: readonly string[] = []): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < words.length && out.length < 2; i++) {
+    const word = words[i]!;
+    if (valueOptions.includes(word)) i++;
+    else if (!word.startsWith('-')) out.push(word);
+  }
+  return out;
 }
 
-function fetcherUse(name: string, command: SimpleCommand): NetworkUse | null {
+/** The URLs a curl or wget command fetches: its URL arguments, or a variable that holds one. */
+function fetchedUrls(name: string, args: readonly string[]): string[] {
+  const valueOptions = FETCHER_VALUE_OPTIONS[name];
+  const urls: string[] = [];
+  let variable: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i]!;
+    if (valueOptions?.has(word)) i++;
+    else if (URL_WORD.test(word)) urls.push(word);
+    else if (variable === null && VARIABLE_URL.test(word)) variable = word;
+  }
+  if (urls.length > 0) return urls.filter((url) => !LOCAL_URL.test(url));
+  return variable === null ? [] : [variable];
+}
+
+function fetcherUses(name: string, command: SimpleCommand): NetworkUse[] {
   const args = command.words.slice(1);
-  const url = args.find((w) => URL_WORD.test(w)) ?? args.find((w) => VARIABLE_WORD.test(w));
-  if (url === undefined) return null;
-  const shown = redact(url);
-  if (command.pipedTo === 'gpg' || command.pipedTo === 'gpg2' || command.pipedTo === 'apt-key') {
-    return { what: `${name} fetches the signing key ${shown}`, instead: KEY_INSTEAD };
-  }
-  if (command.pipedTo !== null && INTERPRETERS.test(command.pipedTo)) {
-    return { what: `${name} fetches ${shown} and runs it with ${command.pipedTo} (an install script, which downloads more)`, instead: INSTALLER_INSTEAD };
-  }
-  return { what: `${name} fetches ${shown}`, instead: FILE_INSTEAD };
+  // A key: piped into gpg or apt-key, or written (by -o or a `| tee`) under apt's key directories.
+  const writesKey =
+    args.some((w, i) => (w === '-o' || w === '-O' || w === '--output') && KEY_PATH.test(args[i + 1] ?? '')) ||
+    (command.pipedTo !== null && KEY_SINKS.test(command.pipedTo)) ||
+    (command.pipedTo === 'tee' && command.pipedWords.some((w) => KEY_PATH.test(w)));
+  return fetchedUrls(name, args).map((url) => {
+    const shown = redact(url);
+    if (writesKey) return { what: `${name} fetches the signing key ${shown}`, instead: KEY_INSTEAD };
+    if (command.pipedTo !== null && INTERPRETERS.test(command.pipedTo)) {
+      return { what: `${name} fetches ${shown} and runs it with ${command.pipedTo} (an install script, which downloads more)`, instead: INSTALLER_INSTEAD };
+    }
+    return { what: `${name} fetches ${shown}`, instead: FILE_INSTEAD };
+  });
 }
 
 function managerUse(name: string, manager: Manager, command: SimpleCommand): NetworkUse | null {
   const args = command.words.slice(1);
   if (manager.offline !== null && args.some((w) => manager.offline!.test(w))) return null;
-  const sub = subcommand(command.words);
+  const sub = subcommand(command.words, manager.valueOptions);
   let matched: string | null;
-  // `mvn --version` fetches nothing; any goal may.
-  if (manager.fetching === 'any') matched = sub[0] ?? null;
+  if (manager.fetching === 'any') matched = sub[0] ?? null; // `mvn --version` fetches nothing; any goal may
   else {
     const one = sub[0] ?? '';
     const two = sub.join(' ');
-    matched = manager.fetching.includes(two) && sub.length === 2 ? two : manager.fetching.includes(one) ? one : null;
+    matched = sub.length === 2 && manager.fetching.includes(two) ? two : manager.fetching.includes(one) ? one : null;
     // `go install pkg@version` fetches; `go install ./cmd/…` builds what is there.
     if (matched === null && name === 'go' && one === 'install' && sub[1]?.includes('@')) matched = 'install';
   }
   if (matched === null) return null;
+  // `pecl install ./redis-5.3.7.tgz` installs what is already there.
+  if ((name === 'pecl' || name === 'pear') && args.filter((w) => !w.startsWith('-') && w !== matched).every((w) => /\.(?:tgz|tar\.gz)$/.test(w) && !w.includes('://'))) return null;
   const shown = matched === '' ? name : `${name} ${matched}`;
-  return { what: `${shown} fetches from ${name === 'go' ? 'the module proxy' : 'its package registry'}`, instead: manager.instead };
+  return { what: `${shown} fetches from ${manager.from ?? 'its package registry'}`, instead: manager.instead };
 }
 
-function commandUse(command: SimpleCommand): NetworkUse | null {
+function gitUse(command: SimpleCommand): NetworkUse | null {
+  const sub = subcommand(command.words, ['-C', '-c']);
+  const fetching = ['clone', 'fetch', 'pull', 'ls-remote'].includes(sub[0] ?? '') || (sub[0] === 'submodule' && sub[1] === 'update');
+  if (!fetching) return null;
+  const args = command.words.slice(1);
+  const source = args.find((w) => URL_WORD.test(w) || /^git@[^\s:]+:/.test(w)) ?? (sub[0] === 'clone' ? args.find((w) => VARIABLE_URL.test(w)) : undefined);
+  const label = sub[0] === 'submodule' ? 'submodule update' : sub[0]!;
+  return { what: `git ${label}${source === undefined ? '' : ` ${redact(source)}`} fetches a repository`, instead: REPOSITORY_INSTEAD };
+}
+
+function commandUses(command: SimpleCommand): NetworkUse[] {
   const name = program(command.words);
-  if (name === null) return null;
-  const sub = subcommand(command.words);
+  if (name === null) return [];
+  // `python3 -m pipx install …`, `python -m conda …`: the module is the program.
+  if (/^python[0-9.]*$/.test(name) && command.words[1] === '-m' && command.words[2] !== undefined && command.words[2] !== 'pip') {
+    return commandUses({ ...command, words: command.words.slice(2) });
+  }
   switch (name) {
     case 'curl':
     case 'wget':
     case 'aria2c':
-      return fetcherUse(name, command);
-    case 'git':
-      if (['clone', 'fetch', 'pull', 'ls-remote'].includes(sub[0] ?? '') || (sub[0] === 'submodule' && sub[1] === 'update')) {
-        const url = command.words.find((w) => URL_WORD.test(w) || /^git@[^\s:]+:/.test(w));
-        return { what: `git ${sub[0]}${url === undefined ? '' : ` ${redact(url)}`} fetches a repository`, instead: 'put the repository in the build context (a git submodule or a checkout beside the Dockerfile) and COPY it' };
-      }
-      return null;
+      return fetcherUses(name, command);
+    case 'git': {
+      const use = gitUse(command);
+      return use === null ? [] : [use];
+    }
     case 'add-apt-repository':
     case 'apt-add-repository': {
       // A PPA's key and details come from Launchpad; a component (`universe`) or a `deb …` line is only written to the sources.
       const source = command.words.slice(1).find((w) => !w.startsWith('-'));
-      if (source === undefined || !source.startsWith('ppa:')) return null;
-      return { what: `${name} ${source} fetches the PPA's signing key from Launchpad`, instead: KEY_INSTEAD };
+      if (source === undefined || !source.startsWith('ppa:')) return [];
+      return [{ what: `${name} ${source} fetches the PPA's signing key from Launchpad`, instead: KEY_INSTEAD }];
     }
     case 'apt-key':
     case 'gpg':
     case 'gpg2':
-      if (command.words.some((w) => /^--(?:recv-keys?|keyserver|fetch-keys?)$/.test(w))) return { what: `${name} fetches a signing key from a keyserver`, instead: KEY_INSTEAD };
-      return null;
+      if (command.words.some((w) => /^--(?:recv-keys?|keyserver|fetch-keys?)$/.test(w))) return [{ what: `${name} fetches a signing key from a keyserver`, instead: KEY_INSTEAD }];
+      return [];
     default: {
-      const manager = MANAGERS[WRAPPERS[name] ?? name];
-      return manager === undefined ? null : managerUse(WRAPPERS[name] ?? name, manager, command);
+      const canonical = WRAPPERS[name] ?? name;
+      const manager = MANAGERS[canonical];
+      const use = manager === undefined ? null : managerUse(canonical, manager, command);
+      return use === null ? [] : [use];
     }
   }
 }
 
-/** pip install of a URL or VCS requirement: pip fetches it from there even with --no-index. */
-function pipUrlUse(command: SimpleCommand): NetworkUse | null {
+/** pip install of a URL or VCS requirement, and get-pip.py: they fetch from the network even when the wheelhouse is used. */
+function pipUses(command: SimpleCommand): NetworkUse[] {
   const words = command.words;
   const name = program(words);
-  const pip = name !== null && (/^pip(?:3(?:\.\d+)?)?$/.test(name) ? 1 : /^python[0-9.]*$/.test(name) && words[1] === '-m' && words[2] === 'pip' ? 3 : 0);
-  if (!pip || !words.slice(pip).includes('install')) return null;
-  // A URL right after an index option is an index, not a requirement.
-  const requirement = words.find((w, i) => PIP_URL_REQUIREMENT.test(w) && !/^(?:-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host)$/.test(words[i - 1] ?? ''));
-  if (requirement === undefined) return null;
-  return {
-    what: `pip installs ${redact(requirement)}, which it fetches from there even with --no-index`,
-    instead: 'build its wheel into the wheelhouse (offgrid wheelhouse reads the same requirement) and install the package by name',
-  };
+  if (name === null) return [];
+  if (/^python[0-9.]*$/.test(name) && /(?:^|\/)get-pip\.py$/.test(words[1] ?? '') && !words.includes('--no-index')) {
+    return [{ what: 'get-pip.py fetches pip, setuptools and wheel from PyPI', instead: 'put them in the wheelhouse and run get-pip.py --no-index --find-links /wheelhouse' }];
+  }
+  const pip = /^pip(?:3(?:\.\d+)?)?$/.test(name) ? 1 : /^python[0-9.]*$/.test(name) && words[1] === '-m' && words[2] === 'pip' ? 3 : 0;
+  if (pip === 0 || !words.slice(pip).includes('install')) return [];
+  const instead = 'build its wheel into the wheelhouse (offgrid wheelhouse reads the same requirement) and install the package by name';
+  const uses: NetworkUse[] = [];
+  words.forEach((w, i) => {
+    // A URL right after an index option is an index (or a file listing), not a requirement.
+    if (PIP_INDEX_OPTIONS.test(words[i - 1] ?? '')) return;
+    if (PIP_URL_REQUIREMENT.test(w)) uses.push({ what: `pip installs ${redact(w)}, which it fetches from there even with --no-index`, instead });
+    else if (PIP_URL_VARIABLE.test(w)) uses.push({ what: `pip installs ${w}, a URL given at build time, which it fetches from there even with --no-index`, instead });
+  });
+  return uses;
 }
 
 /** The network uses of a RUN step's shell text (a heredoc's script included), each once, in order. */
 export function runNetworkUses(text: string): NetworkUse[] {
   const found = new Map<string, NetworkUse>();
   for (const command of simpleCommands(text)) {
-    for (const use of [commandUse(command), pipUrlUse(command)]) if (use !== null && !found.has(use.what)) found.set(use.what, use);
+    for (const use of [...commandUses(command), ...pipUses(command)]) if (!found.has(use.what)) found.set(use.what, use);
   }
   return [...found.values()];
 }
@@ -201,6 +327,6 @@ export function runNetworkUses(text: string): NetworkUse[] {
 export function addNetworkUses(args: string): NetworkUse[] {
   return remoteAddSources(`ADD ${args}`).map((source) => ({
     what: `ADD ${redact(source)} is fetched by the builder on the daemon's network (--network=none does not stop it)`,
-    instead: /\.git(?:#|$)|^git@/.test(source) ? 'put the repository in the build context and COPY it' : FILE_INSTEAD,
+    instead: /\.git(?:[#?]|$)|^git@|^(?:git|ssh):\/\//.test(source) ? REPOSITORY_INSTEAD : FILE_INSTEAD,
   }));
 }

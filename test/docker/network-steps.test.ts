@@ -40,7 +40,7 @@ test('git, PPAs and keyservers', () => {
   assert.deepEqual(whats('git clone --depth 1 https://github.com/facebookresearch/detectron2.git /detectron2 && cd /detectron2'), [
     'git clone https://github.com/facebookresearch/detectron2.git fetches a repository',
   ]);
-  assert.deepEqual(whats('git submodule update --init --recursive'), ['git submodule fetches a repository']);
+  assert.deepEqual(whats('git submodule update --init --recursive'), ['git submodule update fetches a repository']);
   assert.deepEqual(whats('git config --global user.email x@y && git log -1'), []);
   assert.deepEqual(whats('add-apt-repository -y ppa:deadsnakes/ppa && apt-get update'), ["add-apt-repository ppa:deadsnakes/ppa fetches the PPA's signing key from Launchpad"]);
   // A component or a deb line is only written to the sources.
@@ -108,4 +108,58 @@ test('init docker: network uses of RUN and ADD are reported with their line; HEA
   );
   // The apt part of the step is still rewritten.
   assert.match(r.text, /if \[ -f \/offgrid\/apt-archives\/Packages \]/);
+});
+
+// Lines from public Dockerfiles (repository and path in each comment), as written there.
+test('real lines: what each fetches, named by the command that fetches it', () => {
+  // jupyter/docker-stacks docs/using/recipe_code/microsoft_odbc.dockerfile: a substitution inside the URL.
+  assert.deepEqual(whats('curl "https://packages.microsoft.com/config/ubuntu/$(lsb_release -rs)/prod.list" > /etc/apt/sources.list.d/mssql-release.list'), [
+    'curl fetches https://packages.microsoft.com/config/ubuntu/$(…)/prod.list',
+  ]);
+  // otusteamedu/PHP Dockerfile: composer's installer run by php.
+  assert.deepEqual(whats('curl -sS https://getcomposer.org/installer | php -- --install-dir=/usr/local/bin --filename=composer'), [
+    'curl fetches https://getcomposer.org/installer and runs it with php (an install script, which downloads more)',
+  ]);
+  // lchenn/docker-maven-multi-stage-builder Dockerfile: options with values before the goal.
+  assert.deepEqual(whats('mvn --settings /usr/share/maven/ref/settings-docker.xml --file /tmp/pom.xml --batch-mode dependency:resolve-plugins'), [
+    'mvn dependency:resolve-plugins fetches from its package registry',
+  ]);
+  // hasabir/inception Dockerfile: oh-my-zsh's installer, fetched in a substitution a shell runs.
+  assert.deepEqual(whats('sh -c "$(curl -fsSL https://raw.githubusercontent.com/ohmyzsh/ohmyzsh/master/tools/install.sh)"'), [
+    'curl fetches https://raw.githubusercontent.com/ohmyzsh/ohmyzsh/master/tools/install.sh and runs it with sh (an install script, which downloads more)',
+  ]);
+  // An elabeed Laravel image (Dockerfile), LucienVen/tech-crm, silicon-ninja/grpc-node-typescript-starter, canonical/base-2204-python38.
+  assert.deepEqual(whats('pecl install redis && docker-php-ext-enable redis'), ['pecl install fetches from its package registry']);
+  assert.deepEqual(whats('pecl install /tmp/redis-5.3.7.tgz'), []);
+  assert.deepEqual(whats('corepack enable && corepack prepare pnpm@latest --activate'), ['corepack prepare fetches from the npm registry']);
+  assert.deepEqual(whats('. "$NVM_DIR/nvm.sh" && nvm install ${NODE_VERSION}'), ['nvm install fetches from nodejs.org']);
+  assert.deepEqual(whats('curl --output get-pip.py https://bootstrap.pypa.io/get-pip.py && python3.8 get-pip.py'), [
+    'curl fetches https://bootstrap.pypa.io/get-pip.py',
+    'get-pip.py fetches pip, setuptools and wheel from PyPI',
+  ]);
+  // A SageMaker image (wharflab/tally's RealWorld snapshot): a wheel URL given as a build arg.
+  assert.deepEqual(whats('pip install --no-cache-dir -U ${SMD_MODEL_PARALLEL_URL}'), [
+    'pip installs ${SMD_MODEL_PARALLEL_URL}, a URL given at build time, which it fetches from there even with --no-index',
+  ]);
+  // wharflab/tally PreferAddGitCombined snapshot: a repository named by ?ref=.
+  assert.match(addNetworkUses('--link https://github.com/aws/aws-ofi-nccl.git?ref=v${BRANCH_OFI} /aws-ofi-nccl')[0]!.instead, /put the repository in the build context/);
+});
+
+test('options with values, wrappers and pipes: the program and the URL still found', () => {
+  assert.deepEqual(whats('yarn --cwd frontend install'), ['yarn install fetches from its package registry']);
+  assert.deepEqual(whats('npm --prefix client install'), ['npm install fetches from its package registry']);
+  assert.deepEqual(whats('composer -d app install'), ['composer install fetches from its package registry']);
+  assert.deepEqual(whats('git -C /src fetch origin'), ['git fetch fetches a repository']);
+  assert.deepEqual(whats('go -C tools install golang.org/x/tools/gopls@v0.14.0'), ['go install fetches from the module proxy']);
+  assert.deepEqual(whats('python3 -m pipx install poetry'), ['pipx install fetches from its package registry']);
+  assert.deepEqual(whats('yarn global add parcel-bundler'), ['yarn global add fetches from its package registry']);
+  assert.deepEqual(whats('wget -O $DEST $SRC_URL'), ['wget fetches $SRC_URL']);
+  assert.deepEqual(whats('curl -fsSL "${BASE_URL}/tool.tgz" | tar xz'), ['curl fetches ${BASE_URL}/tool.tgz']);
+  assert.deepEqual(whats('wget -q https://a.example/x.tgz https://b.example/y.tgz'), ['wget fetches https://a.example/x.tgz', 'wget fetches https://b.example/y.tgz']);
+  assert.deepEqual(whats('curl -sSL https://example.com/key.asc | tee /etc/apt/trusted.gpg.d/x.asc'), ['curl fetches the signing key https://example.com/key.asc']);
+  assert.deepEqual(whats('curl -sSL https://example.com/notes.txt | tee /srv/notes.txt'), ['curl fetches https://example.com/notes.txt']);
+  // A server the step started itself, and npx (which fetches only what is not installed), are not reported.
+  assert.deepEqual(whats('curl -fsS http://localhost:8080/health || true'), []);
+  assert.deepEqual(whats('npx prisma generate'), []);
+  assert.deepEqual(whats('echo "then curl https://example.com/x" > /notes.txt'), []);
 });
