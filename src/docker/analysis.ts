@@ -2,6 +2,7 @@
 // Pure: no files, no clock.
 import type { BuildStep, DownloadRecord, Ledger, LedgerError, NetworkAttempt } from '../ledger/schema.js';
 import type { BuildMetadata, ServiceRun } from './metadata.js';
+import { runNetworkUses } from './network-steps.js';
 
 export interface StepDownloads {
   readonly step: string;
@@ -49,6 +50,8 @@ export interface Verdict {
   /** true when this run proved it (verify, or an offline build); false when it is only inferred. */
   readonly proved: boolean;
   readonly reasons: readonly string[];
+  /** What the run could not see: a step without network whose command fetches, yet that printed no failure. */
+  readonly warnings: readonly string[];
 }
 
 export interface BuildAnalysis {
@@ -193,7 +196,26 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
   const ok = reasons.length === 0;
   if (ok && !proved) reasons.push('every download came from a cache, but the build had network access: prove it with `offgrid verify`');
   if (ok && proved) reasons.push('every service built with --network=none and no step tried the network');
-  return { offlineReady: ok && proved, proved, reasons };
+  return { offlineReady: ok && proved, proved, reasons, warnings: proved ? services.flatMap(quietFetches) : [] };
+}
+
+/**
+ * RUN steps that succeeded with no network and printed no failure although their command
+ * fetches something (`curl -s URL || true`): either that command did not run, or the step
+ * hid a failure nothing printed, which no log can show.
+ */
+function quietFetches(s: ServiceAnalysis): string[] {
+  const tried = new Set(s.attempts.map((a) => a.step));
+  return s.steps
+    .filter((step) => step.status === 'done' && step.name.startsWith('RUN ') && !tried.has(step.name))
+    .flatMap((step) => {
+      const uses = runNetworkUses(step.name.slice(4));
+      if (uses.length === 0) return [];
+      return [
+        `${s.run.name}: step ${JSON.stringify(step.name)} built without network and printed no failure, yet ${uses.map((u) => u.what).join('; ')}: ` +
+          'either that command did not run, or the step hid its failure (curl -s, wget -q, 2>/dev/null and `|| true` leave nothing to see)',
+      ];
+    });
 }
 
 export function analyzeBuild(meta: BuildMetadata, ledger: Ledger): BuildAnalysis {

@@ -84,6 +84,7 @@ export function renderBuildReport(a: BuildAnalysis): string {
     '',
     ...a.verdict.reasons.map((r) => `- ${r}`),
     '',
+    ...(a.verdict.warnings.length === 0 ? [] : ['Not seen, so not counted:', '', ...a.verdict.warnings.map((w) => `- ${w}`), '']),
   ];
   for (const s of a.services) out.push(...service(s));
   out.push('## Across services', '', '### Shared dependencies', '');

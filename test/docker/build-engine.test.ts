@@ -176,6 +176,26 @@ test('verify: a busybox step that hides a failed download behind || true fails, 
   assert.match(p.read('logs/docker_build/build_report.md'), /\*\*Not offline-ready\.\*\*/);
 });
 
+test('verify: a step whose failed fetch printed nothing (2>/dev/null || true) passes, with a warning naming the step and URL', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  api:\n    build: .\n    image: ${TAG}-quiet\n`,
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN wget -q -O /tmp/model.bin http://models.example.invalid/model.bin 2>/dev/null || true\n`,
+    },
+    [`${TAG}-quiet`],
+  );
+  const r = await p.cli(['verify', 'api']);
+  // Nothing in the log shows the failure: verify cannot fail it, and says what it could not see.
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /PASS api/);
+  assert.match(
+    r.stdout,
+    /warning: api: step "RUN wget -q -O \/tmp\/model.bin http:\/\/models.example.invalid\/model.bin 2>\/dev\/null \|\| true" built without network and printed no failure, yet wget fetches http:\/\/models.example.invalid\/model.bin: either that command did not run, or the step hid its failure/,
+  );
+  assert.match(p.read('logs/docker_build/build_report.md'), /Not seen, so not counted:\n\n- api: step "RUN wget -q/);
+});
+
 test('verify: ADD <url> fails although the build succeeds, since the builder fetches it over its own network; the same file COPY\'d from the context passes', opts, async (t) => {
   // A file server on the host's loopback: the daemon's network reaches it, --network=none or not.
   const server = createServer((req, res) => {

@@ -39,6 +39,7 @@ export async function verifyServices(options: VerifyServicesOptions, io: CliIO):
     }
     for (const st of s.failedSteps) say(io.stdout, `  failing step ${JSON.stringify(st.name)}: ${st.error ?? ''}`);
   }
+  for (const w of analysis.verdict.warnings) say(io.stdout, `warning: ${w}`);
   for (const f of analysis.stillFetched) say(io.stdout, `to cache (${f.kind}): ${f.howToCache}`);
   if (!passed) {
     const kinds = new Set(analysis.services.flatMap((s) => s.attempts.map((a) => a.tool)));
