@@ -42,7 +42,7 @@ export function isOffgridError(error: unknown): error is OffgridError {
 export function describeSystemError(error: unknown): string {
   if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
     const e = error as NodeJS.ErrnoException;
-    const what = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on device' }[e.code ?? ''];
+    const what = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on device', EPERM: 'operation not permitted', EEXIST: 'already exists', ENAMETOOLONG: 'name too long', ELOOP: 'too many levels of symbolic links', EDQUOT: 'disk quota exceeded' }[e.code ?? ''];
     return what ? `${what}${e.path ? `: ${e.path}` : ''}` : e.message;
   }
   return error instanceof Error ? error.message : String(error);

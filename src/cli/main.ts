@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { EXIT_USAGE, isOffgridError } from '../errors.js';
+import { EXIT_USAGE, describeSystemError, isOffgridError } from '../errors.js';
 import { systemClock } from '../session/time.js';
 import { OFFGRID_VERSION } from '../version.js';
 import type { CliIO } from './io.js';
@@ -125,10 +125,24 @@ function reportFailure(error: unknown, io: CliIO, debug: boolean): number {
     if (debug && error.stack) say(io.stderr, error.stack);
     return error.exitCode;
   }
+  if (isPathError(error)) {
+    // A path the user gave or the machine's state (a file where a directory belongs, no
+    // permission, a full disk): theirs to fix, not a bug.
+    say(io.stderr, `offgrid: ${describeSystemError(error)}${error.syscall ? ` (${error.syscall})` : ''}: check the path and its permissions`);
+    if (debug && error.stack) say(io.stderr, error.stack);
+    return EXIT_USAGE;
+  }
   say(io.stderr, `offgrid: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
   if (debug && error instanceof Error && error.stack) say(io.stderr, error.stack);
   else say(io.stderr, 'This is a bug in offgrid. Run again with --debug and report the output.');
   return EXIT_USAGE;
+}
+
+const PATH_ERRNOS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EEXIST', 'ENAMETOOLONG', 'ELOOP', 'EDQUOT']);
+
+function isPathError(error: unknown): error is NodeJS.ErrnoException & { path: string } {
+  const e = error as NodeJS.ErrnoException | null;
+  return e instanceof Error && typeof e.code === 'string' && PATH_ERRNOS.has(e.code) && typeof e.path === 'string';
 }
 
 function selfPath(): string {

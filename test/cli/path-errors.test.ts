@@ -1,0 +1,18 @@
+// A path that cannot be used (a file where a directory belongs) is the user's to fix: a
+// clear message naming the path, exit 2, and no "this is a bug" or stack trace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../helpers/cli.js';
+
+test('a --cache-dir that is a file: the path and what is wrong with it, exit 2', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'not-a-dir'), 'x');
+  for (const args of [['cache', 'ls', '--cache-dir', 'not-a-dir'], ['cache', 'stats', '--cache-dir', 'not-a-dir']]) {
+    const r = await runCli(args, { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^offgrid: not a directory: \S*not-a-dir\/content-v1 \(mkdir\): check the path and its permissions\n$/);
+    assert.doesNotMatch(r.stderr, /bug|\n\s+at /);
+  }
+});
