@@ -78,3 +78,32 @@ test('analyze reads a log PowerShell 5 saved as UTF-16', async (t) => {
   const ledger = readValidLedger(ledgers(join(dir, 'logs'))[0]!);
   assert.deepEqual(ledger.downloads.apt.filter((a) => !a.cached).map((a) => a.name).sort(), ['cowsay', 'libtext-charwidth-perl', 'sl']);
 });
+
+test('analyze reads a gzip-compressed log as the log, and refuses a zip before any session exists', async (t) => {
+  const dir = tempDir(t);
+  const { gzipSync } = await import('node:zlib');
+  writeFileSync(join(dir, 'build.log.gz'), gzipSync(readFileSync(join(FIXTURES, 'apt/apt-install.txt'))));
+  const r = await runCli(['analyze', 'build.log.gz'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const ledger = readValidLedger(ledgers(join(dir, 'logs'))[0]!);
+  assert.deepEqual(ledger.downloads.apt.filter((a) => !a.cached).map((a) => a.name).sort(), ['cowsay', 'libtext-charwidth-perl', 'sl']);
+
+  const other = tempDir(t);
+  writeFileSync(join(other, 'logs.zip'), Buffer.from('PK\x03\x04\x14\x00\x00\x00', 'latin1'));
+  const zip = await runCli(['analyze', 'logs.zip'], { cwd: other });
+  assert.equal(zip.code, 2);
+  assert.equal(zip.stderr, "offgrid: logs.zip is a zip archive (a CI system's log download is often one): unzip it and give the logs inside\n");
+  assert.equal(readdirSync(other).includes('logs'), false, 'no session was started');
+});
+
+test('binary input in which nothing is found is exit 2 with what it is, from a file or standard input', async (t) => {
+  const dir = tempDir(t);
+  const junk = randomBytes(50_000);
+  writeFileSync(join(dir, 'image.bin'), junk);
+  for (const [args, input, name] of [[['analyze', 'image.bin'], '', 'image.bin'], [['analyze', '-'], junk, 'standard input']] as const) {
+    const r = await runCli(args, { cwd: dir, input });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^offgrid: ${name} holds binary data \\(\\d+% control bytes in its first 8192 bytes\\) and no tool output offgrid reads`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
