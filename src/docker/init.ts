@@ -96,6 +96,10 @@ const APT_PREFIX = `${APT_PREFIX_LINE} && `;
 const SUDO_APT = /\bsudo(?:\s+(?:-[^\s;&|]+|[A-Za-z_][A-Za-z0-9_]*=[^\s;&|]*))*\s+apt(?:-get)?(?![-\w])/g;
 const SUDO_APT_CONFIG = '${APT_CONFIG:+-c $APT_CONFIG}';
 
+export interface NetworkFinding extends NetworkUse {
+  readonly line: number;
+}
+
 export interface InitResult {
   readonly text: string;
   /** What was changed, one line each (empty: nothing to do). */
@@ -104,6 +108,8 @@ export interface InitResult {
   readonly needs: readonly string[];
   /** Steps left alone, with why. */
   readonly skipped: readonly string[];
+  /** What still fetches from the network after init, by line, with what to do instead (network-steps.ts). */
+  readonly needsNetwork: readonly NetworkFinding[];
 }
 
 /**
@@ -177,6 +183,7 @@ export function makeOfflineReady(text: string): InitResult {
   const eol = lines.length > 1 && lines.slice(0, -1).every((l) => l.endsWith('\r')) ? '\r' : '';
   const changes: string[] = [];
   const skipped: string[] = [];
+  const needsNetwork: NetworkFinding[] = [];
   const needs = new Set<string>();
   // Edits from the bottom up, so earlier line numbers stay valid.
   const edits: { start: number; end: number; replacement: string[] }[] = [];
@@ -221,7 +228,7 @@ export function makeOfflineReady(text: string): InitResult {
       continue;
     }
     const stillOnline = (uses: readonly NetworkUse[]): void => {
-      for (const use of uses) skipped.push(`line ${ins.startLine}: still needs the network: ${use.what}. Instead: ${use.instead}`);
+      for (const use of uses) needsNetwork.push({ line: ins.startLine, ...use });
     };
     if (ins.keyword === 'ADD') stillOnline(addNetworkUses(ins.args));
     if (ins.keyword !== 'RUN') continue;
@@ -323,5 +330,5 @@ export function makeOfflineReady(text: string): InitResult {
     edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...rewritten] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
-  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped };
+  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped, needsNetwork };
 }

@@ -113,3 +113,15 @@ test('init docker: a Dockerfile with nothing init can change but a step it left 
   assert.equal(r.stdout, 'Dockerfile: nothing init can change; 1 step(s) left alone (below)\n');
   assert.match(r.stderr, /^offgrid: Dockerfile: line 3: uv sync installs from the package index and is left alone/);
 });
+
+test('init docker: what still needs the network is named by line, with what to do, and the Dockerfile is not called offline-ready', async (t) => {
+  const dir = projectDir(t, {
+    Dockerfile: 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN curl -fsSL https://example.org/install.sh | sh\nRUN curl -fsSL https://example.org/other.sh | sh\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^offgrid: Dockerfile: line 3: still needs the network: curl fetches https:\/\/example\.org\/install\.sh and runs it with sh \(an install script, which downloads more\)\. Instead: vendor what the script installs/m);
+  assert.match(r.stderr, /^offgrid: Dockerfile: not offline-ready after init: 2 step\(s\) above still need the network; offgrid verify fails until they change$/m);
+  const json = JSON.parse((await runCli(['init', 'docker', '--dry-run', '--json'], { cwd: dir })).stdout) as { dockerfiles: { needs_network: { line: number; what: string }[] }[] };
+  assert.deepEqual(json.dockerfiles[0]!.needs_network.map((n) => n.line), [3, 4]);
+});

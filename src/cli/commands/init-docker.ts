@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
 import { DockerfileSyntaxError } from '../../docker/dockerfile.js';
 import { allowDirs } from '../../docker/dockerignore.js';
-import { CONTEXT_FILES, makeOfflineReady } from '../../docker/init.js';
+import { CONTEXT_FILES, type NetworkFinding, makeOfflineReady } from '../../docker/init.js';
 import { unifiedDiff } from '../../docker/diff.js';
 import { loadProject } from '../../docker/project.js';
 import { say, type CliIO } from '../io.js';
@@ -82,7 +82,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
       throw new OffgridError('EINPUT', `cannot read ${show(path)}: ${describeSystemError(error)}`);
     }
   };
-  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; created: string[]; diff: string }[] = [];
+  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; created: string[]; diff: string }[] = [];
   const { targets: dockerfiles, leftAlone } = targets(options, io);
   for (const target of dockerfiles) {
     const text = readText(target.dockerfile);
@@ -112,7 +112,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
       }
     }
-    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, created, diff });
+    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, created, diff });
   }
   if (options.json) {
     say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
@@ -122,14 +122,16 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
   for (const r of report) {
     // Steps left alone (heredocs, other shells, poetry …) may still fetch: then it is not "offline-ready".
     if (r.diff === '' && r.created.length === 0) {
-      say(io.stdout, r.skipped.length === 0 ? `${r.dockerfile}: already offline-ready (nothing to change)` : `${r.dockerfile}: nothing init can change; ${r.skipped.length} step(s) left alone (below)`);
+      const leftAlone = r.skipped.length + new Set(r.needs_network.map((n) => n.line)).size;
+      say(io.stdout, leftAlone === 0 ? `${r.dockerfile}: already offline-ready (nothing to change)` : `${r.dockerfile}: nothing init can change; ${leftAlone} step(s) left alone (below)`);
     }
     else if (r.contexts.length > 1) say(io.stdout, `${r.dockerfile} is the Dockerfile of ${r.contexts.length} build contexts (${r.contexts.join(', ')}): each gets what it COPYs`);
     if (r.diff !== '') io.stdout.write(r.diff);
     for (const c of r.created) say(io.stdout, `${options.dryRun ? 'would create' : 'created'} ${c}`);
     for (const s of r.skipped) say(io.stderr, `offgrid: ${r.dockerfile}: ${s}`);
-    const online = new Set(r.skipped.filter((s) => s.includes(': still needs the network: ')).map((s) => s.split(':')[0])).size;
-    if (online > 0) say(io.stderr, `offgrid: ${r.dockerfile}: not offline-ready after init: ${online} step(s) above still need the network; offgrid verify fails until they change`);
+    for (const n of r.needs_network) say(io.stderr, `offgrid: ${r.dockerfile}: line ${n.line}: still needs the network: ${n.what}. Instead: ${n.instead}`);
+    const steps = new Set(r.needs_network.map((n) => n.line)).size;
+    if (steps > 0) say(io.stderr, `offgrid: ${r.dockerfile}: not offline-ready after init: ${steps} step(s) above still need the network; offgrid verify fails until they change`);
   }
   const any = report.some((r) => r.diff !== '');
   if (any) {
