@@ -167,7 +167,8 @@ function stillFetched(services: readonly ServiceAnalysis[]): StillFetched[] {
     const seen = new Set<string>();
     const items = services
       .flatMap((s) => s.records)
-      .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')))
+      // A registry lookup by the builder is no file to cache; the verdict says what to do about it.
+      .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')) && !r.source?.startsWith('docker-image://'))
       .filter((r) => {
         const key = r.source ?? r.filename ?? r.name ?? '';
         if (seen.has(key)) return false;
@@ -235,6 +236,13 @@ export function builderFetches(s: ServiceAnalysis): DownloadRecord[] {
 }
 
 export function describeBuilderFetch(r: DownloadRecord): string {
+  if (r.source?.startsWith('docker-image://')) {
+    return (
+      `the builder looked up ${r.name ?? r.source} on its registry over its own network, which --network=none does not cut off ` +
+      "(a `# syntax=` line names this Dockerfile frontend, looked up on every build): remove the line to use the builder's own frontend " +
+      '(since Docker 23 it builds heredocs and cache mounts without one), or serve that image from a registry the air-gapped machine reaches'
+    );
+  }
   const step = r.step === null ? 'the builder' : `step ${JSON.stringify(r.step)}`;
   const what = r.source ?? `image layer ${r.name ?? '(unnamed)'}`;
   return `${step} fetches ${what} over the builder's own network, which --network=none does not cut off`;

@@ -186,3 +186,16 @@ test('a pasted summary whose lines carry buildx\'s `#0 ` prefix (Compose\'s tty 
   const step = 'RUN pip install --no-cache-dir -r requirements.txt';
   assert.ok(events.some((e) => e.type === 'network_attempt' && e.step === step && e.url_or_host.includes('files.pythonhosted.org')), JSON.stringify(events));
 });
+
+test('a # syntax= frontend in a GitHub Actions log: the registry lookup is the builder\'s download, its image layers too', () => {
+  const p = parse('syntax-frontend.plain.log');
+  const lookups = p.downloads.filter((d) => d.source?.startsWith('docker-image://'));
+  assert.deepEqual(
+    lookups.map((d) => [d.tool, d.source, d.name, d.index, d.cached, d.step]),
+    [['docker', 'docker-image://docker.io/docker/dockerfile:1.2', 'docker.io/docker/dockerfile:1.2', true, false, 'resolve image config for docker.io/docker/dockerfile:1.2']],
+  );
+  // The frontend image's layers, pulled by the builder (sizes as BuildKit printed them).
+  assert.ok(p.downloads.some((d) => d.tool === 'docker' && d.name === 'sha256:3cc8e449ce9f6e0752ede8f50a7334bf0c7b2d24d76da2ffae7aa6a729dd1da4'));
+  // An [internal] metadata load of a FROM image is no lookup of this kind.
+  assert.equal(p.downloads.filter((d) => d.step?.startsWith('[internal]')).length, 0);
+});

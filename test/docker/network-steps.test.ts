@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addNetworkUses, runNetworkUses, simpleCommands } from '../../src/docker/network-steps.js';
 import { makeOfflineReady } from '../../src/docker/init.js';
+import { builderFetches, describeBuilderFetch, type ServiceAnalysis } from '../../src/docker/analysis.js';
+import type { DownloadRecord } from '../../src/ledger/schema.js';
 
 const whats = (text: string): string[] => runNetworkUses(text).map((u) => u.what);
 
@@ -163,4 +165,19 @@ test('options with values, wrappers and pipes: the program and the URL still fou
   assert.deepEqual(whats('curl -fsS http://localhost:8080/health || true'), []);
   assert.deepEqual(whats('npx prisma generate'), []);
   assert.deepEqual(whats('echo "then curl https://example.com/x" > /notes.txt'), []);
+});
+
+test('what verify says the builder fetched: an ADD source by its step, a # syntax= frontend with what to do', () => {
+  const record = (fields: Partial<DownloadRecord>): DownloadRecord => ({
+    kind: 'file', name: null, version: null, filename: null, source: null, destination: null, size: null, sha256: null, cached: false,
+    timestamp: '2026-12-02T00:00:00Z', duration_ms: null, tool: 'docker', service: 'api', step: null, evidence: 'log', index: false, cache_status: null, ...fields,
+  });
+  const add = record({ source: 'https://example.org/a.tgz', step: 'ADD https://example.org/a.tgz /a.tgz', cached: true });
+  const frontend = record({ source: 'docker-image://docker.io/docker/dockerfile:1', name: 'docker.io/docker/dockerfile:1', index: true, step: 'resolve image config for docker.io/docker/dockerfile:1' });
+  const wheel = record({ kind: 'wheel', tool: 'pip', source: 'https://files.example.org/x.whl', cached: true });
+  const service = { records: [add, frontend, wheel] } as unknown as ServiceAnalysis;
+  // A CACHED ADD still counts: the builder asks the server again.
+  assert.deepEqual(builderFetches(service), [add, frontend]);
+  assert.equal(describeBuilderFetch(add), 'step "ADD https://example.org/a.tgz /a.tgz" fetches https://example.org/a.tgz over the builder\'s own network, which --network=none does not cut off');
+  assert.match(describeBuilderFetch(frontend), /^the builder looked up docker\.io\/docker\/dockerfile:1 on its registry over its own network, .*remove the line to use the builder's own frontend/);
 });

@@ -11,6 +11,8 @@ import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './
 
 /** Lines of a step kept for the ErrorEvent of a failed step. */
 export const ERROR_CONTEXT_LINES = 8;
+/** BuildKit's lookup of an image on its registry: a `# syntax=` frontend (`docker.io/docker/dockerfile:1`). */
+const RESOLVE_IMAGE_CONFIG = /^resolve image config for (\S+)$/;
 /** The instructions whose step can fetch anything (`RUN`, `ADD <url>`). */
 const NETWORK_STEP = /^(?:RUN|ADD)\s/i;
 
@@ -172,13 +174,22 @@ export class StepTracker implements StepFrames {
   }
 
   /**
-   * What an `ADD <url>` step fetched: the builder downloads it on the daemon's network (which
-   * `--network=none` leaves open), so no proxy sees it and the step prints nothing about it.
+   * What the builder fetched itself, on the daemon's network (which `--network=none` leaves
+   * open), so that no proxy sees it and no output line says it: an `ADD <url>` step's
+   * sources, and a `# syntax=` frontend's image, which BuildKit looks up on its registry on
+   * every build (`resolve image config for docker.io/docker/dockerfile:1`, 0.4–2.3 s in
+   * real logs, with a registry token fetched), even when the image itself is CACHED.
    */
   private builderFetches(step: StepState, cached: boolean): void {
     for (const source of remoteAddSources(step.name)) {
       this.options.emit(
         downloadEvent({ kind: 'file', tool: 'docker', cached, source, filename: remoteSourceFilename(source), service: step.service, step: step.name }),
+      );
+    }
+    const resolved = RESOLVE_IMAGE_CONFIG.exec(step.name);
+    if (resolved !== null && !cached) {
+      this.options.emit(
+        downloadEvent({ kind: 'file', tool: 'docker', cached: false, index: true, source: `docker-image://${resolved[1]}`, name: resolved[1]!, service: step.service, step: step.name }),
       );
     }
   }
