@@ -81,9 +81,17 @@ const IMAGE_REFERENCE = new RegExp(
   String.raw`^(?:${DOMAIN})?${COMPONENT}(?:/${COMPONENT})*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
 );
 
-/** A hint for a builder failure whose cause is a base image that could not be pulled. */
+/** A hint for a builder failure whose cause is a base image (or a `# syntax=` frontend) that could not be pulled. */
 export function pullFailureHint(lines: readonly string[], service: string): string | null {
   const text = lines.join('\n');
+  // BuildKit's error summary names the failed lookup: ` > resolve image config for docker.io/docker/dockerfile:1:`.
+  const frontend = /^ ?> resolve image config for (\S+?):?$/m.exec(text);
+  if (frontend) {
+    return (
+      `service ${service}: the Dockerfile frontend ${frontend[1]} that the Dockerfile's \`# syntax=\` line names could not be looked up on its registry: ` +
+      "remove the line to build with the builder's own frontend, or make that registry reachable (BuildKit looks the frontend up on every build)"
+    );
+  }
   const m = /(?:pull access denied for|failed to resolve source metadata for|manifest for|repository does not exist[^:]*:|not found: manifest unknown)\s*([^\s,:]+(?::[^\s,]+)?)?/i.exec(text);
   if (!m) return null;
   return `service ${service}: a base image could not be pulled${m[1] ? ` (${m[1]})` : ''}: check the name in FROM, docker login if it is private, or load it with docker load -i FILE.tar`;

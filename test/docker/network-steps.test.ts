@@ -7,6 +7,7 @@ import { addNetworkUses, runNetworkUses, simpleCommands } from '../../src/docker
 import { makeOfflineReady } from '../../src/docker/init.js';
 import { builderFetches, describeBuilderFetch, type ServiceAnalysis } from '../../src/docker/analysis.js';
 import type { DownloadRecord } from '../../src/ledger/schema.js';
+import { pullFailureHint } from '../../src/docker/preflight.js';
 
 const whats = (text: string): string[] => runNetworkUses(text).map((u) => u.what);
 
@@ -180,4 +181,19 @@ test('what verify says the builder fetched: an ADD source by its step, a # synta
   assert.deepEqual(builderFetches(service), [add, frontend]);
   assert.equal(describeBuilderFetch(add), 'step "ADD https://example.org/a.tgz /a.tgz" fetches https://example.org/a.tgz over the builder\'s own network, which --network=none does not cut off');
   assert.match(describeBuilderFetch(frontend), /^the builder looked up docker\.io\/docker\/dockerfile:1 on its registry over its own network, .*remove the line to use the builder's own frontend/);
+});
+
+test('a # syntax= frontend the builder cannot look up: the failure says so, with what to do (output of Docker 20.10 here, no registry reachable)', () => {
+  const lines = [
+    '#3 resolve image config for docker.io/docker/dockerfile:1',
+    '#3 ERROR: failed to do request: Head "https://registry-1.docker.io/v2/docker/dockerfile/manifests/1": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host',
+    '------',
+    ' > resolve image config for docker.io/docker/dockerfile:1:',
+    '------',
+    'failed to solve with frontend dockerfile.v0: failed to solve with frontend gateway.v0: failed to do request: Head "https://registry-1.docker.io/v2/docker/dockerfile/manifests/1": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host',
+  ];
+  assert.equal(
+    pullFailureHint(lines, 'web'),
+    "service web: the Dockerfile frontend docker.io/docker/dockerfile:1 that the Dockerfile's `# syntax=` line names could not be looked up on its registry: remove the line to build with the builder's own frontend, or make that registry reachable (BuildKit looks the frontend up on every build)",
+  );
 });
