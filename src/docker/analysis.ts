@@ -2,7 +2,7 @@
 // Pure: no files, no clock.
 import type { BuildStep, DownloadRecord, Ledger, LedgerError, NetworkAttempt } from '../ledger/schema.js';
 import type { BuildMetadata, ServiceRun } from './metadata.js';
-import { runNetworkUses } from './network-steps.js';
+import { runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 
 export interface StepDownloads {
   readonly step: string;
@@ -237,10 +237,10 @@ export function builderFetches(s: ServiceAnalysis): DownloadRecord[] {
 
 export function describeBuilderFetch(r: DownloadRecord): string {
   if (r.source?.startsWith('docker-image://')) {
+    const image = r.name ?? r.source.slice('docker-image://'.length);
     return (
-      `the builder looked up ${r.name ?? r.source} on its registry over its own network, which --network=none does not cut off ` +
-      "(a `# syntax=` line names this Dockerfile frontend, looked up on every build): remove the line to use the builder's own frontend " +
-      '(since Docker 23 it builds heredocs and cache mounts without one), or serve that image from a registry the air-gapped machine reaches'
+      `the builder looked up ${image} on its registry over its own network, which --network=none does not cut off ` +
+      `(a \`# syntax=\` line names this Dockerfile frontend, looked up on every build): ${syntaxNetworkUse(image).instead}`
     );
   }
   const step = r.step === null ? 'the builder' : `step ${JSON.stringify(r.step)}`;

@@ -34,6 +34,8 @@ export interface Dockerfile {
   readonly instructions: readonly Instruction[];
   readonly stages: readonly Stage[];
   readonly escape: '\\' | '`';
+  /** The `# syntax=` directive: the frontend image BuildKit builds this file with, and its line. */
+  readonly syntax: { readonly image: string; readonly line: number } | null;
 }
 
 export class DockerfileSyntaxError extends Error {
@@ -156,6 +158,7 @@ export function parseDockerfile(text: string): Dockerfile {
   // and reads lines as Go's bufio does: CRLF or LF ends a line, a lone CR does not.
   const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
   let escape: '\\' | '`' = '\\';
+  let syntax: Dockerfile['syntax'] = null;
   let i = 0;
   // Parser directives: only at the very top; any other line, a comment like `# Version=2` too, ends them.
   for (; i < lines.length; i++) {
@@ -165,6 +168,7 @@ export function parseDockerfile(text: string): Dockerfile {
       if (m[2] !== '\\' && m[2] !== '`') throw new DockerfileSyntaxError(i + 1, `invalid escape directive ${m[2]}: use \\ or \``);
       escape = m[2];
     }
+    if (m[1]!.toLowerCase() === 'syntax') syntax = { image: m[2]!, line: i + 1 };
   }
   const instructions: Instruction[] = [];
   const stages: Stage[] = [];
@@ -206,7 +210,7 @@ export function parseDockerfile(text: string): Dockerfile {
     instructions.push({ keyword, args, startLine, endLine: i + 1, stage: stages.length - 1 });
   }
   if (stages.length === 0) throw new DockerfileSyntaxError(Math.max(1, lines.length), 'no FROM instruction');
-  return { instructions, stages, escape };
+  return { instructions, stages, escape, syntax };
 }
 
 function parseFrom(args: string, index: number, line: number): Stage {

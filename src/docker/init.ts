@@ -16,7 +16,7 @@
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
-import { type NetworkUse, addNetworkUses, runNetworkUses } from './network-steps.js';
+import { type NetworkUse, addNetworkUses, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -183,7 +183,7 @@ export function makeOfflineReady(text: string): InitResult {
   const eol = lines.length > 1 && lines.slice(0, -1).every((l) => l.endsWith('\r')) ? '\r' : '';
   const changes: string[] = [];
   const skipped: string[] = [];
-  const needsNetwork: NetworkFinding[] = [];
+  const needsNetwork: NetworkFinding[] = file.syntax === null ? [] : [{ line: file.syntax.line, ...syntaxNetworkUse(file.syntax.image) }];
   const needs = new Set<string>();
   // Edits from the bottom up, so earlier line numbers stay valid.
   const edits: { start: number; end: number; replacement: string[] }[] = [];

@@ -330,3 +330,11 @@ export function addNetworkUses(args: string): NetworkUse[] {
     instead: /\.git(?:[#?]|$)|^git@|^(?:git|ssh):\/\//.test(source) ? REPOSITORY_INSTEAD : FILE_INSTEAD,
   }));
 }
+
+/** A `# syntax=` directive: BuildKit looks the frontend image up on its registry on every build. */
+export function syntaxNetworkUse(image: string): NetworkUse {
+  return {
+    what: `the \`# syntax=${image}\` line makes BuildKit look this frontend up on its registry on every build, on the daemon's network`,
+    instead: "remove the line to use the builder's own frontend (since Docker 23 it builds heredocs and cache mounts without one), or serve the image from a registry the air-gapped machine reaches",
+  };
+}

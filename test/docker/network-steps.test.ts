@@ -180,7 +180,7 @@ test('what verify says the builder fetched: an ADD source by its step, a # synta
   // A CACHED ADD still counts: the builder asks the server again.
   assert.deepEqual(builderFetches(service), [add, frontend]);
   assert.equal(describeBuilderFetch(add), 'step "ADD https://example.org/a.tgz /a.tgz" fetches https://example.org/a.tgz over the builder\'s own network, which --network=none does not cut off');
-  assert.match(describeBuilderFetch(frontend), /^the builder looked up docker\.io\/docker\/dockerfile:1 on its registry over its own network, .*remove the line to use the builder's own frontend/);
+  assert.match(describeBuilderFetch(frontend), /^the builder looked up docker\.io\/docker\/dockerfile:1 on its registry over its own network, .*: remove the line to use the builder's own frontend/);
 });
 
 test('a # syntax= frontend the builder cannot look up: the failure says so, with what to do (output of Docker 20.10 here, no registry reachable)', () => {
@@ -196,4 +196,12 @@ test('a # syntax= frontend the builder cannot look up: the failure says so, with
     pullFailureHint(lines, 'web'),
     "service web: the Dockerfile frontend docker.io/docker/dockerfile:1 that the Dockerfile's `# syntax=` line names could not be looked up on its registry: remove the line to build with the builder's own frontend, or make that registry reachable (BuildKit looks the frontend up on every build)",
   );
+});
+
+test('init docker: a # syntax= line still needs the network, named on its line', () => {
+  const r = makeOfflineReady('# syntax=docker/dockerfile:1.4\nFROM debian:bookworm\nRUN <<EOF\napt-get update\nEOF\n');
+  assert.deepEqual(r.needsNetwork.map((n) => [n.line, n.what]), [
+    [1, "the `# syntax=docker/dockerfile:1.4` line makes BuildKit look this frontend up on its registry on every build, on the daemon's network"],
+  ]);
+  assert.match(r.needsNetwork[0]!.instead, /^remove the line to use the builder's own frontend \(since Docker 23/);
 });

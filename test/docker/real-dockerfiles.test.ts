@@ -220,8 +220,11 @@ test('real Dockerfile: a RUN heredoc script with apt cache mounts gets the local
   ]);
   assert.match(r.text, /sharing=locked <<EOF\nif \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi\n {4}apt-get update\n/);
   assert.deepEqual(r.skipped, []);
-  // cargo-chef itself comes from crates.io: init says so.
-  assert.deepEqual(r.needsNetwork.map((n) => [n.line, n.what]), [[4, 'cargo install fetches from its package registry']]);
+  // The frontend its first line names, and cargo-chef itself (from crates.io): init says so.
+  assert.deepEqual(r.needsNetwork.map((n) => [n.line, n.what]), [
+    [1, "the `# syntax=docker/dockerfile:1` line makes BuildKit look this frontend up on its registry on every build, on the daemon's network"],
+    [4, 'cargo install fetches from its package registry'],
+  ]);
   // After a #! line for a shell; pip in the script; a script for python or a heredoc fed to a command is left alone.
   const more = init(
     [
