@@ -158,7 +158,10 @@ export function simpleCommands(text: string): SimpleCommand[] {
   return out;
 }
 
-/** The words from the program on, wrappers (`sudo -E`, `env A=1`, `A=1`, `exec`, `time`, `bash -c`) dropped; the `-c` shell, if any. */
+/** Words before a command that run it (`env`, `exec`), or the shell's keywords before one (`then curl …`, `do wget …`). */
+const PREFIXES = new Set(['env', 'exec', 'time', 'nohup', 'command', 'if', 'then', 'else', 'elif', 'do', 'while', 'until', '!', '{']);
+
+/** The words from the program on, wrappers (`sudo -E`, `env A=1`, `A=1`, `exec`, `then`, `bash -c`) dropped; the `-c` shell, if any. */
 function programWords(words: string[]): { words: string[]; shell: string | null } {
   let shell: string | null = null;
   let i = 0;
@@ -166,7 +169,7 @@ function programWords(words: string[]): { words: string[]; shell: string | null 
     const word = words[i];
     if (word === undefined) return { words: [], shell };
     const name = word.replace(/^.*\//, '');
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || name === 'env' || name === 'exec' || name === 'time' || name === 'nohup') i++;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || PREFIXES.has(name)) i++;
     else if (name === 'sudo') {
       i++;
       while (words[i]?.startsWith('-')) i++;

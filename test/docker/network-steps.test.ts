@@ -166,6 +166,10 @@ test('options with values, wrappers and pipes: the program and the URL still fou
   assert.deepEqual(whats('curl -fsS http://localhost:8080/health || true'), []);
   assert.deepEqual(whats('npx prisma generate'), []);
   assert.deepEqual(whats('echo "then curl https://example.com/x" > /notes.txt'), []);
+  // Inside the shell's if and for: the keyword before the command is no program.
+  assert.deepEqual(whats('if [ -n "$MODEL_URL" ]; then curl -fsSLo /m.bin "$MODEL_URL"; fi'), ['curl fetches $MODEL_URL']);
+  assert.deepEqual(whats('for v in 1 2; do wget -q https://example.org/v$v.tgz; done'), ['wget fetches https://example.org/v$v.tgz']);
+  assert.deepEqual(whats('if ! command -v uv; then curl -LsSf https://astral.sh/uv/install.sh | sh; fi'), ['curl fetches https://astral.sh/uv/install.sh and runs it with sh (an install script, which downloads more)']);
 });
 
 test('what verify says the builder fetched: an ADD source by its step, a # syntax= frontend with what to do', () => {
