@@ -199,3 +199,25 @@ test('a # syntax= frontend in a GitHub Actions log: the registry lookup is the b
   // An [internal] metadata load of a FROM image is no lookup of this kind.
   assert.equal(p.downloads.filter((d) => d.step?.startsWith('[internal]')).length, 0);
 });
+
+test('BuildKit\'s terminal display pasted from Docker Desktop: steps with times and CACHED, the failed step with the summary\'s npm output, once', () => {
+  const p = parse('tty-npm-fail.log', 'web');
+  assert.deepEqual(
+    p.steps.map((s) => [s.name, s.status, s.duration_seconds]),
+    [
+      ['[internal] load build definition from Dockerfile', 'done', 0],
+      ['[internal] load metadata for docker.io/library/node:20-alpine', 'done', 0.5],
+      ['[internal] load .dockerignore', 'done', 0],
+      ['FROM docker.io/library/node:20-alpine@sha256:fb4cd12c85ee03686f6af5362a0b0d56d50c58a04632e6c0fb8363f609372293', 'done', 0],
+      ['[internal] load build context', 'done', 0],
+      ['WORKDIR /app', 'cached', 0],
+      ['COPY package*.json ./', 'done', 0],
+      ['RUN npm ci --production', 'error', 2.8],
+    ],
+  );
+  assert.ok(p.steps.every((s) => s.service === 'web'));
+  // The summary's lines are the failed step's output: npm's error is attributed to it.
+  assert.ok(p.errors.some((e) => e.tool === 'npm' && e.step === 'RUN npm ci --production'), JSON.stringify(p.errors.map((e) => [e.tool, e.step, e.message.slice(0, 60)])));
+  assert.ok(p.errors.some((e) => e.tool === 'docker' && e.message.startsWith('failed to build: failed to solve: process "/bin/sh -c npm ci --production"')));
+  assert.equal(p.errors.filter((e) => e.step === 'RUN npm ci --production' && e.tool === 'docker').length, 1, 'one failure of the step, not two');
+});

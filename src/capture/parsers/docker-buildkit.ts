@@ -39,7 +39,17 @@ export class BuildKitFramer {
   private summaryStep: string | null = null;
   private summaries = 0;
 
-  constructor(private readonly frames: StepFrames) {}
+  /**
+   * `claimStep`: a step another framing already opened under this name (a failed step on a
+   * pasted terminal screen, docker-tty.ts), which a summary then fills and ends.
+   */
+  constructor(
+    private readonly frames: StepFrames,
+    private readonly claimStep: (name: string) => { readonly id: string; readonly seconds: number } | null = () => null,
+  ) {}
+
+  /** The claimed step's time, given when the summary ends it. */
+  private summarySeconds: number | null = null;
 
   /** Takes a line if it is BuildKit framing; false hands it back to the caller. */
   line(text: string): boolean {
@@ -182,8 +192,11 @@ export class BuildKitFramer {
       if (text.startsWith(' > ') && text.endsWith(':')) {
         this.summary = 'body';
         if (!this.active) {
-          this.summaryStep = `summary-${++this.summaries}`;
-          this.frames.start(this.summaryStep, text.slice(3, -1));
+          const name = text.slice(3, -1);
+          const claimed = this.claimStep(name);
+          this.summaryStep = claimed?.id ?? `summary-${++this.summaries}`;
+          this.summarySeconds = claimed?.seconds ?? null;
+          if (claimed === null) this.frames.start(this.summaryStep, name);
         }
         return true;
       }
@@ -192,7 +205,7 @@ export class BuildKitFramer {
     }
     if (text === RULER) {
       this.summary = null;
-      if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: null, error: 'shown in BuildKit\'s error summary only' });
+      if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: this.summarySeconds, error: 'shown in BuildKit\'s error summary only' });
       this.summaryStep = null;
     } else if (this.summaryStep !== null) {
       // `1175.5 npm error code ECONNRESET` (or `#0 1175.5 …`): seconds into the step, then the line.

@@ -38,7 +38,8 @@ export function stepLabel(name: string): string {
   const close = name.indexOf('] ');
   if (close === -1) return name;
   // Up to two words before the position: a stage, a platform, a Compose service and its stage.
-  return /^\[(?:[^\]\s]+ ){0,2}\d+\/\d+\]$/.test(name.slice(0, close + 1)) ? name.slice(close + 2) : name;
+  // BuildKit pads the position when the total has two digits (`[ 2/10]`).
+  return /^\[(?:[^\]\s]+ ){0,2} ?\d+\/\d+\]$/.test(name.slice(0, close + 1)) ? name.slice(close + 2) : name;
 }
 
 /** Parses `0.345`, `12.34` or `123.4` (BuildKit's seconds since the step started); NaN otherwise. */

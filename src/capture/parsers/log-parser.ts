@@ -15,6 +15,7 @@ import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
+import { TtyFramer } from './docker-tty.js';
 import { builderNetworkFailure, StepTracker } from './docker-steps.js';
 
 export interface LogParserOptions {
@@ -36,6 +37,8 @@ const HASH = 35; // #
 const BRACE = 123; // {
 const SPACE = 32;
 const DASH = 45; // BuildKit's `------` ruler
+const EQUALS = 61; // `=> ` of BuildKit's terminal display
+const BRACKET = 91; // `[+] Building …`
 /** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
 const BAKE_FAILURE = /^target [\w.-]+: failed to /;
 
@@ -53,7 +56,8 @@ export function createLogParser(options: LogParserOptions): LogParser {
   const emit = (event: CaptureEvent): void =>
     options.emit(ciTime !== null && event.type !== 'step' && event.timestamp === null ? { ...event, timestamp: ciTime } : event);
   const steps = new StepTracker({ ...options, emit });
-  const buildkit = new BuildKitFramer(steps);
+  const tty = new TtyFramer(steps);
+  const buildkit = new BuildKitFramer(steps, (name) => tty.claim(name));
   const rawjson = new RawJsonFramer(steps);
   const legacy = new LegacyFramer(steps);
   let plainTools: ToolParser | null = null;
@@ -79,6 +83,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
       emit(errorEvent({ message: text.slice(7), tool: owner, service: options.service, step: null }));
       return;
     }
+    // BuildKit's terminal display: ` => [2/6] RUN …  4.1s` lines under `[+] Building …`.
+    if ((first === SPACE || first === EQUALS || first === BRACKET) && tty.line(text)) return;
+    tty.interrupt();
     if (legacy.line(text)) return;
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
     // are Docker's, not pip's `ERROR:` (pip writes `Failed`), also in a pasted summary with
@@ -124,6 +131,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
     end(): void {
       release();
       rawjson.openSteps();
+      tty.end();
       steps.endAll();
       plainTools?.end();
       plainTools = null;

@@ -1,0 +1,100 @@
+// BuildKit's terminal display, as people paste it from a terminal (`docker build` without
+// --progress=plain):
+//   [+] Building 3.5s (8/14)                                        docker:desktop-linux
+//    => [internal] load build definition from Dockerfile                        0.0s
+//    => => transferring dockerfile: 368B                                          0.0s
+//    => CACHED [ 2/10] WORKDIR /app                                               0.0s
+//    => ERROR [ 4/10] RUN npm ci --production                                     2.8s
+//    => => # Collecting flask            (a running step's last lines, while it runs)
+// The display redraws the whole screen as the build goes on; a scrollback holds one screen
+// after another, so a screen counts only once another line than a redraw follows it (the
+// error summary, a prompt, the end of the log). A finished step's output is not on the
+// screen: a failed step is left open for the error summary that follows
+// (docker-buildkit.ts), which claims it and gives it the output BuildKit kept.
+import type { StepFrames } from './docker-frames.js';
+
+/** ` => [2/6] RUN pip install …   40.1s`, ` => CACHED [2/6] …`, ` => ERROR [4/5] …`; the time ends the line. */
+const STEP = /^\s*=> (?:(CACHED|ERROR|CANCELED) )?(.+?)\s+(\d+(?:\.\d+)?)s$/;
+/** ` => => # Collecting flask`: a line of the running step's output. */
+const OUTPUT = /^\s*=> => # ?(.*)$/;
+/** ` => => transferring context: 2B   0.0s`: a status of the step above, nothing to record. */
+const STATUS = /^\s*=> => /;
+/** `[+] Building 3.5s (8/14)`, with ` FINISHED` once the build ended. */
+const HEADER = /^\[\+\] Building \d+(?:\.\d+)?s \(\d+\/\d+\)/;
+
+interface ScreenStep {
+  readonly name: string;
+  readonly status: 'done' | 'cached' | 'error' | 'canceled';
+  readonly seconds: number;
+  readonly output: string[];
+}
+
+export class TtyFramer {
+  /** The screen being read; its steps are recorded once a line other than a redraw follows it. */
+  private screen: ScreenStep[] | null = null;
+  private steps = 0;
+  /** Failed steps recorded from a screen and still open, by name, for the error summary to claim. */
+  private readonly failed = new Map<string, { readonly id: string; readonly seconds: number }>();
+
+  constructor(private readonly frames: StepFrames) {}
+
+  /** Takes a line of the display; false for any other line (the caller then calls interrupt). */
+  line(text: string): boolean {
+    if (text.charCodeAt(0) === 91 /* [ */ && HEADER.test(text)) {
+      // A redraw replaces the screen before it.
+      this.screen = [];
+      return true;
+    }
+    const arrow = text.indexOf('=> ');
+    if (arrow === -1 || text.slice(0, arrow).trim() !== '') return false;
+    const output = OUTPUT.exec(text);
+    if (output !== null) {
+      this.screen?.at(-1)?.output.push(output[1]!);
+      return true;
+    }
+    if (STATUS.test(text)) return true;
+    const step = STEP.exec(text);
+    if (step === null) return false;
+    const status = step[1] === 'CACHED' ? 'cached' : step[1] === 'ERROR' ? 'error' : step[1] === 'CANCELED' ? 'canceled' : 'done';
+    (this.screen ??= []).push({ name: step[2]!, status, seconds: Number(step[3]), output: [] });
+    return true;
+  }
+
+  /** Another program's line: the screen before it is final. */
+  interrupt(): void {
+    if (this.screen !== null) this.flush();
+  }
+
+  /**
+   * The failed step of this name that a screen showed, for the error summary (` > name:`)
+   * to give its output and end; null when there is none.
+   */
+  claim(name: string): { readonly id: string; readonly seconds: number } | null {
+    this.flush();
+    const step = this.failed.get(name) ?? null;
+    this.failed.delete(name);
+    return step;
+  }
+
+  /** The log ended: the last screen counts, and a failed step no summary claimed ends without one. */
+  end(): void {
+    this.flush();
+    for (const { id, seconds } of this.failed.values()) {
+      this.frames.end(id, { status: 'error', durationSeconds: seconds, error: 'no error summary followed in the log' });
+    }
+    this.failed.clear();
+  }
+
+  private flush(): void {
+    const screen = this.screen;
+    this.screen = null;
+    if (screen === null) return;
+    for (const step of screen) {
+      const id = `tty-${++this.steps}`;
+      this.frames.start(id, step.name);
+      for (const line of step.output) this.frames.log(id, line);
+      if (step.status === 'error') this.failed.set(step.name, { id, seconds: step.seconds });
+      else this.frames.end(id, { status: step.status, durationSeconds: step.seconds, error: null });
+    }
+  }
+}
