@@ -221,3 +221,16 @@ test('BuildKit\'s terminal display pasted from Docker Desktop: steps with times 
   assert.ok(p.errors.some((e) => e.tool === 'docker' && e.message.startsWith('failed to build: failed to solve: process "/bin/sh -c npm ci --production"')));
   assert.equal(p.errors.filter((e) => e.step === 'RUN npm ci --production' && e.tool === 'docker').length, 1, 'one failure of the step, not two');
 });
+
+test('a Compose scrollback of terminal redraws: the FINISHED screen\'s steps once, trailing blanks and all', () => {
+  const p = parse('tty-compose-redraws.log');
+  assert.equal(p.steps.length, 16);
+  // Each redraw listed the first steps again: they count once.
+  assert.equal(p.steps.filter((s) => s.name === '[internal] load build definition from Dockerfile').length, 1);
+  assert.deepEqual(p.step('RUN ./gradlew clean build') && [p.step('RUN ./gradlew clean build')!.status, p.step('RUN ./gradlew clean build')!.duration_seconds], ['done', 78.5]);
+  assert.deepEqual(
+    p.steps.filter((s) => s.status === 'cached').map((s) => s.name),
+    ['WORKDIR /app', 'COPY settings.gradle gradlew ./', 'COPY gradle ./gradle', 'WORKDIR /app'],
+  );
+  assert.equal(p.errors.length, 0);
+});

@@ -20,6 +20,8 @@ const HASH = 35; // #
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 const RULER = '------';
+/** What ends an error summary that Compose v2 prints without its closing ruler. */
+const SUMMARY_CUT_SHORT = /^(?:\[\+\] Building |failed to solve|ERROR: failed to )/;
 
 interface OpenVertex {
   readonly name: string;
@@ -45,7 +47,7 @@ export class BuildKitFramer {
    */
   constructor(
     private readonly frames: StepFrames,
-    private readonly claimStep: (name: string) => { readonly id: string; readonly seconds: number } | null = () => null,
+    private readonly claimStep: (name: string) => { readonly id: string; readonly seconds: number | null } | null = () => null,
   ) {}
 
   /** The claimed step's time, given when the summary ends it. */
@@ -204,16 +206,31 @@ export class BuildKitFramer {
       return this.line(text);
     }
     if (text === RULER) {
-      this.summary = null;
-      if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: this.summarySeconds, error: 'shown in BuildKit\'s error summary only' });
-      this.summaryStep = null;
+      this.closeSummary();
+    } else if (SUMMARY_CUT_SHORT.test(text)) {
+      // Compose v2 ends a summary with a redraw or Docker's last words, without the closing ruler.
+      this.closeSummary();
+      return false;
     } else if (this.summaryStep !== null) {
-      // `1175.5 npm error code ECONNRESET` (or `#0 1175.5 …`): seconds into the step, then the line.
+      // `1175.5 npm error code ECONNRESET` (or `#0 1175.5 …`): seconds into the step, then the
+      // line; `12.3` alone is an empty line of the step's output.
       const line = text.startsWith('#0 ') ? text.slice(3) : text;
       const space = line.indexOf(' ');
-      this.frames.log(this.summaryStep, space !== -1 && !Number.isNaN(parseSeconds(line, 0, space)) ? line.slice(space + 1) : line);
+      const end = space === -1 ? line.length : space;
+      this.frames.log(this.summaryStep, !Number.isNaN(parseSeconds(line, 0, end)) ? line.slice(end + 1) : line);
     }
     return true;
+  }
+
+  private closeSummary(): void {
+    this.summary = null;
+    if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: this.summarySeconds, error: 'shown in BuildKit\'s error summary only' });
+    this.summaryStep = null;
+  }
+
+  /** The log ended inside an error summary: the step it stands for failed all the same. */
+  end(): void {
+    if (this.summary !== null) this.closeSummary();
   }
 }
 

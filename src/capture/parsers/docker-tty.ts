@@ -13,50 +13,70 @@
 // (docker-buildkit.ts), which claims it and gives it the output BuildKit kept.
 import type { StepFrames } from './docker-frames.js';
 
-/** ` => [2/6] RUN pip install …   40.1s`, ` => CACHED [2/6] …`, ` => ERROR [4/5] …`; the time ends the line. */
-const STEP = /^\s*=> (?:(CACHED|ERROR|CANCELED) )?(.+?)\s+(\d+(?:\.\d+)?)s$/;
+/**
+ * ` => [2/6] RUN pip install …   40.1s`, ` => CACHED [2/6] …`, ` => ERROR [4/5] …`; the time ends
+ * the line, but a redraw may leave a character or two of the line it overwrote after it (`0.5sn`).
+ */
+const STEP = /^\s*=> (?:(CACHED|ERROR|CANCELED) )?(.+?)\s+(\d+(?:\.\d+)?)s\S{0,2}$/;
+/** A step without its time (a paste cut at the terminal's width): only a BuildKit vertex name counts. */
+const UNTIMED_STEP = /^\s*=> (?:(CACHED|ERROR|CANCELED) )?(\[[^\]]+\] \S.*|exporting to image|resolve image config for \S+)$/;
 /** ` => => # Collecting flask`: a line of the running step's output. */
 const OUTPUT = /^\s*=> => # ?(.*)$/;
 /** ` => => transferring context: 2B   0.0s`: a status of the step above, nothing to record. */
 const STATUS = /^\s*=> => /;
 /** `[+] Building 3.5s (8/14)`, with ` FINISHED` once the build ended. */
-const HEADER = /^\[\+\] Building \d+(?:\.\d+)?s \(\d+\/\d+\)/;
+const HEADER = /^\[\+\] Building \d+(?:\.\d+)?s \(\d+\/\d+\)( FINISHED)?/;
 
 interface ScreenStep {
   readonly name: string;
   readonly status: 'done' | 'cached' | 'error' | 'canceled';
-  readonly seconds: number;
+  readonly seconds: number | null;
   readonly output: string[];
+}
+
+interface Screen {
+  /** The header said FINISHED: no step on it is still running. */
+  readonly finished: boolean;
+  readonly steps: ScreenStep[];
 }
 
 export class TtyFramer {
   /** The screen being read; its steps are recorded once a line other than a redraw follows it. */
-  private screen: ScreenStep[] | null = null;
+  private screen: Screen | null = null;
   private steps = 0;
   /** Failed steps recorded from a screen and still open, by name, for the error summary to claim. */
-  private readonly failed = new Map<string, { readonly id: string; readonly seconds: number }>();
+  private readonly failed = new Map<string, { readonly id: string; readonly seconds: number | null }>();
+  /** True once a screen was read: Docker's last words (`failed to solve: …`) follow it. */
+  seen = false;
 
   constructor(private readonly frames: StepFrames) {}
 
   /** Takes a line of the display; false for any other line (the caller then calls interrupt). */
-  line(text: string): boolean {
-    if (text.charCodeAt(0) === 91 /* [ */ && HEADER.test(text)) {
+  line(raw: string): boolean {
+    // Compose pads the display's lines with a blank after the time.
+    const text = raw.trimEnd();
+    if (text.charCodeAt(0) === 91 /* [ */) {
+      const header = HEADER.exec(text);
+      if (header === null) return false;
       // A redraw replaces the screen before it.
-      this.screen = [];
+      this.screen = { finished: header[1] !== undefined, steps: [] };
+      this.seen = true;
       return true;
     }
     const arrow = text.indexOf('=> ');
     if (arrow === -1 || text.slice(0, arrow).trim() !== '') return false;
     const output = OUTPUT.exec(text);
     if (output !== null) {
-      this.screen?.at(-1)?.output.push(output[1]!);
+      this.screen?.steps.at(-1)?.output.push(output[1]!);
       return true;
     }
     if (STATUS.test(text)) return true;
-    const step = STEP.exec(text);
+    const step = STEP.exec(text) ?? UNTIMED_STEP.exec(text);
     if (step === null) return false;
     const status = step[1] === 'CACHED' ? 'cached' : step[1] === 'ERROR' ? 'error' : step[1] === 'CANCELED' ? 'canceled' : 'done';
-    (this.screen ??= []).push({ name: step[2]!, status, seconds: Number(step[3]), output: [] });
+    this.screen ??= { finished: true, steps: [] };
+    this.screen.steps.push({ name: step[2]!, status, seconds: step[3] === undefined ? null : Number(step[3]), output: [] });
+    this.seen = true;
     return true;
   }
 
@@ -69,7 +89,7 @@ export class TtyFramer {
    * The failed step of this name that a screen showed, for the error summary (` > name:`)
    * to give its output and end; null when there is none.
    */
-  claim(name: string): { readonly id: string; readonly seconds: number } | null {
+  claim(name: string): { readonly id: string; readonly seconds: number | null } | null {
     this.flush();
     const step = this.failed.get(name) ?? null;
     this.failed.delete(name);
@@ -89,11 +109,13 @@ export class TtyFramer {
     const screen = this.screen;
     this.screen = null;
     if (screen === null) return;
-    for (const step of screen) {
+    for (const step of screen.steps) {
       const id = `tty-${++this.steps}`;
       this.frames.start(id, step.name);
       for (const line of step.output) this.frames.log(id, line);
       if (step.status === 'error') this.failed.set(step.name, { id, seconds: step.seconds });
+      // A step still printing on a screen of a build not FINISHED is running: the log ends it so.
+      else if (step.status === 'done' && step.output.length > 0 && !screen.finished) continue;
       else this.frames.end(id, { status: step.status, durationSeconds: step.seconds, error: null });
     }
   }

@@ -90,7 +90,10 @@ export function createLogParser(options: LogParserOptions): LogParser {
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
     // are Docker's, not pip's `ERROR:` (pip writes `Failed`), also in a pasted summary with
     // no `#N` line; Compose building through bake ends with `target backend: failed to solve: …`.
-    const lastWords = first === 69 && (text.startsWith('ERROR: failed to solve: ') || text.startsWith('ERROR: failed to build: '));
+    const lastWords =
+      (first === 69 && (text.startsWith('ERROR: failed to solve: ') || text.startsWith('ERROR: failed to build: '))) ||
+      // Compose v2 and older buildx after a terminal display: `failed to solve: process "…" did not complete successfully`.
+      (first === 102 /* f */ && (tty.seen || buildkit.active) && text.startsWith('failed to solve'));
     if (lastWords || (buildkit.active && (text.startsWith('ERROR: failed to ') || (first === 116 /* t */ && BAKE_FAILURE.test(text))))) {
       emit(errorEvent({ message: first === 69 ? text.slice(7) : text, tool: 'docker', service: options.service, step: null }));
       return;
@@ -131,6 +134,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
     end(): void {
       release();
       rawjson.openSteps();
+      buildkit.end();
       tty.end();
       steps.endAll();
       plainTools?.end();
