@@ -7,7 +7,8 @@ import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
 import type { CaptureEvent } from '../../src/capture/events.js';
 import { dockerFixtureNames, fixtureLines, newRecording, recordingTools } from '../helpers/docker-fixtures.js';
 
-const corpus = dockerFixtureNames().flatMap((name) => fixtureLines(name));
+// The captured logs, and the pasted terminal displays (their shape is in no captured log).
+const corpus = [...dockerFixtureNames(), 'real/tty-npm-fail.log', 'real/tty-compose-redraws.log'].flatMap((name) => fixtureLines(name));
 
 function parseAll(lines: readonly string[]): CaptureEvent[] {
   const events: CaptureEvent[] = [];
@@ -33,6 +34,7 @@ const mutation = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify({ vertexes: [v], logs: [v], statuses: [v] })),
   fc.string(),
   fc.constantFrom('------', ' > [1/2] RUN x:', '#1 ...', '#1 DONE', '#1 ERROR:', 'Step 1/1 : RUN x', ' ---> Using cache'),
+  fc.constantFrom('[+] Building 1.0s (1/2)', '[+] Building 0.0s (0/0) FINISHED', ' => ERROR [1/2] RUN x   0.1s', ' => [2/2] RUN y', ' => => # out', 'failed to solve: x'),
 );
 
 test('random and mutated fixture lines never throw, and every event is well formed', () => {
