@@ -234,3 +234,17 @@ test('a Compose scrollback of terminal redraws: the FINISHED screen\'s steps onc
   );
   assert.equal(p.errors.length, 0);
 });
+
+test('a build log pasted as a Markdown code block (indented by four spaces) reads as the log itself', () => {
+  const parseLines = (lines: readonly string[]) => {
+    const events: CaptureEvent[] = [];
+    const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+    for (const line of lines) parser.line(line);
+    parser.end();
+    return events.map((e) => JSON.stringify(e));
+  };
+  for (const name of ['real/tty-npm-fail.log', 'real/pip-apt.plain.log', 'real/legacy-pip.log']) {
+    const lines = fixtureLines(name);
+    assert.deepEqual(parseLines(['Build output:', '', ...lines.map((l) => (l === '' ? '' : `    ${l}`))]), parseLines(['Build output:', '', ...lines]), name);
+  }
+});

@@ -38,6 +38,12 @@ const BRACE = 123; // {
 const SPACE = 32;
 const DASH = 45; // BuildKit's `------` ruler
 const EQUALS = 61; // `=> ` of BuildKit's terminal display
+const TAB = 9;
+/**
+ * A Docker build log indented as a Markdown code block (READMEs, notes): its first framing
+ * line (`    [+] Building …`, `    #5 [2/3] …`, `    Step 2/3 : …`) gives the indent.
+ */
+const INDENTED_BUILD_LOG = /^([ \t]{2,})(?=\[\+\] Building \d|#\d+ \[|Step \d+(?:\/\d+)? : )/;
 const BRACKET = 91; // `[+] Building …`
 /** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
 const BAKE_FAILURE = /^target [\w.-]+: failed to /;
@@ -111,8 +117,22 @@ export function createLogParser(options: LogParserOptions): LogParser {
     dispatch(text);
   };
 
+  /** The indent of a build log pasted as a Markdown code block, taken off its lines while they keep it. */
+  let indent: string | null = null;
+
   return {
-    line(raw: string): void {
+    line(input: string): void {
+      let raw = input;
+      if (indent !== null) {
+        if (raw.startsWith(indent)) raw = raw.slice(indent.length);
+        else if (raw.trim() !== '') indent = null;
+      } else if (raw.charCodeAt(0) === SPACE || raw.charCodeAt(0) === TAB) {
+        const pasted = INDENTED_BUILD_LOG.exec(raw);
+        if (pasted !== null) {
+          indent = pasted[1]!;
+          raw = raw.slice(indent.length);
+        }
+      }
       const first = raw.charCodeAt(0);
       // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
       const ci = first > SPACE && first !== HASH && first !== BRACE ? splitCiPrefix(raw) : null;
