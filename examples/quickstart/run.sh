@@ -7,7 +7,13 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 if [ ! -f node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 npm run build --silent >/dev/null
-command -v jq >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq jq >/dev/null; } || true
+# jq for the guide's queries, pip for the build; as root, Debian's packages when missing.
+missing=()
+command -v jq >/dev/null || missing+=(jq)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
 work=$(mktemp -d /tmp/offgrid-example.XXXXXX)
 node dist/examples/quickstart/index-server.js >"$work/index.url" &
