@@ -190,7 +190,8 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
       reasons.push(`${s.run.name}: ${a.step === null ? 'a step (seen by the proxy)' : `step ${JSON.stringify(a.step)}`} tried the network: ${a.url_or_host} (${a.tool}: ${a.error})${a.count > 1 ? ` ×${a.count}` : ''}`);
     }
     if (swallowed.length > 0 && s.attempts.length === 0) reasons.push(`${s.run.name}: ${swallowed[0]!.message}`);
-    for (const r of builderFetches(s)) reasons.push(`${s.run.name}: ${describeBuilderFetch(r)}`);
+    // An ADD source or a frontend lookup, by name; base image layers an online build pulled are counted below.
+    for (const r of builderFetches(s)) if (r.source !== null) reasons.push(`${s.run.name}: ${describeBuilderFetch(r)}`);
   }
   const count = fetched.reduce((n, f) => n + f.items.length, 0);
   if (count > 0) reasons.push(`${count} item(s) were fetched from the network in this build (see "Still fetched")`);
