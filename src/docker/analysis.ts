@@ -3,6 +3,7 @@
 import type { BuildStep, DownloadRecord, Ledger, LedgerError, NetworkAttempt } from '../ledger/schema.js';
 import type { BuildMetadata, ServiceRun } from './metadata.js';
 import { runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { lookedUpImage } from '../capture/parsers/docker-add.js';
 
 export interface StepDownloads {
   readonly step: string;
@@ -168,7 +169,7 @@ function stillFetched(services: readonly ServiceAnalysis[]): StillFetched[] {
     const items = services
       .flatMap((s) => s.records)
       // A registry lookup by the builder is no file to cache; the verdict says what to do about it.
-      .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')) && !r.source?.startsWith('docker-image://'))
+      .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')) && lookedUpImage(r.source) === null)
       .filter((r) => {
         const key = r.source ?? r.filename ?? r.name ?? '';
         if (seen.has(key)) return false;
@@ -237,8 +238,8 @@ export function builderFetches(s: ServiceAnalysis): DownloadRecord[] {
 }
 
 export function describeBuilderFetch(r: DownloadRecord): string {
-  if (r.source?.startsWith('docker-image://')) {
-    const image = r.name ?? r.source.slice('docker-image://'.length);
+  const image = lookedUpImage(r.source);
+  if (image !== null) {
     return (
       `the builder looked up ${image} on its registry over its own network, which --network=none does not cut off ` +
       `(a \`# syntax=\` line names this Dockerfile frontend, looked up on every build): ${syntaxNetworkUse(image).instead}`

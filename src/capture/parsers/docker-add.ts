@@ -3,6 +3,14 @@
 // step succeeds offline-looking builds while still needing the network, and nothing in the
 // step's output says what it fetched: the step's own name is the record.
 
+/** The source of the builder's registry lookup of an image (a `# syntax=` frontend): BuildKit's own notation. */
+export const IMAGE_LOOKUP_SOURCE = 'docker-image://';
+
+/** The image a registry lookup record names, or null for any other source. */
+export function lookedUpImage(source: string | null): string | null {
+  return source !== null && source.startsWith(IMAGE_LOOKUP_SOURCE) ? source.slice(IMAGE_LOOKUP_SOURCE.length) : null;
+}
+
 /** A source BuildKit fetches rather than reads from the context: http(s) URLs and git repositories. */
 const REMOTE_SOURCE = /^(?:(?:https?|git|ssh):\/\/|git@[^\s:]+:)\S/i;
 

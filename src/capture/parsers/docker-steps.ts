@@ -4,7 +4,7 @@
 // the step's outcome as StepEvent / ErrorEvent.
 import type { CaptureEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../events.js';
 import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
-import { remoteAddSources, remoteSourceFilename } from './docker-add.js';
+import { IMAGE_LOOKUP_SOURCE, remoteAddSources, remoteSourceFilename } from './docker-add.js';
 import { goDialFailure } from './netclients.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
@@ -189,7 +189,7 @@ export class StepTracker implements StepFrames {
     const resolved = RESOLVE_IMAGE_CONFIG.exec(step.name);
     if (resolved !== null && !cached) {
       this.options.emit(
-        downloadEvent({ kind: 'file', tool: 'docker', cached: false, index: true, source: `docker-image://${resolved[1]}`, name: resolved[1]!, service: step.service, step: step.name }),
+        downloadEvent({ kind: 'file', tool: 'docker', cached: false, index: true, source: `${IMAGE_LOOKUP_SOURCE}${resolved[1]}`, name: resolved[1]!, service: step.service, step: step.name }),
       );
     }
   }
