@@ -235,16 +235,30 @@ test('a Compose scrollback of terminal redraws: the FINISHED screen\'s steps onc
   assert.equal(p.errors.length, 0);
 });
 
+/** The events of `lines` read as one log, as JSON text (to compare two readings). */
+function parseLines(lines: readonly string[]): string[] {
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of lines) parser.line(line);
+  parser.end();
+  return events.map((e) => JSON.stringify(e));
+}
+
 test('a build log pasted as a Markdown code block (indented by four spaces) reads as the log itself', () => {
-  const parseLines = (lines: readonly string[]) => {
-    const events: CaptureEvent[] = [];
-    const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
-    for (const line of lines) parser.line(line);
-    parser.end();
-    return events.map((e) => JSON.stringify(e));
-  };
   for (const name of ['real/tty-npm-fail.log', 'real/pip-apt.plain.log', 'real/legacy-pip.log']) {
     const lines = fixtureLines(name);
     assert.deepEqual(parseLines(['Build output:', '', ...lines.map((l) => (l === '' ? '' : `    ${l}`))]), parseLines(['Build output:', '', ...lines]), name);
+  }
+});
+
+test('a build log quoted in a reply (`> `, an empty line as `>`, nested `> > `) reads as the log itself', () => {
+  for (const name of ['real/tty-npm-fail.log', 'real/pip-apt.plain.log', 'real/legacy-pip.log']) {
+    const lines = fixtureLines(name);
+    const plain = parseLines(['Build output:', '', ...lines, '', 'Any idea?']);
+    assert.ok(plain.length > 0, name);
+    for (const mark of ['>', '> >']) {
+      const quoted = lines.map((l) => (l === '' ? mark : `${mark} ${l}`));
+      assert.deepEqual(parseLines(['Build output:', '', ...quoted, '', 'Any idea?']), plain, `${name} quoted with ${mark}`);
+    }
   }
 });

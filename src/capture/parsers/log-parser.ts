@@ -39,11 +39,29 @@ const SPACE = 32;
 const DASH = 45; // BuildKit's `------` ruler
 const EQUALS = 61; // `=> ` of BuildKit's terminal display
 const TAB = 9;
+const GT = 62; // `>` of a Markdown quote
 /**
- * A Docker build log indented as a Markdown code block (READMEs, notes): its first framing
- * line (`    [+] Building …`, `    #5 [2/3] …`, `    Step 2/3 : …`) gives the indent.
+ * A Docker build log indented as a Markdown code block (READMEs, notes) or quoted in a
+ * reply (`> `, nested `> > `): its first framing line (`    [+] Building …`,
+ * `> #5 [2/3] …`, `    Step 2/3 : …`) gives the prefix the lines after it carry.
  */
-const INDENTED_BUILD_LOG = /^([ \t]{2,})(?=\[\+\] Building \d|#\d+ \[|Step \d+(?:\/\d+)? : )/;
+const PASTED_BUILD_LOG = /^([ \t]{2,}|[ \t]{0,3}(?:>[ \t]?)+)(?=\[\+\] Building \d|#\d+ \[|Step \d+(?:\/\d+)? : )/;
+
+interface Paste {
+  /** The indent or quote (`> `) the first framing line carried. */
+  readonly prefix: string;
+  /** The quote's `>` marks alone, for a quote; null for an indent. */
+  readonly quote: string | null;
+}
+
+/** A pasted line without its prefix; null when the line is outside the paste. */
+function withoutPastePrefix(line: string, paste: Paste): string | null {
+  if (line.startsWith(paste.prefix)) return line.slice(paste.prefix.length);
+  // Markdown takes the blank after `>` off only when there is one: `>` alone is an empty line.
+  if (paste.quote !== null && line.startsWith(paste.quote)) return line.slice(paste.quote.length);
+  return line.trim() === '' ? line : null;
+}
+
 const BRACKET = 91; // `[+] Building …`
 /** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
 const BAKE_FAILURE = /^target [\w.-]+: failed to /;
@@ -117,20 +135,22 @@ export function createLogParser(options: LogParserOptions): LogParser {
     dispatch(text);
   };
 
-  /** The indent of a build log pasted as a Markdown code block, taken off its lines while they keep it. */
-  let indent: string | null = null;
+  /** A build log pasted into Markdown: its prefix is taken off its lines while they keep it. */
+  let paste: Paste | null = null;
 
   return {
     line(input: string): void {
       let raw = input;
-      if (indent !== null) {
-        if (raw.startsWith(indent)) raw = raw.slice(indent.length);
-        else if (raw.trim() !== '') indent = null;
-      } else if (raw.charCodeAt(0) === SPACE || raw.charCodeAt(0) === TAB) {
-        const pasted = INDENTED_BUILD_LOG.exec(raw);
-        if (pasted !== null) {
-          indent = pasted[1]!;
-          raw = raw.slice(indent.length);
+      if (paste !== null) {
+        const inside = withoutPastePrefix(raw, paste);
+        if (inside === null) paste = null;
+        else raw = inside;
+      } else if (raw.charCodeAt(0) === SPACE || raw.charCodeAt(0) === TAB || raw.charCodeAt(0) === GT) {
+        const found = PASTED_BUILD_LOG.exec(raw);
+        if (found !== null) {
+          const prefix = found[1]!;
+          paste = { prefix, quote: prefix.includes('>') ? prefix.trimEnd() : null };
+          raw = raw.slice(prefix.length);
         }
       }
       const first = raw.charCodeAt(0);
