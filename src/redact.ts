@@ -8,8 +8,10 @@ export const REDACTED = '***';
 const SECRET_PARAM =
   /^(?:.*token.*|.*secret.*|.*passw(?:or)?d.*|.*api[-_]?key.*|key|auth|authorization|credentials?|sig|signature|x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential))$/i;
 
-// scheme://userinfo@  — userinfo may itself contain ':' (user:password).
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi;
+// scheme://userinfo@ — userinfo may itself contain ':' and '@' (an e-mail address as the user,
+// `@` in a password: pypa/pip#6776, #6792). As in URL parsers, the LAST '@' before the path,
+// query or fragment ends it, so no part of the password is left after the first '@'.
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]+)@/gi;
 // ?name=value or &name=value (also ;) — the value ends at a delimiter or whitespace.
 const QUERY_PARAM = /([?&;])([^=&;#\s"'<>]+)=([^&;#\s"'<>]*)/g;
 

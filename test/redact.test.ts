@@ -11,6 +11,18 @@ test('a lone token as the user part is redacted (pip#6891)', () => {
   assert.equal(redact('https://ghp_abcdef123@git.example.org/x.whl'), 'https://***@git.example.org/x.whl');
 });
 
+test('a user name or password holding @ is redacted up to the last @ before the host (pypa/pip#6776, #6792)', () => {
+  // pip 19.2's own message, as pasted in pypa/pip#6776 (an e-mail address as the user).
+  assert.equal(
+    redact('ERROR: Could not install packages due to an EnvironmentError: Failed to parse: https://user@example.com:pass@url-to-pypi-server'),
+    'ERROR: Could not install packages due to an EnvironmentError: Failed to parse: https://***@url-to-pypi-server',
+  );
+  assert.equal(redact('https://readonly:xyz@2111@companyx.example/api/pypi/simple'), 'https://***@companyx.example/api/pypi/simple');
+  // An '@' in the path (npm scopes) is not userinfo.
+  assert.equal(redact('https://u:p@registry.example/@acme/pkg'), 'https://***@registry.example/@acme/pkg');
+  assert.equal(redact('https://registry.example/@acme/pkg?x=a@b'), 'https://registry.example/@acme/pkg?x=a@b');
+});
+
 test('token-like query parameters are redacted, others kept', () => {
   assert.equal(
     redact('http://h.example/a.tgz?token=abc&x=1&X-Amz-Signature=dead&api_key=k&private_token=pt'),
