@@ -4,7 +4,7 @@
 // Read: `build: ./dir` and `build: {context, dockerfile, args, target}`, `image` (the tag),
 // `profiles`, `extends` (within the file and from another file), top-level `include:`, the
 // project `name:`, YAML anchors and merge keys, later files (an override) merged over the
-// first as compose merges them, and compose's variable interpolation (interpolate.ts),
+// first as compose merges them (with the `!reset`/`!override` merge tags), and compose's variable interpolation (interpolate.ts),
 // which decides paths and args in real projects. Other files are read through the
 // context's `readFile`, and their relative build contexts resolve against their own
 // directory, as compose resolves them.
@@ -12,7 +12,7 @@
 // a remote context) is recorded with its file and line, so it blocks only itself.
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isPair, parseDocument, visit } from 'yaml';
+import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isMap as isYamlMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { interpolate } from './interpolate.js';
 import { PROJECT_NAME, SERVICE_NAME, defaultImageName, normalizeProjectName, type ProjectServices, type ServiceSpec } from './service.js';
@@ -207,6 +207,51 @@ function expandedSize(doc: Document, limit: number): number {
   return size(doc.contents);
 }
 
+/**
+ * compose's merge tags on a service's field, in a later file or under `extends:`: `!reset`
+ * removes what the earlier file (or the extended service) set (`ports: !reset []`, as the
+ * compose docs advise in an override file), `!override` replaces it instead of merging.
+ */
+interface MergeTag {
+  readonly tag: '!reset' | '!override';
+  readonly service: string;
+  /** The field under the service (`['build', 'args']`); empty for the service itself. */
+  readonly path: readonly string[];
+}
+
+const MERGE_TAGS: ReadonlySet<string> = new Set(['!reset', '!override']);
+
+/**
+ * Takes compose's merge tags out of the document as compose-go's ResetProcessor does: a
+ * `!reset` value is removed from this file, an `!override` one is kept as a plain value; those
+ * under a service are returned, to remove the same field from what this file is merged over.
+ */
+function takeMergeTags(doc: Document, servicesPath: readonly string[]): MergeTag[] {
+  const tags: MergeTag[] = [];
+  const keyOf = (pair: unknown): string => (isPair(pair) ? String(isScalar(pair.key) ? pair.key.value : pair.key) : '');
+  visit(doc, {
+    Pair(_key, pair, ancestors) {
+      const value = pair.value;
+      if (!isNode(value) || value.tag === undefined || !MERGE_TAGS.has(value.tag)) return undefined;
+      const tag = value.tag as MergeTag['tag'];
+      const keys = [...ancestors.filter(isPair).map(keyOf), keyOf(pair)];
+      // A path through a list item names no field of a service.
+      const underService = !ancestors.some(isSeq) && keys.length > servicesPath.length && servicesPath.every((k, i) => keys[i] === k);
+      if (underService) tags.push({ tag, service: keys[servicesPath.length]!, path: keys.slice(servicesPath.length + 1) });
+      if (tag === '!reset') return visit.REMOVE;
+      value.tag = undefined;
+      return undefined;
+    },
+    Node(_key, node) {
+      // A list item's tag: a reset item leaves this file's list, an override one stays as written.
+      if (node.tag === '!reset') return visit.REMOVE;
+      if (node.tag === '!override') node.tag = undefined;
+      return undefined;
+    },
+  });
+  return tags;
+}
+
 interface ParsedFile {
   readonly file: string;
   readonly doc: Document;
@@ -214,6 +259,7 @@ interface ParsedFile {
   readonly root: Plain;
   readonly services: Plain | undefined;
   readonly servicesPath: readonly string[];
+  readonly tags: readonly MergeTag[];
 }
 
 function parseFile(source: ComposeSource): ParsedFile {
@@ -225,17 +271,16 @@ function parseFile(source: ComposeSource): ParsedFile {
     const line = e.linePos?.[0]?.line;
     throw inputError(source.file, `not valid YAML${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`);
   }
-  // compose's merge tags (`!reset`, `!override`) would otherwise read as plain values
-  // (`build: !reset null` as the string "null"): say so instead of building something else.
-  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  // Other tags would read as plain values (`image: !env NAME` as the string "NAME"): say so instead of building something else.
+  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED' && !/Unresolved tag: !(?:reset|override)\b/.test(w.message));
   if (tag) {
     const name = /(![\w!-]+)/.exec(tag.message)?.[1] ?? 'a YAML tag';
-    throw inputError(
-      source.file,
-      `line ${lines.linePos(tag.pos[0]).line}: ${name} is not supported (offgrid does not apply compose's !reset/!override merge tags): ` +
-        'write out in full the value the merge should give',
-    );
+    throw inputError(source.file, `line ${lines.linePos(tag.pos[0]).line}: the YAML tag ${name} is not one compose reads (only !reset and !override are): write the value without it`);
   }
+  // offgrid.yaml may nest its services under `docker:`.
+  const nested = !doc.has('services') && isYamlMap(doc.get('docker'));
+  const servicesPath = nested ? ['docker', 'services'] : ['services'];
+  const tags = takeMergeTags(doc, servicesPath);
   let root: unknown;
   try {
     if (expandedSize(doc, MAX_EXPANDED_VALUES) > MAX_EXPANDED_VALUES) {
@@ -249,11 +294,9 @@ function parseFile(source: ComposeSource): ParsedFile {
     throw inputError(source.file, `not a valid compose file: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!isMap(root)) throw inputError(source.file, 'expected a map with a services: section');
-  // offgrid.yaml may nest its services under `docker:`.
-  const nested = root.services === undefined && isMap(root.docker);
   const services = nested ? (root.docker as Plain).services : root.services;
   if (services !== undefined && services !== null && !isMap(services)) throw inputError(source.file, 'services: must be a map of service names');
-  return { file: source.file, doc, lines, root, services: services ?? undefined, servicesPath: nested ? ['docker', 'services'] : ['services'] };
+  return { file: source.file, doc, lines, root, services: services ?? undefined, servicesPath, tags };
 }
 
 /** `build` in its long form, with list `args` as a map (`- KEY` → KEY: null), so two files' builds merge key by key. */
@@ -280,12 +323,44 @@ function mergeMaps(base: Plain, over: Plain): Plain {
   return out;
 }
 
+/** The service without the field at `path` (a `build:` path goes through its long form), as compose-go's ResetProcessor removes it. */
+function withoutField(service: Plain, path: readonly string[]): Plain {
+  const [key, ...rest] = path;
+  if (key === undefined || !(key in service)) return service;
+  const out: Plain = { ...service };
+  if (rest.length === 0) delete out[key];
+  else {
+    const inner = key === 'build' ? expandedBuild(out[key]) : out[key];
+    if (isMap(inner)) out[key] = withoutField(inner, rest);
+  }
+  return out;
+}
+
+/** A service with what the merge tags written on `name` reset or override taken out, before the service that sets them is merged over it. */
+function withoutTagged(service: Plain, name: string, tags: readonly MergeTag[]): Plain {
+  return tags.filter((t) => t.service === name && t.path.length > 0).reduce((out, t) => withoutField(out, t.path), service);
+}
+
+/** Services with a later file's merged over them, as compose merges an override file (its merge tags applied first). */
+function mergedServices(services: Plain, over: { readonly services: Plain | undefined; readonly tags: readonly MergeTag[] }): Plain {
+  const out: Plain = { ...services };
+  // `name: !reset` removes the service; `name: !override {…}` replaces it.
+  for (const t of over.tags) if (t.path.length === 0) delete out[t.service];
+  for (const [name, raw] of Object.entries(over.services ?? {})) {
+    const mine = out[name];
+    out[name] = isMap(mine) && isMap(raw) ? mergeMaps(withoutTagged(mine, name, over.tags), raw) : raw;
+  }
+  return out;
+}
+
 /** A compose file's services and where its relative paths start: the project's, an included file's, an extended file's. */
 interface Scope {
   readonly file: string;
   readonly dir: string;
   readonly root: Plain;
   readonly services: Plain;
+  /** The merge tags written on its services (withExtends applies them to the extended service). */
+  readonly tags: readonly MergeTag[];
 }
 
 /** Other compose files, each read and parsed once. */
@@ -303,7 +378,7 @@ function scopeLoader(ctx: ComposeContext): LoadScope {
     } catch (error) {
       throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const scope = { file: path, dir: dirname(path), root: parsed.root, services: parsed.services ?? {} };
+    const scope = { file: path, dir: dirname(path), root: parsed.root, services: parsed.services ?? {}, tags: parsed.tags };
     loaded.set(path, scope);
     return scope;
   };
@@ -352,7 +427,7 @@ function withExtends(name: string, raw: Plain, scope: Scope, chain: readonly Ext
   }
   const inherited = withExtends(spec.service, base, from, here, load, env);
   const { extends: _ext, ...own } = raw;
-  return mergeMaps(from === scope ? inherited : rebased(inherited, from.dir, env, where), own);
+  return mergeMaps(withoutTagged(from === scope ? inherited : rebased(inherited, from.dir, env, where), name, scope.tags), own);
 }
 
 /**
@@ -434,14 +509,8 @@ function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJ
     const [main, ...overrides] = files.map(({ path }) => load(path, 'include'));
     const dir = typeof entry.project_directory === 'string' ? resolve(scope.dir, interpolate(entry.project_directory, env, 'include')) : main!.dir;
     const projectEnv = includedEnv(entry, dir, scope, env, ctx.readEnvFile);
-    const services: Plain = { ...main!.services };
-    for (const over of overrides) {
-      for (const [name, raw] of Object.entries(over.services)) {
-        const mine = services[name];
-        services[name] = isMap(mine) && isMap(raw) ? mergeMaps(mine, raw) : raw;
-      }
-    }
-    const merged: Scope = { ...main!, services };
+    const services = overrides.reduce(mergedServices, main!.services);
+    const merged: Scope = { ...main!, services, tags: [...main!.tags, ...overrides.flatMap((o) => o.tags)] };
     const all = new Map<string, Plain>();
     for (const file of [main!, ...overrides]) {
       for (const [name, service] of includedServices(file.root, file, load, projectEnv, ctx, [...seen, scope.file])) all.set(name, service);
@@ -507,17 +576,14 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
         : `no services: section; ${v1.slice(0, 3).join(', ')}${v1.length > 3 ? ', …' : ''} at the top level are the version 1 format, which docker compose v2 does not read: move them under services:`,
     );
   }
-  const services: Plain = { ...base.services };
+  let services: Plain = { ...base.services };
   let projectName = base.root.name;
   for (const over of files.slice(1)) {
     if (over.root.name !== undefined) projectName = over.root.name;
-    for (const [service, raw] of Object.entries(over.services ?? {})) {
-      const mine = services[service];
-      services[service] = isMap(mine) && isMap(raw) ? mergeMaps(mine, raw) : raw;
-    }
+    services = mergedServices(services, over);
   }
   const load = scopeLoader(ctx);
-  const scope: Scope = { file: ctx.file, dir: ctx.dir, root: base.root, services };
+  const scope: Scope = { file: ctx.file, dir: ctx.dir, root: base.root, services, tags: files.flatMap((f) => f.tags) };
   try {
     // Compose refuses an included service that the project defines too.
     for (const [name, service] of includedServices(base.root, scope, load, ctx.env, ctx)) {

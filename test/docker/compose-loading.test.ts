@@ -176,3 +176,26 @@ test('compose: build.additional_contexts (map or list) become --build-context, a
   const engine = (clientVersion: string, builder: 'buildkit' | 'legacy') => passesBuildContexts({ docker: 'docker', clientVersion, serverVersion: '20.10.24', builder, socket: null });
   assert.deepEqual([engine('20.10.24+dfsg1', 'buildkit'), engine('28.2.2', 'buildkit'), engine('28.2.2', 'legacy')], [false, true, false]);
 });
+
+test("compose: !reset and !override in an override file or under extends apply as compose applies them, and a tag on ports stops nothing", () => {
+  // The override a Laravel checkout-parity smoke-test script writes (find_string id 60646437810),
+  // verbatim; the compose docs advise `ports: !reset []` there. The base is a stand-in.
+  const base = 'services:\n  checkout:\n    build:\n      context: ./app\n  mysql:\n    image: mysql:8\n    ports: ["3306:3306"]\n  redis:\n    image: redis:7\n    ports: ["6379:6379"]\n';
+  const resetPorts = 'services:\n  mysql:\n    ports: !reset []\n  redis:\n    ports: !reset []\n';
+  const project = parseComposeServices(base, ctx, [{ file: '/p/docker-compose.override.yml', text: resetPorts }]);
+  assert.deepEqual([project.buildable.map((s) => s.context), [...project.imageOnly]], [['/p/app'], [['mysql', 'mysql:8'], ['redis', 'redis:7']]]);
+
+  // On what offgrid reads (docs.docker.com/reference/compose-file/merge/): !reset removes the
+  // earlier file's value, !override replaces it instead of merging key by key.
+  const app = 'services:\n  app:\n    build:\n      context: .\n      target: dev\n      args: [MODE=dev, KEEP=1]\n';
+  const over = (text: string) => parseComposeServices(app, ctx, [{ file: '/p/compose.override.yaml', text: `services:\n  app:\n${text}` }]);
+  assert.deepEqual(over('    build:\n      args: !override\n        MODE: prod\n').buildable[0]!.args, { MODE: 'prod' });
+  assert.deepEqual(over('    build:\n      args: !reset {}\n      target: !reset null\n').buildable.map((s) => [s.args, s.target]), [[{}, null]]);
+  assert.deepEqual([...over('    image: app:1\n    build: !reset null\n').imageOnly], [['app', 'app:1']]);
+  assert.deepEqual(over('    build: !override ./other\n').buildable.map((s) => [s.context, s.target, s.args]), [['/p/other', null, {}]]);
+  assert.equal(parseComposeServices(app, ctx, [{ file: '/p/compose.override.yaml', text: 'services:\n  app: !reset {}\n' }]).buildable.length, 0);
+
+  // Under extends, the service's own tags apply to the service it extends.
+  const extended = parseComposeServices(`${app}  worker:\n    extends: app\n    build:\n      args: !reset []\n`, ctx);
+  assert.deepEqual(extended.buildable.map((s) => [s.name, s.args]), [['app', { MODE: 'dev', KEEP: '1' }], ['worker', {}]]);
+});

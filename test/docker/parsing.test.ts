@@ -45,8 +45,8 @@ test('compose: invalid YAML, remote contexts and missing required variables are 
   const ctx = { file: 'compose.yaml', dir: '/p', project: 'p', env: {} };
   assert.throws(() => parseComposeServices('services:\n  a: [\n', ctx), /compose.yaml: not valid YAML/);
   assert.throws(
-    () => parseComposeServices('services:\n  a:\n    build: .\n', ctx, [{ file: 'compose.override.yaml', text: 'services:\n  a:\n    build: !reset null\n' }]),
-    (e: OffgridError) => e.code === 'EINPUT' && /compose.override.yaml: line 3: !reset is not supported/.test(e.message),
+    () => parseComposeServices('services:\n  a:\n    build: .\n', ctx, [{ file: 'compose.override.yaml', text: 'services:\n  a:\n    image: !env NAME\n' }]),
+    (e: OffgridError) => e.code === 'EINPUT' && /compose.override.yaml: line 3: the YAML tag !env is not one compose reads/.test(e.message),
   );
   assert.throws(() => parseComposeServices('x: &list [1]\nservices:\n  a:\n    <<: *list\n', ctx), (e: OffgridError) => e.code === 'EINPUT' && /compose.yaml: not a valid compose file: Merge sources must be maps/.test(e.message));
   assert.throws(() => selectServices(parseComposeServices('services:\n  a:\n    build: https://example.org/x/y.git\n', ctx), []), /compose.yaml line 3: service a: remote build contexts/);
