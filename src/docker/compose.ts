@@ -82,8 +82,14 @@ function buildArgs(raw: unknown, env: NodeJS.ProcessEnv, where: string): Record<
   return out;
 }
 
-/** A build context that is not a local path (a URL, docker-image://, a git address): passed on as written. */
-const REMOTE_CONTEXT = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@)/i;
+/**
+ * A build context that is not a local path, passed on as written: a URL or docker-image://
+ * (any `scheme://`), or a git address compose-go's isRemoteContext knows without a scheme
+ * (`git@host:repo`, `github.com/owner/repo`).
+ */
+function isRemoteContext(context: string): boolean {
+  return /^(?:[a-z][a-z0-9+.-]*:\/\/|git@|github\.com\/)/i.test(context);
+}
 
 /**
  * `additional_contexts` as a map (`NAME: value`) or a list (`- NAME=value`), interpolated;
@@ -105,7 +111,7 @@ function additionalContexts(raw: unknown, env: NodeJS.ProcessEnv, dir: string, w
   for (const [name, value] of entries) {
     if (typeof value !== 'string') throw new Error(`${where}: build.additional_contexts.${name} must be a path or a reference`);
     const context = interpolate(value, env, where);
-    out[name] = REMOTE_CONTEXT.test(context) ? context : resolve(dir, context);
+    out[name] = isRemoteContext(context) ? context : resolve(dir, context);
   }
   return out;
 }
@@ -144,7 +150,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     }
     contexts = additionalContexts(build.additional_contexts, ctx.env, ctx.dir, where);
   } else throw new Error(`${where}: build must be a path or a map`);
-  if (REMOTE_CONTEXT.test(context)) {
+  if (isRemoteContext(context)) {
     throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
   }
   const contextDir = resolve(ctx.dir, context);
@@ -394,7 +400,7 @@ function rebased(raw: Plain, dir: string, env: NodeJS.ProcessEnv, where: string)
   const build = expandedBuild(raw.build);
   if (!isMap(build)) return raw;
   const context = typeof build.context === 'string' ? interpolate(build.context, env, where) : '.';
-  if (/^[a-z]+:\/\//i.test(context) || context.startsWith('git@')) return raw;
+  if (isRemoteContext(context)) return raw;
   return { ...raw, build: { ...build, context: resolve(dir, context).replaceAll('$', '$$$$') } };
 }
 

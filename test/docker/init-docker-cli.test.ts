@@ -27,6 +27,19 @@ test('init docker: a service with dockerfile_inline is left alone with its line;
   assert.match(readFileSync(join(dir, 'Dockerfile'), 'utf8'), /COPY wheelhouse\/ \/wheelhouse\//);
 });
 
+test('init docker: a git context written github.com/OWNER/REPO (compose-go reads it as git) is left alone; the other services are still rewritten', async (t) => {
+  // hrtsv/TempMan's README compose (find_string id 3507601469), its `https://…git#main` context
+  // written in the short form compose-go's isRemoteContext also accepts; `web` is a stand-in.
+  const dir = projectDir(t, {
+    'docker-compose.yml': "version: '3.8'\n\nservices:\n  app:\n    build:\n      context: github.com/hrtsv/TempMan\n      dockerfile: Dockerfile\n    ports:\n      - \"5000:5000\"\n  web:\n    build: .\n  db:\n    image: postgres:13\n",
+    Dockerfile: 'FROM python:3.12-slim\nRUN pip install -r requirements.txt\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /offgrid: left alone: \S*docker-compose.yml line 6: service app: remote build contexts \(github.com\/hrtsv\/TempMan\) are not supported/);
+  assert.match(r.stdout, /^--- a\/Dockerfile\n/);
+});
+
 test('init docker: an allow-list .dockerignore gets exceptions for what the Dockerfile now COPYs; a second run changes nothing', async (t) => {
   const ignore = '# only what the image needs\r\n*\r\n!requirements.txt\r\n!src\r\n**/*.deb\r\n';
   const dir = projectDir(t, {
