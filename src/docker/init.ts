@@ -82,8 +82,6 @@ const EXPORT: Record<string, string> = {
   uv: 'uv export --format requirements-txt -o requirements.txt',
   pdm: 'pdm export -o requirements.txt',
 };
-/** Alpine's apk fetching packages: init has no local repository for it, and says so. */
-const APK = /\bapk\s+(?:[^&|;]*\s)?(?:add|update|upgrade|fetch)\b/;
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX_LINE = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi';
@@ -249,12 +247,6 @@ export function makeOfflineReady(text: string): InitResult {
       );
     }
     stillOnline(runNetworkUses(words));
-    if (APK.test(words)) {
-      skipped.push(
-        `line ${ins.startLine}: apk fetches from Alpine's repositories and is left alone: init makes pip and apt steps offline-ready, not apk ` +
-          '(offgrid build records what it fetches)',
-      );
-    }
     if (!usesPip && !usesApt) continue;
     if (argv !== null) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);

@@ -1,6 +1,7 @@
 // What a Dockerfile step fetches that `offgrid init docker` cannot make local: files and
 // install scripts fetched with curl or wget, `ADD <url>`, git repositories, apt signing keys
-// and PPAs, language toolchains, and package managers other than pip and apt. Each keeps the
+// and PPAs, language toolchains, and package managers other than pip and apt (the
+// distributions' own among them: apk, dnf/yum/microdnf, zypper, pacman). Each keeps the
 // build needing the network after init, so init names it with what to do instead. Pure:
 // text in, findings out. Checked against 55 real Dockerfiles from public repositories; the
 // test quotes the lines that shaped it.
@@ -36,7 +37,40 @@ interface Manager {
 const NPM_INSTEAD = "a build without network needs the packages in the build context: an npm cache COPY'd in and `npm ci --offline --cache DIR`, or node_modules installed outside the build";
 const CONDA: Manager = { fetching: ['install', 'create', 'update', 'env create', 'env update'], offline: /^--offline$/, instead: 'keep the packages in a local channel in the build context and install with --offline' };
 const PECL: Manager = { fetching: ['install', 'upgrade'], offline: null, instead: 'keep the package archive (.tgz) in the build context and install it by path' };
+/**
+ * Distribution package managers: they fetch from the distribution's mirrors on every build,
+ * and init has a local repository only for apt (an RPM or apk one would be a redesign).
+ */
+const DISTRO_INSTEAD = 'keep the package files in the build context, COPY them and install them by path with the repositories off, or start FROM an image that has the packages';
+const RPM: Manager = {
+  fetching: ['install', 'update', 'upgrade', 'reinstall', 'groupinstall', 'group install', 'groupupdate', 'makecache', 'distro-sync', 'builddep', 'module install', 'localinstall'],
+  offline: /^(?:-C|--cacheonly)$/,
+  valueOptions: ['-x', '--exclude', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '--repo', '--setopt'],
+  from: "the distribution's RPM repositories",
+  instead: "download the packages once (`dnf download --resolve --destdir rpms PKG…`) into the build context, COPY them and `dnf install --disablerepo='*' ./rpms/*.rpm` (microdnf: `rpm -i`), or start FROM an image that has the packages",
+};
 const MANAGERS: Readonly<Record<string, Manager>> = {
+  apk: {
+    fetching: ['add', 'update', 'upgrade', 'fetch'],
+    offline: /^--no-network$/,
+    valueOptions: ['-X', '--repository', '-p', '--root', '--arch', '--cache-dir', '--keys-dir', '--repositories-file'],
+    from: "Alpine's repositories",
+    instead: 'fetch the packages once (`apk fetch --recursive -o apks PKG…`) into the build context, COPY them and `apk add --no-network --allow-untrusted apks/*.apk`, or start FROM an image that has the packages',
+  },
+  dnf: RPM,
+  dnf5: RPM,
+  yum: RPM,
+  microdnf: RPM,
+  tdnf: RPM,
+  zypper: {
+    fetching: ['in', 'install', 'up', 'update', 'dup', 'dist-upgrade', 'ref', 'refresh', 'si', 'source-install', 'patch'],
+    offline: null,
+    valueOptions: ['-R', '--root', '-r', '--repo', '--installroot'],
+    from: "the distribution's repositories",
+    instead: DISTRO_INSTEAD,
+  },
+  aptitude: { fetching: ['install', 'update', 'upgrade', 'safe-upgrade', 'full-upgrade'], offline: null, from: "the distribution's repositories", instead: 'use apt-get, which init points at apt-archives/ (a local repository)' },
+  emerge: { fetching: 'any', offline: null, valueOptions: ['--jobs', '-j', '--root', '--config-root'], from: "Gentoo's mirrors", instead: DISTRO_INSTEAD },
   npm: { fetching: ['ci', 'install', 'i', 'add', 'update', 'upgrade'], offline: /^--offline$/, valueOptions: ['--prefix', '-w', '--workspace', '-C'], instead: NPM_INSTEAD },
   yarn: { fetching: ['', 'install', 'add', 'upgrade', 'global add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: "keep the packages in the build context (Yarn's offline mirror, `yarn install --offline`)" },
   pnpm: { fetching: ['install', 'i', 'add', 'fetch', 'update'], offline: /^--offline$/, valueOptions: ['-C', '--dir', '--filter', '-F'], instead: "keep the packages in the build context (`pnpm fetch` into a store COPY'd in, then `pnpm install --offline`)" },
@@ -249,6 +283,11 @@ function managerUse(name: string, manager: Manager, command: SimpleCommand): Net
   return { what: `${shown} fetches from ${manager.from ?? 'its package registry'}`, instead: manager.instead };
 }
 
+/** `pacman -S`/`-Syu`/`--sync` installs or upgrades from the mirrors; `-Ss`, `-Si`, `-Sc`, `-Sl`, `-Sg` only read or clean what is here. */
+function pacmanFetches(words: readonly string[]): boolean {
+  return words.slice(1).some((w) => w === '--sync' || (/^-[A-Za-z]*S[A-Za-z]*$/.test(w) && !/^-S[siclg]+$/.test(w)));
+}
+
 function gitUse(command: SimpleCommand): NetworkUse | null {
   const sub = subcommand(command.words, ['-C', '-c']);
   const fetching = ['clone', 'fetch', 'pull', 'ls-remote'].includes(sub[0] ?? '') || (sub[0] === 'submodule' && sub[1] === 'update');
@@ -282,6 +321,8 @@ function commandUses(command: SimpleCommand): NetworkUse[] {
       if (source === undefined || !source.startsWith('ppa:')) return [];
       return [{ what: `${name} ${source} fetches the PPA's signing key from Launchpad`, instead: KEY_INSTEAD }];
     }
+    case 'pacman':
+      return pacmanFetches(command.words) ? [{ what: "pacman -S fetches from the distribution's repositories", instead: DISTRO_INSTEAD }] : [];
     case 'apt-key':
     case 'gpg':
     case 'gpg2':

@@ -40,6 +40,23 @@ test('init docker: a git context written github.com/OWNER/REPO (compose-go reads
   assert.match(r.stdout, /^--- a\/Dockerfile\n/);
 });
 
+test('init docker: a Dockerfile whose only fetches are dnf or apk is not called offline-ready; its steps are counted as needing the network', async (t) => {
+  const dir = projectDir(t, {
+    // github.com/pycgo/pydocker Dockerfile, verbatim: dnf and pip in one RUN (the pip part is rewritten).
+    Dockerfile: 'FROM rockylinux:8.5\n\nCOPY requirements.txt /\nRUN dnf install python38 -y  && \\\n    dnf clean all && \\\n    pip3 install -r /requirements.txt\n',
+    // github.com/hesam-init/docker-ovpn-socks Dockerfile @01cfb493, its base stage: only apk.
+    'ovpn.Dockerfile':
+      'FROM docker.arvancloud.ir/alpine:3.23 AS base\n\nRUN echo "https://mirror.arvancloud.ir/alpine/v3.23/main" > /etc/apk/repositories && \\\n    echo "https://mirror.arvancloud.ir/alpine/v3.23/community" >> /etc/apk/repositories\n\n' +
+      'RUN apk update\nRUN apk add --no-cache bash bind-tools curl gost iptables iproute2 openvpn\n\nRUN rm -rf /var/cache/apk/*\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /offgrid: Dockerfile: line 4: still needs the network: dnf install fetches from the distribution's RPM repositories\. Instead: download the packages once/);
+  assert.match(r.stderr, /offgrid: Dockerfile: not offline-ready after init: 1 step\(s\) above still need the network/);
+  assert.match(r.stdout, /ovpn.Dockerfile: nothing init can change; 2 step\(s\) left alone/);
+  assert.match(r.stderr, /offgrid: ovpn.Dockerfile: not offline-ready after init: 2 step\(s\) above still need the network/);
+});
+
 test('init docker: an allow-list .dockerignore gets exceptions for what the Dockerfile now COPYs; a second run changes nothing', async (t) => {
   const ignore = '# only what the image needs\r\n*\r\n!requirements.txt\r\n!src\r\n**/*.deb\r\n';
   const dir = projectDir(t, {

@@ -71,6 +71,30 @@ test('package managers init has no local archive for: the fetching subcommands, 
   assert.deepEqual(whats('pipx install poetry==1.8.3'), ['pipx install fetches from its package registry']);
 });
 
+test("distribution package managers other than apt (apk, dnf/yum/microdnf, zypper, pacman): init has no local repository for them, so they are named", () => {
+  // github.com/pycgo/pydocker Dockerfile (FROM rockylinux:8.5): dnf and pip in one RUN.
+  assert.deepEqual(whats('dnf install python38 -y  && \\\n    dnf clean all && \\\n    pip3 install -r /requirements.txt'), ["dnf install fetches from the distribution's RPM repositories"]);
+  // github.com/redhat-developer/devspaces-theia conf/theia-endpoint-runtime-binary/ubi8-brew/runtime-from.dockerfile (ubi8-minimal).
+  assert.deepEqual(whats('microdnf update -y nodejs npm kernel-headers systemd && microdnf clean all && rm -rf /var/cache/yum && \\\n    echo "Installed Packages" && rpm -qa | sort -V'), [
+    "microdnf update fetches from the distribution's RPM repositories",
+  ]);
+  assert.deepEqual(whats('yum -C install -y vim && yum clean all'), []);
+  // A SLE Dockerfile (find_string id 7765994908): a refresh, then an install.
+  assert.deepEqual(whats('zypper --gpg-auto-import-keys ref -s && zypper --non-interactive install gcc48 gcc48-c++ make git'), [
+    "zypper ref fetches from the distribution's repositories",
+    "zypper install fetches from the distribution's repositories",
+  ]);
+  // An Arch Linux Dockerfile (find_string id 15678349348): -Syu fetches, -Scc only cleans.
+  assert.deepEqual(whats('pacman -Syu --noconfirm dmidecode hardinfo \\\n    && pacman -Scc --noconfirm'), ["pacman -S fetches from the distribution's repositories"]);
+  assert.deepEqual(whats('pacman -Ss python && pacman -Qi bash'), []);
+  // github.com/Grandelfino/homepage (node-alpine-apk.Dockerfile); `apk del` and --no-network fetch nothing.
+  assert.deepEqual(whats('apk update && \\\n    apk add --no-cache git && \\\n    apk add --update python3 make g++ &&\\\n    rm -rf /var/cache/apk/*'), [
+    "apk update fetches from Alpine's repositories",
+    "apk add fetches from Alpine's repositories",
+  ]);
+  assert.deepEqual(whats('apk add --no-network --allow-untrusted /apks/*.apk && apk del .build-deps'), []);
+});
+
 test('pip: a URL or VCS requirement is fetched even with --no-index; an index URL is not a requirement', () => {
   assert.deepEqual(whats('pip install --no-cache-dir git+https://github.com/openai/CLIP.git'), [
     'pip installs git+https://github.com/openai/CLIP.git, which it fetches from there even with --no-index',
