@@ -16,7 +16,7 @@
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
-import { type NetworkUse, addNetworkUses, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { type NetworkUse, addNetworkUses, dependenciesLeftLocal, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -196,6 +196,9 @@ export function makeOfflineReady(text: string): InitResult {
   const defaultShell = file.escape === '`' ? 'cmd (the default shell of the Windows images the ` escape is for)' : null;
   const shellAtEnd = new Map<string, { shell: string | null; line: number | null }>();
   let shell: { shell: string | null; line: number | null } = { shell: defaultShell, line: null };
+  // The managers whose project dependencies the stage's steps so far left local (`cargo fetch`): a stage FROM it has them too.
+  const localAtEnd = new Map<string, Set<string>>();
+  let local = new Set<string>();
 
   for (const ins of file.instructions) {
     // init's COPYs already there (an earlier run): a context added since needs their directories too.
@@ -209,6 +212,8 @@ export function makeOfflineReady(text: string): InitResult {
       const windows = WINDOWS_IMAGE.test(base) ? `cmd or PowerShell (the shell of the Windows image ${base.replace(/@.*/, '')})` : null;
       shell = shellAtEnd.get(base.toLowerCase()) ?? { shell: windows ?? defaultShell, line: null };
       if (stage.name) shellAtEnd.set(stage.name, shell);
+      local = new Set(localAtEnd.get(base.toLowerCase()));
+      if (stage.name) localAtEnd.set(stage.name, local);
       continue;
     }
     if (ins.keyword === 'SHELL') {
@@ -246,7 +251,8 @@ export function makeOfflineReady(text: string): InitResult {
           `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
       );
     }
-    stillOnline(runNetworkUses(words));
+    stillOnline(runNetworkUses(words, local));
+    for (const manager of dependenciesLeftLocal(words)) local.add(manager);
     if (!usesPip && !usesApt) continue;
     if (argv !== null) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);

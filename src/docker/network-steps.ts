@@ -1,7 +1,9 @@
 // What a Dockerfile step fetches that `offgrid init docker` cannot make local: files and
 // install scripts fetched with curl or wget, `ADD <url>`, git repositories, apt signing keys
 // and PPAs, language toolchains, and package managers other than pip and apt (the
-// distributions' own among them: apk, dnf/yum/microdnf, zypper, pacman). Each keeps the
+// distributions' own among them: apk, dnf/yum/microdnf, zypper, pacman), and builds that
+// fetch their dependencies (`cargo build`, `go build`, `dotnet publish`) unless an earlier
+// step of the stage did. Each keeps the
 // build needing the network after init, so init names it with what to do instead. Pure:
 // text in, findings out. Checked against 55 real Dockerfiles from public repositories; the
 // test quotes the lines that shaped it.
@@ -27,6 +29,13 @@ interface Manager {
   readonly fetching: readonly string[] | 'any';
   /** A flag that keeps the command off the network (`--offline`). */
   readonly offline: RegExp | null;
+  /**
+   * Subcommands that build the project and fetch the dependencies its manifest names (`cargo
+   * build`, `go build`, `dotnet publish`), unless an earlier step of the stage left them local.
+   */
+  readonly building?: readonly string[];
+  /** Subcommands besides `building` after which the project's dependencies are local (`cargo fetch`, `go mod download`). */
+  readonly leavesLocal?: readonly string[];
   /** Options that take the next word as their value (`mvn -f pom.xml package`). */
   readonly valueOptions?: readonly string[];
   /** Where it fetches from, for the message (default: its package registry). */
@@ -78,8 +87,22 @@ const MANAGERS: Readonly<Record<string, Manager>> = {
   corepack: { fetching: ['prepare', 'install', 'use', 'up'], offline: null, from: 'the npm registry', instead: 'COPY an archive `corepack pack` wrote into the build context and `corepack install -g ./corepack.tgz`' },
   gem: { fetching: ['install'], offline: /^(?:--local|-l)$/, instead: 'keep the .gem files in the build context and `gem install --local`' },
   bundle: { fetching: ['', 'install', 'update'], offline: /^--local$/, instead: 'vendor the gems (`bundle cache`) into the build context and `bundle install --local`' },
-  go: { fetching: ['get', 'mod download'], offline: null, valueOptions: ['-C'], from: 'the module proxy', instead: 'vendor the modules (`go mod vendor`) into the build context' },
-  cargo: { fetching: ['install', 'fetch'], offline: /^(?:--offline|--frozen)$/, instead: 'vendor the crates (`cargo vendor`) into the build context and build with --offline' },
+  go: {
+    fetching: ['get', 'mod download'],
+    building: ['build', 'test', 'run', 'vet', 'list', 'generate'],
+    leavesLocal: ['mod download'],
+    offline: /^-mod=vendor$/,
+    valueOptions: ['-C', '-o'],
+    from: 'the module proxy',
+    instead: 'vendor the modules (`go mod vendor`) into the build context: go then builds from vendor/',
+  },
+  cargo: {
+    fetching: ['install', 'fetch', 'vendor'],
+    building: ['build', 'test', 'run', 'check', 'doc', 'bench', 'clippy', 'chef cook'],
+    leavesLocal: ['fetch', 'vendor'],
+    offline: /^(?:--offline|--frozen)$/,
+    instead: 'vendor the crates (`cargo vendor`) into the build context and build with --offline',
+  },
   composer: { fetching: ['install', 'require', 'update', 'create-project'], offline: null, valueOptions: ['-d', '--working-dir'], instead: 'keep vendor/ (or a Composer artifact repository) in the build context' },
   pecl: PECL,
   pear: PECL,
@@ -89,7 +112,14 @@ const MANAGERS: Readonly<Record<string, Manager>> = {
   pipx: { fetching: ['install'], offline: null, instead: 'put the package\'s wheels in the wheelhouse and `pipx install --pip-args="--no-index --find-links /wheelhouse"`' },
   mvn: { fetching: 'any', offline: /^(?:-o|--offline)$/, valueOptions: ['-f', '--file', '-s', '--settings', '-gs', '--global-settings', '-P', '-pl', '--projects', '-t', '-l', '-T', '-e'], instead: 'put the Maven repository in the build context (`mvn dependency:go-offline -Dmaven.repo.local=…`) and build with -o' },
   gradle: { fetching: 'any', offline: /^--offline$/, valueOptions: ['-p', '-b', '-c', '-g', '-I', '--project-dir', '--gradle-user-home'], instead: "put Gradle's dependency cache in the build context and build with --offline" },
-  dotnet: { fetching: ['restore', 'add package', 'tool install'], offline: null, instead: 'keep the packages in a local NuGet feed in the build context (`dotnet restore --source DIR`)' },
+  dotnet: {
+    fetching: ['restore', 'add package', 'tool install'],
+    // Each of them restores first, unless --no-restore.
+    building: ['build', 'publish', 'run', 'test', 'pack'],
+    leavesLocal: ['restore'],
+    offline: /^--no-restore$/,
+    instead: 'keep the packages in a local NuGet feed in the build context (`dotnet restore --source DIR`), then build with --no-restore',
+  },
   nvm: { fetching: ['install'], offline: null, from: 'nodejs.org', instead: TOOLCHAIN_INSTEAD },
   fnm: { fetching: ['install'], offline: null, from: 'nodejs.org', instead: TOOLCHAIN_INSTEAD },
   volta: { fetching: ['install'], offline: null, instead: TOOLCHAIN_INSTEAD },
@@ -263,24 +293,40 @@ function fetcherUses(name: string, command: SimpleCommand): NetworkUse[] {
   });
 }
 
-function managerUse(name: string, manager: Manager, command: SimpleCommand): NetworkUse | null {
+/** The subcommand of `list` a command runs (two words first: `mod download`), or null. */
+function matching(sub: readonly string[], list: readonly string[]): string | null {
+  const one = sub[0] ?? '';
+  const two = sub.join(' ');
+  return sub.length === 2 && list.includes(two) ? two : list.includes(one) ? one : null;
+}
+
+/** `local`: the managers whose project dependencies earlier steps left local, so their builds fetch nothing (null: not known, builds not counted). */
+function managerUse(name: string, manager: Manager, command: SimpleCommand, local: ReadonlySet<string> | null): NetworkUse | null {
   const args = command.words.slice(1);
   if (manager.offline !== null && args.some((w) => manager.offline!.test(w))) return null;
   const sub = subcommand(command.words, manager.valueOptions);
   let matched: string | null;
   if (manager.fetching === 'any') matched = sub[0] ?? null; // `mvn --version` fetches nothing; any goal may
   else {
-    const one = sub[0] ?? '';
-    const two = sub.join(' ');
-    matched = sub.length === 2 && manager.fetching.includes(two) ? two : manager.fetching.includes(one) ? one : null;
+    matched = matching(sub, manager.fetching) ?? (local === null || local.has(name) ? null : matching(sub, manager.building ?? []));
     // `go install pkg@version` fetches; `go install ./cmd/…` builds what is there.
-    if (matched === null && name === 'go' && one === 'install' && sub[1]?.includes('@')) matched = 'install';
+    if (matched === null && name === 'go' && sub[0] === 'install' && sub[1]?.includes('@')) matched = 'install';
   }
   if (matched === null) return null;
   // `pecl install ./redis-5.3.7.tgz` installs what is already there.
   if ((name === 'pecl' || name === 'pear') && args.filter((w) => !w.startsWith('-') && w !== matched).every((w) => /\.(?:tgz|tar\.gz)$/.test(w) && !w.includes('://'))) return null;
   const shown = matched === '' ? name : `${name} ${matched}`;
   return { what: `${shown} fetches from ${manager.from ?? 'its package registry'}`, instead: manager.instead };
+}
+
+/** The manager whose project dependencies are local once the command has run (`cargo fetch`, `go mod download`, a `cargo build`), or null. */
+function leftLocal(command: SimpleCommand): string | null {
+  const name = program(command.words);
+  const canonical = name === null ? null : (WRAPPERS[name] ?? name);
+  const manager = canonical === null ? undefined : MANAGERS[canonical];
+  if (manager === undefined || (manager.building === undefined && manager.leavesLocal === undefined)) return null;
+  const sub = subcommand(command.words, manager.valueOptions);
+  return matching(sub, [...(manager.building ?? []), ...(manager.leavesLocal ?? [])]) === null ? null : canonical;
 }
 
 /** `pacman -S`/`-Syu`/`--sync` installs or upgrades from the mirrors; `-Ss`, `-Si`, `-Sc`, `-Sl`, `-Sg` only read or clean what is here. */
@@ -298,12 +344,12 @@ function gitUse(command: SimpleCommand): NetworkUse | null {
   return { what: `git ${label}${source === undefined ? '' : ` ${redact(source)}`} fetches a repository`, instead: REPOSITORY_INSTEAD };
 }
 
-function commandUses(command: SimpleCommand): NetworkUse[] {
+function commandUses(command: SimpleCommand, local: ReadonlySet<string> | null): NetworkUse[] {
   const name = program(command.words);
   if (name === null) return [];
   // `python3 -m pipx install …`, `python -m conda …`: the module is the program.
   if (/^python[0-9.]*$/.test(name) && command.words[1] === '-m' && command.words[2] !== undefined && command.words[2] !== 'pip') {
-    return commandUses({ ...command, words: command.words.slice(2) });
+    return commandUses({ ...command, words: command.words.slice(2) }, local);
   }
   switch (name) {
     case 'curl':
@@ -331,7 +377,7 @@ function commandUses(command: SimpleCommand): NetworkUse[] {
     default: {
       const canonical = WRAPPERS[name] ?? name;
       const manager = MANAGERS[canonical];
-      const use = manager === undefined ? null : managerUse(canonical, manager, command);
+      const use = manager === undefined ? null : managerUse(canonical, manager, command, local);
       return use === null ? [] : [use];
     }
   }
@@ -358,13 +404,27 @@ function pipUses(command: SimpleCommand): NetworkUse[] {
   return uses;
 }
 
-/** The network uses of a RUN step's shell text (a heredoc's script included), each once, in order. */
-export function runNetworkUses(text: string): NetworkUse[] {
+/**
+ * The network uses of a RUN step's shell text (a heredoc's script included), each once, in
+ * order. `local`: the managers whose project dependencies earlier steps of the stage left
+ * local (dependenciesLeftLocal); a build of theirs (`cargo build`) fetches nothing, nor one
+ * after a fetch step earlier in this text. Null when the earlier steps are not known (a step
+ * that already built without network, as verify reads it): builds are not counted then.
+ */
+export function runNetworkUses(text: string, local: ReadonlySet<string> | null = null): NetworkUse[] {
   const found = new Map<string, NetworkUse>();
+  const here = local === null ? null : new Set(local);
   for (const command of simpleCommands(text)) {
-    for (const use of [...commandUses(command), ...pipUses(command)]) if (!found.has(use.what)) found.set(use.what, use);
+    for (const use of [...commandUses(command, here), ...pipUses(command)]) if (!found.has(use.what)) found.set(use.what, use);
+    const manager = leftLocal(command);
+    if (manager !== null) here?.add(manager);
   }
   return [...found.values()];
+}
+
+/** The managers (cargo, go, dotnet) whose project dependencies are local after a RUN step's shell text: a later build in the stage finds them. */
+export function dependenciesLeftLocal(text: string): string[] {
+  return [...new Set(simpleCommands(text).map(leftLocal).filter((m): m is string => m !== null))];
 }
 
 /** The network uses of an ADD instruction's arguments: each URL or git repository the builder fetches. */

@@ -95,6 +95,40 @@ test("distribution package managers other than apt (apk, dnf/yum/microdnf, zyppe
   assert.deepEqual(whats('apk add --no-network --allow-untrusted /apks/*.apk && apk del .build-deps'), []);
 });
 
+test('cargo build, go build and dotnet publish fetch the dependencies no earlier step of the stage (or of a stage it is built FROM) left local', () => {
+  const network = (text: string) => makeOfflineReady(text).needsNetwork.map((n) => `line ${n.line}: ${n.what}`);
+  // github.com/jawg/blog-resources docker-multi-stage-build/rust-lang/multi-stage-build.dockerfile (comments cut).
+  assert.deepEqual(network('FROM rust:1-stretch as builder\nWORKDIR /usr/src/app\nCOPY . .\nRUN cargo build --release\n'), ['line 4: cargo build fetches from its package registry']);
+  // github.com/yur0n/checker Dockerfile.
+  assert.deepEqual(network('FROM golang:alpine AS builder\nWORKDIR /app\nCOPY . .\nRUN go build -o app .\n'), ['line 4: go build fetches from the module proxy']);
+  // github.com/d4niel-olaya/PlannerApp dockerfile: publish restores first.
+  assert.deepEqual(network('FROM mcr.microsoft.com/dotnet/sdk:6.0 AS build\nWORKDIR /app\nCOPY . .\nRUN dotnet publish -c Release -o out\n'), ['line 4: dotnet publish fetches from its package registry']);
+  // github.com/Enucatl/crabberbot Dockerfile @16a6594a (lines 30-45, comments cut): the dummy
+  // project's build fetches the crates; the real build later in the stage finds them.
+  const crabberbot = [
+    'FROM rust:1-slim-trixie AS builder',
+    'WORKDIR /usr/src/crabberbot',
+    'COPY Cargo.toml Cargo.lock ./',
+    'RUN mkdir src && echo "fn main() {}" > src/main.rs',
+    'RUN cargo build --release && cargo test --no-run',
+    'RUN rm -rf src target/release/deps/crabberbot*',
+    'COPY src ./src',
+    'RUN echo "building release ${CARGO_PACKAGE_VERSION}" && cargo build --release && cargo test --no-run',
+  ].join('\n');
+  assert.deepEqual(network(crabberbot), ['line 5: cargo build fetches from its package registry']);
+  // A Go bot's Dockerfile (find_string id 12258052084, the builder stage): go mod download is the fetch; a stage FROM it has the modules too.
+  const goBot = 'FROM golang:1.23-alpine AS builder\n\nWORKDIR /app\n\nCOPY go.mod go.sum ./\nRUN go mod download\n\nCOPY . .\n\nRUN CGO_ENABLED=0 GOOS=linux go build -o /bot ./cmd/bot/main.go\nRUN CGO_ENABLED=0 GOOS=linux go build -o /worker ./cmd/worker/main.go\n';
+  assert.deepEqual(network(goBot), ['line 6: go mod download fetches from the module proxy']);
+  assert.deepEqual(network(`${goBot}FROM builder AS test\nRUN go test ./...\nFROM golang:1.23-alpine\nCOPY . .\nRUN go vet ./...\n`), [
+    'line 6: go mod download fetches from the module proxy',
+    'line 16: go vet fetches from the module proxy',
+  ]);
+  // Offline flags.
+  const stage = (run: string) => runNetworkUses(run, new Set()).map((u) => u.what);
+  assert.deepEqual(stage('go build -mod=vendor -o /app . && dotnet build --no-restore && cargo build --frozen'), []);
+  assert.deepEqual(stage('go mod download && go build -o /app .'), ['go mod download fetches from the module proxy']);
+});
+
 test('pip: a URL or VCS requirement is fetched even with --no-index; an index URL is not a requirement', () => {
   assert.deepEqual(whats('pip install --no-cache-dir git+https://github.com/openai/CLIP.git'), [
     'pip installs git+https://github.com/openai/CLIP.git, which it fetches from there even with --no-index',
