@@ -82,7 +82,8 @@ const EXPORT: Record<string, string> = {
   uv: 'uv export --format requirements-txt -o requirements.txt',
   pdm: 'pdm export -o requirements.txt',
 };
-const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b/;
+/** apt-get, or the `install_packages` of Bitnami's and balena's Debian images, which runs apt-get update and install (APT_CONFIG reaches it). */
+const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b|\binstall_packages\s/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX_LINE = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi';
 const APT_PREFIX = `${APT_PREFIX_LINE} && `;

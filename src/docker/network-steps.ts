@@ -1,11 +1,11 @@
 // What a Dockerfile step fetches that `offgrid init docker` cannot make local: files and
 // install scripts fetched with curl or wget, `ADD <url>`, git repositories, apt signing keys
 // and PPAs, language toolchains, and package managers other than pip and apt (the
-// distributions' own among them: apk, dnf/yum/microdnf, zypper, pacman), and builds that
-// fetch their dependencies (`cargo build`, `go build`, `dotnet publish`) unless an earlier
-// step of the stage did. Each keeps the
-// build needing the network after init, so init names it with what to do instead. Pure:
-// text in, findings out. Checked against 55 real Dockerfiles from public repositories; the
+// distributions' own among them: apk, dnf/yum/microdnf, zypper, pacman), builds that fetch
+// their dependencies (`cargo build`, `go build`, `dotnet publish`) unless an earlier step of
+// the stage did, PowerShell downloads, Chocolatey, R packages and Playwright's browsers. Each
+// keeps the build needing the network after init, so init names it with what to do instead.
+// Pure: text in, findings out. Checked against 55 real Dockerfiles from public repositories; the
 // test quotes the lines that shaped it.
 import { redact } from '../redact.js';
 import { remoteAddSources } from '../capture/parsers/docker-add.js';
@@ -84,6 +84,15 @@ const MANAGERS: Readonly<Record<string, Manager>> = {
   yarn: { fetching: ['', 'install', 'add', 'upgrade', 'global add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: "keep the packages in the build context (Yarn's offline mirror, `yarn install --offline`)" },
   pnpm: { fetching: ['install', 'i', 'add', 'fetch', 'update'], offline: /^--offline$/, valueOptions: ['-C', '--dir', '--filter', '-F'], instead: "keep the packages in the build context (`pnpm fetch` into a store COPY'd in, then `pnpm install --offline`)" },
   bun: { fetching: ['install', 'i', 'add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: NPM_INSTEAD },
+  choco: { fetching: ['install', 'upgrade'], offline: null, from: 'the Chocolatey community repository', instead: 'keep the packages (.nupkg) in the build context and `choco install PKG --source DIR`' },
+  winget: { fetching: ['install', 'upgrade'], offline: null, from: "winget's sources", instead: 'download the installers once into the build context, COPY them and run them' },
+  scoop: { fetching: ['install', 'update'], offline: null, from: "scoop's buckets", instead: 'download the installers once into the build context, COPY them and run them' },
+  playwright: {
+    fetching: ['install'],
+    offline: null,
+    from: "Playwright's CDN (the browsers)",
+    instead: 'start FROM a Playwright image that has the browsers (mcr.microsoft.com/playwright), or COPY them in from the build context with PLAYWRIGHT_BROWSERS_PATH',
+  },
   corepack: { fetching: ['prepare', 'install', 'use', 'up'], offline: null, from: 'the npm registry', instead: 'COPY an archive `corepack pack` wrote into the build context and `corepack install -g ./corepack.tgz`' },
   gem: { fetching: ['install'], offline: /^(?:--local|-l)$/, instead: 'keep the .gem files in the build context and `gem install --local`' },
   bundle: { fetching: ['', 'install', 'update'], offline: /^--local$/, instead: 'vendor the gems (`bundle cache`) into the build context and `bundle install --local`' },
@@ -142,7 +151,16 @@ const FETCHER_VALUE_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
   aria2c: new Set(['-o', '--out', '-d', '--dir', '-i', '--input-file']),
 };
 const SHELLS = /^(?:ba|da|z|k)?sh$/;
-const INTERPRETERS = /^(?:(?:ba|da|z|k)?sh|python[0-9.]*|perl|ruby|node|php[0-9.]*)$/;
+const INTERPRETERS = /^(?:(?:ba|da|z|k)?sh|python[0-9.]*|perl|ruby|node|php[0-9.]*|iex|invoke-expression|pwsh|powershell)$/i;
+/** PowerShell's downloaders (Windows images), read like curl: the URL among their words. */
+const POWERSHELL_FETCHERS: ReadonlySet<string> = new Set(['invoke-webrequest', 'iwr', 'invoke-restmethod', 'irm', 'start-bitstransfer']);
+/** .NET's WebClient, as PowerShell lines call it: `(New-Object System.Net.WebClient).DownloadString('https://…')`. */
+const WEBCLIENT_DOWNLOAD = /\.Download(?:File|String|Data)(?:Async)?\(\s*['"]?((?:https?|ftp):\/\/[^'"\s),]+)/gi;
+/** R's installers (`Rscript -e "install.packages('x')"`, rocker's install2.r): they fetch from CRAN or where they name. */
+const R_INSTALL = /\b(install\.packages|(?:remotes|devtools)::install_[a-z]+|BiocManager::install|pak::pkg_install|install2\.r|installGithub\.r)\b/g;
+const R_INSTEAD = 'keep the package sources (.tar.gz) in the build context and install them by path (`install.packages(PATH, repos = NULL)`), or start FROM an image that has them';
+/** Runners that run a package's command (`npx playwright install`): the command is read on its own. */
+const RUNNERS: ReadonlySet<string> = new Set(['npx', 'bunx']);
 /** Programs a fetched key is piped into, and the directories apt reads keys from. */
 const KEY_SINKS = /^(?:gpg2?|apt-key)$/;
 const KEY_PATH = /^(?:\/etc\/apt\/|\/usr\/share\/keyrings\/)/;
@@ -245,9 +263,10 @@ function programWords(words: string[]): { words: string[]; shell: string | null 
   }
 }
 
+/** The program's name, its directory and a Windows `.exe` dropped. */
 function program(words: readonly string[]): string | null {
   const first = words[0];
-  return first === undefined ? null : first.replace(/^.*\//, '');
+  return first === undefined ? null : first.replace(/^.*[/\\]/, '').replace(/\.exe$/i, '');
 }
 
 /** The words after a program's options (`mvn -f pom.xml package` → `package`), up to two. */
@@ -351,6 +370,12 @@ function commandUses(command: SimpleCommand, local: ReadonlySet<string> | null):
   if (/^python[0-9.]*$/.test(name) && command.words[1] === '-m' && command.words[2] !== undefined && command.words[2] !== 'pip') {
     return commandUses({ ...command, words: command.words.slice(2) }, local);
   }
+  // `npx --yes playwright install`: the package's command.
+  if (RUNNERS.has(name)) {
+    const at = command.words.findIndex((w, i) => i > 0 && !w.startsWith('-'));
+    return at === -1 ? [] : commandUses({ ...command, words: command.words.slice(at) }, local);
+  }
+  if (POWERSHELL_FETCHERS.has(name.toLowerCase())) return fetcherUses(name, command);
   switch (name) {
     case 'curl':
     case 'wget':
@@ -375,7 +400,7 @@ function commandUses(command: SimpleCommand, local: ReadonlySet<string> | null):
       if (command.words.some((w) => /^--(?:recv-keys?|keyserver|fetch-keys?)$/.test(w))) return [{ what: `${name} fetches a signing key from a keyserver`, instead: KEY_INSTEAD }];
       return [];
     default: {
-      const canonical = WRAPPERS[name] ?? name;
+      const canonical = WRAPPERS[name] ?? name.toLowerCase();
       const manager = MANAGERS[canonical];
       const use = manager === undefined ? null : managerUse(canonical, manager, command, local);
       return use === null ? [] : [use];
@@ -419,7 +444,26 @@ export function runNetworkUses(text: string, local: ReadonlySet<string> | null =
     const manager = leftLocal(command);
     if (manager !== null) here?.add(manager);
   }
+  for (const use of [...webClientUses(text), ...rPackageUses(text)]) if (!found.has(use.what)) found.set(use.what, use);
   return [...found.values()];
+}
+
+/** WebClient downloads (`iex ((New-Object System.Net.WebClient).DownloadString('https://…/install.ps1'))`), which no word split reads: by the URL each names. */
+function webClientUses(text: string): NetworkUse[] {
+  return [...text.matchAll(WEBCLIENT_DOWNLOAD)].map((m) => {
+    const before = text.slice(text.lastIndexOf('\n', m.index) + 1, m.index);
+    const shown = redact(m[1]!);
+    return /\b(?:iex|invoke-expression)\b/i.test(before)
+      ? { what: `WebClient fetches ${shown} and runs it with PowerShell (an install script, which downloads more)`, instead: INSTALLER_INSTEAD }
+      : { what: `WebClient fetches ${shown}`, instead: FILE_INSTEAD };
+  });
+}
+
+/** R package installs, inside the R code of `Rscript -e "…"` or a heredoc, or by rocker's scripts. */
+function rPackageUses(text: string): NetworkUse[] {
+  return [...text.matchAll(R_INSTALL)]
+    .filter((m) => !/^[^)]*\brepos\s*=\s*NULL/.test(text.slice(m.index))) // a package file installed by path
+    .map((m) => ({ what: `R's ${m[1]} fetches packages from CRAN (or the repository it names)`, instead: R_INSTEAD }));
 }
 
 /** The managers (cargo, go, dotnet) whose project dependencies are local after a RUN step's shell text: a later build in the stage finds them. */

@@ -125,3 +125,11 @@ test('init docker: a shell-form RUN that starts with `[` (a test) is rewritten; 
     '["apt-get", "update"]',
   ]);
 });
+
+test("init docker: install_packages (Bitnami's and balena's apt wrapper) gets the apt prefix: the apt-get it runs reads APT_CONFIG", () => {
+  // find_string id 17314119596 (FROM bitnami/git), its first two lines.
+  const r = makeOfflineReady('FROM bitnami/git:latest\nRUN install_packages less\n');
+  assert.deepEqual(runs(r.text).map((run) => run.command), [`${APT_PREFIX}install_packages less`]);
+  assert.match(r.text, /\nCOPY apt-archives\/ \/offgrid\/apt-archives\/\n/);
+  assert.deepEqual(makeOfflineReady(r.text).changes, []);
+});

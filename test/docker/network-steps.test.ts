@@ -129,6 +129,25 @@ test('cargo build, go build and dotnet publish fetch the dependencies no earlier
   assert.deepEqual(stage('go mod download && go build -o /app .'), ['go mod download fetches from the module proxy']);
 });
 
+test('PowerShell downloads, Chocolatey, R packages and Playwright browsers are named', () => {
+  // github.com/ARAftab/TestContainer Dockerfile (a pwsh SHELL).
+  assert.deepEqual(whats('Invoke-WebRequest -OutFile nodejs.zip -UseBasicParsing "https://nodejs.org/dist/v$($env:NODE_VERSION)/node-v$($env:NODE_VERSION)-win-x64.zip";'), [
+    'Invoke-WebRequest fetches https://nodejs.org/dist/v$(…)/node-v$(…)-win-x64.zip',
+  ]);
+  // github.com/mud5150/win-dns-tests Dockerfile (`# escape=\``), its RUN's last lines.
+  assert.deepEqual(whats("powershell.exe -Command `\n    iex ((New-Object System.Net.WebClient).DownloadString('https://chocolatey.org/install.ps1')); `\n    choco install git golang -y"), [
+    'choco install fetches from the Chocolatey community repository',
+    'WebClient fetches https://chocolatey.org/install.ps1 and runs it with PowerShell (an install script, which downloads more)',
+  ]);
+  // github.com/TappyTappy/bios-611-project Dockerfile (FROM rocker/verse); a package file installed by path fetches nothing.
+  assert.deepEqual(whats(`Rscript --no-restore --no-save -e "install.packages('ggplot2')"`), ["R's install.packages fetches packages from CRAN (or the repository it names)"]);
+  assert.deepEqual(whats(`R CMD INSTALL pkg.tar.gz && Rscript -e "install.packages('/tmp/x.tar.gz', repos = NULL)"`), []);
+  // AgentForge's Dockerfile (read_file id 21567900947); npx and python -m run the same command.
+  const PLAYWRIGHT = "playwright install fetches from Playwright's CDN (the browsers)";
+  assert.deepEqual(whats('playwright install chromium'), [PLAYWRIGHT]);
+  assert.deepEqual(whats('npx --yes playwright install --with-deps chromium && python -m playwright install firefox'), [PLAYWRIGHT]);
+});
+
 test('pip: a URL or VCS requirement is fetched even with --no-index; an index URL is not a requirement', () => {
   assert.deepEqual(whats('pip install --no-cache-dir git+https://github.com/openai/CLIP.git'), [
     'pip installs git+https://github.com/openai/CLIP.git, which it fetches from there even with --no-index',
