@@ -54,21 +54,65 @@ const PIP_FETCH = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+(?:install|
 const PIP_INSTALL_COMMAND = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+install\b([^;&|\n]*)`, 'g');
 /** A pip command that already reads the wheelhouse: init's flags, or a hand-written --find-links to it. */
 const READS_WHEELHOUSE = /\$\(ls \/wheelhouse\/\*\.whl|(?:--find-links(?:=|\s+)|-f\s*)\/wheelhouse(?:\/|\b)/;
-const PACKAGING_TOOLS = ['pip', 'setuptools', 'wheel'];
+/** pip install's options that take the next word as their value (`-t DIR`, `-r FILE`, `--index-url URL`). */
+const PIP_INSTALL_VALUE_OPTIONS: ReadonlySet<string> = new Set([
+  '-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-t', '--target', '--prefix', '--root', '-i', '--index-url', '--extra-index-url',
+  '-f', '--find-links', '--trusted-host', '--src', '--upgrade-strategy', '--platform', '--python-version', '--implementation', '--abi', '--only-binary',
+  '--no-binary', '--progress-bar', '--root-user-action', '-C', '--config-settings', '--global-option', '--report', '--cache-dir', '--log', '--timeout',
+  '--retries', '--proxy', '--cert', '--client-cert', '--exists-action', '--python', '--keyring-provider', '--use-feature', '--use-deprecated', '--group',
+]);
+/** A requirement by name (`gunicorn`, `setuptools==75.1.0`, `uvicorn[standard]>=0.30`): its name, then anything from a version or extra on. */
+const NAMED_REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:[\[<>=!~;@ ].*)?$/;
+
+interface PipRequirements {
+  /** Requirements named on the command line, as written (quotes dropped). */
+  readonly byName: string[];
+  /** Local projects pip builds (`.`, `/src`, `-e .`), which need their build backend under build isolation. */
+  readonly projects: string[];
+}
 
 /**
- * pip, setuptools or wheel named as requirements in a step (`pip install --upgrade pip`):
- * they are not in a wheelhouse built from the project's requirements unless listed there.
+ * What the pip install commands of a step name on their command lines: a wheelhouse built
+ * from the project's requirements files holds none of it unless those files list it, and
+ * once the wheelhouse has wheels, pip looks nowhere else.
  */
-function packagingToolsInstalled(command: string): string[] {
-  const found = new Set<string>();
-  for (const m of command.matchAll(PIP_INSTALL_COMMAND)) {
-    for (const word of (m[1] ?? '').split(/\s+/)) {
-      const name = word.replace(/^["']|["']$/g, '').split(/[<>=!~\[]/)[0]!.toLowerCase();
-      if (PACKAGING_TOOLS.includes(name)) found.add(name);
+function pipRequirements(command: string): PipRequirements {
+  const out: PipRequirements = { byName: [], projects: [] };
+  for (const m of command.replace(/\\\r?\n/g, ' ').matchAll(PIP_INSTALL_COMMAND)) {
+    const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean).map((w) => w.replace(/^["']|["']$/g, ''));
+    // A redirection's target (`> /dev/null`) is not a requirement.
+    const isolated = !words.includes('--no-build-isolation');
+    for (let i = 0; i < words.length; i++) {
+      const word = words[i]!;
+      if (word === '-e' || word === '--editable') {
+        if (isolated && isLocalPath(words[i + 1] ?? '')) out.projects.push(words[i + 1]!);
+        i++;
+      } else if (PIP_INSTALL_VALUE_OPTIONS.has(word) || /^\d*>>?$/.test(word)) i++;
+      else if (/^\d*>/.test(word)) continue;
+      else if (word.startsWith('-') || word.includes('$') || word.includes('://') || /^\w+\+/.test(word)) continue;
+      else if (isLocalPath(word)) {
+        if (isolated && !/\.whl$/i.test(word)) out.projects.push(word);
+      } else if (NAMED_REQUIREMENT.test(word) && !out.byName.includes(word)) out.byName.push(word);
     }
   }
-  return PACKAGING_TOOLS.filter((tool) => found.has(tool));
+  return out;
+}
+
+function isLocalPath(word: string): boolean {
+  return /^(?:\.|\/|~)/.test(word) || word.includes('/') || /\.(?:whl|tar\.gz|zip)$/i.test(word);
+}
+
+/** The warning for a rewritten pip step's requirements, or null when it names none. */
+function requirementsWarning({ byName, projects }: PipRequirements): string | null {
+  const parts: string[] = [];
+  if (byName.length > 0) {
+    const names = byName.map((r) => NAMED_REQUIREMENT.exec(r)![1]!).join(', ');
+    parts.push(`it installs ${names} by name, so the wheelhouse must hold ${byName.length > 1 ? 'them' : 'it'} (add ${names} to the requirements offgrid wheelhouse reads)`);
+  }
+  if (projects.length > 0) {
+    parts.push(`it builds ${projects.join(', ')}, whose build backend (setuptools, hatchling, maturin…) pip installs in an isolated environment, so the wheelhouse must hold it too (or pass --no-build-isolation)`);
+  }
+  return parts.length === 0 ? null : `${parts.join('; ')}, or this step fails once the wheelhouse has wheels`;
 }
 /**
  * Python installers other than pip that fetch from the package index (`poetry install`,
@@ -109,6 +153,8 @@ export interface InitResult {
   readonly skipped: readonly string[];
   /** What still fetches from the network after init, by line, with what to do instead (network-steps.ts). */
   readonly needsNetwork: readonly NetworkFinding[];
+  /** Requirements the rewritten pip steps install by name (`gunicorn`, `setuptools==75.1.0`): what to add to the wheelhouse. */
+  readonly byName: readonly string[];
 }
 
 /**
@@ -182,6 +228,7 @@ export function makeOfflineReady(text: string): InitResult {
   const eol = lines.length > 1 && lines.slice(0, -1).every((l) => l.endsWith('\r')) ? '\r' : '';
   const changes: string[] = [];
   const skipped: string[] = [];
+  const byName: string[] = [];
   const needsNetwork: NetworkFinding[] = file.syntax === null ? [] : [{ line: file.syntax.line, ...syntaxNetworkUse(file.syntax.image) }];
   const needs = new Set<string>();
   // Edits from the bottom up, so earlier line numbers stay valid.
@@ -315,13 +362,10 @@ export function makeOfflineReady(text: string): InitResult {
       }
       body = pipBody;
       needs.add(WHEELHOUSE_DIR);
-      const tools = packagingToolsInstalled(words);
-      what.push(
-        tools.length === 0
-          ? 'pip from the wheelhouse when present'
-          : `pip from the wheelhouse when present; it installs ${tools.join(', ')} by name, so the wheelhouse must hold ${tools.length > 1 ? 'them' : 'it'} ` +
-              `(add ${tools.join(', ')} to the requirements offgrid wheelhouse reads), or this step fails once the wheelhouse has wheels`,
-      );
+      const requirements = pipRequirements(words);
+      for (const r of requirements.byName) if (!byName.includes(r)) byName.push(r);
+      const warning = requirementsWarning(requirements);
+      what.push(warning === null ? 'pip from the wheelhouse when present' : `pip from the wheelhouse when present; ${warning}`);
     }
     if (what.length === 0) continue;
     changes.push(`line ${ins.startLine}: RUN ${command.split('\n')[0]!.slice(0, 50)}…: ${what.join('; ')}`);
@@ -329,5 +373,5 @@ export function makeOfflineReady(text: string): InitResult {
     edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...rewritten] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
-  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped, needsNetwork };
+  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped, needsNetwork, byName };
 }

@@ -57,6 +57,17 @@ test('init docker: a Dockerfile whose only fetches are dnf or apk is not called 
   assert.match(r.stderr, /offgrid: ovpn.Dockerfile: not offline-ready after init: 2 step\(s\) above still need the network/);
 });
 
+test('init docker: text output shows what each rewritten step needs in the wheelhouse, and the next step names the requirements to add', async (t) => {
+  // immich machine-learning/Dockerfile @0368c919, its first lines.
+  const dir = projectDir(t, {
+    Dockerfile: 'FROM python:3.11.4-bullseye AS builder\n\nENV PYTHONDONTWRITEBYTECODE=1 \\\n  PYTHONUNBUFFERED=1 \\\n  PIP_NO_CACHE_DIR=true\n\nRUN pip install --upgrade pip && pip install poetry\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /offgrid: Dockerfile: line 7: RUN pip install --upgrade pip && pip install poetry…: pip from the wheelhouse when present; it installs pip, poetry by name/);
+  assert.match(r.stderr, /offgrid: next: fill wheelhouse\/ \(offgrid wheelhouse -r requirements.txt pip poetry\)/);
+});
+
 test('init docker: an allow-list .dockerignore gets exceptions for what the Dockerfile now COPYs; a second run changes nothing', async (t) => {
   const ignore = '# only what the image needs\r\n*\r\n!requirements.txt\r\n!src\r\n**/*.deb\r\n';
   const dir = projectDir(t, {

@@ -133,3 +133,22 @@ test("init docker: install_packages (Bitnami's and balena's apt wrapper) gets th
   assert.match(r.text, /\nCOPY apt-archives\/ \/offgrid\/apt-archives\/\n/);
   assert.deepEqual(makeOfflineReady(r.text).changes, []);
 });
+
+test('init docker: requirements a rewritten pip step names on its command line, and local projects it builds, are warned about: the wheelhouse must hold them', () => {
+  // github.com/Enucatl/crabberbot Dockerfile @16a6594a, the runtime stage's RUN (lines 57-61).
+  const crabberbot = makeOfflineReady(
+    'FROM python:3.14-slim-trixie AS runtime\nRUN DEBIAN_FRONTEND=noninteractive apt-get update && apt-get install -y \\\n    ca-certificates \\\n    ffmpeg \\\n    && rm -rf /var/lib/apt/lists/* \\\n    && pip install --no-cache-dir "curl_cffi>=0.10,<0.15" requests brotli\n',
+  );
+  assert.deepEqual(crabberbot.byName, ['curl_cffi>=0.10,<0.15', 'requests', 'brotli']);
+  assert.match(crabberbot.changes[0]!, /it installs curl_cffi, requests, brotli by name, so the wheelhouse must hold them \(add curl_cffi, requests, brotli to the requirements offgrid wheelhouse reads\), or this step fails once the wheelhouse has wheels$/);
+  // immich machine-learning/Dockerfile @0368c919, line 7.
+  assert.deepEqual(makeOfflineReady('FROM python:3.11.4-bullseye AS builder\nRUN pip install --upgrade pip && pip install poetry\n').byName, ['pip', 'poetry']);
+  // hexchess-zero's Dockerfile (read_file id 62733028715), lines 72-77: wheels by path need nothing more; `.` needs its build backend.
+  const hexchess = makeOfflineReady(
+    'FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip \\\n    pip install --no-deps /tmp/*.whl && rm /tmp/*.whl\n\nCOPY training/ training/\nRUN --mount=type=cache,target=/root/.cache/pip \\\n    pip install --no-deps .\n',
+  );
+  assert.deepEqual(hexchess.byName, []);
+  assert.doesNotMatch(hexchess.changes[0]!, /by name|builds/);
+  assert.match(hexchess.changes[1]!, /: pip from the wheelhouse when present; it builds \., whose build backend \(setuptools, hatchling, maturin…\) pip installs in an isolated environment/);
+  assert.deepEqual(makeOfflineReady('FROM python:3.12\nRUN pip install --no-build-isolation -e . -r requirements.txt > /dev/null\n').changes.map((c) => c.replace(/^.*…: /, '')), ['pip from the wheelhouse when present']);
+});

@@ -82,7 +82,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
       throw new OffgridError('EINPUT', `cannot read ${show(path)}: ${describeSystemError(error)}`);
     }
   };
-  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; created: string[]; diff: string }[] = [];
+  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; by_name: readonly string[]; created: string[]; diff: string }[] = [];
   const { targets: dockerfiles, leftAlone } = targets(options, io);
   for (const target of dockerfiles) {
     const text = readText(target.dockerfile);
@@ -112,7 +112,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
       }
     }
-    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, created, diff });
+    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, by_name: result.byName, created, diff });
   }
   if (options.json) {
     say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
@@ -128,6 +128,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
     else if (r.contexts.length > 1) say(io.stdout, `${r.dockerfile} is the Dockerfile of ${r.contexts.length} build contexts (${r.contexts.join(', ')}): each gets what it COPYs`);
     if (r.diff !== '') io.stdout.write(r.diff);
     for (const c of r.created) say(io.stdout, `${options.dryRun ? 'would create' : 'created'} ${c}`);
+    for (const c of r.changes) say(io.stderr, `offgrid: ${r.dockerfile}: ${c}`);
     for (const s of r.skipped) say(io.stderr, `offgrid: ${r.dockerfile}: ${s}`);
     for (const n of r.needs_network) say(io.stderr, `offgrid: ${r.dockerfile}: line ${n.line}: still needs the network: ${n.what}. Instead: ${n.instead}`);
     const steps = new Set(r.needs_network.map((n) => n.line)).size;
@@ -135,9 +136,11 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
   }
   const any = report.some((r) => r.diff !== '');
   if (any) {
+    // What the rewritten pip steps install by name goes into the wheelhouse with the requirements files.
+    const named = [...new Set(report.flatMap((r) => r.by_name))].map((r) => (/^[\w.,=-]+$/.test(r) ? r : `'${r}'`));
     say(
       io.stderr,
-      'offgrid: next: fill wheelhouse/ (offgrid wheelhouse -r requirements.txt) and apt-archives/ (offgrid cache export apt --out CONTEXT) ' +
+      `offgrid: next: fill wheelhouse/ (offgrid wheelhouse -r requirements.txt${named.map((r) => ` ${r}`).join('')}) and apt-archives/ (offgrid cache export apt --out CONTEXT) ` +
         'after an online `offgrid build`, then prove it with `offgrid verify`. Empty directories keep the online build working; git does not keep them, so keep a .gitignore or create them in CI.',
     );
   }
