@@ -632,11 +632,17 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
       }
       throw inputError(ctx.file, `service ${name} must be a map`);
     }
-    // Compose leaves out a service whose profiles are all inactive, unless it is named.
-    const own = Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
-    if (own.length > 0 && !profiles.has('*') && !own.some((p) => profiles.has(p))) profileOff.set(name, own);
+    // Compose leaves out a service whose profiles are all inactive, unless it is named; a
+    // service inherits the profiles of the one it extends (compose-go copies all but depends_on).
+    const offIn = (service: Plain): void => {
+      const listed = Array.isArray(service.profiles) ? service.profiles.map(String) : [];
+      if (listed.length > 0 && !profiles.has('*') && !listed.some((p) => profiles.has(p))) profileOff.set(name, listed);
+      else profileOff.delete(name);
+    };
+    offIn(raw);
     try {
       const full = withExtends(name, raw, scope, [], load, ctx.env);
+      offIn(full);
       // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
       const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
       if (spec) buildable.push(spec);

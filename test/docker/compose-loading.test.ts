@@ -199,3 +199,14 @@ test("compose: !reset and !override in an override file or under extends apply a
   const extended = parseComposeServices(`${app}  worker:\n    extends: app\n    build:\n      args: !reset []\n`, ctx);
   assert.deepEqual(extended.buildable.map((s) => [s.name, s.args]), [['app', { MODE: 'dev', KEEP: '1' }], ['worker', {}]]);
 });
+
+test('compose: a service inherits the profiles of the service it extends (compose-go copies all but depends_on and volumes_from)', () => {
+  // No real file found yet: the sweep's reduction of a template-service pattern, checked against
+  // compose-go's loader/extends.go (applyServiceExtends; find_string id 38880537618).
+  const text = 'services:\n  base:\n    build: .\n    profiles: ["template"]\n  worker:\n    extends: base\n';
+  const off = parseComposeServices(text, ctx);
+  assert.deepEqual([...off.profileOff], [['base', ['template']], ['worker', ['template']]]);
+  assert.deepEqual([...parseComposeServices(text, { ...ctx, env: { COMPOSE_PROFILES: 'template' } }).profileOff], []);
+  // Its own profiles win.
+  assert.deepEqual([...parseComposeServices(`${text}    profiles: [jobs]\n`, { ...ctx, env: { COMPOSE_PROFILES: 'jobs' } }).profileOff], [['base', ['template']]]);
+});
