@@ -128,6 +128,7 @@ const EXPORT: Record<string, string> = {
 };
 /** apt-get, or the `install_packages` of Bitnami's and balena's Debian images, which runs apt-get update and install (APT_CONFIG reaches it). */
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b|\binstall_packages\s/;
+const INSTALL_PACKAGES = /\binstall_packages(?=\s)/g;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX_LINE = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi';
 const APT_PREFIX = `${APT_PREFIX_LINE} && `;
@@ -244,9 +245,10 @@ export function makeOfflineReady(text: string): InitResult {
   const defaultShell = file.escape === '`' ? 'cmd (the default shell of the Windows images the ` escape is for)' : null;
   const shellAtEnd = new Map<string, { shell: string | null; line: number | null }>();
   let shell: { shell: string | null; line: number | null } = { shell: defaultShell, line: null };
-  // The managers whose project dependencies the stage's steps so far left local (`cargo fetch`): a stage FROM it has them too.
-  const localAtEnd = new Map<string, Set<string>>();
-  let local = new Set<string>();
+  // What a stage FROM an earlier one inherits: the managers whose project dependencies its steps
+  // left local (`cargo fetch`), and whether it is an Alpine image.
+  const stageAtEnd = new Map<string, { local: Set<string>; alpine: boolean }>();
+  let current = { local: new Set<string>(), alpine: false };
 
   for (const ins of file.instructions) {
     // init's COPYs already there (an earlier run): a context added since needs their directories too.
@@ -255,13 +257,14 @@ export function makeOfflineReady(text: string): InitResult {
       if (dir !== undefined) needs.add(dir);
     }
     if (ins.keyword === 'FROM') {
-      const stage = file.stages[ins.stage]!;
-      const base = resolvedFrom(file, stage);
+      const from = file.stages[ins.stage]!;
+      const base = resolvedFrom(file, from);
       const windows = WINDOWS_IMAGE.test(base) ? `cmd or PowerShell (the shell of the Windows image ${base.replace(/@.*/, '')})` : null;
       shell = shellAtEnd.get(base.toLowerCase()) ?? { shell: windows ?? defaultShell, line: null };
-      if (stage.name) shellAtEnd.set(stage.name, shell);
-      local = new Set(localAtEnd.get(base.toLowerCase()));
-      if (stage.name) localAtEnd.set(stage.name, local);
+      if (from.name) shellAtEnd.set(from.name, shell);
+      const parent = stageAtEnd.get(base.toLowerCase());
+      current = { local: new Set(parent?.local), alpine: parent?.alpine ?? /alpine/i.test(base) };
+      if (from.name) stageAtEnd.set(from.name, current);
       continue;
     }
     if (ins.keyword === 'SHELL') {
@@ -288,7 +291,9 @@ export function makeOfflineReady(text: string): InitResult {
     const command = ins.args.slice(splitFlags(ins.args).rest);
     const argv = execForm(ins.args);
     // The command as the builder runs it (comment lines inside it dropped); a heredoc's body is part of it.
-    const words = argv !== null ? argv.join(' ') : heredocs(ins.args).length > 0 ? original.join('\n') : command;
+    const written = argv !== null ? argv.join(' ') : heredocs(ins.args).length > 0 ? original.join('\n') : command;
+    // The install_packages of balena's Alpine images runs apk add, not apt-get.
+    const words = current.alpine ? written.replace(INSTALL_PACKAGES, 'apk add') : written;
     const usesPip = words.match(PIP_FETCH) !== null;
     const usesApt = APT.test(words);
     const others = [...new Set(words.match(OTHER_INSTALLERS)?.map((w) => w.replace(/\s+/g, ' ')) ?? [])];
@@ -299,8 +304,8 @@ export function makeOfflineReady(text: string): InitResult {
           `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
       );
     }
-    stillOnline(runNetworkUses(words, local));
-    for (const manager of dependenciesLeftLocal(words)) local.add(manager);
+    stillOnline(runNetworkUses(words, current.local));
+    for (const manager of dependenciesLeftLocal(words)) current.local.add(manager);
     if (!usesPip && !usesApt) continue;
     if (argv !== null) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);

@@ -132,6 +132,9 @@ test("init docker: install_packages (Bitnami's and balena's apt wrapper) gets th
   assert.deepEqual(runs(r.text).map((run) => run.command), [`${APT_PREFIX}install_packages less`]);
   assert.match(r.text, /\nCOPY apt-archives\/ \/offgrid\/apt-archives\/\n/);
   assert.deepEqual(makeOfflineReady(r.text).changes, []);
+  // balena's Alpine images have an install_packages that runs apk add: left alone and named.
+  const alpine = makeOfflineReady('FROM balenalib/raspberrypi4-64-alpine-node:latest AS base\nRUN install_packages python3 make g++\nFROM base\nRUN install_packages git\n');
+  assert.deepEqual([alpine.changes, alpine.needsNetwork.map((n) => `line ${n.line}: ${n.what}`)], [[], ["line 2: apk add fetches from Alpine's repositories", "line 4: apk add fetches from Alpine's repositories"]]);
 });
 
 test('init docker: requirements a rewritten pip step names on its command line, and local projects it builds, are warned about: the wheelhouse must hold them', () => {
