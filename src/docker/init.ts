@@ -62,7 +62,7 @@ const PIP_INSTALL_VALUE_OPTIONS: ReadonlySet<string> = new Set([
   '--retries', '--proxy', '--cert', '--client-cert', '--exists-action', '--python', '--keyring-provider', '--use-feature', '--use-deprecated', '--group',
 ]);
 /** A requirement by name (`gunicorn`, `setuptools==75.1.0`, `uvicorn[standard]>=0.30`): its name, then anything from a version or extra on. */
-const NAMED_REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:[\[<>=!~;@ ].*)?$/;
+const NAMED_REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:[\[<>=!~;@].*)?$/;
 
 interface PipRequirements {
   /** Requirements named on the command line, as written (quotes dropped). */
@@ -80,15 +80,17 @@ function pipRequirements(command: string): PipRequirements {
   const out: PipRequirements = { byName: [], projects: [] };
   for (const m of command.replace(/\\\r?\n/g, ' ').matchAll(PIP_INSTALL_COMMAND)) {
     const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean).map((w) => w.replace(/^["']|["']$/g, ''));
-    // A redirection's target (`> /dev/null`) is not a requirement.
     const isolated = !words.includes('--no-build-isolation');
     for (let i = 0; i < words.length; i++) {
       const word = words[i]!;
       if (word === '-e' || word === '--editable') {
         if (isolated && isLocalPath(words[i + 1] ?? '')) out.projects.push(words[i + 1]!);
         i++;
-      } else if (PIP_INSTALL_VALUE_OPTIONS.has(word) || /^\d*>>?$/.test(word)) i++;
+      } else if (PIP_INSTALL_VALUE_OPTIONS.has(word)) i++;
+      // A redirection (`> /dev/null`, `>/dev/null`) and its target are not requirements.
+      else if (/^\d*>>?$/.test(word)) i++;
       else if (/^\d*>/.test(word)) continue;
+      // Nor are options, variables, URLs and VCS requirements (network-steps.ts names those).
       else if (word.startsWith('-') || word.includes('$') || word.includes('://') || /^\w+\+/.test(word)) continue;
       else if (isLocalPath(word)) {
         if (isolated && !/\.whl$/i.test(word)) out.projects.push(word);
