@@ -341,7 +341,7 @@ function managerUse(name: string, manager: Manager, command: SimpleCommand, loca
 /** The manager whose project dependencies are local once the command has run (`cargo fetch`, `go mod download`, a `cargo build`), or null. */
 function leftLocal(command: SimpleCommand): string | null {
   const name = program(command.words);
-  const canonical = name === null ? null : (WRAPPERS[name] ?? name);
+  const canonical = name === null ? null : (WRAPPERS[name] ?? name.toLowerCase());
   const manager = canonical === null ? undefined : MANAGERS[canonical];
   if (manager === undefined || (manager.building === undefined && manager.leavesLocal === undefined)) return null;
   const sub = subcommand(command.words, manager.valueOptions);
