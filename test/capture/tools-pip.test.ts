@@ -482,3 +482,20 @@ test('pip: a retried `-f` page (`Looking in links:`) is at that page', () => {
     ['https://download.pytorch.org/whl/torch_stable.html', '[Errno -3] Temporary failure in name resolution'],
   ]);
 });
+
+test('pip real: pip 1.x downloads — `x.tar.gz (324kB): 324kB downloaded` and `-v`\'s `Downloading from URL`', () => {
+  const got = downloads(parseFixture('pip/real/pip1-downloads.txt', PIP));
+  assert.deepEqual(got.map((d) => [d.kind, d.name, d.version, d.filename, d.size, d.cached, d.source]), [
+    ['sdist', 'pymongo', '2.6.3', 'pymongo-2.6.3.tar.gz', 324_000, false, null],
+    ['sdist', 'bottle', '0.11.6', 'bottle-0.11.6.tar.gz', 60_000, false, null],
+    ['wheel', 'setuptools', '1.3.1', 'setuptools-1.3.1-py2.py3-none-any.whl', 549_000, false, null],
+    ['sdist', 'cryptography', '0.2.1', 'cryptography-0.2.1.tar.gz', null, false, 'https://pypi.python.org/packages/source/c/cryptography/cryptography-0.2.1.tar.gz'],
+  ]);
+  // pip 1.5 -v names the URL after the file's progress line (pip/download.py, _download_url):
+  // one download with both; an unknown size is the size downloaded.
+  const both = downloads(parseLines([
+    '  Downloading meld3-0.6.10.tar.gz (unknown size): 41Kb downloaded',
+    '  Downloading from URL https://pypi.example.org/packages/source/m/meld3/meld3-0.6.10.tar.gz#md5=0123 (from https://pypi.example.org/simple/meld3/)',
+  ], PIP));
+  assert.deepEqual(both.map((d) => [d.name, d.size, d.source]), [['meld3', 41_000, 'https://pypi.example.org/packages/source/m/meld3/meld3-0.6.10.tar.gz']]);
+});

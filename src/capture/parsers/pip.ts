@@ -99,6 +99,12 @@ function isUrl(text: string): boolean {
   return text.startsWith('http://') || text.startsWith('https://') || text.startsWith('file://');
 }
 
+/** The size of pip ≤ 1.5's finished progress (`324kB downloaded`), or null. */
+function downloadedSize(progress: string): number | null {
+  const m = OLD_DOWNLOADED_RE.exec(progress.trim());
+  return m === null ? null : parsePipSize(m[1] ?? '');
+}
+
 function looksLikeDistribution(path: string): boolean {
   return path.endsWith('.whl') || SDIST_SUFFIXES.some((s) => path.endsWith(s));
 }
@@ -183,7 +189,9 @@ const DEFAULT_INDEX = [
   { path: '/simple/', origin: 'https://pypi.org' },
   { path: '/packages/', origin: 'https://files.pythonhosted.org' },
 ];
-const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+)\))?$/;
+const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;
+/** pip ≤ 1.5 ends a download's line with its progress: `x.tar.gz (324kB): 324kB downloaded`. */
+const OLD_DOWNLOADED_RE = /^(\d+(?:\.\d+)? ?[a-zA-Z]+) downloaded$/;
 
 type Pending = Parameters<typeof downloadEvent>[0];
 
@@ -361,7 +369,14 @@ class PipParser implements ToolParser {
   }
 
   private fetched(rest: string, cached: boolean): void {
-    const m = DOWNLOAD_RE.exec(rest.trim());
+    if (!cached && rest.startsWith('from URL ')) {
+      this.fetchedFromUrl(rest.slice(9));
+      return;
+    }
+    // pip ≤ 1.5 wrote its progress after the size, on the same line.
+    const progressAt = cached ? -1 : rest.indexOf('): ');
+    const announced = progressAt === -1 ? rest.trim() : rest.slice(0, progressAt + 1);
+    const m = DOWNLOAD_RE.exec(announced);
     if (m === null || m[1] === undefined) return;
     const target = m[1];
     const filename = baseName(target);
@@ -377,8 +392,26 @@ class PipParser implements ToolParser {
       cached,
       filename,
       source: isUrl(target) ? target : null,
-      size: m[2] === undefined ? null : parsePipSize(m[2]),
+      size: downloadedSize(progressAt === -1 ? '' : rest.slice(progressAt + 3)) ?? (m[2] === undefined ? null : parsePipSize(m[2])),
     });
+  }
+
+  /**
+   * pip 1.x `-v`: `Downloading from URL https://h/x.tar.gz#md5=… (from https://h/simple/x/)`,
+   * after (or instead of) the `Downloading x.tar.gz (size): …` line of the same file.
+   */
+  private fetchedFromUrl(rest: string): void {
+    const url = rest.split(' ')[0] ?? '';
+    if (!isUrl(url)) return;
+    const source = url.split('#')[0] ?? url;
+    const filename = baseName(source);
+    const held = this.pending.get(filename);
+    if (held !== undefined && held.source == null) {
+      this.pending.set(filename, { ...held, source });
+      this.rememberUrl(url);
+      return;
+    }
+    this.fetched(source, false);
   }
 
   private hold(fields: Pending): void {
