@@ -499,3 +499,62 @@ test('pip real: pip 1.x downloads — `x.tar.gz (324kB): 324kB downloaded` and `
   ], PIP));
   assert.deepEqual(both.map((d) => [d.name, d.size, d.source]), [['meld3', 41_000, 'https://pypi.example.org/packages/source/m/meld3/meld3-0.6.10.tar.gz']]);
 });
+
+test('pip real: a download whose progress bar stopped short (pip crashed, or the log ends there) is a failed attempt, not a download', () => {
+  // wileewang/TransPixeler#5 (pip 23): the crash's traceback is cut before its last line.
+  const crashed = parseLines([
+    'Downloading torch-2.4.0-cp310-cp310-manylinux1_x86_64.whl (797.2 MB)',
+    '   ━━━━━━━━━━━━━━━━━╺━━━━━━━━━━━━━━━━━━━━━━ 346.0/797.2 MB 201.3 kB/s eta 0:37:22',
+    'ERROR: Exception:',
+    'Traceback (most recent call last):',
+  ], PIP);
+  assert.equal(downloads(crashed).length, 0);
+  assert.deepEqual(attempts(crashed).map((a) => [a.url_or_host, a.error]), [['torch-2.4.0-cp310-cp310-manylinux1_x86_64.whl', 'download stopped at 346.0/797.2 MB']]);
+  assert.deepEqual(errors(crashed).map((e) => e.message), ['Exception:']);
+  // p1r06u3/opencanary_web#58 (pip 20): pip's error glued to the bar it did not end.
+  const glued = parseLines([
+    'Downloading pip-20.2.1-py2.py3-none-any.whl (1.5 MB)',
+    '     |▏                               | 10 kB 4.6 kB/s eta 0:05:22ERROR: Exception:',
+    'Traceback (most recent call last):',
+  ], PIP);
+  assert.deepEqual(attempts(glued).map((a) => [a.url_or_host, a.error]), [['pip-20.2.1-py2.py3-none-any.whl', 'download stopped at 10 kB of 1.5 MB']]);
+  assert.deepEqual(errors(glued).map((e) => e.message), ['Exception:']);
+  // pypa/pip#9463 (pip 20): the user stopped pip during the last download.
+  const stopped = parseLines([
+    'Collecting fastai',
+    '  Downloading fastai-2.2.5.tar.gz (45.5 MB)',
+    '     |██████████████████████          | 30.9 MB 1.6 MB/s eta 0:00:10',
+  ], PIP);
+  assert.equal(downloads(stopped).length, 0);
+  assert.deepEqual(attempts(stopped).map((a) => a.error), ['download stopped at 30.9 MB of 45.5 MB']);
+  // A bar at its full size is a download whatever follows.
+  const full = parseLines([
+    '  Downloading distlib-0.3.0.zip (571 kB)',
+    '     ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 572.0/572.0 kB 1.7 MB/s eta 0:00:00',
+    '  Downloading pip-9.0.1-py2.py3-none-any.whl (1.3MB)',
+    '    100% |████████████████████████████████| 1.3MB 1.1MB/s',
+    'ERROR: Exception:',
+  ], PIP);
+  assert.deepEqual(downloads(full).map((d) => d.name), ['distlib', 'pip']);
+});
+
+test('pip real: Python 2 ends the traceback with the bare exception (`ReadTimeoutError: HTTPSConnectionPool(…): Read timed out.`)', () => {
+  // pypa/pip#4134 (pip 8, Python 2; `Exception:` glued to the bar) and the last line of a
+  // pip 7 traceback in a blog post (its 80-column wrap joined): the file did not arrive.
+  const events = parseLines([
+    '  Downloading pip-9.0.1-py2.py3-none-any.whl (1.3MB)',
+    '    1% |▌                               | 20kB 4.1kB/s eta 0:04:58Exception:',
+    'Traceback (most recent call last):',
+    "  ReadTimeoutError: HTTPSConnectionPool(host='pypi.python.org', port=443): Read timed out.",
+  ], PIP);
+  assert.equal(downloads(events).length, 0);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['https://pypi.python.org', 'Read timed out.']]);
+  // Debian's pip (unvendored) names requests' own module; outside a pip traceback, a bare
+  // exception name that names no urllib3 pool is not pip's.
+  const debian = parseLines([
+    'Exception:',
+    "requests.packages.urllib3.exceptions.ProtocolError: ('Connection aborted.', error(104, 'Connection reset by peer'))",
+  ], PIP);
+  assert.deepEqual(attempts(debian).map((a) => a.error), ['Connection aborted.']);
+  assert.equal(parseLines(["ProtocolError: ('Connection aborted.', error(104, 'Connection reset by peer'))"], PIP).length, 0);
+});

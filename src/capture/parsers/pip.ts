@@ -163,9 +163,21 @@ export function poolOrigin(text: string): string | null {
   const host = (m[2] ?? '').includes(':') ? `[${m[2] ?? ''}]` : m[2] ?? '';
   return `${scheme}://${host}${port}`;
 }
-/** The last line of pip's traceback when a file's transfer broke (old pips: `requests.packages.urllib3`). */
+/**
+ * The last line of pip's traceback when a file's transfer broke (old pips:
+ * `requests.packages.urllib3`; Debian's pip, unvendored, has no `pip._vendor.`; Python 2
+ * prints the bare class name: `ReadTimeoutError: HTTPSConnectionPool(…): Read timed out.`).
+ */
 const BROKEN_TRANSFER_RE =
-  /^pip\._vendor\.(?:requests\.packages\.)?(?:urllib3|requests)\.exceptions\.(ReadTimeoutError|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError): (.*)$/;
+  /^(pip\._vendor\.)?(?:(?:requests\.packages\.)?(?:urllib3|requests)\.exceptions\.)?(ReadTimeoutError|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError): (.*)$/;
+/** The first words of the exception names BROKEN_TRANSFER_RE reads without `pip._vendor.`. */
+const BARE_TRANSFER_ERROR = /^(?:requests\.|urllib3\.|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError)/;
+/** pip ≥ 22's progress bar (rich): `━━━━━━━╸━━━━━━━ 346.0/797.2 MB 201.3 kB/s eta 0:37:22`. */
+const RICH_READING_RE = / (\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?) ([kMG]?B|bytes) /;
+/** pip 8–21's: `1% |▌      | 20kB 4.1kB/s eta 0:04:58`, `|████████| 1.5 MB 2.1 MB/s`; pip ≤ 1.5's ` 45%  147kB`. */
+const OLD_READING_RE = /^(?:(\d+)%\s*)?(?:\|[^|]*\| )?(\d+(?:\.\d+)? ?[kMG]?B)\b/;
+/** pip < 20 ends the bar's line with no newline before its crash: `… eta 0:04:58Exception:`. */
+const GLUED_EXCEPTION_RE = /(?:ERROR: )?Exception:$/;
 /**
  * wget's certificate errors start `ERROR: ` as pip's do (`ERROR: The certificate of ‘h’ is
  * not trusted.`, `ERROR: cannot verify h's certificate, issued by …:`): not pip's.
@@ -223,6 +235,12 @@ class PipParser implements ToolParser {
   private linesSinceConnection = 0;
   /** The file of the last `Downloading` line: the one being fetched when a transfer breaks. */
   private inProgress: string | null = null;
+  /** The size pip announced for it (`1.3MB`), as pip wrote it. */
+  private inProgressSize: string | null = null;
+  /** Its progress bar's last reading, if below its size (`346.0/797.2 MB`): the transfer is unfinished. */
+  private shortReading: string | null = null;
+  /** pip crashed (`Exception:`): the next exception line may end its traceback. */
+  private traceback = false;
   /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
   private readonly brokenTries = new Map<string, { error: string; timestamp: string | null }[]>();
   /** The reference of a rich error (`error: incomplete-download`) awaiting its `×` line. */
@@ -283,6 +301,7 @@ class PipParser implements ToolParser {
         return;
       case 80: // P
         if (text.startsWith('Processing ')) this.processing(text.slice(11));
+        else this.bareTransferError(text);
         return;
       case 112: // p (the last line of pip's traceback)
         if (text.startsWith('pip._vendor.requests.exceptions.ConnectionError: ')) this.lastTry(text);
@@ -303,6 +322,7 @@ class PipParser implements ToolParser {
       case 82: // R
         if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
         else if (text.startsWith('Resolved ')) this.cloned(text.slice(9));
+        else this.bareTransferError(text);
         return;
       case 83: // S
         if (text.startsWith('Saved ')) this.saved(text.slice(6).trim());
@@ -311,6 +331,7 @@ class PipParser implements ToolParser {
         return;
       case 73: // I
         if (text.startsWith('Installing collected packages')) this.flush();
+        else this.bareTransferError(text);
         return;
       case 76: // L
         if (text.startsWith('Looking in indexes: ')) this.indexes(text.slice(20));
@@ -326,6 +347,7 @@ class PipParser implements ToolParser {
         return;
       case 69: // E
         if (text.startsWith('ERROR: ')) this.error(text.slice(7));
+        else if (text === 'Exception:') this.error(text); // pip < 19.3
         return;
       case 84: // T (pip < 19.3: no `ERROR: `)
         if (text.startsWith(HASH_MISMATCH)) this.error(text);
@@ -335,13 +357,26 @@ class PipParser implements ToolParser {
         else if (text.startsWith('Collecting ')) this.nameUrl(text.slice(11));
         // pip < 19.3 printed its last try of a file without `ERROR: `.
         else if (text.startsWith('Could not install packages due to an ')) this.error(text);
+        else this.bareTransferError(text);
+        return;
+      case 114: // r
+      case 117: // u
+        this.bareTransferError(text);
+        return;
+      case 124: // | (pip 8–21's bar)
+      case 9473: // ━ (pip ≥ 22's bar)
+      case 9592: // ╸
+      case 9594: // ╺
+        this.progress(text);
         return;
       default:
+        if (isDigit(first)) this.progress(text); // `1% |▌    | 20kB …`
         return;
     }
   }
 
   end(): void {
+    this.settleUnfinished();
     this.flush();
     for (const key of [...this.brokenTries.keys()]) this.reportBrokenTries(key, this.namedUrl(key) ?? key);
     for (const held of this.guessed.splice(0)) this.emit(held.event);
@@ -355,6 +390,9 @@ class PipParser implements ToolParser {
     this.connection = null;
     this.timestamp = null;
     this.inProgress = null;
+    this.inProgressSize = null;
+    this.shortReading = null;
+    this.traceback = false;
     this.brokenTries.clear();
     this.diagnostic = null;
     this.diagnosticMessage = null;
@@ -380,7 +418,8 @@ class PipParser implements ToolParser {
     if (m === null || m[1] === undefined) return;
     const target = m[1];
     const filename = baseName(target);
-    if (!cached) this.startTransfer(filename);
+    if (!cached) this.startTransfer(filename, m[2] ?? null);
+    if (progressAt !== -1) this.progress(rest.slice(progressAt + 3).trim());
     if (isUrl(target)) this.rememberUrl(target);
     if (!looksLikeDistribution(filename)) return;
     const parsed = parseDistributionFilename(filename);
@@ -453,11 +492,47 @@ class PipParser implements ToolParser {
   }
 
   /** pip fetches one file at a time: a transfer that starts means the last one ended. */
-  private startTransfer(filename: string): void {
+  private startTransfer(filename: string, size: string | null): void {
     const last = this.inProgress;
     // A file that is not held (`.whl.metadata`) has no later line that would report its tries.
     if (last !== null && last !== filename && !this.pending.has(last)) this.reportBrokenTries(last, this.namedUrl(last) ?? last);
     this.inProgress = filename;
+    this.inProgressSize = size;
+    this.shortReading = null;
+  }
+
+  /**
+   * A progress bar of the file in progress. pip draws its last state when the transfer
+   * ends, so a reading below the size is where the transfer stopped (on a terminal, the
+   * bar's redraws are resolved to that state before this parser sees the line).
+   */
+  private progress(text: string): void {
+    if (this.inProgress === null) return;
+    const rich = RICH_READING_RE.exec(text);
+    if (rich !== null) {
+      this.shortReading = Number(rich[1]) < Number(rich[2]) ? `${rich[1] ?? ''}/${rich[2] ?? ''} ${rich[3] ?? ''}` : null;
+    } else {
+      const old = OLD_READING_RE.exec(text);
+      if (old === null) return;
+      const done = parsePipSize(old[2] ?? '');
+      const size = this.inProgressSize === null ? null : parsePipSize(this.inProgressSize);
+      const short = (old[1] !== undefined && Number(old[1]) < 100) || (done !== null && size !== null && done < size);
+      this.shortReading = short ? `${old[2] ?? ''} of ${this.inProgressSize ?? 'unknown size'}` : null;
+    }
+    if (GLUED_EXCEPTION_RE.test(text)) this.error('Exception:');
+  }
+
+  /** The file in progress stopped short, as its bar shows (pip crashed, or the log ends there): no download. */
+  private settleUnfinished(): void {
+    const key = this.inProgress;
+    if (key === null || this.shortReading === null || !this.pending.has(key)) return;
+    this.abandon(key, null, `download stopped at ${this.shortReading}`);
+  }
+
+  /** An exception line without `pip._vendor.`: pip's only inside its traceback, or when it names urllib3's pool. */
+  private bareTransferError(text: string): void {
+    if (!BARE_TRANSFER_ERROR.test(text) || !(this.traceback || POOL_RE.test(text))) return;
+    this.brokenTransferLine(text);
   }
 
   /** `WARNING: Connection timed out while downloading.`: the try broke; pip may resume it. */
@@ -478,7 +553,7 @@ class PipParser implements ToolParser {
    */
   private brokenTransferLine(text: string): void {
     const m = BROKEN_TRANSFER_RE.exec(text);
-    if (m !== null) this.brokenTransfer(m[1] ?? '', m[2] ?? '');
+    if (m !== null) this.brokenTransfer(m[2] ?? '', m[3] ?? '');
   }
 
   /** A transfer broke: `exception` (urllib3's or requests') said why. */
@@ -774,13 +849,17 @@ class PipParser implements ToolParser {
 
   private error(message: string): void {
     if (WGET_CERTIFICATE_ERROR.test(message) || APK_ERROR.test(message)) return;
+    if (message === 'Exception:') this.traceback = true;
     if (message.startsWith('HTTP error ')) this.httpError(message);
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
     if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
     // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke;
     // after a hash mismatch, the list that follows names the files that were wrong.
     this.hashBlock = message.startsWith(HASH_MISMATCH);
-    if (message !== 'Exception:' && !this.hashBlock) this.flush();
+    if (message !== 'Exception:' && !this.hashBlock) {
+      this.settleUnfinished();
+      this.flush();
+    }
     this.emit(errorEvent({ ...this.base(), message }));
     // pip ≤ 22 ends a failed file download with `ERROR: Could not install packages due to
     // an OSError: HTTPSConnectionPool(…): Max retries exceeded …` instead of a traceback.
