@@ -558,3 +558,31 @@ test('pip real: Python 2 ends the traceback with the bare exception (`ReadTimeou
   assert.deepEqual(attempts(debian).map((a) => a.error), ['Connection aborted.']);
   assert.equal(parseLines(["ProtocolError: ('Connection aborted.', error(104, 'Connection reset by peer'))"], PIP).length, 0);
 });
+
+test("pip claims only its own `ERROR:` lines: its messages anywhere, any other once pip is at work; apk's and phpcs' are not pip's", () => {
+  // apk in a Singularity workshop's notes (a public repo) and phpcs in a German bug report
+  // (a public repo's mirror of it): no pip in either.
+  const others = parseLines([
+    'apk update',
+    'ERROR: Unable to lock database: Permission denied',
+    'ERROR: Failed to open apk database: Permission denied',
+    'ERROR: busybox-1.26.2-r4.trigger: failed to execute: No space left on device',
+    'astrid@astrid-TravelMate-5760G:~$ phpcs -version',
+    'ERROR: option "-r" not known',
+  ], PIP);
+  assert.deepEqual(errors(others), []);
+  // pip's own words need no context (pypa/pip#6776, tuna/mirror-web#468, rdbreak/rhcsa8env#17).
+  const pips = parseLines([
+    'ERROR: Could not install packages due to an EnvironmentError: Failed to parse: https://***@url-to-pypi-server',
+    'ERROR: Could not install requirement pip from https://pypi.example.org/packages/pip-25.0.1-py3-none-any.whl because of HTTP error 403 Client Error: Forbidden for url: https://pypi.example.org/packages/pip-25.0.1-py3-none-any.whl',
+    "ERROR: Cannot uninstall 'PyYAML'. It is a distutils installed project and thus we cannot accurately determine which files belong to it which would lead to only a partial uninstall.",
+    'ERROR: tensorboard 2.1.0 has requirement grpcio>=1.24.3, but you\'ll have grpcio 1.16.1 which is incompatible.',
+  ], PIP);
+  assert.equal(errors(pips).length, 4);
+  // Any other message, once pip has been seen at work (pip prints its exceptions' text).
+  const afterPip = parseLines([
+    'Collecting git+https://git.example.org/org/repo.git',
+    "ERROR: Could not detect requirement name for 'git+https://git.example.org/org/repo.git', please specify one with #egg=your_package_name",
+  ], PIP);
+  assert.deepEqual(errors(afterPip).map((e) => [e.tool, e.message.slice(0, 34)]), [['pip', 'Could not detect requirement name ']]);
+});

@@ -183,6 +183,45 @@ const GLUED_EXCEPTION_RE = /(?:ERROR: )?Exception:$/;
  * not trusted.`, `ERROR: cannot verify h's certificate, issued by …:`): not pip's.
  */
 export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |certificate common name |no certificate subject alternative name|No certificate presented by )/;
+/**
+ * The first words of the messages pip prints after `ERROR: ` (pip ≥ 19.3; `logger.error`
+ * and `logger.critical` in pip 10–25), which no other tool's `ERROR:` lines start with.
+ */
+const PIP_ERROR = new RegExp(
+  `^(?:${[
+    'Could not (?:find a version|install|build wheels|open requirements file|satisfy constraints|import setuptools|find an activated virtualenv)',
+    'No matching distribution found for ',
+    'Exception:$',
+    'HTTP error \\d{3} while getting ',
+    'THESE PACKAGES DO NOT MATCH THE HASHES',
+    'In --require-hashes mode',
+    'Hashes are required in --require-hashes mode',
+    'Command errored out with exit status ',
+    'Failed (?:building wheel|building editable|cleaning build dir|to build) ',
+    'Cannot install .+ because these package versions have conflicting dependencies',
+    'ResolutionImpossible',
+    "pip's (?:legacy )?dependency resolver",
+    'Invalid requirement: ',
+    'Double requirement given: ',
+    "Directory '[^']*' is not installable",
+    'File "setup\\.py"',
+    "Package '[^']+' requires a different Python",
+    'Requested .+ has (?:different name in metadata|inconsistent version)',
+    'Cannot uninstall ',
+    'Operation cancelled by user',
+    'Error \\[Errno -?\\d+\\] .* while executing command ',
+    "Cannot find command '",
+    'Cannot unpack file ',
+    'Can not (?:perform a |combine )',
+    'Ignored the following versions that require a different python version',
+    'unknown command "',
+    'You must give at least one requirement',
+    'Will not install to the user site',
+    'To modify pip, please run',
+    '\\S+ is not a supported wheel on this platform',
+    "\\S+ \\S+ has requirement .+, but you(?:'ll| will) have .+ which is incompatible",
+  ].join('|')})`,
+);
 const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 const OS_ERROR = 'Could not install packages due to an OSError: ';
 const HASH_MISMATCH = 'THESE PACKAGES DO NOT MATCH THE HASHES';
@@ -241,6 +280,8 @@ class PipParser implements ToolParser {
   private shortReading: string | null = null;
   /** pip crashed (`Exception:`): the next exception line may end its traceback. */
   private traceback = false;
+  /** A line only pip prints (`Collecting`, `Requirement already satisfied`…) was seen: pip is at work. */
+  private pipSeen = false;
   /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
   private readonly brokenTries = new Map<string, { error: string; timestamp: string | null }[]>();
   /** The reference of a rich error (`error: incomplete-download`) awaiting its `×` line. */
@@ -291,9 +332,13 @@ class PipParser implements ToolParser {
     switch (first) {
       case 68: // D
         if (text.startsWith('Downloading ')) this.fetched(text.slice(12), false);
+        else if (text.startsWith('Downloading/unpacking ')) this.pipSeen = true; // pip ≤ 1.5's `Collecting`
         return;
       case 85: // U
-        if (text.startsWith('Using cached ')) this.fetched(text.slice(13), true);
+        if (text.startsWith('Using cached ')) {
+          this.pipSeen = true;
+          this.fetched(text.slice(13), true);
+        }
         return;
       case 70: // F
         if (text.startsWith('File was already downloaded ')) this.alreadyDownloaded(text.slice(28).trim());
@@ -322,6 +367,7 @@ class PipParser implements ToolParser {
       case 82: // R
         if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
         else if (text.startsWith('Resolved ')) this.cloned(text.slice(9));
+        else if (text.startsWith('Requirement already satisfied: ')) this.pipSeen = true;
         else this.bareTransferError(text);
         return;
       case 83: // S
@@ -330,12 +376,16 @@ class PipParser implements ToolParser {
         else if (text.startsWith('Successfully ')) this.flush();
         return;
       case 73: // I
-        if (text.startsWith('Installing collected packages')) this.flush();
+        if (text.startsWith('Installing collected packages')) {
+          this.pipSeen = true;
+          this.flush();
+        }
         else this.bareTransferError(text);
         return;
       case 76: // L
         if (text.startsWith('Looking in indexes: ')) this.indexes(text.slice(20));
         else if (text.startsWith('Looking in links: ')) this.links = httpUrls(text.slice(18));
+        this.pipSeen ||= text.startsWith('Looking in ');
         return;
       case 71: // G
         if (text.startsWith('Getting page ')) this.lastPageUrl = text.slice(13).trim();
@@ -346,7 +396,7 @@ class PipParser implements ToolParser {
         else if (text.startsWith('WARNING: Connection ') && text.endsWith(' while downloading.')) this.brokenTry(text.slice(9, -1));
         return;
       case 69: // E
-        if (text.startsWith('ERROR: ')) this.error(text.slice(7));
+        if (text.startsWith('ERROR: ') && this.isPipError(text.slice(7))) this.error(text.slice(7));
         else if (text === 'Exception:') this.error(text); // pip < 19.3
         return;
       case 84: // T (pip < 19.3: no `ERROR: `)
@@ -354,7 +404,10 @@ class PipParser implements ToolParser {
         return;
       case 67: // C
         if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
-        else if (text.startsWith('Collecting ')) this.nameUrl(text.slice(11));
+        else if (text.startsWith('Collecting ')) {
+          this.pipSeen = true;
+          this.nameUrl(text.slice(11));
+        }
         // pip < 19.3 printed its last try of a file without `ERROR: `.
         else if (text.startsWith('Could not install packages due to an ')) this.error(text);
         else this.bareTransferError(text);
@@ -393,6 +446,7 @@ class PipParser implements ToolParser {
     this.inProgressSize = null;
     this.shortReading = null;
     this.traceback = false;
+    this.pipSeen = false;
     this.brokenTries.clear();
     this.diagnostic = null;
     this.diagnosticMessage = null;
@@ -847,8 +901,16 @@ class PipParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url.split('#')[0] ?? url, error: `HTTP error ${m[1] ?? ''}` }));
   }
 
+  /**
+   * apk, wget, phpcs and others print `ERROR: ` too: pip's own messages are pip's anywhere,
+   * the others (pip prints its exceptions' text) once pip has been seen at work.
+   */
+  private isPipError(message: string): boolean {
+    if (PIP_ERROR.test(message)) return true;
+    return this.pipSeen && !WGET_CERTIFICATE_ERROR.test(message) && !APK_ERROR.test(message);
+  }
+
   private error(message: string): void {
-    if (WGET_CERTIFICATE_ERROR.test(message) || APK_ERROR.test(message)) return;
     if (message === 'Exception:') this.traceback = true;
     if (message.startsWith('HTTP error ')) this.httpError(message);
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
