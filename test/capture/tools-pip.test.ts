@@ -586,3 +586,30 @@ test("pip claims only its own `ERROR:` lines: its messages anywhere, any other o
   ], PIP);
   assert.deepEqual(errors(afterPip).map((e) => [e.tool, e.message.slice(0, 34)]), [['pip', 'Could not detect requirement name ']]);
 });
+
+test("pip real: the server's HTTP errors in pip's other words are failed attempts (`Could not fetch URL …: 404 Client Error`, `HTTPError: 404`, pip 1's `Cannot fetch index base URL`)", () => {
+  // NVIDIA/apex#336 (`-v`, a 404 from an extra index), threat9/routersploit#349 (pip 1.x),
+  // fuergaosi233/gitbook2pdf#68 (Debian's pip 9, the last line of the traceback).
+  const events = parseLines([
+    'Could not fetch URL https://packagecloud.io/github/git-lfs/pypi/simple/pip/: 404 Client Error: Not Found for url: https://packagecloud.io/github/git-lfs/pypi/simple/pip/ - skipping',
+    'Downloading/unpacking requests>=2.9.1 (from -r requirements.txt (line 1))',
+    '  Cannot fetch index base URL https://pypi.python.org/simple/',
+    '  Could not find any downloads that satisfy the requirement requests>=2.9.1 (from -r requirements.txt (line 1))',
+    'No distributions at all found for requests>=2.9.1 (from -r requirements.txt (line 1))',
+    'requests.exceptions.HTTPError: 404 Client Error: Not Found for url: https://pypi.org/simple/get/',
+  ], PIP);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['https://packagecloud.io/github/git-lfs/pypi/simple/pip/', 'HTTP error 404'],
+    ['https://pypi.python.org/simple/', 'Cannot fetch index base URL'],
+    ['https://pypi.org/simple/get/', 'HTTP error 404'],
+  ]);
+  assert.deepEqual(errors(events).map((e) => e.message), ['No distributions at all found for requests>=2.9.1 (from -r requirements.txt (line 1))']);
+  // pypi/warehouse#3705 (pip 10): pip's last words alone name the URL and the status.
+  const alone = parseLines([
+    'Could not install requirement pip from https://files.pythonhosted.org/packages/62/a1/0d452b6901b0157a0134fd27ba89bf95a857fbda64ba52e1ca2cf61d8412/pip-10.0.0-py2.py3-none-any.whl#sha256=86a60a96d85e329962a9e6f6af612cbc11106293dbc83f119802b5bee9874cf3 because of HTTP error 404 Client Error: Not Found for url: https://files.pythonhosted.org/packages/62/a1/0d452b6901b0157a0134fd27ba89bf95a857fbda64ba52e1ca2cf61d8412/pip-10.0.0-py2.py3-none-any.whl for URL https://files.pythonhosted.org/packages/62/a1/0d452b6901b0157a0134fd27ba89bf95a857fbda64ba52e1ca2cf61d8412/pip-10.0.0-py2.py3-none-any.whl#sha256=86a60a96d85e329962a9e6f6af612cbc11106293dbc83f119802b5bee9874cf3 (from https://pypi.org/simple/pip/) (requires-python:>=2.7,!=3.0.*,!=3.1.*,!=3.2.*)',
+  ], PIP);
+  assert.deepEqual(attempts(alone).map((a) => [a.url_or_host, a.error]), [
+    ['https://files.pythonhosted.org/packages/62/a1/0d452b6901b0157a0134fd27ba89bf95a857fbda64ba52e1ca2cf61d8412/pip-10.0.0-py2.py3-none-any.whl', 'HTTP error 404'],
+  ]);
+  assert.equal(errors(alone).length, 1);
+});

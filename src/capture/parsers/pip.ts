@@ -232,6 +232,15 @@ const CONNECTION_LINES = 5;
 /** `HTTP error 403 while getting https://h/x.whl (from https://h/simple/x/) (requires-python:>=3.8)` */
 const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;
 /**
+ * `Could not install requirement x from URL because of HTTP error 404 Client Error: … for URL
+ * https://h/x.whl#sha256=… (from …)` (pip 1: `because of HTTP error HTTP Error 403: Forbidden for URL …`).
+ */
+const REQUIREMENT_HTTP_ERROR_RE = /because of HTTP error \D*(\d{3})\b.* for URL (\S+)/;
+/** requests' exception as the last line of a traceback: `HTTPError: 404 Client Error: Not Found for url: https://h/simple/x/`. */
+const HTTP_ERROR_EXCEPTION_RE = /^(?:pip\._vendor\.)?(?:requests\.exceptions\.)?HTTPError: (\d{3}) (?:Client|Server) Error: .* for url: (\S+)$/;
+/** pip's `Could not fetch URL X: 404 Client Error: Not Found for url: X - skipping` (`-v`). */
+const FETCH_HTTP_ERROR_RE = /^(\d{3}) (?:Client|Server) Error/;
+/**
  * pip's default index, used when no `Looking in indexes:` line names another: its pages
  * (`/simple/x/`) and its files (`/packages/…`) are on two hosts. (pip 9's was
  * pypi.python.org; a later line naming the URL, as pip 9's `Could not fetch URL`, corrects it.)
@@ -280,6 +289,8 @@ class PipParser implements ToolParser {
   private shortReading: string | null = null;
   /** pip crashed (`Exception:`): the next exception line may end its traceback. */
   private traceback = false;
+  /** `status url` of the last HTTP error, which pip's next line repeats. */
+  private lastRefusal: string | null = null;
   /** A line only pip prints (`Collecting`, `Requirement already satisfied`…) was seen: pip is at work. */
   private pipSeen = false;
   /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
@@ -350,6 +361,7 @@ class PipParser implements ToolParser {
         return;
       case 112: // p (the last line of pip's traceback)
         if (text.startsWith('pip._vendor.requests.exceptions.ConnectionError: ')) this.lastTry(text);
+        else if (text.startsWith('pip._vendor.requests.exceptions.HTTPError: ')) this.httpErrorException(text);
         else if (text.startsWith('pip._vendor.')) this.brokenTransferLine(text);
         return;
       case 101: // e (pip ≥ 22: a rich error, `error: externally-managed-environment`)
@@ -363,6 +375,10 @@ class PipParser implements ToolParser {
         return;
       case 72: // H (pip < 19.3: no `ERROR: `)
         if (text.startsWith('HTTP error ')) this.httpError(text);
+        else if (text.startsWith('HTTPError: ')) this.httpErrorException(text); // Python 2
+        return;
+      case 78: // N (pip < 19.3's last words, no `ERROR: `)
+        if (text.startsWith('No distributions at all found for ') || text.startsWith('No matching distribution found for ')) this.error(text);
         return;
       case 82: // R
         if (text.startsWith('Retrying (')) this.retry(text); // pip < 19.2
@@ -409,10 +425,14 @@ class PipParser implements ToolParser {
           this.nameUrl(text.slice(11));
         }
         // pip < 19.3 printed its last try of a file without `ERROR: `.
-        else if (text.startsWith('Could not install packages due to an ')) this.error(text);
+        else if (text.startsWith('Could not install packages due to an ') || text.startsWith('Could not install requirement ')) this.error(text);
+        else if (text.startsWith('Cannot fetch index base URL ')) this.indexUnreachable(text.slice(28).trim());
         else this.bareTransferError(text);
         return;
       case 114: // r
+        if (text.startsWith('requests.exceptions.HTTPError: ')) this.httpErrorException(text); // Debian's pip
+        else this.bareTransferError(text);
+        return;
       case 117: // u
         this.bareTransferError(text);
         return;
@@ -447,6 +467,7 @@ class PipParser implements ToolParser {
     this.shortReading = null;
     this.traceback = false;
     this.pipSeen = false;
+    this.lastRefusal = null;
     this.brokenTries.clear();
     this.diagnostic = null;
     this.diagnosticMessage = null;
@@ -850,6 +871,7 @@ class PipParser implements ToolParser {
     let error: string;
     if (reason.startsWith('connection error')) error = connectionErrorReason(reason);
     else if (reason.startsWith('timed out')) error = 'timed out';
+    else if (FETCH_HTTP_ERROR_RE.test(reason)) error = `HTTP error ${reason.slice(0, 3)}`;
     else if (reason.startsWith(SSL_PROBLEM)) {
       const detail = reason.endsWith(' - skipping') ? reason.slice(SSL_PROBLEM.length, -11) : reason.slice(SSL_PROBLEM.length);
       error = connectionErrorReason(MAX_RETRIES_RE.exec(detail)?.[2] ?? detail);
@@ -896,9 +918,34 @@ class PipParser implements ToolParser {
    */
   private httpError(text: string): void {
     const m = HTTP_ERROR_RE.exec(text);
-    if (m === null) return;
-    const url = m[2] ?? '';
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url.split('#')[0] ?? url, error: `HTTP error ${m[1] ?? ''}` }));
+    if (m !== null) this.refused(m[2] ?? '', m[1] ?? '');
+  }
+
+  /** `Could not install requirement … because of HTTP error 404 … for URL X`: alone when the line before it is not in the log. */
+  private requirementHttpError(message: string): void {
+    const m = REQUIREMENT_HTTP_ERROR_RE.exec(message);
+    if (m !== null) this.refused(m[2] ?? '', m[1] ?? '');
+  }
+
+  /** `requests.exceptions.HTTPError: 404 Client Error: Not Found for url: X`, the last line of pip's traceback. */
+  private httpErrorException(text: string): void {
+    const m = HTTP_ERROR_EXCEPTION_RE.exec(text);
+    if (m !== null) this.refused(m[2] ?? '', m[1] ?? '');
+  }
+
+  /** The server answered `url` with HTTP `status`: one attempt, however many of pip's lines say so. */
+  private refused(url: string, status: string): void {
+    const target = url.split('#')[0] ?? url;
+    const key = `${status} ${target}`;
+    if (key === this.lastRefusal) return;
+    this.lastRefusal = key;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: target, error: `HTTP error ${status}` }));
+  }
+
+  /** pip 1.x: `Cannot fetch index base URL https://h/simple/` (why, only its `--log` says). */
+  private indexUnreachable(url: string): void {
+    if (!isUrl(url)) return;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: 'Cannot fetch index base URL' }));
   }
 
   /**
@@ -913,6 +960,7 @@ class PipParser implements ToolParser {
   private error(message: string): void {
     if (message === 'Exception:') this.traceback = true;
     if (message.startsWith('HTTP error ')) this.httpError(message);
+    else if (message.startsWith('Could not install requirement ')) this.requirementHttpError(message);
     // requests' errors are OSErrors: `Could not install packages due to an OSError: ('Connection broken: …', …)`.
     if (message.startsWith(OS_ERROR) && message.includes('Connection broken: ')) this.brokenTransfer('ChunkedEncodingError', message.slice(OS_ERROR.length));
     // After `ERROR: Exception:` the traceback's last line may show the file being fetched broke;
