@@ -613,3 +613,32 @@ test("pip real: the server's HTTP errors in pip's other words are failed attempt
   ]);
   assert.equal(errors(alone).length, 1);
 });
+
+test('pip real: pip < 21 prints no `Resolved` line — its `Cloning URL … to DIR` is the fetch, unless git then fails', () => {
+  // paris-saclay-cds/ramp-board#417 (pip 20: the clone worked, the package's egg_info did not).
+  const pip20 = parseLines([
+    'Collecting git+git://github.com/paris-saclay-cds/ramp-board.git',
+    '  Cloning git://github.com/paris-saclay-cds/ramp-board.git to /tmp/pip-req-build-et1g1o3o',
+    '  Running command git clone -q git://github.com/paris-saclay-cds/ramp-board.git /tmp/pip-req-build-et1g1o3o',
+    '    ERROR: Command errored out with exit status 1:',
+  ], PIP);
+  assert.deepEqual(downloads(pip20).map((d) => [d.kind, d.source, d.version, d.cached]), [['file', 'git://github.com/paris-saclay-cds/ramp-board.git', null, false]]);
+  // zulip/zulip#400 (pip 7): the revision pip was asked for.
+  const pip7 = parseLines([
+    'Collecting git+https://github.com/rwbarton/django-guardian.git@caf9f0c8c035feb3dff5542fb042dd13126cdd69 (from -r requirements.txt (line 19))',
+    '  Cloning https://github.com/rwbarton/django-guardian.git (to caf9f0c8c035feb3dff5542fb042dd13126cdd69) to /tmp/pip-TBLs_0-build',
+    "  Could not find a tag or branch 'caf9f0c8c035feb3dff5542fb042dd13126cdd69', assuming commit.",
+    'Collecting six',
+  ], PIP);
+  assert.deepEqual(downloads(pip7).map((d) => [d.source, d.version]), [['https://github.com/rwbarton/django-guardian.git', 'caf9f0c8c035feb3dff5542fb042dd13126cdd69']]);
+  // pypa/pip#11043 (pip 21.3, hosts replaced): git failed, so no fetch but a failed attempt.
+  const failed = parseLines([
+    'Collecting zcsdgapi@ git+https://git.example.org/scm/eio/zcsdgapi.git',
+    '  Cloning https://git.example.org/scm/eio/zcsdgapi.git to /private/var/folders/z5/T/pip-install-_jsv_zuz/zcsdgapi_e5a7fb3aae9d4eef9d8d91c42547d486',
+    '  Running command git clone --filter=blob:none -q https://git.example.org/scm/eio/zcsdgapi.git /private/var/folders/z5/T/pip-install-_jsv_zuz/zcsdgapi_e5a7fb3aae9d4eef9d8d91c42547d486',
+    "  fatal: bad revision '43995bd42fa23bbc4c3a59d5fb9da99042fcf139'",
+    '  error: https://git.example.org/scm/eio/zcsdgapi.git did not send all necessary objects',
+  ], PIP);
+  assert.equal(downloads(failed).length, 0);
+  assert.deepEqual(attempts(failed).map((a) => [a.url_or_host, a.error]), [['https://git.example.org/scm/eio/zcsdgapi.git', "bad revision '43995bd42fa23bbc4c3a59d5fb9da99042fcf139'"]]);
+});

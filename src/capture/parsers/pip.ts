@@ -249,6 +249,8 @@ const DEFAULT_INDEX = [
   { path: '/simple/', origin: 'https://pypi.org' },
   { path: '/packages/', origin: 'https://files.pythonhosted.org' },
 ];
+/** `Cloning https://h/r.git (to revision v1.2) to /tmp/pip-req-build-x` (pip 7 and later; pip < 21 prints no `Resolved` line). */
+const CLONING_RE = /^((?:https?|git|ssh):\/\/\S+)(?: \(to (?:revision )?(\S+)\))? to \S/;
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;
 /** pip ≤ 1.5 ends a download's line with its progress: `x.tar.gz (324kB): 324kB downloaded`. */
 const OLD_DOWNLOADED_RE = /^(\d+(?:\.\d+)? ?[a-zA-Z]+) downloaded$/;
@@ -291,6 +293,8 @@ class PipParser implements ToolParser {
   private traceback = false;
   /** `status url` of the last HTTP error, which pip's next line repeats. */
   private lastRefusal: string | null = null;
+  /** The repository pip is cloning (`Cloning URL … to DIR`), until the clone proves done or failed. */
+  private clone: { url: string; revision: string | null; timestamp: string | null } | null = null;
   /** A line only pip prints (`Collecting`, `Requirement already satisfied`…) was seen: pip is at work. */
   private pipSeen = false;
   /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
@@ -366,6 +370,11 @@ class PipParser implements ToolParser {
         return;
       case 101: // e (pip ≥ 22: a rich error, `error: externally-managed-environment`)
         if (text.startsWith('error: ')) this.diagnosticStart(text.slice(7));
+        // git's own: `error: https://h/r.git did not send all necessary objects`
+        if (this.clone !== null && text.startsWith('error: http')) this.cloneFailed(text.slice(7));
+        return;
+      case 102: // f (git's `fatal: …` while pip clones)
+        if (this.clone !== null && text.startsWith('fatal: ')) this.cloneFailed(text.slice(7));
         return;
       case 215: // × (the rich error's message)
         if (this.diagnostic !== null) this.diagnosticEnd(text.slice(1).trim());
@@ -422,8 +431,9 @@ class PipParser implements ToolParser {
         if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
         else if (text.startsWith('Collecting ')) {
           this.pipSeen = true;
+          this.releaseClone();
           this.nameUrl(text.slice(11));
-        }
+        } else if (text.startsWith('Cloning ')) this.cloning(text.slice(8));
         // pip < 19.3 printed its last try of a file without `ERROR: `.
         else if (text.startsWith('Could not install packages due to an ') || text.startsWith('Could not install requirement ')) this.error(text);
         else if (text.startsWith('Cannot fetch index base URL ')) this.indexUnreachable(text.slice(28).trim());
@@ -451,6 +461,7 @@ class PipParser implements ToolParser {
   end(): void {
     this.settleUnfinished();
     this.flush();
+    this.clone = null;
     for (const key of [...this.brokenTries.keys()]) this.reportBrokenTries(key, this.namedUrl(key) ?? key);
     for (const held of this.guessed.splice(0)) this.emit(held.event);
     this.reported.clear();
@@ -693,6 +704,7 @@ class PipParser implements ToolParser {
   }
 
   private flush(): void {
+    this.releaseClone();
     for (const key of [...this.pending.keys()]) this.release(key, null);
   }
 
@@ -856,7 +868,35 @@ class PipParser implements ToolParser {
     const m = /^(\S+) to commit ([0-9a-f]{7,64})$/.exec(rest);
     const url = m?.[1] ?? '';
     if (m === null || !/^(?:https?|git|ssh):\/\//.test(url)) return;
+    // pip clones one repository at a time: this is the clone its `Cloning` line began.
+    this.clone = null;
     this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, source: url, version: m[2] ?? null }));
+  }
+
+  /** `Cloning URL (to revision REV) to DIR`: a fetch, once no `fatal:` line of git's follows. */
+  private cloning(rest: string): void {
+    this.releaseClone();
+    const m = CLONING_RE.exec(rest);
+    if (m !== null) this.clone = { url: m[1] ?? '', revision: m[2] ?? null, timestamp: this.timestamp };
+  }
+
+  /** pip moved on with no `Resolved` line (pip < 21) and no failure from git: the clone was made. */
+  private releaseClone(): void {
+    const clone = this.clone;
+    if (clone === null) return;
+    this.clone = null;
+    this.emit(downloadEvent({ ...this.base(), timestamp: clone.timestamp, kind: 'file', cached: false, source: clone.url, version: clone.revision }));
+  }
+
+  /**
+   * git's `fatal: …` or `error: URL …` during pip's clone: no fetch. git's own network
+   * failures (`fatal: unable to access 'URL/': …`) are git's attempts (netclients.ts);
+   * any other is a failed attempt at the repository.
+   */
+  private cloneFailed(message: string): void {
+    const url = this.clone?.url ?? '';
+    this.clone = null;
+    if (!message.startsWith('unable to access ')) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: message }));
   }
 
   /**
