@@ -40,7 +40,6 @@ test('uv: the large downloads it names (`Downloading x (6.9MiB)`, then ` Downloa
     'Downloading cpython-3.12.3-linux-x86_64-gnu (19.2MiB)',
     ' Downloaded torchvision',
     ' Downloaded cpython-3.12.3-linux-x86_64-gnu',
-    ' Downloaded never-announced',
     'Prepared 1 package in 185ms',
     ' + torchvision==0.20.1+cu121',
   ]));
@@ -48,6 +47,17 @@ test('uv: the large downloads it names (`Downloading x (6.9MiB)`, then ` Downloa
     ['uv', 'wheel', 'torchvision', Math.round(6.9 * 1024 ** 2), false],
     ['uv', 'file', 'cpython-3.12.3-linux-x86_64-gnu', Math.round(19.2 * 1024 ** 2), false],
   ]);
+  // Since uv 0.5, a Python download says `(download)` (a public repo's work log of `uv build`).
+  const python = downloads(parseLines([
+    'Downloading cpython-3.14.8-linux-aarch64-gnu (download) (28.9MiB)',
+    ' Downloaded cpython-3.14.8-linux-aarch64-gnu (download)',
+  ]));
+  assert.deepEqual(python.map((d) => [d.kind, d.name, d.size]), [['file', 'cpython-3.14.8-linux-aarch64-gnu', Math.round(28.9 * 1024 ** 2)]]);
+  // `uv pip install … | tail -30` (an agent's session log in a public repo) cut the
+  // `Downloading` lines off: uv prints ` Downloaded x` only once x has arrived. cargo's
+  // `Downloaded crate v1.0` is not uv's.
+  const cut = downloads(parseLines([' Downloaded nvidia-cudnn-cu12', ' Downloaded torch', 'Prepared 16 packages in 23.99s', '  Downloaded serde v1.0.193']));
+  assert.deepEqual(cut.map((d) => [d.tool, d.name, d.size]), [['uv', 'nvidia-cudnn-cu12', null], ['uv', 'torch', null]]);
   // pip's own `×` errors are pip's, not uv's.
   const pip = parseLines([
     'error: subprocess-exited-with-error',
@@ -76,6 +86,18 @@ test('uv -v: each try uv retries (`DEBUG Transient request failure for URL, retr
   assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
     ['uv', 'https://gitlab.example.org/api/v4/groups/7/-/packages/pypi/simple/alembic/', 'failed to lookup address information: Name does not resolve'],
     ['uv', 'https://pypi.example.org/simple/seaborn/', 'invalid peer certificate: UnknownIssuer'],
+  ]);
+  assert.equal(errors(events).length, 0);
+});
+
+test("uv: the server's HTTP status error (401/403/404 from a private index) is a network attempt at the URL", () => {
+  // astral-sh/uv#3255 (the URL's query cut to one parameter; REDACTED is the reporter's).
+  const events = parseLines([
+    'error: Failed to download `mode-optimizer-service-client==1.0.4`',
+    '  Caused by: Request error: HTTP status client error (403 Forbidden) for url (https://s3.amazonaws.com/gemfury/gems/REDACTED/mode_optimizer_service_client_1_0_4_py2_py3_none_any_whl?X-Amz-Signature=REDACTED)',
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['uv', 'https://s3.amazonaws.com/gemfury/gems/REDACTED/mode_optimizer_service_client_1_0_4_py2_py3_none_any_whl?X-Amz-Signature=REDACTED', 'Request error: HTTP status client error (403 Forbidden) for url (https://s3.amazonaws.com/gemfury/gems/REDACTED/mode_optimizer_service_client_1_0_4_py2_py3_none_any_whl?X-Amz-Signature=REDACTED)'],
   ]);
   assert.equal(errors(events).length, 0);
 });

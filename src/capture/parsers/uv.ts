@@ -18,9 +18,12 @@ import { normalizeProjectName } from './pip.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'uv';
-const ANNOUNCED = /^Downloading ([A-Za-z0-9][\w.-]*) \((\d+(?:\.\d+)?)(B|KiB|MiB|GiB)\)$/;
+// uv ≥ 0.5 marks a Python it fetches: `Downloading cpython-3.14.8-linux-aarch64-gnu (download) (28.9MiB)`.
+const ANNOUNCED = /^Downloading ([A-Za-z0-9][\w.-]*)(?: \(download\))? \((\d+(?:\.\d+)?)(B|KiB|MiB|GiB)\)$/;
+/** ` Downloaded torch`, ` Downloaded cpython-3.14.8-linux-aarch64-gnu (download)`: one name (cargo's `Downloaded x v1.0` has two). */
+const DOWNLOADED = /^([A-Za-z0-9][\w.-]*)(?: \(download\))?$/;
 const BINARY_UNITS: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
-const NETWORK_CAUSE = /error sending request|client error \(Connect\)|dns error|Could not connect|timed out|connection (?:refused|reset)|peer certificate|certificate verify|Request failed after/i;
+const NETWORK_CAUSE = /error sending request|HTTP status (?:client|server) error|client error \(Connect\)|dns error|Could not connect|timed out|connection (?:refused|reset)|peer certificate|certificate verify|Request failed after/i;
 const MAX_ANNOUNCED = 4096;
 const TRANSIENT = /^DEBUG Transient request failure for (\S+?),? retrying: (.*)$/;
 
@@ -95,8 +98,10 @@ class UvParser implements ToolParser {
     this.announced.set(m[1] ?? '', Math.round(Number(m[2]) * (BINARY_UNITS[m[3] ?? ''] ?? 1)));
   }
 
-  private downloaded(name: string): void {
-    if (!this.announced.has(name)) return;
+  /** uv prints ` Downloaded x` once x has arrived; its `Downloading x (size)` line may be cut off (`| tail`). */
+  private downloaded(text: string): void {
+    const name = DOWNLOADED.exec(text)?.[1];
+    if (name === undefined) return;
     const size = this.announced.get(name) ?? null;
     this.announced.delete(name);
     // uv also fetches Python itself (`cpython-3.12.3-linux-x86_64-gnu`).
