@@ -642,3 +642,19 @@ test('pip real: pip < 21 prints no `Resolved` line — its `Cloning URL … to D
   assert.equal(downloads(failed).length, 0);
   assert.deepEqual(attempts(failed).map((a) => [a.url_or_host, a.error]), [['https://git.example.org/scm/eio/zcsdgapi.git', "bad revision '43995bd42fa23bbc4c3a59d5fb9da99042fcf139'"]]);
 });
+
+test('pip -vv: an index page the server answered with 304 came from pip\'s cache', () => {
+  // pip 24.3.1 `pip install einops -vv`, from a notes page in a public repo.
+  const lines = [
+    'Getting page https://pypi.org/simple/einops/',
+    'Looking up "https://pypi.org/simple/einops/" in the cache',
+    'Request header has "max_age" as 0, cache bypassed',
+    'Starting new HTTPS connection (1): pypi.org:443',
+    'https://pypi.org:443 "GET /simple/einops/ HTTP/1.1" 304 0',
+    'Fetched page https://pypi.org/simple/einops/ as application/vnd.pypi.simple.v1+json',
+  ];
+  const pages = downloads(parseLines(lines, PIP));
+  assert.deepEqual(pages.map((d) => [d.index, d.source, d.cached]), [[true, 'https://pypi.org/simple/einops/', true]]);
+  const fetched = downloads(parseLines(lines.map((l) => l.replace('" 304 0', '" 200 4127')), PIP));
+  assert.deepEqual(fetched.map((d) => d.cached), [false]);
+});

@@ -251,6 +251,8 @@ const DEFAULT_INDEX = [
 ];
 /** `Cloning https://h/r.git (to revision v1.2) to /tmp/pip-req-build-x` (pip 7 and later; pip < 21 prints no `Resolved` line). */
 const CLONING_RE = /^((?:https?|git|ssh):\/\/\S+)(?: \(to (?:revision )?(\S+)\))? to \S/;
+/** urllib3's debug line (`-vv`) of a `304 Not Modified` response, naming the path asked for. */
+const NOT_MODIFIED_RE = /^https?:\/\/\S+ "GET (\S+) HTTP\/[\d.]+" 304 /;
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;
 /** pip ≤ 1.5 ends a download's line with its progress: `x.tar.gz (324kB): 324kB downloaded`. */
 const OLD_DOWNLOADED_RE = /^(\d+(?:\.\d+)? ?[a-zA-Z]+) downloaded$/;
@@ -291,6 +293,8 @@ class PipParser implements ToolParser {
   private shortReading: string | null = null;
   /** pip crashed (`Exception:`): the next exception line may end its traceback. */
   private traceback = false;
+  /** The path of urllib3's last `304` response (`-vv`): its page came from pip's cache. */
+  private notModified: string | null = null;
   /** `status url` of the last HTTP error, which pip's next line repeats. */
   private lastRefusal: string | null = null;
   /** The repository pip is cloning (`Cloning URL … to DIR`), until the clone proves done or failed. */
@@ -415,6 +419,9 @@ class PipParser implements ToolParser {
       case 71: // G
         if (text.startsWith('Getting page ')) this.lastPageUrl = text.slice(13).trim();
         return;
+      case 104: // h (urllib3's debug line of a response, `-vv`)
+        if (text.startsWith('http')) this.response(text);
+        return;
       case 87: // W
         if (text.startsWith('WARNING: Retrying ')) this.retry(text);
         // pip ≥ 25.1 keeps the bytes it has and resumes (or gives up with incomplete-download).
@@ -479,6 +486,7 @@ class PipParser implements ToolParser {
     this.traceback = false;
     this.pipSeen = false;
     this.lastRefusal = null;
+    this.notModified = null;
     this.brokenTries.clear();
     this.diagnostic = null;
     this.diagnosticMessage = null;
@@ -740,17 +748,26 @@ class PipParser implements ToolParser {
   private fetchedPage(rest: string): void {
     const space = rest.indexOf(' ');
     const url = space === -1 ? rest : rest.slice(0, space);
+    const notModified = this.notModified !== null && this.notModified === pathOf(url);
+    this.notModified = null;
     const project = /\/simple\/([^/]+)\/?$/.exec(url)?.[1];
     this.emit(
       downloadEvent({
         ...this.base(),
         kind: 'wheel',
-        cached: false,
+        // pip asks for index pages with `max-age=0`: a 304 means its cached copy was used.
+        cached: notModified,
         index: true,
         source: url,
         name: project === undefined ? null : normalizeProjectName(baseName(project)),
       }),
     );
+  }
+
+  /** `https://pypi.org:443 "GET /simple/einops/ HTTP/1.1" 304 0` */
+  private response(text: string): void {
+    const m = NOT_MODIFIED_RE.exec(text);
+    if (m !== null) this.notModified = m[1] ?? null;
   }
 
   private indexes(rest: string): void {
