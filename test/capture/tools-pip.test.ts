@@ -658,3 +658,17 @@ test('pip -vv: an index page the server answered with 304 came from pip\'s cache
   const fetched = downloads(parseLines(lines.map((l) => l.replace('" 304 0', '" 200 4127')), PIP));
   assert.deepEqual(fetched.map((d) => d.cached), [false]);
 });
+
+test("pipenv's logging prefix (`INFO:pipenv.patched.pip._internal….:`) comes off pip's lines", () => {
+  // pypa/pipenv#5880 (its hosts already replaced by `url`); the paste wrapped the 403's URL.
+  const events = parseLines([
+    'INFO:pipenv.patched.pip._internal.operations.prepare:Collecting unittest-xml-reporting (from -r C:\\Users\\%USER%\\AppData\\Local\\Temp\\pipenv-e8bvgg36-requirements\\pipenv-pgh7lsq8-constraints.txt (line 12))',
+    'INFO:pipenv.patched.pip._internal.network.download:Using cached https://url/unittest_xml_reporting-3.2.0-py2.py3-none-any.whl (20 kB)',
+    'CRITICAL:pipenv.patched.pip._internal.network.download:HTTP error 403 while getting',
+    'https://url/as_pymos-1.5a0.dev4-py3-none-any.whl#sha256=4af38b21851bfd342b9186ecfd1ff2526af0ba8634331c7e2ce476ee466b9c68 (from',
+    'https://url/simple/as-pymos/) (requires-python:>=3.7)',
+  ], PIP);
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.version, d.size, d.cached]), [['unittest-xml-reporting', '3.2.0', 20_000, true]]);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['https://url/as_pymos-1.5a0.dev4-py3-none-any.whl', 'HTTP error 403']]);
+  assert.deepEqual(errors(events).map((e) => e.message), ['HTTP error 403 while getting']);
+});

@@ -192,7 +192,7 @@ const PIP_ERROR = new RegExp(
     'Could not (?:find a version|install|build wheels|open requirements file|satisfy constraints|import setuptools|find an activated virtualenv)',
     'No matching distribution found for ',
     'Exception:$',
-    'HTTP error \\d{3} while getting ',
+    'HTTP error \\d{3} while getting',
     'THESE PACKAGES DO NOT MATCH THE HASHES',
     'In --require-hashes mode',
     'Hashes are required in --require-hashes mode',
@@ -253,6 +253,9 @@ const DEFAULT_INDEX = [
 const CLONING_RE = /^((?:https?|git|ssh):\/\/\S+)(?: \(to (?:revision )?(\S+)\))? to \S/;
 /** urllib3's debug line (`-vv`) of a `304 Not Modified` response, naming the path asked for. */
 const NOT_MODIFIED_RE = /^https?:\/\/\S+ "GET (\S+) HTTP\/[\d.]+" 304 /;
+/** The level names of Python's logging (`INFO:`, `CRITICAL:`) by first character, and pipenv's logger after them. */
+const PIPENV_LEVEL_LENGTH: Readonly<Record<number, number>> = { 68: 5, 73: 4, 87: 7, 69: 5, 67: 8 };
+const PIPENV_LOGGER = ':pipenv.patched.pip.';
 const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;
 /** pip ≤ 1.5 ends a download's line with its progress: `x.tar.gz (324kB): 324kB downloaded`. */
 const OLD_DOWNLOADED_RE = /^(\d+(?:\.\d+)? ?[a-zA-Z]+) downloaded$/;
@@ -293,6 +296,8 @@ class PipParser implements ToolParser {
   private shortReading: string | null = null;
   /** pip crashed (`Exception:`): the next exception line may end its traceback. */
   private traceback = false;
+  /** The status of `HTTP error 403 while getting` whose URL is on the next line (a wrapped paste). */
+  private wrappedStatus: string | null = null;
   /** The path of urllib3's last `304` response (`-vv`): its page came from pip's cache. */
   private notModified: string | null = null;
   /** `status url` of the last HTTP error, which pip's next line repeats. */
@@ -328,8 +333,34 @@ class PipParser implements ToolParser {
     const first = raw.charCodeAt(0);
     // Most lines of a log are neither pip's `--log` lines nor indented: they take the
     // short path, which keeps this hot function small enough for V8 to optimise well.
+    if (this.wrappedStatus !== null && this.wrappedUrl(raw)) return;
     if (first === 32 || isDigit(first)) this.prefixedLine(raw, first);
+    else if (raw.startsWith(PIPENV_LOGGER, PIPENV_LEVEL_LENGTH[first] ?? raw.length)) this.pipenvLine(raw, PIPENV_LEVEL_LENGTH[first] ?? 0);
     else this.pipLine(raw, first);
+  }
+
+  /**
+   * pipenv runs pip in-process and logs through Python's logging:
+   * `INFO:pipenv.patched.pip._internal.network.download:Using cached https://h/x.whl (20 kB)`,
+   * `CRITICAL:pipenv.patched.pip._internal.network.download:HTTP error 403 while getting …`.
+   */
+  private pipenvLine(raw: string, levelLength: number): void {
+    const colon = raw.indexOf(':', levelLength + PIPENV_LOGGER.length);
+    if (colon === -1) return;
+    const message = raw.slice(colon + 1).trimStart();
+    const level = raw.slice(0, levelLength);
+    const text = level === 'ERROR' || level === 'CRITICAL' ? `ERROR: ${message}` : message;
+    this.pipLine(text, text.charCodeAt(0));
+  }
+
+  /** The URL of `HTTP error 403 while getting`, wrapped onto the next line: true if `raw` was it. */
+  private wrappedUrl(raw: string): boolean {
+    const status = this.wrappedStatus ?? '';
+    this.wrappedStatus = null;
+    const url = raw.split(' ')[0] ?? '';
+    if (!isUrl(url)) return false;
+    this.refused(url, status);
+    return true;
   }
 
   /** A `--log` line (`2026-01-09T14:22:33,123 `) or an indented one: the prefix comes off. */
@@ -487,6 +518,7 @@ class PipParser implements ToolParser {
     this.pipSeen = false;
     this.lastRefusal = null;
     this.notModified = null;
+    this.wrappedStatus = null;
     this.brokenTries.clear();
     this.diagnostic = null;
     this.diagnosticMessage = null;
@@ -976,6 +1008,7 @@ class PipParser implements ToolParser {
   private httpError(text: string): void {
     const m = HTTP_ERROR_RE.exec(text);
     if (m !== null) this.refused(m[2] ?? '', m[1] ?? '');
+    else this.wrappedStatus = /^HTTP error (\d{3}) while getting$/.exec(text.trimEnd())?.[1] ?? null;
   }
 
   /** `Could not install requirement … because of HTTP error 404 … for URL X`: alone when the line before it is not in the log. */
