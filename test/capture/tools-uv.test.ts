@@ -43,9 +43,10 @@ test('uv: the large downloads it names (`Downloading x (6.9MiB)`, then ` Downloa
     'Prepared 1 package in 185ms',
     ' + torchvision==0.20.1+cu121',
   ]));
-  assert.deepEqual(got.map((d) => [d.tool, d.kind, d.name, d.size, d.cached]), [
-    ['uv', 'wheel', 'torchvision', Math.round(6.9 * 1024 ** 2), false],
-    ['uv', 'file', 'cpython-3.12.3-linux-x86_64-gnu', Math.round(19.2 * 1024 ** 2), false],
+  // A package's version is in the summary of what uv installed, after its download.
+  assert.deepEqual(got.map((d) => [d.tool, d.kind, d.name, d.version, d.size, d.cached]), [
+    ['uv', 'file', 'cpython-3.12.3-linux-x86_64-gnu', null, Math.round(19.2 * 1024 ** 2), false],
+    ['uv', 'wheel', 'torchvision', '0.20.1+cu121', Math.round(6.9 * 1024 ** 2), false],
   ]);
   // Since uv 0.5, a Python download says `(download)` (a public repo's work log of `uv build`).
   const python = downloads(parseLines([

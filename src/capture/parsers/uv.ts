@@ -39,6 +39,8 @@ export const createUvParser = readingLinesStartingWith('De ', (emit, at) => new 
 
 class UvParser implements ToolParser {
   private readonly announced = new Map<string, number | null>();
+  /** Packages uv fetched, awaiting their version from its ` + name==version` lines. */
+  private readonly fetched = new Map<string, Parameters<typeof downloadEvent>[0]>();
   private chain: Chain | null = null;
 
   constructor(
@@ -54,10 +56,11 @@ class UvParser implements ToolParser {
       let i = 1;
       while (raw.charCodeAt(i) === 32) i++;
       const c = raw.charCodeAt(i);
-      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */) return;
+      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */ && c !== 43 /* + */) return;
       text = raw.slice(i);
       if (this.chain !== null && this.continues(text)) return;
       if (text.startsWith('Downloaded ')) this.downloaded(text.slice(11).trim());
+      else if (text.startsWith('+ ')) this.installed(text.slice(2));
       else if (text.charCodeAt(0) === 215 /* × */) this.failure(text.slice(1).trim());
       else if (this.chain !== null) this.endChain();
       return;
@@ -84,6 +87,7 @@ class UvParser implements ToolParser {
 
   end(): void {
     if (this.chain !== null) this.endChain();
+    for (const project of [...this.fetched.keys()]) this.release(project, null);
     this.announced.clear();
   }
 
@@ -106,9 +110,27 @@ class UvParser implements ToolParser {
     this.announced.delete(name);
     // uv also fetches Python itself (`cpython-3.12.3-linux-x86_64-gnu`).
     const python = name.startsWith('cpython-') || name.startsWith('pypy-');
-    this.emit(
-      downloadEvent({ ...this.base(), kind: python ? 'file' : 'wheel', cached: false, name: python ? name : normalizeProjectName(name), size }),
-    );
+    if (python) {
+      this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, name, size }));
+      return;
+    }
+    // The version comes later, in the summary of what was installed (` + torch==2.5.1+cu121`).
+    const project = normalizeProjectName(name);
+    if (this.fetched.size >= MAX_ANNOUNCED) this.release(this.fetched.keys().next().value ?? '', null);
+    this.fetched.set(project, { ...this.base(), kind: 'wheel', cached: false, name: project, size });
+  }
+
+  /** ` + torchvision==0.20.1+cu121`: the version of a package uv fetched. */
+  private installed(requirement: string): void {
+    const m = /^([A-Za-z0-9][\w.-]*)==(\S+)$/.exec(requirement.trim());
+    if (m !== null) this.release(normalizeProjectName(m[1] ?? ''), m[2] ?? null);
+  }
+
+  private release(project: string, version: string | null): void {
+    const fields = this.fetched.get(project);
+    if (fields === undefined) return;
+    this.fetched.delete(project);
+    this.emit(downloadEvent({ ...fields, version }));
   }
 
   /** `× Failed to download \`x==1.0\``: uv's; pip's `×` lines (`× Preparing metadata …`) are not. */
