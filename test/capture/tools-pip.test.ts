@@ -672,3 +672,20 @@ test("pipenv's logging prefix (`INFO:pipenv.patched.pip._internal….:`) comes o
   assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['https://url/as_pymos-1.5a0.dev4-py3-none-any.whl', 'HTTP error 403']]);
   assert.deepEqual(errors(events).map((e) => e.message), ['HTTP error 403 while getting']);
 });
+
+test('pip VCS requirements: the clone takes the project its `Collecting` line named', () => {
+  // A `gh run view --log` of a GitHub Actions Windows job committed to a public repo (pip 25,
+  // `pip install "${repo_url}/@4.0.5#egg=nuitka"`), the runner's prefixes removed.
+  const events = parseLines([
+    'Collecting nuitka',
+    '  Cloning https://github.com/Nuitka/Nuitka.git/ (to revision 4.0.5) to C:\\Users\\runneradmin\\AppData\\Local\\Temp\\pip-install-v72matj8\\nuitka_fc1d5248b8434f66a30b8b440f07784e',
+    "  Running command git clone --filter=blob:none --quiet https://github.com/Nuitka/Nuitka.git/ 'C:\\Users\\runneradmin\\AppData\\Local\\Temp\\pip-install-v72matj8\\nuitka_fc1d5248b8434f66a30b8b440f07784e'",
+    '  Resolved https://github.com/Nuitka/Nuitka.git/ to commit 1860d7b214076e4d01abd36487a25d5dfb335127',
+    'Collecting zcsdgapi@ git+https://git.example.org/scm/eio/zcsdgapi.git',
+    '  Cloning https://git.example.org/scm/eio/zcsdgapi.git to /tmp/pip-install-_jsv_zuz/zcsdgapi_e5a7fb3aae9d4eef9d8d91c42547d486',
+  ], PIP);
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.version, d.source]), [
+    ['nuitka', '1860d7b214076e4d01abd36487a25d5dfb335127', 'https://github.com/Nuitka/Nuitka.git/'],
+    ['zcsdgapi', null, 'https://git.example.org/scm/eio/zcsdgapi.git'],
+  ]);
+});

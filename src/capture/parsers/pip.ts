@@ -99,6 +99,13 @@ function isUrl(text: string): boolean {
   return text.startsWith('http://') || text.startsWith('https://') || text.startsWith('file://');
 }
 
+/** The project a `Collecting` line names (`six==1.0`, `name@ git+https://h/r.git`, `git+https://h/r.git#egg=name`), or null. */
+function collectedProject(rest: string): string | null {
+  const first = rest.split(' ')[0] ?? '';
+  const named = first.includes('://') ? /#egg=([A-Za-z0-9][\w.-]*)/.exec(first)?.[1] : /^[A-Za-z0-9][\w.-]*/.exec(first)?.[0];
+  return named === undefined ? null : normalizeProjectName(named);
+}
+
 /** The size of pip ≤ 1.5's finished progress (`324kB downloaded`), or null. */
 function downloadedSize(progress: string): number | null {
   const m = OLD_DOWNLOADED_RE.exec(progress.trim());
@@ -303,7 +310,9 @@ class PipParser implements ToolParser {
   /** `status url` of the last HTTP error, which pip's next line repeats. */
   private lastRefusal: string | null = null;
   /** The repository pip is cloning (`Cloning URL … to DIR`), until the clone proves done or failed. */
-  private clone: { url: string; revision: string | null; timestamp: string | null } | null = null;
+  private clone: { url: string; revision: string | null; name: string | null; timestamp: string | null } | null = null;
+  /** The project of the last `Collecting` line: the one a clone that follows is of. */
+  private collecting: string | null = null;
   /** A line only pip prints (`Collecting`, `Requirement already satisfied`…) was seen: pip is at work. */
   private pipSeen = false;
   /** Tries of a file that broke mid-transfer (pip ≥ 25.1 resumes them), reported with the file. */
@@ -470,6 +479,7 @@ class PipParser implements ToolParser {
         else if (text.startsWith('Collecting ')) {
           this.pipSeen = true;
           this.releaseClone();
+          this.collecting = collectedProject(text.slice(11));
           this.nameUrl(text.slice(11));
         } else if (text.startsWith('Cloning ')) this.cloning(text.slice(8));
         // pip < 19.3 printed its last try of a file without `ERROR: `.
@@ -500,6 +510,7 @@ class PipParser implements ToolParser {
     this.settleUnfinished();
     this.flush();
     this.clone = null;
+    this.collecting = null;
     for (const key of [...this.brokenTries.keys()]) this.reportBrokenTries(key, this.namedUrl(key) ?? key);
     for (const held of this.guessed.splice(0)) this.emit(held.event);
     this.reported.clear();
@@ -918,15 +929,16 @@ class PipParser implements ToolParser {
     const url = m?.[1] ?? '';
     if (m === null || !/^(?:https?|git|ssh):\/\//.test(url)) return;
     // pip clones one repository at a time: this is the clone its `Cloning` line began.
+    const name = this.clone?.name ?? this.collecting;
     this.clone = null;
-    this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, source: url, version: m[2] ?? null }));
+    this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, source: url, name, version: m[2] ?? null }));
   }
 
   /** `Cloning URL (to revision REV) to DIR`: a fetch, once no `fatal:` line of git's follows. */
   private cloning(rest: string): void {
     this.releaseClone();
     const m = CLONING_RE.exec(rest);
-    if (m !== null) this.clone = { url: m[1] ?? '', revision: m[2] ?? null, timestamp: this.timestamp };
+    if (m !== null) this.clone = { url: m[1] ?? '', revision: m[2] ?? null, name: this.collecting, timestamp: this.timestamp };
   }
 
   /** pip moved on with no `Resolved` line (pip < 21) and no failure from git: the clone was made. */
@@ -934,7 +946,7 @@ class PipParser implements ToolParser {
     const clone = this.clone;
     if (clone === null) return;
     this.clone = null;
-    this.emit(downloadEvent({ ...this.base(), timestamp: clone.timestamp, kind: 'file', cached: false, source: clone.url, version: clone.revision }));
+    this.emit(downloadEvent({ ...this.base(), timestamp: clone.timestamp, kind: 'file', cached: false, source: clone.url, name: clone.name, version: clone.revision }));
   }
 
   /**
