@@ -448,8 +448,7 @@ class PipParser implements ToolParser {
         if (text.startsWith('Installing collected packages')) {
           this.pipSeen = true;
           this.flush();
-        }
-        else this.bareTransferError(text);
+        } else this.bareTransferError(text);
         return;
       case 76: // L
         if (text.startsWith('Looking in indexes: ')) this.indexes(text.slice(20));
