@@ -262,3 +262,21 @@ test('a build log quoted in a reply (`> `, an empty line as `>`, nested `> > `) 
     }
   }
 });
+
+test("tool output quoted in a reply (pip's, apt's, npm's) reads as the output itself; curl -v's `> GET` lines are no quote", () => {
+  // pypa/pip#4822: the reporter quoted pip 9's output between lines of their own.
+  const pasted = fixtureLines('../pip/real/pip9-quoted-readtimeout.txt');
+  const unquoted = pasted.map((l) => l.replace(/^> ?/, ''));
+  const events = parseLines(pasted);
+  assert.ok(events.some((e) => e.includes('PySide')), events.join('\n'));
+  assert.deepEqual(events, parseLines(unquoted));
+  for (const name of ['../pip/real/pip1-downloads.txt', '../apt/apt-install.txt', '../npm/npm-install-refused.txt']) {
+    const lines = fixtureLines(name);
+    const plain = parseLines(['Output:', ...lines, '', 'Any idea?']);
+    assert.ok(plain.length > 0, name);
+    assert.deepEqual(parseLines(['Output:', ...lines.map((l) => (l === '' ? '>' : `> ${l}`)), '', 'Any idea?']), plain, name);
+  }
+  // curl -v's request lines start with `> ` too: its download is still read with its URL.
+  const curl = parseLines(fixtureLines('../curl/curl-verbose.txt')).map((e) => JSON.parse(e) as CaptureEvent);
+  assert.ok(curl.some((e) => e.type === 'download' && e.tool === 'curl' && e.source?.startsWith('http')), JSON.stringify(curl));
+});

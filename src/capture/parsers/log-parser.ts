@@ -46,6 +46,13 @@ const GT = 62; // `>` of a Markdown quote
  * `> #5 [2/3] …`, `    Step 2/3 : …`) gives the prefix the lines after it carry.
  */
 const PASTED_BUILD_LOG = /^([ \t]{2,}|[ \t]{0,3}(?:>[ \t]?)+)(?=\[\+\] Building \d|#\d+ \[|Step \d+(?:\/\d+)? : )/;
+/**
+ * Tool output quoted in a reply starts with one of these lines (pip's, apt's, npm's). Only a
+ * quote: an indented `Collecting`/`Downloading` is pip's own nesting, and curl -v's `> GET`
+ * lines are no quote.
+ */
+const QUOTED_TOOL_OUTPUT =
+  /^((?:>[ \t]?)+)(?=[ \t]*(?:Collecting \S|Downloading[ /]\S|Looking in indexes: |Requirement already satisfied: |(?:Get|Hit|Err):\d+ |Reading package lists|The following |npm (?:ERR!|error|WARN|warn) ))/;
 
 interface Paste {
   /** The indent or quote (`> `) the first framing line carried. */
@@ -146,7 +153,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
         if (inside === null) paste = null;
         else raw = inside;
       } else if (raw.charCodeAt(0) === SPACE || raw.charCodeAt(0) === TAB || raw.charCodeAt(0) === GT) {
-        const found = PASTED_BUILD_LOG.exec(raw);
+        const found = PASTED_BUILD_LOG.exec(raw) ?? (raw.charCodeAt(0) === GT ? QUOTED_TOOL_OUTPUT.exec(raw) : null);
         if (found !== null) {
           const prefix = found[1]!;
           paste = { prefix, quote: prefix.includes('>') ? prefix.trimEnd() : null };
