@@ -13,13 +13,23 @@
 // last lines between `------` rulers, without `#N`; they were already seen live and are
 // skipped here (see test/fixtures/docker/README.md). A log that holds only that summary
 // (the part of a failed build people paste) has no other record of the step: its lines
-// are then the failed step's output.
+// are then the failed step's output. Pasted from a terminal, the summary's lines keep the
+// display's padding to the terminal's width; people also paste it from its header on
+// (` > [bot 6/7] RUN …:`, no ruler), or with the display's leading blank cut off.
 import { parseSeconds, type StepFrames } from './docker-frames.js';
 
 const HASH = 35; // #
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 const RULER = '------';
+/** `------`, with the blanks a terminal display pads its lines with. */
+const isRuler = (text: string): boolean => text.startsWith(RULER) && text.trimEnd() === RULER;
+/** ` > [3/4] RUN …:` (the leading blank may be cut off): the step a summary stands for. */
+const SUMMARY_HEADER = /^ ?> (.+):\s*$/;
+/** A header pasted without the ruler above it: only a BuildKit vertex name counts. */
+const BARE_SUMMARY_HEADER = /^ ?> (\[[^\]]+\] .+):\s*$/;
+/** `6.143 Collecting …` (or `#0 6.143 …`): a summary line, seconds into the step. */
+const SUMMARY_BODY_LINE = /^(?:#0 )?\d+\.\d+(?: |$)/;
 /** What ends an error summary that Compose v2 prints without its closing ruler. */
 const SUMMARY_CUT_SHORT = /^(?:\[\+\] Building |failed to solve|ERROR: failed to )/;
 
@@ -35,8 +45,14 @@ export class BuildKitFramer {
   private readonly open = new Map<string, OpenVertex>();
   /** The vertex whose block the printer is writing. */
   private current: string | null = null;
-  /** Inside the `------` error summary: null (no), 'head' (expecting ` > name:`), 'body'. */
-  private summary: null | 'head' | 'body' = null;
+  /**
+   * Inside an error summary: null (no), 'head' (after the ruler, expecting ` > name:`),
+   * 'body', or 'header' (a ` > [N/M] name:` line without a ruler, a summary only if the
+   * next line is a stamped line of the step).
+   */
+  private summary: null | 'head' | 'header' | 'body' = null;
+  /** The step name of a header seen without a ruler, until the next line confirms it. */
+  private bareHeader: string | null = null;
   /** The step a summary stands for when no live line of it was seen. */
   private summaryStep: string | null = null;
   private summaries = 0;
@@ -59,11 +75,11 @@ export class BuildKitFramer {
     if (this.summaryStep !== null) return this.summaryLine(text);
     if (text.charCodeAt(0) === HASH && isDigit(text.charCodeAt(1))) return this.vertexLine(text);
     if (this.summary !== null) return this.summaryLine(text);
-    if (text === RULER) {
+    if (isRuler(text)) {
       this.summary = 'head';
       return true;
     }
-    if (!this.active) return false;
+    if (!this.active) return this.bareSummaryHeader(text);
     if (this.current === null || text === '') return false;
     // Inside an open block every line is the vertex's: the newer form without `#N`, or a
     // line whose `#N 1.234 ` prefix was lost when cleanLine kept only the text after the
@@ -185,27 +201,40 @@ export class BuildKitFramer {
 
   /** Whether the caller must offer this line even before any `#N` line: a summary's. */
   wants(text: string): boolean {
-    return this.summary !== null || text === RULER;
+    return this.summary !== null || isRuler(text) || (!this.active && BARE_SUMMARY_HEADER.test(text));
+  }
+
+  /** ` > [bot 6/7] RUN pip3 install …:` outside any `#N` framing: a summary pasted from its header on. */
+  private bareSummaryHeader(text: string): boolean {
+    const header = BARE_SUMMARY_HEADER.exec(text);
+    if (header === null) return false;
+    this.summary = 'header';
+    this.bareHeader = header[1]!;
+    return true;
   }
 
   private summaryLine(text: string): boolean {
     if (this.summary === 'head') {
       // ` > [3/4] RUN …:` names the failed step; anything else means this was no summary.
-      if (text.startsWith(' > ') && text.endsWith(':')) {
-        this.summary = 'body';
-        if (!this.active) {
-          const name = text.slice(3, -1);
-          const claimed = this.claimStep(name);
-          this.summaryStep = claimed?.id ?? `summary-${++this.summaries}`;
-          this.summarySeconds = claimed?.seconds ?? null;
-          if (claimed === null) this.frames.start(this.summaryStep, name);
-        }
+      const header = SUMMARY_HEADER.exec(text);
+      if (header !== null) {
+        this.openSummary(header[1]!);
         return true;
       }
       this.summary = null;
       return this.line(text);
     }
-    if (text === RULER) {
+    if (this.summary === 'header') {
+      // A Markdown quote (`> [1/2] note:`) looks the same; the step's stamped lines do not follow it.
+      const name = this.bareHeader!;
+      this.bareHeader = null;
+      if (!SUMMARY_BODY_LINE.test(text) && !isRuler(text)) {
+        this.summary = null;
+        return this.line(text);
+      }
+      this.openSummary(name);
+    }
+    if (isRuler(text)) {
       this.closeSummary();
     } else if (SUMMARY_CUT_SHORT.test(text)) {
       // Compose v2 ends a summary with a redraw or Docker's last words, without the closing ruler.
@@ -222,6 +251,16 @@ export class BuildKitFramer {
     return true;
   }
 
+  /** The summary's header named the failed step: a step of its own unless live lines showed it. */
+  private openSummary(name: string): void {
+    this.summary = 'body';
+    if (this.active) return;
+    const claimed = this.claimStep(name);
+    this.summaryStep = claimed?.id ?? `summary-${++this.summaries}`;
+    this.summarySeconds = claimed?.seconds ?? null;
+    if (claimed === null) this.frames.start(this.summaryStep, name);
+  }
+
   private closeSummary(): void {
     this.summary = null;
     if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: this.summarySeconds, error: 'shown in BuildKit\'s error summary only' });
@@ -230,6 +269,7 @@ export class BuildKitFramer {
 
   /** The log ended inside an error summary: the step it stands for failed all the same. */
   end(): void {
+    if (this.summary === 'header') this.summary = null;
     if (this.summary !== null) this.closeSummary();
   }
 }

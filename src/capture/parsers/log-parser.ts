@@ -100,7 +100,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
 
   const dispatch = (text: string): void => {
     const first = text.charCodeAt(0);
-    if ((first === HASH || buildkit.active || ((first === DASH || buildkit.inSummary) && buildkit.wants(text))) && buildkit.line(text)) return;
+    // An error summary pasted alone starts at its `------` ruler or at its ` > [N/M] …:` header.
+    const summaryStart = first === DASH || first === SPACE || first === GT;
+    if ((first === HASH || buildkit.active || ((summaryStart || buildkit.inSummary) && buildkit.wants(text))) && buildkit.line(text)) return;
     if (first === BRACE && rawjson.line(text)) return;
     // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1),
     // never a build step's output even while a legacy step is open.
