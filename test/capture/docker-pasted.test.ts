@@ -88,3 +88,39 @@ test('a Markdown quote that looks like a summary header is no step', () => {
   assert.deepEqual(p.steps, []);
   assert.deepEqual(p.downloads.map((d) => [d.name, d.step]), [['distlib', null]]);
 });
+
+// `docker compose build --progress=plain` in a project report (search-index file id 52813680303):
+// BuildKit pads the step's position to the width of the total.
+test('Compose v2 plain: a step whose position BuildKit padded (`[backend  3/12]`) keeps its service', () => {
+  const p = parse([
+    '#2 [backend internal] load build definition from Dockerfile',
+    '#2 transferring dockerfile: 747B done',
+    '#2 DONE 0.0s',
+    '#12 [backend  3/12] RUN apt-get update   && apt-get install -y --no-install-recommends openssl ca-certificates   && rm -rf /var/lib/apt/lists/*',
+    '#12 20.64 Get:1 http://deb.mirror.invalid/debian-security bookworm-security/main amd64 libssl3 amd64 3.0.18-1~deb12u2 [2030 kB]',
+    '#12 22.10 Get:2 http://deb.mirror.invalid/debian-security bookworm-security/main amd64 openssl amd64 3.0.18-1~deb12u2 [1433 kB]',
+    '#12 22.98 Get:3 http://deb.mirror.invalid/debian bookworm/main amd64 ca-certificates all 20230311+deb12u1 [155 kB]',
+    '#12 25.37 Fetched 3617 kB in 3s (1353 kB/s)',
+    '#12 DONE 25.6s',
+  ]);
+  assert.deepEqual(p.downloads.map((d) => [d.name, d.service]), [
+    ['libssl3', 'backend'],
+    ['openssl', 'backend'],
+    ['ca-certificates', 'backend'],
+  ]);
+  assert.ok(p.steps.every((s) => s.service === 'backend'));
+});
+
+// `docker compose up --build` on a terminal (search-index file id 48957627948; column padding shortened).
+test('Compose v2 terminal display: padded positions of two stages and the image export keep the service', () => {
+  const p = parse([
+    '[+] Building 1234.5s (30/30) FINISHED                            docker:default',
+    ' => [vllm internal] load build definition from Dockerfile                 0.0s',
+    ' => [vllm vllm  1/17] RUN --mount=type=cache,target=/var/cache/apt     apt-get update -y     && apt-  36.8s',
+    ' => [vllm vllm 10/17] COPY ./infra/setup.py /app/cray/infra/cray_infra/setup.py                 0.0s',
+    ' => [vllm infra  1/10] RUN apt-get update -y      && apt-get install -y slurm-wlm libslurm-dev     b  69.5s',
+    ' => [vllm] exporting to image                                             4.0s',
+    '[+] Running 2/2',
+  ]);
+  assert.deepEqual(p.steps.map((s) => s.service), ['vllm', 'vllm', 'vllm', 'vllm', 'vllm']);
+});

@@ -112,9 +112,11 @@ export class StepTracker implements StepFrames {
    * `[api 2/4] RUN …`, `[api builder 2/4] RUN …`. A plain `docker build` writes
    * `[internal]` and `[builder 2/4]`, so a name counts as a service only once an
    * `[name internal]` vertex showed it is one (platforms, `[linux/arm64 internal]`, are not).
+   * BuildKit pads the position to the width of the total: `[backend  3/12]`. The image
+   * export names the service alone: `[api] exporting to image`.
    */
   private composeService(name: string): string | null {
-    const m = /^\[([A-Za-z0-9][\w.-]*) (internal|(?:[^\]\s]+ )?\d+\/\d+)\]/.exec(name);
+    const m = /^\[([A-Za-z0-9][\w.-]*)(?: +(internal|(?:[^\]\s]+ +)?\d+\/\d+))?\] /.exec(name);
     if (m?.[1] === undefined) return null;
     if (m[2] === 'internal') {
       if (this.composeServices.size < 1000) this.composeServices.add(m[1]);
