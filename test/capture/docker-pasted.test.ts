@@ -124,3 +124,65 @@ test('Compose v2 terminal display: padded positions of two stages and the image 
   ]);
   assert.deepEqual(p.steps.map((s) => s.service), ['vllm', 'vllm', 'vllm', 'vllm', 'vllm']);
 });
+
+// https://github.com/iineva/ipa-server/issues/11: Compose v1 prints the failure of a legacy
+// step only in its own `ERROR: Service …` line.
+test('Compose v1: `ERROR: Service \'web\' failed to build: The command … returned a non-zero code` fails the running step', () => {
+  const step = 'RUN npm install --production --registry=https://registry.npm.taobao.org';
+  const p = parse([
+    `Step 6/9 : ${step}`,
+    ' ---> Running in a1771b815d9f',
+    'npm ERR! code ECONNRESET',
+    'npm ERR! errno ECONNRESET',
+    'npm ERR! network request to https://registry.npm.taobao.org/bplist-parser failed, reason: socket hang up',
+    "ERROR: Service 'web' failed to build: The command '/bin/sh -c npm install --production --registry=https://registry.npm.taobao.org' returned a non-zero code: 1",
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.name, s.status, s.error]), [
+    [step, 'error', "The command '/bin/sh -c npm install --production --registry=https://registry.npm.taobao.org' returned a non-zero code: 1"],
+  ]);
+  assert.ok(p.errors.some((e) => e.tool === 'docker' && e.step === step && /socket hang up/.test(e.message)));
+  assert.deepEqual(
+    p.errors.filter((e) => e.tool === 'docker-compose').map((e) => e.service),
+    ['web'],
+  );
+});
+
+// https://github.com/alexbers/mtprotoproxy/issues/212 (Compose v1 names the service it builds;
+// the issue cut its last line) and https://github.com/Seedstars/django-react-redux-base/issues/127
+// (two services built one after the other).
+test('Compose v1: `Building <service>` names the service of the steps after it', () => {
+  const p = parse([
+    '[root@ecs]# docker-compose up -d',
+    'Building mtprotoproxy',
+    'Step 1/10 : FROM python:3.8-slim-buster',
+    ' ---> 56930ef6f6a2',
+    'Step 2/10 : RUN apt-get update && apt-get install -y libcap2-bin && rm -rf /var/lib/apt/lists/*',
+    ' ---> Running in 88b339eac8b2',
+    'Err:1 http://deb.mirror.invalid/debian buster InRelease',
+    "  Temporary failure resolving 'deb.mirror.invalid'",
+    'E: Unable to locate package libcap2-bin',
+    "ERROR: Service 'mtprotoproxy' failed to build: The command '/bin/sh -c apt-get update && apt-get install -y libcap2-bin && rm -rf /var/lib/apt/li",
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.id, s.service, s.status]), [
+    ['1', 'mtprotoproxy', 'done'],
+    ['2', 'mtprotoproxy', 'error'],
+  ]);
+  assert.deepEqual(p.attempts.map((a) => [a.service, a.url_or_host]), [['mtprotoproxy', 'http://deb.mirror.invalid/debian/dists/buster/InRelease']]);
+  const two = parse([
+    'Building postgres',
+    'Step 1/3 : FROM postgres:9.5.4',
+    ' ---> 2417ea518abc',
+    'Step 2/3 : ENV POSTGRES_USER postgres',
+    ' ---> Using cache',
+    ' ---> f64ceabf4cef',
+    'Successfully built 3c1f40ecff5e',
+    'Building backend',
+    'Step 1/8 : FROM python:3.4.3',
+    ' ---> 2b07576f6f81',
+  ]);
+  assert.deepEqual(two.steps.map((s) => [s.service, s.name]), [
+    ['postgres', 'FROM postgres:9.5.4'],
+    ['postgres', 'ENV POSTGRES_USER postgres'],
+    ['backend', 'FROM python:3.4.3'],
+  ]);
+});

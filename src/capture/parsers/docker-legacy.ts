@@ -55,6 +55,18 @@ export class LegacyFramer {
     return true;
   }
 
+  /**
+   * Another program reported the open step's failure (Compose v1: `ERROR: Service 'web' failed
+   * to build: The command '/bin/sh -c …' returned a non-zero code: 1`); false when none is open.
+   */
+  fail(error: string): boolean {
+    const step = this.step;
+    if (step === null) return false;
+    this.step = null;
+    this.frames.end(step.id, { status: 'error', durationSeconds: null, error });
+    return true;
+  }
+
   /** The step still open when the log ends, if any. */
   openStep(): string | null {
     return this.step?.id ?? null;

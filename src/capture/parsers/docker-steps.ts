@@ -39,8 +39,15 @@ export class StepTracker implements StepFrames {
   private readonly steps = new Map<string, StepState>();
   private lastLogged: StepState | null = null;
   private readonly composeServices = new Set<string>();
+  /** The service Compose v1 said it is building (`Building web`). */
+  private building: string | null = null;
 
   constructor(private readonly options: StepTrackerOptions) {}
+
+  /** Compose v1's `Building web`: the steps that follow build that service. */
+  buildingService(service: string): void {
+    this.building = service;
+  }
 
   start(id: string, name: string): void {
     // A number reused by a later build in the same log: the earlier step never finished.
@@ -48,7 +55,7 @@ export class StepTracker implements StepFrames {
     this.steps.set(id, {
       id,
       name: stepLabel(name),
-      service: this.options.service ?? this.composeService(name),
+      service: this.options.service ?? this.composeService(name) ?? this.building,
       parsers: null,
       recent: new Array<string>(ERROR_CONTEXT_LINES),
       recentNext: 0,

@@ -73,6 +73,11 @@ const BRACKET = 91; // `[+] Building …`
 /** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
 const BAKE_FAILURE = /^target [\w.-]+: failed to /;
 
+/** Compose v1 before each service's build: `Building web`. */
+const COMPOSE_V1_BUILDING = /^Building ([\w.-]+)$/;
+/** Compose v1's last words: `ERROR: Service 'web' failed to build: <reason>`. */
+const COMPOSE_V1_FAILURE = /^ERROR: Service '([^']+)' failed to build(?:: (.*))?/;
+
 /** The program behind an `ERROR: …` line that is neither pip's nor a build step's, or null. */
 function foreignErrorOwner(text: string): string | null {
   if (!text.startsWith('ERROR: ')) return null;
@@ -108,18 +113,29 @@ export function createLogParser(options: LogParserOptions): LogParser {
     // never a build step's output even while a legacy step is open.
     const owner = first === 69 ? foreignErrorOwner(text) : null;
     if (owner !== null) {
+      // Compose v1 repeats the legacy builder's `The command '…' returned a non-zero code: N`
+      // in its own line, the only one a failed step gets when Compose prints it.
+      const compose = owner === 'docker-compose' ? COMPOSE_V1_FAILURE.exec(text) : null;
+      const reason = compose?.[2] ?? '';
+      if (reason.startsWith("The command '")) legacy.fail(reason);
+      const service = options.service ?? compose?.[1] ?? null;
       // `ERROR: Service 'web' failed to build: Get https://h/v2/: net/http: TLS handshake timeout`
       const failure = builderNetworkFailure(text);
       if (failure !== null) {
-        emit(networkAttemptEvent({ tool: owner, url_or_host: failure.target, error: failure.error, service: options.service, step: null }));
+        emit(networkAttemptEvent({ tool: owner, url_or_host: failure.target, error: failure.error, service, step: null }));
       }
-      emit(errorEvent({ message: text.slice(7), tool: owner, service: options.service, step: null }));
+      emit(errorEvent({ message: text.slice(7), tool: owner, service, step: null }));
       return;
     }
     // BuildKit's terminal display: ` => [2/6] RUN …  4.1s` lines under `[+] Building …`.
     if ((first === SPACE || first === EQUALS || first === BRACKET) && tty.line(text)) return;
     tty.interrupt();
     if (legacy.line(text)) return;
+    const building = first === 66 /* B */ ? COMPOSE_V1_BUILDING.exec(text) : null;
+    if (building !== null) {
+      steps.buildingService(building[1]!);
+      return;
+    }
     // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
     // are Docker's, not pip's `ERROR:` (pip writes `Failed`), also in a pasted summary with
     // no `#N` line; Compose building through bake ends with `target backend: failed to solve: …`.
