@@ -186,3 +186,49 @@ test('Compose v1: `Building <service>` names the service of the steps after it',
     ['backend', 'FROM python:3.4.3'],
   ]);
 });
+
+// https://github.com/docker/build-push-action/issues/479 (buildx 0.6, GitHub Actions): the log
+// starts inside the failed step, so its header is cut off; buildx wrote `error:` then.
+test('buildx ≤ 0.7\'s `error: failed to solve: executor failed running […]` and the Action\'s repeat: one Docker error, the open step failed', () => {
+  const p = parse([
+    '2021-10-05T17:13:54.9350260Z #8 0.674 curl: (6) Could not resolve host: P4C_COMMIT=57f54582a,',
+    '2021-10-05T17:13:54.9353158Z ------',
+    '2021-10-05T17:13:54.9354139Z error: failed to solve: executor failed running [/bin/sh -c curl -L -o /tmp/protobuf.tar.gz $PROTOBUF_URL]: exit code: 6',
+    '2021-10-05T17:13:54.9660443Z ##[error]buildx failed with: error: failed to solve: executor failed running [/bin/sh -c curl -L -o /tmp/protobuf.tar.gz $PROTOBUF_URL]: exit code: 6',
+    '2021-10-05T17:13:54.9831641Z Post job cleanup.',
+  ]);
+  const words = 'failed to solve: executor failed running [/bin/sh -c curl -L -o /tmp/protobuf.tar.gz $PROTOBUF_URL]: exit code: 6';
+  assert.deepEqual(p.steps.map((s) => [s.id, s.status, s.error]), [['8', 'error', words]]);
+  assert.deepEqual(p.errors.filter((e) => e.step === null).map((e) => [e.tool, e.message]), [['docker', words]]);
+});
+
+// https://github.com/jlesage/docker-firefox/issues/115 (Docker 20.10: the summary's header
+// and the step's own ERROR line are not in the paste).
+test('Docker 20.10\'s bare `executor failed running […]: exit code: 1` is Docker\'s last words, not the open step\'s output', () => {
+  const p = parse([
+    '#7 28.38 tar: invalid magic',
+    '#7 28.38 tar: short read',
+    '------',
+    'executor failed running [/bin/sh -c add-pkg --virtual build-dependencies         curl         build-base         &&     mkdir jsonlz4]: exit code: 1',
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.id, s.status]), [['7', 'error']]);
+  assert.deepEqual(p.errors.filter((e) => e.step === null).map((e) => e.tool), ['docker']);
+});
+
+// https://github.com/lewandy/vue-s3-deployer/issues/4: the summary pasted indented, its
+// last words first at column 0, then indented.
+test('`ERROR: failed to solve:` indented, or right after a `#N` block with no ERROR line, is Docker\'s, never pip\'s', () => {
+  const indented = parse([
+    'ERROR: failed to solve: process "/bin/sh -c apt-get update &&     apt-get install -y curl &&     apt-get install unzip" did not complete successfully: exit code: 100',
+    '',
+    '  Dockerfile:13',
+    '  --------------------',
+    '  ERROR: failed to solve: process "/bin/sh -c apt-get update &&     apt-get install -y curl &&     apt-get install unzip" did not complete successfully: exit code: 100',
+    'Error: Docker build failed with exit code 1',
+  ]);
+  assert.deepEqual(indented.errors.map((e) => e.tool), ['docker']);
+  // A log cut before the step's `#8 ERROR:` line: the step the words name failed.
+  const cut = parse(['#8 [3/4] RUN false', '#8 0.674 boom', 'ERROR: failed to solve: process "/bin/sh -c false" did not complete successfully: exit code: 1']);
+  assert.deepEqual(cut.steps.map((s) => [s.name, s.status]), [['RUN false', 'error']]);
+  assert.deepEqual(cut.errors.map((e) => [e.tool, e.step]), [['docker', null], ['docker', 'RUN false']]);
+});

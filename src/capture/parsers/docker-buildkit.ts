@@ -56,6 +56,7 @@ export class BuildKitFramer {
   /** The step a summary stands for when no live line of it was seen. */
   private summaryStep: string | null = null;
   private summaries = 0;
+  private summarized = false;
 
   /**
    * `claimStep`: a step another framing already opened under this name (a failed step on a
@@ -199,6 +200,18 @@ export class BuildKitFramer {
     return this.summary !== null;
   }
 
+  /** Whether any BuildKit output was seen: `#N` lines or an error summary. */
+  get seen(): boolean {
+    return this.active || this.summarized;
+  }
+
+  /** Docker's last words: the summary before them is over, and so is the `#N` block they follow. */
+  interrupt(): void {
+    if (this.summary === 'header') this.summary = null;
+    if (this.summary !== null) this.closeSummary();
+    this.current = null;
+  }
+
   /** Whether the caller must offer this line even before any `#N` line: a summary's. */
   wants(text: string): boolean {
     return this.summary !== null || isRuler(text) || (!this.active && BARE_SUMMARY_HEADER.test(text));
@@ -254,6 +267,7 @@ export class BuildKitFramer {
   /** The summary's header named the failed step: a step of its own unless live lines showed it. */
   private openSummary(name: string): void {
     this.summary = 'body';
+    this.summarized = true;
     if (this.active) return;
     const claimed = this.claimStep(name);
     this.summaryStep = claimed?.id ?? `summary-${++this.summaries}`;

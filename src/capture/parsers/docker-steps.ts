@@ -13,6 +13,10 @@ import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './
 export const ERROR_CONTEXT_LINES = 8;
 /** BuildKit's lookup of an image on its registry: a `# syntax=` frontend (`docker.io/docker/dockerfile:1`). */
 const RESOLVE_IMAGE_CONFIG = /^resolve image config for (\S+)$/;
+/** The name of a step whose header the log does not hold (docker-buildkit.ts names it `#N`). */
+const HEADERLESS = /^#\d+$/;
+/** `RUN --mount=type=cache,target=/root/.cache pip install …`: the command after RUN's flags. */
+const RUN_FLAGS = /^RUN\s+(?:--\S+\s+)*/;
 /** The instructions whose step can fetch anything (`RUN`, `ADD <url>`). */
 const NETWORK_STEP = /^(?:RUN|ADD)\s/i;
 
@@ -100,6 +104,19 @@ export class StepTracker implements StepFrames {
         step: step.name,
       }),
     );
+  }
+
+  /**
+   * Docker's last words named a failed RUN command: the open step running it failed; if no
+   * step shows it, the only open step, when its header was cut off (`#7`, a log that starts
+   * mid-step). A log cut before the step's own error line leaves it open otherwise.
+   */
+  failRun(command: string | null, error: string): void {
+    const open = [...this.steps.values()];
+    const step =
+      open.find((s) => command !== null && runCommand(s.name) === command) ??
+      (open.length === 1 && HEADERLESS.test(open[0]!.name) ? open[0] : undefined);
+    if (step !== undefined) this.finish(step.id, { status: 'error', durationSeconds: null, error });
   }
 
   /** Steps begun and not ended whose instruction can reach the network (RUN, ADD), by label. */
@@ -236,6 +253,12 @@ export function builderNetworkFailure(error: string): { target: string; error: s
   const request = REQUEST_FAILED_RE.exec(error);
   if (request !== null) return { target: request[1] ?? '', error: request[2] ?? '' };
   return goDialFailure(error);
+}
+
+/** The shell command of a `RUN …` step's name, or null for another instruction. */
+function runCommand(name: string): string | null {
+  const flags = RUN_FLAGS.exec(name);
+  return flags === null ? null : name.slice(flags[0].length);
 }
 
 function lastLines(step: StepState): string[] {

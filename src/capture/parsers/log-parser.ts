@@ -17,6 +17,7 @@ import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { TtyFramer } from './docker-tty.js';
 import { builderNetworkFailure, StepTracker } from './docker-steps.js';
+import { dockerLastWords, failedCommand } from './docker-last-words.js';
 
 export interface LogParserOptions {
   /** The Docker Compose service (or image) being built; null outside a Docker build. */
@@ -103,8 +104,25 @@ export function createLogParser(options: LogParserOptions): LogParser {
     plainTools.line(text);
   };
 
+  /** The message of the last words reported, which the GitHub Action repeats. */
+  let lastWordsSaid: string | null = null;
+  /** Docker's last words (docker-last-words.ts): the build is over, and the step they name failed. */
+  const buildFailed = (message: string): void => {
+    tty.end();
+    buildkit.interrupt();
+    if (message === lastWordsSaid) return;
+    lastWordsSaid = message;
+    emit(errorEvent({ message, tool: 'docker', service: options.service, step: null }));
+    steps.failRun(failedCommand(message), message);
+  };
+
   const dispatch = (text: string): void => {
     const first = text.charCodeAt(0);
+    const lastWords = dockerLastWords(text, tty.seen || buildkit.seen);
+    if (lastWords !== null) {
+      buildFailed(lastWords);
+      return;
+    }
     // An error summary pasted alone starts at its `------` ruler or at its ` > [N/M] …:` header.
     const summaryStart = first === DASH || first === SPACE || first === GT;
     if ((first === HASH || buildkit.active || ((summaryStart || buildkit.inSummary) && buildkit.wants(text))) && buildkit.line(text)) return;
@@ -136,14 +154,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
       steps.buildingService(building[1]!);
       return;
     }
-    // buildx's last words (`ERROR: failed to solve: …`, newer `ERROR: failed to build: …`)
-    // are Docker's, not pip's `ERROR:` (pip writes `Failed`), also in a pasted summary with
-    // no `#N` line; Compose building through bake ends with `target backend: failed to solve: …`.
-    const lastWords =
-      (first === 69 && (text.startsWith('ERROR: failed to solve: ') || text.startsWith('ERROR: failed to build: '))) ||
-      // Compose v2 and older buildx after a terminal display: `failed to solve: process "…" did not complete successfully`.
-      (first === 102 /* f */ && (tty.seen || buildkit.active) && text.startsWith('failed to solve'));
-    if (lastWords || (buildkit.active && (text.startsWith('ERROR: failed to ') || (first === 116 /* t */ && BAKE_FAILURE.test(text))))) {
+    // Other last words of buildx (`ERROR: failed to receive status: …`); Compose building
+    // through bake ends with `target backend: failed to solve: …`.
+    if (buildkit.active && (text.startsWith('ERROR: failed to ') || (first === 116 /* t */ && BAKE_FAILURE.test(text)))) {
       emit(errorEvent({ message: first === 69 ? text.slice(7) : text, tool: 'docker', service: options.service, step: null }));
       return;
     }

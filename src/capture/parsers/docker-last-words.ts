@@ -1,0 +1,40 @@
+// Docker's last words after a failed build, in the wordings real logs show:
+//   ERROR: failed to solve: process "/bin/sh -c …" did not complete successfully: exit code: 1   buildx
+//   ERROR: failed to build: failed to solve: …                                                  buildx ≥ 0.13
+//   error: failed to solve: executor failed running [/bin/sh -c …]: exit code: 6                buildx ≤ 0.7
+//   executor failed running [/bin/sh -c …]: exit code: 1                                         Docker 20.10
+//   failed to solve: process "…" did not complete successfully: exit code: 1                     Compose v2
+//   ##[error]buildx failed with: error: failed to solve: …                                       docker/build-push-action
+// pasted indented too. pip also writes `ERROR: …`, but never these: they are Docker's even
+// where they follow a step's output directly (a log cut before the step's `#N ERROR` line).
+
+const LAST_WORDS = /^\s*(##\[error\]buildx failed with: )?((?:ERROR|error): )?(failed to (?:solve|build)\b.*|executor failed running \[.*)$/;
+/** The command a failed RUN step ran, quoted by the builder's error. */
+const FAILED_PROCESS = /(?:process "\/bin\/sh -c (.*)" did not complete successfully|executor failed running \[\/bin\/sh -c (.*)\]: )/;
+
+const HASH = 35;
+const SPACE = 32;
+const TAB = 9;
+
+/**
+ * The message of Docker's last words (without `ERROR: ` and the like), or null. `afterBuild`:
+ * a Docker build was seen; only then is a bare `failed to solve` Docker's.
+ */
+export function dockerLastWords(text: string, afterBuild: boolean): string | null {
+  const c = text.charCodeAt(0);
+  // Most lines: one comparison. E(RROR), e(rror, xecutor), f(ailed), an indent, `##[error]`.
+  if (c !== 69 && c !== 101 && c !== 102 && c !== SPACE && c !== TAB && !(c === HASH && text.charCodeAt(1) === HASH)) return null;
+  const words = LAST_WORDS.exec(text);
+  if (words === null) return null;
+  const message = words[3]!;
+  // `error: failed to build …` is also other tools' (cargo's, go's); buildx wrote `error: failed to solve`.
+  if (words[2] === 'error: ' && !message.startsWith('failed to solve')) return null;
+  const marked = words[1] !== undefined || words[2] !== undefined;
+  return marked || afterBuild || message.startsWith('executor') ? message : null;
+}
+
+/** The shell command of the RUN step the last words say failed (`apt-get update`), or null. */
+export function failedCommand(message: string): string | null {
+  const process = FAILED_PROCESS.exec(message);
+  return process === null ? null : (process[1] ?? process[2] ?? null);
+}
