@@ -21,9 +21,11 @@ const TAB = 9;
  * a Docker build was seen; only then is a bare `failed to solve` Docker's.
  */
 export function dockerLastWords(text: string, afterBuild: boolean): string | null {
-  const c = text.charCodeAt(0);
-  // Most lines: one comparison. E(RROR), e(rror, xecutor), f(ailed), an indent, `##[error]`.
-  if (c !== 69 && c !== 101 && c !== 102 && c !== SPACE && c !== TAB && !(c === HASH && text.charCodeAt(1) === HASH)) return null;
+  let i = 0;
+  while (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB) i++;
+  // Most lines fail here: E(RROR), e(rror, xecutor), f(ailed), `##[error]`.
+  const c = text.charCodeAt(i);
+  if (c !== 69 && c !== 101 && c !== 102 && !(c === HASH && text.charCodeAt(i + 1) === HASH)) return null;
   const words = LAST_WORDS.exec(text);
   if (words === null) return null;
   const message = words[3]!;
