@@ -232,3 +232,19 @@ test('`ERROR: failed to solve:` indented, or right after a `#N` block with no ER
   assert.deepEqual(cut.steps.map((s) => [s.name, s.status]), [['RUN false', 'error']]);
   assert.deepEqual(cut.errors.map((e) => [e.tool, e.step]), [['docker', null], ['docker', 'RUN false']]);
 });
+
+// https://github.com/itzg/docker-minecraft-server/issues/888 (the legacy builder; the build
+// arguments left the file name empty).
+test('legacy `ADD failed: failed to GET <url> with status 404 Not Found`: the step failed, an attempt of the builder names the URL', () => {
+  const step = 'ADD https://github.com/itzg/easy-add/releases/download/${EASY_ADD_VER}/easy-add_${TARGETOS}_${TARGETARCH}${TARGETVARIANT} /usr/bin/easy-add';
+  const p = parse([
+    `Step 10/31 : ${step}`,
+    'ADD failed: failed to GET https://github.com/itzg/easy-add/releases/download/0.7.1/easy-add__ with status 404 Not Found: <!DOCTYPE html>',
+    '<html lang="en" data-color-mode="auto" data-light-theme="light" data-dark-theme="dark">',
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.name, s.status]), [[step, 'error']]);
+  assert.deepEqual(p.attempts.map((a) => [a.tool, a.url_or_host, a.error, a.step]), [
+    ['docker', 'https://github.com/itzg/easy-add/releases/download/0.7.1/easy-add__', 'HTTP 404 Not Found', step],
+  ]);
+  assert.match(p.errors.find((e) => e.step === step)?.message ?? '', /ADD failed: failed to GET .* with status 404 Not Found/);
+});

@@ -5,6 +5,7 @@
 //   Removing intermediate container 73f8…
 //    ---> a1147db66c6e                       the step's image: the step is over
 //   The command '/bin/sh -c …' returned a non-zero code: 100     the step failed
+//   ADD failed: failed to GET https://… with status 404 Not Found: …   the builder's own ADD/COPY failed
 //   Successfully built f04e6f06d681
 // Steps run one at a time, so one open step is all the state there is.
 import type { StepFrames } from './docker-frames.js';
@@ -43,10 +44,9 @@ export class LegacyFramer {
     } else if (c === 32 /* space */ && text.startsWith(ARROW)) {
       return this.arrow(text.slice(ARROW.length));
     } else if (c === 84 /* T */ && this.step !== null && text.startsWith('The command ') && FAILED.test(text)) {
-      const step = this.step;
-      this.step = null;
-      this.frames.end(step.id, { status: 'error', durationSeconds: null, error: text });
-      return true;
+      return this.fail(text);
+    } else if ((c === 65 /* A */ || c === 67 /* C */) && this.step !== null && (text.startsWith('ADD failed: ') || text.startsWith('COPY failed: '))) {
+      return this.fail(text);
     } else if (c === 82 /* R */ && this.step !== null && text.startsWith('Removing intermediate container ')) {
       return true;
     }

@@ -248,10 +248,15 @@ export class StepTracker implements StepFrames {
 /** containerd's registry client: `failed to do request: Head "https://h/v2/…": EOF` (any reason). */
 const REQUEST_FAILED_RE = /failed to do request: [A-Za-z]+ "(https?:\/\/[^"\s]+)": (.+)$/;
 
+/** The legacy builder's `ADD <url>`: `ADD failed: failed to GET https://h/f with status 404 Not Found: <html…`. */
+const ADD_GET_FAILED_RE = /failed to GET (https?:\/\/\S+) with status (\d{3}[^:]*)/;
+
 /** The registry or URL the builder failed to reach, from a step's error; null if it names none. */
 export function builderNetworkFailure(error: string): { target: string; error: string } | null {
   const request = REQUEST_FAILED_RE.exec(error);
   if (request !== null) return { target: request[1] ?? '', error: request[2] ?? '' };
+  const get = ADD_GET_FAILED_RE.exec(error);
+  if (get !== null) return { target: get[1]!, error: `HTTP ${get[2]!}` };
   return goDialFailure(error);
 }
 
