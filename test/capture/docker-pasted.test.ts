@@ -248,3 +248,16 @@ test('legacy `ADD failed: failed to GET <url> with status 404 Not Found`: the st
   ]);
   assert.match(p.errors.find((e) => e.step === step)?.message ?? '', /ADD failed: failed to GET .* with status 404 Not Found/);
 });
+
+// https://github.com/docker/buildx/issues/507 (Docker 20.10: BuildKit did not quote the URL).
+test('the registry the builder could not reach is one attempt with its URL, from the step\'s error or from the last words alone', () => {
+  const url = 'https://registry-1.docker.io/v2/library/python/manifests/3.6';
+  const words = `failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to do request: Head ${url}: dial tcp 3.211.199.249:443: i/o timeout`;
+  const step = '[internal] load metadata for docker.io/library/python:3.6';
+  const summary = ['------', ` > ${step}:`, '------', words];
+  const plain = parse([`#3 ${step}`, `#3 ERROR: failed to do request: Head ${url}: dial tcp 3.211.199.249:443: i/o timeout`, ...summary]);
+  const screen = parse([pad(` => ERROR ${step}`, 80) + '30.0s', ...summary]);
+  for (const p of [plain, screen]) {
+    assert.deepEqual(p.attempts.map((a) => [a.tool, a.url_or_host, a.error, a.step]), [['docker', url, 'dial tcp 3.211.199.249:443: i/o timeout', step]]);
+  }
+});

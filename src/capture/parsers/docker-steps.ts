@@ -43,6 +43,10 @@ export class StepTracker implements StepFrames {
   private readonly steps = new Map<string, StepState>();
   private lastLogged: StepState | null = null;
   private readonly composeServices = new Set<string>();
+  /** The step that failed last. */
+  private lastFailed: StepState | null = null;
+  /** What failed steps' errors said the builder could not reach (`url\0reason`). */
+  private readonly unreached = new Set<string>();
   /** The service Compose v1 said it is building (`Building web`). */
   private building: string | null = null;
 
@@ -119,6 +123,20 @@ export class StepTracker implements StepFrames {
     if (step !== undefined) this.finish(step.id, { status: 'error', durationSeconds: null, error });
   }
 
+  /**
+   * Docker's last words (`failed to solve …: failed to do request: Head https://…: i/o
+   * timeout`) name what the builder could not reach: an attempt of the step that failed
+   * last, unless a failed step's own error named it already.
+   */
+  builderFailed(message: string): void {
+    const dial = builderNetworkFailure(message);
+    if (dial === null || this.unreached.has(`${dial.target}\0${dial.error}`)) return;
+    const step = this.lastFailed;
+    this.options.emit(
+      networkAttemptEvent({ tool: 'docker', url_or_host: dial.target, error: dial.error, service: step?.service ?? this.options.service, step: step?.name ?? null }),
+    );
+  }
+
   /** Steps begun and not ended whose instruction can reach the network (RUN, ADD), by label. */
   openNetworkSteps(): string[] {
     const open: string[] = [];
@@ -190,7 +208,9 @@ export class StepTracker implements StepFrames {
       // The builder's own fetch failed (a base image, `ADD https://…`): a network try no
       // tool line shows.
       const dial = outcome.error === null ? null : builderNetworkFailure(outcome.error);
+      this.lastFailed = step;
       if (dial !== null) {
+        this.unreached.add(`${dial.target}\0${dial.error}`);
         this.options.emit(networkAttemptEvent({ tool: 'docker', url_or_host: dial.target, error: dial.error, service, step: step.name }));
       }
       this.options.emit(this.failure(step, outcome.error));
@@ -245,8 +265,11 @@ export class StepTracker implements StepFrames {
   }
 }
 
-/** containerd's registry client: `failed to do request: Head "https://h/v2/…": EOF` (any reason). */
-const REQUEST_FAILED_RE = /failed to do request: [A-Za-z]+ "(https?:\/\/[^"\s]+)": (.+)$/;
+/**
+ * containerd's registry client: `failed to do request: Head "https://h/v2/…": EOF` (any
+ * reason); BuildKit ≤ 0.8 (Docker 20.10) did not quote the URL.
+ */
+const REQUEST_FAILED_RE = /failed to do request: [A-Za-z]+ "?(https?:\/\/[^"\s]+?)"?: (.+)$/;
 
 /** The legacy builder's `ADD <url>`: `ADD failed: failed to GET https://h/f with status 404 Not Found: <html…`. */
 const ADD_GET_FAILED_RE = /failed to GET (https?:\/\/\S+) with status (\d{3}[^:]*)/;

@@ -114,6 +114,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
     lastWordsSaid = message;
     emit(errorEvent({ message, tool: 'docker', service: options.service, step: null }));
     steps.failRun(failedCommand(message), message);
+    steps.builderFailed(message);
   };
 
   const dispatch = (text: string): void => {
