@@ -10,6 +10,7 @@ interface Frames extends StepFrames {
   ends: { id: string; outcome: StepOutcome }[];
   layers: { id: string; pull: LayerPull }[];
   unclaimed: string[];
+  builds: number;
 }
 
 function frame(lines: readonly string[]): Frames {
@@ -23,6 +24,8 @@ function frame(lines: readonly string[]): Frames {
     log: (id, text) => void frames.logs.push({ id, text }),
     end: (id, outcome) => void frames.ends.push({ id, outcome }),
     layer: (id, pull) => void frames.layers.push({ id, pull }),
+    builds: 1,
+    newBuild: () => void frames.builds++,
   };
   const framer = new BuildKitFramer(frames);
   for (const line of lines) if (!framer.line(line)) frames.unclaimed.push(line);

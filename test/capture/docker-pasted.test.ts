@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { CaptureEvent, DownloadEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../../src/capture/events.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
+import { fixtureLines } from '../helpers/docker-fixtures.js';
 
 interface Parsed {
   readonly steps: StepEvent[];
@@ -259,5 +260,50 @@ test('the registry the builder could not reach is one attempt with its URL, from
   const screen = parse([pad(` => ERROR ${step}`, 80) + '30.0s', ...summary]);
   for (const p of [plain, screen]) {
     assert.deepEqual(p.attempts.map((a) => [a.tool, a.url_or_host, a.error, a.step]), [['docker', url, 'dial tcp 3.211.199.249:443: i/o timeout', step]]);
+  }
+});
+
+// https://github.com/Seedstars/django-react-redux-base/issues/127: Compose v1 builds postgres,
+// then backend; both number their steps from 1.
+test('Compose v1 building two services: the second build\'s steps do not replace the first\'s', () => {
+  const p = parse([
+    'Building postgres',
+    'Step 1/3 : FROM postgres:9.5.4',
+    ' ---> 2417ea518abc',
+    'Step 2/3 : ENV POSTGRES_USER postgres',
+    ' ---> Using cache',
+    ' ---> f64ceabf4cef',
+    'Step 3/3 : WORKDIR /',
+    ' ---> Using cache',
+    ' ---> 3c1f40ecff5e',
+    'Successfully built 3c1f40ecff5e',
+    'Successfully tagged django-react-redux-base_postgres:latest',
+    'Building backend',
+    'Step 1/2 : FROM python:3.4.3',
+    ' ---> 2b07576f6f81',
+    'Step 2/2 : ENV PYTHONUNBUFFERED 1',
+    ' ---> Using cache',
+    ' ---> 6d3ec7f9181e',
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.service, s.id, s.name]), [
+    ['postgres', '1', 'FROM postgres:9.5.4'],
+    ['postgres', '2', 'ENV POSTGRES_USER postgres'],
+    ['postgres', '3', 'WORKDIR /'],
+    ['backend', 'b2:1', 'FROM python:3.4.3'],
+    ['backend', 'b2:2', 'ENV PYTHONUNBUFFERED 1'],
+  ]);
+});
+
+// Two builds in one CI job, one after the other (the captured logs of test/fixtures/docker/):
+// both number their steps (`#5`, `Step 2/3`) alike.
+test('two builds in one log, plain or legacy: every step of both, each id once, downloads on their own step', () => {
+  for (const framing of ['plain', 'legacy']) {
+    const first = parse(fixtureLines(`apt.${framing}.log`)).steps;
+    const second = parse(fixtureLines(`wget.${framing}.log`)).steps;
+    const both = parse([...fixtureLines(`apt.${framing}.log`), ...fixtureLines(`wget.${framing}.log`)]);
+    assert.deepEqual(both.steps.map((s) => s.name), [...first, ...second].map((s) => s.name), framing);
+    assert.equal(new Set(both.steps.map((s) => s.id)).size, both.steps.length, framing);
+    assert.deepEqual(both.steps.slice(0, first.length), first, `${framing}: the first build reads as alone`);
+    assert.ok(both.downloads.filter((d) => d.kind === 'apt').every((d) => d.step?.startsWith('RUN apt-get')), framing);
   }
 });

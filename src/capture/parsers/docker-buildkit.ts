@@ -13,7 +13,8 @@
 // last lines between `------` rulers, without `#N`; they were already seen live and are
 // skipped here (see test/fixtures/docker/README.md). A log that holds only that summary
 // (the part of a failed build people paste) has no other record of the step: its lines
-// are then the failed step's output. Pasted from a terminal, the summary's lines keep the
+// are then the failed step's output. A vertex number shows a new header after its step
+// ended only when another build in the same log numbers its vertices again. Pasted from a terminal, the summary's lines keep the
 // display's padding to the terminal's width; people also paste it from its header on
 // (` > [bot 6/7] RUN …:`, no ruler), or with the display's leading blank cut off.
 import { parseSeconds, type StepFrames } from './docker-frames.js';
@@ -43,6 +44,8 @@ export class BuildKitFramer {
   /** True once a line in BuildKit's framing was seen: bare-timestamp lines only count then. */
   active = false;
   private readonly open = new Map<string, OpenVertex>();
+  /** The vertex numbers of this build that ended. */
+  private readonly ended = new Set<string>();
   /** The vertex whose block the printer is writing. */
   private current: string | null = null;
   /**
@@ -121,6 +124,7 @@ export class BuildKitFramer {
     let vertex = this.open.get(id);
     if (vertex === undefined) {
       const headerless = this.isStepEvent(rest);
+      if (!headerless && this.ended.has(id)) this.newBuild();
       vertex = { name: headerless ? `#${id}` : rest };
       this.open.set(id, vertex);
       this.frames.start(id, vertex.name);
@@ -176,8 +180,17 @@ export class BuildKitFramer {
     }
   }
 
+  /** Another build's vertices: those of the build before that never ended are left to the log's end. */
+  private newBuild(): void {
+    this.frames.newBuild();
+    this.open.clear();
+    this.ended.clear();
+    this.current = null;
+  }
+
   private close(id: string, status: 'done' | 'cached' | 'error' | 'canceled', seconds: number | null, error: string | null): void {
     this.open.delete(id);
+    this.ended.add(id);
     if (this.current === id) this.current = null;
     this.frames.end(id, { status, durationSeconds: seconds, error });
   }

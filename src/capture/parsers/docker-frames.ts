@@ -26,6 +26,11 @@ export interface StepFrames {
   log(id: string, text: string): void;
   end(id: string, outcome: StepOutcome): void;
   layer(id: string, pull: LayerPull): void;
+  /**
+   * Another build begins in the same log (Compose v1 building one service after another, two
+   * builds in one CI job): its steps number from 1 again, and must not replace the earlier ones.
+   */
+  newBuild(): void;
 }
 
 /**

@@ -7,7 +7,9 @@
 //   The command '/bin/sh -c …' returned a non-zero code: 100     the step failed
 //   ADD failed: failed to GET https://… with status 404 Not Found: …   the builder's own ADD/COPY failed
 //   Successfully built f04e6f06d681
-// Steps run one at a time, so one open step is all the state there is.
+// Steps run one at a time, so one open step is all the state there is. Step numbers only
+// grow in a build (a later stage goes on counting): a number that does not starts another
+// build in the same log.
 import type { StepFrames } from './docker-frames.js';
 
 const ARROW = ' ---> ';
@@ -22,6 +24,8 @@ interface OpenStep {
 
 export class LegacyFramer {
   private step: OpenStep | null = null;
+  /** The number of the latest `Step N`. */
+  private lastNumber = 0;
 
   constructor(private readonly frames: StepFrames) {}
 
@@ -33,6 +37,9 @@ export class LegacyFramer {
         const match = STEP.exec(text);
         if (match !== null) {
           this.finish('done');
+          const number = Number(match[1]);
+          if (number <= this.lastNumber) this.frames.newBuild();
+          this.lastNumber = number;
           this.step = { id: match[1] ?? '', cached: false };
           this.frames.start(this.step.id, match[2] ?? '');
           return true;

@@ -21,6 +21,9 @@ const RUN_FLAGS = /^RUN\s+(?:--\S+\s+)*/;
 const NETWORK_STEP = /^(?:RUN|ADD)\s/i;
 
 interface StepState {
+  /** The framing's id (`5` of `#5`, `2` of `Step 2/3`), unique while the step is open. */
+  readonly frameId: string;
+  /** The id the step is reported by, unique in the log: the frame id, `b2:5` in the log's second build. */
   readonly id: string;
   readonly name: string;
   /** The service given, else the Compose service the vertex names (`[api 2/4] RUN …`). */
@@ -49,6 +52,9 @@ export class StepTracker implements StepFrames {
   private readonly unreached = new Set<string>();
   /** The service Compose v1 said it is building (`Building web`). */
   private building: string | null = null;
+  /** Which build of the log the steps now starting belong to, counted from 1. */
+  private build = 1;
+  private startedInBuild = false;
 
   constructor(private readonly options: StepTrackerOptions) {}
 
@@ -60,8 +66,10 @@ export class StepTracker implements StepFrames {
   start(id: string, name: string): void {
     // A number reused by a later build in the same log: the earlier step never finished.
     if (this.steps.has(id)) this.finish(id, { status: 'running', durationSeconds: null, error: null });
+    this.startedInBuild = true;
     this.steps.set(id, {
-      id,
+      frameId: id,
+      id: this.build === 1 ? id : `b${this.build}:${id}`,
       name: stepLabel(name),
       service: this.options.service ?? this.composeService(name) ?? this.building,
       parsers: null,
@@ -73,10 +81,17 @@ export class StepTracker implements StepFrames {
     });
   }
 
+  /** A later build's steps get ids of their own; one that has no step yet is still the same build. */
+  newBuild(): void {
+    if (!this.startedInBuild) return;
+    this.build++;
+    this.startedInBuild = false;
+  }
+
   log(id: string, text: string): void {
     // Consecutive lines mostly belong to one step: skip the map lookup then.
     const last = this.lastLogged;
-    const step = last !== null && last.id === id ? last : (this.steps.get(id) ?? this.adopt(id));
+    const step = last !== null && last.frameId === id ? last : (this.steps.get(id) ?? this.adopt(id));
     this.lastLogged = step;
     step.recent[step.recentNext] = text;
     step.recentNext = (step.recentNext + 1) % ERROR_CONTEXT_LINES;
@@ -120,7 +135,7 @@ export class StepTracker implements StepFrames {
     const step =
       open.find((s) => command !== null && runCommand(s.name) === command) ??
       (open.length === 1 && HEADERLESS.test(open[0]!.name) ? open[0] : undefined);
-    if (step !== undefined) this.finish(step.id, { status: 'error', durationSeconds: null, error });
+    if (step !== undefined) this.finish(step.frameId, { status: 'error', durationSeconds: null, error });
   }
 
   /**
@@ -197,7 +212,7 @@ export class StepTracker implements StepFrames {
     this.options.emit({
       type: 'step',
       service,
-      id,
+      id: step.id,
       name: step.name,
       status: outcome.status,
       duration_seconds: outcome.durationSeconds,

@@ -152,6 +152,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
     if (legacy.line(text)) return;
     const building = first === 66 /* B */ ? COMPOSE_V1_BUILDING.exec(text) : null;
     if (building !== null) {
+      steps.newBuild();
       steps.buildingService(building[1]!);
       return;
     }
