@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BuildKitFramer, parseSize } from '../../src/capture/parsers/docker-buildkit.js';
-import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from '../../src/capture/parsers/docker-frames.js';
+import { stepInstruction, stepLabel, type LayerPull, type StepFrames, type StepOutcome } from '../../src/capture/parsers/docker-frames.js';
 import { fixtureLines } from '../helpers/docker-fixtures.js';
 
 interface Frames extends StepFrames {
@@ -156,4 +156,8 @@ test('sizes and step labels', () => {
   assert.equal(stepLabel('[left 2/2] RUN echo'), 'RUN echo');
   assert.equal(stepLabel('[internal] load .dockerignore'), '[internal] load .dockerignore');
   assert.equal(stepLabel('exporting to image'), 'exporting to image');
+  // A multi-platform build runs each instruction once per platform.
+  assert.equal(stepLabel('[linux/arm/v7 website  7/11] RUN npm ci'), '[linux/arm/v7] RUN npm ci');
+  assert.equal(stepInstruction('[linux/arm/v7 website  7/11] RUN npm ci'), 'RUN npm ci');
+  assert.equal(stepLabel('[linux/arm64 internal] load metadata for docker.io/library/node:18-alpine'), '[linux/arm64 internal] load metadata for docker.io/library/node:18-alpine');
 });

@@ -307,3 +307,30 @@ test('two builds in one log, plain or legacy: every step of both, each id once, 
     assert.ok(both.downloads.filter((d) => d.kind === 'apt').every((d) => d.step?.startsWith('RUN apt-get')), framing);
   }
 });
+
+// A two-platform `buildx build --push` on a terminal (search-index file id 31944991716) and
+// https://github.com/freifunkMUC/wg-access-server/pull/81 (plain, the ARM leg failed).
+test('multi-platform builds: each step keeps the platform its vertex names, so the legs are told apart', () => {
+  const screen = parse([
+    '[+] Building 182.1s (33/33) FINISHED                  docker-container:multi-builder',
+    ' => [linux/arm64 stage-1 3/4] RUN apk --no-cache add ca-certificates curl       6.3s',
+    ' => [linux/amd64 stage-1 3/4] RUN apk --no-cache add ca-certificates curl       3.7s',
+    ' => [linux/amd64 builder 6/6] RUN CGO_ENABLED=0 GOOS=linux go build -o weathe  39.3s',
+    ' => [linux/arm64 builder 6/6] RUN CGO_ENABLED=0 GOOS=linux go build -o weath  157.5s',
+  ]);
+  assert.deepEqual(screen.steps.map((s) => [s.name, s.duration_seconds]), [
+    ['[linux/arm64] RUN apk --no-cache add ca-certificates curl', 6.3],
+    ['[linux/amd64] RUN apk --no-cache add ca-certificates curl', 3.7],
+    ['[linux/amd64] RUN CGO_ENABLED=0 GOOS=linux go build -o weathe', 39.3],
+    ['[linux/arm64] RUN CGO_ENABLED=0 GOOS=linux go build -o weath', 157.5],
+  ]);
+  const plain = parse([
+    '#110 [linux/arm/v7 website  7/11] RUN npm ci --no-audit --prefer-offline',
+    '#110 325.7 npm ERR! code ERR_SOCKET_TIMEOUT',
+    '#110 325.7 npm ERR! network Socket timeout',
+    '#110 ERROR: process "/bin/sh -c npm ci --no-audit --prefer-offline" did not complete successfully: exit code: 1',
+  ]);
+  const step = '[linux/arm/v7] RUN npm ci --no-audit --prefer-offline';
+  assert.deepEqual(plain.steps.map((s) => [s.name, s.status]), [[step, 'error']]);
+  assert.ok(plain.attempts.length > 0 && plain.attempts.every((a) => a.step === step));
+});

@@ -33,12 +33,27 @@ export interface StepFrames {
   newBuild(): void;
 }
 
+/** `linux/arm64`, `linux/arm/v7`: the platform a vertex of a multi-platform build names first. */
+const PLATFORM = /^(?:linux|windows|darwin|freebsd)\/\S+$/;
+
 /**
- * The name a step is attributed by: the Dockerfile instruction without BuildKit's
- * position prefix (`[2/4] `, `[builder 2/4] `, Compose's `[api builder 2/4] `), so
- * BuildKit and the legacy builder name the same step alike. `[internal] …` names stay whole.
+ * The name a step is attributed by: its instruction (stepInstruction), after the platform
+ * the vertex names in a multi-platform build (`[linux/arm64] RUN go build …`), whose legs
+ * run the same instructions.
  */
 export function stepLabel(name: string): string {
+  const instruction = stepInstruction(name);
+  if (instruction === name) return name;
+  const platform = name.slice(1, name.indexOf(' '));
+  return PLATFORM.test(platform) ? `[${platform}] ${instruction}` : instruction;
+}
+
+/**
+ * The Dockerfile instruction of a step: its name without BuildKit's position prefix
+ * (`[2/4] `, `[builder 2/4] `, Compose's `[api builder 2/4] `), so BuildKit and the legacy
+ * builder name the same step alike. `[internal] …` names stay whole.
+ */
+export function stepInstruction(name: string): string {
   if (name.charCodeAt(0) !== 91 /* [ */) return name;
   const close = name.indexOf('] ');
   if (close === -1) return name;

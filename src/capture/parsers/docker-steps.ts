@@ -7,7 +7,7 @@ import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
 import { IMAGE_LOOKUP_SOURCE, remoteAddSources, remoteSourceFilename } from './docker-add.js';
 import { goDialFailure } from './netclients.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
-import { stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
+import { stepInstruction, stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
 
 /** Lines of a step kept for the ErrorEvent of a failed step. */
 export const ERROR_CONTEXT_LINES = 8;
@@ -25,7 +25,10 @@ interface StepState {
   readonly frameId: string;
   /** The id the step is reported by, unique in the log: the frame id, `b2:5` in the log's second build. */
   readonly id: string;
+  /** What the step is reported by (stepLabel). */
   readonly name: string;
+  /** The Dockerfile instruction it runs (`RUN …`, `ADD …`), without any platform. */
+  readonly instruction: string;
   /** The service given, else the Compose service the vertex names (`[api 2/4] RUN …`). */
   readonly service: string | null;
   parsers: ToolParser | null;
@@ -71,6 +74,7 @@ export class StepTracker implements StepFrames {
       frameId: id,
       id: this.build === 1 ? id : `b${this.build}:${id}`,
       name: stepLabel(name),
+      instruction: stepInstruction(name),
       service: this.options.service ?? this.composeService(name) ?? this.building,
       parsers: null,
       recent: new Array<string>(ERROR_CONTEXT_LINES),
@@ -133,7 +137,7 @@ export class StepTracker implements StepFrames {
   failRun(command: string | null, error: string): void {
     const open = [...this.steps.values()];
     const step =
-      open.find((s) => command !== null && runCommand(s.name) === command) ??
+      open.find((s) => command !== null && runCommand(s.instruction) === command) ??
       (open.length === 1 && HEADERLESS.test(open[0]!.name) ? open[0] : undefined);
     if (step !== undefined) this.finish(step.frameId, { status: 'error', durationSeconds: null, error });
   }
@@ -155,7 +159,7 @@ export class StepTracker implements StepFrames {
   /** Steps begun and not ended whose instruction can reach the network (RUN, ADD), by label. */
   openNetworkSteps(): string[] {
     const open: string[] = [];
-    for (const step of this.steps.values()) if (NETWORK_STEP.test(step.name)) open.push(step.name);
+    for (const step of this.steps.values()) if (NETWORK_STEP.test(step.instruction)) open.push(step.name);
     return open;
   }
 
@@ -242,12 +246,12 @@ export class StepTracker implements StepFrames {
    * real logs, with a registry token fetched), even when the image itself is CACHED.
    */
   private builderFetches(step: StepState, cached: boolean): void {
-    for (const source of remoteAddSources(step.name)) {
+    for (const source of remoteAddSources(step.instruction)) {
       this.options.emit(
         downloadEvent({ kind: 'file', tool: 'docker', cached, source, filename: remoteSourceFilename(source), service: step.service, step: step.name }),
       );
     }
-    const resolved = RESOLVE_IMAGE_CONFIG.exec(step.name);
+    const resolved = RESOLVE_IMAGE_CONFIG.exec(step.instruction);
     if (resolved !== null && !cached) {
       this.options.emit(
         downloadEvent({ kind: 'file', tool: 'docker', cached: false, index: true, source: `${IMAGE_LOOKUP_SOURCE}${resolved[1]}`, name: resolved[1]!, service: step.service, step: step.name }),
