@@ -334,3 +334,24 @@ test('multi-platform builds: each step keeps the platform its vertex names, so t
   assert.deepEqual(plain.steps.map((s) => [s.name, s.status]), [[step, 'error']]);
   assert.ok(plain.attempts.length > 0 && plain.attempts.every((a) => a.step === step));
 });
+
+// The two-platform build's terminal display above (search-index file id 31944991716).
+test('terminal display: a layer pulled in full under FROM is a download of that step, once across redraws', () => {
+  const screen = [
+    '[+] Building 182.1s (33/33) FINISHED                  docker-container:multi-builder',
+    ' => [linux/amd64 stage-1 1/4] FROM docker.io/library/alpine:latest@sha256:a856  0.9s',
+    ' => => resolve docker.io/library/alpine:latest@sha256:a8560b36e8b8210634f77d9f  0.0s',
+    ' => => sha256:f18232174bc91741fdf3da96d85011092101a032a93a388b 3.64MB / 3.64MB  0.5s',
+    ' => => extracting sha256:f18232174bc91741fdf3da96d85011092101a032a93a388b79e99  0.2s',
+    ' => [linux/arm64 builder 1/6] FROM docker.io/library/golang:1.24-alpine@sha25  10.4s',
+    ' => => sha256:0ae64884db43f30f8dbc9ec3362124d99c8bad23b95725 75.23MB / 75.23MB  6.1s',
+    ' => => sha256:2a2f34450ab6893f9de21e818c13da20ab3167661459 297.87kB / 297.87kB  0.2s',
+    ' => => sha256:92b00dc8dfbaa6cd7e39d09d4f1c726259b4d9a29c6971 12.58MB / 78.98MB  2.1s',
+  ];
+  const p = parse([...screen, 'pushing to the registry', ...screen]);
+  assert.deepEqual(p.downloads.map((d) => [d.tool, d.kind, d.name, d.size, d.step]), [
+    ['docker', 'file', 'sha256:f18232174bc91741fdf3da96d85011092101a032a93a388b', 3_640_000, '[linux/amd64] FROM docker.io/library/alpine:latest@sha256:a856'],
+    ['docker', 'file', 'sha256:0ae64884db43f30f8dbc9ec3362124d99c8bad23b95725', 75_230_000, '[linux/arm64] FROM docker.io/library/golang:1.24-alpine@sha25'],
+    ['docker', 'file', 'sha256:2a2f34450ab6893f9de21e818c13da20ab3167661459', 297_870, '[linux/arm64] FROM docker.io/library/golang:1.24-alpine@sha25'],
+  ]);
+});

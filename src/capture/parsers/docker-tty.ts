@@ -6,12 +6,14 @@
 //    => CACHED [ 2/10] WORKDIR /app                                               0.0s
 //    => ERROR [ 4/10] RUN npm ci --production                                     2.8s
 //    => => # Collecting flask            (a running step's last lines, while it runs)
+//    => => sha256:0ae6… 75.23MB / 75.23MB  6.1s   (a layer the step pulled; the digest cut to fit)
 // The display redraws the whole screen as the build goes on; a scrollback holds one screen
 // after another, so a screen counts only once another line than a redraw follows it (the
 // error summary, a prompt, the end of the log). A finished step's output is not on the
 // screen: a failed step is left open for the error summary that follows
 // (docker-buildkit.ts), which claims it and gives it the output BuildKit kept.
-import type { StepFrames } from './docker-frames.js';
+import { parseSize } from './docker-buildkit.js';
+import type { LayerPull, StepFrames } from './docker-frames.js';
 
 /**
  * ` => [2/6] RUN pip install …   40.1s`, ` => CACHED [2/6] …`, ` => ERROR [4/5] …`; the time ends
@@ -22,6 +24,8 @@ const STEP = /^\s*=> (?:(CACHED|ERROR|CANCELED) )?(.+?)\s+(\d+(?:\.\d+)?)s\S{0,2
 const UNTIMED_STEP = /^\s*=> (?:(CACHED|ERROR|CANCELED) )?(\[[^\]]+\] \S.*|exporting to image|resolve image config for \S+)$/;
 /** ` => => # Collecting flask`: a line of the running step's output. */
 const OUTPUT = /^\s*=> => # ?(.*)$/;
+/** ` => => sha256:0ae6… 75.23MB / 75.23MB  6.1s`: a layer transfer of the step above. */
+const LAYER = /^\s*=> => (sha256:[0-9a-f]+) (\S+) \/ (\S+)\s+(\d+(?:\.\d+)?)s/;
 /** ` => => transferring context: 2B   0.0s`: a status of the step above, nothing to record. */
 const STATUS = /^\s*=> => /;
 /** `[+] Building 3.5s (8/14)`, with ` FINISHED` once the build ended. */
@@ -32,6 +36,8 @@ interface ScreenStep {
   readonly status: 'done' | 'cached' | 'error' | 'canceled';
   readonly seconds: number | null;
   readonly output: string[];
+  /** The layers it pulled in full. */
+  readonly layers: LayerPull[];
 }
 
 interface Screen {
@@ -46,6 +52,8 @@ export class TtyFramer {
   private steps = 0;
   /** Failed steps recorded from a screen and still open, by name, for the error summary to claim. */
   private readonly failed = new Map<string, { readonly id: string; readonly seconds: number | null }>();
+  /** The layers recorded: every redraw shows them again. */
+  private readonly pulled = new Set<string>();
   /** True once a screen was read: Docker's last words (`failed to solve: …`) follow it. */
   seen = false;
 
@@ -70,12 +78,20 @@ export class TtyFramer {
       this.screen?.steps.at(-1)?.output.push(output[1]!);
       return true;
     }
-    if (STATUS.test(text)) return true;
+    if (STATUS.test(text)) {
+      const layer = LAYER.exec(text);
+      const puller = this.screen?.steps.at(-1);
+      // Only a finished transfer (`75.23MB / 75.23MB`) is a download; under `exporting to image` a blob is pushed.
+      if (layer !== null && layer[2] === layer[3] && puller !== undefined && !puller.name.startsWith('exporting ')) {
+        puller.layers.push({ digest: layer[1]!, bytes: parseSize(layer[3]!), seconds: Number(layer[4]) });
+      }
+      return true;
+    }
     const step = STEP.exec(text) ?? UNTIMED_STEP.exec(text);
     if (step === null) return false;
     const status = step[1] === 'CACHED' ? 'cached' : step[1] === 'ERROR' ? 'error' : step[1] === 'CANCELED' ? 'canceled' : 'done';
     this.screen ??= { finished: true, steps: [] };
-    this.screen.steps.push({ name: step[2]!, status, seconds: step[3] === undefined ? null : Number(step[3]), output: [] });
+    this.screen.steps.push({ name: step[2]!, status, seconds: step[3] === undefined ? null : Number(step[3]), output: [], layers: [] });
     this.seen = true;
     return true;
   }
@@ -113,6 +129,11 @@ export class TtyFramer {
       const id = `tty-${++this.steps}`;
       this.frames.start(id, step.name);
       for (const line of step.output) this.frames.log(id, line);
+      for (const pull of step.layers) {
+        if (this.pulled.has(pull.digest)) continue;
+        this.pulled.add(pull.digest);
+        this.frames.layer(id, pull);
+      }
       if (step.status === 'error') this.failed.set(step.name, { id, seconds: step.seconds });
       // A step still printing on a screen of a build not FINISHED is running: the log ends it so.
       else if (step.status === 'done' && step.output.length > 0 && !screen.finished) continue;
