@@ -355,3 +355,19 @@ test('terminal display: a layer pulled in full under FROM is a download of that 
     ['docker', 'file', 'sha256:2a2f34450ab6893f9de21e818c13da20ab3167661459', 297_870, '[linux/arm64] FROM docker.io/library/golang:1.24-alpine@sha25'],
   ]);
 });
+
+// https://github.com/slynn1324/BambuP1Streamer/issues/12: the display cut the step's name at
+// the terminal's width; the summary's header has it whole.
+test('a failed step whose name the display cut is the one the summary names: one failed step, with the summary\'s output', () => {
+  const p = parse([
+    ' => ERROR [build  8/10] RUN curl -LOJ https://public-cdn.bambulab.com/upgrade/studi  0.7s',
+    pad('------', 90),
+    pad(' > [build  8/10] RUN curl -LOJ https://public-cdn.bambulab.com/upgrade/studio/plugins/01.04.00.15/linux_01.04.00.15.zip:', 180),
+    '0.611   % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current',
+    '------',
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.name, s.status, s.duration_seconds, s.error]), [
+    ['RUN curl -LOJ https://public-cdn.bambulab.com/upgrade/studi', 'error', 0.7, "shown in BuildKit's error summary only"],
+  ]);
+  assert.match(p.errors[0]?.message ?? '', /last output:\n {2}% Total/);
+});

@@ -103,12 +103,18 @@ export class TtyFramer {
 
   /**
    * The failed step of this name that a screen showed, for the error summary (` > name:`)
-   * to give its output and end; null when there is none.
+   * to give its output and end; null when there is none. The screen may have cut the name
+   * at the terminal's width, the summary does not: the longest name the summary's starts with.
    */
   claim(name: string): { readonly id: string; readonly seconds: number | null } | null {
     this.flush();
-    const step = this.failed.get(name) ?? null;
-    this.failed.delete(name);
+    let shown: string | null = this.failed.has(name) ? name : null;
+    if (shown === null) {
+      for (const cut of this.failed.keys()) if (name.startsWith(cut) && cut.length > (shown?.length ?? 0)) shown = cut;
+    }
+    if (shown === null) return null;
+    const step = this.failed.get(shown)!;
+    this.failed.delete(shown);
     return step;
   }
 
