@@ -2,7 +2,9 @@
 // CaptureEvents out. It recognises the framing of each line (BuildKit plain, BuildKit
 // rawjson, the legacy builder, or none) and hands each command's output to the tool
 // parsers with the step it belongs to; lines outside any Docker framing go to one default
-// set of tool parsers with step null. A CI system's per-line prefix (ci-prefix.ts) comes
+// set of tool parsers with step null. Docker's last words after a failed build
+// (docker-last-words.ts) are taken before any framing: they end the build whatever block
+// is open, and fail the step they name. A CI system's per-line prefix (ci-prefix.ts) comes
 // off first; its time becomes the time of the events the line yields (an event a parser
 // held back, such as a pip download awaiting its `Saved` line, takes the time of the line
 // that released it).
