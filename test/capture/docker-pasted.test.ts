@@ -371,3 +371,20 @@ test('a failed step whose name the display cut is the one the summary names: one
   ]);
   assert.match(p.errors[0]?.message ?? '', /last output:\n {2}% Total/);
 });
+
+// The two-platform build above (search-index file id 31944991716): its first push had no cache yet.
+test('a `--cache-from` cache that could not be imported is reported as not failing the build', () => {
+  const p = parse([
+    '[+] Building 182.1s (33/33) FINISHED                  docker-container:multi-builder',
+    ' => ERROR importing cache manifest from nadiiamartyniuk/nadiia:cache            0.7s',
+    ' => exporting to image                                                           9.8s',
+    '------',
+    ' > importing cache manifest from nadiiamartyniuk/nadiia:cache:',
+    '------',
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.name, s.status]), [
+    ['exporting to image', 'done'],
+    ['importing cache manifest from nadiiamartyniuk/nadiia:cache', 'error'],
+  ]);
+  assert.match(p.errors[0]?.message ?? '', /BuildKit built on without that cache: the build did not fail for it/);
+});

@@ -17,6 +17,8 @@ const RESOLVE_IMAGE_CONFIG = /^resolve image config for (\S+)$/;
 const HEADERLESS = /^#\d+$/;
 /** `RUN --mount=type=cache,target=/root/.cache pip install …`: the command after RUN's flags. */
 const RUN_FLAGS = /^RUN\s+(?:--\S+\s+)*/;
+/** BuildKit's import of a `--cache-from` cache: `importing cache manifest from user/app:cache`. */
+const CACHE_IMPORT = /^importing cache manifest from /;
 /** The instructions whose step can fetch anything (`RUN`, `ADD <url>`). */
 const NETWORK_STEP = /^(?:RUN|ADD)\s/i;
 
@@ -262,8 +264,10 @@ export class StepTracker implements StepFrames {
   private failure(step: StepState, error: string | null): ErrorEvent {
     const lines = lastLines(step);
     const context = lines.length > 0 ? `\nlast output:\n${lines.join('\n')}` : '';
+    // `--cache-from` a cache not pushed yet (a first build): BuildKit shows ERROR and builds on.
+    const outcome = CACHE_IMPORT.test(step.instruction) ? ' (BuildKit built on without that cache: the build did not fail for it)' : '';
     return errorEvent({
-      message: `build step "${step.name}" failed: ${error ?? 'no reason given'}${context}`,
+      message: `build step "${step.name}" failed: ${error ?? 'no reason given'}${outcome}${context}`,
       tool: 'docker',
       service: step.service,
       step: step.name,
