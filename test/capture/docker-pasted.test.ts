@@ -388,3 +388,31 @@ test('a `--cache-from` cache that could not be imported is reported as not faili
   ]);
   assert.match(p.errors[0]?.message ?? '', /BuildKit built on without that cache: the build did not fail for it/);
 });
+
+// `docker-compose up --build` in a README (search-index file id 43402161134): BuildKit never
+// printed the FROM step's DONE, and repeated its header after the image was written.
+test('a step still open when the image is written finished; the printer\'s repeat of its header is no other build', () => {
+  const p = parse([
+    '#5 [1/7] FROM docker.io/library/python:3.8.2-alpine',
+    '#5 resolve docker.io/library/python:3.8.2-alpine done',
+    '#5 ...',
+    '',
+    '#11 [7/7] COPY app.py ./',
+    '#11 DONE 0.1s',
+    '',
+    '#12 exporting to image',
+    '#12 exporting layers',
+    '#12 exporting layers 1.8s done',
+    '#12 writing image sha256:0410b0d21901344292779c0c9e06f518628867287e10a6e769ae4a8ab14fb4ed done',
+    '#12 naming to docker.io/library/basic-docker-toolbox-app done',
+    '#12 DONE 1.8s',
+    '',
+    '#5 [1/7] FROM docker.io/library/python:3.8.2-alpine',
+    'Network basic-docker-toolbox_default  Creating',
+  ]);
+  assert.deepEqual(p.steps.map((s) => [s.id, s.name, s.status]), [
+    ['11', 'COPY app.py ./', 'done'],
+    ['12', 'exporting to image', 'done'],
+    ['5', 'FROM docker.io/library/python:3.8.2-alpine', 'done'],
+  ]);
+});

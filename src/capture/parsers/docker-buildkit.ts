@@ -13,10 +13,13 @@
 // last lines between `------` rulers, without `#N`; they were already seen live and are
 // skipped here (see test/fixtures/docker/README.md). A log that holds only that summary
 // (the part of a failed build people paste) has no other record of the step: its lines
-// are then the failed step's output. A vertex number shows a new header after its step
-// ended only when another build in the same log numbers its vertices again. Pasted from a terminal, the summary's lines keep the
+// are then the failed step's output. Pasted from a terminal, the summary's lines keep the
 // display's padding to the terminal's width; people also paste it from its header on
 // (` > [bot 6/7] RUN …:`, no ruler), or with the display's leading blank cut off.
+//
+// The printer may repeat the header of a vertex it has no more to say about (the FROM step
+// whose DONE never came, after `exporting to image`). A number whose step ended and that
+// heads another name, or `#1` again, belongs to another build in the same log.
 import { parseSeconds, type StepFrames } from './docker-frames.js';
 
 const HASH = 35; // #
@@ -31,6 +34,8 @@ const SUMMARY_HEADER = /^ ?> (.+):\s*$/;
 const BARE_SUMMARY_HEADER = /^ ?> (\[[^\]]+\] .+):\s*$/;
 /** `6.143 Collecting …` (or `#0 6.143 …`): a summary line, seconds into the step. */
 const SUMMARY_BODY_LINE = /^(?:#0 )?\d+\.\d+(?: |$)/;
+/** The last vertex of a single build that succeeded (Compose's are `[api] exporting to image`, one per service). */
+const IMAGE_EXPORT = 'exporting to image';
 /** What ends an error summary that Compose v2 prints without its closing ruler. */
 const SUMMARY_CUT_SHORT = /^(?:\[\+\] Building |failed to solve|ERROR: failed to )/;
 
@@ -44,8 +49,8 @@ export class BuildKitFramer {
   /** True once a line in BuildKit's framing was seen: bare-timestamp lines only count then. */
   active = false;
   private readonly open = new Map<string, OpenVertex>();
-  /** The vertex numbers of this build that ended. */
-  private readonly ended = new Set<string>();
+  /** The vertices of this build that ended: their names, by number. */
+  private readonly ended = new Map<string, string>();
   /** The vertex whose block the printer is writing. */
   private current: string | null = null;
   /**
@@ -124,7 +129,14 @@ export class BuildKitFramer {
     let vertex = this.open.get(id);
     if (vertex === undefined) {
       const headerless = this.isStepEvent(rest);
-      if (!headerless && this.ended.has(id)) this.newBuild();
+      const before = this.ended.get(id);
+      if (!headerless && before !== undefined) {
+        if (before === rest && id !== '1') {
+          this.current = null; // a repeat: the step ended
+          return true;
+        }
+        this.newBuild();
+      }
       vertex = { name: headerless ? `#${id}` : rest };
       this.open.set(id, vertex);
       this.frames.start(id, vertex.name);
@@ -189,10 +201,13 @@ export class BuildKitFramer {
   }
 
   private close(id: string, status: 'done' | 'cached' | 'error' | 'canceled', seconds: number | null, error: string | null): void {
+    const vertex = this.open.get(id);
     this.open.delete(id);
-    this.ended.add(id);
+    this.ended.set(id, vertex?.name ?? `#${id}`);
     if (this.current === id) this.current = null;
     this.frames.end(id, { status, durationSeconds: seconds, error });
+    // The image is written once every vertex it needs finished, whether its DONE was printed or not.
+    if (status === 'done' && vertex?.name === IMAGE_EXPORT) for (const open of [...this.open.keys()]) this.close(open, 'done', null, null);
   }
 
   /** `sha256:<hex> 1.20MB / 3.40MB 0.5s done`: a finished layer transfer is a download. */
