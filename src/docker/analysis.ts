@@ -4,6 +4,7 @@ import type { BuildStep, DownloadRecord, Ledger, LedgerError, NetworkAttempt } f
 import type { BuildMetadata, ServiceRun } from './metadata.js';
 import { runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 import { lookedUpImage } from '../capture/parsers/docker-add.js';
+import { labelInstruction } from '../capture/parsers/docker-frames.js';
 
 export interface StepDownloads {
   readonly step: string;
@@ -210,9 +211,9 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
 function quietFetches(s: ServiceAnalysis): string[] {
   const tried = new Set(s.attempts.map((a) => a.step));
   return s.steps
-    .filter((step) => step.status === 'done' && step.name.startsWith('RUN ') && !tried.has(step.name))
+    .filter((step) => step.status === 'done' && labelInstruction(step.name).startsWith('RUN ') && !tried.has(step.name))
     .flatMap((step) => {
-      const uses = runNetworkUses(step.name.slice(4));
+      const uses = runNetworkUses(labelInstruction(step.name).slice(4));
       if (uses.length === 0) return [];
       return [
         `${s.run.name}: step ${JSON.stringify(step.name)} built without network and printed no failure, yet ${uses.map((u) => u.what).join('; ')}: ` +

@@ -62,7 +62,7 @@ export type LedgerError = z.infer<typeof LedgerError>;
 /** A Docker build step as the build log showed it. */
 export const BuildStep = z.object({
   service: nullableString,
-  id: z.string().describe('BuildKit vertex number or legacy step number'),
+  id: z.string().describe("BuildKit vertex number or legacy step number; in a log holding several builds, later builds' ids are prefixed (`b2:5`); steps a pasted log numbered nowhere get `tty-N` (terminal display) or `summary-N` (error summary alone)"),
   name: z.string(),
   status: z.enum(['done', 'cached', 'error', 'running']),
   duration_seconds: z.number().nonnegative().nullable(),

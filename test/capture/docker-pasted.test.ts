@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaptureEvent, DownloadEvent, ErrorEvent, NetworkAttemptEvent, StepEvent } from '../../src/capture/events.js';
+import { labelInstruction } from '../../src/capture/parsers/docker-frames.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
 import { fixtureLines } from '../helpers/docker-fixtures.js';
@@ -332,6 +333,12 @@ test('multi-platform builds: each step keeps the platform its vertex names, so t
   ]);
   const step = '[linux/arm/v7] RUN npm ci --no-audit --prefer-offline';
   assert.deepEqual(plain.steps.map((s) => [s.name, s.status]), [[step, 'error']]);
+  // The report reads a leg's instruction back (verify's warnings look for RUN steps).
+  assert.deepEqual([step, screen.steps[0]!.name, '[internal] load metadata'].map(labelInstruction), [
+    'RUN npm ci --no-audit --prefer-offline',
+    'RUN apk --no-cache add ca-certificates curl',
+    '[internal] load metadata',
+  ]);
   assert.ok(plain.attempts.length > 0 && plain.attempts.every((a) => a.step === step));
 });
 

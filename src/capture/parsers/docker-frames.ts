@@ -48,6 +48,12 @@ export function stepLabel(name: string): string {
   return PLATFORM.test(platform) ? `[${platform}] ${instruction}` : instruction;
 }
 
+/** The instruction a step label (stepLabel) names, without the platform of a multi-platform leg. */
+export function labelInstruction(label: string): string {
+  const close = label.indexOf('] ');
+  return label.charCodeAt(0) === 91 /* [ */ && close > 0 && PLATFORM.test(label.slice(1, close)) ? label.slice(close + 2) : label;
+}
+
 /**
  * The Dockerfile instruction of a step: its name without BuildKit's position prefix
  * (`[2/4] `, `[builder 2/4] `, Compose's `[api builder 2/4] `), so BuildKit and the legacy
