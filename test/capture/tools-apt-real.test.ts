@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAptParser, parseAptSize } from '../../src/capture/parsers/apt.js';
 import { parseAptStatus } from '../../src/capture/parsers/apt-status.js';
+import { parseAptArchives } from '../../src/capture/parsers/apt-archives.js';
 import { attempts, downloads, errors, parseFixture, parseLines } from './tools-fixture.js';
 
 const APT = [createAptParser];
@@ -144,4 +145,43 @@ test('dpkg in another language (Préparation du dépaquetage de .../x.deb ...): 
     ['xrdp', '0.9.12-1', false, 428_000],
     ['xorgxrdp', '1:0.2.12-1', false, 59_900],
   ]);
+});
+
+test('apt-get -qq install prints no fetch phase: an unpacked package is not claimed cached (its source is unknown)', () => {
+  // Before: net-tools came out cached, and `report to-cache` said nothing needed caching.
+  const events = parseFixture('apt-real/qq-install.txt', APT);
+  assert.deepEqual(downloads(events).map((e) => [e.name, e.version, e.cached, e.source, e.filename]), [
+    ['net-tools', '1.60+git20161116.90da8a0-1', false, null, 'net-tools_1.60+git20161116.90da8a0-1_amd64.deb'],
+  ]);
+});
+
+test('apt .debs that failed to download (Err:N, no E: line yet): no planned package is claimed cached', () => {
+  // `Need to get 704 kB of archives.` (no `X/Y`): nothing was in the archive cache; before,
+  // ldnsutils (planned, no line of its own) came out cached.
+  const events = parseFixture('apt-real/focal-err-debs-dns.txt', APT);
+  assert.deepEqual(downloads(events), []);
+});
+
+test("apt's Need to get … of archives. line in its translations: the X/Y form says part was cached", () => {
+  assert.equal(parseAptArchives('Need to get 0 B/14.6 kB of archives.'), 'some-cached');
+  assert.equal(parseAptArchives('Need to get 704 kB of archives.'), 'none-cached');
+  assert.equal(parseAptArchives('Il est nécessaire de prendre 0 o/27,0 ko dans les archives.'), 'some-cached');
+  assert.equal(parseAptArchives('Il est nécessaire de prendre 1 382 ko dans les archives.'), 'none-cached');
+  assert.equal(parseAptArchives('Es müssen noch 0 B von 443 kB an Archiven heruntergeladen werden.'), 'some-cached');
+  assert.equal(parseAptArchives('Es müssen 443 kB an Archiven heruntergeladen werden.'), 'none-cached');
+  assert.equal(parseAptArchives('需要下载 52.7 MB/76.2 MB 的归档。'), 'some-cached');
+  assert.equal(parseAptArchives('76,2 MB 中 52,7 MB のアーカイブを取得する必要があります。'), 'some-cached');
+  assert.equal(parseAptArchives('0 B/21,1 MB skal hentes fra arkiverne.'), 'some-cached');
+  assert.equal(parseAptArchives('Need to get the thing of archives.'), null);
+  assert.equal(parseAptArchives('Es müssen alle Tests laufen.'), null);
+});
+
+test('apt with its fetch phase shown but no archives line (Get: lines of .debs): a package without one was cached', () => {
+  const events = parseLines([
+    'Get:1 http://deb.example/debian bookworm/main amd64 sl amd64 5.02-1+b1 [13.2 kB]',
+    'Fetched 13.2 kB in 0s (1,234 kB/s)',
+    'Unpacking sl (5.02-1+b1) ...',
+    'Unpacking cowsay (3.03+dfsg2-8) ...',
+  ], APT);
+  assert.deepEqual(downloads(events).map((e) => [e.name, e.cached]), [['sl', false], ['cowsay', true]]);
 });

@@ -1,11 +1,14 @@
 // apt-get / apt output → events (apt 2's and apt 3's plans). `Get:` lines are fetches (index files or .debs), `Hit:`
 // is an unchanged index, `Err:` + its indented reason a failed try. A .deb taken from
 // apt's own archive cache prints no `Get:` line at all, so packages that were planned or
-// unpacked without one are reported as cached when the stream ends.
+// unpacked without one are reported as cached when the stream ends — but only when apt
+// showed its fetch phase (`Need to get 0 B/14.6 kB of archives.`, or `Get:`/`Err:` lines of
+// .debs): `apt-get -qq` prints none of it, and then an unpacked package's source is unknown.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { isDigit } from './char-codes.js';
 import { parseAptStatus, type AptStatus } from './apt-status.js';
+import { parseAptArchives, type AptArchives } from './apt-archives.js';
 
 const TOOL = 'apt';
 /** Bound on the packages remembered per stream (a full distribution upgrade is ~3000). */
@@ -125,7 +128,12 @@ class AptParser implements ToolParser {
   private pendingErr: AptItem | null = null;
   /** Fetches by apt's item counter, not yet known to have succeeded (see hold). */
   private readonly held = new Map<string, CaptureEvent>();
+  /** An `E:` line, or a .deb that failed to download: apt installs nothing of its plan. */
   private sawError = false;
+  /** What apt's `Need to get … of archives.` line said, if it printed one. */
+  private archives: AptArchives | null = null;
+  /** A `Get:`/`Err:`/`Ign:` line of a .deb: apt printed its fetch phase. */
+  private sawDebFetch = false;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -149,6 +157,11 @@ class AptParser implements ToolParser {
     // can no longer fail (an empty line is not such an end: apt 1.0 separated its W: lines with them).
     if (text !== '') this.flushFetches();
     this.inPlan = false;
+    const archives = parseAptArchives(text);
+    if (archives !== null) {
+      this.archives = archives;
+      return;
+    }
     // Many tools end lines with `...` (`Compiling 'x.py'...`): only one whose .deb ends it
     // (`.../x.deb ...`, `.../x.deb) ...`) can be dpkg's.
     const last = text.charCodeAt(text.length - 1);
@@ -202,10 +215,12 @@ class AptParser implements ToolParser {
   end(): void {
     if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
     this.flushFetches();
+    const cacheShown = this.archives === 'some-cached' || (this.archives === null && this.sawDebFetch);
     // A planned package with no Get: line is only known to be in the cache if it was
-    // unpacked or nothing failed.
+    // unpacked or nothing failed; one unpacked while apt hid its fetch phase (or said none
+    // was cached) came from somewhere unknown, most likely the network.
     const candidates = new Set(this.unpacked.keys());
-    if (!this.sawError) for (const name of this.planned) candidates.add(name);
+    if (!this.sawError && cacheShown) for (const name of this.planned) candidates.add(name);
     for (const name of candidates) {
       if (this.fetched.has(name) || this.failed.has(name)) continue;
       const info = this.unpacked.get(name);
@@ -215,7 +230,7 @@ class AptParser implements ToolParser {
         downloadEvent({
           ...this.base(),
           kind: 'apt',
-          cached: true,
+          cached: cacheShown,
           name,
           version,
           filename: version !== null && arch !== null ? debFilename(name, version, arch) : null,
@@ -229,6 +244,8 @@ class AptParser implements ToolParser {
     this.attempted.clear();
     this.inPlan = false;
     this.sawError = false;
+    this.archives = null;
+    this.sawDebFetch = false;
   }
 
   private base() {
@@ -255,6 +272,7 @@ class AptParser implements ToolParser {
       // its later `Preparing to unpack` is no cache hit.
       const name = status.rest.split(/\s+/)[1] ?? '';
       if (PACKAGE_NAME.test(name)) remember(this.fetched, name);
+      this.sawDebFetch = true;
       return;
     }
     const item = parseAptItem(status.rest);
@@ -275,6 +293,7 @@ class AptParser implements ToolParser {
       return;
     }
     const { name, version, arch } = item.deb;
+    this.sawDebFetch = true;
     remember(this.fetched, name);
     this.hold(
       status.id,
@@ -321,7 +340,12 @@ class AptParser implements ToolParser {
   private err(rest: string): void {
     const item = parseAptItem(rest);
     if (item === null) return;
-    if (item.deb !== null) remember(this.failed, item.deb.name);
+    if (item.deb !== null) {
+      // apt stops before dpkg when an archive cannot be fetched.
+      remember(this.failed, item.deb.name);
+      this.sawDebFetch = true;
+      this.sawError = true;
+    }
     this.pendingErr = item;
   }
 
