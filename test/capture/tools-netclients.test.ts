@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetClientParser } from '../../src/capture/parsers/netclients.js';
-import { attempts, downloads, errors, parseFixture, parseLines } from './tools-fixture.js';
+import { analyzeLines, attempts, downloads, errors, fixtureLines, parseFixture, parseLines } from './tools-fixture.js';
 
 const NET = [createNetClientParser];
 
@@ -256,4 +256,20 @@ test("the Docker daemon's Go HTTP client giving up (`net/http: TLS handshake tim
     ['docker', 'https://registry.example/v2/library/postgres/manifests/10', 'net/http: TLS handshake timeout'],
     ['docker', 'https://cdn.example.org/registry-v2/blobs/sha256/6c/data?Expires=1523420912', 'net/http: TLS handshake timeout'],
   ]);
+});
+
+test("curl's error on the line of its progress meter (curl ends a row with \\r, not a newline) is read like one on its own line", () => {
+  // Before: the glued `curl: (6)` left no trace; only the unglued `curl: (7)` was recorded.
+  const singularity = parseFixture('curl/real/singularity-nonet.txt', NET);
+  assert.deepEqual(attempts(singularity).map((a) => [a.tool, a.url_or_host]), [
+    ['curl', 'davetang.org'],
+    ['curl', '23.196.3.208:80'],
+  ]);
+  const gha = analyzeLines(fixtureLines('curl/real/gha-meter-glued.txt'));
+  assert.deepEqual(attempts(gha).map((a) => [a.url_or_host, a.error]), [
+    ['.s3.amazonaws.com', 'Could not resolve host: .s3.amazonaws.com'],
+    ['.s3.amazonaws.com', 'Could not resolve host: .s3.amazonaws.com'],
+  ]);
+  // A line that only mentions curl after other text is not curl's.
+  assert.deepEqual(parseLines(['  see also curl: (6) in the docs'], NET), []);
 });

@@ -12,6 +12,11 @@ import { baseName, WGET_CERTIFICATE_ERROR } from './pip.js';
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56, 60]);
 
 const CURL_RE = /^curl: \((\d+)\) (.*)$/;
+/**
+ * A row of curl's progress meter (`  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0`).
+ * curl ends each row with `\r`, not a newline, so its error message lands on the row's line.
+ */
+const CURL_METER_ROW = /^ *\d{1,3}(?: +\d[\d.]*[kMGTP]?){7} +[\d:-]+ +[\d:-]+ +[\d:-]+ +\d[\d.]*[kMGTP]?$/;
 /** `--DATE TIME--  URL`; a retry puts `(try: 2)` (`(try:10)`) before the URL. */
 const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(?:\(try: ?\d+\)\s+)?(\S+)/;
 /** `DATE TIME (rate) - ‘file’ saved [n/n]`, or `- written to stdout [n/n]` for `-O -`. */
@@ -158,8 +163,11 @@ class NetClientParser implements ToolParser {
       case 102: // f (git: `fatal: unable to access 'URL': …`)
         if (text.startsWith(GIT_FATAL)) return this.gitFatal(text.slice(GIT_FATAL.length));
         break;
-      case 32: // pip indents the output of the `git clone` it runs
-        if (this.gitIndented(text)) return;
+      case 32: // pip indents the output of the `git clone` it runs; curl's meter rows start with spaces
+        if (this.curlAfterMeter(text) || this.gitIndented(text)) return;
+        break;
+      case 49: // 1 (curl's meter at 100%)
+        if (this.curlAfterMeter(text)) return;
         break;
       default:
         if (this.gitHost !== null) this.gitErrno(text);
@@ -280,6 +288,14 @@ class NetClientParser implements ToolParser {
         size: transfer.size,
       }),
     );
+  }
+
+  /** `  0     0 … --:--:--     0curl: (6) Could not resolve host: h`: true if it was one. */
+  private curlAfterMeter(text: string): boolean {
+    const at = text.indexOf('curl: (');
+    if (at <= 0 || !CURL_METER_ROW.test(text.slice(0, at))) return false;
+    this.curl(text.slice(at));
+    return true;
   }
 
   private curl(text: string): void {
