@@ -108,3 +108,46 @@ test('apk: the solver\'s error names the packages it could not select, from the 
   ]);
   assert.equal(downloads(pinned).filter((d) => d.index).length, 2);
 });
+
+test('apk: packages installed in a step that fetched no index (it came from `apk update` a step earlier, or was there already) are downloads too', () => {
+  // `apk add openssh-client` in a running alpine container, from Apple's `container` docs
+  // (found by exact-string search, which gave no repository path). Before: nothing recorded.
+  const container = analyzeLines([
+    '/ # apk add openssh-client',
+    '(1/6) Installing openssh-keygen (10.0_p1-r7)',
+    '(2/6) Installing ncurses-terminfo-base (6.5_p20250503-r0)',
+    '(3/6) Installing libncursesw (6.5_p20250503-r0)',
+    '(4/6) Installing libedit (20250104.3.1-r1)',
+    '(5/6) Installing openssh-client-common (10.0_p1-r7)',
+    '(6/6) Installing openssh-client-default (10.0_p1-r7)',
+    'Executing busybox-1.37.0-r18.trigger',
+    'OK: 12 MiB in 22 packages',
+  ]);
+  assert.deepEqual(downloads(container).map((d) => [d.name, d.version, d.cached]), [
+    ['openssh-keygen', '10.0_p1-r7', false],
+    ['ncurses-terminfo-base', '6.5_p20250503-r0', false],
+    ['libncursesw', '6.5_p20250503-r0', false],
+    ['libedit', '20250104.3.1-r1', false],
+    ['openssh-client-common', '10.0_p1-r7', false],
+    ['openssh-client-default', '10.0_p1-r7', false],
+  ]);
+  // A BuildKit build's `RUN apk update` then `RUN apk add git` (lines of a real BuildKit log, split in two steps).
+  const steps = analyzeLines([
+    '#5 [2/3] RUN apk update',
+    '#5 0.227 fetch https://cdn.example.org/alpine/v3.21/main/x86_64/APKINDEX.tar.gz',
+    '#5 0.901 OK: 25386 distinct packages available',
+    '#5 DONE 1.0s',
+    '#6 [3/3] RUN apk add git',
+    '#6 1.239 (1/2) Installing brotli-libs (1.1.0-r2)',
+    '#6 1.735 (2/2) Installing git (2.47.2-r0)',
+    '#6 2.402 OK: 21 MiB in 29 packages',
+    '#6 DONE 2.6s',
+  ]);
+  assert.deepEqual(downloads(steps).map((d) => [d.step, d.index, d.filename]), [
+    ['RUN apk update', true, 'APKINDEX.tar.gz'],
+    ['RUN apk add git', false, 'brotli-libs-1.1.0-r2.apk'],
+    ['RUN apk add git', false, 'git-2.47.2-r0.apk'],
+  ]);
+  // Another tool's counter with a version that is no apk version (`-rN`) is not apk's.
+  assert.deepEqual(downloads(analyzeLines(['(1/3) Installing widgets (1.2.0)'])), []);
+});

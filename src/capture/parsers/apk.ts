@@ -8,14 +8,16 @@
 //   ERROR: curl-8.5.0-r0: temporary error (try again later)           a package fetch failed
 //   ERROR: unable to select packages: / unsatisfiable constraints:    the install failed
 // apk prints nothing when a fetch succeeds, so an index fetch counts once apk's next line
-// shows it did not fail. Packages count as fetched when the stream fetched a remote index
-// (`apk add --no-cache` streams each package from the repository; a local one shows no
-// `fetch http…` line).
+// shows it did not fail. Every package installed counts as fetched: apk takes it from its
+// repository whether or not this step fetched the index (a Dockerfile's `RUN apk update`
+// fetches it a step earlier, a container may hold it already), and its output is the same for
+// the rare exceptions (a local repository, a configured /etc/apk/cache).
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'apk';
-const INSTALLING = /^\(\d+\/\d+\) (?:Installing|Upgrading) (\S+) \(([^)\s]+)(?: -> ([^)\s]+))?\)/;
+/** `(1/4) Installing curl (8.5.0-r0)`, `(2/4) Upgrading musl (1.2.4-r1 -> 1.2.4-r2)`: apk's versions end in `-rN`. */
+const INSTALLING = /^\(\d+\/\d+\) (?:Installing|Upgrading) (\S+) \(([^)\s]+-r\d+)(?: -> ([^)\s]+-r\d+))?\)/;
 /** `https://h/…: reason` after `ERROR: `, `WARNING: Ignoring ` or `WARNING: fetching `. */
 const URL_FAILURE = /^(https?:\/\/\S+?):? (.*)$/;
 
@@ -35,7 +37,7 @@ const MAX_PROBLEM_LENGTH = 500;
 class ApkParser implements ToolParser {
   /** The index URL of the last `fetch` line, not yet known to have succeeded. */
   private fetching: string | null = null;
-  /** The origin of a remote index this stream fetched (packages come from there). */
+  /** The origin of a remote index this stream fetched: where a package that failed to download came from. */
   private remote: string | null = null;
   /** The origin of the last index apk tried to fetch. */
   private lastOrigin: string | null = null;
@@ -75,7 +77,7 @@ class ApkParser implements ToolParser {
     if (first === 102 && text.startsWith('fetch http')) {
       this.fetching = text.slice(6).trim();
       this.lastOrigin = originOf(this.fetching);
-    } else if (first === 40 && this.remote !== null) {
+    } else if (first === 40) {
       const m = INSTALLING.exec(text);
       if (m !== null) this.installed(m[1] ?? '', m[3] ?? m[2] ?? '');
     }
