@@ -43,7 +43,8 @@ test('apt: a .deb whose Get:N is followed by Err:N is a failed attempt, not a do
     'Fetched 34.4 kB in 0s (1,234 kB/s)',
   ], APT);
   assert.deepEqual(downloads(events).map((e) => [e.name, e.cached]), [['cowsay', false]]);
-  assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['http://deb.example/debian']);
+  // No `E: Failed to fetch` line gives its URL: its repository and file name.
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['http://deb.example/debian sl_5.02-1+b1_amd64.deb']);
 });
 
 test('German apt (Holen:, OK:): packages and indexes, sizes in the German number format', () => {
@@ -184,4 +185,21 @@ test('apt with its fetch phase shown but no archives line (Get: lines of .debs):
     'Unpacking cowsay (3.03+dfsg2-8) ...',
   ], APT);
   assert.deepEqual(downloads(events).map((e) => [e.name, e.cached]), [['sl', false], ['cowsay', true]]);
+});
+
+test('apt Err:N on a .deb: the attempt names the .deb, by the URL of its E: Failed to fetch line, one per package', () => {
+  // Before: only the repository (`http://deb.example/debian`), and the E: line's URL was dropped as a repeat.
+  const deb404 = parseFixture('apt-real/stretch-err-deb404.txt', APT);
+  assert.deepEqual(attempts(deb404).map((a) => [a.url_or_host, a.error]), [
+    ['http://deb.example/debian/pool/main/o/openldap/libldap2-dev_2.4.44+dfsg-5+deb9u3_amd64.deb', '404  Not Found'],
+  ]);
+  // Four packages failing alike were one attempt at the repository (count 3) and one at the
+  // security archive; the excerpt ends before apt's E: lines, so each is named by its file.
+  const dns = parseFixture('apt-real/focal-err-debs-dns.txt', APT);
+  assert.deepEqual(attempts(dns).map((a) => a.url_or_host), [
+    'http://deb.example/ubuntu libfstrm0_0.6.0-1_amd64.deb',
+    'http://deb.example/ubuntu nsd_4.1.26-1build1_amd64.deb',
+    'http://security.example/ubuntu libprotobuf-c1_1.3.3-1ubuntu0.1_amd64.deb',
+    'http://deb.example/ubuntu libldns2_1.7.0-4.1ubuntu1_amd64.deb',
+  ]);
 });

@@ -152,8 +152,13 @@ test('apt Err: + reason is one network attempt; the W: summary does not count it
 
 test('apt .deb fetches against a stopped server: attempts and errors, no false cache hits', () => {
   const events = parseFixture('apt/apt-download-server-down.txt', APT);
-  assert.equal(attempts(events).length, 4);
-  assert.ok(attempts(events).every((a) => a.url_or_host === 'http://127.0.0.1:39321'));
+  // Each failed .deb is named by the URL of its `E: Failed to fetch` line.
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), [
+    'http://127.0.0.1:39321/./figlet_2.2.5-3%2bb1_amd64.deb',
+    'http://127.0.0.1:39321/./libcaca0_0.99.beta20-3%2bdeb12u1_amd64.deb',
+    'http://127.0.0.1:39321/./toilet-fonts_0.3-1.4_all.deb',
+    'http://127.0.0.1:39321/./toilet_0.3-1.4_amd64.deb',
+  ]);
   assert.equal(errors(events).length, 5);
   assert.equal(downloads(events).length, 0);
 });

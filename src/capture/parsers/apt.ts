@@ -124,6 +124,11 @@ class AptParser implements ToolParser {
   private readonly failed = new Set<string>();
   /** `host\0reason` of failures already reported from `Err:` lines. */
   private readonly attempted = new Set<string>();
+  /**
+   * .debs whose `Err:N` line said why they failed, by `name_version` as their file is named:
+   * apt prints their URL only in the `E: Failed to fetch URL` line at the end of the run.
+   */
+  private readonly failedDebs = new Map<string, { item: AptItem; reason: string }>();
   private inPlan = false;
   private pendingErr: AptItem | null = null;
   /** Fetches by apt's item counter, not yet known to have succeeded (see hold). */
@@ -215,6 +220,7 @@ class AptParser implements ToolParser {
   end(): void {
     if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
     this.flushFetches();
+    this.flushFailedDebs();
     const cacheShown = this.archives === 'some-cached' || (this.archives === null && this.sawDebFetch);
     // A planned package with no Get: line is only known to be in the cache if it was
     // unpacked or nothing failed; one unpacked while apt hid its fetch phase (or said none
@@ -351,9 +357,27 @@ class AptParser implements ToolParser {
 
   private errReason(item: AptItem, reason: string): void {
     this.pendingErr = null;
+    if (item.deb !== null && this.failedDebs.size < MAX_HELD) {
+      this.failedDebs.set(debKey(item.deb.name, item.deb.version), { item, reason });
+      return;
+    }
     const url = item.indexUrl ?? item.base;
     remember(this.attempted, `${hostOf(url)}\0${reason}`);
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+  }
+
+  /**
+   * A .deb that failed with no `Failed to fetch` line for it (the run's end was not in the
+   * log): its repository and file name, which is as close to its URL as apt's line comes.
+   */
+  private flushFailedDebs(): void {
+    if (this.failedDebs.size === 0) return;
+    for (const { item, reason } of this.failedDebs.values()) {
+      const { name, version, arch } = item.deb ?? { name: '', version: '', arch: null };
+      const file = arch === null ? `${name} ${version}` : debFilename(name, version, arch);
+      this.emit(networkAttemptEvent({ ...this.base(), url_or_host: `${item.base} ${file}`, error: reason }));
+    }
+    this.failedDebs.clear();
   }
 
   /** `W:`/`E: Failed to fetch URL  REASON`, and other `E:` lines. */
@@ -362,16 +386,36 @@ class AptParser implements ToolParser {
       this.sawError = true;
       this.emit(errorEvent({ ...this.base(), message }));
     }
-    if (!message.startsWith('Failed to fetch ')) return;
+    if (!message.startsWith('Failed to fetch ')) {
+      // `E: Unable to fetch some archives` follows the run's last `Failed to fetch` line.
+      if (isError) this.flushFailedDebs();
+      return;
+    }
     // apt puts two spaces between the URL and the reason; pastes often keep only one.
     const rest = message.slice(16).trim();
     const gap = rest.search(/\s/);
     const url = gap === -1 ? rest : rest.slice(0, gap);
     const reason = gap === -1 ? '' : rest.slice(gap).trim();
     if (url === '') return;
+    const deb = this.failedDebs.size === 0 ? undefined : this.failedDebFor(url);
+    if (deb !== undefined) {
+      this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: deb.reason }));
+      return;
+    }
     // The Err: line before it already counted this try.
     if (this.attempted.has(`${hostOf(url)}\0${reason}`)) return;
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+  }
+
+  /** The failure an `Err:` line reported for `…/pool/…/name_version_arch.deb`, taken off the list. */
+  private failedDebFor(url: string): { item: AptItem; reason: string } | undefined {
+    if (!url.endsWith('.deb')) return undefined;
+    // apt escapes the file name in URLs: `2%3a1.2`, `3%2bb1`.
+    const file = url.slice(url.lastIndexOf('/') + 1).replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    const key = file.slice(0, file.lastIndexOf('_'));
+    const deb = this.failedDebs.get(key);
+    this.failedDebs.delete(key);
+    return deb;
   }
 
   /**
@@ -404,6 +448,11 @@ class AptParser implements ToolParser {
     }
     if (this.unpacked.size < MAX_PACKAGES) this.unpacked.set(name, { version, arch });
   }
+}
+
+/** `name_version`: the start of the .deb's file name, unescaped. */
+function debKey(name: string, version: string): string {
+  return `${name}_${version}`;
 }
 
 function remember(set: Set<string>, value: string): void {
