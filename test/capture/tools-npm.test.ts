@@ -181,3 +181,13 @@ test("npm real: npm 10+'s packument cache hits (`http cache URL`), no package fr
     ['https://registry.example/-/npm/v1/security/advisories/bulk', 'network timeout'],
   ]);
 });
+
+test('npm failures keep their URL or host: npm 10 without `, reason:`, Node ≤ 6 with `host host:443`', () => {
+  // Before: both were attempts at `unknown host`.
+  assert.deepEqual(attempts(parseFixture('npm/real/npm10-etimedout-tgz.txt', NPM)).map((a) => [a.url_or_host, a.error]), [
+    ['https://registry.example/picomatch/-/picomatch-4.0.3.tgz', 'ETIMEDOUT'],
+  ]);
+  assert.deepEqual(attempts(parseFixture('npm/real/npm2-enotfound-host-port.txt', NPM)).map((a) => [a.url_or_host, a.error]), [
+    ['registry.example', 'getaddrinfo ENOTFOUND registry.example registry.example:443'],
+  ]);
+});

@@ -227,10 +227,7 @@ class NpmParser implements ToolParser {
   private networkMessage(text: string): void {
     const first = this.networkMessageDue;
     this.networkMessageDue = false;
-    if (text.includes(' failed, reason:')) {
-      this.requestFailed(text);
-      return;
-    }
+    if (this.requestFailed(text)) return;
     const message = text.trim();
     const timeout = TIMEOUT_AT_RE.exec(message);
     if (timeout?.[1] !== undefined) {
@@ -272,10 +269,14 @@ class NpmParser implements ToolParser {
     this.attempt(url, reason?.replace(/^Error: /, '') ?? 'fetch failed');
   }
 
-  /** `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries; npm 10 may leave the reason empty). */
-  private requestFailed(text: string): void {
+  /**
+   * `request to URL failed, reason: getaddrinfo ENOTFOUND host` (final, after any retries; npm 10
+   * may leave the reason out, naming it only in `error code ETIMEDOUT`). False if `text` is not one.
+   */
+  private requestFailed(text: string): boolean {
     const failure = fetchError(text);
     if (failure !== null) this.finalFailure(failure.url, failure.reason || (this.code ?? 'failed'));
+    return failure !== null;
   }
 }
 
