@@ -19,7 +19,7 @@ test('apt Get:N then Err:N (Hash Sum mismatch): the index failed, so it is an at
     ['InRelease', true, null],
     ['InRelease', false, 265_000],
   ]);
-  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['http://deb.example/ubuntu/dists/focal/main/Sources', 'Hash Sum mismatch']]);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['http://deb.example/ubuntu/dists/focal/main/source/Sources', 'Hash Sum mismatch']]);
 });
 
 test('apt Get:3, Ign:3, Get:3, Err:3: neither try of the index counts as downloaded', () => {
@@ -202,4 +202,44 @@ test('apt Err:N on a .deb: the attempt names the .deb, by the URL of its E: Fail
     'http://security.example/ubuntu libprotobuf-c1_1.3.3-1ubuntu0.1_amd64.deb',
     'http://deb.example/ubuntu libldns2_1.7.0-4.1ubuntu1_amd64.deb',
   ]);
+});
+
+test('apt index files: their real place under dists/ (i18n/, dep11/, source/), or no URL when apt does not say', () => {
+  // Ubuntu 24.04 `apt update` lines (a terminal recording in a public GitHub repository, found
+  // by exact-string search, which gave no repository path; the Icons and c-n-f lines are written
+  // as apt prints them) and a Debian 7 one in Spanish (an IRLP note, likewise). Before:
+  // `…/main/amd64 Components`, with a space, and `…/wheezy/main/Sources`.
+  const events = parseLines([
+    '获取:12 http://security.example/ubuntu noble-security/universe Translation-en [241 kB]',
+    '获取:13 http://security.example/ubuntu noble-security/universe amd64 Components [76.3 kB]',
+    '获取:14 http://security.example/ubuntu noble-security/main DEP-11 48x48 Icons [45.2 kB]',
+    '获取:15 http://security.example/ubuntu noble-security/main amd64 c-n-f Metadata [7,532 B]',
+    'Des:8 http://deb.example/debian wheezy/main Sources [5 993 kB]',
+    '获取:16 http://deb.example/ubuntu noble InRelease [126',
+    'Fetched 45.3 MB in 6s (7,870 kB/s)',
+  ], APT);
+  assert.deepEqual(downloads(events).map((e) => [e.filename, e.source]), [
+    ['Translation-en', 'http://security.example/ubuntu/dists/noble-security/universe/i18n/Translation-en'],
+    ['Components-amd64.yml', 'http://security.example/ubuntu/dists/noble-security/universe/dep11/Components-amd64.yml'],
+    ['icons-48x48.tar', 'http://security.example/ubuntu/dists/noble-security/main/dep11/icons-48x48.tar'],
+    ['Commands-amd64', 'http://security.example/ubuntu/dists/noble-security/main/cnf/Commands-amd64'],
+    ['Sources', 'http://deb.example/debian/dists/wheezy/main/source/Sources'],
+    [null, null], // a line the recorder wrapped: `InRelease [126` is no index apt names
+  ]);
+});
+
+test('apt 1.0 prints repositories as bare hosts: an index URL takes the path the W: lines show, or none', () => {
+  // Before: `http://deb.example/dists/jessie/Release.gpg` (the repository is at /debian) and
+  // `http://security.example/dists/jessie/updates/InRelease` (its path appears nowhere).
+  const events = parseFixture('apt-real/jessie-legacy-bare-hosts.txt', APT);
+  assert.deepEqual(downloads(events).map((e) => [e.filename, e.source]), [
+    ['InRelease', null],
+    ['Packages', null],
+    ['Release.gpg', 'http://deb.example/debian/dists/jessie/Release.gpg'],
+    ['Release', 'http://deb.example/debian/dists/jessie/Release'],
+    ['Packages', 'http://deb.example/debian/dists/jessie/main/binary-amd64/Packages'],
+  ]);
+  // apt ≥ 1.1 prints the full URL: a bare host there is a repository at the server's root.
+  const root = parseLines(['Get:1 https://apt.example jammy InRelease [12.9 kB]', 'Fetched 12.9 kB in 0s (60 kB/s)'], APT);
+  assert.deepEqual(downloads(root).map((e) => e.source), ['https://apt.example/dists/jammy/InRelease']);
 });

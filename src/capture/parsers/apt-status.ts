@@ -1,8 +1,8 @@
 // apt's per-item status lines: `Get:12 URL …`, `Hit:3 URL …`, `Ign:4 URL …`, `Err:5 URL …`,
 // in any language apt is translated into (German `Holen:1`/`OK:2`/`Fehl:3`, French
 // `Réception de :1`, Spanish `Des:1`/`Obj:2`, …). apt 1.0's uncounted `Hit URL …`/`Err URL …`
-// are left alone: they name the host without the repository's path, and apt 1.0 repeats each
-// failure with its full URL in a `W: Failed to fetch` line.
+// are not items: they name the host without the repository's path, and apt 1.0 repeats each
+// failure with its full URL in a `W: Failed to fetch` line. They only tell that the log is apt 1.0's.
 
 export type AptStatusKind = 'get' | 'hit' | 'ign' | 'err';
 
@@ -87,3 +87,15 @@ export function parseAptStatus(text: string): AptStatus | null {
   const m = COUNTER.exec(text.slice(colon));
   return m === null ? null : { kind, id: m[1] ?? '', rest: m[2] ?? '' };
 }
+
+/**
+ * apt ≤ 1.0's uncounted `Hit http://h suite …`, `Ign http://h …` (`Obj`, `Des` translated):
+ * such a log prints its repositories as bare hosts in every item line, counted `Get:N` ones too.
+ */
+export function isUncountedAptStatus(text: string): boolean {
+  if (!LABEL_STARTS.has(pairAt(text))) return false;
+  const m = UNCOUNTED.exec(text);
+  return m !== null && KIND_OF_LABEL.has((m[1] ?? '').replace(LABEL_SPACE, ''));
+}
+
+const UNCOUNTED = /^(\S+(?: \S+)?) [a-z][a-z0-9+.-]*:\/\/\S+ \S/;

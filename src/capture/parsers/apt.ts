@@ -4,10 +4,10 @@
 // unpacked without one are reported as cached when the stream ends — but only when apt
 // showed its fetch phase (`Need to get 0 B/14.6 kB of archives.`, or `Get:`/`Err:` lines of
 // .debs): `apt-get -qq` prints none of it, and then an unpacked package's source is unknown.
-import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
+import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type DownloadEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { isDigit } from './char-codes.js';
-import { parseAptStatus, type AptStatus } from './apt-status.js';
+import { isUncountedAptStatus, parseAptStatus, type AptStatus } from './apt-status.js';
 import { parseAptArchives, type AptArchives } from './apt-archives.js';
 
 const TOOL = 'apt';
@@ -50,7 +50,7 @@ export interface AptItem {
   readonly base: string;
   readonly size: number | null;
   readonly deb: { readonly name: string; readonly version: string; readonly arch: string | null } | null;
-  /** For an index file: its URL, as far as apt's layout lets it be rebuilt. */
+  /** For an index file: its URL (without the compression suffix apt picked), or null if apt's description does not say. */
   readonly indexUrl: string | null;
 }
 
@@ -97,16 +97,40 @@ export function parseAptItem(rest: string): AptItem | null {
 }
 
 /** `http://h/debian bookworm/main amd64 Packages` → `http://h/debian/dists/bookworm/main/binary-amd64/Packages`. */
-function indexUrl(base: string, suite: string, what: readonly string[]): string {
+function indexUrl(base: string, suite: string, what: readonly string[]): string | null {
   const root = base.endsWith('/') ? base.slice(0, -1) : base;
   if (suite.endsWith('/')) {
     const dir = suite === './' ? '' : suite;
-    return `${root}/${dir}${what.join(' ')}`;
+    return what.length === 1 ? `${root}/${dir}${what[0]}` : null;
   }
-  const file = what[what.length - 1] ?? '';
-  if (what.length === 2 && file === 'Packages') return `${root}/dists/${suite}/binary-${what[0]}/Packages`;
-  if (what.length === 1 && /^(In)?Release(\.gpg)?$/.test(file)) return `${root}/dists/${suite}/${file}`;
-  return `${root}/dists/${suite}/${what.join(' ')}`;
+  const path = indexPath(what);
+  return path === null ? null : `${root}/dists/${suite}/${path}`;
+}
+
+/**
+ * Where under `dists/SUITE[/COMPONENT]/` apt keeps the index file it describes (apt's
+ * `acquire-item.cc` descriptions; the .yml and .tar are fetched compressed too).
+ */
+function indexPath(what: readonly string[]): string | null {
+  const [first = '', second = '', third] = what;
+  if (what.length === 1) {
+    if (/^(In)?Release(\.gpg)?$/.test(first)) return first;
+    if (first.startsWith('Translation-')) return `i18n/${first}`;
+    if (first === 'Sources') return 'source/Sources';
+    return null;
+  }
+  if (what.length === 2) {
+    if (second === 'Packages') return `binary-${first}/Packages`;
+    if (second === 'Components') return `dep11/Components-${first}.yml`;
+    return null;
+  }
+  if (what.length === 3) {
+    if (second === 'DEP-11' && third === 'Metadata') return `dep11/Components-${first}.yml`;
+    if (first === 'DEP-11' && third === 'Icons') return `dep11/icons-${second}.tar`;
+    if (second === 'c-n-f' && third === 'Metadata') return `cnf/Commands-${first}`;
+    if (second === 'Contents' && third === '(deb)') return `Contents-${first}`;
+  }
+  return null;
 }
 
 interface Unpacked {
@@ -139,6 +163,16 @@ class AptParser implements ToolParser {
   private archives: AptArchives | null = null;
   /** A `Get:`/`Err:`/`Ign:` line of a .deb: apt printed its fetch phase. */
   private sawDebFetch = false;
+  /**
+   * Index fetches from a repository printed as a bare host (`Get:3 http://h jessie Release.gpg`),
+   * kept to the end: apt ≤ 1.0 prints every repository that way, and only a `W:`/`E:` line
+   * of the log may show its path.
+   */
+  private readonly bareHostIndexes: DownloadEvent[] = [];
+  /** Repository paths by origin, from the URLs of `Failed to fetch` lines (`http://h` → `/debian`). */
+  private readonly repositoryPaths = new Map<string, string>();
+  /** An uncounted `Hit URL`/`Ign URL` line: the log is apt ≤ 1.0's. */
+  private sawUncounted = false;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -156,6 +190,10 @@ class AptParser implements ToolParser {
     if (status !== null) {
       this.inPlan = false;
       this.status(status);
+      return;
+    }
+    if (!this.sawUncounted && isUncountedAptStatus(text)) {
+      this.sawUncounted = true;
       return;
     }
     // apt's item lines end with `Fetched …` and then other output: the fetches still held
@@ -221,6 +259,7 @@ class AptParser implements ToolParser {
     if (this.pendingErr !== null) this.errReason(this.pendingErr, '(no reason given)');
     this.flushFetches();
     this.flushFailedDebs();
+    this.emitBareHostIndexes();
     const cacheShown = this.archives === 'some-cached' || (this.archives === null && this.sawDebFetch);
     // A planned package with no Get: line is only known to be in the cache if it was
     // unpacked or nothing failed; one unpacked while apt hid its fetch phase (or said none
@@ -252,6 +291,19 @@ class AptParser implements ToolParser {
     this.sawError = false;
     this.archives = null;
     this.sawDebFetch = false;
+    this.repositoryPaths.clear();
+    this.sawUncounted = false;
+  }
+
+  /** apt ≥ 1.1 prints a repository's full URL, so a bare host is one at the server's root unless apt ≤ 1.0 or a W: line says otherwise. */
+  private emitBareHostIndexes(): void {
+    for (const event of this.bareHostIndexes) {
+      const origin = originOf(event.source ?? '');
+      const path = this.repositoryPaths.get(origin);
+      const source = path !== undefined ? `${origin}${path}${(event.source ?? '').slice(origin.length)}` : this.sawUncounted ? null : event.source;
+      this.emit({ ...event, source });
+    }
+    this.bareHostIndexes.length = 0;
   }
 
   private base() {
@@ -326,7 +378,7 @@ class AptParser implements ToolParser {
     // apt retries an item under the same N: the earlier try did not fail, or it would say so.
     const earlier = this.held.get(id);
     if (earlier !== undefined) {
-      this.emit(earlier);
+      this.release(earlier);
       this.held.delete(id);
     }
     this.held.set(id, event);
@@ -339,8 +391,16 @@ class AptParser implements ToolParser {
 
   private flushFetches(): void {
     if (this.held.size === 0) return; // most lines: no iterator made
-    for (const event of this.held.values()) this.emit(event);
+    for (const event of this.held.values()) this.release(event);
     this.held.clear();
+  }
+
+  private release(event: CaptureEvent): void {
+    if (event.type === 'download' && event.index && event.source !== null && isBareHost(event.source) && this.bareHostIndexes.length < MAX_HELD) {
+      this.bareHostIndexes.push(event);
+    } else {
+      this.emit(event);
+    }
   }
 
   private err(rest: string): void {
@@ -397,6 +457,7 @@ class AptParser implements ToolParser {
     const url = gap === -1 ? rest : rest.slice(0, gap);
     const reason = gap === -1 ? '' : rest.slice(gap).trim();
     if (url === '') return;
+    this.rememberRepositoryPath(url);
     const deb = this.failedDebs.size === 0 ? undefined : this.failedDebFor(url);
     if (deb !== undefined) {
       this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: deb.reason }));
@@ -405,6 +466,12 @@ class AptParser implements ToolParser {
     // The Err: line before it already counted this try.
     if (this.attempted.has(`${hostOf(url)}\0${reason}`)) return;
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+  }
+
+  /** `http://h/debian/dists/…` or `…/debian/pool/…`: the repository at `h` is `/debian`. */
+  private rememberRepositoryPath(url: string): void {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/[^/\s]+)(\/\S*?)?\/(?:dists|pool)\//.exec(url);
+    if (m?.[1] !== undefined && this.repositoryPaths.size < MAX_HELD) this.repositoryPaths.set(m[1], m[2] ?? '');
   }
 
   /** The failure an `Err:` line reported for `…/pool/…/name_version_arch.deb`, taken off the list. */
@@ -462,6 +529,15 @@ function remember(set: Set<string>, value: string): void {
 function stripArch(word: string): string {
   const colon = word.indexOf(':');
   return colon === -1 ? word : word.slice(0, colon);
+}
+
+/** `http://h/dists/jessie/Release.gpg` rebuilt on a base of `http://h`: its path is apt's own. */
+function isBareHost(source: string): boolean {
+  return source.startsWith('/dists/', originOf(source).length);
+}
+
+function originOf(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/\s]+/.exec(url)?.[0] ?? '';
 }
 
 function hostOf(url: string): string {
