@@ -5,7 +5,7 @@ import { analyzeLines, attempts, downloads, errors, fixtureLines, parseFixture, 
 
 const NET = [createNetClientParser];
 
-test('curl failures: resolve, connect, timeout are attempts; HTTP errors are errors', () => {
+test('curl failures: resolve, connect, timeout are attempts; an HTTP error is an error and a failed try', () => {
   assert.deepEqual(attempts(parseFixture('curl/curl-invalid-host.txt', NET)).map((a) => [a.tool, a.url_or_host]), [
     ['curl', 'no-such-host.invalid'],
   ]);
@@ -13,8 +13,10 @@ test('curl failures: resolve, connect, timeout are attempts; HTTP errors are err
   const timeout = attempts(parseFixture('curl/curl-timeout.txt', NET));
   assert.match(timeout[0]?.error ?? '', /timed out/);
   const notFound = parseFixture('curl/curl-404.txt', NET);
-  assert.equal(attempts(notFound).length, 0);
+  assert.deepEqual(attempts(notFound).map((a) => [a.url_or_host, a.error]), [['unknown host', 'The requested URL returned error: 404']]);
   assert.match(errors(notFound)[0]?.message ?? '', /\(22\).*404/);
+  // Homebrew's `curl -f`, the error glued to the meter (test/fixtures/curl/real/README.md).
+  assert.deepEqual(attempts(parseFixture('curl/real/brew-22.txt', NET)).map((a) => a.error), ['The requested URL returned error: 404 Not Found']);
   assert.equal(parseFixture('curl/curl-success.txt', NET).length, 0);
   const refused = parseLines(['curl: (7) Failed to connect to example.invalid port 80 after 0 ms: Connection refused'], NET);
   assert.equal(attempts(refused)[0]?.url_or_host, 'example.invalid:80');
@@ -41,8 +43,13 @@ test('wget failures: one attempt per failed try, with the URL', () => {
   ]);
   assert.deepEqual(attempts(parseFixture('wget/wget-invalid-host-nv.txt', NET)).map((a) => a.url_or_host), ['no-such-host.invalid']);
   const notFound = parseFixture('wget/wget-404.txt', NET);
-  assert.equal(attempts(notFound).length, 0);
   assert.match(errors(notFound)[0]?.message ?? '', /missing\.bin: ERROR 404/);
+  // The server's answer is also a failed try at the URL, as apt and pnpm count theirs; before, error only.
+  assert.deepEqual(attempts(notFound).map((a) => a.error), ['ERROR 404: File not found']);
+  const buildkit = analyzeLines(fixtureLines('wget/real/buildkit-404.txt'));
+  assert.deepEqual(attempts(buildkit).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'https://dlcdn.apache.org/druid/35.0.0/apache-druid-35.0.0-bin.tar.gz', 'ERROR 404: Not Found'],
+  ]);
 });
 
 test('DNS failures from any program, counted once per failure', () => {
@@ -237,6 +244,7 @@ test("git's failures to reach a remote are network attempts (tool git), at the U
     ['git', 'https://git.example.org/org/repo.git/', 'Could not resolve host: git.example.org'],
     ['git', 'git.example.org', 'Operation timed out'],
     ['git', 'git.example.org', 'Connection refused'],
+    ['git', 'https://git.example.org/private/repo.git/', 'The requested URL returned error: 403'],
   ]);
   assert.deepEqual(errors(events).map((e) => [e.tool, e.message]), [
     ['git', 'https://git.example.org/private/repo.git/: The requested URL returned error: 403'],

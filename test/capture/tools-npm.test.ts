@@ -140,6 +140,13 @@ test('npm real failures without `request to … failed`: a body cut off, `networ
 });
 
 test("npm real: the registry's 404/403 answers keep their URL; a tarball that failed its integrity check is a failed try", () => {
+  // The registry's answer is also a failed try at the URL, as apt and pnpm count theirs.
+  assert.deepEqual(attempts(parseFixture('npm/real/npm6-e404.txt', NPM)).map((a) => [a.url_or_host, a.error]), [
+    ['https://registry.example/@pm2%2fagent', '404 Not Found'],
+  ]);
+  assert.deepEqual(attempts(parseFixture('npm/real/npm10-e403.txt', NPM)).map((a) => [a.url_or_host, a.error]), [
+    ['https://registry.example/decamelize/-/decamelize-5.0.1.tgz', '403 Forbidden'],
+  ]);
   assert.deepEqual(errors(parseFixture('npm/real/npm6-e404.txt', NPM)).map((e) => e.message), [
     'npm error code E404',
     'npm error 404 Not Found - GET https://registry.example/@pm2%2fagent - Not found',

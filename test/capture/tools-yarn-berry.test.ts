@@ -39,12 +39,15 @@ test('yarn berry YN0001 RequestError: a failed request at the server the error n
   assert.deepEqual(attempts(parseFixture('yarn/real/berry4-request-error.txt')).map((a) => [a.url_or_host, a.error]), [['unknown host', 'RequestError']]);
 });
 
-test("yarn berry YN0035: the registry's answer, with its URL, is an error; YN0018 a checksum error", () => {
-  assert.deepEqual(errors(parseFixture('yarn/real/berry3-404.txt')).map((e) => [e.tool, e.message]), [
+test("yarn berry YN0035: the registry's answer, with its URL, is an error and a failed try at the URL; YN0018 a checksum error", () => {
+  const three = parseFixture('yarn/real/berry3-404.txt');
+  assert.deepEqual(errors(three).map((e) => [e.tool, e.message]), [
     ['yarn', 'https://registry.example/@my-org%2fpresets: 404 (Not Found)'],
   ]);
+  assert.deepEqual(attempts(three).map((a) => [a.url_or_host, a.error]), [['https://registry.example/@my-org%2fpresets', '404 (Not Found)']]);
   const four = parseFixture('yarn/real/berry4-404.txt');
-  assert.deepEqual(four.map((e) => e.type === 'error' && e.message), ['https://registry.example/api-grade-core: 404 (Not Found)']);
+  assert.deepEqual(four.map((e) => e.type), ['error', 'network_attempt']);
+  assert.deepEqual(errors(four).map((e) => e.message), ['https://registry.example/api-grade-core: 404 (Not Found)']);
 
   const git = parseFixture('yarn/real/berry3-git-checksum.txt');
   assert.deepEqual(downloads(git).map((d) => [d.name, d.version]), [

@@ -24,6 +24,7 @@ test("yarn 1: a fetch that timed out is an attempt at its URL; the URL-less retr
     ['yarn', 'https://registry.example', 'network connection trouble, retrying'],
     ['yarn', 'https://registry.example/date-fns/-/date-fns-2.30.0.tgz', 'ESOCKETTIMEDOUT'],
     ['yarn', 'https://registry.example/@babel%2fcore', 'getaddrinfo ENOTFOUND registry.example'],
+    ['yarn', 'https://registry.example/no-such-pkg', 'Not found'],
     ['yarn', 'unknown host', 'network connection trouble, retrying'],
   ]);
   assert.deepEqual(errors(events).map((e) => [e.tool, e.message]), [['yarn', 'https://registry.example/no-such-pkg: Not found']]);
@@ -47,7 +48,12 @@ test('yarn 1 real output: a registry 404 (escaped quotes), tarball requests unde
   assert.deepEqual(errors(notFound).map((e) => [e.tool, e.message]), [
     ['yarn', 'https://registry.example/@vue/babel-sugar-composition-api-render-instance/-/babel-sugar-composition-api-render-instance-1.2.4.tgz: Request failed "404 Not Found"'],
   ]);
-  assert.equal(attempts(notFound).length, 0);
+  // The server's answer is also a failed try at the URL, as apt and pnpm count theirs.
+  assert.deepEqual(attempts(notFound).map((a) => a.error), ['Request failed "404 Not Found"']);
+  // Before: a 500 was an error only, so `report to-cache` never named the tarball.
+  assert.deepEqual(attempts(parseFixture('yarn/real/yarn1-500.txt')).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['yarn', 'https://registry.example/react-apollo/-/react-apollo-0.7.1.tgz', 'Request failed "500 Internal Server Error"'],
+  ]);
 
   // yarn 1 logs no `finished` line for a tarball: its request is the download.
   const tarballs = downloads(parseFixture('yarn/real/yarn1-verbose-tarballs.txt'));

@@ -2,7 +2,9 @@
 // (`Temporary failure in name resolution`, `Could not resolve host`, `getaddrinfo
 // ENOTFOUND`). curl prints nothing on success unless `-v` shows the request and the answer
 // (curl-verbose.ts), so mostly its failures are seen; wget announces each URL
-// (`--DATE--  URL`) and says where it saved it.
+// (`--DATE--  URL`) and says where it saved it. An HTTP error status (`ERROR 404: Not Found.`,
+// `curl: (22)`) is the server's answer: an error, and — as apt and pnpm count theirs — a try
+// at the URL that failed, so `report to-cache` lists it with the fetches that could not be made.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
@@ -12,6 +14,8 @@ import { baseName, WGET_CERTIFICATE_ERROR } from './pip.js';
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56, 60]);
 
 const CURL_RE = /^curl: \((\d+)\) (.*)$/;
+/** `curl -f`: `curl: (22) The requested URL returned error: 404`. */
+const CURL_HTTP_ERROR = 22;
 /**
  * A row of curl's progress meter (`  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0`).
  * curl ends each row with `\r`, not a newline, so its error message lands on the row's line.
@@ -197,8 +201,7 @@ class NetClientParser implements ToolParser {
     if (access !== null) {
       const url = access[1] ?? '';
       const reason = access[2] ?? '';
-      // An HTTP status is the server's answer, not a failure to reach it.
-      if (reason.startsWith('The requested URL returned error: ')) this.emit(errorEvent({ ...this.base('git'), message: `${url}: ${reason}` }));
+      if (reason.startsWith('The requested URL returned error: ')) this.httpError('git', url, reason, `${url}: ${reason}`);
       else this.emit(networkAttemptEvent({ ...this.base('git'), url_or_host: url, error: reason }));
       return;
     }
@@ -236,7 +239,7 @@ class NetClientParser implements ToolParser {
     if (m === null) return;
     const status = Number(m[1]);
     if (status >= 200 && status <= 299) this.wgetDownload(m[2] ?? null, this.wget2Destination, null, null);
-    else if (status >= 400) this.emit(errorEvent({ ...this.base('wget'), message: `${m[2] ?? ''}: HTTP response ${status}` }));
+    else if (status >= 400) this.httpError('wget', m[2] ?? '', `HTTP response ${status}`, `${m[2] ?? ''}: HTTP response ${status}`);
     this.wget2Destination = null;
   }
 
@@ -266,8 +269,14 @@ class NetClientParser implements ToolParser {
       return;
     }
     if (text.startsWith('wget: server returned error: ')) {
-      this.emit(errorEvent({ ...this.base('wget'), message: `${this.busyboxHost ?? 'server'}: ${text.slice(29)}` }));
+      this.httpError('wget', this.busyboxHost ?? 'unknown host', text.slice(29), `${this.busyboxHost ?? 'server'}: ${text.slice(29)}`);
     }
+  }
+
+  /** A server answered `url` with an HTTP error status: see the top comment. */
+  private httpError(tool: string, url: string, status: string, message: string): void {
+    this.emit(errorEvent({ ...this.base(tool), message }));
+    this.emit(networkAttemptEvent({ ...this.base(tool), url_or_host: url, error: status }));
   }
 
   private base(tool: string) {
@@ -304,6 +313,10 @@ class NetClientParser implements ToolParser {
     this.curlVerbose.abandon();
     const code = Number(m[1]);
     const message = m[2] ?? '';
+    if (code === CURL_HTTP_ERROR) {
+      this.httpError('curl', this.curlHost ?? 'unknown host', message, text);
+      return;
+    }
     if (!CURL_NETWORK_CODES.has(code)) {
       this.emit(errorEvent({ ...this.base('curl'), message: text }));
       return;
@@ -357,7 +370,8 @@ class NetClientParser implements ToolParser {
     const failed = WGET_HTTP_ERROR_RE.exec(text);
     if (failed !== null) {
       const url = this.wgetUrl;
-      this.emit(errorEvent({ ...this.base('wget'), message: url === null ? failed[1] ?? text : `${url}: ${failed[1] ?? ''}` }));
+      const error = (failed[1] ?? '').replace(/\.$/, '');
+      this.httpError('wget', url ?? 'unknown host', error, url === null ? failed[1] ?? text : `${url}: ${failed[1] ?? ''}`);
       return;
     }
     const nv = WGET_NV_RE.exec(text);

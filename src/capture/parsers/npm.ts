@@ -73,7 +73,7 @@ const BODY_FAILED_RE = /^Invalid response body while trying to fetch (\S+?): (.*
 /** npm ≤ 10's ETIMEDOUT/ERR_SOCKET_TIMEOUT: `network timeout at: URL` (also after `warn audit`). */
 const TIMEOUT_AT_RE = /^timeout at: (\S+)$/;
 /** The registry's answer: `404 Not Found - GET URL - Not found`, npm 7+'s `403 403 Forbidden - GET URL`. */
-const HTTP_ERROR_RE = /^\d{3} (?:\d{3} )?[A-Z][\w ]* - (?:GET|HEAD|POST|PUT|DELETE) \S+/;
+const HTTP_ERROR_RE = /^(\d{3}) (?:\d{3} )?([A-Z][\w ]*?) - (?:GET|HEAD|POST|PUT|DELETE) (\S+)/;
 /** `tarball data for NAME@URL (INTEGRITY) seems to be corrupted. Trying again.` (npm 7+ names the URL). */
 const CORRUPT_RE = /^tarball tarball data for \S+?@(https?:\/\/\S+) \(\S*\) seems to be corrupted/;
 
@@ -215,7 +215,7 @@ class NpmParser implements ToolParser {
       return;
     }
     if (rest.startsWith('network ')) this.networkMessage(rest.slice(8));
-    else if (HTTP_ERROR_RE.test(rest)) this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
+    else if (HTTP_ERROR_RE.test(rest)) this.httpError(rest);
     else if (rest.includes(' failed, reason:')) this.requestFailed(rest);
   }
 
@@ -241,6 +241,16 @@ class NpmParser implements ToolParser {
     }
     if (!first || this.sawAttempt || message === '') return;
     this.attempt(errorHost(message) ?? 'unknown host', message);
+  }
+
+  /**
+   * The registry answered with an HTTP error: an error, and — as apt and pnpm count theirs — a
+   * try at the URL that failed, so `report to-cache` lists it with the fetches that could not be made.
+   */
+  private httpError(rest: string): void {
+    this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
+    const m = HTTP_ERROR_RE.exec(rest);
+    if (m?.[3] !== undefined) this.finalFailure(m[3], `${m[1]} ${m[2]}`);
   }
 
   /** npm 7+ names the tarball it fetched corrupt (it retries, then fails with EINTEGRITY). */

@@ -96,6 +96,8 @@ class YarnBerryParser implements ToolParser {
       this.failure = null;
       const answer = failure.responseCode ?? failure.subject.slice(failure.subject.lastIndexOf(': ') + 2);
       this.emit(errorEvent({ ...this.base(), message: `${value}: ${answer}` }));
+      // The server's answer is also a try at the URL that failed, as apt and pnpm count theirs.
+      this.emit(networkAttemptEvent({ ...this.base(), url_or_host: value, error: answer }));
     }
   }
 

@@ -17,8 +17,13 @@ import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 const TOOL = 'yarn';
 const TROUBLE = 'info There appears to be trouble with your network connection. Retrying...';
 const FAILED = /^error (?:An unexpected error occurred: "|Error: )?(https?:\/\/[^\s"]+?): (.+?)"?\.?$/;
-/** Failures where the server answered (or sent bytes that were not the package): errors, not failed tries. */
+/** Failures where the server answered (or sent bytes that were not the package): errors. */
 const ANSWERED = /^(?:Not found$|Request failed |Integrity check failed |Extracting tar content )/;
+/**
+ * An answer with an HTTP error status is also a try at the URL that failed, as apt and pnpm
+ * count theirs (`report to-cache` lists it); bytes that were not the package are not.
+ */
+const HTTP_STATUS = /^(?:Not found$|Request failed )/;
 const FINISHED = /^verbose [\d.]+ Request "(https?:\/\/[^"]+)" finished with status code (\d{3})\.$/;
 const PERFORMING = /^verbose [\d.]+ Performing "GET" request to "(https?:\/\/[^"]+)"\.$/;
 /** The registry's answer that a name does not exist (yarn asked, got a 404). */
@@ -80,8 +85,9 @@ class YarnParser implements ToolParser {
     this.tarballs.delete(url);
     for (const event of this.held.splice(0)) this.emit({ ...event, url_or_host: originOf(url) });
     const reason = (m[2] ?? '').replaceAll('\\"', '"').trim();
-    if (ANSWERED.test(reason)) this.emit(errorEvent({ ...this.base(), message: `${url}: ${reason}` }));
-    else this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+    const answered = ANSWERED.test(reason);
+    if (answered) this.emit(errorEvent({ ...this.base(), message: `${url}: ${reason}` }));
+    if (!answered || HTTP_STATUS.test(reason)) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
   }
 
   private verbose(text: string): void {
