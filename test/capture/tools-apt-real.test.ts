@@ -243,3 +243,25 @@ test('apt 1.0 prints repositories as bare hosts: an index URL takes the path the
   const root = parseLines(['Get:1 https://apt.example jammy InRelease [12.9 kB]', 'Fetched 12.9 kB in 0s (60 kB/s)'], APT);
   assert.deepEqual(downloads(root).map((e) => e.source), ['https://apt.example/dists/jammy/InRelease']);
 });
+
+test("apt 3's summary (`  Download size: 0 B / 1,805 kB`) shows its fetch phase: a package it printed no Get: line for was cached", () => {
+  // `sudo apt --fix-broken install` on Debian 13 (armhf), from a public GitHub repository
+  // (found by exact-string search, which gave no repository path).
+  const events = parseLines([
+    'Upgrading:',
+    '  libpython3.13',
+    '',
+    'Summary:',
+    '  Upgrading: 1, Installing: 0, Removing: 0, Not Upgrading: 77',
+    '  1 not fully installed or removed.',
+    '  Download size: 0 B / 1,805 kB',
+    '  Space needed: 0 B / 26.2 GB available',
+    '',
+    'Continue? [Y/n] y',
+    'Reading changelogs... Done',
+    '(Reading database ... 112278 files and directories currently installed.)',
+    'Preparing to unpack .../libpython3.13_3.13.5-2+deb13u2_armhf.deb ...',
+    'Unpacking libpython3.13:armhf (3.13.5-2+deb13u2) over (3.13.5-2) ...',
+  ], APT);
+  assert.deepEqual(downloads(events).map((e) => [e.name, e.version, e.cached]), [['libpython3.13', '3.13.5-2+deb13u2', true]]);
+});

@@ -64,7 +64,8 @@ test('apt-get install --reinstall from the archive cache: all cached, nothing fe
 test('apt 3.0 (Debian 13): its plan headers (Installing:, Installing dependencies:) name what it installs; suggested and recommended packages are not planned', () => {
   // apt 3.0's layout, as it prints `apt install apache2` on Debian 13 (this machine has apt 2.6,
   // so the text is apt 3.0's published output with the mirror host replaced). Two of the ten
-  // came from /var/cache/apt/archives: they have no Get: line.
+  // came from /var/cache/apt/archives: they have no Get: line, and apt's summary says so
+  // (`Download size: FETCHED / TOTAL`; the plain form means nothing was cached).
   const lines = [
     'Installing:                     ',
     '  apache2',
@@ -81,7 +82,7 @@ test('apt 3.0 (Debian 13): its plan headers (Installing:, Installing dependencie
     '',
     'Summary:',
     '  Upgrading: 0, Installing: 10, Removing: 0, Not Upgrading: 87',
-    '  Download size: 2,405 kB',
+    '  Download size: 2,139 kB / 2,405 kB',
     '  Space needed: 8,568 kB / 58.7 GB available',
     '',
     ...['libapr1t64 amd64 1.7.5-1 [104 kB]', 'apache2-bin amd64 2.4.65-2 [1,395 kB]', 'apache2-data all 2.4.65-2 [160 kB]', 'apache2-utils amd64 2.4.65-2 [217 kB]',

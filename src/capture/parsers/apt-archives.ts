@@ -1,8 +1,9 @@
 // apt's `Need to get 704 kB of archives.` / `Need to get 0 B/14.6 kB of archives.` line, in any
 // language apt is translated into. It is the one line that says whether the archive cache held
 // anything: apt prints the `X/Y` form only when part of the Y bytes are already in
-// /var/cache/apt/archives. `apt-get -qq` prints neither it nor any `Get:` line, so a log
-// without it cannot tell a cached .deb from a downloaded one.
+// /var/cache/apt/archives. apt 3's `apt` says it in its summary instead (`  Download size: 0 B / 857 kB`).
+// `apt-get -qq` prints neither it nor any `Get:` line, so a log without it cannot tell a cached
+// .deb from a downloaded one.
 
 /** `some-cached`: the `X/Y` form; `none-cached`: the plain form (every archive must be fetched). */
 export type AptArchives = 'some-cached' | 'none-cached';
@@ -13,6 +14,7 @@ export type AptArchives = 'some-cached' | 'none-cached';
  */
 const TEMPLATES: readonly (readonly [plain: string, slash: string])[] = [
   ['Need to get %sB of archives.', 'Need to get %sB/%sB of archives.'],
+  ['Download size: %sB', 'Download size: %sB / %sB'], // apt 3's summary, indented (not yet translated in apt 3.0)
   ['بحاجة إلى جلب %sب من الأرشيف.', 'بحاجة إلى جلب %sب/%sب من الأرشيف.'], // ar
   ["Hai que descargar %sB d'archivos.", "Hai que descargar %sB/%sB d'archivos."], // ast
   ['Необходимо е да се изтеглят %sB архиви.', 'Необходимо е да се изтеглят %sB/%sB архиви.'], // bg

@@ -315,6 +315,11 @@ class AptParser implements ToolParser {
       this.errReason(this.pendingErr, text.trim());
       return;
     }
+    const archives = text.charCodeAt(2) === 68 ? parseAptArchives(text.trim()) : null; // D: apt 3's `  Download size: …`
+    if (archives !== null) {
+      this.archives = archives;
+      return;
+    }
     if (!this.inPlan) return;
     for (const word of text.trim().split(/\s+/)) {
       // `apt -V` adds `(1.2-3)` or `(1.0 => 1.1)` after each name.
