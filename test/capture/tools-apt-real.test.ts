@@ -265,3 +265,24 @@ test("apt 3's summary (`  Download size: 0 B / 1,805 kB`) shows its fetch phase:
   ], APT);
   assert.deepEqual(downloads(events).map((e) => [e.name, e.version, e.cached]), [['libpython3.13', '3.13.5-2+deb13u2', true]]);
 });
+
+test('apt Err:N for a signature by an unknown key (NO_PUBKEY): the index was downloaded, and the network did not fail', () => {
+  // `apt-get update` on Raspbian in Chinese, from notes in a public GitHub repository (found by
+  // exact-string search, which gave no repository path). Before: the 44.9 kB InRelease was
+  // dropped and a network attempt with error `… NO_PUBKEY …` recorded.
+  const events = parseLines([
+    '获取:1 http://security.example/debian-security jessie/updates InRelease [44.9 kB]',
+    '错误:1 http://security.example/debian-security jessie/updates InRelease               ',
+    '  由于没有公钥，无法验证下列签名： NO_PUBKEY 9D6D8F6BC857C906 NO_PUBKEY AA8E81B4331F7F50',
+    '命中:2 http://deb.example/raspbian/raspbian buster InRelease',
+    '正在读取软件包列表... 完成',
+    'W: GPG 错误：http://security.example/debian-security jessie/updates InRelease: 由于没有公钥，无法验证下列签名： NO_PUBKEY 9D6D8F6BC857C906 NO_PUBKEY AA8E81B4331F7F50',
+    'E: 仓库 “http://security.example/debian-security jessie/updates InRelease” 没有数字签名。',
+  ], APT);
+  assert.deepEqual(downloads(events).map((e) => [e.source, e.size, e.cached]), [
+    ['http://security.example/debian-security/dists/jessie/updates/InRelease', 44_900, false],
+    ['http://deb.example/raspbian/raspbian/dists/buster/InRelease', null, true],
+  ]);
+  assert.deepEqual(attempts(events), []);
+  assert.equal(errors(events).length, 1);
+});

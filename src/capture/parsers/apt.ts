@@ -155,6 +155,8 @@ class AptParser implements ToolParser {
   private readonly failedDebs = new Map<string, { item: AptItem; reason: string }>();
   private inPlan = false;
   private pendingErr: AptItem | null = null;
+  /** The fetch (`Get:N`) of the item whose `Err:N` reason is still to come. */
+  private pendingErrFetch: CaptureEvent | null = null;
   /** Fetches by apt's item counter, not yet known to have succeeded (see hold). */
   private readonly held = new Map<string, CaptureEvent>();
   /** An `E:` line, or a .deb that failed to download: apt installs nothing of its plan. */
@@ -245,6 +247,7 @@ class AptParser implements ToolParser {
         this.get(status, true);
         return;
       case 'err':
+        this.pendingErrFetch = this.held.get(status.id) ?? null;
         this.dropFetch(status.id);
         this.err(status.rest);
         return;
@@ -422,6 +425,13 @@ class AptParser implements ToolParser {
 
   private errReason(item: AptItem, reason: string): void {
     this.pendingErr = null;
+    const fetched = this.pendingErrFetch;
+    this.pendingErrFetch = null;
+    // apt fetched the file, then could not check its signature: a download, and no network failure.
+    if (KEY_PROBLEM.test(reason)) {
+      if (fetched !== null) this.release(fetched);
+      return;
+    }
     if (item.deb !== null && this.failedDebs.size < MAX_HELD) {
       this.failedDebs.set(debKey(item.deb.name, item.deb.version), { item, reason });
       return;
@@ -521,6 +531,13 @@ class AptParser implements ToolParser {
     if (this.unpacked.size < MAX_PACKAGES) this.unpacked.set(name, { version, arch });
   }
 }
+
+/**
+ * GPG's status words for a signature made by a key apt does not have or no longer trusts
+ * (the sentence around them is translated: `… NO_PUBKEY 9D6D8F6BC857C906`). A bad signature
+ * (BADSIG) or none at all (NODATA) is left a failed try: a proxy or portal can cause both.
+ */
+const KEY_PROBLEM = /\b(?:NO_PUBKEY|EXPKEYSIG|KEYEXPIRED|REVKEYSIG)\b/;
 
 /** `name_version`: the start of the .deb's file name, unescaped. */
 function debKey(name: string, version: string): string {
