@@ -286,3 +286,19 @@ test('apt Err:N for a signature by an unknown key (NO_PUBKEY): the index was dow
   assert.deepEqual(attempts(events), []);
   assert.equal(errors(events).length, 1);
 });
+
+test("Ubuntu's amd64v3 variant: the .deb is named after the variant, as dpkg's own line in the same log shows", () => {
+  // `apt install nginx` on Ubuntu 26.04 (an AWS write-up in a public GitHub repository, found by
+  // exact-string search, which gave no repository path). Before: nginx_1.28.3-2ubuntu1.11_amd64.deb.
+  const events = parseLines([
+    'Get:1 http://deb.example/ubuntu resolute-updates/main amd64v3 nginx-common all 1.28.3-2ubuntu1.11 [37.9 kB]',
+    'Get:2 http://deb.example/ubuntu resolute-updates/main amd64v3 nginx amd64 1.28.3-2ubuntu1.11 [628 kB]',
+    'Fetched 666 kB in 0s (12.8 MB/s)',
+    'Preparing to unpack .../nginx-common_1.28.3-2ubuntu1.11_all.deb ...',
+    'Preparing to unpack .../nginx_1.28.3-2ubuntu1.11_amd64v3.deb ...',
+  ], APT);
+  assert.deepEqual(downloads(events).map((e) => [e.filename, e.cached]), [
+    ['nginx-common_1.28.3-2ubuntu1.11_all.deb', false],
+    ['nginx_1.28.3-2ubuntu1.11_amd64v3.deb', false],
+  ]);
+});

@@ -75,9 +75,11 @@ export function parseAptItem(rest: string): AptItem | null {
   if (base === undefined || suite === undefined || !base.includes('://') || what.length === 0) return null;
   const flat = suite.endsWith('/');
   if (!flat && what.length === 4) {
-    const [arch, name = '', pkgArch = '', version = ''] = what;
-    if (ARCH.test(arch ?? '') && PACKAGE_NAME.test(name) && ARCH.test(pkgArch) && isDigit(version.charCodeAt(0))) {
-      return { base, size, deb: { name, version, arch: pkgArch }, indexUrl: null };
+    const [arch = '', name = '', pkgArch = '', version = ''] = what;
+    if (ARCH.test(arch) && PACKAGE_NAME.test(name) && ARCH.test(pkgArch) && isDigit(version.charCodeAt(0))) {
+      // Ubuntu's architecture variants (`amd64v3 nginx amd64 …`) name the file after the variant: nginx_…_amd64v3.deb.
+      const fileArch = pkgArch !== 'all' && arch !== pkgArch && arch.startsWith(pkgArch) ? arch : pkgArch;
+      return { base, size, deb: { name, version, arch: fileArch }, indexUrl: null };
     }
   }
   if (!flat && what.length === 3) {
