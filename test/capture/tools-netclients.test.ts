@@ -281,3 +281,19 @@ test("curl's error on the line of its progress meter (curl ends a row with \\r, 
   // A line that only mentions curl after other text is not curl's.
   assert.deepEqual(parseLines(['  see also curl: (6) in the docs'], NET), []);
 });
+
+test('old wget (1.5–1.10) prints times without a date: its saved files and its 404 are read, alone or through the log reader', () => {
+  // Before: nothing was recorded (`--01:20:34--  URL` was not taken for wget's start).
+  for (const events of [parseFixture('wget/real/old-mirror.txt', NET), analyzeLines(fixtureLines('wget/real/old-mirror.txt'))]) {
+    assert.deepEqual(downloads(events).map((d) => [d.source, d.destination, d.size, d.timestamp]), [
+      ['http://www.art-webb.com:80/', 'www.art-webb.com/index.html', 1160, null],
+      ['http://www.art-webb.com:80/Movie1.swf', 'www.art-webb.com/Movie1.swf', 8897, null],
+    ]);
+    assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [['http://www.art-webb.com:80/no-robots.txt', 'ERROR 404: Not Found']]);
+  }
+});
+
+test("git's errno line for a remote named by its address (a line starting with a digit) is still read", () => {
+  const events = parseLines(['fatal: unable to connect to 192.0.2.4:', '192.0.2.4[0: 192.0.2.4]: errno=Connection refused'], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [['git', '192.0.2.4', 'Connection refused']]);
+});

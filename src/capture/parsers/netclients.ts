@@ -21,14 +21,17 @@ const CURL_HTTP_ERROR = 22;
  * curl ends each row with `\r`, not a newline, so its error message lands on the row's line.
  */
 const CURL_METER_ROW = /^ *\d{1,3}(?: +\d[\d.]*[kMGTP]?){7} +[\d:-]+ +[\d:-]+ +[\d:-]+ +\d[\d.]*[kMGTP]?$/;
-/** `--DATE TIME--  URL`; a retry puts `(try: 2)` (`(try:10)`) before the URL. */
-const WGET_START_RE = /^--(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)--\s+(?:\(try: ?\d+\)\s+)?(\S+)/;
-/** `DATE TIME (rate) - ‘file’ saved [n/n]`, or `- written to stdout [n/n]` for `-O -`. */
-const WGET_SAVED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*\) - (?:[‘'"`](.*)[’'"] saved|written to stdout) \[(\d+)(?:\/\d+)?\]/;
+/** `--DATE TIME--  URL` (wget ≤ 1.10: `--TIME--  URL`); a retry puts `(try: 2)` (`(try:10)`) before the URL. */
+const WGET_START_RE = /^--(?:(\d{4}-\d\d-\d\d) )?(\d\d:\d\d:\d\d)--\s+(?:\(try: ?\d+\)\s+)?(\S+)/;
+/**
+ * `DATE TIME (rate) - ‘file’ saved [n/n]`, or `- written to stdout [n/n]` for `-O -`. wget ≤ 1.10
+ * prints a time without a date, which the log reader takes off as a CI clock prefix.
+ */
+const WGET_SAVED_RE = /^(?:(?:(\d{4}-\d\d-\d\d) )?(\d\d:\d\d:\d\d) )?\(.*\) - (?:[‘'"`](.*)[’'"] saved|written to stdout) \[(\d+)(?:\/\d+)?\]/;
 /** A transfer cut short: `DATE TIME (rate) - Read error at byte n/m (reason). Retrying.` (or `Giving up.`). */
 const WGET_BROKEN_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*?\) - ((?:Read error|Connection closed) at byte .*?)\.? (?:Retrying|Giving up)\.$/;
 const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
-const WGET_HTTP_ERROR_RE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (ERROR \d+: .*)$/;
+const WGET_HTTP_ERROR_RE = /^(?:(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d )?(ERROR \d+: .*)$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
 const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp|net\/http: /;
@@ -108,6 +111,10 @@ class NetClientParser implements ToolParser {
           return;
         }
         if (this.wgetUrl !== null && text.startsWith('ERROR: ') && WGET_CERTIFICATE_ERROR.test(text.slice(7))) return this.wgetCertificate(text.slice(7));
+        if (this.wgetUrl !== null && this.wgetSaved(text)) return; // old wget's `ERROR 404: Not Found.`, its time taken off
+        break;
+      case 40: // ( (old wget's `(1.11 MB/s) - `file' saved [1160/1160]`, its time taken off)
+        if (this.wgetUrl !== null && this.wgetSaved(text)) return;
         break;
       case 99: // c
         if (text.startsWith('curl: (')) return this.curl(text);
@@ -161,8 +168,10 @@ class NetClientParser implements ToolParser {
         if (text.startsWith('wget: ')) return this.busyboxError(text);
         if (text === 'written to stdout') return this.busyboxSaved('-'); // busybox `-O -`
         break;
-      case 50: // 2 (a date: wget's `saved` and `-nv` lines)
-        if (text.startsWith('20')) this.wgetSaved(text);
+      case 48: // 0
+      case 49: // 1
+      case 50: // 2 (a date or a time: wget's `saved` and `-nv` lines; curl's meter at 100%)
+        this.digitLine(text);
         return;
       case 102: // f (git: `fatal: unable to access 'URL': …`)
         if (text.startsWith(GIT_FATAL)) return this.gitFatal(text.slice(GIT_FATAL.length));
@@ -170,14 +179,18 @@ class NetClientParser implements ToolParser {
       case 32: // pip indents the output of the `git clone` it runs; curl's meter rows start with spaces
         if (this.curlAfterMeter(text) || this.gitIndented(text)) return;
         break;
-      case 49: // 1 (curl's meter at 100%)
-        if (this.curlAfterMeter(text)) return;
-        break;
       default:
         if (this.gitHost !== null) this.gitErrno(text);
         break;
     }
     this.genericDns(text);
+  }
+
+  private digitLine(text: string): void {
+    if (text.charCodeAt(0) === 49 && this.curlAfterMeter(text)) return;
+    // A date, or the time old wget (≤ 1.10) prints alone while it works on a URL.
+    if ((text.startsWith('20') || this.wgetUrl !== null) && this.wgetSaved(text)) return;
+    if (this.gitHost !== null) this.gitErrno(text); // `192.0.2.4[0: 192.0.2.4]: errno=…`
   }
 
   /** `  fatal: unable to access …` in pip's output: true if it was git's. */
@@ -332,7 +345,7 @@ class NetClientParser implements ToolParser {
   private wgetStart(text: string): void {
     const m = WGET_START_RE.exec(text);
     if (m === null) return;
-    this.wgetTime = `${m[1]}T${m[2]}`;
+    this.wgetTime = m[1] === undefined ? null : `${m[1]}T${m[2]}`;
     this.wgetUrl = m[3] ?? null;
     this.lastFailedHost = null;
     this.wgetCertificateUrl = null;
@@ -355,27 +368,30 @@ class NetClientParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: host, error: 'unable to resolve host address' }));
   }
 
-  private wgetSaved(text: string): void {
+  /** wget's lines that start with a date or time; false if `text` is none of them. */
+  private wgetSaved(text: string): boolean {
     const saved = WGET_SAVED_RE.exec(text);
     if (saved !== null && this.wgetUrl !== null) {
       // `-O -` names no file; `-nv` calls it `-` too.
-      this.wgetDownload(this.wgetUrl, saved[3] ?? '-', Number(saved[4]), `${saved[1]}T${saved[2]}`);
-      return;
+      this.wgetDownload(this.wgetUrl, saved[3] ?? '-', Number(saved[4]), saved[1] === undefined ? null : `${saved[1]}T${saved[2]}`);
+      return true;
     }
     const broken = WGET_BROKEN_RE.exec(text);
     if (broken !== null) {
       this.wgetBroken(broken[3] ?? '', `${broken[1]}T${broken[2]}`);
-      return;
+      return true;
     }
     const failed = WGET_HTTP_ERROR_RE.exec(text);
     if (failed !== null) {
       const url = this.wgetUrl;
       const error = (failed[1] ?? '').replace(/\.$/, '');
       this.httpError('wget', url ?? 'unknown host', error, url === null ? failed[1] ?? text : `${url}: ${failed[1] ?? ''}`);
-      return;
+      return true;
     }
     const nv = WGET_NV_RE.exec(text);
-    if (nv?.[3] !== undefined) this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
+    if (nv?.[3] === undefined) return false;
+    this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
+    return true;
   }
 
   /** `ERROR: The certificate of ‘h’ is not trusted.` (one try may print several such lines). */
