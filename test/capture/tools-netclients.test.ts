@@ -44,8 +44,9 @@ test('wget failures: one attempt per failed try, with the URL', () => {
   assert.deepEqual(attempts(parseFixture('wget/wget-invalid-host-nv.txt', NET)).map((a) => a.url_or_host), ['no-such-host.invalid']);
   const notFound = parseFixture('wget/wget-404.txt', NET);
   assert.match(errors(notFound)[0]?.message ?? '', /missing\.bin: ERROR 404/);
-  // The server's answer is also a failed try at the URL, as apt and pnpm count theirs; before, error only.
-  assert.deepEqual(attempts(notFound).map((a) => a.error), ['ERROR 404: File not found']);
+  // A server on this machine (here the test's, in a build offgrid's own proxy) is no network.
+  assert.deepEqual(attempts(notFound), []);
+  // A server elsewhere: its answer is also a failed try at the URL, as apt counts it; before, error only.
   const buildkit = analyzeLines(fixtureLines('wget/real/buildkit-404.txt'));
   assert.deepEqual(attempts(buildkit).map((a) => [a.tool, a.url_or_host, a.error]), [
     ['wget', 'https://dlcdn.apache.org/druid/35.0.0/apache-druid-35.0.0-bin.tar.gz', 'ERROR 404: Not Found'],
@@ -296,4 +297,13 @@ test('old wget (1.5–1.10) prints times without a date: its saved files and its
 test("git's errno line for a remote named by its address (a line starting with a digit) is still read", () => {
   const events = parseLines(['fatal: unable to connect to 192.0.2.4:', '192.0.2.4[0: 192.0.2.4]: errno=Connection refused'], NET);
   assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [['git', '192.0.2.4', 'Connection refused']]);
+});
+
+test('an HTTP error from a server on this machine is no network attempt; one from elsewhere is', async () => {
+  const { answeredOverNetwork } = await import('../../src/capture/parsers/http-answer.js');
+  assert.equal(answeredOverNetwork('http://127.0.0.1:8765/npm/left-pad'), false);
+  assert.equal(answeredOverNetwork('http://localhost/x'), false);
+  assert.equal(answeredOverNetwork('http://[::1]:8080/x'), false);
+  assert.equal(answeredOverNetwork('https://user:tok@registry.example/x'), true);
+  assert.equal(answeredOverNetwork('unknown host'), true);
 });

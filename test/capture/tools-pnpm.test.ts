@@ -49,7 +49,7 @@ test('pnpm tarball refused: the final ` ECONNREFUSED  request to … failed` is 
   assert.equal(errors(parseFixture('pnpm/install-tarball-refused.txt')).length, 1);
 });
 
-test('pnpm 404, 503 and a wrong checksum: the answer is an error; only retried tries are attempts', () => {
+test('pnpm 404, 503 and a wrong checksum: the answer is an error; a loopback server\'s (offgrid\'s mirror, here the test\'s) is no network attempt', () => {
   assert.deepEqual(tries('pnpm/install-404.txt'), []);
   assert.deepEqual(messages('pnpm/install-404.txt'), [['pnpm', 'ERR_PNPM_FETCH_404 GET http://127.0.0.1:39679/no-such-package: Not Found - 404']]);
   assert.deepEqual(tries('pnpm/install-503.txt'), [['pnpm', 'http://127.0.0.1:38123/e500/top-level', 'HTTP 503']]);
@@ -85,11 +85,12 @@ test('pnpm from issues: packument and tarball retries, 429s, 404s retried by old
   assert.deepEqual(tries('pnpm/real/pnpm-8953.txt'), [
     ['pnpm', 'https://registry.example/pnpm', 'HTTP 429'],
     ['pnpm', 'https://registry.example/pnpm', 'HTTP 429'],
+    ['pnpm', 'https://registry.example/pnpm', 'HTTP 429'],
     ['pnpm', 'https://registry.example/set-function-length/-/set-function-length-1.2.2.tgz', 'ERR_PNPM_FETCH_429'],
   ]);
   assert.deepEqual(messages('pnpm/real/pnpm-8953.txt'), [['pnpm', 'ERR_PNPM_FETCH_429 GET https://registry.example/pnpm: Too Many Requests - 429']]);
   const tarball = 'https://registry.example/@tiptap-pro/extension-mathematics/-/extension-mathematics-2.3.3.tgz';
-  assert.deepEqual(tries('pnpm/real/pnpm-7276.txt'), [['pnpm', tarball, 'ERR_PNPM_FETCH_404'], ['pnpm', tarball, 'ERR_PNPM_FETCH_404']]);
+  assert.deepEqual(tries('pnpm/real/pnpm-7276.txt'), [['pnpm', tarball, 'ERR_PNPM_FETCH_404'], ['pnpm', tarball, 'ERR_PNPM_FETCH_404'], ['pnpm', tarball, 'HTTP 404']]);
   assert.deepEqual(messages('pnpm/real/pnpm-7276.txt'), [['pnpm', `ERR_PNPM_FETCH_404 GET ${tarball}: Not Found - 404`]]);
   assert.deepEqual(messages('pnpm/real/pnpm-6712.txt'), [['pnpm', 'ERR_PNPM_FETCH_404 GET https://registry.example/%20: Not Found - 404']]);
   assert.deepEqual(tries('pnpm/real/openclaw-49347.txt').map((a) => a[2]), ['ECONNRESET', 'ECONNRESET']);
@@ -170,4 +171,14 @@ test('corepack: the pnpm release it announces is a download unless its request f
   const answered = parseFixture('pnpm/real/corepack-710.txt');
   assert.deepEqual(attempts(answered), []);
   assert.deepEqual(errors(answered).map((e) => [e.tool, e.message]), [['corepack', 'https://mirror.example//pnpm: HTTP 404']]);
+});
+
+test("pnpm 2's ` ERROR  418 I'm a teapot: name (via URL)`: an error and a failed try at the URL", () => {
+  // Before: nothing was recorded.
+  assert.deepEqual(tries('pnpm/real/pnpm-1371-teapot.txt'), [
+    ['pnpm', 'http://registry.example/react-slick', 'HTTP 418'],
+    ['pnpm', 'http://registry.example/classnames', 'HTTP 418'],
+    ['pnpm', 'http://registry.example/lodash.debounce', 'HTTP 418'],
+  ]);
+  assert.equal(messages('pnpm/real/pnpm-1371-teapot.txt').length, 3);
 });

@@ -3,12 +3,12 @@
 // ENOTFOUND`). curl prints nothing on success unless `-v` shows the request and the answer
 // (curl-verbose.ts), so mostly its failures are seen; wget announces each URL
 // (`--DATE--  URL`) and says where it saved it. An HTTP error status (`ERROR 404: Not Found.`,
-// `curl: (22)`) is the server's answer: an error, and — as apt and pnpm count theirs — a try
-// at the URL that failed, so `report to-cache` lists it with the fetches that could not be made.
+// `curl: (22)`) is an error and a failed try (http-answer.ts).
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
 import { baseName, WGET_CERTIFICATE_ERROR } from './pip.js';
+import { answeredOverNetwork } from './http-answer.js';
 
 /** curl exit codes that mean the network could not be reached, answered nothing usable, or with a certificate curl does not trust (60: a TLS-intercepting proxy, as pip's SSL retries count too). */
 const CURL_NETWORK_CODES = new Set([5, 6, 7, 28, 35, 52, 55, 56, 60]);
@@ -286,10 +286,10 @@ class NetClientParser implements ToolParser {
     }
   }
 
-  /** A server answered `url` with an HTTP error status: see the top comment. */
+  /** A server answered `url` with an HTTP error status (see http-answer.ts). */
   private httpError(tool: string, url: string, status: string, message: string): void {
     this.emit(errorEvent({ ...this.base(tool), message }));
-    this.emit(networkAttemptEvent({ ...this.base(tool), url_or_host: url, error: status }));
+    if (answeredOverNetwork(url)) this.emit(networkAttemptEvent({ ...this.base(tool), url_or_host: url, error: status }));
   }
 
   private base(tool: string) {

@@ -7,6 +7,7 @@
 // that `npm audit` posts to, `/-/v1/search`) are no packages.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { errorHost, fetchError } from './node-errors.js';
+import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 import { isDigit } from './char-codes.js';
 
@@ -243,14 +244,11 @@ class NpmParser implements ToolParser {
     this.attempt(errorHost(message) ?? 'unknown host', message);
   }
 
-  /**
-   * The registry answered with an HTTP error: an error, and — as apt and pnpm count theirs — a
-   * try at the URL that failed, so `report to-cache` lists it with the fetches that could not be made.
-   */
+  /** The registry answered with an HTTP error: an error and a failed try (http-answer.ts). */
   private httpError(rest: string): void {
     this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
     const m = HTTP_ERROR_RE.exec(rest);
-    if (m?.[3] !== undefined) this.finalFailure(m[3], `${m[1]} ${m[2]}`);
+    if (m?.[3] !== undefined && answeredOverNetwork(m[3])) this.finalFailure(m[3], `${m[1]} ${m[2]}`);
   }
 
   /** npm 7+ names the tarball it fetched corrupt (it retries, then fails with EINTEGRITY). */

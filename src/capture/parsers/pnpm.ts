@@ -8,12 +8,15 @@
 //    ERR_PNPM_TARBALL_INTEGRITY  Got unexpected checksum for "URL". …               bytes not as locked
 //    Downloading big@1.0.0: 7.03 MB/7.03 MB, done                                   a tarball over 5 MB
 // (the last only from the default reporter, on a terminal; piped output is `append-only`).
-// pnpm ≤ 5 printed final errors as ` ERROR  GET URL: Not Found - 404`. pnpm 10 pads the
+// pnpm ≤ 5 printed final errors as ` ERROR  GET URL: Not Found - 404`, pnpm 2 as
+// ` ERROR  418 I'm a teapot: name (via URL)`. An HTTP error status is an error and a failed
+// try (http-answer.ts). pnpm 10 pads the
 // badge with thin spaces (U+2009: `\u2009WARN\u2009 GET`), older ones with spaces. On a
 // terminal the progress lines are redrawn in place, so a saved log can hold two messages on one line.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { parsePipSize } from './pip.js';
 import { fetchError } from './node-errors.js';
+import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'pnpm';
@@ -21,6 +24,10 @@ const RETRY = /WARN {2}GET (\S+) error \(([^)]+)\)\. Will retry/g;
 /** ` CODE  message`: pnpm's error line (ERR_PNPM_…, an errno name, or pnpm ≤ 5's ERROR). */
 const ERROR_LINE = /^([A-Z][A-Z0-9_]+) {2}(\S.*)$/;
 const GET_FAILED = /^GET (\S+?): (.*)$/;
+/** The end of `GET URL: Not Found - 404`. */
+const HTTP_STATUS = / - (\d{3})$/;
+/** pnpm 2: `418 I'm a teapot: react-slick (via http://h/react-slick)`. */
+const VIA_FAILED = /^(\d{3}) [^:]+: \S+ \(via (https?:\/\/\S+)\)$/;
 const BIG_TARBALL = /^Downloading (\S+): (\d+(?:\.\d+)? [kMGT]?B)\/(\d+(?:\.\d+)? [kMGT]?B), done$/;
 
 const THIN_SPACE = 0x2009;
@@ -69,16 +76,24 @@ class PnpmParser implements ToolParser {
     const pnpmCode = code.startsWith('ERR_PNPM_');
     if (code === 'ERROR') {
       // pnpm ≤ 5 says no code; only its fetch failures are known to be its own.
-      if (!message.startsWith('GET http') && !message.startsWith('Got unexpected checksum') && !message.startsWith('request to http')) return;
+      if (!message.startsWith('GET http') && !message.startsWith('Got unexpected checksum') && !message.startsWith('request to http') && !VIA_FAILED.test(message)) return;
     } else if (!pnpmCode && !message.startsWith('request to http')) {
       return;
     }
     this.emit(errorEvent({ ...this.base(), message: `${code} ${message}` }));
-    // A response (404, 429, a wrong checksum) is an error; a request that got none is also a failed try.
+    // A wrong checksum is an error only; a request that got no answer, or an HTTP error, is also a failed try.
     const get = GET_FAILED.exec(message);
     const failed = fetchError(get?.[2] ?? message);
+    const status = get === null ? null : HTTP_STATUS.exec(get[2] ?? '');
+    const via = VIA_FAILED.exec(message);
     if (failed !== null) this.attempt(failed.url, failed.reason);
+    else if (status !== null) this.answered(get?.[1] ?? '', `HTTP ${status[1]}`);
+    else if (via !== null) this.answered(via[2] ?? '', `HTTP ${via[1]}`);
     else if (code === 'ERR_PNPM_META_FETCH_FAIL' && get !== null) this.attempt(get[1] ?? '', (get[2] ?? '').trim());
+  }
+
+  private answered(url: string, error: string): void {
+    if (answeredOverNetwork(url)) this.attempt(url, error);
   }
 
   private attempt(url: string, error: string): void {

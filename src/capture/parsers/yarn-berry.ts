@@ -12,6 +12,7 @@
 //   YN0018 │ pkg@npm:1.0.0: The remote archive doesn't match the expected checksum
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { errorHost } from './node-errors.js';
+import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'yarn';
@@ -96,8 +97,7 @@ class YarnBerryParser implements ToolParser {
       this.failure = null;
       const answer = failure.responseCode ?? failure.subject.slice(failure.subject.lastIndexOf(': ') + 2);
       this.emit(errorEvent({ ...this.base(), message: `${value}: ${answer}` }));
-      // The server's answer is also a try at the URL that failed, as apt and pnpm count theirs.
-      this.emit(networkAttemptEvent({ ...this.base(), url_or_host: value, error: answer }));
+      if (answeredOverNetwork(value)) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: value, error: answer })); // http-answer.ts
     }
   }
 

@@ -12,6 +12,7 @@
 // at the server last asked (`--verbose`), else at the end as an unknown host.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type DownloadEvent, type NetworkAttemptEvent } from '../events.js';
 import { npmUrlRecord, parseNpmUrl } from './npm.js';
+import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'yarn';
@@ -19,10 +20,7 @@ const TROUBLE = 'info There appears to be trouble with your network connection. 
 const FAILED = /^error (?:An unexpected error occurred: "|Error: )?(https?:\/\/[^\s"]+?): (.+?)"?\.?$/;
 /** Failures where the server answered (or sent bytes that were not the package): errors. */
 const ANSWERED = /^(?:Not found$|Request failed |Integrity check failed |Extracting tar content )/;
-/**
- * An answer with an HTTP error status is also a try at the URL that failed, as apt and pnpm
- * count theirs (`report to-cache` lists it); bytes that were not the package are not.
- */
+/** An answer with an HTTP error status is also a failed try (http-answer.ts); bytes that were not the package are not. */
 const HTTP_STATUS = /^(?:Not found$|Request failed )/;
 const FINISHED = /^verbose [\d.]+ Request "(https?:\/\/[^"]+)" finished with status code (\d{3})\.$/;
 const PERFORMING = /^verbose [\d.]+ Performing "GET" request to "(https?:\/\/[^"]+)"\.$/;
@@ -87,7 +85,7 @@ class YarnParser implements ToolParser {
     const reason = (m[2] ?? '').replaceAll('\\"', '"').trim();
     const answered = ANSWERED.test(reason);
     if (answered) this.emit(errorEvent({ ...this.base(), message: `${url}: ${reason}` }));
-    if (!answered || HTTP_STATUS.test(reason)) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+    if (!answered || (HTTP_STATUS.test(reason) && answeredOverNetwork(url))) this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
   }
 
   private verbose(text: string): void {
