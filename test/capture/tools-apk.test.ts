@@ -151,3 +151,17 @@ test('apk: packages installed in a step that fetched no index (it came from `apk
   // Another tool's counter with a version that is no apk version (`-rN`) is not apk's.
   assert.deepEqual(downloads(analyzeLines(['(1/3) Installing widgets (1.2.0)'])), []);
 });
+
+test('apk: a fetch line a terminal cut (`…/v3.8/main/x`) is no index download', () => {
+  // ish-app/ish#123, as pasted from a 54-column terminal (host replaced). Before: index
+  // downloads of `…/alpine/v3.8/main/x` and `…/v3.8/commun`.
+  const events = analyzeLines([
+    'fetch http://cdn.example.org/alpine/v3.8/main/x',
+    '86/APKINDEX.tar.gz                                    ',
+    'ERROR: http://cdn.example.org/alpine/v3.8/main:',
+    ' temporary error (try again later)                    ',
+    'fetch http://cdn.example.org/alpine/v3.8/commun',
+    'ity/x86/APKINDEX.tar.gz                               ',
+  ]);
+  assert.deepEqual(downloads(events), []);
+});

@@ -198,3 +198,14 @@ test('npm failures keep their URL or host: npm 10 without `, reason:`, Node ≤ 
     ['registry.example', 'getaddrinfo ENOTFOUND registry.example registry.example:443'],
   ]);
 });
+
+test("npm ≤ 5's `npm ERR! cb() never called!` is an error", () => {
+  // npm/npm#21173 (registry host replaced). Before: only the ENOENT attempt was recorded.
+  const events = parseLines([
+    'npm WARN registry Unexpected warning for https://registry.example/: Miscellaneous Warning ENOENT: request to https://registry.example/typescript failed, reason: getaddrinfo ENOENT registry.example:443',
+    'npm WARN registry Using stale package data from https://registry.example/ due to a request error during revalidation.',
+    'npm ERR! cb() never called!',
+  ], NPM);
+  assert.deepEqual(errors(events).map((e) => e.message), ['npm error cb() never called!']);
+  assert.equal(attempts(events).length, 1);
+});

@@ -75,8 +75,10 @@ class ApkParser implements ToolParser {
     }
     if (this.fetching !== null) this.fetched();
     if (first === 102 && text.startsWith('fetch http')) {
-      this.fetching = text.slice(6).trim();
-      this.lastOrigin = originOf(this.fetching);
+      const url = text.slice(6).trim();
+      this.lastOrigin = originOf(url);
+      // A terminal paste can cut the line (`fetch http://h/alpine/v3.8/main/x`): that is no URL apk fetched.
+      this.fetching = url.endsWith('/APKINDEX.tar.gz') ? url : null;
     } else if (first === 40) {
       const m = INSTALLING.exec(text);
       if (m !== null) this.installed(m[1] ?? '', m[3] ?? m[2] ?? '');

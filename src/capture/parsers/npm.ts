@@ -218,6 +218,8 @@ class NpmParser implements ToolParser {
     if (rest.startsWith('network ')) this.networkMessage(rest.slice(8));
     else if (HTTP_ERROR_RE.test(rest)) this.httpError(rest);
     else if (rest.includes(' failed, reason:')) this.requestFailed(rest);
+    // npm ≤ 5 gave up with no `code` line (often after a failed request).
+    else if (rest === 'cb() never called!') this.emit(errorEvent({ ...this.base(), message: `npm error ${rest}` }));
   }
 
   /**
