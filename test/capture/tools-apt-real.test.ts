@@ -2,7 +2,8 @@
 // each came from): the events a build engineer reading it would list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAptParser, parseAptSize } from '../../src/capture/parsers/apt.js';
+import { createAptParser } from '../../src/capture/parsers/apt.js';
+import { parseAptSize } from '../../src/capture/parsers/apt-item.js';
 import { parseAptStatus } from '../../src/capture/parsers/apt-status.js';
 import { parseAptArchives } from '../../src/capture/parsers/apt-archives.js';
 import { attempts, downloads, errors, parseFixture, parseLines } from './tools-fixture.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAptParser, parseAptItem, parseAptSize } from '../../src/capture/parsers/apt.js';
+import { createAptParser } from '../../src/capture/parsers/apt.js';
+import { parseAptItem, parseAptSize } from '../../src/capture/parsers/apt-item.js';
 import { attempts, byName, downloads, errors, fixtureBytes, parseFixture, parseLines, splitLines } from './tools-fixture.js';
 
 const APT = [createAptParser];
