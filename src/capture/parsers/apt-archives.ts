@@ -97,11 +97,18 @@ function groupBy(templates: readonly Template[], key: (t: Template) => number): 
 }
 
 export function parseAptArchives(line: string): AptArchives | null {
-  const text = line.trimEnd();
-  const candidates = BY_FIRST.get(text.charCodeAt(0)) ?? BY_LAST.get(text.charCodeAt(text.length - 1));
+  // apt's parser asks on nearly every line: decide on characters before building a string.
+  let end = line.length;
+  while (end > 0 && isBlank(line.charCodeAt(end - 1))) end--;
+  const candidates = BY_FIRST.get(line.charCodeAt(0)) ?? BY_LAST.get(line.charCodeAt(end - 1));
   if (candidates === undefined) return null;
+  const text = end === line.length ? line : line.slice(0, end);
   for (const t of candidates) {
     if (text.startsWith(t.head) && text.endsWith(t.tail) && t.pattern.test(text)) return t.meaning;
   }
   return null;
+}
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 13;
 }
