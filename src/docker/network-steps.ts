@@ -206,18 +206,26 @@ function extractSubstitutions(text: string): { outer: string; inner: string[] } 
 }
 
 const PLACEHOLDER = /\u0001(\d+)\u0001/g;
+/**
+ * A quoted value after `=`: `RUSTUP_DIST_SERVER="$MIRROR" rustup …`, `NODE_OPTIONS="--max-old-space-size=4096" npm ci`,
+ * `-ldflags="-s -w"`. Its spaces are not word breaks; dropping the quotes alone would make the
+ * value's words the program and hide the command.
+ */
+const QUOTED_VALUE = /(^|[\s;&|(])((?:--?)?[A-Za-z_][\w.-]*)=(?:"([^"]*)"|'([^']*)')/g;
 
 /**
  * The simple commands of a RUN's shell text, roughly as sh would see them: split at `&&`,
  * `||`, `;`, `|`, newlines and parentheses, with `$(…)` and backquoted commands read as
- * commands of their own; quotes dropped (a `bash -c "curl …"` is read as its inner command),
+ * commands of their own; quotes dropped (a `bash -c "curl …"` is read as its inner command)
+ * but a quoted value after `=` kept one word,
  * `sudo`, `env` and `VAR=value` prefixes dropped. A word shows a substitution as `$(…)`.
  */
 export function simpleCommands(text: string): SimpleCommand[] {
   const { outer, inner } = extractSubstitutions(text.replace(/\\\r?\n/g, ' '));
   // Shown as `$(…)`: a word stays one word (the command inside is read on its own).
   const restore = (word: string): string => word.replace(PLACEHOLDER, '$(…)');
-  const parts = outer.replace(/["']/g, ' ').split(/(&&|\|\||\||;|\n|\(|\))/);
+  const joined = outer.replace(QUOTED_VALUE, (_m, before: string, name: string, double?: string, single?: string) => `${before}${name}=${(double ?? single)!.replace(/[\s;&|()]+/g, '_')}`);
+  const parts = joined.replace(/["']/g, ' ').split(/(&&|\|\||\||;|\n|\(|\))/);
   const commands: { raw: string; words: string[]; shell: string | null; pipe: boolean }[] = [];
   for (let i = 0; i < parts.length; i += 2) {
     const { words, shell } = programWords(parts[i]!.trim().split(/\s+/).filter(Boolean));

@@ -249,6 +249,18 @@ test('options with values, wrappers and pipes: the program and the URL still fou
   assert.deepEqual(whats('if ! command -v uv; then curl -LsSf https://astral.sh/uv/install.sh | sh; fi'), ['curl fetches https://astral.sh/uv/install.sh and runs it with sh (an install script, which downloads more)']);
 });
 
+test('a variable set in quotes before the command (VAR="value" cmd): the command is still found, not the value', () => {
+  // The end of a real RUN (a Rust image's apt step, find_string id 71355284634): before, the program read was "$RUSTUP_DIST_SERVER".
+  assert.deepEqual(whats('rm -rf /var/lib/apt/lists/* \\\n    && RUSTUP_DIST_SERVER="$RUSTUP_DIST_SERVER" rustup component add rustfmt'), [
+    'rustup component add fetches from the Rust distribution server',
+  ]);
+  assert.deepEqual(whats('NODE_OPTIONS="--max-old-space-size=4096" npm ci'), ['npm ci fetches from its package registry']);
+  assert.deepEqual(whats("GIT_SSH_COMMAND='ssh -o StrictHostKeyChecking=no' git clone git@github.com:org/private.git"), ['git clone git@github.com:org/private.git fetches a repository']);
+  // A quoted option value stays one word too; a quote that only ends in `=` is no assignment.
+  assert.deepEqual(simpleCommands('go build -ldflags="-X main.Version=$VERSION" -v -o /j5 ./cmd/j5/')[0]!.words.slice(0, 3), ['go', 'build', '-ldflags=-X_main.Version=$VERSION']);
+  assert.deepEqual(whats('grep -q "^name=" setup.cfg && curl -fsSLO https://example.org/a.tgz'), ['curl fetches https://example.org/a.tgz']);
+});
+
 test('what verify says the builder fetched: an ADD source by its step, a # syntax= frontend with what to do', () => {
   const record = (fields: Partial<DownloadRecord>): DownloadRecord => ({
     kind: 'file', name: null, version: null, filename: null, source: null, destination: null, size: null, sha256: null, cached: false,
