@@ -68,6 +68,24 @@ test('init docker: text output shows what each rewritten step needs in the wheel
   assert.match(r.stderr, /offgrid: next: fill wheelhouse\/ \(offgrid wheelhouse -r requirements.txt pip poetry\)/);
 });
 
+test('init docker: the next step names only the directories the rewritten steps read (apt only: no wheelhouse)', async (t) => {
+  // A C++ build image's first stage (find_string id 59465127279): apt-get with -o options, no pip.
+  const dir = projectDir(t, {
+    Dockerfile:
+      'ARG APT_MIRROR=archive.ubuntu.com\n\nFROM ubuntu:24.04 AS builder\nARG APT_MIRROR\n\n' +
+      'RUN sed -i "s|//archive.ubuntu.com|//${APT_MIRROR}|" /etc/apt/sources.list.d/ubuntu.sources \\\n' +
+      '    && apt-get -o Acquire::Retries=5 -o Acquire::http::Timeout=60 -o Acquire::https::Timeout=60 update \\\n' +
+      '    && apt-get install -o Acquire::Retries=5 -o Acquire::http::Timeout=60 -o Acquire::https::Timeout=60 \\\n' +
+      '        -y --no-install-recommends \\\n        g++ cmake make \\\n    && rm -rf /var/lib/apt/lists/*\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\+RUN if \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi && sed -i/);
+  assert.doesNotMatch(r.stdout, /would create wheelhouse/);
+  assert.match(r.stderr, /offgrid: next: fill apt-archives\/ \(offgrid cache export apt --out CONTEXT\) after an online `offgrid build`.* Empty directory keeps the online build working/);
+  assert.doesNotMatch(r.stderr, /wheelhouse/);
+});
+
 test('init docker: an allow-list .dockerignore gets exceptions for what the Dockerfile now COPYs; a second run changes nothing', async (t) => {
   const ignore = '# only what the image needs\r\n*\r\n!requirements.txt\r\n!src\r\n**/*.deb\r\n';
   const dir = projectDir(t, {

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { EXIT_OK, OffgridError, describeSystemError } from '../../errors.js';
 import { DockerfileSyntaxError } from '../../docker/dockerfile.js';
 import { allowDirs } from '../../docker/dockerignore.js';
-import { CONTEXT_FILES, type NetworkFinding, makeOfflineReady } from '../../docker/init.js';
+import { APT_ARCHIVES_DIR, CONTEXT_FILES, type NetworkFinding, WHEELHOUSE_DIR, makeOfflineReady } from '../../docker/init.js';
 import { unifiedDiff } from '../../docker/diff.js';
 import { loadProject } from '../../docker/project.js';
 import { say, type CliIO } from '../io.js';
@@ -82,7 +82,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
       throw new OffgridError('EINPUT', `cannot read ${show(path)}: ${describeSystemError(error)}`);
     }
   };
-  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; by_name: readonly string[]; created: string[]; diff: string }[] = [];
+  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; by_name: readonly string[]; needs: readonly string[]; created: string[]; diff: string }[] = [];
   const { targets: dockerfiles, leftAlone } = targets(options, io);
   for (const target of dockerfiles) {
     const text = readText(target.dockerfile);
@@ -112,7 +112,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
       }
     }
-    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, by_name: result.byName, created, diff });
+    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, by_name: result.byName, needs: result.needs, created, diff });
   }
   if (options.json) {
     say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
@@ -134,14 +134,19 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
     const steps = new Set(r.needs_network.map((n) => n.line)).size;
     if (steps > 0) say(io.stderr, `offgrid: ${r.dockerfile}: not offline-ready after init: ${steps} step(s) above still need the network; offgrid verify fails until they change`);
   }
-  const any = report.some((r) => r.diff !== '');
-  if (any) {
-    // What the rewritten pip steps install by name goes into the wheelhouse with the requirements files.
-    const named = [...new Set(report.flatMap((r) => r.by_name))].map((r) => (/^[\w.,=-]+$/.test(r) ? r : `'${r}'`));
+  // Only the directories a rewritten step reads: an apt-only project has no wheelhouse to fill.
+  const needs = new Set(report.filter((r) => r.diff !== '').flatMap((r) => r.needs));
+  // What the rewritten pip steps install by name goes into the wheelhouse with the requirements files.
+  const named = [...new Set(report.flatMap((r) => r.by_name))].map((r) => (/^[\w.,=-]+$/.test(r) ? r : `'${r}'`));
+  const fill = [
+    ...(needs.has(WHEELHOUSE_DIR) ? [`${WHEELHOUSE_DIR}/ (offgrid wheelhouse -r requirements.txt${named.map((r) => ` ${r}`).join('')})`] : []),
+    ...(needs.has(APT_ARCHIVES_DIR) ? [`${APT_ARCHIVES_DIR}/ (offgrid cache export apt --out CONTEXT)`] : []),
+  ];
+  if (fill.length > 0) {
     say(
       io.stderr,
-      `offgrid: next: fill wheelhouse/ (offgrid wheelhouse -r requirements.txt${named.map((r) => ` ${r}`).join('')}) and apt-archives/ (offgrid cache export apt --out CONTEXT) ` +
-        'after an online `offgrid build`, then prove it with `offgrid verify`. Empty directories keep the online build working; git does not keep them, so keep a .gitignore or create them in CI.',
+      `offgrid: next: fill ${fill.join(' and ')} after an online \`offgrid build\`, then prove it with \`offgrid verify\`. ` +
+        `Empty director${fill.length > 1 ? 'ies keep' : 'y keeps'} the online build working; git does not keep ${fill.length > 1 ? 'them' : 'it'}, so keep a .gitignore or create ${fill.length > 1 ? 'them' : 'it'} in CI.`,
     );
   }
   return EXIT_OK;
