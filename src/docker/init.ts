@@ -17,6 +17,7 @@
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
 import { type NetworkUse, addNetworkUses, dependenciesLeftLocal, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { redact } from '../redact.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
 export const APT_ARCHIVES_DIR = 'apt-archives';
@@ -61,6 +62,8 @@ const PIP_INSTALL_VALUE_OPTIONS: ReadonlySet<string> = new Set([
   '--no-binary', '--progress-bar', '--root-user-action', '-C', '--config-settings', '--global-option', '--report', '--cache-dir', '--log', '--timeout',
   '--retries', '--proxy', '--cert', '--client-cert', '--exists-action', '--python', '--keyring-provider', '--use-feature', '--use-deprecated', '--group',
 ]);
+/** pip's index options (`--extra-index-url https://download.pytorch.org/whl/cpu`, `-i URL`, `--index-url=URL`): option and value. */
+const PIP_INDEX_OPTION = /^(-i|--index-url|--extra-index-url)(?:=(.+))?$/;
 /** A requirement by name (`gunicorn`, `setuptools==75.1.0`, `uvicorn[standard]>=0.30`): its name, then anything from a version or extra on. */
 const NAMED_REQUIREMENT = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:[\[<>=!~;@].*)?$/;
 
@@ -69,6 +72,12 @@ interface PipRequirements {
   readonly byName: string[];
   /** Local projects pip builds (`.`, `/src`, `-e .`), which need their build backend under build isolation. */
   readonly projects: string[];
+  /**
+   * The indexes the command reads besides pip's default, as offgrid wheelhouse takes them
+   * (`--extra-index-url URL`): without them it mirrors PyPI alone, which lacks the wheels
+   * those indexes serve (`torch==2.4.0+cpu`) or has others under the same name (CUDA torch).
+   */
+  readonly indexes: string[];
 }
 
 /**
@@ -77,13 +86,18 @@ interface PipRequirements {
  * once the wheelhouse has wheels, pip looks nowhere else.
  */
 function pipRequirements(command: string): PipRequirements {
-  const out: PipRequirements = { byName: [], projects: [] };
+  const out: PipRequirements = { byName: [], projects: [], indexes: [] };
   for (const m of command.replace(/\\\r?\n/g, ' ').matchAll(PIP_INSTALL_COMMAND)) {
     const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean).map((w) => w.replace(/^["']|["']$/g, ''));
     const isolated = !words.includes('--no-build-isolation');
     for (let i = 0; i < words.length; i++) {
       const word = words[i]!;
-      if (word === '-e' || word === '--editable') {
+      const index = PIP_INDEX_OPTION.exec(word);
+      if (index !== null) {
+        const url = index[2] ?? words[++i];
+        const option = `${index[1] === '-i' ? '--index-url' : index[1]} ${url}`;
+        if (url !== undefined && !out.indexes.includes(option)) out.indexes.push(option);
+      } else if (word === '-e' || word === '--editable') {
         if (isolated && isLocalPath(words[i + 1] ?? '')) out.projects.push(words[i + 1]!);
         i++;
       } else if (PIP_INSTALL_VALUE_OPTIONS.has(word)) i++;
@@ -105,8 +119,12 @@ function isLocalPath(word: string): boolean {
 }
 
 /** The warning for a rewritten pip step's requirements, or null when it names none. */
-function requirementsWarning({ byName, projects }: PipRequirements): string | null {
+function requirementsWarning({ byName, projects, indexes }: PipRequirements): string | null {
   const parts: string[] = [];
+  if (indexes.length > 0) {
+    const shown = indexes.map(redact).join(' ');
+    parts.push(`it reads ${indexes.length > 1 ? 'indexes' : 'an index'} besides PyPI, which offgrid wheelhouse must read too (pass it ${shown}) to fetch the wheels only ${indexes.length > 1 ? 'they serve' : 'it serves'}`);
+  }
   if (byName.length > 0) {
     const names = byName.map((r) => NAMED_REQUIREMENT.exec(r)![1]!).join(', ');
     parts.push(`it installs ${names} by name, so the wheelhouse must hold ${byName.length > 1 ? 'them' : 'it'} (add ${names} to the requirements offgrid wheelhouse reads)`);
@@ -158,6 +176,8 @@ export interface InitResult {
   readonly needsNetwork: readonly NetworkFinding[];
   /** Requirements the rewritten pip steps install by name (`gunicorn`, `setuptools==75.1.0`): what to add to the wheelhouse. */
   readonly byName: readonly string[];
+  /** The index options of the rewritten pip steps (`--extra-index-url URL`), which offgrid wheelhouse needs as well. */
+  readonly indexes: readonly string[];
 }
 
 /**
@@ -232,6 +252,7 @@ export function makeOfflineReady(text: string): InitResult {
   const changes: string[] = [];
   const skipped: string[] = [];
   const byName: string[] = [];
+  const indexes: string[] = [];
   const needsNetwork: NetworkFinding[] = file.syntax === null ? [] : [{ line: file.syntax.line, ...syntaxNetworkUse(file.syntax.image) }];
   const needs = new Set<string>();
   // Edits from the bottom up, so earlier line numbers stay valid.
@@ -371,6 +392,7 @@ export function makeOfflineReady(text: string): InitResult {
       needs.add(WHEELHOUSE_DIR);
       const requirements = pipRequirements(words);
       for (const r of requirements.byName) if (!byName.includes(r)) byName.push(r);
+      for (const option of requirements.indexes) if (!indexes.includes(option)) indexes.push(option);
       const warning = requirementsWarning(requirements);
       what.push(warning === null ? 'pip from the wheelhouse when present' : `pip from the wheelhouse when present; ${warning}`);
     }
@@ -380,5 +402,5 @@ export function makeOfflineReady(text: string): InitResult {
     edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...rewritten] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);
-  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped, needsNetwork, byName };
+  return { text: lines.join('\n'), changes, needs: [...needs].sort(), skipped, needsNetwork, byName, indexes };
 }

@@ -68,6 +68,18 @@ test('init docker: text output shows what each rewritten step needs in the wheel
   assert.match(r.stderr, /offgrid: next: fill wheelhouse\/ \(offgrid wheelhouse -r requirements.txt pip poetry\)/);
 });
 
+test('init docker: the next step passes offgrid wheelhouse the index the pip step reads besides PyPI', async (t) => {
+  // An inference engine's CPU image (find_string id 66156681976), lines 7-10.
+  const dir = projectDir(t, {
+    Dockerfile: 'FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu \\\n    -r requirements.txt\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /offgrid: next: fill wheelhouse\/ \(offgrid wheelhouse -r requirements.txt --extra-index-url https:\/\/download\.pytorch\.org\/whl\/cpu\) after/);
+  const json = JSON.parse((await runCli(['init', 'docker', '--dry-run', '--json'], { cwd: dir })).stdout) as { dockerfiles: { index_options: string[] }[] };
+  assert.deepEqual(json.dockerfiles[0]!.index_options, ['--extra-index-url https://download.pytorch.org/whl/cpu']);
+});
+
 test('init docker: the next step names only the directories the rewritten steps read (apt only: no wheelhouse)', async (t) => {
   // A C++ build image's first stage (find_string id 59465127279): apt-get with -o options, no pip.
   const dir = projectDir(t, {

@@ -155,3 +155,18 @@ test('init docker: requirements a rewritten pip step names on its command line, 
   assert.match(hexchess.changes[1]!, /: pip from the wheelhouse when present; it builds \., whose build backend \(setuptools, hatchling, maturin…\) pip installs in an isolated environment/);
   assert.deepEqual(makeOfflineReady('FROM python:3.12\nRUN pip install --no-build-isolation -e . -r requirements.txt > /dev/null\n').changes.map((c) => c.replace(/^.*…: /, '')), ['pip from the wheelhouse when present']);
 });
+
+test('init docker: the index a rewritten pip step reads besides PyPI (--extra-index-url, -i) is named, for offgrid wheelhouse to read it too', () => {
+  // An inference engine's CPU image (find_string id 66156681976), lines 7-10: torch's CPU wheels are on download.pytorch.org only.
+  const cpu = makeOfflineReady(
+    'FROM python:3.12-slim\n\nWORKDIR /app\n\n# Install deps first so the layer caches across code changes.\nCOPY requirements.txt .\n' +
+      'RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu \\\n    -r requirements.txt\n',
+  );
+  assert.deepEqual(cpu.indexes, ['--extra-index-url https://download.pytorch.org/whl/cpu']);
+  assert.deepEqual(cpu.byName, []);
+  assert.match(cpu.changes[0]!, /: pip from the wheelhouse when present; it reads an index besides PyPI, which offgrid wheelhouse must read too \(pass it --extra-index-url https:\/\/download\.pytorch\.org\/whl\/cpu\) to fetch the wheels only it serves, or this step fails once the wheelhouse has wheels$/);
+  // `-i URL` and `--index-url=URL` are the same option; a token in the URL is not shown.
+  const own = makeOfflineReady('FROM python:3.12\nRUN pip install -i https://pypi.example.org/simple -r a.txt && pip install --index-url=https://u:t0ken@pypi.example.org/simple -r b.txt\n');
+  assert.deepEqual(own.indexes, ['--index-url https://pypi.example.org/simple', '--index-url https://u:t0ken@pypi.example.org/simple']);
+  assert.doesNotMatch(own.changes[0]!, /t0ken/);
+});

@@ -8,6 +8,7 @@ import { allowDirs } from '../../docker/dockerignore.js';
 import { APT_ARCHIVES_DIR, CONTEXT_FILES, type NetworkFinding, WHEELHOUSE_DIR, makeOfflineReady } from '../../docker/init.js';
 import { unifiedDiff } from '../../docker/diff.js';
 import { loadProject } from '../../docker/project.js';
+import { redact } from '../../redact.js';
 import { say, type CliIO } from '../io.js';
 
 export interface InitDockerOptions {
@@ -82,7 +83,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
       throw new OffgridError('EINPUT', `cannot read ${show(path)}: ${describeSystemError(error)}`);
     }
   };
-  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; by_name: readonly string[]; needs: readonly string[]; created: string[]; diff: string }[] = [];
+  const report: { dockerfile: string; contexts: string[]; changes: readonly string[]; skipped: readonly string[]; needs_network: readonly NetworkFinding[]; by_name: readonly string[]; index_options: readonly string[]; needs: readonly string[]; created: string[]; diff: string }[] = [];
   const { targets: dockerfiles, leftAlone } = targets(options, io);
   for (const target of dockerfiles) {
     const text = readText(target.dockerfile);
@@ -112,7 +113,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
         changes.push(`${show(ignoreFile)}: exceptions for what the Dockerfile now COPYs, which it left out of the build context`);
       }
     }
-    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, by_name: result.byName, needs: result.needs, created, diff });
+    report.push({ dockerfile: show(target.dockerfile), contexts: target.contexts.map(show), changes, skipped: result.skipped, needs_network: result.needsNetwork, by_name: result.byName, index_options: result.indexes.map(redact), needs: result.needs, created, diff });
   }
   if (options.json) {
     say(io.stdout, JSON.stringify({ dry_run: options.dryRun, dockerfiles: report, left_alone: leftAlone }, null, 2));
@@ -137,7 +138,7 @@ export async function initDockerCommand(options: InitDockerOptions, io: CliIO): 
   // Only the directories a rewritten step reads: an apt-only project has no wheelhouse to fill.
   const needs = new Set(report.filter((r) => r.diff !== '').flatMap((r) => r.needs));
   // What the rewritten pip steps install by name goes into the wheelhouse with the requirements files.
-  const named = [...new Set(report.flatMap((r) => r.by_name))].map((r) => (/^[\w.,=-]+$/.test(r) ? r : `'${r}'`));
+  const named = [...new Set(report.flatMap((r) => [...r.index_options, ...r.by_name]))].map((r) => (/^[\w.,=-]+$|^--[\w-]+ [^\s'"]+$/.test(r) ? r : `'${r}'`));
   const fill = [
     ...(needs.has(WHEELHOUSE_DIR) ? [`${WHEELHOUSE_DIR}/ (offgrid wheelhouse -r requirements.txt${named.map((r) => ` ${r}`).join('')})`] : []),
     ...(needs.has(APT_ARCHIVES_DIR) ? [`${APT_ARCHIVES_DIR}/ (offgrid cache export apt --out CONTEXT)`] : []),
