@@ -3,7 +3,8 @@
 // and PPAs, language toolchains, and package managers other than pip and apt (the
 // distributions' own among them: apk, dnf/yum/microdnf, zypper, pacman), builds that fetch
 // their dependencies (`cargo build`, `go build`, `dotnet publish`) unless an earlier step of
-// the stage did, PowerShell downloads, Chocolatey, R packages and Playwright's browsers. Each
+// the stage did, PowerShell downloads, Chocolatey, R packages, Playwright's browsers and PHP's
+// install-php-extensions. Each
 // keeps the build needing the network after init, so init names it with what to do instead.
 // Pure: text in, findings out. Checked against 55 real Dockerfiles from public repositories; the
 // test quotes the lines that shaped it.
@@ -159,6 +160,15 @@ const WEBCLIENT_DOWNLOAD = /\.Download(?:File|String|Data)(?:Async)?\(\s*['"]?((
 /** R's installers (`Rscript -e "install.packages('x')"`, rocker's install2.r): they fetch from CRAN or where they name. */
 const R_INSTALL = /\b(install\.packages|(?:remotes|devtools)::install_[a-z]+|BiocManager::install|pak::pkg_install|install2\.r|installGithub\.r)\b/g;
 const R_INSTEAD = 'keep the package sources (.tar.gz) in the build context and install them by path (`install.packages(PATH, repos = NULL)`), or start FROM an image that has them';
+/**
+ * mlocati's install-php-extensions (the official PHP images' usual helper, FrankenPHP's own):
+ * it installs each extension's system packages with apt-get or apk, PECL extensions from PECL
+ * or GitHub, and `@composer` from getcomposer.org.
+ */
+const PHP_EXTENSIONS_USE: NetworkUse = {
+  what: "install-php-extensions fetches the extensions' system packages from the distribution's repositories, and PECL extensions (and @composer) from PECL, GitHub or getcomposer.org",
+  instead: 'start FROM an image that has the extensions, or install their packages with apt-get (from apt-archives/), build bundled ones with docker-php-ext-install and PECL ones with `pecl install ./NAME.tgz` from the build context',
+};
 /** Runners that run a package's command (`npx playwright install`): the command is read on its own. */
 const RUNNERS: ReadonlySet<string> = new Set(['npx', 'bunx']);
 /** Programs a fetched key is piped into, and the directories apt reads keys from. */
@@ -400,6 +410,8 @@ function commandUses(command: SimpleCommand, local: ReadonlySet<string> | null):
       if (source === undefined || !source.startsWith('ppa:')) return [];
       return [{ what: `${name} ${source} fetches the PPA's signing key from Launchpad`, instead: KEY_INSTEAD }];
     }
+    case 'install-php-extensions':
+      return command.words.slice(1).some((w) => !w.startsWith('-')) ? [PHP_EXTENSIONS_USE] : [];
     case 'pacman':
       return pacmanFetches(command.words) ? [{ what: "pacman -S fetches from the distribution's repositories", instead: DISTRO_INSTEAD }] : [];
     case 'apt-key':

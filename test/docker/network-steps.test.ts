@@ -249,6 +249,16 @@ test('options with values, wrappers and pipes: the program and the URL still fou
   assert.deepEqual(whats('if ! command -v uv; then curl -LsSf https://astral.sh/uv/install.sh | sh; fi'), ['curl fetches https://astral.sh/uv/install.sh and runs it with sh (an install script, which downloads more)']);
 });
 
+test("PHP: install-php-extensions fetches (system packages, PECL, @composer); docker-php-ext-install builds PHP's own sources", () => {
+  // FrankenPHP app image (find_string id 6792582), line 2.
+  assert.deepEqual(whats('install-php-extensions iconv pdo_mysql'), [
+    "install-php-extensions fetches the extensions' system packages from the distribution's repositories, and PECL extensions (and @composer) from PECL, GitHub or getcomposer.org",
+  ]);
+  assert.deepEqual(whats('install-php-extensions gd xdebug @composer'), whats('install-php-extensions iconv pdo_mysql'));
+  assert.deepEqual(whats('docker-php-ext-configure gd --with-freetype --with-jpeg && docker-php-ext-install pdo_mysql zip gd'), []);
+  assert.deepEqual(whats('install-php-extensions --help'), []);
+});
+
 test('a variable set in quotes before the command (VAR="value" cmd): the command is still found, not the value', () => {
   // The end of a real RUN (a Rust image's apt step, find_string id 71355284634): before, the program read was "$RUSTUP_DIST_SERVER".
   assert.deepEqual(whats('rm -rf /var/lib/apt/lists/* \\\n    && RUSTUP_DIST_SERVER="$RUSTUP_DIST_SERVER" rustup component add rustfmt'), [
