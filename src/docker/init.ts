@@ -16,7 +16,7 @@
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
-import { type NetworkUse, addNetworkUses, dependenciesLeftLocal, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { type NetworkUse, addNetworkUses, dependenciesLeftLocal, offlineBy, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 import { redact } from '../redact.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
@@ -244,6 +244,13 @@ function foreignShell(args: string): string | null {
   return /^(?:ba|da|a|k|z)?sh$/.test(program.replace(/^.*[\\/]/, '')) ? null : program;
 }
 
+/** An ENV instruction's variables as `NAME=value`: `ENV A=1 B="x y"`, or the legacy `ENV NAME value`. */
+function envAssignments(args: string): string[] {
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(args)) return args.match(/[A-Za-z_][A-Za-z0-9_]*=(?:"[^"]*"|'[^']*'|\S*)/g) ?? [];
+  const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$/s.exec(args);
+  return legacy === null ? [] : [`${legacy[1]}=${legacy[2]!.trim()}`];
+}
+
 export function makeOfflineReady(text: string): InitResult {
   const file = parseDockerfile(text);
   const lines = text.split('\n');
@@ -296,6 +303,8 @@ export function makeOfflineReady(text: string): InitResult {
       if (name) shellAtEnd.set(name, shell);
       continue;
     }
+    // `ENV GOFLAGS=-mod=vendor`: the stage's go builds (and those of stages FROM it) read vendor/.
+    if (ins.keyword === 'ENV') for (const manager of envAssignments(ins.args).map(offlineBy)) if (manager !== null) current.local.add(manager);
     // ONBUILD RUN runs later, in the build of an image FROM this one, with that build's context.
     if (ins.keyword === 'ONBUILD' && /^RUN\s/i.test(ins.args) && (ins.args.match(PIP_FETCH) !== null || APT.test(ins.args))) {
       skipped.push(

@@ -187,6 +187,8 @@ export interface SimpleCommand {
   readonly pipedTo: string | null;
   /** The words of the command the output is piped to (`tee /etc/apt/keyrings/x.asc`). */
   readonly pipedWords: readonly string[];
+  /** The variables set for it (`GOFLAGS=-mod=vendor go build`), as `NAME=value`. */
+  readonly assignments: readonly string[];
 }
 
 /** `$(…)` and backquoted commands, each replaced by a placeholder word part: their texts, in order. */
@@ -236,10 +238,10 @@ export function simpleCommands(text: string): SimpleCommand[] {
   const restore = (word: string): string => word.replace(PLACEHOLDER, '$(…)');
   const joined = outer.replace(QUOTED_VALUE, (_m, before: string, name: string, double?: string, single?: string) => `${before}${name}=${(double ?? single)!.replace(/[\s;&|()]+/g, '_')}`);
   const parts = joined.replace(/["']/g, ' ').split(/(&&|\|\||\||;|\n|\(|\))/);
-  const commands: { raw: string; words: string[]; shell: string | null; pipe: boolean }[] = [];
+  const commands: { raw: string; words: string[]; assignments: string[]; shell: string | null; pipe: boolean }[] = [];
   for (let i = 0; i < parts.length; i += 2) {
-    const { words, shell } = programWords(parts[i]!.trim().split(/\s+/).filter(Boolean));
-    commands.push({ raw: parts[i]!, words, shell, pipe: parts[i + 1] === '|' });
+    const { words, assignments, shell } = programWords(parts[i]!.trim().split(/\s+/).filter(Boolean));
+    commands.push({ raw: parts[i]!, words, assignments, shell, pipe: parts[i + 1] === '|' });
   }
   const out: SimpleCommand[] = [];
   commands.forEach((c, i) => {
@@ -251,7 +253,7 @@ export function simpleCommands(text: string): SimpleCommand[] {
       return;
     }
     const piped = c.pipe ? (commands[i + 1]?.words ?? []) : [];
-    if (c.words.length > 0) out.push({ words: c.words.map(restore), pipedTo: program(piped), pipedWords: piped.map(restore) });
+    if (c.words.length > 0) out.push({ words: c.words.map(restore), pipedTo: program(piped), pipedWords: piped.map(restore), assignments: c.assignments.map(restore) });
     // Substitutions are commands too (`curl "https://…/$(lsb_release -rs)/prod.list"`, `V=$(curl …)`).
     for (const m of c.raw.matchAll(PLACEHOLDER)) out.push(...simpleCommands(inner[Number(m[1])]!));
   });
@@ -262,14 +264,18 @@ export function simpleCommands(text: string): SimpleCommand[] {
 const PREFIXES = new Set(['env', 'exec', 'time', 'nohup', 'command', 'if', 'then', 'else', 'elif', 'do', 'while', 'until', '!', '{']);
 
 /** The words from the program on, wrappers (`sudo -E`, `env A=1`, `A=1`, `exec`, `then`, `bash -c`) dropped; the `-c` shell, if any. */
-function programWords(words: string[]): { words: string[]; shell: string | null } {
+function programWords(words: string[]): { words: string[]; assignments: string[]; shell: string | null } {
   let shell: string | null = null;
+  const assignments: string[] = [];
   let i = 0;
   for (;;) {
     const word = words[i];
-    if (word === undefined) return { words: [], shell };
+    if (word === undefined) return { words: [], assignments, shell };
     const name = word.replace(/^.*\//, '');
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word) || PREFIXES.has(name)) i++;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) {
+      assignments.push(word);
+      i++;
+    } else if (PREFIXES.has(name)) i++;
     else if (name === 'sudo') {
       i++;
       while (words[i]?.startsWith('-')) i++;
@@ -277,7 +283,7 @@ function programWords(words: string[]): { words: string[]; shell: string | null 
       shell = name;
       i++;
       while (words[i]?.startsWith('-')) i++;
-    } else return { words: words.slice(i), shell };
+    } else return { words: words.slice(i), assignments, shell };
   }
 }
 
@@ -460,7 +466,9 @@ export function runNetworkUses(text: string, local: ReadonlySet<string> | null =
   const found = new Map<string, NetworkUse>();
   const here = local === null ? null : new Set(local);
   for (const command of simpleCommands(text)) {
-    for (const use of [...commandUses(command, here), ...pipUses(command)]) if (!found.has(use.what)) found.set(use.what, use);
+    const offline = command.assignments.map(offlineBy).filter((m): m is string => m !== null);
+    const scoped = here === null || offline.length === 0 ? here : new Set([...here, ...offline]);
+    for (const use of [...commandUses(command, scoped), ...pipUses(command)]) if (!found.has(use.what)) found.set(use.what, use);
     const manager = leftLocal(command);
     if (manager !== null) here?.add(manager);
   }
@@ -484,6 +492,20 @@ function rPackageUses(text: string): NetworkUse[] {
   return [...text.matchAll(R_INSTALL)]
     .filter((m) => !/^[^)]*\brepos\s*=\s*NULL/.test(text.slice(m.index))) // a package file installed by path
     .map((m) => ({ what: `R's ${m[1]} fetches packages from CRAN (or the repository it names)`, instead: R_INSTEAD }));
+}
+
+/**
+ * The manager whose builds a variable keeps off the network (`GOFLAGS=-mod=vendor`: go builds
+ * from vendor/; `GOPROXY=off`; `CARGO_NET_OFFLINE=true`), set for one command or by ENV; or null.
+ */
+export function offlineBy(assignment: string): string | null {
+  const eq = assignment.indexOf('=');
+  const name = assignment.slice(0, eq);
+  const value = assignment.slice(eq + 1).replace(/^["']|["']$/g, '');
+  if (name === 'GOFLAGS' && /(?:^|[\s_])-mod=vendor(?:$|[\s_])/.test(value)) return 'go';
+  if (name === 'GOPROXY' && value === 'off') return 'go';
+  if (name === 'CARGO_NET_OFFLINE' && value === 'true') return 'cargo';
+  return null;
 }
 
 /** The managers (cargo, go, dotnet) whose project dependencies are local after a RUN step's shell text: a later build in the stage finds them. */

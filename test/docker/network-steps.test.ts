@@ -129,6 +129,25 @@ test('cargo build, go build and dotnet publish fetch the dependencies no earlier
   assert.deepEqual(stage('go mod download && go build -o /app .'), ['go mod download fetches from the module proxy']);
 });
 
+test('go and cargo builds a variable keeps off the network (GOFLAGS=-mod=vendor, GOPROXY=off, CARGO_NET_OFFLINE=true), set by ENV or for the command, are not named', () => {
+  const network = (text: string) => makeOfflineReady(text).needsNetwork.map((n) => `line ${n.line}: ${n.what}`);
+  // A Telegram bot's Dockerfile (find_string id 13209810256), its build stage: vendored modules, ENV GOFLAGS=-mod=vendor.
+  const vendored =
+    'FROM golang:1.23 AS build\nWORKDIR /app\n\n# Используем vendor\nENV GOFLAGS=-mod=vendor\nENV GOWORK=off\nENV CGO_ENABLED=0 GOOS=linux GOARCH=amd64\n\n' +
+    '# Кэш\nCOPY go.mod go.sum ./\nCOPY vendor ./vendor\n\n# Исходники\nCOPY . .\n\n# Сборка \nRUN go build -tags timetzdata -o /bin/bot ./cmd/bot\n';
+  assert.deepEqual(network(vendored), []);
+  // A stage FROM it inherits the variable.
+  assert.deepEqual(network(`${vendored}FROM build AS test\nRUN go test ./...\n`), []);
+  // bdwyertech/ecr-proxy's Dockerfile (find_string id 44311315642), its first stage: the variable set for the command.
+  assert.deepEqual(network('FROM golang:1.16.6-alpine as ecr-login\nWORKDIR /code\nARG BUILD_DATE\nARG VCS_REF\nCOPY . .\nRUN CGO_ENABLED=0 GOFLAGS=-mod=vendor go build -ldflags "-s -w -X main.GitCommit=$VCS_REF -X main.ReleaseDate=$BUILD_DATE" .\n'), []);
+  assert.deepEqual(network('FROM rust:1\nENV CARGO_NET_OFFLINE=true\nCOPY . .\nRUN cargo build --release\n'), []);
+  assert.deepEqual(network('FROM golang:1.22\nCOPY . .\nRUN GOPROXY=off go build ./... && GOFLAGS="-mod=vendor -trimpath" go vet ./...\n'), []);
+  // Only builds: a fetch step still fetches, and another variable changes nothing.
+  assert.deepEqual(network('FROM golang:1.22\nENV GOFLAGS=-trimpath\nCOPY . .\nRUN GOFLAGS=-mod=vendor go mod download && go build ./...\n'), [
+    'line 4: go mod download fetches from the module proxy',
+  ]);
+});
+
 test('PowerShell downloads, Chocolatey, R packages and Playwright browsers are named', () => {
   // github.com/ARAftab/TestContainer Dockerfile (a pwsh SHELL).
   assert.deepEqual(whats('Invoke-WebRequest -OutFile nodejs.zip -UseBasicParsing "https://nodejs.org/dist/v$($env:NODE_VERSION)/node-v$($env:NODE_VERSION)-win-x64.zip";'), [
