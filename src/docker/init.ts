@@ -16,7 +16,7 @@
 // Idempotent: pip commands that already read the wheelhouse, and apt steps that already use the
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
-import { type NetworkUse, addNetworkUses, dependenciesLeftLocal, offlineBy, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { type NetworkUse, addNetworkUses, dependenciesCopied, dependenciesLeftLocal, offlineBy, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 import { redact } from '../redact.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
@@ -285,6 +285,11 @@ export function makeOfflineReady(text: string): InitResult {
     if (ins.keyword === 'COPY') {
       const dir = INIT_COPIES.get(ins.args.replace(/\s+/g, ' '));
       if (dir !== undefined) needs.add(dir);
+      // `COPY --from=cacher /usr/local/cargo /usr/local/cargo`: the crates that stage fetched come along.
+      const { flags, rest } = splitFlags(ins.args);
+      const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length).toLowerCase();
+      const source = from === undefined ? undefined : stageAtEnd.get(from);
+      if (source !== undefined) for (const manager of dependenciesCopied(ins.args.slice(rest).trim().split(/\s+/).slice(0, -1), source.local)) current.local.add(manager);
     }
     if (ins.keyword === 'FROM') {
       const from = file.stages[ins.stage]!;

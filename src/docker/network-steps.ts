@@ -508,6 +508,21 @@ export function offlineBy(assignment: string): string | null {
   return null;
 }
 
+/**
+ * Where each manager keeps the dependencies it fetched, in the official images: a COPY of it
+ * from a stage that fetched them (cargo-chef's `COPY --from=cacher /usr/local/cargo /usr/local/cargo`)
+ * leaves them local in the stage too.
+ */
+const DEPENDENCY_HOMES: Readonly<Record<string, RegExp>> = {
+  cargo: /^(?:\/usr\/local\/cargo|\/root\/\.cargo|\$\{?CARGO_HOME\}?)(?:\/registry)?\/?$/,
+  go: /^(?:\/go|\/go\/pkg|\/go\/pkg\/mod|\/root\/go|\/root\/go\/pkg\/mod|\$\{?GOPATH\}?(?:\/pkg(?:\/mod)?)?|\$\{?GOMODCACHE\}?)\/?$/,
+};
+
+/** The managers among `local` whose dependency home is one of `sources` (a COPY --from's source paths). */
+export function dependenciesCopied(sources: readonly string[], local: ReadonlySet<string>): string[] {
+  return [...local].filter((manager) => DEPENDENCY_HOMES[manager] !== undefined && sources.some((path) => DEPENDENCY_HOMES[manager]!.test(path)));
+}
+
 /** The managers (cargo, go, dotnet) whose project dependencies are local after a RUN step's shell text: a later build in the stage finds them. */
 export function dependenciesLeftLocal(text: string): string[] {
   return [...new Set(simpleCommands(text).map(leftLocal).filter((m): m is string => m !== null))];

@@ -129,6 +129,26 @@ test('cargo build, go build and dotnet publish fetch the dependencies no earlier
   assert.deepEqual(stage('go mod download && go build -o /app .'), ['go mod download fetches from the module proxy']);
 });
 
+test("a build after a COPY --from of the cargo or Go module home from a stage that fetched the dependencies (cargo-chef's cacher) is not named", () => {
+  const network = (text: string) => makeOfflineReady(text).needsNetwork.map((n) => `line ${n.line}: ${n.what}`);
+  // A Pokédex API's Dockerfile (find_string id 28779790963), its first three stages.
+  const pokedex = [
+    '# compute a lock-like file for our project', 'FROM lukemathwalker/cargo-chef as planner', 'WORKDIR app', 'COPY . .', 'RUN cargo chef prepare  --recipe-path recipe.json', '',
+    '# build only the  project dependencies', 'FROM lukemathwalker/cargo-chef as cacher', 'WORKDIR app', 'COPY --from=planner /app/recipe.json recipe.json', 'RUN cargo chef cook --release --recipe-path recipe.json', '',
+    '# build our application, leveraging the cached deps!', 'FROM rust:1.52 AS builder', 'WORKDIR app', 'COPY --from=cacher /app/target target', 'COPY --from=cacher /usr/local/cargo /usr/local/cargo', 'COPY . .', '',
+    'RUN cargo build --release --bin pokedex', '',
+  ].join('\n');
+  assert.deepEqual(network(pokedex), ['line 11: cargo chef cook fetches from its package registry']);
+  // Odin's Dockerfile (find_string id 10034883553) copies the registry alone.
+  assert.deepEqual(network(pokedex.replace('COPY --from=cacher /usr/local/cargo /usr/local/cargo', 'COPY --from=cacher /usr/local/cargo/registry /usr/local/cargo/')), ['line 11: cargo chef cook fetches from its package registry']);
+  // Another path from that stage, or the home from a stage that fetched nothing, brings no dependencies.
+  assert.deepEqual(network(pokedex.replace('COPY --from=cacher /usr/local/cargo /usr/local/cargo', 'COPY --from=cacher /etc/ssl /etc/ssl')), [
+    'line 11: cargo chef cook fetches from its package registry',
+    'line 20: cargo build fetches from its package registry',
+  ]);
+  assert.deepEqual(network('FROM golang:1.22 AS deps\nCOPY go.mod go.sum ./\nRUN go mod download\nFROM golang:1.22\nCOPY --from=deps /go/pkg/mod /go/pkg/mod\nCOPY . .\nRUN go build ./...\n'), ['line 3: go mod download fetches from the module proxy']);
+});
+
 test('go and cargo builds a variable keeps off the network (GOFLAGS=-mod=vendor, GOPROXY=off, CARGO_NET_OFFLINE=true), set by ENV or for the command, are not named', () => {
   const network = (text: string) => makeOfflineReady(text).needsNetwork.map((n) => `line ${n.line}: ${n.what}`);
   // A Telegram bot's Dockerfile (find_string id 13209810256), its build stage: vendored modules, ENV GOFLAGS=-mod=vendor.
