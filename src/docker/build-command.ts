@@ -49,6 +49,11 @@ export function dockerBuildCommand(spec: ServiceSpec, plan: BuildPlan): DockerIn
   if (spec.target !== null) args.push('--target', spec.target);
   // Only buildx takes these; preflight stops a service that has them on another client.
   for (const [name, value] of Object.entries(spec.additionalContexts)) args.push('--build-context', `${name}=${value}`);
+  // What the compose file hands the build besides args: SSH agents and secrets for
+  // `RUN --mount=type=ssh|secret` (BuildKit), and host names the build resolves.
+  for (const ssh of spec.ssh) args.push('--ssh', ssh);
+  for (const secret of spec.secrets) args.push('--secret', secret);
+  for (const host of spec.extraHosts) args.push('--add-host', host);
   // offgrid's proxy settings win over the same names in the compose file: they are how
   // the build's downloads are recorded.
   const buildArgs = { ...spec.args, ...(plan.network === 'none' ? {} : plan.proxyArgs) };

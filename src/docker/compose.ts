@@ -30,6 +30,8 @@ export interface ComposeContext {
   readonly project: string;
   /** Variables for interpolation. */
   readonly env: NodeJS.ProcessEnv;
+  /** The top-level `secrets:` that build.secrets names (set by parseComposeServices). */
+  readonly secrets?: unknown;
   /**
    * Reads another compose file that `extends: {file}` or `include:` names (an absolute path);
    * throws an OffgridError when it cannot. Absent: such references are unsupported.
@@ -133,6 +135,9 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   let args: Record<string, string> = {};
   let target: string | null = null;
   let contexts: Record<string, string> = {};
+  let ssh: string[] = [];
+  let secrets: string[] = [];
+  let extraHosts: string[] = [];
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
   else if (isMap(build)) {
     context = typeof build.context === 'string' ? interpolate(build.context, ctx.env, where) : '.';
@@ -149,6 +154,9 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
       target = interpolate(build.target, ctx.env, where);
     }
     contexts = additionalContexts(build.additional_contexts, ctx.env, ctx.dir, where);
+    ssh = sshAgents(build.ssh, ctx.env, ctx.dir, where);
+    secrets = buildSecrets(build.secrets, ctx, where);
+    extraHosts = hostEntries(build.extra_hosts, ctx.env, where);
   } else throw new Error(`${where}: build must be a path or a map`);
   if (isRemoteContext(context)) {
     throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
@@ -162,7 +170,59 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     target,
     image: image ?? defaultImageName(ctx.project, name),
     additionalContexts: contexts,
+    ssh,
+    secrets,
+    extraHosts,
   };
+}
+
+/** A map (`KEY: value`) or a list of `KEY=value` / `KEY: value` / `KEY` strings, as entries. */
+function keyedEntries(raw: unknown, separators: string, field: string, where: string): [string, string | null][] {
+  if (raw === undefined || raw === null) return [];
+  if (isMap(raw)) return Object.entries(raw).map(([key, value]) => [key, value === null || value === undefined ? null : String(value)]);
+  if (!Array.isArray(raw)) throw new Error(`${where}: build.${field} must be a map or a list`);
+  return raw.map((item) => {
+    if (typeof item !== 'string') throw new Error(`${where}: build.${field} entries must be strings`);
+    const at = [...separators].map((sep) => item.indexOf(sep)).filter((i) => i > 0).sort((a, b) => a - b)[0];
+    return at === undefined ? [item, null] : [item.slice(0, at), item.slice(at + 1)];
+  });
+}
+
+/** build.ssh (`default`, `ID=PATH`, or a map): `--ssh` values, a path resolved against `dir`. */
+function sshAgents(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: string): string[] {
+  return keyedEntries(raw, '=', 'ssh', where).map(([id, path]) => {
+    const name = interpolate(id, env, where);
+    return path === null || path === '' ? name : `${name}=${resolve(dir, interpolate(path, env, where))}`;
+  });
+}
+
+/**
+ * build.secrets (names, or `{source, target}`), each resolved against the top-level
+ * `secrets:` as compose does: `file:` (a path resolved against the file's directory) or
+ * `environment:`. The id the Dockerfile mounts is `target`, else the name.
+ */
+function buildSecrets(raw: unknown, ctx: ComposeContext, where: string): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new Error(`${where}: build.secrets must be a list`);
+  const defined = isMap(ctx.secrets) ? ctx.secrets : {};
+  return raw.map((item) => {
+    const source = typeof item === 'string' ? item : isMap(item) && typeof item.source === 'string' ? item.source : null;
+    if (source === null) throw new Error(`${where}: build.secrets entries must be names or maps with a source`);
+    const id = isMap(item) && typeof item.target === 'string' ? item.target : source;
+    const secret = defined[source];
+    if (!isMap(secret)) throw new Error(`${where}: build secret ${source} is not defined in the top-level secrets:`);
+    if (typeof secret.file === 'string') return `id=${id},src=${resolve(ctx.dir, interpolate(secret.file, ctx.env, where))}`;
+    if (typeof secret.environment === 'string') return `id=${id},env=${interpolate(secret.environment, ctx.env, where)}`;
+    throw new Error(`${where}: secret ${source} has neither file: nor environment: (the only kinds a build can use)`);
+  });
+}
+
+/** build.extra_hosts (`HOST:IP`, `HOST=IP`, or a map): `--add-host HOST:IP` values. */
+function hostEntries(raw: unknown, env: NodeJS.ProcessEnv, where: string): string[] {
+  return keyedEntries(raw, '=:', 'extra_hosts', where).map(([host, ip]) => {
+    if (ip === null) throw new Error(`${where}: build.extra_hosts entry ${host} names no address (HOST:IP)`);
+    return `${interpolate(host, env, where)}:${interpolate(ip, env, where)}`;
+  });
 }
 
 export interface ComposeSource {
@@ -266,6 +326,11 @@ interface ParsedFile {
   readonly services: Plain | undefined;
   readonly servicesPath: readonly string[];
   readonly tags: readonly MergeTag[];
+}
+
+/** The top-level `secrets:` of the files, a later file's entry replacing an earlier one of the same name. */
+function topLevelSecrets(files: readonly ParsedFile[]): Plain {
+  return Object.assign({}, ...files.map((f) => (isMap(f.root.secrets) ? f.root.secrets : {}))) as Plain;
 }
 
 function parseFile(source: ComposeSource): ParsedFile {
@@ -644,7 +709,7 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
       const full = withExtends(name, raw, scope, [], load, ctx.env);
       offIn(full);
       // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
-      const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project } });
+      const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project }, secrets: topLevelSecrets(files) });
       if (spec) buildable.push(spec);
       else imageOnly.set(name, typeof full.image === 'string' ? interpolate(full.image, ctx.env, `service ${name}`) : null);
     } catch (error) {

@@ -42,6 +42,12 @@ export async function preflight(spec: ServiceSpec, offline: boolean, builder: Bu
       'install the buildx plugin, or copy what the Dockerfile takes from those contexts into the build context'
     );
   }
+  if (builder === 'legacy' && (spec.ssh.length > 0 || spec.secrets.length > 0)) {
+    return (
+      `service ${spec.name}: build.${spec.ssh.length > 0 ? 'ssh' : 'secrets'} needs BuildKit (docker build --${spec.ssh.length > 0 ? 'ssh' : 'secret'}), ` +
+      'and this build uses the legacy builder: let offgrid use BuildKit (unset DOCKER_BUILDKIT=0)'
+    );
+  }
   const images = baseImages(file, spec.args, spec.target, builder, io.platform, named);
   if (images.some((image) => image.trim() === '')) {
     return (

@@ -17,6 +17,12 @@ export interface ServiceSpec {
    * (docker-image://…, https://…), passed as `--build-context NAME=VALUE`.
    */
   readonly additionalContexts: Readonly<Record<string, string>>;
+  /** build.ssh: `default` or `ID=PATH` (a path resolved), passed as `--ssh` (BuildKit's `RUN --mount=type=ssh`). */
+  readonly ssh: readonly string[];
+  /** build.secrets, resolved against the top-level `secrets:`: `--secret id=ID,src=FILE` or `,env=VAR`. */
+  readonly secrets: readonly string[];
+  /** build.extra_hosts as `HOST:IP`, passed as `--add-host` (a private index the build resolves that way). */
+  readonly extraHosts: readonly string[];
 }
 
 export interface ProjectServices {

@@ -146,6 +146,32 @@ test('compose: include with a list of paths is one file with the others merged o
   );
 });
 
+test('compose: build.ssh, build.secrets (from the top-level secrets:) and build.extra_hosts reach docker build as --ssh, --secret and --add-host', (t) => {
+  // Shapes from the Compose build spec's own examples (build.ssh: [default, id=path];
+  // secrets by name or {source, target}; extra_hosts as a list or a map).
+  const root = testdir(t, {
+    'compose.yaml':
+      'services:\n  app:\n    build:\n      context: .\n      ssh:\n        - default\n        - deploy=./keys/id_ed25519\n' +
+      '      secrets:\n        - npm_token\n        - source: pip_conf\n          target: pipconf\n' +
+      '      extra_hosts:\n        - "pypi.internal:10.0.0.5"\n        - "mirror.internal=10.0.0.6"\n' +
+      'secrets:\n  npm_token:\n    environment: NPM_TOKEN\n  pip_conf:\n    file: ./secrets/pip.conf\n',
+    'Dockerfile': 'FROM offgrid-test/busybox:latest\n',
+  });
+  const spec = loadProject(root, null, {}).buildable[0]!;
+  assert.deepEqual(spec.ssh, ['default', `deploy=${join(root, 'keys/id_ed25519')}`]);
+  assert.deepEqual(spec.secrets, ['id=npm_token,env=NPM_TOKEN', `id=pipconf,src=${join(root, 'secrets/pip.conf')}`]);
+  assert.deepEqual(spec.extraHosts, ['pypi.internal:10.0.0.5', 'mirror.internal:10.0.0.6']);
+  const args = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs: {} }).args;
+  assert.deepEqual(args.slice(args.indexOf('--ssh'), -1), [
+    '--ssh', 'default', '--ssh', `deploy=${join(root, 'keys/id_ed25519')}`,
+    '--secret', 'id=npm_token,env=NPM_TOKEN', '--secret', `id=pipconf,src=${join(root, 'secrets/pip.conf')}`,
+    '--add-host', 'pypi.internal:10.0.0.5', '--add-host', 'mirror.internal:10.0.0.6',
+  ]);
+  const hosts = (yaml: string) => parseComposeServices(`services:\n  app:\n    build:\n      context: .\n${yaml}`, ctx).buildable[0]!.extraHosts;
+  assert.deepEqual(hosts('      extra_hosts:\n        pypi.internal: 10.0.0.5\n'), ['pypi.internal:10.0.0.5']);
+  assert.throws(() => parseComposeServices('services:\n  app:\n    build:\n      context: .\n      secrets: [missing]\n', ctx), /build secret missing is not defined in the top-level secrets:/);
+});
+
 test('compose: build.additional_contexts (map or list) become --build-context, are not images, and need buildx', async (t) => {
   const contexts = (build: string) => parseComposeServices(`services:\n  app:\n    build:\n      context: .\n${build}`, { ...ctx, env: { LIB: 'shared' } }).buildable[0]!.additionalContexts;
   const expected = { shared: '/p/shared', base: 'docker-image://offgrid-test/busybox:latest', repo: 'https://example.org/r.git' };
