@@ -182,3 +182,26 @@ test("pnpm 2's ` ERROR  418 I'm a teapot: name (via URL)`: an error and a failed
   ]);
   assert.equal(messages('pnpm/real/pnpm-1371-teapot.txt').length, 3);
 });
+
+test('pnpm 11\'s bracketed badges (`[WARN] GET …`, `[ERR_PNPM_FETCH_404] GET …`): retries, final failures and HTTP errors are read as pnpm ≤ 10\'s', () => {
+  // Before: pnpm 11 output left no attempt and no error.
+  assert.deepEqual(tries('pnpm/real/pnpm11-meta-fetch-fail.txt'), [
+    ['pnpm', 'https://registry.example/knip', 'EAI_AGAIN'],
+    ['pnpm', 'https://registry.example/knip', 'EAI_AGAIN'],
+    ['pnpm', 'https://registry.example/knip', 'fetch failed'],
+  ]);
+  assert.deepEqual(messages('pnpm/real/pnpm11-meta-fetch-fail.txt'), [['pnpm', 'ERR_PNPM_META_FETCH_FAIL GET https://registry.example/knip: fetch failed']]);
+  assert.deepEqual(tries('pnpm/real/pnpm11-fetch404.txt'), [['pnpm', 'https://registry.example/@react-native-mmkv%2Fstorage', 'HTTP 404']]);
+  assert.deepEqual(messages('pnpm/real/pnpm11-fetch404.txt'), [['pnpm', 'ERR_PNPM_FETCH_404 GET https://registry.example/@react-native-mmkv%2Fstorage: Not Found - 404']]);
+  // A retry glued to a redrawn progress line; other `[WARN]`s, `[ERR_PNPM_IGNORED_BUILDS]` (an error, no fetch)
+  // and `[ERROR] Command failed` (no fetch of pnpm's) add no attempt.
+  const install = parseFixture('pnpm/real/pnpm11-install-windows.txt');
+  assert.deepEqual(attempts(install).map((a) => [a.url_or_host, a.error]), [
+    ['https://registry.example/@cloudflare/workerd-windows-64/-/workerd-windows-64-1.20260521.1.tgz', '23'],
+  ]);
+  assert.deepEqual(downloads(install).map((d) => [d.name, d.version, d.size]), [
+    ['@img/sharp-win32-x64', '0.34.5', 8_680_000],
+    ['@cloudflare/workerd-windows-64', '1.20260521.1', 31_880_000],
+  ]);
+  assert.deepEqual(errors(install).map((e) => e.message.slice(0, 40)), ['ERR_PNPM_IGNORED_BUILDS Ignored build sc']);
+});

@@ -11,8 +11,9 @@
 // pnpm ≤ 5 printed final errors as ` ERROR  GET URL: Not Found - 404`, pnpm 2 as
 // ` ERROR  418 I'm a teapot: name (via URL)`. An HTTP error status is an error and a failed
 // try (http-answer.ts). pnpm 10 pads the
-// badge with thin spaces (U+2009: `\u2009WARN\u2009 GET`), older ones with spaces. On a
-// terminal the progress lines are redrawn in place, so a saved log can hold two messages on one line.
+// badge with thin spaces (U+2009: `\u2009WARN\u2009 GET`), older ones with spaces; pnpm 11
+// brackets it instead (`[WARN] GET …`, `[ERR_PNPM_FETCH_404] GET …`). On a terminal the
+// progress lines are redrawn in place, so a saved log can hold two messages on one line.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { parsePipSize } from './pip.js';
 import { fetchError } from './node-errors.js';
@@ -20,7 +21,9 @@ import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'pnpm';
-const RETRY = /WARN {2}GET (\S+) error \(([^)]+)\)\. Will retry/g;
+const RETRY = /(?:WARN {2}|\[WARN\] )GET (\S+) error \(([^)]+)\)\. Will retry/g;
+/** pnpm 11's `[CODE] message`, read as older pnpm's padded `CODE  message`. */
+const BRACKETED = /^\[([A-Z][A-Z0-9_]+)\] /;
 /** ` CODE  message`: pnpm's error line (ERR_PNPM_…, an errno name, or pnpm ≤ 5's ERROR). */
 const ERROR_LINE = /^([A-Z][A-Z0-9_]+) {2}(\S.*)$/;
 const GET_FAILED = /^GET (\S+?): (.*)$/;
@@ -32,8 +35,8 @@ const BIG_TARBALL = /^Downloading (\S+): (\d+(?:\.\d+)? [kMGT]?B)\/(\d+(?:\.\d+)
 
 const THIN_SPACE = 0x2009;
 
-// The badge's leading space or thin space, none (pasted or trimmed logs), or `Downloading`.
-export const createPnpmParser = readingLinesStartingWith(' \u2009WED', (emit, at) => new PnpmParser(emit, at));
+// The badge's leading space or thin space, pnpm 11's bracket, none (pasted or trimmed logs), or `Downloading`.
+export const createPnpmParser = readingLinesStartingWith(' \u2009[WED', (emit, at) => new PnpmParser(emit, at));
 
 class PnpmParser implements ToolParser {
   constructor(
@@ -47,6 +50,12 @@ class PnpmParser implements ToolParser {
     let i = 0;
     while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === THIN_SPACE) i++;
     const first = text.charCodeAt(i);
+    if (first === 91) {
+      // [
+      const badge = BRACKETED.exec(text);
+      if (badge !== null) this.line(`${badge[1] ?? ''}  ${text.slice(badge[0].length)}`);
+      return;
+    }
     if (first !== 87 && first !== 69 && first !== 68) return; // W, E, D
     const rest = (i === 0 ? text : text.slice(i)).replaceAll('\u2009', ' ');
     if (rest.startsWith('WARN  GET ')) this.retries(rest);
