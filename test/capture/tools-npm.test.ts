@@ -209,3 +209,16 @@ test("npm ≤ 5's `npm ERR! cb() never called!` is an error", () => {
   assert.deepEqual(errors(events).map((e) => e.message), ['npm error cb() never called!']);
   assert.equal(attempts(events).length, 1);
 });
+
+test('npm 5: the tarball fetches it prints without the `npm ` heading are downloads like the packuments it prints with it', () => {
+  // Before: only the two packuments were recorded; the two tarballs, the packages installed, were missed.
+  const events = parseFixture('npm/real/npm5-extract-worker-fetch.txt');
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.version, d.filename, d.index, d.cached]), [
+    ['@fnproject/fdk', null, null, true, false],
+    ['jsonparse', null, null, true, false],
+    ['jsonparse', '1.3.1', 'jsonparse-1.3.1.tgz', false, false],
+    ['@fnproject/fdk', '0.0.7', 'fdk-0.0.7.tgz', false, false],
+  ]);
+  // Another tool's `http …` line is not npm's.
+  assert.deepEqual(parseLines(['http fetch failed for https://x.example/a', 'http://x.example/a 200'], NPM), []);
+});

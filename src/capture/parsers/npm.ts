@@ -83,8 +83,8 @@ function servedFromCache(state: string | undefined): boolean {
   return state === 'cache hit' || state === 'cache revalidated' || state === 'cache stale' || state === 'from cache';
 }
 
-// `npm …` on the console, `16 http fetch …` in the debug log.
-export const createNpmParser = readingLinesStartingWith('n0123456789', (emit, at) => new NpmParser(emit, at));
+// `npm …` on the console, `16 http fetch …` in the debug log, npm 5's headless `http fetch …`.
+export const createNpmParser = readingLinesStartingWith('hn0123456789', (emit, at) => new NpmParser(emit, at));
 
 class NpmParser implements ToolParser {
   private readonly pendingCacheHits = new Map<string, { name: string; ms: number }>();
@@ -108,6 +108,10 @@ class NpmParser implements ToolParser {
     const first = text.charCodeAt(0);
     if (first === 110) {
       if (text.startsWith('npm ')) this.message(text.slice(4));
+    } else if (first === 104) {
+      // npm 5 prints the tarball fetches of its extract step without the `npm ` heading
+      // (`http fetch GET 200 URL 187ms`) while its packument fetches keep it.
+      if (text.startsWith('http fetch ')) this.message(text);
     } else if (first >= 48 && first <= 57) {
       // npm's debug log (`_logs/…-debug-0.log`, npm 6's npm-debug.log) numbers its lines
       // instead: `16 http fetch GET 200 URL 76ms (cache miss)`, `26 error code ECONNREFUSED`.
