@@ -303,3 +303,14 @@ test("Ubuntu's amd64v3 variant: the .deb is named after the variant, as dpkg's o
     ['nginx_1.28.3-2ubuntu1.11_amd64v3.deb', false],
   ]);
 });
+
+test('apt in a language that puts the URL elsewhere in its Failed to fetch line (ja: `E: URL の取得に失敗しました`): each failed .deb is named by its URL', () => {
+  // Before: the first E: line was taken for the end of the run, and both .debs were named by repository and file only.
+  const events = parseFixture('apt-real/ja-kali-err-deb404.txt', APT);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [
+    ['http://kali.example/kali/pool/main/j/java-wrappers/java-wrappers_0.4_all.deb', '404  Not Found [IP: 104.17.253.239 80]'],
+    ['http://kali.example/kali/pool/main/b/burpsuite/burpsuite_2023.10.1.2-0kali1_arm64.deb', '404  Not Found [IP: 104.17.253.239 80]'],
+  ]);
+  assert.equal(errors(events).length, 3);
+  assert.deepEqual(downloads(events), []);
+});

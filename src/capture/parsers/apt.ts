@@ -348,6 +348,7 @@ class AptParser implements ToolParser {
       this.emit(errorEvent({ ...this.base(), message }));
     }
     if (!message.startsWith('Failed to fetch ')) {
+      if (this.failedDebs.size > 0 && this.translatedFailedFetch(message)) return;
       // `E: Unable to fetch some archives` follows the run's last `Failed to fetch` line.
       if (isError) this.flushFailedDebs();
       return;
@@ -367,6 +368,23 @@ class AptParser implements ToolParser {
     // The Err: line before it already counted this try.
     if (this.attempted.has(`${hostOf(url)}\0${reason}`)) return;
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+  }
+
+  /**
+   * `Failed to fetch` in another language, whose words may come after the URL (`E: URL の取得に
+   * 失敗しました  404 …`): the URL of a .deb an `Err:` line said failed, wherever it stands.
+   * False if the line names none.
+   */
+  private translatedFailedFetch(message: string): boolean {
+    let named = false;
+    for (const m of message.matchAll(DEB_URL)) {
+      const deb = this.failedDebFor(m[0]);
+      if (deb === undefined) continue;
+      named = true;
+      this.rememberRepositoryPath(m[0]);
+      this.emit(networkAttemptEvent({ ...this.base(), url_or_host: m[0], error: deb.reason }));
+    }
+    return named;
   }
 
   /** `http://h/debian/dists/…` or `…/debian/pool/…`: the repository at `h` is `/debian`. */
@@ -424,6 +442,9 @@ class AptParser implements ToolParser {
  * (BADSIG) or none at all (NODATA) is left a failed try: a proxy or portal can cause both.
  */
 const KEY_PROBLEM = /\b(?:NO_PUBKEY|EXPKEYSIG|KEYEXPIRED|REVKEYSIG)\b/;
+
+/** A .deb's URL inside a sentence. */
+const DEB_URL = /[a-z][a-z0-9+.-]*:\/\/\S+?\.deb(?=\s|$)/g;
 
 /** `name_version`: the start of the .deb's file name, unescaped. */
 function debKey(name: string, version: string): string {
