@@ -307,3 +307,16 @@ test('an HTTP error from a server on this machine is no network attempt; one fro
   assert.equal(answeredOverNetwork('https://user:tok@registry.example/x'), true);
   assert.equal(answeredOverNetwork('unknown host'), true);
 });
+
+test("wget in another language (`- 已保存 ‘x’ [n/n])`, `- »x« gespeichert [n/n]`, `— « x » sauvegardé [n/n]`): the saved file is a download", () => {
+  // Before: a translated wget's download left no trace.
+  const saved = (path: string) => downloads(parseFixture(path, NET)).map((d) => [d.source, d.destination, d.size, d.timestamp]);
+  assert.deepEqual(saved('wget/real/zh-redirect.txt'), [
+    ['https://dl.influxdata.com/influxdb/releases/influxdb2-2.7.11_linux_amd64.tar.gz', 'influxdb2-2.7.11_linux_amd64.tar.gz', 49_614_126, '2025-03-29T22:30:12'],
+  ]);
+  assert.deepEqual(saved('wget/real/zh-no-length.txt'), [['http://www.google.com/', 'index.html.10', 11_375, '2018-09-06T20:24:27']]);
+  assert.deepEqual(saved('wget/real/de-saved.txt'), [['https://nodejs.org/dist/v4.4.6/node-v4.4.6-linux-x64.tar.gz', 'node.tar.gz', 12_174_079, '2016-10-19T22:00:58']]);
+  assert.deepEqual(saved('wget/real/fr-saved.txt'), [['https://dl.min.io/server/minio/release/linux-amd64/minio.deb', 'minio.deb', 35_683_782, '2024-01-29T08:59:05']]);
+  // A dated line of another program, with no wget URL before it, is nothing.
+  assert.deepEqual(parseLines(['2024-01-29 08:59:05 (494 KB/s) — « x » sauvegardé [1/1]'], NET), []);
+});

@@ -28,6 +28,12 @@ const WGET_START_RE = /^--(?:(\d{4}-\d\d-\d\d) )?(\d\d:\d\d:\d\d)--\s+(?:\(try: 
  * prints a time without a date, which the log reader takes off as a CI clock prefix.
  */
 const WGET_SAVED_RE = /^(?:(?:(\d{4}-\d\d-\d\d) )?(\d\d:\d\d:\d\d) )?\(.*\) - (?:[‘'"`](.*)[’'"] saved|written to stdout) \[(\d+)(?:\/\d+)?\]/;
+/**
+ * The same line in another language: `- 已保存 ‘x’ [n/n])`, `- “x” 已保存 [n]`, `- »x« gespeichert [n/n]`,
+ * `— « x » sauvegardé [n/n]` (an em dash). The file is the quoted name, whatever the quotes.
+ */
+const WGET_SAVED_TRANSLATED_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \([^)]*\) [-\u2014] (.+) \[(\d+)(?:\/\d+)?\]\)?\s*$/;
+const ANY_QUOTED = /[‘“«»„`'"]+\s*([^‘’“”«»„`'"]+?)\s*[’”»«“`'"]/;
 /** A transfer cut short: `DATE TIME (rate) - Read error at byte n/m (reason). Retrying.` (or `Giving up.`). */
 const WGET_BROKEN_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*?\) - ((?:Read error|Connection closed) at byte .*?)\.? (?:Retrying|Giving up)\.$/;
 const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
@@ -389,8 +395,18 @@ class NetClientParser implements ToolParser {
       return true;
     }
     const nv = WGET_NV_RE.exec(text);
-    if (nv?.[3] === undefined) return false;
+    if (nv?.[3] === undefined) return this.wgetSavedTranslated(text);
     this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
+    return true;
+  }
+
+  /** A translated wget's `saved` line for the URL it is working on; false if `text` is none. */
+  private wgetSavedTranslated(text: string): boolean {
+    if (this.wgetUrl === null) return false;
+    const m = WGET_SAVED_TRANSLATED_RE.exec(text);
+    const name = m === null ? undefined : ANY_QUOTED.exec(m[3] ?? '')?.[1];
+    if (m === null || name === undefined) return false;
+    this.wgetDownload(this.wgetUrl, name, Number(m[4]), `${m[1]}T${m[2]}`);
     return true;
   }
 
