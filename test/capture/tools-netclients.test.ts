@@ -320,3 +320,16 @@ test("wget in another language (`- 已保存 ‘x’ [n/n])`, `- »x« gespeiche
   // A dated line of another program, with no wget URL before it, is nothing.
   assert.deepEqual(parseLines(['2024-01-29 08:59:05 (494 KB/s) — « x » sauvegardé [1/1]'], NET), []);
 });
+
+test("wget's failures in another language (`FEHLER 404: Not Found.`, `wget: 无法解析主机地址 “h”`): a failed try at the URL it was fetching", () => {
+  // Before: nothing was recorded.
+  assert.deepEqual(attempts(parseFixture('wget/real/de-404.txt', NET)).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'https://appvr.org/dl/Captain-Hardcore-v0.13.apk', 'FEHLER 404: Not Found'],
+  ]);
+  assert.equal(errors(parseFixture('wget/real/de-404.txt', NET)).length, 1);
+  assert.deepEqual(attempts(parseFixture('wget/real/zh-unresolved.txt', NET)).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['wget', 'http://wget/', '无法解析主机地址 “wget”'],
+  ]);
+  // Not after another URL's start, nor in lowercase words: another program's line.
+  assert.deepEqual(parseLines(['--2025-05-15 20:03:04--  https://a.example/x', '2025-05-15 20:03:05 info 200: ok', 'wget: 无法解析主机地址 “b.example”'], NET), []);
+});

@@ -38,6 +38,8 @@ const ANY_QUOTED = /[‘“«»„`'"]+\s*([^‘’“”«»„`'"]+?)\s*[’�
 const WGET_BROKEN_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) \(.*?\) - ((?:Read error|Connection closed) at byte .*?)\.? (?:Retrying|Giving up)\.$/;
 const WGET_NV_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) URL: ?(\S+) \[(\d+)(?:\/\d+)?\] -> "(.*)" \[\d+\]/;
 const WGET_HTTP_ERROR_RE = /^(?:(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d )?(ERROR \d+: .*)$/;
+/** The same in another language (`FEHLER 404: Not Found.`, `错误 404：Not Found。`): a capitalised or non-Latin word. */
+const WGET_HTTP_ERROR_TRANSLATED_RE = /^(?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d ((?:[A-ZÀ-Þ]+|[^\x00-\x7F]+) \d{3})[:：] ?(.*?)[.。]?$/;
 /** Lines within which the same DNS failure counts once. */
 const GENERIC_REPEAT_WINDOW = 64;
 const DNS_HINT = /resol|ENOTFOUND|not known|dial tcp|net\/http: /;
@@ -289,7 +291,17 @@ class NetClientParser implements ToolParser {
     }
     if (text.startsWith('wget: server returned error: ')) {
       this.httpError('wget', this.busyboxHost ?? 'unknown host', text.slice(29), `${this.busyboxHost ?? 'server'}: ${text.slice(29)}`);
+      return;
     }
+    this.wgetUnresolvedTranslated(text);
+  }
+
+  /** GNU wget's `unable to resolve host address ‘h’` in another language (`wget: 无法解析主机地址 “h”`), naming the host of the URL it was fetching. */
+  private wgetUnresolvedTranslated(text: string): void {
+    if (this.wgetUrl === null) return;
+    const host = ANY_QUOTED.exec(text)?.[1];
+    if (host === undefined || host !== urlHost(this.wgetUrl)) return;
+    this.emit(networkAttemptEvent({ ...this.base('wget'), url_or_host: this.wgetUrl, error: text.slice(6).trim() }));
   }
 
   /** A server answered `url` with an HTTP error status (see http-answer.ts). */
@@ -395,8 +407,17 @@ class NetClientParser implements ToolParser {
       return true;
     }
     const nv = WGET_NV_RE.exec(text);
-    if (nv?.[3] === undefined) return this.wgetSavedTranslated(text);
+    if (nv?.[3] === undefined) return this.wgetSavedTranslated(text) || this.wgetHttpErrorTranslated(text);
     this.wgetDownload(nv[3], nv[5] ?? null, Number(nv[4]), `${nv[1]}T${nv[2]}`);
+    return true;
+  }
+
+  /** A translated wget's `ERROR 404: Not Found.` for the URL it is working on; false if `text` is none. */
+  private wgetHttpErrorTranslated(text: string): boolean {
+    const m = this.wgetUrl === null ? null : WGET_HTTP_ERROR_TRANSLATED_RE.exec(text);
+    if (m === null || this.wgetUrl === null) return false;
+    const error = `${m[1] ?? ''}: ${m[2] ?? ''}`;
+    this.httpError('wget', this.wgetUrl, error, `${this.wgetUrl}: ${error}`);
     return true;
   }
 
@@ -548,4 +569,13 @@ function guessTool(text: string): string {
   if (text.includes('gaierror') || text.includes('urllib') || text.includes('Errno')) return 'python';
   if (text.includes('ENOTFOUND')) return 'node';
   return 'unknown';
+}
+
+/** The host of `url` (`http://wget/` → `wget`), or null if it is none. */
+function urlHost(url: string): string | null {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return null;
+  }
 }
