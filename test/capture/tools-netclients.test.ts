@@ -330,6 +330,8 @@ test("wget's failures in another language (`FEHLER 404: Not Found.`, `wget: 无�
   assert.deepEqual(attempts(parseFixture('wget/real/zh-unresolved.txt', NET)).map((a) => [a.tool, a.url_or_host, a.error]), [
     ['wget', 'http://wget/', '无法解析主机地址 “wget”'],
   ]);
+  // The resolver's own words on wget's translated `Resolving` line are not a second, unattributed failure.
+  assert.deepEqual(attempts(parseFixture('wget/real/zh-unresolved-macos.txt', NET)).map((a) => [a.tool, a.url_or_host]), [['wget', 'http://-/']]);
   // Not after another URL's start, nor in lowercase words: another program's line.
   assert.deepEqual(parseLines(['--2025-05-15 20:03:04--  https://a.example/x', '2025-05-15 20:03:05 info 200: ok', 'wget: 无法解析主机地址 “b.example”'], NET), []);
 });

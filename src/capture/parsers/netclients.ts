@@ -412,6 +412,15 @@ class NetClientParser implements ToolParser {
     return true;
   }
 
+  /**
+   * A translated wget's `Resolving h (h)... failed: …` (`正在解析主机 h (h)... 失败：…`): its
+   * `wget: … ‘h’` line that follows is the failure, at the URL.
+   */
+  private wgetResolving(text: string): boolean {
+    const host = this.wgetUrl === null ? null : urlHost(this.wgetUrl);
+    return host !== null && host !== '' && text.includes(` ${host} (${host})`);
+  }
+
   /** A translated wget's `ERROR 404: Not Found.` for the URL it is working on; false if `text` is none. */
   private wgetHttpErrorTranslated(text: string): boolean {
     const m = this.wgetUrl === null ? null : WGET_HTTP_ERROR_TRANSLATED_RE.exec(text);
@@ -498,7 +507,7 @@ class NetClientParser implements ToolParser {
     const resol = text.indexOf('resol');
     const notFound = resol === -1 ? text.indexOf('ENOTFOUND') : -1;
     const notKnown = resol === -1 && notFound === -1 ? text.indexOf('not known') : -1;
-    if (ownedByAnotherParser(text)) return;
+    if (ownedByAnotherParser(text) || this.wgetResolving(text)) return;
     let host: string | null = null;
     let error: string;
     if (notFound !== -1) {
