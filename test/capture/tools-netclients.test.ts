@@ -335,3 +335,28 @@ test("wget's failures in another language (`FEHLER 404: Not Found.`, `wget: 无�
   // Not after another URL's start, nor in lowercase words: another program's line.
   assert.deepEqual(parseLines(['--2025-05-15 20:03:04--  https://a.example/x', '2025-05-15 20:03:05 info 200: ok', 'wget: 无法解析主机地址 “b.example”'], NET), []);
 });
+
+test("git over ssh that cannot reach its host, and a clone cut off mid-transfer (`error: RPC failed; curl 56 …`), are network attempts", () => {
+  // Before: the ssh failure was an attempt at 'unknown host' by an unknown tool, and the cut clone left no trace.
+  // (status notes in public repositories, search-index file ids 52509059032 and 41007538018; 62030655163 for OpenSSL's form)
+  const events = parseLines([
+    'ssh: Could not resolve hostname github.com: Temporary failure in name resolution',
+    'fatal: Could not read from remote repository.',
+    'ssh: connect to host github.com port 22: Connection timed out',
+    "正克隆到 'ipython'...",
+    'remote: Counting objects: 154141, done.',
+    'error: RPC failed; curl 56 GnuTLS recv error (-9): A TLS packet with unexpected length was received.',
+    'fatal: The remote end hung up unexpectedly',
+    'error: RPC failed; curl 56 OpenSSL SSL_read: Connection timed out, errno 110',
+  ], NET);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['ssh', 'github.com', 'Temporary failure in name resolution'],
+    ['ssh', 'github.com:22', 'Connection timed out'],
+    ['git', 'unknown host', 'curl 56 GnuTLS recv error (-9): A TLS packet with unexpected length was received.'],
+    ['git', 'unknown host', 'curl 56 OpenSSL SSL_read: Connection timed out, errno 110'],
+  ]);
+  // An HTTP answer git got (`RPC failed; HTTP 500 curl 22 …`) names no URL: an error, no attempt.
+  const answered = parseLines(['error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500'], NET);
+  assert.deepEqual(attempts(answered), []);
+  assert.deepEqual(errors(answered).map((e) => [e.tool, e.message]), [['git', 'RPC failed; HTTP 500 curl 22 The requested URL returned error: 500']]);
+});

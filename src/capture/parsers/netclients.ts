@@ -70,6 +70,10 @@ export function goDialFailure(text: string): { target: string; error: string } |
 /** busybox wget's messages for a connection that broke: `wget: error getting response: Connection reset by peer`. */
 const BUSYBOX_BROKEN = ['error getting response', 'download timed out', 'connection closed prematurely'];
 const GIT_FATAL = 'fatal: unable to ';
+const GIT_RPC_FAILED = 'error: RPC failed; ';
+/** ssh (git's transport for `git@host:` remotes) failing to reach its host. */
+const SSH_UNRESOLVED = /^Could not resolve hostname ([^\s:]+): (.+)$/;
+const SSH_CONNECT = /^connect to host (\S+) port (\d+): (.+)$/;
 const WGET_AWAITING = 'HTTP request sent, awaiting response... ';
 const QUOTED = /[‘'"`]([^’'"`]+)[’'"`]/;
 
@@ -167,6 +171,10 @@ class NetClientParser implements ToolParser {
           this.busyboxDestination = text.slice(11, -1);
           return;
         }
+        if (text.startsWith('ssh: ') && this.sshFailure(text.slice(5))) return;
+        break;
+      case 101: // e (git: `error: RPC failed; curl 56 …`, a fetch cut off mid-transfer)
+        if (text.startsWith(GIT_RPC_FAILED)) return this.gitRpcFailed(text.slice(GIT_RPC_FAILED.length));
         break;
       case 39: // ' (busybox: `'/tmp/x.tar.gz' saved`)
         if (text.endsWith("' saved")) return this.busyboxSaved(text.slice(1, -7));
@@ -228,6 +236,25 @@ class NetClientParser implements ToolParser {
     }
     const connect = /^connect to (\S+):$/.exec(rest);
     if (connect?.[1] !== undefined) this.gitHost = connect[1];
+  }
+
+  /** `ssh: Could not resolve hostname h: …`, `ssh: connect to host h port 22: …`; false if `rest` is neither. */
+  private sshFailure(rest: string): boolean {
+    const unresolved = SSH_UNRESOLVED.exec(rest);
+    const connect = unresolved === null ? SSH_CONNECT.exec(rest) : null;
+    if (unresolved !== null) this.emit(networkAttemptEvent({ ...this.base('ssh'), url_or_host: unresolved[1] ?? '', error: unresolved[2] ?? '' }));
+    else if (connect !== null) this.emit(networkAttemptEvent({ ...this.base('ssh'), url_or_host: `${connect[1]}:${connect[2]}`, error: connect[3] ?? '' }));
+    return unresolved !== null || connect !== null;
+  }
+
+  /**
+   * `RPC failed; curl 56 GnuTLS recv error (-9): …`: git's HTTP transfer broke (git names no URL
+   * there); `RPC failed; HTTP 500 curl 22 …`: the server answered with an error.
+   */
+  private gitRpcFailed(reason: string): void {
+    const curl = /^curl (\d+) /.exec(reason);
+    if (curl !== null && CURL_NETWORK_CODES.has(Number(curl[1]))) this.emit(networkAttemptEvent({ ...this.base('git'), url_or_host: 'unknown host', error: reason }));
+    else this.emit(errorEvent({ ...this.base('git'), message: `RPC failed; ${reason}` }));
   }
 
   /** The line after `fatal: unable to connect to h:` says why (`h[0: ip]: errno=…`). */
