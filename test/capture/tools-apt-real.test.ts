@@ -314,3 +314,12 @@ test('apt in a language that puts the URL elsewhere in its Failed to fetch line 
   assert.equal(errors(events).length, 3);
   assert.deepEqual(downloads(events), []);
 });
+
+test('apt 0.7 package lines (NAME VERSION after the suite, no architecture): a .deb, not an unnamed index file', () => {
+  // Before: an index download with no name and no URL, beside the package taken from dpkg's line.
+  // The line names no architecture, so no file name is made up.
+  const events = parseFixture('apt-real/pt-gutsy-apt07.txt', APT);
+  assert.deepEqual(downloads(events).map((d) => [d.name, d.version, d.filename, d.size, d.index, d.cached]), [
+    ['flashplugin-nonfree', '9.0.48.0.2+really0ubuntu12', null, 18_100, false, false],
+  ]);
+});

@@ -41,7 +41,7 @@ export interface AptItem {
 /**
  * Parses the part after `Get:N `/`Hit:N `/`Err:N `: `URL SUITE[/COMP] [ARCH] WHAT [SIZE]`.
  * A package is `ARCH NAME ARCH VERSION` after the suite (apt ≥ 1.1), `NAME ARCH VERSION`
- * (apt 1.0, Ubuntu 14.04 and Debian 8) or `NAME VERSION` in a flat `./` repository;
+ * (apt 1.0, Ubuntu 14.04 and Debian 8) or `NAME VERSION` (a flat `./` repository, apt ≤ 0.7);
  * anything else is an index file.
  */
 export function parseAptItem(rest: string): AptItem | null {
@@ -73,7 +73,9 @@ export function parseAptItem(rest: string): AptItem | null {
       return { base, size, deb: { name, version, arch: pkgArch }, indexUrl: null };
     }
   }
-  if (flat && what.length === 2) {
+  if (what.length === 2) {
+    // A flat `./` repository, or apt ≤ 0.7 (Ubuntu ≤ 10.04), which printed no architecture.
+    // Two-word index files (`amd64 Packages`) end in a word.
     const [name = '', version = ''] = what;
     if (PACKAGE_NAME.test(name) && isDigit(version.charCodeAt(0))) {
       return { base, size, deb: { name, version, arch: null }, indexUrl: null };
