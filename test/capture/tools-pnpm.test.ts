@@ -200,8 +200,17 @@ test('pnpm 11\'s bracketed badges (`[WARN] GET …`, `[ERR_PNPM_FETCH_404] GET �
     ['https://registry.example/@cloudflare/workerd-windows-64/-/workerd-windows-64-1.20260521.1.tgz', '23'],
   ]);
   assert.deepEqual(downloads(install).map((d) => [d.name, d.version, d.size]), [
+    ['@resvg/resvg-js', '2.6.2', 12 * 1024],
     ['@img/sharp-win32-x64', '0.34.5', 8_680_000],
     ['@cloudflare/workerd-windows-64', '1.20260521.1', 31_880_000],
   ]);
   assert.deepEqual(errors(install).map((e) => e.message.slice(0, 40)), ['ERR_PNPM_IGNORED_BUILDS Ignored build sc']);
+});
+
+test("pnpm's warning about a slow tarball (`Tarball download average speed … (size 12 KiB) …: URL (GET)`) names a tarball it downloaded", () => {
+  // Before: the tarball was not recorded (pnpm names no other successful fetch).
+  const events = parseFixture('pnpm/real/pnpm11-install-windows.txt');
+  assert.deepEqual(downloads(events).filter((d) => d.source !== null).map((d) => [d.tool, d.name, d.version, d.filename, d.source, d.size, d.cached]), [
+    ['pnpm', '@resvg/resvg-js', '2.6.2', 'resvg-js-2.6.2.tgz', 'https://registry.example/@resvg/resvg-js/-/resvg-js-2.6.2.tgz', 12 * 1024, false],
+  ]);
 });

@@ -7,6 +7,7 @@
 //    ERR_PNPM_FETCH_404  GET URL: Not Found - 404                                    the registry's answer
 //    ERR_PNPM_TARBALL_INTEGRITY  Got unexpected checksum for "URL". …               bytes not as locked
 //    Downloading big@1.0.0: 7.03 MB/7.03 MB, done                                   a tarball over 5 MB
+//    WARN  Tarball download average speed 6 KiB/s (size 12 KiB) is below 50 KiB/s: URL (GET)   a slow one, once fetched
 // (the last only from the default reporter, on a terminal; piped output is `append-only`).
 // pnpm ≤ 5 printed final errors as ` ERROR  GET URL: Not Found - 404`, pnpm 2 as
 // ` ERROR  418 I'm a teapot: name (via URL)`. An HTTP error status is an error and a failed
@@ -17,6 +18,7 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { parsePipSize } from './pip.js';
 import { fetchError } from './node-errors.js';
+import { npmUrlRecord } from './npm.js';
 import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
@@ -31,6 +33,8 @@ const GET_FAILED = /^GET (\S+?): (.*)$/;
 const HTTP_STATUS = / - (\d{3})$/;
 /** pnpm 2: `418 I'm a teapot: react-slick (via http://h/react-slick)`. */
 const VIA_FAILED = /^(\d{3}) [^:]+: \S+ \(via (https?:\/\/\S+)\)$/;
+const SLOW_TARBALL = /^WARN {2}Tarball download average speed .*?\(size (\d+(?:\.\d+)?) (B|KiB|MiB|GiB)\) is below .*?: (https?:\/\/\S+) \(GET\)$/;
+const BINARY_UNITS: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 const BIG_TARBALL = /^Downloading (\S+): (\d+(?:\.\d+)? [kMGT]?B)\/(\d+(?:\.\d+)? [kMGT]?B), done$/;
 
 const THIN_SPACE = 0x2009;
@@ -59,6 +63,7 @@ class PnpmParser implements ToolParser {
     if (first !== 87 && first !== 69 && first !== 68) return; // W, E, D
     const rest = (i === 0 ? text : text.slice(i)).replaceAll('\u2009', ' ');
     if (rest.startsWith('WARN  GET ')) this.retries(rest);
+    else if (rest.startsWith('WARN  Tarball download average speed ')) this.slowTarball(rest);
     else if (rest.startsWith('Downloading ')) this.bigTarball(rest);
     else if (rest.charCodeAt(0) === 69) this.error(rest); // E
   }
@@ -107,6 +112,16 @@ class PnpmParser implements ToolParser {
 
   private attempt(url: string, error: string): void {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
+  }
+
+  /** pnpm measures a tarball's speed once it has it all: the warning names a download. */
+  private slowTarball(text: string): void {
+    const m = SLOW_TARBALL.exec(text);
+    if (m === null || m[3] === undefined) return;
+    const record = npmUrlRecord(m[3]);
+    if (record.index) return;
+    const size = Math.round(Number(m[1]) * (BINARY_UNITS[m[2] ?? ''] ?? 1));
+    this.emit(downloadEvent({ ...this.base(), kind: 'npm', cached: false, ...record, size }));
   }
 
   /** A tarball over 5 MB, its size as pnpm rounded it. */
