@@ -213,4 +213,7 @@ test("pnpm's warning about a slow tarball (`Tarball download average speed … (
   assert.deepEqual(downloads(events).filter((d) => d.source !== null).map((d) => [d.tool, d.name, d.version, d.filename, d.source, d.size, d.cached]), [
     ['pnpm', '@resvg/resvg-js', '2.6.2', 'resvg-js-2.6.2.tgz', 'https://registry.example/@resvg/resvg-js/-/resvg-js-2.6.2.tgz', 12 * 1024, false],
   ]);
+  // pnpm 10's padded badge (a CI note in a public repository, search-index file id 61261373439).
+  const pnpm10 = parseLines([' WARN  Tarball download average speed 8 KiB/s (size 15 KiB) is below 50 KiB/s: https://registry.example/@ampproject/remapping/-/remapping-2.3.0.tgz (GET)'], PNPM);
+  assert.deepEqual(downloads(pnpm10).map((d) => [d.name, d.version, d.size]), [['@ampproject/remapping', '2.3.0', 15 * 1024]]);
 });

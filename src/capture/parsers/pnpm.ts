@@ -114,7 +114,10 @@ class PnpmParser implements ToolParser {
     this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error }));
   }
 
-  /** pnpm measures a tarball's speed once it has it all: the warning names a download. */
+  /**
+   * pnpm (tarball-fetcher) warns once the whole tarball arrived and matched its expected size:
+   * the warning names a download, its size rounded down to a KiB.
+   */
   private slowTarball(text: string): void {
     const m = SLOW_TARBALL.exec(text);
     if (m === null || m[3] === undefined) return;
