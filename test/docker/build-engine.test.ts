@@ -108,6 +108,27 @@ test('a rebuild with nothing changed is fully CACHED, and the report says so', o
   assert.match(section(p.read('logs/docker_build/build_report.md'), 'app'), /- steps \(FROM not counted\): 0 run, 2 CACHED/);
 });
 
+test('compose build secrets and extra hosts reach the real build: RUN --mount=type=secret reads the file, the step resolves the extra host', opts, async (t) => {
+  const secret = `s3cret-${process.pid}`;
+  const p = project(
+    t,
+    {
+      'compose.yaml':
+        `services:\n  app:\n    build:\n      context: .\n      secrets: [pip_conf]\n      extra_hosts: ["pypi.internal:10.9.8.7"]\n    image: ${TAG}-secrets\n` +
+        'secrets:\n  pip_conf:\n    file: ./secrets/pip.conf\n',
+      'secrets/pip.conf': `${secret}\n`,
+      // The step prints the secret's length, never the secret; the host file shows the extra host.
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN --mount=type=secret,id=pip_conf echo "secret-bytes-$(wc -c < /run/secrets/pip_conf)-${Date.now()}" && grep "10.9.8.7.*pypi.internal" /etc/hosts\n`,
+    },
+    [`${TAG}-secrets`],
+  );
+  const r = await p.cli(['build']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const log = p.read('logs/docker_build/build_app.log');
+  assert.match(log, new RegExp(`secret-bytes-${secret.length + 1}-`));
+  assert.match(log, /10\.9\.8\.7\s+pypi\.internal/);
+});
+
 test('bad input: a failing service does not stop the others; a Dockerfile that does not parse and a missing base image are named; the report covers what completed', opts, async (t) => {
   const p = project(
     t,
