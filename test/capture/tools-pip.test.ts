@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createPipParser,
-  parseDistributionFilename,
-  parsePipSize,
-} from '../../src/capture/parsers/pip.js';
+import { createPipParser } from '../../src/capture/parsers/pip.js';
+import { parseDistributionFilename, parsePipSize } from '../../src/capture/parsers/pip-files.js';
 import type { CaptureEvent } from '../../src/capture/events.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';

@@ -7,7 +7,8 @@
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { CurlVerbose, type CurlTransfer } from './curl-verbose.js';
-import { baseName, WGET_CERTIFICATE_ERROR } from './pip.js';
+import { baseName } from './pip-files.js';
+import { WGET_CERTIFICATE_ERROR } from './pip-messages.js';
 import { answeredOverNetwork } from './http-answer.js';
 
 /** curl exit codes that mean the network could not be reached, answered nothing usable, or with a certificate curl does not trust (60: a TLS-intercepting proxy, as pip's SSL retries count too). */

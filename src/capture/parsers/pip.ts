@@ -3,269 +3,39 @@
 // much later (`pip download`), so a fetched file waits here until its `Saved` line, or
 // until pip moves on to installing or the stream ends.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent, type NetworkAttemptEvent } from '../events.js';
-import type { Kind } from '../../ledger/schema.js';
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { APK_ERROR } from './apk.js';
 import { isDigit } from './char-codes.js';
+import { baseName, httpUrls, isUrl, looksLikeDistribution, normalizeProjectName, parseDistributionFilename, parsePipSize, pathOf } from './pip-files.js';
+import {
+  CLONING_RE,
+  collectedProject,
+  DEFAULT_INDEX,
+  DOWNLOAD_RE,
+  downloadedSize,
+  FETCH_HTTP_ERROR_RE,
+  HASH_MISMATCH,
+  HTTP_ERROR_EXCEPTION_RE,
+  HTTP_ERROR_RE,
+  logTimestamp,
+  NOT_MODIFIED_RE,
+  OS_ERROR,
+  PIP_ERROR,
+  PIPENV_LEVEL_LENGTH,
+  PIPENV_LOGGER,
+  REQUIREMENT_HTTP_ERROR_RE,
+  SSL_PROBLEM,
+  WGET_CERTIFICATE_ERROR,
+} from './pip-messages.js';
+import { readProgress } from './pip-progress.js';
+import { BARE_TRANSFER_ERROR, BROKEN_TRANSFER_RE, connectionErrorReason, MAX_RETRIES_RE, NEW_CONNECTION_RE, POOL_RE, poolOrigin, RETRY_RE } from './pip-urllib3.js';
 
 const TOOL = 'pip';
 /** Bound on artifacts awaiting their `Saved` line (and on remembered file names). */
 const MAX_PENDING = 4096;
 
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  byte: 1, bytes: 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
-};
-
-/** pip's sizes (`957 bytes`, `1.3 kB`, `16 kB`, `1.7 MB`, old pip's `1.7MB`): powers of 1000. */
-export function parsePipSize(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]+)$/.exec(text.trim());
-  if (m === null) return null;
-  const unit = SIZE_UNITS[(m[2] ?? '').toLowerCase()];
-  return unit === undefined ? null : Math.round(Number(m[1]) * unit);
-}
-
-/** PEP 503 normalised project name. */
-export function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
-}
-
-const SDIST_SUFFIXES = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.zip'];
-
-export interface DistributionFile {
-  readonly kind: Kind;
-  readonly name: string | null;
-  readonly version: string | null;
-}
-
-/** Name, version and kind from a wheel (PEP 427) or sdist (`name-version.tar.gz`) file name. */
-export function parseDistributionFilename(filename: string): DistributionFile {
-  if (filename.endsWith('.whl')) {
-    const parts = filename.slice(0, -4).split('-');
-    if (parts.length !== 5 && parts.length !== 6) return { kind: 'wheel', name: null, version: null };
-    return { kind: 'wheel', name: normalizeProjectName(parts[0] ?? ''), version: parts[1] ?? null };
-  }
-  const suffix = SDIST_SUFFIXES.find((s) => filename.endsWith(s));
-  if (suffix === undefined) return { kind: 'file', name: null, version: null };
-  const stem = filename.slice(0, -suffix.length);
-  // The version starts after the last hyphen that is followed by a digit (`foo-bar-1.0`).
-  for (let i = stem.length - 2; i > 0; i--) {
-    if (stem.charCodeAt(i) === 45 && isDigit(stem.charCodeAt(i + 1))) {
-      return { kind: 'sdist', name: normalizeProjectName(stem.slice(0, i)), version: stem.slice(i + 1) };
-    }
-  }
-  return { kind: 'sdist', name: null, version: null };
-}
-
-/** The last path segment of a URL or file path (`/` or `\\`), without query or fragment, URL-decoded. */
-export function baseName(location: string): string {
-  let end = location.length;
-  const hash = location.indexOf('#');
-  if (hash !== -1) end = hash;
-  const query = location.indexOf('?');
-  if (query !== -1 && query < end) end = query;
-  const path = location.slice(0, end);
-  // pip on Windows prints local paths with backslashes (`Saved .\wheelhouse\x.whl`).
-  const name = path.slice(Math.max(path.lastIndexOf('/'), isUrl(path) ? -1 : path.lastIndexOf('\\')) + 1);
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
-}
-
-function pathOf(url: string): string | null {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return null;
-  }
-}
-
-/** The http(s) URLs of pip's `Looking in indexes:`/`Looking in links:` list (local paths left out). */
-function httpUrls(list: string): URL[] {
-  return list.split(/[ ,]+/).flatMap((url) => {
-    if (!url.startsWith('http://') && !url.startsWith('https://')) return [];
-    try {
-      return [new URL(url)];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function isUrl(text: string): boolean {
-  return text.startsWith('http://') || text.startsWith('https://') || text.startsWith('file://');
-}
-
-/** The project a `Collecting` line names (`six==1.0`, `name@ git+https://h/r.git`, `git+https://h/r.git#egg=name`), or null. */
-function collectedProject(rest: string): string | null {
-  const first = rest.split(' ')[0] ?? '';
-  const named = first.includes('://') ? /#egg=([A-Za-z0-9][\w.-]*)/.exec(first)?.[1] : /^[A-Za-z0-9][\w.-]*/.exec(first)?.[0];
-  return named === undefined ? null : normalizeProjectName(named);
-}
-
-/** The size of pip ≤ 1.5's finished progress (`324kB downloaded`), or null. */
-function downloadedSize(progress: string): number | null {
-  const m = OLD_DOWNLOADED_RE.exec(progress.trim());
-  return m === null ? null : parsePipSize(m[1] ?? '');
-}
-
-function looksLikeDistribution(path: string): boolean {
-  return path.endsWith('.whl') || SDIST_SUFFIXES.some((s) => path.endsWith(s));
-}
-
-/** `2026-01-09T14:22:33,123 ` — the prefix of every line of a `pip --log` file. */
-function logTimestamp(line: string): string | null {
-  if (
-    line.length >= 24 &&
-    isDigit(line.charCodeAt(0)) &&
-    line.charCodeAt(4) === 45 &&
-    line.charCodeAt(10) === 84 &&
-    line.charCodeAt(19) === 44 &&
-    line.charCodeAt(23) === 32
-  ) {
-    return `${line.slice(0, 19)}.${line.slice(20, 23)}`;
-  }
-  return null;
-}
-
-/** The useful part of urllib3's `NewConnectionError('<...>: Failed to establish ...: [Errno 111] Connection refused')`. */
-export function connectionErrorReason(text: string): string {
-  const marker = 'Failed to establish a new connection: ';
-  const at = text.indexOf(marker);
-  if (at !== -1) {
-    const rest = text.slice(at + marker.length);
-    const end = rest.indexOf("')");
-    return end === -1 ? rest : rest.slice(0, end);
-  }
-  const errno = /\[Errno -?\d+\][^'")]*/.exec(text);
-  if (errno !== null) return errno[0].trim();
-  // Timeouts name an object at an address that changes each try: keep urllib3's sentence,
-  // so that a file's five retries read (and count) as one failure.
-  const timeout = /'(Connection to \S+ timed out\. \(connect timeout=[\d.]+\))'/.exec(text) ?? /: (Read timed out\. \(read timeout=[\d.]+\))/.exec(text);
-  if (timeout !== null) return timeout[1] ?? text;
-  return text.length > 300 ? text.slice(0, 300) : text;
-}
-
-// pip ≥ 19.2 prefixes `WARNING: `; older pips print the bare urllib3 message.
-const RETRY_RE = /^(?:WARNING: )?Retrying \(.*\) after connection broken by '(.*)': (\S+)$/;
-/** urllib3 names the server it tried: `HTTPSConnectionPool(host='h', port=443)`. */
-const POOL_RE = /(HTTPS?)ConnectionPool\(host='([^']+)', port=(\d+)\)/;
-/** pip's last try of a file: `…ConnectionPool(host=…): Max retries exceeded with url: /p (Caused by X)`. */
-const MAX_RETRIES_RE = /: Max retries exceeded with url: (\S+) \(Caused by (.*)\)$/;
-
-/** `ConnectTimeoutError(<…HTTPSConnection object at 0x…>, 'Connection to h timed out. …')` */
-const TIMEOUT_RE = /(HTTPS?)Connection object at [^>]*>, 'Connection to ([^\s']+) timed out/;
-
-/** `https://h` (default port left out) of the server urllib3 names in `text`, or null. */
-export function poolOrigin(text: string): string | null {
-  const pool = POOL_RE.exec(text);
-  const timeout = pool === null ? TIMEOUT_RE.exec(text) : null;
-  const m = pool ?? timeout;
-  if (m === null) return null;
-  const scheme = m[1] === 'HTTPS' ? 'https' : 'http';
-  const port = pool === null || m[3] === (scheme === 'https' ? '443' : '80') ? '' : `:${m[3] ?? ''}`;
-  const host = (m[2] ?? '').includes(':') ? `[${m[2] ?? ''}]` : m[2] ?? '';
-  return `${scheme}://${host}${port}`;
-}
-/**
- * The last line of pip's traceback when a file's transfer broke (old pips:
- * `requests.packages.urllib3`; Debian's pip, unvendored, has no `pip._vendor.`; Python 2
- * prints the bare class name: `ReadTimeoutError: HTTPSConnectionPool(…): Read timed out.`).
- */
-const BROKEN_TRANSFER_RE =
-  /^(pip\._vendor\.)?(?:(?:requests\.packages\.)?(?:urllib3|requests)\.exceptions\.)?(ReadTimeoutError|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError): (.*)$/;
-/** The first words of the exception names BROKEN_TRANSFER_RE reads without `pip._vendor.`. */
-const BARE_TRANSFER_ERROR = /^(?:requests\.|urllib3\.|ReadTimeout|ProtocolError|IncompleteRead|ChunkedEncodingError)/;
-/** pip ≥ 22's progress bar (rich): `━━━━━━━╸━━━━━━━ 346.0/797.2 MB 201.3 kB/s eta 0:37:22`. */
-const RICH_READING_RE = / (\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?) ([kMG]?B|bytes) /;
-/** pip 8–21's: `1% |▌      | 20kB 4.1kB/s eta 0:04:58`, `|████████| 1.5 MB 2.1 MB/s`; pip ≤ 1.5's ` 45%  147kB`. */
-const OLD_READING_RE = /^(?:(\d+)%\s*)?(?:\|[^|]*\| )?(\d+(?:\.\d+)? ?[kMG]?B)\b/;
-/** pip < 20 ends the bar's line with no newline before its crash: `… eta 0:04:58Exception:`. */
-const GLUED_EXCEPTION_RE = /(?:ERROR: )?Exception:$/;
-/**
- * wget's certificate errors start `ERROR: ` as pip's do (`ERROR: The certificate of ‘h’ is
- * not trusted.`, `ERROR: cannot verify h's certificate, issued by …:`): not pip's.
- */
-export const WGET_CERTIFICATE_ERROR = /^(?:The certificate of |cannot verify |certificate common name |no certificate subject alternative name|No certificate presented by )/;
-/**
- * The first words of the messages pip prints after `ERROR: ` (pip ≥ 19.3; `logger.error`
- * and `logger.critical` in pip 10–25), which no other tool's `ERROR:` lines start with.
- */
-const PIP_ERROR = new RegExp(
-  `^(?:${[
-    'Could not (?:find a version|install|build wheels|open requirements file|satisfy constraints|import setuptools|find an activated virtualenv)',
-    'No matching distribution found for ',
-    'Exception:$',
-    'HTTP error \\d{3} while getting',
-    'THESE PACKAGES DO NOT MATCH THE HASHES',
-    'In --require-hashes mode',
-    'Hashes are required in --require-hashes mode',
-    'Command errored out with exit status ',
-    'Failed (?:building wheel|building editable|cleaning build dir|to build) ',
-    'Cannot install .+ because these package versions have conflicting dependencies',
-    'ResolutionImpossible',
-    "pip's (?:legacy )?dependency resolver",
-    'Invalid requirement: ',
-    'Double requirement given: ',
-    "Directory '[^']*' is not installable",
-    'File "setup\\.py"',
-    "Package '[^']+' requires a different Python",
-    'Requested .+ has (?:different name in metadata|inconsistent version)',
-    'Cannot uninstall ',
-    'Operation cancelled by user',
-    'Error \\[Errno -?\\d+\\] .* while executing command ',
-    "Cannot find command '",
-    'Cannot unpack file ',
-    'Can not (?:perform a |combine )',
-    'Ignored the following versions that require a different python version',
-    'unknown command "',
-    'You must give at least one requirement',
-    'Will not install to the user site',
-    'To modify pip, please run',
-    '\\S+ is not a supported wheel on this platform',
-    "\\S+ \\S+ has requirement .+, but you(?:'ll| will) have .+ which is incompatible",
-  ].join('|')})`,
-);
-const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
-const OS_ERROR = 'Could not install packages due to an OSError: ';
-const HASH_MISMATCH = 'THESE PACKAGES DO NOT MATCH THE HASHES';
-/** urllib3's debug line (`-v`) as it opens a connection: `Starting new HTTPS connection (2): pypi.org:443`. */
-const NEW_CONNECTION_RE = /^Starting new (HTTPS?) connection \(\d+\): (\S+?)(?::(\d+))?$/;
 /** How many lines after urllib3 opened a connection a retry may be the failure of that connection. */
 const CONNECTION_LINES = 5;
-/** `HTTP error 403 while getting https://h/x.whl (from https://h/simple/x/) (requires-python:>=3.8)` */
-const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;
-/**
- * `Could not install requirement x from URL because of HTTP error 404 Client Error: … for URL
- * https://h/x.whl#sha256=… (from …)` (pip 1: `because of HTTP error HTTP Error 403: Forbidden for URL …`).
- */
-const REQUIREMENT_HTTP_ERROR_RE = /because of HTTP error \D*(\d{3})\b.* for URL (\S+)/;
-/** requests' exception as the last line of a traceback: `HTTPError: 404 Client Error: Not Found for url: https://h/simple/x/`. */
-const HTTP_ERROR_EXCEPTION_RE = /^(?:pip\._vendor\.)?(?:requests\.exceptions\.)?HTTPError: (\d{3}) (?:Client|Server) Error: .* for url: (\S+)$/;
-/** pip's `Could not fetch URL X: 404 Client Error: Not Found for url: X - skipping` (`-v`). */
-const FETCH_HTTP_ERROR_RE = /^(\d{3}) (?:Client|Server) Error/;
-/**
- * pip's default index, used when no `Looking in indexes:` line names another: its pages
- * (`/simple/x/`) and its files (`/packages/…`) are on two hosts. (pip 9's was
- * pypi.python.org; a later line naming the URL, as pip 9's `Could not fetch URL`, corrects it.)
- */
-const DEFAULT_INDEX = [
-  { path: '/simple/', origin: 'https://pypi.org' },
-  { path: '/packages/', origin: 'https://files.pythonhosted.org' },
-];
-/** `Cloning https://h/r.git (to revision v1.2) to /tmp/pip-req-build-x` (pip 7 and later; pip < 21 prints no `Resolved` line). */
-const CLONING_RE = /^((?:https?|git|ssh):\/\/\S+)(?: \(to (?:revision )?(\S+)\))? to \S/;
-/** urllib3's debug line (`-vv`) of a `304 Not Modified` response, naming the path asked for. */
-const NOT_MODIFIED_RE = /^https?:\/\/\S+ "GET (\S+) HTTP\/[\d.]+" 304 /;
-/** The level names of Python's logging (`INFO:`, `CRITICAL:`) by first character, and pipenv's logger after them. */
-const PIPENV_LEVEL_LENGTH: Readonly<Record<number, number>> = { 68: 5, 73: 4, 87: 7, 69: 5, 67: 8 };
-const PIPENV_LOGGER = ':pipenv.patched.pip.';
-const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;
-/** pip ≤ 1.5 ends a download's line with its progress: `x.tar.gz (324kB): 324kB downloaded`. */
-const OLD_DOWNLOADED_RE = /^(\d+(?:\.\d+)? ?[a-zA-Z]+) downloaded$/;
 
 type Pending = Parameters<typeof downloadEvent>[0];
 
@@ -637,25 +407,13 @@ class PipParser implements ToolParser {
     this.shortReading = null;
   }
 
-  /**
-   * A progress bar of the file in progress. pip draws its last state when the transfer
-   * ends, so a reading below the size is where the transfer stopped (on a terminal, the
-   * bar's redraws are resolved to that state before this parser sees the line).
-   */
+  /** A progress bar of the file in progress: where its transfer stands. */
   private progress(text: string): void {
     if (this.inProgress === null) return;
-    const rich = RICH_READING_RE.exec(text);
-    if (rich !== null) {
-      this.shortReading = Number(rich[1]) < Number(rich[2]) ? `${rich[1] ?? ''}/${rich[2] ?? ''} ${rich[3] ?? ''}` : null;
-    } else {
-      const old = OLD_READING_RE.exec(text);
-      if (old === null) return;
-      const done = parsePipSize(old[2] ?? '');
-      const size = this.inProgressSize === null ? null : parsePipSize(this.inProgressSize);
-      const short = (old[1] !== undefined && Number(old[1]) < 100) || (done !== null && size !== null && done < size);
-      this.shortReading = short ? `${old[2] ?? ''} of ${this.inProgressSize ?? 'unknown size'}` : null;
-    }
-    if (GLUED_EXCEPTION_RE.test(text)) this.error('Exception:');
+    const reading = readProgress(text, this.inProgressSize);
+    if (reading === null) return;
+    this.shortReading = reading.stoppedAt;
+    if (reading.crashed) this.error('Exception:');
   }
 
   /** The file in progress stopped short, as its bar shows (pip crashed, or the log ends there): no download. */

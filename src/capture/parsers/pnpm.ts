@@ -16,7 +16,7 @@
 // brackets it instead (`[WARN] GET …`, `[ERR_PNPM_FETCH_404] GET …`). On a terminal the
 // progress lines are redrawn in place, so a saved log can hold two messages on one line.
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
-import { parsePipSize } from './pip.js';
+import { parsePipSize } from './pip-files.js';
 import { fetchError } from './node-errors.js';
 import { npmUrlRecord } from './npm.js';
 import { answeredOverNetwork } from './http-answer.js';

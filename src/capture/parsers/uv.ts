@@ -14,7 +14,7 @@
 //     Caused by: client error (Connect)
 //     Caused by: dns error: failed to lookup address information: Name does not resolve
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
-import { normalizeProjectName } from './pip.js';
+import { normalizeProjectName } from './pip-files.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
 
 const TOOL = 'uv';
