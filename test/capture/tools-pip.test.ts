@@ -432,6 +432,30 @@ test('pip real: a file rejected by its hash (`THESE PACKAGES DO NOT MATCH THE HA
   assert.equal(attempts(cached).length, 0);
 });
 
+test('pip real: a hash-rejected file named by the list with no `(from …)` after its URL (`… from URL:`) is no download', () => {
+  // levihsu/OOTDiffusion#217 (pip ≥ 22, Windows); the `Downloading` line, which the issue
+  // leaves out, is the one pip prints before it checks the file.
+  const url = 'https://files.pythonhosted.org/packages/8a/e7/c216fe520b877cf4fe03858c825cd2031ca3e81e455b89639c9b5ec91981/torch-2.0.1-cp310-cp310-win_amd64.whl';
+  const events = parseLines([
+    'Collecting torch==2.0.1',
+    `  Downloading ${url} (172.3 MB)`,
+    'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.',
+    `    torch==2.0.1 from ${url}:`,
+    '        Expected sha256 7c84e44d9002182edd859f3400deaa7410f5ec948a519cc7ef512c2f9b34d2c4',
+    '             Got        a6cd3e2fb74d5bc1fe37122a9d0c6145a8be557db7d0b670330831e376fb285e',
+  ], PIP);
+  assert.equal(downloads(events).length, 0);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [[url, 'hash mismatch: got a6cd3e2fb74d5bc1fe37122a9d0c6145a8be557db7d0b670330831e376fb285e']]);
+  // devpi/devpi#967: a devpi mirror's URL (`%2Bf`), no `Downloading` line in the paste.
+  const devpi = parseLines([
+    'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.',
+    '    tensorflow==1.15.0 from https://pypi.xxx/root/pypi/%2Bf/1af/b2e573fe666eb/tensorflow-1.15.0-cp37-cp37m-win_amd64.whl:',
+    '        Expected sha256 1afb2e573fe666eb0dd6a45dbb7679de622a318fcc1fc401fb7819068f2d858b',
+    '             Got        86e464be3643f5797964a262fdc2d22f65849cc1cf21a9cd6966d7ce8dba22f5',
+  ], PIP);
+  assert.deepEqual(attempts(devpi).map((a) => a.url_or_host), ['https://pypi.xxx/root/pypi/%2Bf/1af/b2e573fe666eb/tensorflow-1.15.0-cp37-cp37m-win_amd64.whl']);
+});
+
 test('pip real: two URLs with one file name (GitHub archives, `master.zip`) are two downloads', () => {
   const got = downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP));
   assert.deepEqual(got.map((d) => [d.filename, d.source, d.size]), [

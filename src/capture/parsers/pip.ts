@@ -759,8 +759,9 @@ class PipParser implements ToolParser {
       return true;
     }
     if (text.endsWith(':')) {
-      // `name from https://h/x.whl#sha256=… (from -r req.txt (line 3)):`, or `unknown package:`
-      const url = / from (https?:\/\/[^\s#]+)/.exec(text)?.[1];
+      // `name from https://h/x.whl#sha256=… (from -r req.txt (line 3)):`, `name from https://h/x.whl:`
+      // (a requirement no other names: the colon ends the URL), or `unknown package:`
+      const url = / from (https?:\/\/[^\s#]+?):?(?=[\s#]|$)/.exec(text)?.[1];
       this.hashFile = url ?? null;
       return true;
     }
