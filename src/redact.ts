@@ -32,8 +32,12 @@ const SECRET_HEADER = /(?<![\w-])((?:(?:[A-Za-z0-9]+-)+(?:token|secret|api-?key|
 const SECRET_VARIABLE = /\b((?:[A-Z][A-Z0-9_]*_)?(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|SECRET_ACCESS_KEY)=)("[^"]*"|'[^']*'|[^\s"';&|]+)/g;
 const KNOWN_TOKEN = /\b(?:npm_[A-Za-z0-9]{36}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|pypi-AgE[A-Za-z0-9_-]{20,})\b/g;
 
+// A URL as Rust's `url` crate prints it for debugging, which uv's `-vv`/`RUST_LOG=trace` logs
+// show: `Url { scheme: "https", …, username: "user", password: Some("pass"), host: … }`.
+const RUST_URL_CREDENTIALS = /\b(username: |password: Some\()"((?:[^"\\]|\\.)+)"/g;
+
 // Every pattern above needs one of these words in the line (most lines have none).
-const MAYBE_SECRET = /authorization|token|secret|passw|api-?key|art-api|_auth|npm_|gh[pousr]_|github_pat_|glpat-|pypi-age/i;
+const MAYBE_SECRET = /authorization|token|secret|passw|username: "|api-?key|art-api|_auth|npm_|gh[pousr]_|github_pat_|glpat-|pypi-age/i;
 
 // A URL in text, up to the first character no URL holds unescaped.
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
@@ -77,7 +81,8 @@ export function redact(text: string): string {
       .replace(SECRET_HEADER, (whole, name: string, value: string) => (value === REDACTED || value.startsWith('//') ? whole : `${name}${REDACTED}`))
       .replace(SECRET_VARIABLE, (whole, name: string, value: string) => (value === REDACTED ? whole : `${name}${REDACTED}`))
       .replace(KNOWN_TOKEN, REDACTED)
-      .replace(NPMRC_SECRET, (whole, key: string, sep: string, quote: string, value: string) => (value === REDACTED ? whole : `${key}${sep}${quote}${REDACTED}`));
+      .replace(NPMRC_SECRET, (whole, key: string, sep: string, quote: string, value: string) => (value === REDACTED ? whole : `${key}${sep}${quote}${REDACTED}`))
+      .replace(RUST_URL_CREDENTIALS, `$1"${REDACTED}"`);
   }
   if (out.includes('://')) out = out.replace(URL_IN_TEXT, redactPathTokens);
   if (out.includes('@')) out = out.replace(USERINFO, `$1${REDACTED}@`);

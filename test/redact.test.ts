@@ -109,3 +109,17 @@ test('a token in the variable an .npmrc names (NPM_TOKEN=… npm ci, export TWIN
   assert.equal(redact('using glpat-AbCdEf0123456789xyzw and ghp_0123456789abcdefABCDEF0123456789abcd'), 'using *** and ***');
   for (const kept of ['TOKENIZERS_PARALLELISM=false python train.py', 'MAX_TOKENS=512', 'npm_config_cache=/root/.npm', 'Collecting npm_helper==1.0']) assert.equal(redact(kept), kept);
 });
+
+test("a URL's credentials in uv's trace log (Rust's `Url { … username: …, password: Some(…) … }`) are redacted", () => {
+  // The shape of astral-sh/uv#13248's `TRACE Considering retry of error: …` line, with credentials in place of its empty ones.
+  const line =
+    'TRACE Considering retry of error: Error { kind: WrappedReqwestError(Url { scheme: "https", cannot_be_a_base: false, username: "deploy", password: Some("Tok3n\\"Value"), host: Some(Domain("gitlab.example.com")), port: None, path: "/simple/ruff/", query: None, fragment: None }) }';
+  assert.equal(
+    redact(line),
+    'TRACE Considering retry of error: Error { kind: WrappedReqwestError(Url { scheme: "https", cannot_be_a_base: false, username: "***", password: Some("***"), host: Some(Domain("gitlab.example.com")), port: None, path: "/simple/ruff/", query: None, fragment: None }) }',
+  );
+  // A token as the user name, no password: redacted too; no credentials: the line is kept.
+  assert.equal(redact('Url { scheme: "https", cannot_be_a_base: false, username: "glpat_Zq81", password: None, host: None }'), 'Url { scheme: "https", cannot_be_a_base: false, username: "***", password: None, host: None }');
+  const none = 'Url { scheme: "https", cannot_be_a_base: false, username: "", password: None, host: Some(Domain("d1p3klp2t5517h.cloudfront.net")) }';
+  assert.equal(redact(none), none);
+});
