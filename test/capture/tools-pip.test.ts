@@ -456,6 +456,17 @@ test('pip real: a hash-rejected file named by the list with no `(from …)` afte
   assert.deepEqual(attempts(devpi).map((a) => a.url_or_host), ['https://pypi.xxx/root/pypi/%2Bf/1af/b2e573fe666eb/tensorflow-1.15.0-cp37-cp37m-win_amd64.whl']);
 });
 
+test("pipenv real: the output of the pip that failed, which pipenv repeats after `[pipenv.exceptions.InstallError]: `, is read as pip's", () => {
+  const events = analyzeLines(fixtureLines('pip/real/pipenv-install-error-buildkit.txt'));
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.kind, d.name, d.version, d.size, d.cached]), [
+    ['pip', 'wheel', 'alembic', '1.8.1', 209_000, false],
+    ['pip', 'wheel', 'click', '8.1.3', 96_000, false],
+    ['pip', 'sdist', 'mysqlclient', '2.1.1', 88_000, false],
+  ]);
+  const pipErrors = errors(events).filter((e) => e.tool === 'pip').map((e) => e.message);
+  assert.ok(pipErrors.includes('Could not build wheels for mysqlclient, which is required to install pyproject.toml-based projects'), pipErrors.join('\n'));
+});
+
 test('pip real: two URLs with one file name (GitHub archives, `master.zip`) are two downloads', () => {
   const got = downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP));
   assert.deepEqual(got.map((d) => [d.filename, d.source, d.size]), [

@@ -78,6 +78,8 @@ export const NOT_MODIFIED_RE = /^https?:\/\/\S+ "GET (\S+) HTTP\/[\d.]+" 304 /;
 /** The level names of Python's logging (`INFO:`, `CRITICAL:`) by first character, and pipenv's logger after them. */
 export const PIPENV_LEVEL_LENGTH: Readonly<Record<number, number>> = { 68: 5, 73: 4, 87: 7, 69: 5, 67: 8 };
 export const PIPENV_LOGGER = ':pipenv.patched.pip.';
+/** pipenv's prefix on each line of a failed pip's output (alone, with nothing after it, on an empty one). */
+export const PIPENV_INSTALL_ERROR = '[pipenv.exceptions.InstallError]:';
 export const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;
 /** pip ≤ 1.5 ends a download's line with its progress: `x.tar.gz (324kB): 324kB downloaded`. */
 const OLD_DOWNLOADED_RE = /^(\d+(?:\.\d+)? ?[a-zA-Z]+) downloaded$/;

@@ -21,6 +21,7 @@ import {
   NOT_MODIFIED_RE,
   OS_ERROR,
   PIP_ERROR,
+  PIPENV_INSTALL_ERROR,
   PIPENV_LEVEL_LENGTH,
   PIPENV_LOGGER,
   REQUIREMENT_HTTP_ERROR_RE,
@@ -115,7 +116,19 @@ class PipParser implements ToolParser {
     if (this.wrappedStatus !== null && this.wrappedUrl(raw)) return;
     if (first === 32 || isDigit(first)) this.prefixedLine(raw, first);
     else if (raw.startsWith(PIPENV_LOGGER, PIPENV_LEVEL_LENGTH[first] ?? raw.length)) this.pipenvLine(raw, PIPENV_LEVEL_LENGTH[first] ?? 0);
+    else if (first === 91 && raw.startsWith(PIPENV_INSTALL_ERROR)) this.pipenvFailedInstall(raw.slice(PIPENV_INSTALL_ERROR.length));
     else this.pipLine(raw, first);
+  }
+
+  /**
+   * pipenv ≥ 2022 repeats the output of a pip that failed, each line after
+   * `[pipenv.exceptions.InstallError]: ` (`[…]:   Downloading x.whl (209 kB)`): pip's lines.
+   */
+  private pipenvFailedInstall(rest: string): void {
+    const text = rest.startsWith(' ') ? rest.slice(1) : rest;
+    const first = text.charCodeAt(0);
+    if (first === 32) this.prefixedLine(text, first);
+    else this.pipLine(text, first);
   }
 
   /**
