@@ -102,3 +102,13 @@ test("uv: the server's HTTP status error (401/403/404 from a private index) is a
   ]);
   assert.equal(errors(events).length, 0);
 });
+
+test("uv: a failed file's attempt names its URL without the index's `#sha256=…` fragment, as pip's do", () => {
+  // astral-sh/uv#3122 (uv 0.1.33, a Sonatype Nexus index; the reporter's `<NEXUS_SERVER_URL>` replaced by a host).
+  const events = parseLines([
+    'error: Failed to download distributions',
+    '  Caused by: Failed to fetch wheel: google-cloud-pubsub==2.21.0',
+    '  Caused by: HTTP status client error (401 Unauthorized) for url (https://nexus.example.com/packages/google-cloud-pubsub/2.21.0/google_cloud_pubsub-2.21.0-py2.py3-none-any.whl#sha256=fabd19e08faa1f70081b0e5ea003a3c031a1d2c1b798cf1be5ded2dbf1d1dbef)',
+  ]);
+  assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['https://nexus.example.com/packages/google-cloud-pubsub/2.21.0/google_cloud_pubsub-2.21.0-py2.py3-none-any.whl']);
+});

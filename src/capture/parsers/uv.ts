@@ -180,6 +180,7 @@ class UvParser implements ToolParser {
   }
 }
 
+/** The URL `text` names, without its fragment (an index's `#sha256=…`: the same file, as pip's attempts name it). */
 function urlIn(text: string): string | null {
-  return /https?:\/\/[^\s`)'"]+/.exec(text)?.[0] ?? null;
+  return /https?:\/\/[^\s`)'"#]+/.exec(text)?.[0] ?? null;
 }
