@@ -112,3 +112,20 @@ test("uv: a failed file's attempt names its URL without the index's `#sha256=…
   ]);
   assert.deepEqual(attempts(events).map((a) => a.url_or_host), ['https://nexus.example.com/packages/google-cloud-pubsub/2.21.0/google_cloud_pubsub-2.21.0-py2.py3-none-any.whl']);
 });
+
+test('uv on a console without Unicode (Windows): its ASCII chain (`x`, `|->`, `` `-> ``) is read as the Unicode one', () => {
+  // HuaYaoAI/FinGenius#19 (`uv venv --python 3.12` on Windows).
+  const url = 'https://github.com/astral-sh/python-build-standalone/releases/download/20250409/cpython-3.12.10%2B20250409-x86_64-pc-windows-msvc-install_only_stripped.tar.gz';
+  const events = parseLines([
+    'G:\\Desktop\\project\\FinGenius>uv venv --python 3.12',
+    '  x Failed to download',
+    `  | ${url}`,
+    '  |-> Request failed after 3 retries',
+    '  |-> error sending request for url',
+    `  |   (${url})`,
+    '  |-> client error (Connect)',
+    '  `-> invalid peer certificate: UnknownIssuer',
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [['uv', url, 'invalid peer certificate: UnknownIssuer']]);
+  assert.equal(errors(events).length, 0);
+});

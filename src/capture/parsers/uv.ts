@@ -56,12 +56,12 @@ class UvParser implements ToolParser {
       let i = 1;
       while (raw.charCodeAt(i) === 32) i++;
       const c = raw.charCodeAt(i);
-      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */ && c !== 43 /* + */) return;
+      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */ && c !== 120 /* x */ && c !== 43 /* + */) return;
       text = raw.slice(i);
       if (this.chain !== null && this.continues(text)) return;
       if (text.startsWith('Downloaded ')) this.downloaded(text.slice(11).trim());
       else if (text.startsWith('+ ')) this.installed(text.slice(2));
-      else if (text.charCodeAt(0) === 215 /* × */) this.failure(text.slice(1).trim());
+      else if (text.charCodeAt(0) === 215 /* × */ || text.startsWith('x ')) this.failure(text.slice(1).trim());
       else if (this.chain !== null) this.endChain();
       return;
     }
@@ -154,14 +154,17 @@ class UvParser implements ToolParser {
     this.chain = { head, url: urlIn(head), last: head, network: NETWORK_CAUSE.test(head) };
   }
 
-  /** A cause (`├─▶ …`, `╰─▶ …`, `Caused by: …`) or its continuation (`│   …`): true if it was one. */
+  /**
+   * A cause (`├─▶ …`, `╰─▶ …`, `Caused by: …`) or its continuation (`│   …`): true if it was one.
+   * A console without Unicode (Windows') gets `x`, `|->`, `` `-> `` and `|` instead.
+   */
   private continues(text: string): boolean {
     const chain = this.chain;
     if (chain === null) return false;
     let cause: string;
-    if (text.startsWith('├─▶ ') || text.startsWith('╰─▶ ')) cause = text.slice(4);
+    if (text.startsWith('├─▶ ') || text.startsWith('╰─▶ ') || text.startsWith('|-> ') || text.startsWith('`-> ')) cause = text.slice(4);
     else if (text.startsWith('Caused by: ')) cause = text.slice(11);
-    else if (text.startsWith('│')) {
+    else if (text.startsWith('│') || text.startsWith('| ')) {
       chain.url ??= urlIn(text);
       return true;
     } else return false;
