@@ -129,3 +129,21 @@ test('uv on a console without Unicode (Windows): its ASCII chain (`x`, `|->`, ``
   assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [['uv', url, 'invalid peer certificate: UnknownIssuer']]);
   assert.equal(errors(events).length, 0);
 });
+
+test('uv python install: `error: Failed to install cpython-…` is a network attempt at the Python it could not fetch, or an error', () => {
+  // astral-sh/uv#9218 (the signed redirect URL of its 4th line cut to its path).
+  const url = 'https://github.com/indygreg/python-build-standalone/releases/download/20241016/cpython-3.11.10%2B20241016-aarch64-apple-darwin-install_only_stripped.tar.gz';
+  const events = parseLines([
+    'error: Failed to install cpython-3.11.10-macos-aarch64-none',
+    `  Caused by: Failed to download ${url}`,
+    '  Caused by: Request failed after 3 retries',
+    '  Caused by: error sending request for url (https://objects.githubusercontent.com/github-production-release-asset-2e65be/162334160/384c4dfe-dbb7-4a3b-a558-f0955d233681)',
+    '  Caused by: client error (Connect)',
+    '  Caused by: invalid peer certificate: UnknownIssuer',
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.url_or_host, a.error]), [[url, 'invalid peer certificate: UnknownIssuer']]);
+  // astral-sh/uv#6072 (uv 0.2.36): one line, naming no URL.
+  const short = parseLines(['error: Failed to install cpython-3.12.4-macos-aarch64-none: Request failed after 3 retries']);
+  assert.deepEqual(errors(short).map((e) => e.message), ['Failed to install cpython-3.12.4-macos-aarch64-none: Request failed after 3 retries']);
+});
+

@@ -76,7 +76,8 @@ class UvParser implements ToolParser {
         this.failure(text.slice(1).trim());
         return;
       case 101: // e
-        if (text.startsWith('error: ') && /^error: (?:Failed to (?:fetch|download)|error sending request|Request failed)/.test(text)) {
+        // `Failed to install cpython-3.11.10-macos-aarch64-none`: `uv python install` could not fetch a Python.
+        if (text.startsWith('error: ') && /^error: (?:Failed to (?:fetch|download|install cpython-|install pypy-)|error sending request|Request failed)/.test(text)) {
           this.startChain(text.slice(7));
         }
         return;
