@@ -467,6 +467,20 @@ test("pipenv real: the output of the pip that failed, which pipenv repeats after
   assert.ok(pipErrors.includes('Could not build wheels for mysqlclient, which is required to install pyproject.toml-based projects'), pipErrors.join('\n'));
 });
 
+test("pip real: `WARNING: 401 Error, Credentials not correct for URL` (a private index refused the credentials) is a failed attempt at URL", () => {
+  // pip 26.1.1 -v, from notes in a public repository (the index's token shown as the user wrote it).
+  const url = 'https://corelink-api.humangr.com/pip/11111111-2222-3333-4444-555555555555/simple/requests/';
+  const events = parseLines([
+    'Using pip 26.1.1 from /usr/local/lib/python3.14/site-packages/pip (python 3.14)',
+    'Looking in indexes: https://hugr:****@corelink-api.humangr.com/pip/11111111-2222-3333-4444-555555555555/simple/',
+    `WARNING: 401 Error, Credentials not correct for ${url}`,
+    'ERROR: Could not find a version that satisfies the requirement requests (from versions: none)',
+    'ERROR: No matching distribution found for requests',
+  ], PIP);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [['pip', url, 'HTTP error 401']]);
+  assert.equal(errors(events).length, 2);
+});
+
 test('pip real: two URLs with one file name (GitHub archives, `master.zip`) are two downloads', () => {
   const got = downloads(parseFixture('pip/real/pip10-archive-urls.txt', PIP));
   assert.deepEqual(got.map((d) => [d.filename, d.source, d.size]), [

@@ -50,6 +50,8 @@ export const PIP_ERROR = new RegExp(
 );
 export const SSL_PROBLEM = 'There was a problem confirming the ssl certificate: ';
 export const OS_ERROR = 'Could not install packages due to an OSError: ';
+/** pip's warning when a server refused the credentials it sent (`WARNING: 401 Error, Credentials not correct for URL`). */
+export const CREDENTIALS_REFUSED = 'WARNING: 401 Error, Credentials not correct for ';
 export const HASH_MISMATCH = 'THESE PACKAGES DO NOT MATCH THE HASHES';
 /** `HTTP error 403 while getting https://h/x.whl (from https://h/simple/x/) (requires-python:>=3.8)` */
 export const HTTP_ERROR_RE = /^HTTP error (\d{3}) while getting (\S+)/;

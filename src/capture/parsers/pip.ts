@@ -10,6 +10,7 @@ import { baseName, httpUrls, isUrl, looksLikeDistribution, normalizeProjectName,
 import {
   CLONING_RE,
   collectedProject,
+  CREDENTIALS_REFUSED,
   DEFAULT_INDEX,
   DOWNLOAD_RE,
   downloadedSize,
@@ -248,6 +249,8 @@ class PipParser implements ToolParser {
         if (text.startsWith('WARNING: Retrying ')) this.retry(text);
         // pip ≥ 25.1 keeps the bytes it has and resumes (or gives up with incomplete-download).
         else if (text.startsWith('WARNING: Connection ') && text.endsWith(' while downloading.')) this.brokenTry(text.slice(9, -1));
+        // pip ≥ 19.3, when the credentials it sent (the URL's, keyring's, typed) were refused.
+        else if (text.startsWith(CREDENTIALS_REFUSED)) this.refused(text.slice(CREDENTIALS_REFUSED.length).trim(), '401');
         return;
       case 69: // E
         if (text.startsWith('ERROR: ') && this.isPipError(text.slice(7))) this.error(text.slice(7));
