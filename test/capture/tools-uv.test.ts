@@ -147,3 +147,35 @@ test('uv python install: `error: Failed to install cpython-…` is a network att
   assert.deepEqual(errors(short).map((e) => e.message), ['Failed to install cpython-3.12.4-macos-aarch64-none: Request failed after 3 retries']);
 });
 
+test("uv's hint that an index refused it (`hint: An index URL (URL) could not be queried … (401 Unauthorized)`) is a failed attempt at the index", () => {
+  // A uv 0.5.28 issue thread: two private indexes, one hint each, under the resolver's failure.
+  const feed = 'https://pkgs.private-repo.com/_packaging/feed/pypi/simple/';
+  const sandbox = 'https://pkgs.private-repo.com/_packaging/Sandbox/pypi/simple/';
+  const events = analyzeLines([
+    "  × No solution found when resolving dependencies for split (python_full_version >= '3.12'):",
+    "  ╰─▶ Because cachy was not found in the package registry and your project depends on cachy==0.3.0, we can conclude that your project's requirements are unsatisfiable.",
+    '',
+    `      hint: An index URL (${feed}) could not be queried due to a lack of valid authentication credentials (401 Unauthorized).`,
+    '',
+    `      hint: An index URL (${sandbox}) could not be queried due to a lack of valid authentication credentials (401 Unauthorized).`,
+  ]);
+  assert.deepEqual(attempts(events).map((a) => [a.tool, a.url_or_host, a.error]), [
+    ['uv', feed, 'HTTP status 401 Unauthorized'],
+    ['uv', sandbox, 'HTTP status 401 Unauthorized'],
+  ]);
+  // uv 0.5.25 (astral-sh/uv issue thread) wraps the hint after its URL; a Windows console inside its sentence.
+  const wrapped = analyzeLines([
+    '      hint: An index URL (https://artifactory.foobar.com/artifactory/api/pypi/python-virtual/simple)',
+    '      could not be queried due to a lack of valid authentication credentials (401 Unauthorized).',
+    'hint: An index URL (https://my-repo.com/simple/) could not be       ',
+    '      queried due to a lack of valid authentication credentials (401 Unauthorized).',
+  ]);
+  assert.deepEqual(attempts(wrapped).map((a) => [a.url_or_host, a.error]), [
+    ['https://artifactory.foobar.com/artifactory/api/pypi/python-virtual/simple', 'HTTP status 401 Unauthorized'],
+    ['https://my-repo.com/simple/', 'HTTP status 401 Unauthorized'],
+  ]);
+  // uv's own test snapshot of the 403 hint (its placeholder host replaced).
+  const forbidden = analyzeLines(['hint: An index (https://pkgs.example.com/simple/) returned a 403 Forbidden error. Check that the index URL is correct and the credentials are valid.']);
+  assert.deepEqual(attempts(forbidden).map((a) => [a.url_or_host, a.error]), [['https://pkgs.example.com/simple/', 'HTTP status 403 Forbidden']]);
+});
+

@@ -35,13 +35,15 @@ interface Chain {
 }
 
 // `×`, `│`, `├─▶`, `╰─▶` are not ASCII: such lines reach every parser that declares first characters.
-export const createUvParser = readingLinesStartingWith('De ', (emit, at) => new UvParser(emit, at));
+export const createUvParser = readingLinesStartingWith('Deh ', (emit, at) => new UvParser(emit, at));
 
 class UvParser implements ToolParser {
   private readonly announced = new Map<string, number | null>();
   /** Packages uv fetched, awaiting their version from its ` + name==version` lines. */
   private readonly fetched = new Map<string, Parameters<typeof downloadEvent>[0]>();
   private chain: Chain | null = null;
+  /** The index of a `hint: An index URL (URL)` whose status is on the next line (uv wraps its hints). */
+  private hintUrl: string | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -56,17 +58,23 @@ class UvParser implements ToolParser {
       let i = 1;
       while (raw.charCodeAt(i) === 32) i++;
       const c = raw.charCodeAt(i);
-      if (this.chain === null && c !== 68 /* D */ && c !== 215 /* × */ && c !== 120 /* x */ && c !== 43 /* + */) return;
+      if (this.chain === null && this.hintUrl === null && c !== 68 /* D */ && c !== 215 /* × */ && c !== 120 /* x */ && c !== 43 /* + */ && c !== 104 /* h */) return;
       text = raw.slice(i);
+      if (this.hintUrl !== null) {
+        this.hintContinues(text);
+        this.hintUrl = null;
+      }
       if (this.chain !== null && this.continues(text)) return;
       if (text.startsWith('Downloaded ')) this.downloaded(text.slice(11).trim());
       else if (text.startsWith('+ ')) this.installed(text.slice(2));
       else if (text.charCodeAt(0) === 215 /* × */ || text.startsWith('x ')) this.failure(text.slice(1).trim());
+      else if (text.startsWith('hint: An index ')) this.indexHint(text.slice(15));
       else if (this.chain !== null) this.endChain();
       return;
     }
     if (this.chain !== null && this.continues(text)) return;
     if (this.chain !== null) this.endChain();
+    this.hintUrl = null;
     switch (text.charCodeAt(0)) {
       case 68: // D
         if (text.startsWith('Downloading ')) this.announce(text);
@@ -74,6 +82,9 @@ class UvParser implements ToolParser {
         return;
       case 215: // ×
         this.failure(text.slice(1).trim());
+        return;
+      case 104: // h
+        if (text.startsWith('hint: An index ')) this.indexHint(text.slice(15));
         return;
       case 101: // e
         // `Failed to install cpython-3.11.10-macos-aarch64-none`: `uv python install` could not fetch a Python.
@@ -137,6 +148,27 @@ class UvParser implements ToolParser {
   /** `× Failed to download \`x==1.0\``: uv's; pip's `×` lines (`× Preparing metadata …`) are not. */
   private failure(head: string): void {
     if (head.startsWith('Failed to download') || head.startsWith('Failed to fetch')) this.startChain(head);
+  }
+
+  /**
+   * uv's hint that an index refused it, which is all uv says of it (the resolution then fails):
+   * `hint: An index URL (URL) could not be queried due to a lack of valid authentication
+   * credentials (401 Unauthorized).`, `hint: An index (URL) returned a 403 Forbidden error.`
+   */
+  private indexHint(rest: string): void {
+    const m = /^(?:URL )?\((https?:\/\/[^\s)]+)\)(.*)$/.exec(rest);
+    if (m === null) return;
+    this.hintUrl = m[1] ?? null;
+    this.hintContinues(m[2] ?? '');
+  }
+
+  /** The status of the index `hintUrl`, on its hint's line or the next: a failed attempt there. */
+  private hintContinues(text: string): void {
+    const status = /\b[45]\d\d(?: [A-Z][a-z]+)+/.exec(text)?.[0];
+    if (status === undefined) return;
+    const url = this.hintUrl ?? '';
+    this.hintUrl = null;
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: `HTTP status ${status}` }));
   }
 
   /** A try uv retries: a network failure by uv's own account, whatever its causes say. */
