@@ -246,3 +246,46 @@ test('analyze: `docker-compose up` output (captured with Compose 1.29): each con
     [['wget', '127.0.0.1:9'], ['wget', 'no-such-host.invalid'], ['wget', '127.0.0.1:9']],
   );
 });
+
+test('splitCiPrefix: gitlab-ci-local names each job\'s output line (`build  > `), padded to the longest job\'s name', () => {
+  assert.deepEqual(splitCiPrefix('build  > #7 DONE 1.7s'), { text: '#7 DONE 1.7s', timestamp: null, gitlab: false, continued: false });
+  assert.equal(splitCiPrefix('defectdojo_create_user                  > $ apk add --no-cache curl jq')?.text, '$ apk add --no-cache curl jq');
+  assert.equal(splitCiPrefix('build  > ')?.text, '');
+  assert.equal(splitCiPrefix('deploy >')?.text, '');
+  // gitlab-ci-local's own lines, and text that only looks alike, keep their text.
+  for (const line of ['build  $ docker build -t booking-service:latest .', 'build  starting shell (build)', 'a >>> b', 'x ->y', 'build  >x']) {
+    assert.equal(splitCiPrefix(line), null, line);
+  }
+});
+
+test('analyze: a BuildKit build run by gitlab-ci-local: steps, the apk packages and the layers pulled', () => {
+  // A `gitlab-ci-local` run saved in a public repository's report (search-index file 29267573865), cut.
+  const events = analyze(
+    'build  starting shell (build)\n' +
+      'build  $ docker build -t ${IMAGE_NAME}:${IMAGE_TAG} .\n' +
+      'build  > #6 [1/5] FROM docker.io/library/golang:1.21-alpine@sha256:2414035b086e3c42b99654c8b26e6f5b1b1598080d65fd03c7f499552ff4dc94\n' +
+      'build  > #6 sha256:690e87867337b8441990047e169b892933e9006bdbcbed52ab7a356945477a4d 4.09MB / 4.09MB 0.9s done\n' +
+      'build  > #6 DONE 15.9s\n' +
+      'build  > \n' +
+      'build  > #7 [2/5] RUN apk add --no-cache curl\n' +
+      'build  > #7 0.116 fetch https://dl-cdn.alpinelinux.org/alpine/v3.20/main/aarch64/APKINDEX.tar.gz\n' +
+      'build  > #7 1.265 (8/9) Installing libcurl (8.14.1-r2)\n' +
+      'build  > #7 1.343 (9/9) Installing curl (8.14.1-r2)\n' +
+      'build  > #7 DONE 1.7s\n' +
+      'build  finished in 25 s\n',
+  );
+  const steps = events.flatMap((e) => (e.type === 'step' && e.status !== 'running' ? [[e.name, e.status, e.duration_seconds]] : []));
+  assert.deepEqual(steps, [
+    ['FROM docker.io/library/golang:1.21-alpine@sha256:2414035b086e3c42b99654c8b26e6f5b1b1598080d65fd03c7f499552ff4dc94', 'done', 15.9],
+    ['RUN apk add --no-cache curl', 'done', 1.7],
+  ]);
+  assert.deepEqual(
+    downloads(events).map((d) => [d.tool, d.name ?? d.source, d.step]),
+    [
+      ['docker', 'sha256:690e87867337b8441990047e169b892933e9006bdbcbed52ab7a356945477a4d', 'FROM docker.io/library/golang:1.21-alpine@sha256:2414035b086e3c42b99654c8b26e6f5b1b1598080d65fd03c7f499552ff4dc94'],
+      ['apk', 'https://dl-cdn.alpinelinux.org/alpine/v3.20/main/aarch64/APKINDEX.tar.gz', 'RUN apk add --no-cache curl'],
+      ['apk', 'libcurl', 'RUN apk add --no-cache curl'],
+      ['apk', 'curl', 'RUN apk add --no-cache curl'],
+    ],
+  );
+});

@@ -9,6 +9,8 @@
 //                                              (clock or elapsed time, no date: no timestamp)
 //   web-1        | text                        `docker compose up`/`logs` (v1: `web_1  | `),
 //                                              each container's lines named (`-t`: a time follows)
+//   build  > text                              gitlab-ci-local: the job's name, padded to the
+//                                              longest job's, then `> ` before the job's output
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
@@ -43,6 +45,8 @@ export function splitCiPrefix(line: string): CiLine | null {
   if (!isDigit(first)) {
     const compose = composePrefix(line);
     if (compose !== null) return compose;
+    const local = gitlabCiLocalPrefix(line);
+    if (local !== null) return local;
     // `gh run view --log`: two tab-separated names, then the timestamp.
     const tab = line.indexOf('\t');
     if (tab === -1) return null;
@@ -78,6 +82,22 @@ function composePrefix(line: string): CiLine | null {
   // `docker compose logs -t`: the container's own time follows the name.
   const timed = isDigit(text.charCodeAt(0)) ? splitCiPrefix(text) : null;
   return timed !== null && !timed.gitlab ? timed : { text, timestamp: null, gitlab: false, continued: false };
+}
+
+/**
+ * A gitlab-ci-local job's output line: `build  > text`, `build  > ` for an empty one. Its own
+ * lines (`build  $ docker build .`, `build  starting shell (build)`) are no job output. The
+ * name is one word (GitLab allows blanks in job names, but `a > b` is more often prose).
+ */
+const GITLAB_CI_LOCAL = /^[A-Za-z0-9][\w.:/-]{0,99} +> ?/;
+
+function gitlabCiLocalPrefix(line: string): CiLine | null {
+  const found = GITLAB_CI_LOCAL.exec(line);
+  if (found === null) return null;
+  const end = found[0].length;
+  // `>` then a blank, or the line's end: `build  >>> x` and `build  >x` are not the prefix.
+  if (line.charCodeAt(end - 1) !== 32 && end !== line.length) return null;
+  return { text: line.slice(end), timestamp: null, gitlab: false, continued: false };
 }
 
 /** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
