@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaptureEvent } from '../../src/capture/events.js';
-import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
+import { LineNumbers, splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';
@@ -286,6 +286,61 @@ test('analyze: a BuildKit build run by gitlab-ci-local: steps, the apk packages 
       ['apk', 'https://dl-cdn.alpinelinux.org/alpine/v3.20/main/aarch64/APKINDEX.tar.gz', 'RUN apk add --no-cache curl'],
       ['apk', 'libcurl', 'RUN apk add --no-cache curl'],
       ['apk', 'curl', 'RUN apk add --no-cache curl'],
+    ],
+  );
+});
+
+/** The lines `LineNumbers` passes on, in order. */
+function numbered(lines: string[]): string[] {
+  const out: string[] = [];
+  const numbers = new LineNumbers((line) => out.push(line));
+  for (const line of lines) numbers.line(line);
+  numbers.end();
+  return out;
+}
+
+test('LineNumbers: a log copied from GitHub\'s web view loses its line numbers once two lines follow each other', () => {
+  assert.deepEqual(numbered(['Build container for action use', '14  Sending build context', '15  ', '16  Step 1/5 : FROM alpine', '20   ---> 6dbb9cc54074', 'after']), [
+    'Build container for action use',
+    'Sending build context',
+    '',
+    'Step 1/5 : FROM alpine',
+    ' ---> 6dbb9cc54074',
+    'after',
+  ]);
+  // curl's meter and other lines that start with a number keep it; so does a lone numbered line at the end.
+  const meter = ['100  3620  100  3620    0     0  12345      0 --:--:-- --:--:-- --:--:-- 12345', '100  3620  100  3620    0     0  12345      0 --:--:-- --:--:-- --:--:-- 12345'];
+  assert.deepEqual(numbered(meter), meter);
+  assert.deepEqual(numbered(['x', '2  apples']), ['x', '2  apples']);
+});
+
+test('analyze: a legacy build copied from the GitHub Actions web view, numbered lines: its steps and apk downloads', () => {
+  // https://github.com/superfly/flyctl-actions/issues/2 (the log as pasted, cut; line 18 is out of order there too)
+  const events = analyze(
+    "Build container for action use: '/home/runner/work/_actions/superfly/flyctl-actions/1.1/Dockerfile'.\n" +
+      '14  Sending build context to Docker daemon  17.92kB\n' +
+      '15  \n' +
+      '16  Step 1/5 : FROM alpine\n' +
+      '20   ---> 6dbb9cc54074\n' +
+      '21  Step 2/5 : RUN apk add --no-cache curl\n' +
+      '22   ---> Running in e976fa63b19c\n' +
+      '23  fetch https://dl-cdn.alpinelinux.org/alpine/v3.13/main/x86_64/APKINDEX.tar.gz\n' +
+      '29  (4/5) Installing libcurl (7.76.1-r0)\n' +
+      '18  (5/5) Installing curl (7.76.1-r0)\n' +
+      '33  Removing intermediate container e976fa63b19c\n' +
+      '34   ---> 400b21f2b9e8\n' +
+      '35  Step 3/5 : RUN curl -L https://fly.io/install.sh | FLYCTL_INSTALL=/usr/local\n',
+  );
+  assert.deepEqual(
+    events.flatMap((e) => (e.type === 'step' && e.status !== 'running' ? [[e.name, e.status]] : [])),
+    [['FROM alpine', 'done'], ['RUN apk add --no-cache curl', 'done']],
+  );
+  assert.deepEqual(
+    downloads(events).map((d) => [d.name ?? d.source, d.version, d.step]),
+    [
+      ['https://dl-cdn.alpinelinux.org/alpine/v3.13/main/x86_64/APKINDEX.tar.gz', null, 'RUN apk add --no-cache curl'],
+      ['libcurl', '7.76.1-r0', 'RUN apk add --no-cache curl'],
+      ['curl', '7.76.1-r0', 'RUN apk add --no-cache curl'],
     ],
   );
 });

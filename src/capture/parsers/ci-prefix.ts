@@ -170,3 +170,45 @@ function normalize(stamp: string): string {
   const fraction = stamp.length > 20 ? stamp.slice(20, -1) : '';
   return `${seconds}.${(fraction + '000').slice(0, 3)}Z`;
 }
+
+/**
+ * A job log copied from GitHub's web view: each line after its number and two blanks
+ * (`21  Step 2/5 : RUN apk add --no-cache curl`, `15  ` for an empty line). A number is taken
+ * off only once two lines in a row are numbered n and n+1, so a line that merely starts with a
+ * number (`100  1234  100  1234 …`, curl's meter) keeps it; the first numbered line is held
+ * until the next shows which it is. After that the numbers need not follow each other
+ * (pastes skip and repeat lines); the first unnumbered line ends the copy.
+ */
+export class LineNumbers {
+  private numbered = false;
+  private held: { line: string; number: number; text: string } | null = null;
+
+  constructor(private readonly out: (line: string) => void) {}
+
+  line(line: string): void {
+    const found = LINE_NUMBER.exec(line);
+    if (this.numbered) {
+      if (found !== null) return this.out(line.slice(found[0].length));
+      this.numbered = false;
+      return this.out(line);
+    }
+    const held = this.held;
+    this.held = null;
+    if (held !== null && found !== null && Number(found[1]) === held.number + 1) {
+      this.numbered = true;
+      this.out(held.text);
+      return this.out(line.slice(found[0].length));
+    }
+    if (held !== null) this.out(held.line);
+    if (found !== null) this.held = { line, number: Number(found[1]), text: line.slice(found[0].length) };
+    else this.out(line);
+  }
+
+  end(): void {
+    if (this.held !== null) this.out(this.held.line);
+    this.held = null;
+    this.numbered = false;
+  }
+}
+
+const LINE_NUMBER = /^(\d{1,6})(?: {2}| ?$)/;

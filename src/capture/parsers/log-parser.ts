@@ -5,7 +5,7 @@
 // set of tool parsers with step null. Docker's last words after a failed build
 // (docker-last-words.ts) are taken before any framing: they end the build whatever block
 // is open, and fail the step they name. A CI system's per-line prefix (ci-prefix.ts) comes
-// off first; its time becomes the time of the events the line yields (an event a parser
+// off first (the line numbers of a log copied from GitHub's web view before anything else); its time becomes the time of the events the line yields (an event a parser
 // held back, such as a pip download awaiting its `Saved` line, takes the time of the line
 // that released it).
 //
@@ -14,7 +14,7 @@
 import { errorEvent, networkAttemptEvent, type CaptureEvent } from '../events.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
-import { splitCiPrefix } from './ci-prefix.js';
+import { LineNumbers, splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { TtyFramer } from './docker-tty.js';
@@ -180,40 +180,45 @@ export function createLogParser(options: LogParserOptions): LogParser {
   /** A build log pasted into Markdown: its prefix is taken off its lines while they keep it. */
   let paste: Paste | null = null;
 
+  const take = (input: string): void => {
+    let raw = input;
+    if (paste !== null) {
+      const inside = withoutPastePrefix(raw, paste);
+      if (inside === null) paste = null;
+      else raw = inside;
+    } else if (raw.charCodeAt(0) === SPACE || raw.charCodeAt(0) === TAB || raw.charCodeAt(0) === GT) {
+      const found = PASTED_BUILD_LOG.exec(raw) ?? (raw.charCodeAt(0) === GT ? QUOTED_TOOL_OUTPUT.exec(raw) : null);
+      if (found !== null) {
+        const prefix = found[1]!;
+        paste = { prefix, quote: prefix.includes('>') ? prefix.trimEnd() : null };
+        raw = raw.slice(prefix.length);
+      }
+    }
+    const first = raw.charCodeAt(0);
+    // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
+    const ci = first > SPACE && first !== HASH && first !== BRACE ? splitCiPrefix(raw) : null;
+    if (ci?.continued === true && held !== null) {
+      held.text += ci.text;
+      return;
+    }
+    release();
+    if (ci === null) {
+      dispatch(raw);
+    } else if (ci.gitlab) {
+      held = { text: ci.text, time: ci.timestamp };
+    } else {
+      ciTime = ci.timestamp;
+      dispatch(ci.text);
+    }
+  };
+  // A job log copied from GitHub's web view numbers its lines; the numbers come off first.
+  const numbers = new LineNumbers(take);
+
   return {
-    line(input: string): void {
-      let raw = input;
-      if (paste !== null) {
-        const inside = withoutPastePrefix(raw, paste);
-        if (inside === null) paste = null;
-        else raw = inside;
-      } else if (raw.charCodeAt(0) === SPACE || raw.charCodeAt(0) === TAB || raw.charCodeAt(0) === GT) {
-        const found = PASTED_BUILD_LOG.exec(raw) ?? (raw.charCodeAt(0) === GT ? QUOTED_TOOL_OUTPUT.exec(raw) : null);
-        if (found !== null) {
-          const prefix = found[1]!;
-          paste = { prefix, quote: prefix.includes('>') ? prefix.trimEnd() : null };
-          raw = raw.slice(prefix.length);
-        }
-      }
-      const first = raw.charCodeAt(0);
-      // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
-      const ci = first > SPACE && first !== HASH && first !== BRACE ? splitCiPrefix(raw) : null;
-      if (ci?.continued === true && held !== null) {
-        held.text += ci.text;
-        return;
-      }
-      release();
-      if (ci === null) {
-        dispatch(raw);
-      } else if (ci.gitlab) {
-        held = { text: ci.text, time: ci.timestamp };
-      } else {
-        ciTime = ci.timestamp;
-        dispatch(ci.text);
-      }
-    },
+    line: (input: string): void => numbers.line(input),
     openNetworkSteps: () => steps.openNetworkSteps(),
     end(): void {
+      numbers.end();
       release();
       rawjson.openSteps();
       buildkit.end();
