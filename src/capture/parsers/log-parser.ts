@@ -5,9 +5,9 @@
 // set of tool parsers with step null. Docker's last words after a failed build
 // (docker-last-words.ts) are taken before any framing: they end the build whatever block
 // is open, and fail the step they name. A CI system's per-line prefix (ci-prefix.ts) comes
-// off first (the line numbers of a log copied from GitHub's web view before anything else); its time becomes the time of the events the line yields (an event a parser
-// held back, such as a pip download awaiting its `Saved` line, takes the time of the line
-// that released it).
+// off first (the line numbers of a log copied from GitHub's web view before anything else);
+// its time becomes the time of the events the line yields (an event a parser held back, such
+// as a pip download awaiting its `Saved` line, takes the time of the line that released it).
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
