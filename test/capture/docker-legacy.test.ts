@@ -116,3 +116,28 @@ test('Docker before 1.13: `Step 3 : RUN …` (no total) opens a step too', () =>
     ['apk', 'RUN apk add --update nodejs git        && rm -rf /var/cache/apk/*'],
   ]);
 });
+
+test('legacy builder: a failure indented like the rest of a copy from the GitHub Actions web view fails the step', () => {
+  // https://github.com/10up/wpcs-action/issues/19 (as pasted: the first line at the margin, the rest indented)
+  const events: CaptureEvent[] = [];
+  const parser = createLogParser({ service: null, emit: (e) => events.push(e), tools: TOOL_PARSERS });
+  for (const line of [
+    'Step 4/5 : RUN apk update &&     apk upgrade &&     apk add git',
+    '   ---> Running in e8ac60939246',
+    '  /bin/sh: 1: apk: not found',
+    "  The command '/bin/sh -c apk update &&     apk upgrade &&     apk add git' returned a non-zero code: 127",
+    '  ',
+    '  Warning: Docker build failed with exit code 127, back off 2.636 seconds before retry.',
+  ]) {
+    parser.line(line);
+  }
+  parser.end();
+  const steps = events.flatMap((e) => (e.type === 'step' && e.status !== 'running' ? [[e.name, e.status, e.error]] : []));
+  assert.deepEqual(steps, [
+    [
+      'RUN apk update &&     apk upgrade &&     apk add git',
+      'error',
+      "The command '/bin/sh -c apk update &&     apk upgrade &&     apk add git' returned a non-zero code: 127",
+    ],
+  ]);
+});

@@ -50,6 +50,8 @@ export class LegacyFramer {
       }
     } else if (c === 32 /* space */ && text.startsWith(ARROW)) {
       return this.arrow(text.slice(ARROW.length));
+    } else if (c === 32 /* space */ && this.step !== null && this.indentedFailure(text)) {
+      return this.fail(text.trimStart());
     } else if (c === 84 /* T */ && this.step !== null && text.startsWith('The command ') && FAILED.test(text)) {
       return this.fail(text);
     } else if ((c === 65 /* A */ || c === 67 /* C */) && this.step !== null && (text.startsWith('ADD failed: ') || text.startsWith('COPY failed: '))) {
@@ -72,6 +74,15 @@ export class LegacyFramer {
     this.step = null;
     this.frames.end(step.id, { status: 'error', durationSeconds: null, error });
     return true;
+  }
+
+  /**
+   * The failure indented like the rest of a build copied from the GitHub Actions web view, whose
+   * first line (`Step 4/5 : RUN …`) the copy left at the margin.
+   */
+  private indentedFailure(text: string): boolean {
+    const trimmed = text.trimStart();
+    return trimmed.startsWith('The command ') && FAILED.test(trimmed);
   }
 
   /** The step still open when the log ends, if any. */
