@@ -186,7 +186,7 @@ export class LineNumbers {
   constructor(private readonly out: (line: string) => void) {}
 
   line(line: string): void {
-    const found = LINE_NUMBER.exec(line);
+    const found = isDigit(line.charCodeAt(0)) ? LINE_NUMBER.exec(line) : null;
     if (this.numbered) {
       if (found !== null) return this.out(line.slice(found[0].length));
       this.numbered = false;
