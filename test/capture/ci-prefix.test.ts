@@ -344,3 +344,40 @@ test('analyze: a legacy build copied from the GitHub Actions web view, numbered 
     ],
   );
 });
+
+test('splitCiPrefix: nektos/act names each step output line with its workflow and job (`[CI/build]   | `)', () => {
+  assert.deepEqual(splitCiPrefix('[CI/Docker build (tag = short SHA)  ]   | #9 DONE 9.3s'), { text: '#9 DONE 9.3s', timestamp: null, gitlab: false, continued: false });
+  assert.equal(splitCiPrefix('[CI/Docker build]   | ')?.text, '');
+  assert.equal(splitCiPrefix('[CI/Docker build]   |')?.text, '');
+  // act's own lines, BuildKit's display and Jenkins' times are no act output.
+  for (const line of ['[CI/Docker build] ⭐ Run Main docker build both images', '[CI/Docker build]   ✅  Success - Main actions/checkout@v6 [7.854466s]', '[+] Building 577.4s (27/27) FINISHED']) {
+    assert.equal(splitCiPrefix(line), null, line);
+  }
+  assert.equal(splitCiPrefix('[2024-05-01T12:00:00.123Z] Collecting flask')?.text, 'Collecting flask');
+});
+
+test('analyze: a BuildKit build run by nektos/act, other jobs\' lines in between: the build\'s steps, nothing made up', () => {
+  // An `act` run saved in a public repository's notes (search-index file 71297947491), cut; workflow name shortened.
+  const events = analyze(
+    '[CI/Docker build (tag = short SHA)  ] ⭐ Run Main docker build both images\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #0 building with "default" instance using docker driver\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | \n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #5 [deps 1/4] FROM docker.io/library/python:3.13-slim@sha256:bf44cdfcb76cd3b41e879bc058fc37ec5872002ccfde7fcb765e218cde0cd79c\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #5 CACHED\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | \n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #9 [stage-1 2/9] RUN /usr/local/bin/python3 -m pip uninstall -y --root-user-action=ignore pip\n' +
+      '[CI/Secret scan (gitleaks)          ]   | Artifact download URL: https://github.com/bypratyush/devops-assignment/actions/runs/1/artifacts/3564946595\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #9 8.054 Found existing installation: pip 26.2.1\n' +
+      '[CI/SAST (Bandit)                   ]   | Run started:2026-10-07 18:50:45.962195+00:00\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #9 8.913   Successfully uninstalled pip-26.2.1\n' +
+      '[CI/Docker build (tag = short SHA)  ]   | #9 DONE 9.3s\n',
+  );
+  assert.deepEqual(
+    events.flatMap((e) => (e.type === 'step' && e.status !== 'running' ? [[e.name, e.status, e.duration_seconds]] : [])),
+    [
+      ['FROM docker.io/library/python:3.13-slim@sha256:bf44cdfcb76cd3b41e879bc058fc37ec5872002ccfde7fcb765e218cde0cd79c', 'cached', null],
+      ['RUN /usr/local/bin/python3 -m pip uninstall -y --root-user-action=ignore pip', 'done', 9.3],
+    ],
+  );
+  assert.deepEqual([downloads(events).length, attempts(events).length], [0, 0]);
+});

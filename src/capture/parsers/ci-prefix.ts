@@ -11,6 +11,7 @@
 //                                              each container's lines named (`-t`: a time follows)
 //   build  > text                              gitlab-ci-local: the job's name, padded to the
 //                                              longest job's, then `> ` before the job's output
+//   [CI/build   ]   | text                     nektos/act: workflow and job, then `  | `
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
@@ -34,7 +35,7 @@ export function splitCiPrefix(line: string): CiLine | null {
   const first = line.charCodeAt(0);
   if (first === BRACKET) {
     const end = isoEnd(line, 1);
-    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return null;
+    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return actPrefix(line);
     return split(line, 1, end, end + 1);
   }
   let at = 0;
@@ -98,6 +99,18 @@ function gitlabCiLocalPrefix(line: string): CiLine | null {
   // `>` then a blank, or the line's end: `build  >>> x` and `build  >x` are not the prefix.
   if (line.charCodeAt(end - 1) !== 32 && end !== line.length) return null;
   return { text: line.slice(end), timestamp: null, gitlab: false, continued: false };
+}
+
+/**
+ * nektos/act, running a workflow's jobs locally: `[CI/build   ]   | text` for a step's output
+ * (the workflow and job padded to the longest). Its own lines (`[CI/build] ⭐ Run Main …`,
+ * `  ✅  Success`) are no step output.
+ */
+const ACT = /^\[[^\]]{1,200}\] {3}\|(?: |$)/;
+
+function actPrefix(line: string): CiLine | null {
+  const found = ACT.exec(line);
+  return found === null ? null : { text: line.slice(found[0].length), timestamp: null, gitlab: false, continued: false };
 }
 
 /** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
