@@ -201,16 +201,17 @@ export class LineNumbers {
   line(line: string): void {
     const found = isDigit(line.charCodeAt(0)) ? LINE_NUMBER.exec(line) : null;
     if (this.numbered) {
-      if (found !== null) return this.out(line.slice(found[0].length));
-      this.numbered = false;
-      return this.out(line);
+      this.numbered = found !== null;
+      this.out(found !== null ? line.slice(found[0].length) : line);
+      return;
     }
     const held = this.held;
     this.held = null;
     if (held !== null && found !== null && Number(found[1]) === held.number + 1) {
       this.numbered = true;
       this.out(held.text);
-      return this.out(line.slice(found[0].length));
+      this.out(line.slice(found[0].length));
+      return;
     }
     if (held !== null) this.out(held.line);
     if (found !== null) this.held = { line, number: Number(found[1]), text: line.slice(found[0].length) };
