@@ -93,6 +93,9 @@ function composePrefix(line: string): CiLine | null {
 const GITLAB_CI_LOCAL = /^[A-Za-z0-9][\w.:/-]{0,99} +> ?/;
 
 function gitlabCiLocalPrefix(line: string): CiLine | null {
+  // Most lines hold no ` >` after a job name's length: a native search rules them out before the regex.
+  const marker = line.indexOf(' >');
+  if (marker < 1 || marker > 101) return null;
   const found = GITLAB_CI_LOCAL.exec(line);
   if (found === null) return null;
   const end = found[0].length;

@@ -77,9 +77,31 @@ export const DEFAULT_INDEX = [
 export const CLONING_RE = /^((?:https?|git|ssh):\/\/\S+)(?: \(to (?:revision )?(\S+)\))? to \S/;
 /** urllib3's debug line (`-vv`) of a `304 Not Modified` response, naming the path asked for. */
 export const NOT_MODIFIED_RE = /^https?:\/\/\S+ "GET (\S+) HTTP\/[\d.]+" 304 /;
-/** The level names of Python's logging (`INFO:`, `CRITICAL:`) by first character, and pipenv's logger after them. */
-export const PIPENV_LEVEL_LENGTH: Readonly<Record<number, number>> = { 68: 5, 73: 4, 87: 7, 69: 5, 67: 8 };
+/** The length of the Python logging level (`INFO`, `CRITICAL`) a line starting with `first` may carry (0: none); pipenv's logger follows it. */
+export function pipenvLevelLength(first: number): number {
+  switch (first) {
+    case 68: // DEBUG
+    case 69: // ERROR
+      return 5;
+    case 73: // INFO
+      return 4;
+    case 87: // WARNING
+      return 7;
+    case 67: // CRITICAL
+      return 8;
+    default:
+      return 0;
+  }
+}
+
 export const PIPENV_LOGGER = ':pipenv.patched.pip.';
+
+/** `INFO:pipenv.patched.pip.…:` — checked on the colon first: nearly every line fails there. */
+export function isPipenvLogLine(raw: string, first: number): boolean {
+  const level = pipenvLevelLength(first);
+  return level > 0 && raw.charCodeAt(level) === 58 && raw.startsWith(PIPENV_LOGGER, level);
+}
+
 /** pipenv's prefix on each line of a failed pip's output (alone, with nothing after it, on an empty one). */
 export const PIPENV_INSTALL_ERROR = '[pipenv.exceptions.InstallError]:';
 export const DOWNLOAD_RE = /^(\S+)(?: \((\d+(?:\.\d+)? ?[a-zA-Z]+|unknown size)\))?$/;

@@ -23,14 +23,15 @@ import {
   OS_ERROR,
   PIP_ERROR,
   PIPENV_INSTALL_ERROR,
-  PIPENV_LEVEL_LENGTH,
+  isPipenvLogLine,
+  pipenvLevelLength,
   PIPENV_LOGGER,
   REQUIREMENT_HTTP_ERROR_RE,
   SSL_PROBLEM,
   WGET_CERTIFICATE_ERROR,
 } from './pip-messages.js';
 import { readProgress } from './pip-progress.js';
-import { BARE_TRANSFER_ERROR, BROKEN_TRANSFER_RE, connectionErrorReason, MAX_RETRIES_RE, NEW_CONNECTION_RE, POOL_RE, poolOrigin, RETRY_RE } from './pip-urllib3.js';
+import { BROKEN_TRANSFER_RE, connectionErrorReason, isBareTransferError, MAX_RETRIES_RE, NEW_CONNECTION_RE, POOL_RE, poolOrigin, RETRY_RE } from './pip-urllib3.js';
 
 const TOOL = 'pip';
 /** Bound on artifacts awaiting their `Saved` line (and on remembered file names). */
@@ -116,7 +117,7 @@ class PipParser implements ToolParser {
     // short path, which keeps this hot function small enough for V8 to optimise well.
     if (this.wrappedStatus !== null && this.wrappedUrl(raw)) return;
     if (first === 32 || isDigit(first)) this.prefixedLine(raw, first);
-    else if (raw.startsWith(PIPENV_LOGGER, PIPENV_LEVEL_LENGTH[first] ?? raw.length)) this.pipenvLine(raw, PIPENV_LEVEL_LENGTH[first] ?? 0);
+    else if (isPipenvLogLine(raw, first)) this.pipenvLine(raw, pipenvLevelLength(first));
     else if (first === 91 && raw.startsWith(PIPENV_INSTALL_ERROR)) this.pipenvFailedInstall(raw.slice(PIPENV_INSTALL_ERROR.length));
     else this.pipLine(raw, first);
   }
@@ -441,7 +442,7 @@ class PipParser implements ToolParser {
 
   /** An exception line without `pip._vendor.`: pip's only inside its traceback, or when it names urllib3's pool. */
   private bareTransferError(text: string): void {
-    if (!BARE_TRANSFER_ERROR.test(text) || !(this.traceback || POOL_RE.test(text))) return;
+    if (!isBareTransferError(text) || !(this.traceback || POOL_RE.test(text))) return;
     this.brokenTransferLine(text);
   }
 
