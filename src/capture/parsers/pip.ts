@@ -42,6 +42,9 @@ const CONNECTION_LINES = 5;
 
 type Pending = Parameters<typeof downloadEvent>[0];
 
+/** The third character of pip's lines that start with `C` (Could, Collecting, Cloning, Cannot, ChunkedEncodingError). */
+const PIP_C_THIRD = new Set([117, 108, 111, 110]); // u l o n
+
 export const createPipParser: ToolParserFactory = (emit, at) => new PipParser(emit, at);
 
 class PipParser implements ToolParser {
@@ -261,6 +264,8 @@ class PipParser implements ToolParser {
         if (text.startsWith(HASH_MISMATCH)) this.error(text);
         return;
       case 67: // C
+        // Build output is full of `C` lines (`Compiling …`): pip's own start Cou, Col, Clo, Can, Chu.
+        if (!PIP_C_THIRD.has(text.charCodeAt(2))) return;
         if (text.startsWith('Could not fetch URL ')) this.couldNotFetch(text.slice(20));
         else if (text.startsWith('Collecting ')) {
           this.pipSeen = true;
