@@ -61,25 +61,10 @@ const isMap = (v: unknown): v is Plain => typeof v === 'object' && v !== null &&
 /** `args` as a map (`KEY: value`) or a list (`- KEY=value`; `- KEY` takes the environment's value). */
 function buildArgs(raw: unknown, env: NodeJS.ProcessEnv, where: string): Record<string, string> {
   const out: Record<string, string> = {};
-  if (raw === undefined || raw === null) return out;
-  if (Array.isArray(raw)) {
-    for (const item of raw) {
-      if (typeof item !== 'string') throw new Error(`${where}: build.args entries must be KEY=value strings`);
-      const eq = item.indexOf('=');
-      const key = eq === -1 ? item : item.slice(0, eq);
-      const value = eq === -1 ? env[key] : item.slice(eq + 1);
-      if (value !== undefined) out[key] = interpolate(value, env, where);
-    }
-    return out;
-  }
-  if (!isMap(raw)) throw new Error(`${where}: build.args must be a map or a list`);
-  for (const [key, value] of Object.entries(raw)) {
-    // `KEY:` with no value takes the environment's value, as compose does.
-    if (value === null || value === undefined) {
-      if (env[key] !== undefined) out[key] = env[key];
-    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      out[key] = interpolate(String(value), env, where);
-    } else throw new Error(`${where}: build.args.${key} must be a string`);
+  for (const [key, value] of keyedEntries(raw, /=/, 'args', where)) {
+    // `KEY` or `KEY:` with no value takes the environment's value, as compose does.
+    if (value !== null) out[key] = interpolate(value, env, where);
+    else if (env[key] !== undefined) out[key] = env[key];
   }
   return out;
 }
@@ -99,19 +84,8 @@ function isRemoteContext(context: string): boolean {
  */
 function additionalContexts(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: string): Record<string, string> {
   const out: Record<string, string> = {};
-  if (raw === undefined || raw === null) return out;
-  const entries: [string, unknown][] = Array.isArray(raw)
-    ? raw.map((item) => {
-        const eq = typeof item === 'string' ? item.indexOf('=') : -1;
-        if (eq <= 0) throw new Error(`${where}: build.additional_contexts entries must be NAME=VALUE strings`);
-        return [(item as string).slice(0, eq), (item as string).slice(eq + 1)];
-      })
-    : isMap(raw)
-      ? Object.entries(raw)
-      : [];
-  if (!Array.isArray(raw) && !isMap(raw)) throw new Error(`${where}: build.additional_contexts must be a map or a list`);
-  for (const [name, value] of entries) {
-    if (typeof value !== 'string') throw new Error(`${where}: build.additional_contexts.${name} must be a path or a reference`);
+  for (const [name, value] of keyedEntries(raw, /=/, 'additional_contexts', where)) {
+    if (value === null) throw new Error(`${where}: build.additional_contexts entries must be NAME=VALUE strings`);
     const context = interpolate(value, env, where);
     out[name] = isRemoteContext(context) ? context : resolve(dir, context);
   }
@@ -176,21 +150,31 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   };
 }
 
-/** A map (`KEY: value`) or a list of `KEY=value` / `KEY: value` / `KEY` strings, as entries. */
-function keyedEntries(raw: unknown, separators: string, field: string, where: string): [string, string | null][] {
+/**
+ * The shape compose gives build.args, additional_contexts, ssh and extra_hosts: a map
+ * (`KEY: value`, `KEY:` with none) or a list of strings split at the first `separator`
+ * (`KEY=value`, `KEY` with none). A value is null where none is written.
+ */
+function keyedEntries(raw: unknown, separator: RegExp, field: string, where: string): [string, string | null][] {
   if (raw === undefined || raw === null) return [];
-  if (isMap(raw)) return Object.entries(raw).map(([key, value]) => [key, value === null || value === undefined ? null : String(value)]);
+  if (isMap(raw)) {
+    return Object.entries(raw).map(([key, value]) => {
+      if (value === null || value === undefined) return [key, null];
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`${where}: build.${field}.${key} must be a string`);
+      return [key, String(value)];
+    });
+  }
   if (!Array.isArray(raw)) throw new Error(`${where}: build.${field} must be a map or a list`);
   return raw.map((item) => {
     if (typeof item !== 'string') throw new Error(`${where}: build.${field} entries must be strings`);
-    const at = [...separators].map((sep) => item.indexOf(sep)).filter((i) => i > 0).sort((a, b) => a - b)[0];
-    return at === undefined ? [item, null] : [item.slice(0, at), item.slice(at + 1)];
+    const at = item.search(separator);
+    return at <= 0 ? [item, null] : [item.slice(0, at), item.slice(at + 1)];
   });
 }
 
 /** build.ssh (`default`, `ID=PATH`, or a map): `--ssh` values, a path resolved against `dir`. */
 function sshAgents(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: string): string[] {
-  return keyedEntries(raw, '=', 'ssh', where).map(([id, path]) => {
+  return keyedEntries(raw, /=/, 'ssh', where).map(([id, path]) => {
     const name = interpolate(id, env, where);
     return path === null || path === '' ? name : `${name}=${resolve(dir, interpolate(path, env, where))}`;
   });
@@ -219,7 +203,7 @@ function buildSecrets(raw: unknown, ctx: ComposeContext, where: string): string[
 
 /** build.extra_hosts (`HOST:IP`, `HOST=IP`, or a map): `--add-host HOST:IP` values. */
 function hostEntries(raw: unknown, env: NodeJS.ProcessEnv, where: string): string[] {
-  return keyedEntries(raw, '=:', 'extra_hosts', where).map(([host, ip]) => {
+  return keyedEntries(raw, /[=:]/, 'extra_hosts', where).map(([host, ip]) => {
     if (ip === null) throw new Error(`${where}: build.extra_hosts entry ${host} names no address (HOST:IP)`);
     return `${interpolate(host, env, where)}:${interpolate(ip, env, where)}`;
   });
