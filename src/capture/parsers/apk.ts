@@ -14,6 +14,7 @@
 // the rare exceptions (a local repository, a configured /etc/apk/cache).
 import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type CaptureEvent } from '../events.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
+import { urlOrigin } from './url-parts.js';
 
 const TOOL = 'apk';
 /** `(1/4) Installing curl (8.5.0-r0)`, `(2/4) Upgrading musl (1.2.4-r1 -> 1.2.4-r2)`: apk's versions end in `-rN`. */
@@ -76,7 +77,7 @@ class ApkParser implements ToolParser {
     if (this.fetching !== null) this.fetched();
     if (first === 102 && text.startsWith('fetch http')) {
       const url = text.slice(6).trim();
-      this.lastOrigin = originOf(url);
+      this.lastOrigin = urlOrigin(url);
       // A terminal paste can cut the line (`fetch http://h/alpine/v3.8/main/x`): that is no URL apk fetched.
       this.fetching = url.endsWith('/APKINDEX.tar.gz') ? url : null;
     } else if (first === 40) {
@@ -100,7 +101,7 @@ class ApkParser implements ToolParser {
   private fetched(): void {
     const url = this.fetching ?? '';
     this.fetching = null;
-    this.remote ??= originOf(url);
+    this.remote ??= urlOrigin(url);
     this.emit(downloadEvent({ ...this.base(), kind: 'file', cached: false, index: true, source: url, filename: url.slice(url.lastIndexOf('/') + 1) }));
   }
 
@@ -177,7 +178,3 @@ class ApkParser implements ToolParser {
 
 const NETWORK_REASON = /temporary error|network error|DNS lookup error|connection refused|timed out|network unreachable/i;
 
-function originOf(url: string): string | null {
-  const m = /^https?:\/\/[^/]+/.exec(url);
-  return m?.[0] ?? null;
-}

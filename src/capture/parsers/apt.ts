@@ -9,6 +9,7 @@ import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { debFilename, PACKAGE_NAME, parseAptItem, type AptItem } from './apt-item.js';
 import { isUncountedAptStatus, parseAptStatus, type AptStatus } from './apt-status.js';
 import { parseAptArchives, type AptArchives } from './apt-archives.js';
+import { urlOrigin } from './url-parts.js';
 
 const TOOL = 'apt';
 /** Bound on the packages remembered per stream (a full distribution upgrade is ~3000). */
@@ -187,7 +188,7 @@ class AptParser implements ToolParser {
   /** apt ≥ 1.1 prints a repository's full URL, so a bare host is one at the server's root unless apt ≤ 1.0 or a W: line says otherwise. */
   private emitBareHostIndexes(): void {
     for (const event of this.bareHostIndexes) {
-      const origin = originOf(event.source ?? '');
+      const origin = urlOrigin(event.source ?? '') ?? '';
       const path = this.repositoryPaths.get(origin);
       const source = path !== undefined ? `${origin}${path}${(event.source ?? '').slice(origin.length)}` : this.sawUncounted ? null : event.source;
       this.emit({ ...event, source });
@@ -462,11 +463,7 @@ function stripArch(word: string): string {
 
 /** `http://h/dists/jessie/Release.gpg` rebuilt on a base of `http://h`: its path is apt's own. */
 function isBareHost(source: string): boolean {
-  return source.startsWith('/dists/', originOf(source).length);
-}
-
-function originOf(url: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\/[^/\s]+/.exec(url)?.[0] ?? '';
+  return source.startsWith('/dists/', (urlOrigin(source) ?? '').length);
 }
 
 function hostOf(url: string): string {

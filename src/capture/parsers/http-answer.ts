@@ -5,14 +5,10 @@
 // mirrors answer an offline miss with such a status and record the miss themselves, and a
 // loopback server is no network.
 
-/** The host a URL (`http://127.0.0.1:8765/npm/x`) or a bare `host[:port]` names, lower-cased. */
-function hostOf(urlOrHost: string): string {
-  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/\s]*@)?(\[[^\]\s]+\]|[^:/\s]+)/i.exec(urlOrHost);
-  return (m?.[1] ?? '').toLowerCase();
-}
+import { isLoopbackHost } from '../proxy/hosts.js';
+import { hostOf } from './url-parts.js';
 
 /** False for an answer from this machine (loopback), which is no network attempt. */
 export function answeredOverNetwork(urlOrHost: string): boolean {
-  const host = hostOf(urlOrHost);
-  return !(host === 'localhost' || host.startsWith('127.') || host === '[::1]');
+  return !isLoopbackHost(hostOf(urlOrHost));
 }

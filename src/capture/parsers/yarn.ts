@@ -14,6 +14,7 @@ import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type 
 import { npmUrlRecord, parseNpmUrl } from './npm.js';
 import { answeredOverNetwork } from './http-answer.js';
 import { readingLinesStartingWith, type ToolParser } from './tool-parser.js';
+import { urlOrigin } from './url-parts.js';
 
 const TOOL = 'yarn';
 const TROUBLE = 'info There appears to be trouble with your network connection. Retrying...';
@@ -81,7 +82,7 @@ class YarnParser implements ToolParser {
     if (m === null) return;
     const url = m[1] ?? '';
     this.tarballs.delete(url);
-    for (const event of this.held.splice(0)) this.emit({ ...event, url_or_host: originOf(url) });
+    for (const event of this.held.splice(0)) this.emit({ ...event, url_or_host: urlOrigin(url) ?? url });
     const reason = (m[2] ?? '').replaceAll('\\"', '"').trim();
     const answered = ANSWERED.test(reason);
     if (answered) this.emit(errorEvent({ ...this.base(), message: `${url}: ${reason}` }));
@@ -106,7 +107,7 @@ class YarnParser implements ToolParser {
   }
 
   private requested(url: string): void {
-    this.lastOrigin = originOf(url);
+    this.lastOrigin = urlOrigin(url) ?? url;
     if (!parseNpmUrl(url).tarball || this.tarballs.has(url)) return;
     if (this.tarballs.size >= MAX_HELD) {
       const oldest = this.tarballs.entries().next().value;
@@ -123,6 +124,3 @@ class YarnParser implements ToolParser {
   }
 }
 
-function originOf(url: string): string {
-  return /^https?:\/\/[^/]+/.exec(url)?.[0] ?? url;
-}
