@@ -3,7 +3,7 @@
 //
 // Exit codes: 0 ok; 1 `verify` found (and removed) corrupt or dangling entries; 2 bad input
 // (a nonsense size or age, an unreadable manifest, a tampered or truncated archive).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ArchiveError, exportCache, importCache, selectEntry } from '../../cache/archive.js';
@@ -40,6 +40,11 @@ export async function cacheCommand(options: CacheCommandOptions, io: CliIO): Pro
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(io.cwd, p));
   const root = abs(options.cacheDir ?? defaultCacheDir(io.env));
   const out = (o: unknown, text: () => string) => say(io.stdout, options.json ? JSON.stringify(o, null, 2) : text());
+  // Only an import may make a cache; the other actions look at one, and a mistyped
+  // --cache-dir must be said, not created and reported empty.
+  if (options.action !== 'import' && options.action !== 'import-dir' && !existsSync(root)) {
+    throw new OffgridError('ECACHE', `no cache at ${root}: nothing was stored there yet (offgrid run, serve, build and wheelhouse fill it; --cache-dir or OFFGRID_CACHE_DIR names another)`);
+  }
   switch (options.action) {
     case 'stats':
       return stats(root, abs(options.logDir), out);
