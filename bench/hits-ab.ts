@@ -1,5 +1,5 @@
 // Two builds of offgrid side by side on 4 KB cache hits, for a change to the hit path:
-//   node dist/bench/hits-ab.js CHECKOUT_A CHECKOUT_B [ROUNDS]
+//   node dist/bench/hits-ab.js CHECKOUT_A CHECKOUT_B [ROUNDS] [B's serve options, e.g. --workers 2]
 // Each checkout is a built offgrid (its dist/cli/main.js). Both serve the same 100 pages from
 // nginx, warmed; then wrk runs against A, B and nginx in turn, ROUNDS times, and each run
 // reports its requests/s and the server's CPU time per request (/proc/PID/stat). This
@@ -17,14 +17,16 @@ const WORK = join(ROOT, 'bench/.work/hits-ab');
 const SECONDS = 3;
 const CONNECTIONS = 64;
 
-/** CPU time (user + system) the process has used, in ms. */
+/** CPU time (user + system) the process and its children (serve's workers) have used, in ms. */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  // clock ticks of 10 ms
+  return (Number(fields[11]) + Number(fields[12])) * 10 + children.reduce((sum, child) => sum + cpuMs(child), 0);
 }
 
 async function main(): Promise<void> {
-  const [a, b, roundsArg] = process.argv.slice(2);
+  const [a, b, roundsArg, ...bArgs] = process.argv.slice(2);
   if (!a || !b) {
     console.error('usage: node dist/bench/hits-ab.js CHECKOUT_A CHECKOUT_B [ROUNDS]');
     process.exit(2);
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     const urls = files.cachedPages.map((path) => `${nginx.url}${path}`);
     const sides: { name: string; server: BenchServer; rps: number[]; cpuUs: number[] }[] = [];
     for (const [name, checkout] of [['A', a], ['B', b]] as const) {
-      const server = await startOffgrid(resolve(checkout), WORK, `offgrid-${name}`, `127.0.0.1:${nginx.port}`);
+      const server = await startOffgrid(resolve(checkout), WORK, `offgrid-${name}`, `127.0.0.1:${nginx.port}`, name === 'B' ? bArgs : []);
       servers.push(server);
       await curlList(urls, server.url, join(WORK, 'warm.curlrc'));
       await wrk(server.url, urls, CONNECTIONS, 2, script);

@@ -175,7 +175,7 @@ http {
  * offgrid's caching proxy as a user runs it: `offgrid serve --port 0`, with a fresh cache and
  * log dir, allowed to reach `allowHost` through its forward proxy.
  */
-export async function startOffgrid(root: string, work: string, name: string, allowHost: string): Promise<BenchServer> {
+export async function startOffgrid(root: string, work: string, name: string, allowHost: string, extraArgs: readonly string[] = []): Promise<BenchServer> {
   const main = join(root, 'dist/cli/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = join(work, name);
@@ -184,7 +184,7 @@ export async function startOffgrid(root: string, work: string, name: string, all
   for (const key of Object.keys(env)) if (/^(https?|no|all)_proxy$/i.test(key)) delete env[key];
   const child = spawn(
     process.execPath,
-    [main, 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--log-dir', join(dir, 'logs'), '--allow-host', allowHost],
+    [main, 'serve', '--port', '0', '--cache-dir', join(dir, 'cache'), '--log-dir', join(dir, 'logs'), '--allow-host', allowHost, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   const tail = tailOf(child.stderr);

@@ -2,7 +2,8 @@
 // files from disk (issue 3, "Speed"):
 //   - cached throughput of a 500 MB file to 1 and to 8 clients, vs nginx (target ≥ 0.8×);
 //   - requests/s for 4 KB cached files with wrk at 64 connections, vs nginx in alternating
-//     rounds (target ≥ 0.5×);
+//     rounds (target ≥ 0.5×): `offgrid serve --workers <cores>` against nginx's one worker
+//     per core, and one offgrid process against nginx with one worker;
 //   - peak RSS (VmHWM) of the proxy process serving a 100 MB and a 500 MB file (must not grow);
 //   - a cold fetch through the proxy vs straight from its upstream (target total ≤ 1.1×), from
 //     nginx at loopback speed and from nginx limited to a fast WAN mirror's rate;
@@ -16,6 +17,7 @@
 // caches, logs and processes are removed at the end.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { curlList, curlOnce, curlParallel, wrk, type CurlResult, type WrkResult } from './proxy-clients.js';
@@ -32,6 +34,8 @@ const WRK_CONNECTIONS = 64;
 const REPEATS = 3;
 /** nginx and offgrid take turns this many times on the 4 KB files. */
 const SMALL_ROUNDS = 3;
+/** `offgrid serve --workers` for the 4 KB hits: one per core, as nginx's `worker_processes auto`. */
+const SERVE_WORKERS = availableParallelism();
 const PARALLEL_CLIENTS = 8;
 const BIG_MB = 500;
 const MID_MB = 100;
@@ -206,7 +210,9 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
 
     // --- small files: 4 KB pages, cached (versioned names: never revalidated) and index
     // pages (revalidated with nginx on every request, as apt's and pip's index files are).
-    const pSmall = started(await startOffgrid(ROOT, WORK, 'offgrid-small', allow));
+    // As many processes answering hits as nginx has workers (Debian's `worker_processes
+    // auto`: one per core); one process alone is measured after, against nginx's one worker.
+    const pSmall = started(await startOffgrid(ROOT, WORK, 'offgrid-small', allow, ['--workers', String(SERVE_WORKERS)]));
     await warm(cachedPageUrls, pSmall.url, 'hit');
     await warm(indexPageUrls, pSmall.url, 'revalidated');
     await wrk(pSmall.url, cachedPageUrls, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
@@ -223,6 +229,10 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     const proxyIndex = await wrk(pSmall.url, indexPageUrls, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
     const rssSmall = peakRssMB(pSmall.pid);
     const shutdownSeconds = await stop(pSmall); // writes the ledger of every request served
+    const pOne = started(await startOffgrid(ROOT, WORK, 'offgrid-small', allow));
+    await wrk(pOne.url, cachedPageUrls, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
+    const oneProcessSmall = await wrk(pOne.url, cachedPageUrls, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
+    await stop(pOne);
 
     // --- apt-like workload: index files then .deb files, in order over one connection,
     // through offgrid and through apt-cacher-ng (both as forward proxies, fresh caches).
@@ -261,8 +271,10 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
         rounds: smallRounds.map((r) => ({ nginxRps: round(r.nginx.requestsPerSecond), offgridRps: round(r.offgrid.requestsPerSecond) })),
         nginxFirstRps: round(nginxFirstSmall.requestsPerSecond),
         offgridRevalidatedIndexRps: round(proxyIndex.requestsPerSecond),
+        offgridWorkers: SERVE_WORKERS,
         nginxOneWorkerRps: round(nginxOneSmall.requestsPerSecond),
-        ratioToOneWorker: ratio(proxySmallRps, nginxOneSmall.requestsPerSecond),
+        offgridOneProcessRps: round(oneProcessSmall.requestsPerSecond),
+        oneProcessRatioToOneWorker: ratio(oneProcessSmall.requestsPerSecond, nginxOneSmall.requestsPerSecond),
         bareNodeRps: round(nodeSmall.requestsPerSecond),
         bareNodeRatio: ratio(nodeSmall.requestsPerSecond, nginxFirstSmall.requestsPerSecond),
         errors: { nginx: smallErrors('nginx'), offgrid: smallErrors('offgrid'), offgridIndex: proxyIndex.non2xx + proxyIndex.socketErrors },
@@ -303,7 +315,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
 
 function printSummary(f: {
   throughput: { fileMB: number; oneClient: { nginxMBps: number; offgridMBps: number; ratio: number }; offgridFirstReadsMBps: number[]; eightClients: { nginxMBps: number; offgridMBps: number; ratio: number } };
-  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; rounds: readonly { nginxRps: number; offgridRps: number }[]; offgridRevalidatedIndexRps: number; nginxOneWorkerRps: number; ratioToOneWorker: number; bareNodeRps: number; bareNodeRatio: number };
+  smallFiles: { nginxRps: number; offgridRps: number; ratio: number; rounds: readonly { nginxRps: number; offgridRps: number }[]; offgridRevalidatedIndexRps: number; offgridWorkers: number; nginxOneWorkerRps: number; offgridOneProcessRps: number; oneProcessRatioToOneWorker: number; bareNodeRps: number; bareNodeRatio: number };
   peakRss: { at100MBFileMB: number; at500MBFileMB: number; at500MBFile8ClientsMB: number; growth: number };
   cold: readonly ColdFigure[];
   bareNodeRelay: { sizeMB: number; totalMs: number; ratioToDirect: number };
@@ -315,7 +327,7 @@ function printSummary(f: {
   console.log(`proxy: cached ${t.fileMB} MB, 1 client: offgrid ${t.oneClient.offgridMBps} MB/s vs nginx ${t.oneClient.nginxMBps} MB/s = ${t.oneClient.ratio}x; ${meets(t.oneClient.ratio >= 0.8)} the 0.8x target (the first reads after the download, which hash it: ${t.offgridFirstReadsMBps.join(', ')} MB/s)`);
   console.log(`proxy: cached ${t.fileMB} MB, ${PARALLEL_CLIENTS} clients: offgrid ${t.eightClients.offgridMBps} MB/s vs nginx ${t.eightClients.nginxMBps} MB/s = ${t.eightClients.ratio}x; ${meets(t.eightClients.ratio >= 0.8)} the 0.8x target`);
   const s = f.smallFiles;
-  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s, ${SMALL_ROUNDS} rounds taking turns with nginx: offgrid ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s (medians) = ${s.ratio}x (median of the rounds' ratios: ${s.rounds.map((r) => round(r.offgridRps / r.nginxRps, 2)).join(', ')}); ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s; nginx with one worker: ${s.nginxOneWorkerRps} req/s, offgrid ${s.ratioToOneWorker}x that; a bare Node server answering one fixed buffer: ${s.bareNodeRps} req/s = ${s.bareNodeRatio}x nginx)`);
+  console.log(`proxy: 4 KB cached files, wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS}s, ${SMALL_ROUNDS} rounds taking turns with nginx: offgrid --workers ${s.offgridWorkers} ${s.offgridRps} req/s vs nginx ${s.nginxRps} req/s (medians) = ${s.ratio}x (median of the rounds' ratios: ${s.rounds.map((r) => round(r.offgridRps / r.nginxRps, 2)).join(', ')}); ${meets(s.ratio >= 0.5)} the 0.5x target (revalidated index pages: ${s.offgridRevalidatedIndexRps} req/s; nginx with one worker: ${s.nginxOneWorkerRps} req/s, offgrid in one process ${s.offgridOneProcessRps} req/s = ${s.oneProcessRatioToOneWorker}x that; a bare Node server answering one fixed buffer: ${s.bareNodeRps} req/s = ${s.bareNodeRatio}x nginx)`);
   const r = f.peakRss;
   console.log(`proxy: peak RSS serving 100 MB ${r.at100MBFileMB} MB, 500 MB ${r.at500MBFileMB} MB (x${r.growth}), 500 MB to ${PARALLEL_CLIENTS} clients ${r.at500MBFile8ClientsMB} MB; ${meets(r.growth <= 1.2)} "does not grow with file size"`);
   for (const c of f.cold) {

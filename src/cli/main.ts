@@ -56,8 +56,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--port <n>', 'port to listen on (0: any free port)', '8765')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (other machines can then use this cache)', false)
-    .action((o: ProxyOptionValues & { logDir: string; port: string; host: string; allowRemote: boolean }) => {
-      const options = { ...proxyFlags(o, debug), port: o.port, host: o.host, allowRemote: o.allowRemote };
+    .option('--workers <n>', 'processes answering cache hits, sharing the port (one per core serves the most)', '1')
+    .action((o: ProxyOptionValues & { logDir: string; port: string; host: string; allowRemote: boolean; workers: string }) => {
+      const options = { ...proxyFlags(o, debug), port: o.port, host: o.host, allowRemote: o.allowRemote, workers: o.workers };
       result = import('./commands/serve.js').then((m) => m.serveCommand(options, io));
     });
   addProxyOptions(program.commands.at(-1)!, io);

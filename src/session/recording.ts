@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { rmSync } from 'node:fs';
 import type { CaptureEvent } from '../capture/events.js';
 import { createOutputCapture, type OutputCapture } from '../capture/output-capture.js';
-import { startProxy, type RunningProxy } from '../capture/proxy/server.js';
+import { startProxy, type RunningProxy, type StartProxyOptions } from '../capture/proxy/server.js';
 import { proxyEnvironment } from '../capture/proxy/env.js';
 import { pypiRoute } from '../capture/proxy/pypi.js';
 import { npmRoute } from '../capture/proxy/npm.js';
@@ -46,6 +46,8 @@ export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly allowRemote: boolean;
+  /** Behind hit workers: see StartProxyOptions.internal. */
+  readonly internal?: StartProxyOptions['internal'];
 }
 
 export interface Recording {

@@ -626,6 +626,19 @@ export async function serveCached(ctx: ProxyContext, store: CacheStore, options:
   return serveFlight(ctx, store, options, url, rec, null);
 }
 
+/**
+ * A hit and nothing else, for a hit worker (hit-worker.ts): serves the stored entry when it
+ * needs no word from the upstream (an immutable file; anything, offline) and returns true.
+ * Otherwise returns false with nothing sent, and the worker passes the request on to the
+ * main process, which alone fetches, revalidates and stores.
+ */
+export async function serveStoredHit(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions): Promise<boolean> {
+  if (options.req.headers.range) return false;
+  const entry = store.remembered(options.key)?.entry ?? (await store.get(options.key));
+  if (!entry || !(options.immutable || ctx.offline)) return false;
+  return serveEntry(ctx, store, entry, options, 'hit', new Recorder(ctx, options));
+}
+
 function offlineMiss(options: ServeCachedOptions, rec: Recorder): ServeOutcome {
   rec.attempt('offline: not in the cache');
   sendText(

@@ -9,7 +9,7 @@ import { isoLocal } from '../../session/time.js';
 import { networkAttemptEvent } from '../events.js';
 import { isHostAllowed, notAllowedMessage } from './allow-list.js';
 import { BoundedMap } from '../../bounded-map.js';
-import { sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
+import { type ServeCachedOptions, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import type { ProxyContext } from './types.js';
 
 export interface ForwardClassification {
@@ -131,7 +131,8 @@ export function forwardTarget(raw: string): ForwardTarget | null {
 }
 
 /** Serves an absolute-form request (`GET http://host/path`). */
-export async function handleForward(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, { url: target, key, what }: ForwardTarget): Promise<void> {
+export async function handleForward(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, forward: ForwardTarget): Promise<void> {
+  const target = forward.url;
   const tool = toolFromUserAgent(req.headers['user-agent']);
   if (target.protocol !== 'http:') {
     sendError(res, 400, `offgrid: only http:// URLs can be proxied this way; https goes through CONNECT`);
@@ -147,9 +148,14 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     sendError(res, 403, notAllowedMessage(target.host));
     return;
   }
-  await serveCached(ctx, store, {
+  await serveCached(ctx, store, forwardServeOptions(req, res, ctx, forward, tool));
+}
+
+/** How the cache serves a forward-proxied target (the main path above, and hit workers). */
+export function forwardServeOptions(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, { url, key, what }: ForwardTarget, tool: string): ServeCachedOptions {
+  return {
     key,
-    url: target,
+    url,
     kind: what.kind,
     name: what.name,
     version: what.version,
@@ -161,5 +167,5 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     tool,
     errorStatus: 503,
     onRedirect: (location) => ctx.redirectTargets.add(location),
-  });
+  };
 }

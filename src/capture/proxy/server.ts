@@ -38,6 +38,12 @@ export interface StartProxyOptions {
   readonly allowRemote?: boolean;
   /** Overrides of the limits in limits.ts (tests use short timeouts). */
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * Behind hit workers (`serve --workers N`, hit-worker.ts): listen on this Unix socket only,
+   * and take the workers' public address as the proxy's own (rewritten links, requests for
+   * the proxy itself). `host`, `port` and `allowRemote` are then the workers' business.
+   */
+  readonly internal?: { readonly socketPath: string; readonly publicHost: string; readonly publicPort: number };
 }
 
 export interface ServerLimits {
@@ -101,16 +107,43 @@ function onClientError(error: NodeJS.ErrnoException, socket: Duplex, log: ProxyL
 }
 
 /** A client that disconnects mid-body is not a server error. */
-function ignoreClientError(): void {}
+export function ignoreClientError(): void {}
+
+/** An HTTP server with the proxy's limits that answers malformed requests itself (onClientError). */
+export function createProxyHttpServer(overrides: Partial<ServerLimits> | undefined, log: ProxyLogger, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const limits: ServerLimits = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    ...overrides,
+  };
+  const server = createServer(
+    {
+      ...limits,
+      // How often node looks for requests past their timeouts; a tenth of the shortest one.
+      connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)),
+    },
+    onRequest,
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, log));
+  return server;
+}
+
+/** Refuses a non-loopback address unless the user allowed remote clients; warns when they did. */
+export function checkBindAddress(host: string, allowRemote: boolean | undefined, log: ProxyLogger): void {
+  if (isLoopbackHost(host)) return;
+  if (!allowRemote) {
+    throw new ProxyConfigError('EREMOTEBIND', `refusing to listen on ${host}: it is not a loopback address; pass --allow-remote to expose the proxy to other machines`);
+  }
+  log.warn(`listening on ${host}: other machines can use this proxy (and read its cache)`);
+}
 
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
-  const host = options.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host)) {
-    if (!options.allowRemote) {
-      throw new ProxyConfigError('EREMOTEBIND', `refusing to listen on ${host}: it is not a loopback address; pass --allow-remote to expose the proxy to other machines`);
-    }
-    options.log.warn(`listening on ${host}: other machines can use this proxy (and read its cache)`);
-  }
+  const internal = options.internal ?? null;
+  const host = internal?.publicHost ?? options.host ?? '127.0.0.1';
+  // Hit workers bound the public address (and checked it); the main process only its socket.
+  if (!internal) checkBindAddress(host, options.allowRemote, options.log);
   // The machine's own proxy carries offgrid's upstream requests (upstream-proxy.ts); a
   // setting it cannot use is said now, not at the first miss.
   for (const message of machineProxySettings().ignored) options.log.warn(message);
@@ -190,31 +223,16 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     sendError(res, 400, 'offgrid: unsupported request target');
   };
 
-  const limits: ServerLimits = {
-    maxHeaderSize: MAX_HEADER_BYTES,
-    headersTimeout: HEADERS_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    ...options.limits,
-  };
-  const server: Server = createServer(
-    {
-      ...limits,
-      // How often node looks for requests past their timeouts; a tenth of the shortest one.
-      connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)),
-    },
-    (req, res) => {
-      res.on('error', ignoreClientError);
-      const handling = dispatch(req, res).catch((error: Error) => {
-        options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
-        if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);
-        else res.destroy();
-      });
-      handlers.add(handling);
-      void handling.finally(() => handlers.delete(handling));
-    },
-  );
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, options.log));
+  const server = createProxyHttpServer(options.limits, options.log, (req, res) => {
+    res.on('error', ignoreClientError);
+    const handling = dispatch(req, res).catch((error: Error) => {
+      options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
+      if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);
+      else res.destroy();
+    });
+    handlers.add(handling);
+    void handling.finally(() => handlers.delete(handling));
+  });
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = parseConnectTarget(req.url);
     if (!target || isHostAllowed(upstreams.allowedHosts, target.host, target.port)) {
@@ -232,12 +250,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    const listening = (): void => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (internal) server.listen(internal.socketPath, listening);
+    else server.listen(options.port ?? 0, host, listening);
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = internal?.publicPort ?? (server.address() as AddressInfo).port;
   publicUrl = formatUrl(host, port);
   selfHosts = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
 

@@ -1,0 +1,141 @@
+// A hit worker of `offgrid serve --workers N`: one of N processes sharing the public port
+// (Node's cluster), each answering what it can from the cache on its own core and passing
+// everything else to the main process (relay.ts). A small cached file costs a Node process
+// tens of microseconds of CPU, most of it in Node's HTTP layer, so one process tops out at
+// one core; the workers use the others, as nginx's worker processes do.
+//
+// What a worker answers itself: GET/HEAD of an absolute-form http:// URL whose stored entry
+// needs no word from the upstream (serveStoredHit), for a host the main process has already
+// served it (the allow-list can only grow within a session, so a host learned stays good).
+// Everything else — misses, revalidation, the PyPI and npm mirror routes, CONNECT, refusals —
+// is the main process's, which keeps one single-flight per file and one session ledger. A
+// worker's hits reach that ledger as events sent to the main process (`onEvents`).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CacheStore } from '../../cache/index.js';
+import type { Clock } from '../../session/time.js';
+import type { CaptureEvent } from '../events.js';
+import { RedirectTargets, isHostAllowed, listedHost } from './allow-list.js';
+import { serveStoredHit, toolFromUserAgent } from './cached-fetch.js';
+import { forwardServeOptions, forwardTarget } from './forward.js';
+import { relayConnect, relayRequest, relayTarget } from './relay.js';
+import { type ServerLimits, checkBindAddress, createProxyHttpServer, ignoreClientError } from './server.js';
+import type { ProxyContext, ProxyLogger } from './types.js';
+
+export interface HitWorkerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly allowRemote: boolean;
+  readonly cacheDir: string;
+  readonly offline: boolean;
+  /** The main process's Unix socket (StartProxyOptions.internal). */
+  readonly mainSocket: string;
+  /** The events of this turn's hits, for the main process's session. */
+  readonly onEvents: (events: CaptureEvent[]) => void;
+  readonly clock: Clock;
+  readonly log: ProxyLogger;
+  readonly limits?: Partial<ServerLimits>;
+}
+
+export interface RunningHitWorker {
+  readonly port: number;
+  /** Stops accepting, waits for the requests in hand, and hands over the last events. */
+  close(): Promise<void>;
+}
+
+/** `host` or `host:port` as the allow-list spells an allowed URL's authority. */
+function allowedAuthority(url: URL): string {
+  const host = listedHost(url.hostname);
+  if (url.port === '') return host;
+  return `${host.includes(':') ? `[${host}]` : host}:${url.port}`;
+}
+
+export async function startHitWorker(options: HitWorkerOptions): Promise<RunningHitWorker> {
+  checkBindAddress(options.host, options.allowRemote, { debug: () => {}, warn: () => {} });
+  const store = await CacheStore.open({ root: options.cacheDir, logger: options.log });
+  const relay = relayTarget(options.mainSocket);
+  const learned = new Set<string>();
+  let pending: CaptureEvent[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const events = pending;
+    pending = [];
+    options.onEvents(events);
+  };
+  let publicUrl = '';
+  const context: ProxyContext = {
+    offline: options.offline,
+    upstreams: { pypi: [], npm: null, allowedHosts: learned },
+    // One message per turn of the event loop, not one per hit.
+    record: (event) => {
+      if (pending.push(event) === 1) setImmediate(flush);
+    },
+    clock: options.clock,
+    log: options.log,
+    publicUrl: () => publicUrl,
+    redirectTargets: new RedirectTargets(),
+    cache: store,
+  };
+  const handlers = new Set<Promise<void>>();
+  const tunnels = new Set<Duplex>();
+  let selfHosts = new Set<string>();
+
+  const passOn = async (req: IncomingMessage, res: ServerResponse, learnFrom: URL | null): Promise<void> => {
+    const status = await relayRequest(req, res, relay);
+    // Served, not refused: the main process let this host through.
+    if (learnFrom && status !== null && status < 400) learned.add(allowedAuthority(learnFrom));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const forward = (req.method === 'GET' || req.method === 'HEAD') && req.url?.startsWith('http://') ? forwardTarget(req.url) : null;
+    // Requests for the proxy itself (a client without no_proxy) are the main process's too.
+    if (!forward || selfHosts.has(forward.url.host)) return passOn(req, res, null);
+    if (isHostAllowed(learned, forward.url.hostname, forward.url.port)) {
+      const options = forwardServeOptions(req, res, context, forward, toolFromUserAgent(req.headers['user-agent']));
+      if (await serveStoredHit(context, store, options)) return;
+    }
+    return passOn(req, res, forward.url);
+  };
+
+  const server = createProxyHttpServer(options.limits, options.log, (req, res) => {
+    res.on('error', ignoreClientError);
+    const handling = handle(req, res).catch((error: Error) => {
+      options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+    handlers.add(handling);
+    void handling.finally(() => handlers.delete(handling));
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnels.add(socket);
+    socket.once('close', () => tunnels.delete(socket));
+    relayConnect(req, socket, head, relay);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const authority = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  publicUrl = `http://${authority}`;
+  selfHosts = new Set([authority, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
+  return {
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        for (const tunnel of tunnels) tunnel.destroy();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await Promise.allSettled([...handlers]);
+      relay.agent.destroy();
+      flush();
+    },
+  };
+}
