@@ -12,6 +12,12 @@
 //   build  > text                              gitlab-ci-local: the job's name, padded to the
 //                                              longest job's, then `> ` before the job's output
 //   [CI/build   ]   | text                     nektos/act: workflow and job, then `  | `
+//   remote:        text                        `git push heroku`: the server's lines, a buildpack's
+//                                              command output indented seven blanks more
+//   Step #1 - "build": text                     Google Cloud Build (`Step #1: ` for a step without id)
+//   [00:01:01] text                            a clock in brackets (build scripts' elapsed time)
+//   [17:40:46] :\t [Step 1/2] text              TeamCity: its time, the level (` `, `i`, `W`, `E`),
+//                                              then a tab per nesting level and the enclosing block
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
@@ -29,19 +35,30 @@ export interface CiLine {
 }
 
 const BRACKET = 91; // [
+const R = 114; // `remote:`
+const S = 83; // `Step #1: `
+const HASH = 35;
 
 /** The tool's text and the CI time of a prefixed line; null when `line` has no CI prefix. */
 export function splitCiPrefix(line: string): CiLine | null {
   const first = line.charCodeAt(0);
   if (first === BRACKET) {
     const end = isoEnd(line, 1);
-    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return actPrefix(line);
+    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return bracketedClock(line) ?? actPrefix(line);
     return split(line, 1, end, end + 1);
   }
   let at = 0;
   if (first >= 65 && first <= 90 && line.charCodeAt(3) === 32 && line.charCodeAt(15) === 32) {
     const ts = tsPrefix(line);
     if (ts !== null) return ts;
+  }
+  if (first === R && line.startsWith('remote:')) {
+    const heroku = herokuPrefix(line);
+    if (heroku !== null) return heroku;
+  }
+  if (first === S && line.charCodeAt(5) === HASH) {
+    const step = cloudBuildPrefix(line);
+    if (step !== null) return step;
   }
   if (!isDigit(first)) {
     const compose = composePrefix(line);
@@ -116,6 +133,32 @@ function actPrefix(line: string): CiLine | null {
   return found === null ? null : { text: line.slice(found[0].length), timestamp: null, gitlab: false, continued: false };
 }
 
+/**
+ * `remote: text`: what the server printed during a `git push`, as Heroku's builds are most often
+ * pasted. Buildpacks indent a command's output seven blanks (`remote:        Get:1 …`,
+ * `remote:          Downloading …` for pip's own nesting): those seven come off too, so apt's and
+ * pip's lines start where their parsers look.
+ */
+function herokuPrefix(line: string): CiLine | null {
+  if (line.length > 7 && line.charCodeAt(7) !== 32) return null;
+  let text = Math.min(8, line.length);
+  if (line.startsWith(BUILDPACK_INDENT, text)) text += BUILDPACK_INDENT.length;
+  return { text: line.slice(text), timestamp: null, gitlab: false, continued: false };
+}
+
+const BUILDPACK_INDENT = '       ';
+
+/**
+ * Google Cloud Build names each step's output line: `Step #0 - "build": text` (the step's id), or
+ * `Step #0: text` for a step without one. Its own `Starting Step #0` lines are no step output.
+ */
+const CLOUD_BUILD = /^Step #\d{1,4}(?: - "[^"]*")?:(?: |$)/;
+
+function cloudBuildPrefix(line: string): CiLine | null {
+  const found = CLOUD_BUILD.exec(line);
+  return found === null ? null : { text: line.slice(found[0].length), timestamp: null, gitlab: false, continued: false };
+}
+
 /** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
 function clockPrefix(line: string): CiLine | null {
   for (const [offset, code] of CLOCK) {
@@ -130,6 +173,40 @@ function clockPrefix(line: string): CiLine | null {
   }
   if (line.charCodeAt(i) !== 32) return null;
   return { text: line.slice(i + 1), timestamp: null, gitlab: false, continued: false };
+}
+
+/** `[00:01:01] text`, or TeamCity's `[17:40:46] :\t [Step 1/2] text` (no date: no timestamp). */
+function bracketedClock(line: string): CiLine | null {
+  for (const [offset, code] of CLOCK) {
+    const c = line.charCodeAt(offset + 1);
+    if (code === DIGIT ? !isDigit(c) : c !== code) return null;
+  }
+  if (line.charCodeAt(9) !== 93 /* ] */) return null;
+  if (line.length === 10) return untimed('');
+  if (line.charCodeAt(10) === 32 && line.charCodeAt(11) !== 58 /* : */) return untimed(line.slice(11));
+  return line.charCodeAt(11) === 58 ? teamCityText(line) : null;
+}
+
+/**
+ * TeamCity's text after `[time]X:`: a blank at the top level; a tab per nesting level, a blank
+ * and the enclosing block's name (`[Step 1/2] `) below it.
+ */
+function teamCityText(line: string): CiLine | null {
+  let at = 12;
+  while (line.charCodeAt(at) === 9 /* tab */) at++;
+  const nested = at > 12;
+  if (line.charCodeAt(at) !== 32) return at === line.length ? untimed('') : null;
+  at++;
+  if (nested && line.charCodeAt(at) === BRACKET) {
+    const block = line.indexOf('] ', at);
+    if (block !== -1) at = block + 2;
+    else if (line.endsWith(']')) at = line.length;
+  }
+  return untimed(line.slice(at));
+}
+
+function untimed(text: string): CiLine {
+  return { text, timestamp: null, gitlab: false, continued: false };
 }
 
 /** `line[from, end)` is the timestamp; the text follows one space (none on an empty line). */

@@ -1,0 +1,117 @@
+// Logs saved by Heroku, Google Cloud Build, TeamCity and a bracketed build clock,
+// as people pasted them (test/fixtures/ci-logs/real/README.md names each source): every line under
+// its system's prefix, the tool output after it read as if it stood alone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CaptureEvent, DownloadEvent } from '../../src/capture/events.js';
+import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
+import { analyzeLines, downloads, fixtureLines } from './tools-fixture.js';
+
+const analyze = (name: string): CaptureEvent[] => analyzeLines(fixtureLines(`ci-logs/real/${name}`));
+const artifacts = (events: CaptureEvent[]): DownloadEvent[] => downloads(events).filter((d) => !d.index);
+const indexes = (events: CaptureEvent[]): DownloadEvent[] => downloads(events).filter((d) => d.index);
+const finishedSteps = (events: CaptureEvent[]): [string, string][] =>
+  events.flatMap((e) => (e.type === 'step' && e.status !== 'running' ? [[e.name, e.status] as [string, string]] : []));
+
+test("splitCiPrefix: Heroku's `remote: ` and a buildpack's seven-blank indent come off; pip's own nesting stays", () => {
+  assert.equal(splitCiPrefix('remote:        Collecting bottle==0.12.9')?.text, 'Collecting bottle==0.12.9');
+  assert.equal(splitCiPrefix('remote:          Downloading bottle-0.12.9.tar.gz (69 kB)')?.text, '  Downloading bottle-0.12.9.tar.gz (69 kB)');
+  assert.equal(splitCiPrefix('remote: -----> Installing requirements with pip')?.text, '-----> Installing requirements with pip');
+  assert.equal(splitCiPrefix('remote:')?.text, '');
+  assert.equal(splitCiPrefix('remote:x'), null);
+});
+
+test('splitCiPrefix: Cloud Build names each step output line, with or without the step id', () => {
+  assert.equal(splitCiPrefix('Step #0: Step 1/6 : FROM node:16-bookworm-slim')?.text, 'Step 1/6 : FROM node:16-bookworm-slim');
+  assert.equal(splitCiPrefix('Step #1 - "Init": Using default tag: latest')?.text, 'Using default tag: latest');
+  assert.equal(splitCiPrefix('Step #0:')?.text, '');
+  // The legacy builder's own steps and Cloud Build's `Starting Step` lines are no prefix.
+  for (const line of ['Step 1/3 : FROM alpine', 'Step #x: y', 'Starting Step #0 - "build"']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+test("splitCiPrefix: a bracketed clock and TeamCity's time, level and enclosing block come off; no time is taken", () => {
+  assert.deepEqual(splitCiPrefix('[00:01:01] Get:1 http://security.example/ubuntu disco-security InRelease [97.5 kB]'), {
+    text: 'Get:1 http://security.example/ubuntu disco-security InRelease [97.5 kB]',
+    timestamp: null,
+    gitlab: false,
+    continued: false,
+  });
+  assert.equal(splitCiPrefix('[17:40:46] :\t [Step 1/2] Step 1/4 : FROM nginx:alpine')?.text, 'Step 1/4 : FROM nginx:alpine');
+  assert.equal(splitCiPrefix('[17:40:46] : Build preparation done')?.text, 'Build preparation done');
+  assert.equal(splitCiPrefix('[17:40:37] :\t\t [VCS Root details] "https://github.com/x.git" {id=4}')?.text, '"https://github.com/x.git" {id=4}');
+  assert.equal(splitCiPrefix('[17:40:46] :\t [Step 1/2]')?.text, '');
+  for (const line of ['[+] Building 1.0s (8/14)', '[12:00] x', '[17:40:46]x']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+test('analyze: `git push heroku` with pip 21 finds every package the buildpack downloaded', () => {
+  const events = analyze('heroku-pip21.txt');
+  assert.deepEqual(
+    artifacts(events).map((d) => [d.name, d.version, d.kind, d.cached]),
+    [
+      ['bottle', '0.12.9', 'sdist', false],
+      ['certifi', '2017.4.17', 'wheel', false],
+      ['chardet', '3.0.3', 'wheel', false],
+      ['idna', '2.5', 'wheel', false],
+      ['oauthlib', '2.0.2', 'sdist', false],
+      ['requests', '2.17.3', 'wheel', false],
+      ['requests-oauthlib', '0.8.0', 'wheel', false],
+      ['urllib3', '1.21.1', 'wheel', false],
+    ],
+  );
+});
+
+test('analyze: `git push heroku` with pip 18: each URL it printed; the requirement it could not find is no download', () => {
+  const events = analyze('heroku-pip18-urls.txt');
+  const found = artifacts(events);
+  assert.equal(found.length, 10);
+  assert.equal(found[0]?.source, 'https://files.pythonhosted.org/packages/7c/e6/92ad559b7192d846975fc916b65f667c7b8c3a32bea7372340bfe9a15fa5/certifi-2018.4.16-py2.py3-none-any.whl');
+  assert.ok(!found.some((d) => d.name === 'pkg-resources'));
+});
+
+test("analyze: Heroku's apt buildpack: the index files of its `apt-get update` and the .deb it fetched", () => {
+  const events = analyze('heroku-apt-trusty.txt');
+  assert.equal(indexes(events).filter((d) => !d.cached).length, 14);
+  assert.deepEqual(
+    artifacts(events).map((d) => [d.name, d.version, d.source]),
+    [['libsasl2-dev', '2.1.25.dfsg1-17build1', 'http://deb.example/ubuntu/']],
+  );
+});
+
+test('analyze: a legacy `docker build` in Cloud Build: its steps and the base image layers it pulled', () => {
+  const events = analyze('cloudbuild-node-npm.txt');
+  assert.deepEqual(finishedSteps(events), [
+    ['FROM node:16-bookworm-slim', 'done'],
+    ['WORKDIR /usr/src/app', 'done'],
+    ['COPY package.json ./', 'done'],
+    ['RUN npm install --only=production', 'done'],
+    ['COPY . .', 'done'],
+    ['CMD [ "npm", "start" ]', 'done'],
+  ]);
+  assert.deepEqual(
+    artifacts(events).map((d) => [d.name, d.step]),
+    ['360eba32fa65', '24f632c8bcc8', '075fefbc2ffb', 'd694c153631f', '45bad16176ca'].map((layer) => [layer, 'FROM node:16-bookworm-slim']),
+  );
+});
+
+test('analyze: a legacy `docker build` in a TeamCity build step: its steps, and no download for an image already there', () => {
+  const events = analyze('teamcity-docker-legacy.txt');
+  assert.deepEqual(finishedSteps(events), [
+    ['FROM nginx:alpine', 'done'],
+    ['COPY default.conf /etc/nginx/conf.d/', 'done'],
+    ['COPY index.html /usr/share/nginx/html/', 'done'],
+    ['CMD ["nginx", "-g", "daemon off;"]', 'done'],
+  ]);
+  assert.equal(downloads(events).length, 0);
+});
+
+test('analyze: a Docker build under a bracketed elapsed clock: the RUN step and the apt downloads in it', () => {
+  const events = analyze('travis-rust-elapsed.txt');
+  const step = 'RUN apt-get update && apt-get install -y --no-install-recommends   g++   make   file   curl   ca-certificates   python2.7   git   cmake   sudo   gdb   xz-utils';
+  const packages = artifacts(events);
+  assert.deepEqual(
+    packages.map((d) => d.name),
+    ['perl-modules-5.28', 'libgdbm6', 'libgdbm-compat4', 'libperl5.28', 'perl', 'git', 'libpython2.7-stdlib', 'make', 'python2.7'],
+  );
+  assert.ok(packages.every((d) => d.step === step));
+  assert.equal(indexes(events).length, 13);
+});
