@@ -1,11 +1,12 @@
-// Logs saved by Heroku, Google Cloud Build, TeamCity and a bracketed build clock,
+// Logs saved by Heroku, Vagrant, Packer, Google Cloud Build, TeamCity and a bracketed build clock,
 // as people pasted them (test/fixtures/ci-logs/real/README.md names each source): every line under
 // its system's prefix, the tool output after it read as if it stood alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaptureEvent, DownloadEvent } from '../../src/capture/events.js';
 import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
-import { analyzeLines, downloads, fixtureLines } from './tools-fixture.js';
+import { MachinePrefix } from '../../src/capture/parsers/machine-prefix.js';
+import { analyzeLines, attempts, downloads, fixtureLines } from './tools-fixture.js';
 
 const analyze = (name: string): CaptureEvent[] => analyzeLines(fixtureLines(`ci-logs/real/${name}`));
 const artifacts = (events: CaptureEvent[]): DownloadEvent[] => downloads(events).filter((d) => !d.index);
@@ -43,6 +44,20 @@ test("splitCiPrefix: a bracketed clock and TeamCity's time, level and enclosing 
   for (const line of ['[+] Building 1.0s (8/14)', '[12:00] x', '[17:40:46]x']) assert.equal(splitCiPrefix(line), null, line);
 });
 
+test('MachinePrefix: the indented name comes off only once an `==> NAME: ` line gave it', () => {
+  const machines = new MachinePrefix();
+  // Before any `==>` line, an indented `name: value` is the tool's own (pip's nested ERROR, YAML).
+  assert.equal(machines.strip('    ERROR: Command errored out with exit status 1'), '    ERROR: Command errored out with exit status 1');
+  assert.equal(machines.strip('    default: Get:1 http://deb.example/ubuntu bionic InRelease'), '    default: Get:1 http://deb.example/ubuntu bionic InRelease');
+  assert.equal(machines.strip('==> default: Running provisioner: shell...'), 'Running provisioner: shell...');
+  assert.equal(machines.strip('    default: Get:1 http://deb.example/ubuntu bionic InRelease'), 'Get:1 http://deb.example/ubuntu bionic InRelease');
+  assert.equal(machines.strip('    default:   apache2-bin apache2-data'), '  apache2-bin apache2-data');
+  assert.equal(machines.strip('    default:'), '');
+  assert.equal(machines.strip('    ERROR: Command errored out'), '    ERROR: Command errored out');
+  // Packer's closing lines name no build.
+  assert.equal(machines.strip('==> Builds finished. The artifacts of successful builds are:'), '==> Builds finished. The artifacts of successful builds are:');
+});
+
 test('analyze: `git push heroku` with pip 21 finds every package the buildpack downloaded', () => {
   const events = analyze('heroku-pip21.txt');
   assert.deepEqual(
@@ -75,6 +90,38 @@ test("analyze: Heroku's apt buildpack: the index files of its `apt-get update` a
     artifacts(events).map((d) => [d.name, d.version, d.source]),
     [['libsasl2-dev', '2.1.25.dfsg1-17build1', 'http://deb.example/ubuntu/']],
   );
+});
+
+test("analyze: Vagrant's provisioner output (`    default: `) gives apt's index files and packages", () => {
+  const events = analyze('vagrant-bionic-apache.txt');
+  assert.deepEqual(
+    indexes(events).map((d) => [d.source, d.cached]),
+    [
+      ['http://deb.example/ubuntu/dists/bionic/InRelease', true],
+      ['http://deb.example/ubuntu/dists/bionic-updates/InRelease', false],
+      ['http://security.example/ubuntu/dists/bionic-security/InRelease', false],
+      ['http://deb.example/ubuntu/dists/bionic-backports/InRelease', false],
+    ],
+  );
+  const packages = artifacts(events);
+  assert.equal(packages.length, 10);
+  assert.deepEqual([packages[0]?.name, packages[0]?.version, packages[9]?.name], ['libapr1', '1.6.3-2', 'ssl-cert']);
+});
+
+test('analyze: an older Vagrant printing the provisioner output under `==> default: ` too', () => {
+  const events = analyze('vagrant-old-trusty-chefdk.txt');
+  assert.equal(indexes(events).filter((d) => !d.cached).length, 5);
+});
+
+test("analyze: Packer's provisioner output, stdout under `    amazon-ebs: `, stderr under `==> amazon-ebs: `", () => {
+  const update = analyze('packer-amazon-ebs-update.txt');
+  assert.equal(indexes(update).filter((d) => !d.cached).length, 23);
+  assert.equal(artifacts(update).length, 0);
+  const install = analyze('packer-amazon-ebs-nginx-stderr.txt');
+  const packages = artifacts(install);
+  assert.equal(packages.length, 18);
+  assert.deepEqual([packages[0]?.name, packages[17]?.name, packages[17]?.version], ['libjpeg-turbo8', 'nginx', '1.14.0-0ubuntu1.7']);
+  assert.equal(attempts(install).length, 0);
 });
 
 test('analyze: a legacy `docker build` in Cloud Build: its steps and the base image layers it pulled', () => {

@@ -8,6 +8,8 @@
 // off first (the line numbers of a log copied from GitHub's web view before anything else);
 // its time becomes the time of the events the line yields (an event a parser held back, such
 // as a pip download awaiting its `Saved` line, takes the time of the line that released it).
+// The machine's name Vagrant and Packer print a provisioner's output under comes off after it
+// (machine-prefix.ts).
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
@@ -16,6 +18,7 @@ import { combineToolParsers, type ToolParser, type ToolParserFactory } from './t
 import { BuildKitFramer } from './docker-buildkit.js';
 import { LineNumbers, splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
+import { MachinePrefix } from './machine-prefix.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { TtyFramer } from './docker-tty.js';
 import { builderNetworkFailure, StepTracker } from './docker-steps.js';
@@ -119,7 +122,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
     steps.builderFailed(message);
   };
 
-  const dispatch = (text: string): void => {
+  const machines = new MachinePrefix();
+  const dispatch = (line: string): void => {
+    const text = machines.strip(line);
     const first = text.charCodeAt(0);
     const lastWords = dockerLastWords(text, tty.seen || buildkit.seen);
     if (lastWords !== null) {
