@@ -75,8 +75,8 @@ test('analyze: `git push heroku` with pip 21 finds every package the buildpack d
   );
 });
 
-test('analyze: `git push heroku` with pip 18: each URL it printed; the requirement it could not find is no download', () => {
-  const events = analyze('heroku-pip18-urls.txt');
+test('analyze: `git push heroku` with pip 18, pasted as a Markdown code block: each URL it printed; the requirement it could not find is no download', () => {
+  const events = analyze('heroku-pip18-urls-indented.txt');
   const found = artifacts(events);
   assert.equal(found.length, 10);
   assert.equal(found[0]?.source, 'https://files.pythonhosted.org/packages/7c/e6/92ad559b7192d846975fc916b65f667c7b8c3a32bea7372340bfe9a15fa5/certifi-2018.4.16-py2.py3-none-any.whl');
@@ -122,6 +122,33 @@ test("analyze: Packer's provisioner output, stdout under `    amazon-ebs: `, std
   assert.equal(packages.length, 18);
   assert.deepEqual([packages[0]?.name, packages[17]?.name, packages[17]?.version], ['libjpeg-turbo8', 'nginx', '1.14.0-0ubuntu1.7']);
   assert.equal(attempts(install).length, 0);
+});
+
+test("analyze: Packer's docker builder: apk's indexes and packages and pip's wheel in the provisioner's output", () => {
+  const events = analyze('packer-docker-apk-pip.txt');
+  assert.equal(indexes(events).length, 4);
+  assert.deepEqual(
+    artifacts(events).map((d) => [d.name, d.version, d.tool]),
+    [
+      ['libcrypto1.0', '1.0.2r-r0', 'apk'],
+      ['libgcc', '6.3.0-r4', 'apk'],
+      ['http-parser', '2.7.1-r1', 'apk'],
+      ['libssl1.0', '1.0.2r-r0', 'apk'],
+      ['libstdc++', '6.3.0-r4', 'apk'],
+      ['libuv', '1.11.0-r1', 'apk'],
+      ['nodejs-current', '7.10.1-r1', 'apk'],
+      ['nodejs-npm', '6.10.3-r2', 'apk'],
+      ['pip', '19.0.3', 'pip'],
+    ],
+  );
+});
+
+test("analyze: Vagrant's output indented as a literal block: the indent and the machine's name come off, pip's cached wheel is read", () => {
+  const events = analyze('vagrant-rst-indented-pip.txt');
+  assert.deepEqual(
+    downloads(events).map((d) => [d.name, d.cached]),
+    [['ecdsa', true]],
+  );
 });
 
 test('analyze: a legacy `docker build` in Cloud Build: its steps and the base image layers it pulled', () => {

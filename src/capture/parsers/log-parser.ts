@@ -49,9 +49,11 @@ const GT = 62; // `>` of a Markdown quote
 /**
  * A Docker build log indented as a Markdown code block (READMEs, notes) or quoted in a
  * reply (`> `, nested `> > `): its first framing line (`    [+] Building …`,
- * `> #5 [2/3] …`, `    Step 2/3 : …`) gives the prefix the lines after it carry.
+ * `> #5 [2/3] …`, `    Step 2/3 : …`) gives the prefix the lines after it carry. So does the
+ * first line of a `git push heroku` (`    remote: …`) or of Vagrant's or Packer's own
+ * (`    ==> default: …`), whose prefixes come off after it.
  */
-const PASTED_BUILD_LOG = /^([ \t]{2,}|[ \t]{0,3}(?:>[ \t]?)+)(?=\[\+\] Building \d|#\d+ \[|Step \d+(?:\/\d+)? : )/;
+const PASTED_BUILD_LOG = /^([ \t]{2,}|[ \t]{0,3}(?:>[ \t]?)+)(?=\[\+\] Building \d|#\d+ \[|Step \d+(?:\/\d+)? : |remote: |==> [\w.-]+: )/;
 /**
  * Tool output quoted in a reply starts with one of these lines (pip's, apt's, npm's). Only a
  * quote: an indented `Collecting`/`Downloading` is pip's own nesting, and curl -v's `> GET`
