@@ -54,8 +54,10 @@ test('MachinePrefix: the indented name comes off only once an `==> NAME: ` line 
   assert.equal(machines.strip('    default:   apache2-bin apache2-data'), '  apache2-bin apache2-data');
   assert.equal(machines.strip('    default:'), '');
   assert.equal(machines.strip('    ERROR: Command errored out'), '    ERROR: Command errored out');
-  // Packer's closing lines name no build.
-  assert.equal(machines.strip('==> Builds finished. The artifacts of successful builds are:'), '==> Builds finished. The artifacts of successful builds are:');
+  // Packer's closing lines name no build; makepkg's and Homebrew's `==>` lines name none either.
+  for (const line of ['==> Builds finished. The artifacts of successful builds are:', '==> ERROR: Failure while downloading x', '==> Downloading https://ghcr.io/v2/homebrew/core/wget/manifests/1.24.5']) {
+    assert.equal(machines.strip(line), line);
+  }
 });
 
 test('analyze: `git push heroku` with pip 21 finds every package the buildpack downloaded', () => {

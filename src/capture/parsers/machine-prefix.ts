@@ -8,8 +8,11 @@
 
 const EQUALS = 61;
 const SPACE = 32;
-/** Vagrant machine names and Packer builds (`default`, `web`, `amazon-ebs`, `docker.ubuntu`). */
-const NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+/**
+ * Vagrant machine names and Packer builds (`default`, `web`, `amazon-ebs`, `docker.ubuntu`). A
+ * name in capitals is a level instead (makepkg's `==> ERROR: …`, `==> WARNING: …`).
+ */
+const NAME = /^(?=[^a-z]*[a-z0-9])[A-Za-z0-9][\w.-]{0,63}$/;
 
 export class MachinePrefix {
   private readonly names = new Set<string>();
