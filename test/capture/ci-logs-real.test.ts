@@ -1,4 +1,4 @@
-// Logs saved by Heroku, Vagrant, Packer, Google Cloud Build, TeamCity and a bracketed build clock,
+// Logs saved by Heroku, `pack build`, Vagrant, Packer, Google Cloud Build, TeamCity and a bracketed build clock,
 // as people pasted them (test/fixtures/ci-logs/real/README.md names each source): every line under
 // its system's prefix, the tool output after it read as if it stood alone.
 import { test } from 'node:test';
@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { CaptureEvent, DownloadEvent } from '../../src/capture/events.js';
 import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
 import { MachinePrefix } from '../../src/capture/parsers/machine-prefix.js';
+import { BuildpackIndent } from '../../src/capture/parsers/buildpack-indent.js';
 import { analyzeLines, attempts, downloads, fixtureLines } from './tools-fixture.js';
 
 const analyze = (name: string): CaptureEvent[] => analyzeLines(fixtureLines(`ci-logs/real/${name}`));
@@ -14,9 +15,8 @@ const indexes = (events: CaptureEvent[]): DownloadEvent[] => downloads(events).f
 const finishedSteps = (events: CaptureEvent[]): [string, string][] =>
   events.flatMap((e) => (e.type === 'step' && e.status !== 'running' ? [[e.name, e.status] as [string, string]] : []));
 
-test("splitCiPrefix: Heroku's `remote: ` and a buildpack's seven-blank indent come off; pip's own nesting stays", () => {
-  assert.equal(splitCiPrefix('remote:        Collecting bottle==0.12.9')?.text, 'Collecting bottle==0.12.9');
-  assert.equal(splitCiPrefix('remote:          Downloading bottle-0.12.9.tar.gz (69 kB)')?.text, '  Downloading bottle-0.12.9.tar.gz (69 kB)');
+test("splitCiPrefix: Heroku's `remote: ` comes off", () => {
+  assert.equal(splitCiPrefix('remote:        Collecting bottle==0.12.9')?.text, '       Collecting bottle==0.12.9');
   assert.equal(splitCiPrefix('remote: -----> Installing requirements with pip')?.text, '-----> Installing requirements with pip');
   assert.equal(splitCiPrefix('remote:')?.text, '');
   assert.equal(splitCiPrefix('remote:x'), null);
@@ -42,6 +42,21 @@ test("splitCiPrefix: a bracketed clock and TeamCity's time, level and enclosing 
   assert.equal(splitCiPrefix('[17:40:37] :\t\t [VCS Root details] "https://github.com/x.git" {id=4}')?.text, '"https://github.com/x.git" {id=4}');
   assert.equal(splitCiPrefix('[17:40:46] :\t [Step 1/2]')?.text, '');
   for (const line of ['[+] Building 1.0s (8/14)', '[12:00] x', '[17:40:46]x']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+test("splitCiPrefix: `pack build`'s lifecycle phases come off; other bracketed words stay", () => {
+  assert.equal(splitCiPrefix('[builder]        Get:1 http://ports.example/ubuntu-ports jammy InRelease [270 kB]')?.text, '       Get:1 http://ports.example/ubuntu-ports jammy InRelease [270 kB]');
+  assert.equal(splitCiPrefix('[detector] paketo-buildpacks/apt   0.1.0')?.text, 'paketo-buildpacks/apt   0.1.0');
+  for (const line of ['[internal] load build definition from Dockerfile', '[build] x', '[builder]x']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+test("BuildpackIndent: a buildpack's seven-blank indent comes off once a `-----> ` header was seen; pip's own nesting stays", () => {
+  const indent = new BuildpackIndent();
+  assert.equal(indent.strip('       Get:1 http://deb.example trusty Release.gpg [933 B]'), '       Get:1 http://deb.example trusty Release.gpg [933 B]');
+  assert.equal(indent.strip('-----> Updating apt caches'), '-----> Updating apt caches');
+  assert.equal(indent.strip('       Get:1 http://deb.example trusty Release.gpg [933 B]'), 'Get:1 http://deb.example trusty Release.gpg [933 B]');
+  assert.equal(indent.strip('         Downloading bottle-0.12.9.tar.gz (69 kB)'), '  Downloading bottle-0.12.9.tar.gz (69 kB)');
+  assert.equal(indent.strip('      six spaces'), '      six spaces');
 });
 
 test('MachinePrefix: the indented name comes off only once an `==> NAME: ` line gave it', () => {
@@ -91,6 +106,48 @@ test("analyze: Heroku's apt buildpack: the index files of its `apt-get update` a
   assert.deepEqual(
     artifacts(events).map((d) => [d.name, d.version, d.source]),
     [['libsasl2-dev', '2.1.25.dfsg1-17build1', 'http://deb.example/ubuntu/']],
+  );
+});
+
+test("analyze: `pack build` with Paketo's apt buildpack: the lifecycle's `[builder] ` and the buildpack's indent come off", () => {
+  const events = analyze('pack-paketo-apt.txt');
+  assert.equal(indexes(events).filter((d) => !d.cached).length, 12);
+  assert.deepEqual(
+    artifacts(events).filter((d) => d.kind === 'apt').map((d) => [d.name, d.version]),
+    [
+      ['libmd0', '1.0.4-1build1'],
+      ['libbsd0', '0.11.5-1'],
+      ['libedit2', '3.1-20210910-1build1'],
+      ['mysql-client-core-8.0', '8.0.44-0ubuntu0.22.04.2'],
+      ['mysql-common', '5.8+1.0.8'],
+      ['mysql-client-8.0', '8.0.44-0ubuntu0.22.04.2'],
+      ['mysql-client', '8.0.44-0ubuntu0.22.04.2'],
+    ],
+  );
+});
+
+test('analyze: `pack build` with a Python buildpack: the wheels pip downloaded under `[builder] `', () => {
+  const events = analyze('pack-python-pip.txt');
+  assert.deepEqual(
+    artifacts(events).map((d) => [d.name, d.version]),
+    [
+      ['click', '7.1.2'],
+      ['h11', '0.10.0'],
+      ['starlette', '0.13.8'],
+      ['uvicorn', '0.12.1'],
+      ['typing-extensions', '3.7.4.3'],
+    ],
+  );
+});
+
+test("analyze: a buildpack's log without `remote: ` (Scalingo): its indent comes off after the first header; apt took both .debs from its cache", () => {
+  const events = analyze('scalingo-apt-cached.txt');
+  assert.deepEqual(
+    artifacts(events).map((d) => [d.name, d.cached]),
+    [
+      ['libpoppler44', true],
+      ['poppler-utils', true],
+    ],
   );
 });
 

@@ -12,12 +12,13 @@
 //   build  > text                              gitlab-ci-local: the job's name, padded to the
 //                                              longest job's, then `> ` before the job's output
 //   [CI/build   ]   | text                     nektos/act: workflow and job, then `  | `
-//   remote:        text                        `git push heroku`: the server's lines, a buildpack's
-//                                              command output indented seven blanks more
+//   remote: text                               `git push heroku`: the server's lines
 //   Step #1 - "build": text                     Google Cloud Build (`Step #1: ` for a step without id)
 //   [00:01:01] text                            a clock in brackets (build scripts' elapsed time)
 //   [17:40:46] :\t [Step 1/2] text              TeamCity: its time, the level (` `, `i`, `W`, `E`),
 //                                              then a tab per nesting level and the enclosing block
+//   [builder] text                             `pack build`: the Cloud Native Buildpacks lifecycle's
+//                                              phase (`[detector] `, `[builder] `, `[exporter] `…)
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
 // `npm http …`).
 // pip's own `--log` prefix (`2026-01-09T14:22:33,123 `, comma, no zone) is pip's to read.
@@ -44,7 +45,7 @@ export function splitCiPrefix(line: string): CiLine | null {
   const first = line.charCodeAt(0);
   if (first === BRACKET) {
     const end = isoEnd(line, 1);
-    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return bracketedClock(line) ?? actPrefix(line);
+    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return bracketedClock(line) ?? lifecyclePhase(line) ?? actPrefix(line);
     return split(line, 1, end, end + 1);
   }
   let at = 0;
@@ -135,18 +136,12 @@ function actPrefix(line: string): CiLine | null {
 
 /**
  * `remote: text`: what the server printed during a `git push`, as Heroku's builds are most often
- * pasted. Buildpacks indent a command's output seven blanks (`remote:        Get:1 …`,
- * `remote:          Downloading …` for pip's own nesting): those seven come off too, so apt's and
- * pip's lines start where their parsers look.
+ * pasted (the buildpacks' seven-blank indent after it is buildpack-indent.ts's).
  */
 function herokuPrefix(line: string): CiLine | null {
   if (line.length > 7 && line.charCodeAt(7) !== 32) return null;
-  let text = Math.min(8, line.length);
-  if (line.startsWith(BUILDPACK_INDENT, text)) text += BUILDPACK_INDENT.length;
-  return { text: line.slice(text), timestamp: null, gitlab: false, continued: false };
+  return untimed(line.slice(8));
 }
-
-const BUILDPACK_INDENT = '       ';
 
 /**
  * Google Cloud Build names each step's output line: `Step #0 - "build": text` (the step's id), or
@@ -204,6 +199,14 @@ function teamCityText(line: string): CiLine | null {
   }
   return untimed(line.slice(at));
 }
+
+/** `[builder] text`: a Cloud Native Buildpacks lifecycle phase, as `pack build` prints them. */
+function lifecyclePhase(line: string): CiLine | null {
+  const end = line.indexOf('] ', 2);
+  return end !== -1 && end < 11 && LIFECYCLE_PHASES.has(line.slice(1, end)) ? untimed(line.slice(end + 2)) : null;
+}
+
+const LIFECYCLE_PHASES = new Set(['analyzer', 'detector', 'restorer', 'extender', 'builder', 'exporter', 'rebaser']);
 
 function untimed(text: string): CiLine {
   return { text, timestamp: null, gitlab: false, continued: false };

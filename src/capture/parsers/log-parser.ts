@@ -9,7 +9,7 @@
 // its time becomes the time of the events the line yields (an event a parser held back, such
 // as a pip download awaiting its `Saved` line, takes the time of the line that released it).
 // The machine's name Vagrant and Packer print a provisioner's output under comes off after it
-// (machine-prefix.ts).
+// (machine-prefix.ts), then a buildpack's indent (buildpack-indent.ts).
 //
 // Most lines of a big log are irrelevant; the framing test is a charCodeAt or two before
 // any regex or JSON.parse.
@@ -19,6 +19,7 @@ import { BuildKitFramer } from './docker-buildkit.js';
 import { LineNumbers, splitCiPrefix } from './ci-prefix.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { MachinePrefix } from './machine-prefix.js';
+import { BuildpackIndent } from './buildpack-indent.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { TtyFramer } from './docker-tty.js';
 import { builderNetworkFailure, StepTracker } from './docker-steps.js';
@@ -125,8 +126,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
   };
 
   const machines = new MachinePrefix();
+  const buildpacks = new BuildpackIndent();
   const dispatch = (line: string): void => {
-    const text = machines.strip(line);
+    const text = buildpacks.strip(machines.strip(line));
     const first = text.charCodeAt(0);
     const lastWords = dockerLastWords(text, tty.seen || buildkit.seen);
     if (lastWords !== null) {
