@@ -84,7 +84,7 @@ function tsPrefix(line: string): CiLine | null {
     const c = line.charCodeAt(offset);
     if (code === DIGIT ? !isDigit(c) : c !== code) return null;
   }
-  return { text: line.slice(16), timestamp: null, gitlab: false, continued: false };
+  return untimed(line.slice(16));
 }
 
 /** Compose's container names: the service, then its replica number (`web-1`, v1's `web_1`). */
@@ -100,7 +100,7 @@ function composePrefix(line: string): CiLine | null {
   const text = line.charCodeAt(bar + 1) === 32 ? line.slice(bar + 2) : line.slice(bar + 1);
   // `docker compose logs -t`: the container's own time follows the name.
   const timed = isDigit(text.charCodeAt(0)) ? splitCiPrefix(text) : null;
-  return timed !== null && !timed.gitlab ? timed : { text, timestamp: null, gitlab: false, continued: false };
+  return timed !== null && !timed.gitlab ? timed : untimed(text);
 }
 
 /**
@@ -119,7 +119,7 @@ function gitlabCiLocalPrefix(line: string): CiLine | null {
   const end = found[0].length;
   // `>` then a blank, or the line's end: `build  >>> x` and `build  >x` are not the prefix.
   if (line.charCodeAt(end - 1) !== 32 && end !== line.length) return null;
-  return { text: line.slice(end), timestamp: null, gitlab: false, continued: false };
+  return untimed(line.slice(end));
 }
 
 /**
@@ -131,7 +131,7 @@ const ACT = /^\[[^\]]{1,200}\] {3}\|(?: |$)/;
 
 function actPrefix(line: string): CiLine | null {
   const found = ACT.exec(line);
-  return found === null ? null : { text: line.slice(found[0].length), timestamp: null, gitlab: false, continued: false };
+  return found === null ? null : untimed(line.slice(found[0].length));
 }
 
 /**
@@ -151,7 +151,7 @@ const CLOUD_BUILD = /^Step #\d{1,4}(?: - "[^"]*")?:(?: |$)/;
 
 function cloudBuildPrefix(line: string): CiLine | null {
   const found = CLOUD_BUILD.exec(line);
-  return found === null ? null : { text: line.slice(found[0].length), timestamp: null, gitlab: false, continued: false };
+  return found === null ? null : untimed(line.slice(found[0].length));
 }
 
 /** `00:17:52.331 text` / `12:34:56 text`: a time of day (or since the build began), no date. */
@@ -167,7 +167,7 @@ function clockPrefix(line: string): CiLine | null {
     if (i === 9) return null;
   }
   if (line.charCodeAt(i) !== 32) return null;
-  return { text: line.slice(i + 1), timestamp: null, gitlab: false, continued: false };
+  return untimed(line.slice(i + 1));
 }
 
 /** `[00:01:01] text`, or TeamCity's `[17:40:46] :\t [Step 1/2] text` (no date: no timestamp). */
@@ -208,6 +208,7 @@ function lifecyclePhase(line: string): CiLine | null {
 
 const LIFECYCLE_PHASES = new Set(['analyzer', 'detector', 'restorer', 'extender', 'builder', 'exporter', 'rebaser']);
 
+/** A line whose prefix gave no date. */
 function untimed(text: string): CiLine {
   return { text, timestamp: null, gitlab: false, continued: false };
 }
