@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaptureEvent } from '../../src/capture/events.js';
-import { LineNumbers, splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
+import { splitCiPrefix } from '../../src/capture/parsers/ci-prefix.js';
+import { LineNumbers } from '../../src/capture/parsers/line-numbers.js';
 import { LineSplitter } from '../../src/capture/parsers/lines.js';
 import { createLogParser } from '../../src/capture/parsers/log-parser.js';
 import { TOOL_PARSERS } from '../../src/capture/parsers/tools.js';

@@ -5,9 +5,10 @@
 // set of tool parsers with step null. Docker's last words after a failed build
 // (docker-last-words.ts) are taken before any framing: they end the build whatever block
 // is open, and fail the step they name. A CI system's per-line prefix (ci-prefix.ts) comes
-// off first (the line numbers of a log copied from GitHub's web view before anything else);
-// its time becomes the time of the events the line yields (an event a parser held back, such
-// as a pip download awaiting its `Saved` line, takes the time of the line that released it).
+// off first (the line numbers of a log copied from GitHub's web view, line-numbers.ts, before
+// anything else); its time becomes the time of the events the line yields (an event a parser
+// held back, such as a pip download awaiting its `Saved` line, takes the time of the line
+// that released it).
 // The machine's name Vagrant and Packer print a provisioner's output under comes off after it
 // (machine-prefix.ts), then a buildpack's indent (buildpack-indent.ts).
 //
@@ -16,7 +17,8 @@
 import { errorEvent, networkAttemptEvent, type CaptureEvent } from '../events.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
-import { LineNumbers, splitCiPrefix } from './ci-prefix.js';
+import { splitCiPrefix } from './ci-prefix.js';
+import { LineNumbers } from './line-numbers.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { MachinePrefix } from './machine-prefix.js';
 import { BuildpackIndent } from './buildpack-indent.js';
