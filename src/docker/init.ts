@@ -40,8 +40,8 @@ const INIT_COPIES = new Map([
   [`${OFFGRID_DIR}/ /offgrid/`, OFFGRID_DIR],
   [`${APT_ARCHIVES_DIR}/ /offgrid/apt-archives/`, APT_ARCHIVES_DIR],
 ]);
-/** pip as a RUN step calls it: `pip`, `pip3`, `pip3.11`, `python3 -m pip`. */
-const PIP = String.raw`pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip`;
+/** pip as a RUN step calls it: `pip`, `pip3`, `pip3.11`, `python3 -m pip`, and in a Windows image `pip.exe`, `python.exe -m pip`. */
+const PIP = String.raw`pip(?:3(?:\.\d+)?)?(?:\.exe)?|python(?:3(?:\.\d+)?)?(?:\.exe)?\s+-m\s+pip`;
 /** pip's general options that take their value as the next word (`pip --retries 5 install`). */
 const PIP_VALUE_OPTIONS = 'cache-dir|cert|client-cert|exists-action|keyring-provider|log|log-file|proxy|python|resume-retries|retries|root-user-action|src|timeout|trusted-host|use-deprecated|use-feature';
 /**
@@ -105,7 +105,12 @@ function pipRequirements(command: string): PipRequirements {
       else if (/^\d*>>?$/.test(word)) i++;
       else if (/^\d*>/.test(word)) continue;
       // Nor are options, variables, URLs and VCS requirements (network-steps.ts names those).
-      else if (word.startsWith('-') || word.includes('$') || word.includes('://') || /^\w+\+/.test(word)) continue;
+      else if (word.startsWith('-') || word.startsWith('$') || word.includes('://') || /^\w+\+/.test(word)) continue;
+      // A version given at build time (`poetry==$POETRY_VERSION`): the wheelhouse needs the project, by its name.
+      else if (word.includes('$')) {
+        const name = NAMED_REQUIREMENT.exec(word)?.[1];
+        if (name !== undefined && !out.byName.includes(name)) out.byName.push(name);
+      }
       else if (isLocalPath(word)) {
         if (isolated && !/\.whl$/i.test(word)) out.projects.push(word);
       } else if (NAMED_REQUIREMENT.test(word) && !out.byName.includes(word)) out.byName.push(word);

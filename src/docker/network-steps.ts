@@ -23,6 +23,8 @@ const INSTALLER_INSTEAD = 'vendor what the script installs into the build contex
 const KEY_INSTEAD = "keep the signing key in the build context and COPY it to /etc/apt/trusted.gpg.d/ (with the source's .list file); the packages then come from apt-archives/";
 const REPOSITORY_INSTEAD = 'put the repository in the build context (a git submodule or a checkout beside the Dockerfile) and COPY it';
 const TOOLCHAIN_INSTEAD = 'start FROM an image that has the toolchain, or COPY it in from the build context';
+/** A registration with a vendor's subscription service (RHSM, SUSE, Ubuntu Pro) needs that service; the packages it unlocks come from the vendor's repositories. */
+const REGISTRATION_INSTEAD = 'start FROM an image that already has the subscribed packages, or install them from a local mirror of the subscribed repositories (a registration cannot happen offline)';
 
 /** A package manager or toolchain installer init has no local archive for. */
 interface Manager {
@@ -81,7 +83,17 @@ const MANAGERS: Readonly<Record<string, Manager>> = {
   },
   aptitude: { fetching: ['install', 'update', 'upgrade', 'safe-upgrade', 'full-upgrade'], offline: null, from: "the distribution's repositories", instead: 'use apt-get, which init points at apt-archives/ (a local repository)' },
   emerge: { fetching: 'any', offline: null, valueOptions: ['--jobs', '-j', '--root', '--config-root'], from: "Gentoo's mirrors", instead: DISTRO_INSTEAD },
-  npm: { fetching: ['ci', 'install', 'i', 'add', 'update', 'upgrade'], offline: /^--offline$/, valueOptions: ['--prefix', '-w', '--workspace', '-C'], instead: NPM_INSTEAD },
+  // With npm's aliases of each (`npm install-clean` is `npm ci`), as `npm help` lists them.
+  npm: {
+    fetching: [
+      'ci', 'clean-install', 'ic', 'install-clean', 'isntall-clean',
+      'install', 'add', 'i', 'in', 'ins', 'inst', 'insta', 'instal', 'isnt', 'isnta', 'isntal', 'isntall',
+      'install-test', 'it', 'install-ci-test', 'cit', 'clean-install-test', 'sit', 'update', 'up', 'upgrade', 'udpate',
+    ],
+    offline: /^--offline$/,
+    valueOptions: ['--prefix', '-w', '--workspace', '-C'],
+    instead: NPM_INSTEAD,
+  },
   yarn: { fetching: ['', 'install', 'add', 'upgrade', 'global add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: "keep the packages in the build context (Yarn's offline mirror, `yarn install --offline`)" },
   pnpm: { fetching: ['install', 'i', 'add', 'fetch', 'update'], offline: /^--offline$/, valueOptions: ['-C', '--dir', '--filter', '-F'], instead: "keep the packages in the build context (`pnpm fetch` into a store COPY'd in, then `pnpm install --offline`)" },
   bun: { fetching: ['install', 'i', 'add'], offline: /^--offline$/, valueOptions: ['--cwd'], instead: NPM_INSTEAD },
@@ -136,6 +148,18 @@ const MANAGERS: Readonly<Record<string, Manager>> = {
   pyenv: { fetching: ['install'], offline: null, from: 'python.org', instead: TOOLCHAIN_INSTEAD },
   sdk: { fetching: ['install'], offline: /^--offline$/, from: 'SDKMAN', instead: TOOLCHAIN_INSTEAD },
   rustup: { fetching: ['install', 'update', 'toolchain install', 'target add', 'component add'], offline: null, from: 'the Rust distribution server', instead: TOOLCHAIN_INSTEAD },
+  vcpkg: {
+    fetching: ['install', 'x-set-installed'],
+    offline: null,
+    from: "the ports' upstream sources",
+    instead: "keep vcpkg's downloads (VCPKG_DOWNLOADS) or a binary cache in the build context, or start FROM an image that has the libraries",
+  },
+  // Leiningen: any task resolves the project's dependencies (`lein deps`, `lein uberjar`) unless -o.
+  lein: { fetching: 'any', offline: /^-o$/, from: 'Maven Central and Clojars', instead: "put Leiningen's local repository (~/.m2) in the build context and run lein -o" },
+  // Registering the image with a vendor's subscription service, to reach the subscribed repositories.
+  'subscription-manager': { fetching: ['register', 'attach', 'refresh'], offline: null, from: "Red Hat's subscription service", instead: REGISTRATION_INSTEAD },
+  ua: { fetching: ['attach', 'enable', 'refresh'], offline: null, from: "Canonical's contract server", instead: REGISTRATION_INSTEAD },
+  pro: { fetching: ['attach', 'enable', 'refresh'], offline: null, from: "Canonical's contract server", instead: REGISTRATION_INSTEAD },
 };
 /** Wrappers that run the same program: `./mvnw`, `./gradlew`. */
 const WRAPPERS: Readonly<Record<string, string>> = { mvnw: 'mvn', gradlew: 'gradle' };
@@ -293,12 +317,16 @@ function program(words: readonly string[]): string | null {
   return first === undefined ? null : first.replace(/^.*[/\\]/, '').replace(/\.exe$/i, '');
 }
 
+const REDIRECTION = /^(?:\d*|&)(?:[<>]|>>)/;
+
 /** The words after a program's options (`mvn -f pom.xml package` → `package`), up to two. */
 function subcommand(words: readonly string[], valueOptions: readonly string[] = []): string[] {
   const out: string[] = [];
   for (let i = 1; i < words.length && out.length < 2; i++) {
     const word = words[i]!;
     if (valueOptions.includes(word)) i++;
+    // A redirection (`./lein &> /dev/null`, `2>&1`) is the shell's, not the program's.
+    else if (REDIRECTION.test(word)) i += /[<>]$/.test(word) ? 1 : 0;
     else if (!word.startsWith('-')) out.push(word);
   }
   return out;
@@ -416,6 +444,11 @@ function commandUses(command: SimpleCommand, local: ReadonlySet<string> | null):
       if (source === undefined || !source.startsWith('ppa:')) return [];
       return [{ what: `${name} ${source} fetches the PPA's signing key from Launchpad`, instead: KEY_INSTEAD }];
     }
+    case 'SUSEConnect':
+      // `SUSEConnect -r CODE` / `-p PRODUCT` registers with the SUSE Customer Center; `--cleanup`, `--status-text` do not.
+      return command.words.some((w) => /^(?:-r|--regcode|-p|--product|-d|--de-register)$/.test(w))
+        ? [{ what: 'SUSEConnect registers with the SUSE Customer Center (or the registration server it names)', instead: REGISTRATION_INSTEAD }]
+        : [];
     case 'install-php-extensions':
       return command.words.slice(1).some((w) => !w.startsWith('-')) ? [PHP_EXTENSIONS_USE] : [];
     case 'pacman':
@@ -439,7 +472,7 @@ function pipUses(command: SimpleCommand): NetworkUse[] {
   const words = command.words;
   const name = program(words);
   if (name === null) return [];
-  if (/^python[0-9.]*$/.test(name) && /(?:^|\/)get-pip\.py$/.test(words[1] ?? '') && !words.includes('--no-index')) {
+  if (/^python[0-9.]*$/.test(name) && /(?:^|[/\\])get-pip\.py$/.test(words[1] ?? '') && !words.includes('--no-index')) {
     return [{ what: 'get-pip.py fetches pip, setuptools and wheel from PyPI', instead: 'put them in the wheelhouse and run get-pip.py --no-index --find-links /wheelhouse' }];
   }
   const pip = /^pip(?:3(?:\.\d+)?)?$/.test(name) ? 1 : /^python[0-9.]*$/.test(name) && words[1] === '-m' && words[2] === 'pip' ? 3 : 0;
@@ -447,6 +480,14 @@ function pipUses(command: SimpleCommand): NetworkUse[] {
   const instead = 'build its wheel into the wheelhouse (offgrid wheelhouse reads the same requirement) and install the package by name';
   const uses: NetworkUse[] = [];
   words.forEach((w, i) => {
+    // A find-links page: --no-index (init's flags) turns off the index, not the pages pip is told to read.
+    const findLinks = /^(?:-f|--find-links)$/.test(words[i - 1] ?? '') ? w : /^--find-links=(.+)$/.exec(w)?.[1];
+    if (findLinks !== undefined && /^https?:\/\//i.test(findLinks)) {
+      uses.push({
+        what: `pip reads the find-links page ${redact(findLinks)}, even with --no-index`,
+        instead: 'give offgrid wheelhouse the same -f option (in the requirements it reads), so the wheelhouse holds the wheels the page lists, and drop it from this step',
+      });
+    }
     // A URL right after an index option is an index (or a file listing), not a requirement.
     if (PIP_INDEX_OPTIONS.test(words[i - 1] ?? '')) return;
     if (PIP_URL_REQUIREMENT.test(w)) uses.push({ what: `pip installs ${redact(w)}, which it fetches from there even with --no-index`, instead });

@@ -170,3 +170,16 @@ test('init docker: the index a rewritten pip step reads besides PyPI (--extra-in
   assert.deepEqual(own.indexes, ['--index-url https://pypi.example.org/simple', '--index-url https://u:t0ken@pypi.example.org/simple']);
   assert.doesNotMatch(own.changes[0]!, /t0ken/);
 });
+
+test('init docker: pip.exe in a Windows stage is named as left alone, not passed over; a version from a build arg still names the project', () => {
+  // A Windows build-tools image (# escape=`, SHELL powershell): pip by its full Windows path.
+  const windows = makeOfflineReady(
+    '# escape=`\nFROM mcr.microsoft.com/windows/servercore:1809\nSHELL ["powershell", "-Command"]\nRUN C:\\build\\import\\python27\\Scripts\\pip.exe install -U pytest\n',
+  );
+  assert.match(windows.skipped[0] ?? '', /^line 4: RUN runs in powershell \(SHELL, line 3\), not a POSIX shell, so it is left alone/);
+  // A poetry builder stage (search-index file id 10547129410): `pip install poetry==$POETRY_VERSION`.
+  const poetry = makeOfflineReady('FROM python:3.12-slim\nENV POETRY_VERSION=1.7.1\nRUN pip install poetry==$POETRY_VERSION\n');
+  assert.deepEqual(poetry.byName, ['poetry']);
+  assert.match(poetry.changes[0] ?? '', /it installs poetry by name/);
+  assert.deepEqual(makeOfflineReady('FROM python:3.12-slim\nRUN pip install "$PKG" ${EXTRA}\n').byName, []);
+});

@@ -187,14 +187,19 @@ test('PowerShell downloads, Chocolatey, R packages and Playwright browsers are n
   assert.deepEqual(whats('npx --yes playwright install --with-deps chromium && python -m playwright install firefox'), [PLAYWRIGHT]);
 });
 
-test('pip: a URL or VCS requirement is fetched even with --no-index; an index URL is not a requirement', () => {
+test('pip: a URL or VCS requirement is fetched even with --no-index; an index URL is not a requirement, a find-links page is read', () => {
   assert.deepEqual(whats('pip install --no-cache-dir git+https://github.com/openai/CLIP.git'), [
     'pip installs git+https://github.com/openai/CLIP.git, which it fetches from there even with --no-index',
   ]);
   assert.deepEqual(whats('python3 -m pip install https://download.pytorch.org/whl/cpu/torch-2.1.0%2Bcpu-cp311-cp311-linux_x86_64.whl'), [
     'pip installs https://download.pytorch.org/whl/cpu/torch-2.1.0%2Bcpu-cp311-cp311-linux_x86_64.whl, which it fetches from there even with --no-index',
   ]);
-  assert.deepEqual(whats('pip install --extra-index-url https://download.pytorch.org/whl/cpu torch -f https://data.pyg.org/whl/torch-2.1.0+cpu.html'), []);
+  // --no-index (init's flags) turns the index off, not a find-links page: pip still reads it (an NVIDIA Triton image's Dockerfile).
+  assert.deepEqual(whats('pip3 install pyg_lib torch_cluster torch_spline_conv torch_scatter torch_sparse -f https://data.pyg.org/whl/torch-2.7.0+cu128.html'), [
+    'pip reads the find-links page https://data.pyg.org/whl/torch-2.7.0+cu128.html, even with --no-index',
+  ]);
+  assert.deepEqual(whats('pip install --find-links=https://u:tok@wheels.example.org/simple/ x'), ['pip reads the find-links page https://***@wheels.example.org/simple/, even with --no-index']);
+  assert.deepEqual(whats('pip install --extra-index-url https://download.pytorch.org/whl/cpu torch -f /wheels'), []);
   assert.deepEqual(whats('pip install -r requirements.txt'), []);
 });
 
@@ -346,4 +351,25 @@ test('init docker: a # syntax= line still needs the network, named on its line',
     [1, "the `# syntax=docker/dockerfile:1.4` line makes BuildKit look this frontend up on its registry on every build, on the daemon's network"],
   ]);
   assert.match(r.needsNetwork[0]!.instead, /^remove the line to use the builder's own frontend \(since Docker 23/);
+});
+
+test('third sweep (BuildKit-era Dockerfiles): npm aliases, registrations, vcpkg, Leiningen, redirections, a Windows get-pip.py', () => {
+  // zerocluster's node app image, inside a RUN <<EOF script: `npm install-clean` is `npm ci`.
+  assert.deepEqual(whats('NODE_ENV=production npm install-clean'), ['npm install-clean fetches from its package registry']);
+  assert.deepEqual(whats('npm ic --omit=dev && npm it'), ['npm ic fetches from its package registry', 'npm it fetches from its package registry']);
+  // crunchtools/nagios-agent (UBI 10), an HPE SLES image, Canonical's Ubuntu Pro how-to: registrations behind a build secret.
+  assert.deepEqual(whats('if [ -f /run/secrets/activation_key ]; then subscription-manager register --activationkey="$(cat /run/secrets/activation_key)" --org="$(cat /run/secrets/org_id)"; fi'), [
+    "subscription-manager register fetches from Red Hat's subscription service",
+  ]);
+  assert.deepEqual(whats('subscription-manager unregister 2>/dev/null || true'), []);
+  assert.deepEqual(whats('SUSEConnect -r "$(cat /run/secrets/SLES_REGISTRATION_CODE)"'), ['SUSEConnect registers with the SUSE Customer Center (or the registration server it names)']);
+  assert.deepEqual(whats('zypper clean -a && SUSEConnect --cleanup'), []);
+  assert.deepEqual(whats('ua attach --attach-config /run/secrets/ua-attach-config'), ["ua attach fetches from Canonical's contract server"]);
+  // A Windows build-tools image: vcpkg fetches each port's sources; python.exe runs get-pip.py by a Windows path.
+  assert.deepEqual(whats('vcpkg.exe install prometheus-cpp:x64-windows-static'), ["vcpkg install fetches from the ports' upstream sources"]);
+  assert.deepEqual(whats('C:\\build\\import\\python27\\python.exe C:\\get-pip.py'), ['get-pip.py fetches pip, setuptools and wheel from PyPI']);
+  // chinnonsantos/purchase-service: Leiningen tasks resolve the project's dependencies; a redirection is no task.
+  assert.deepEqual(whats('lein deps &> /dev/null'), ['lein deps fetches from Maven Central and Clojars']);
+  assert.deepEqual(whats('./lein &> /dev/null && lein -v && lein -o uberjar'), []);
+  assert.deepEqual(whats('npm ci 2>&1 > /tmp/log'), ['npm ci fetches from its package registry']);
 });
