@@ -6,7 +6,7 @@
 // verification run with --network=none and no proxy arguments: nothing is reachable, and
 // a step that tries the network then names the real origin it wanted, not the proxy.
 import type { Builder } from './engine.js';
-import type { ServiceSpec } from './service.js';
+import type { BuildOptions, ServiceSpec } from './service.js';
 
 export type BuildNetwork = 'host' | 'none';
 
@@ -16,6 +16,8 @@ export interface BuildPlan {
   readonly noCache: boolean;
   /** Build args that point the build's tools at offgrid's proxy (empty offline). */
   readonly proxyArgs: Readonly<Record<string, string>>;
+  /** The platform of this machine (`linux/amd64`): offline, the only one whose base images are sure to be here. */
+  readonly platform: string;
 }
 
 /**
@@ -39,13 +41,81 @@ export function proxyBuildArgs(recordingEnv: Readonly<Record<string, string>>): 
 export interface DockerInvocation {
   readonly args: string[];
   readonly env: Record<string, string>;
+  /** The compose build fields not passed on in this mode, each named with why (printed before the build). */
+  readonly notes: string[];
+  /** The platform the build targets when compose names one (`linux/arm64`), else null: this machine's. */
+  readonly platform: string | null;
+}
+
+/** A cache on this machine's disk, which needs no registry: `type=local,src=DIR` (`dest=` for export). */
+const LOCAL_CACHE = /^type=local(?:,|$)/;
+
+/**
+ * What compose's build fields (build.network, cache_from, cache_to, platforms, labels, shm_size,
+ * tags, pull, no_cache) add to the command in this mode. Offline nothing may reach a registry:
+ * a registry cache, build.pull and a platform other than this machine's (whose base images
+ * the builder would fetch) are left out and named, as are fields offgrid never passes.
+ */
+function composeOptions(o: BuildOptions, plan: BuildPlan): { args: string[]; notes: string[]; platform: string | null } {
+  const offline = plan.network === 'none';
+  const args: string[] = [];
+  const notes: string[] = [];
+  // host, none and default need nothing; another network's names are not reachable from the host's network.
+  if (!offline && o.network !== null && !['host', 'none', 'default'].includes(o.network)) {
+    notes.push(
+      `build.network ${o.network} is not used: offgrid builds online with the host's network (its proxy listens on loopback), ` +
+        'so the names of that network do not resolve in the build: give them with build.extra_hosts',
+    );
+  }
+  const caches = (values: readonly string[], option: string, field: string): void => {
+    const kept = offline || (option === '--cache-to' && plan.builder === 'legacy') ? values.filter((v) => LOCAL_CACHE.test(v) && plan.builder === 'buildkit') : values;
+    for (const value of kept) args.push(option, value);
+    const dropped = values.filter((v) => !kept.includes(v));
+    if (dropped.length === 0) return;
+    notes.push(
+      plan.builder === 'legacy' && (option === '--cache-to' || !offline)
+        ? `build.${field} ${dropped.join(', ')} is not used: the legacy builder has no ${option}`
+        : `build.${field} ${dropped.join(', ')} is not used offline: it would reach a registry (a type=local cache is used)`,
+    );
+  };
+  caches(o.cacheFrom, '--cache-from', 'cache_from');
+  caches(o.cacheTo, '--cache-to', 'cache_to');
+  let platform: string | null = null;
+  if (o.platforms.length > 0) {
+    const built = offline ? o.platforms.filter((p) => p === plan.platform) : o.platforms;
+    if (built.length > 0) {
+      args.push('--platform', built.join(','));
+      platform = built[0]!;
+    }
+    const left = o.platforms.filter((p) => !built.includes(p));
+    if (left.length > 0) {
+      notes.push(
+        `build.platforms ${left.join(', ')} ${left.length > 1 ? 'are' : 'is'} not built offline: the builder would fetch base images for ${left.length > 1 ? 'those platforms' : 'that platform'} ` +
+          `from their registry; this build is for ${plan.platform}, this machine's platform`,
+      );
+    }
+  }
+  for (const [key, value] of Object.entries(o.labels)) args.push('--label', `${key}=${value}`);
+  if (o.shmSize !== null) args.push('--shm-size', o.shmSize);
+  for (const tag of o.tags) args.push('-t', tag);
+  if (o.pull && !offline) args.push('--pull');
+  if (o.pull && offline) notes.push('build.pull is not used offline: nothing is pulled, the base images on this machine are used');
+  if (o.noCache && !plan.noCache) args.push('--no-cache');
+  if (o.unused.length > 0) {
+    notes.push(`${o.unused.map((f) => `build.${f}`).join(', ')} ${o.unused.length > 1 ? 'are' : 'is'} not passed on by offgrid build: docker build runs with its defaults for ${o.unused.length > 1 ? 'them' : 'it'}`);
+  }
+  return { args, notes, platform };
 }
 
 export function dockerBuildCommand(spec: ServiceSpec, plan: BuildPlan): DockerInvocation {
   const args = ['build'];
   if (plan.builder === 'buildkit') args.push('--progress=plain');
-  args.push('-f', spec.dockerfile, '-t', spec.image, `--network=${plan.network}`);
+  // build.network: none keeps an online build off the network too (it then needs no proxy).
+  const network: BuildNetwork = spec.options.network === 'none' ? 'none' : plan.network;
+  args.push('-f', spec.dockerfile, '-t', spec.image, `--network=${network}`);
   if (plan.noCache) args.push('--no-cache');
+  const compose = composeOptions(spec.options, plan);
+  args.push(...compose.args);
   if (spec.target !== null) args.push('--target', spec.target);
   // Only buildx takes these; preflight stops a service that has them on another client.
   for (const [name, value] of Object.entries(spec.additionalContexts)) args.push('--build-context', `${name}=${value}`);
@@ -56,8 +126,8 @@ export function dockerBuildCommand(spec: ServiceSpec, plan: BuildPlan): DockerIn
   for (const host of spec.extraHosts) args.push('--add-host', host);
   // offgrid's proxy settings win over the same names in the compose file: they are how
   // the build's downloads are recorded.
-  const buildArgs = { ...spec.args, ...(plan.network === 'none' ? {} : plan.proxyArgs) };
+  const buildArgs = { ...spec.args, ...(network === 'none' ? {} : plan.proxyArgs) };
   for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
   args.push(spec.context);
-  return { args, env: { DOCKER_BUILDKIT: plan.builder === 'buildkit' ? '1' : '0' } };
+  return { args, env: { DOCKER_BUILDKIT: plan.builder === 'buildkit' ? '1' : '0' }, notes: compose.notes, platform: compose.platform };
 }

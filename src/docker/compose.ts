@@ -1,7 +1,8 @@
 // Compose files (compose.yaml, docker-compose.yml) and offgrid's own config (offgrid.yaml)
 // → the services to build. Pure: text in, ServiceSpecs out; reading files is project.ts's job.
 //
-// Read: `build: ./dir` and `build: {context, dockerfile, args, target}`, `image` (the tag),
+// Read: `build: ./dir` and `build: {context, dockerfile, args, target, …}` (the fields docker
+// build takes as options: compose-build-options.ts), `image` (the tag),
 // `profiles`, `extends` (within the file and from another file), top-level `include:`, the
 // project `name:`, YAML anchors and merge keys, later files (an override) merged over the
 // first as compose merges them (with the `!reset`/`!override` merge tags), and compose's variable interpolation (interpolate.ts),
@@ -14,8 +15,9 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isMap as isYamlMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { OffgridError } from '../errors.js';
+import { buildOptions, keyedEntries } from './compose-build-options.js';
 import { interpolate } from './interpolate.js';
-import { PROJECT_NAME, SERVICE_NAME, defaultImageName, normalizeProjectName, type ProjectServices, type ServiceSpec } from './service.js';
+import { NO_BUILD_OPTIONS, PROJECT_NAME, SERVICE_NAME, type BuildOptions, defaultImageName, normalizeProjectName, type ProjectServices, type ServiceSpec } from './service.js';
 
 export interface ComposeContext {
   /** The file, for messages and for ProjectServices.file. */
@@ -112,6 +114,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   let ssh: string[] = [];
   let secrets: string[] = [];
   let extraHosts: string[] = [];
+  let options: BuildOptions = NO_BUILD_OPTIONS;
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
   else if (isMap(build)) {
     context = typeof build.context === 'string' ? interpolate(build.context, ctx.env, where) : '.';
@@ -131,6 +134,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     ssh = sshAgents(build.ssh, ctx.env, ctx.dir, where);
     secrets = buildSecrets(build.secrets, ctx, where);
     extraHosts = hostEntries(build.extra_hosts, ctx.env, where);
+    options = buildOptions(build, ctx.env, where);
   } else throw new Error(`${where}: build must be a path or a map`);
   if (isRemoteContext(context)) {
     throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
@@ -147,29 +151,8 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     ssh,
     secrets,
     extraHosts,
+    options,
   };
-}
-
-/**
- * The shape compose gives build.args, additional_contexts, ssh and extra_hosts: a map
- * (`KEY: value`, `KEY:` with none) or a list of strings split at the first `separator`
- * (`KEY=value`, `KEY` with none). A value is null where none is written.
- */
-function keyedEntries(raw: unknown, separator: RegExp, field: string, where: string): [string, string | null][] {
-  if (raw === undefined || raw === null) return [];
-  if (isMap(raw)) {
-    return Object.entries(raw).map(([key, value]) => {
-      if (value === null || value === undefined) return [key, null];
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`${where}: build.${field}.${key} must be a string`);
-      return [key, String(value)];
-    });
-  }
-  if (!Array.isArray(raw)) throw new Error(`${where}: build.${field} must be a map or a list`);
-  return raw.map((item) => {
-    if (typeof item !== 'string') throw new Error(`${where}: build.${field} entries must be strings`);
-    const at = item.search(separator);
-    return at <= 0 ? [item, null] : [item.slice(0, at), item.slice(at + 1)];
-  });
 }
 
 /** build.ssh (`default`, `ID=PATH`, or a map): `--ssh` values, a path resolved against `dir`. */

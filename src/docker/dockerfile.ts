@@ -311,9 +311,14 @@ export interface Platform {
   readonly variant: string;
 }
 
+/** A platform as docker build's --platform writes it: `linux/arm/v7`. */
+export function platformName(p: Platform): string {
+  return `${p.os}/${p.arch}${p.variant ? `/${p.variant}` : ''}`;
+}
+
 /** BuildKit's automatic platform ARGs; with no --platform the target is the build platform. */
 function platformArgs(p: Platform): [string, string][] {
-  const full = `${p.os}/${p.arch}${p.variant ? `/${p.variant}` : ''}`;
+  const full = platformName(p);
   return ['BUILD', 'TARGET'].flatMap((side) => [
     [`${side}PLATFORM`, full],
     [`${side}OS`, p.os],

@@ -112,3 +112,9 @@ export function buildPlatform(arch: string, env: NodeJS.ProcessEnv): Platform {
   const [mapped, v] = ARCH[arch] ?? [arch, ''];
   return { os: 'linux', arch: mapped, variant: v };
 }
+
+/** `linux/arm64`, `linux/arm/v7` as a Platform (what compose's build.platforms names). */
+export function parsePlatform(name: string): Platform {
+  const [os = '', arch = '', variant = ''] = name.split('/');
+  return { os, arch, variant };
+}

@@ -15,7 +15,7 @@ import { isoLocal, type Clock } from '../session/time.js';
 import { dockerBuildCommand, type BuildPlan } from './build-command.js';
 import { DAEMON_HINT, daemonAnswers, imageExists, imageSize, passesBuildContexts, type Engine } from './engine.js';
 import { dockerBuildDir, serviceLogPath, type ServiceRun } from './metadata.js';
-import { buildPlatform, preflight, pullFailureHint } from './preflight.js';
+import { buildPlatform, parsePlatform, preflight, pullFailureHint } from './preflight.js';
 import type { ServiceSpec } from './service.js';
 
 /** Lines of a failed build kept for the message and the report. */
@@ -131,9 +131,14 @@ async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<Serv
     });
   };
   try {
+    const command = dockerBuildCommand(spec, plan);
+    for (const note of command.notes) {
+      own(`offgrid: service ${spec.name}: ${note}`);
+      options.notice(`service ${spec.name}: ${note}`);
+    }
     const problem = await preflight(spec, plan.network === 'none', plan.builder, {
       cwd: options.cwd,
-      platform: buildPlatform(process.arch, options.env),
+      platform: command.platform !== null ? parsePlatform(command.platform) : buildPlatform(process.arch, options.env),
       buildContexts: passesBuildContexts(engine),
       imageExists: (image) => imageExists(engine.docker, image, options.env),
     });
@@ -143,7 +148,6 @@ async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<Serv
       session.record(errorEvent({ message: problem, tool: 'offgrid', service: spec.name }));
       return finish({ result: 'failed', error: problem });
     }
-    const command = dockerBuildCommand(spec, plan);
     own(`offgrid: service ${spec.name}: ${engine.docker} ${command.args.map(redact).join(' ')}`);
     options.notice(`building service ${spec.name} (${plan.network === 'none' ? 'no network' : 'through the caching proxy'}, ${engine.builder})`);
     const capture = createOutputCapture(

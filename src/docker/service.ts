@@ -23,7 +23,33 @@ export interface ServiceSpec {
   readonly secrets: readonly string[];
   /** build.extra_hosts as `HOST:IP`, passed as `--add-host` (a private index the build resolves that way). */
   readonly extraHosts: readonly string[];
+  /** Compose's other build fields that docker build takes as options (build-command.ts decides what each mode passes). */
+  readonly options: BuildOptions;
 }
+
+/** build.network, cache_from, cache_to, platforms, labels, shm_size, tags, pull and no_cache, as compose writes them (interpolated). */
+export interface BuildOptions {
+  /** build.network: `host`, `none`, `default` or a network's name; null when not set. */
+  readonly network: string | null;
+  /** `--cache-from`/`--cache-to` values (`type=registry,ref=…`, `type=local,src=…`, or an image). */
+  readonly cacheFrom: readonly string[];
+  readonly cacheTo: readonly string[];
+  /** `linux/amd64`, `linux/arm64`, …: the platforms compose builds the image for. */
+  readonly platforms: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** `--shm-size` (`2gb`, or bytes). */
+  readonly shmSize: string | null;
+  /** Tags besides the image name. */
+  readonly tags: readonly string[];
+  /** build.pull: pull newer base images on every build. */
+  readonly pull: boolean;
+  readonly noCache: boolean;
+  /** Build fields the service sets that offgrid does not pass on (isolation, privileged, …): named in a warning. */
+  readonly unused: readonly string[];
+}
+
+/** A service with none of them set (offgrid.yaml's services, and compose services that set none). */
+export const NO_BUILD_OPTIONS: BuildOptions = { network: null, cacheFrom: [], cacheTo: [], platforms: [], labels: {}, shmSize: null, tags: [], pull: false, noCache: false, unused: [] };
 
 export interface ProjectServices {
   /** The file the services came from. */

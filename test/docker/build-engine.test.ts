@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BUSYBOX_IMAGE, dockerSkipReason, ensureBaseImages } from '../helpers/docker.js';
+import { BUSYBOX_IMAGE, DOCKER, dockerSkipReason, ensureBaseImages, run } from '../helpers/docker.js';
 import { readValidLedger } from '../helpers/cli.js';
 import { startPypiIndex } from '../helpers/pypi-index.js';
 import { BuildMetadata } from '../../src/docker/metadata.js';
@@ -127,6 +127,27 @@ test('compose build secrets and extra hosts reach the real build: RUN --mount=ty
   const log = p.read('logs/docker_build/build_app.log');
   assert.match(log, new RegExp(`secret-bytes-${secret.length + 1}-`));
   assert.match(log, /10\.9\.8\.7\s+pypi\.internal/);
+});
+
+test('compose labels and extra tags reach the image offline; a registry cache_from and pull: true are left out and named, and nothing is pulled', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'compose.yaml':
+        'services:\n  app:\n    build:\n      context: .\n      labels:\n        org.example.offgrid: "yes"\n' +
+        `      tags: ["${TAG}-extra"]\n      cache_from: ["type=registry,ref=registry.invalid/app:cache"]\n      pull: true\n    image: ${TAG}-labels\n`,
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN echo labelled-${Date.now()}\n`,
+    },
+    [`${TAG}-labels`, `${TAG}-extra`],
+  );
+  const r = await p.cli(['build', '--offline']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stderr, /service app: build\.cache_from type=registry,ref=registry\.invalid\/app:cache is not used offline/);
+  assert.match(r.stderr, /service app: build\.pull is not used offline/);
+  const inspect = await run(DOCKER, ['image', 'inspect', '--format', '{{index .Config.Labels "org.example.offgrid"}} {{.Id}}', `${TAG}-labels`, `${TAG}-extra`]);
+  const [labelled, extra] = inspect.stdout.trim().split('\n');
+  assert.equal(labelled?.split(' ')[0], 'yes');
+  assert.equal(extra, labelled);
 });
 
 test('bad input: a failing service does not stop the others; a Dockerfile that does not parse and a missing base image are named; the report covers what completed', opts, async (t) => {

@@ -161,7 +161,7 @@ test('compose: build.ssh, build.secrets (from the top-level secrets:) and build.
   assert.deepEqual(spec.ssh, ['default', `deploy=${join(root, 'keys/id_ed25519')}`]);
   assert.deepEqual(spec.secrets, ['id=npm_token,env=NPM_TOKEN', `id=pipconf,src=${join(root, 'secrets/pip.conf')}`]);
   assert.deepEqual(spec.extraHosts, ['pypi.internal:10.0.0.5', 'mirror.internal:10.0.0.6']);
-  const args = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs: {} }).args;
+  const args = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs: {}, platform: 'linux/amd64' }).args;
   assert.deepEqual(args.slice(args.indexOf('--ssh'), -1), [
     '--ssh', 'default', '--ssh', `deploy=${join(root, 'keys/id_ed25519')}`,
     '--secret', 'id=npm_token,env=NPM_TOKEN', '--secret', `id=pipconf,src=${join(root, 'secrets/pip.conf')}`,
@@ -185,7 +185,7 @@ test('compose: build.additional_contexts (map or list) become --build-context, a
     'shared/lib.txt': 'lib\n',
   });
   const spec = loadProject(root, null, {}).buildable[0]!;
-  const command = dockerBuildCommand(spec, { builder: 'buildkit', network: 'none', noCache: false, proxyArgs: {} });
+  const command = dockerBuildCommand(spec, { builder: 'buildkit', network: 'none', noCache: false, proxyArgs: {}, platform: 'linux/amd64' });
   assert.deepEqual(command.args.slice(command.args.indexOf('--build-context'), -1), ['--build-context', `shared=${join(root, 'shared')}`]);
   const file = parseDockerfile('FROM shared AS s\nFROM offgrid-test/busybox:latest\nCOPY --from=shared lib.txt /\nRUN --mount=from=shared,target=/s true\n');
   assert.deepEqual(baseImages(file, {}, null, 'buildkit', { os: 'linux', arch: 'amd64', variant: '' }, ['shared']), ['offgrid-test/busybox:latest']);

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseComposeServices } from '../../src/docker/compose.js';
+import { NO_BUILD_OPTIONS } from '../../src/docker/service.js';
 import { interpolate } from '../../src/docker/interpolate.js';
 import { parseDotenv } from '../../src/docker/dotenv.js';
 import { loadProject, selectServices } from '../../src/docker/project.js';
@@ -25,8 +26,8 @@ test('compose: build short and long forms, list args with interpolation, target,
   assert.deepEqual(
     project.buildable.map((s) => ({ ...s, context: s.context.slice(GUIDE.length), dockerfile: s.dockerfile.slice(GUIDE.length) })),
     [
-      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [] },
-      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [] },
+      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS },
+      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS },
     ],
   );
   assert.equal(project.imageOnly.get('redis'), 'redis:7');
@@ -112,15 +113,15 @@ test('builder choice: BuildKit built into clients before 23, buildx needed from 
 });
 
 test('docker build command: BuildKit plain progress, proxy args over compose args online, none of them offline', () => {
-  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [] };
+  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS };
   const proxyArgs = proxyBuildArgs({ http_proxy: 'http://127.0.0.1:9', PIP_INDEX_URL: 'http://127.0.0.1:9/pypi/simple/', APT_CONFIG: '/host/path' });
-  const online = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs });
+  const online = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs, platform: 'linux/amd64' });
   assert.deepEqual(online.args, [
     'build', '--progress=plain', '-f', '/p/Dockerfile.api', '-t', 'x:1', '--network=host', '--target', 'runtime',
     '--build-arg', 'A=1', '--build-arg', 'http_proxy=http://127.0.0.1:9', '--build-arg', 'PIP_INDEX_URL=http://127.0.0.1:9/pypi/simple/', '/p',
   ]);
   assert.deepEqual(online.env, { DOCKER_BUILDKIT: '1' });
-  const offline = dockerBuildCommand(spec, { builder: 'legacy', network: 'none', noCache: true, proxyArgs });
+  const offline = dockerBuildCommand(spec, { builder: 'legacy', network: 'none', noCache: true, proxyArgs, platform: 'linux/amd64' });
   assert.deepEqual(offline.args, ['build', '-f', '/p/Dockerfile.api', '-t', 'x:1', '--network=none', '--no-cache', '--target', 'runtime', '--build-arg', 'A=1', '--build-arg', 'http_proxy=corp', '/p']);
   assert.deepEqual(offline.env, { DOCKER_BUILDKIT: '0' });
 });

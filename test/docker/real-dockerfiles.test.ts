@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDockerfile } from '../../src/docker/dockerfile.js';
+import { NO_BUILD_OPTIONS } from '../../src/docker/service.js';
 import { preflight } from '../../src/docker/preflight.js';
 import { makeOfflineReady } from '../../src/docker/init.js';
 import { FIXTURES } from '../helpers/cli.js';
@@ -185,7 +186,7 @@ test('real Dockerfile: apk add and npm i are reported, not passed as offline-rea
 });
 
 test('real Dockerfile: FROM python:${PYTHON_VERSION} with ARG PYTHON_VERSION unset is stopped before the build, online and offline, not reported as a missing image', async (t) => {
-  const spec = { name: 'client', context: REAL, dockerfile: join(REAL, 'backend-ai-client.Dockerfile'), args: {}, target: null, image: 'client', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [] };
+  const spec = { name: 'client', context: REAL, dockerfile: join(REAL, 'backend-ai-client.Dockerfile'), args: {}, target: null, image: 'client', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS };
   const io = { cwd: REAL, platform: { os: 'linux', arch: 'amd64', variant: '' }, buildContexts: true, imageExists: async () => false };
   for (const offline of [false, true]) {
     assert.equal(

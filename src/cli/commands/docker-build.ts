@@ -8,9 +8,11 @@ import { formatBytes, formatSeconds } from '../../report/format.js';
 import { isoLocal } from '../../session/time.js';
 import type { BuildAnalysis } from '../../docker/analysis.js';
 import { proxyBuildArgs, type BuildNetwork } from '../../docker/build-command.js';
+import { platformName } from '../../docker/dockerfile.js';
 import { type Builder, type Engine, builderFromEnv, dockerClient, probeEngine } from '../../docker/engine.js';
 import type { BuildMetadata } from '../../docker/metadata.js';
 import { reportPath } from '../../docker/metadata.js';
+import { buildPlatform } from '../../docker/preflight.js';
 import { loadProject, selectServices } from '../../docker/project.js';
 import { writeBuildReport, writeMetadata } from '../../docker/report-files.js';
 import { buildServices } from '../../docker/runner.js';
@@ -61,7 +63,13 @@ export async function runDockerBuilds(
       specs,
       recording,
       engine,
-      plan: { builder: engine.builder, network, noCache: options.noCache, proxyArgs: network === 'host' ? proxyBuildArgs(recording.env) : {} },
+      plan: {
+        builder: engine.builder,
+        network,
+        noCache: options.noCache,
+        proxyArgs: network === 'host' ? proxyBuildArgs(recording.env) : {},
+        platform: platformName(buildPlatform(process.arch, io.env)),
+      },
       logDir: options.logDir,
       cwd: io.cwd,
       env: io.env,
