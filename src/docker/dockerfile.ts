@@ -275,7 +275,7 @@ function substitute(text: string, vars: ReadonlyMap<string, string>): string {
 }
 
 /** `ARG A=1 B="two words" C`: the names declared and their defaults, quotes removed. */
-function argDeclarations(args: string): { name: string; value: string | undefined }[] {
+export function argDeclarations(args: string): { name: string; value: string | undefined }[] {
   const words = args.match(/(?:[^\s"']+|"(?:[^"\\]|\\.)*"|'[^']*')+/g) ?? [];
   return words.flatMap((word) => {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=([\s\S]*))?$/.exec(word);

@@ -17,6 +17,7 @@
 // local repository, are left alone.
 import { argumentsPosition, execForm, heredocs, parseDockerfile, resolvedFrom, splitFlags } from './dockerfile.js';
 import { type NetworkUse, addNetworkUses, dependenciesCopied, dependenciesLeftLocal, offlineBy, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { declare, envAssignments, withCommandValues, withValues } from './stage-variables.js';
 import { redact } from '../redact.js';
 
 export const WHEELHOUSE_DIR = 'wheelhouse';
@@ -249,13 +250,6 @@ function foreignShell(args: string): string | null {
   return /^(?:ba|da|a|k|z)?sh$/.test(program.replace(/^.*[\\/]/, '')) ? null : program;
 }
 
-/** An ENV instruction's variables as `NAME=value`: `ENV A=1 B="x y"`, or the legacy `ENV NAME value`. */
-function envAssignments(args: string): string[] {
-  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(args)) return args.match(/[A-Za-z_][A-Za-z0-9_]*=(?:"[^"]*"|'[^']*'|\S*)/g) ?? [];
-  const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$/s.exec(args);
-  return legacy === null ? [] : [`${legacy[1]}=${legacy[2]!.trim()}`];
-}
-
 export function makeOfflineReady(text: string): InitResult {
   const file = parseDockerfile(text);
   const lines = text.split('\n');
@@ -282,8 +276,10 @@ export function makeOfflineReady(text: string): InitResult {
   let shell: { shell: string | null; line: number | null } = { shell: defaultShell, line: null };
   // What a stage FROM an earlier one inherits: the managers whose project dependencies its steps
   // left local (`cargo fetch`), and whether it is an Alpine image.
-  const stageAtEnd = new Map<string, { local: Set<string>; alpine: boolean }>();
-  let current = { local: new Set<string>(), alpine: false };
+  // and the values its ARG defaults and ENV lines give its variables (ENV only is inherited).
+  const stageAtEnd = new Map<string, { local: Set<string>; alpine: boolean; vars: Map<string, string>; env: Map<string, string> }>();
+  const globals = new Map<string, string>();
+  let current = { local: new Set<string>(), alpine: false, vars: new Map<string, string>(), env: new Map<string, string>() };
 
   for (const ins of file.instructions) {
     // init's COPYs already there (an earlier run): a context added since needs their directories too.
@@ -303,7 +299,7 @@ export function makeOfflineReady(text: string): InitResult {
       shell = shellAtEnd.get(base.toLowerCase()) ?? { shell: windows ?? defaultShell, line: null };
       if (from.name) shellAtEnd.set(from.name, shell);
       const parent = stageAtEnd.get(base.toLowerCase());
-      current = { local: new Set(parent?.local), alpine: parent?.alpine ?? /alpine/i.test(base) };
+      current = { local: new Set(parent?.local), alpine: parent?.alpine ?? /alpine/i.test(base), vars: new Map(parent?.env), env: new Map(parent?.env) };
       if (from.name) stageAtEnd.set(from.name, current);
       continue;
     }
@@ -315,6 +311,10 @@ export function makeOfflineReady(text: string): InitResult {
     }
     // `ENV GOFLAGS=-mod=vendor`: the stage's go builds (and those of stages FROM it) read vendor/.
     if (ins.keyword === 'ENV') for (const manager of envAssignments(ins.args).map(offlineBy)) if (manager !== null) current.local.add(manager);
+    if (ins.keyword === 'ARG' || ins.keyword === 'ENV') {
+      declare(ins.keyword, ins.args, ins.stage === -1 ? globals : current.vars, globals);
+      if (ins.keyword === 'ENV') declare('ENV', ins.args, current.env, globals);
+    }
     // ONBUILD RUN runs later, in the build of an image FROM this one, with that build's context.
     if (ins.keyword === 'ONBUILD' && /^RUN\s/i.test(ins.args) && (ins.args.match(PIP_FETCH) !== null || APT.test(ins.args))) {
       skipped.push(
@@ -326,7 +326,7 @@ export function makeOfflineReady(text: string): InitResult {
     const stillOnline = (uses: readonly NetworkUse[]): void => {
       for (const use of uses) needsNetwork.push({ line: ins.startLine, ...use });
     };
-    if (ins.keyword === 'ADD') stillOnline(addNetworkUses(ins.args));
+    if (ins.keyword === 'ADD') stillOnline(addNetworkUses(withValues(ins.args, current.vars)));
     if (ins.keyword !== 'RUN') continue;
     const original = lines.slice(ins.startLine - 1, ins.endLine);
     // RUN flags (`--mount=…`, `--network=…`) come before the command.
@@ -346,7 +346,7 @@ export function makeOfflineReady(text: string): InitResult {
           `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
       );
     }
-    stillOnline(runNetworkUses(words, current.local));
+    stillOnline(runNetworkUses(withCommandValues(words, current.vars), current.local));
     for (const manager of dependenciesLeftLocal(words)) current.local.add(manager);
     if (!usesPip && !usesApt) continue;
     if (argv !== null) {

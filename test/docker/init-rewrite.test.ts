@@ -183,3 +183,21 @@ test('init docker: pip.exe in a Windows stage is named as left alone, not passed
   assert.match(poetry.changes[0] ?? '', /it installs poetry by name/);
   assert.deepEqual(makeOfflineReady('FROM python:3.12-slim\nRUN pip install "$PKG" ${EXTRA}\n').byName, []);
 });
+
+test('init docker: a fetch named through a variable (ADD $UV after ARG UV=URL, ${GET} URL after ENV GET="curl …") is named', () => {
+  // opendatacube's WPS image: ADD --checksum=… --link $UV, the URL an ARG default.
+  const add = makeOfflineReady(
+    'FROM ubuntu:24.04 AS builder\nARG UV=https://github.com/astral-sh/uv/releases/download/0.6.6/uv-x86_64-unknown-linux-gnu.tar.gz\n' +
+      'ADD --checksum=sha256:4c3426c4919d9f44633ab9884827fa1ad64ad8d993516d636eb955a3835c4a8c --chown=root:root --chmod=644 --link $UV uv.tar.gz\n',
+  );
+  assert.deepEqual(add.needsNetwork.map((n) => [n.line, n.what.replace(/ is fetched.*/, '')]), [[3, 'ADD https://github.com/astral-sh/uv/releases/download/0.6.6/uv-x86_64-unknown-linux-gnu.tar.gz']]);
+  // An NVIDIA Triton image: curl behind ENV GET, the version in the URL left to the shell; the global ARG's default reaches the stage's bare ARG.
+  const env = makeOfflineReady(
+    'ARG TAG=1.2.2\nFROM nvcr.io/nvidia/pytorch:25.02-py3\nARG TAG\nENV GET="curl --location --silent --create-dirs"\n' +
+      'RUN mkdir src && ${GET} https://github.com/rusty1s/pytorch_scatter/archive/refs/tags/${TAG}.tar.gz | tar -xz -C src\n' +
+      'FROM busybox\nRUN ${GET} https://example.org/x\n',
+  );
+  assert.deepEqual(env.needsNetwork.map((n) => [n.line, n.what]), [[5, 'curl fetches https://github.com/rusty1s/pytorch_scatter/archive/refs/tags/${TAG}.tar.gz']]);
+  // The text itself is not changed.
+  assert.equal(env.text.includes('${GET} https://github.com'), true);
+});
