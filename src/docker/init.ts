@@ -236,6 +236,13 @@ function shellHeredoc(command: string, original: readonly string[], escape: stri
   return { head: original.slice(0, end + 1), script, close: original[original.length - 1]! };
 }
 
+/** The script of an exec-form RUN that hands it to a POSIX shell (`["sh", "-c", SCRIPT]`, `["/bin/bash", "-ec", SCRIPT]`), or null. */
+function shellScript(argv: readonly string[]): string | null {
+  if (argv.length < 3 || !POSIX_SHELL.test(argv[0]!)) return null;
+  const options = argv.slice(1, -1);
+  return options.every((o) => o.startsWith('-')) && /^-[a-z]*c$/.test(options[options.length - 1]!) ? argv[argv.length - 1]! : null;
+}
+
 /**
  * Windows base images, by the names their publishers give them (`python:3.11-windowsservercore-1809`,
  * `mcr.microsoft.com/windows/nanoserver:ltsc2022`): RUN runs in cmd or PowerShell there, even
@@ -349,11 +356,12 @@ export function makeOfflineReady(text: string): InitResult {
     stillOnline(runNetworkUses(withCommandValues(words, current.vars), current.local));
     for (const manager of dependenciesLeftLocal(words)) current.local.add(manager);
     if (!usesPip && !usesApt) continue;
-    if (argv !== null) {
+    // Exec form runs no shell unless it names one: `RUN ["sh", "-c", "apt-get update && …"]` is rewritten inside its script.
+    if (argv !== null && (shellScript(argv) === null || ins.startLine !== ins.endLine)) {
       skipped.push(`line ${ins.startLine}: RUN in exec form (JSON) is left alone: rewrite it in shell form to use the wheelhouse or apt archives`);
       continue;
     }
-    if (shell.shell !== null) {
+    if (shell.shell !== null && argv === null) {
       skipped.push(
         `line ${ins.startLine}: RUN runs in ${shell.shell}${shell.line !== null ? ` (SHELL, line ${shell.line})` : ''}, not a POSIX shell, so it is left alone: ` +
           'COPY wheelhouse/ into the image and add pip install --no-index --find-links <that directory> by hand',
@@ -370,7 +378,7 @@ export function makeOfflineReady(text: string): InitResult {
     const at = argumentsPosition(original, file.escape)!;
     const flagLines = [...original.slice(0, at.line), original[at.line]!.slice(0, at.column)].join('\n');
     const block = original.join('\n');
-    let body = heredoc !== null ? heredoc.script.join('\n') : block.slice(flagLines.length);
+    let body = heredoc !== null ? heredoc.script.join('\n') : argv !== null ? shellScript(argv)! : block.slice(flagLines.length);
     const script = heredoc !== null;
     const before: string[] = [];
     const what: string[] = [];
@@ -417,7 +425,12 @@ export function makeOfflineReady(text: string): InitResult {
     }
     if (what.length === 0) continue;
     changes.push(`line ${ins.startLine}: RUN ${command.split('\n')[0]!.slice(0, 50)}…: ${what.join('; ')}`);
-    const rewritten = heredoc !== null ? [...heredoc.head, ...body.split('\n'), heredoc.close] : (flagLines + body).split('\n');
+    const rewritten =
+      heredoc !== null
+        ? [...heredoc.head, ...body.split('\n'), heredoc.close]
+        : argv !== null
+          ? [`${flagLines}[${[...argv.slice(0, -1), body].map((w) => JSON.stringify(w)).join(', ')}]${block.endsWith('\r') ? '\r' : ''}`]
+          : (flagLines + body).split('\n');
     edits.push({ start: ins.startLine - 1, end: ins.endLine, replacement: [...before.map((l) => l + eol), ...rewritten] });
   }
   for (const edit of edits.reverse()) lines.splice(edit.start, edit.end - edit.start, ...edit.replacement);

@@ -201,3 +201,30 @@ test('init docker: a fetch named through a variable (ADD $UV after ARG UV=URL, $
   // The text itself is not changed.
   assert.equal(env.text.includes('${GET} https://github.com'), true);
 });
+
+test('init docker: exec form that hands a script to a POSIX shell (RUN ["sh", "-c", "apt-get …"]) is rewritten inside the script, once', () => {
+  // chinnonsantos/purchase-service and a TerrytLookup .NET image: apt in `["sh", "-c", …]`; a pip one with flags before it.
+  const text = [
+    'FROM ubuntu:eoan',
+    'RUN ["sh", "-c", "apt-get update && apt-get upgrade -y"]',
+    'RUN ["sh", "-c", "apt-get -y update && apt-get --no-install-recommends -y install curl && apt-get clean && useradd -m $APP_UID"]',
+    'RUN --mount=type=cache,target=/root/.cache/pip ["/bin/bash", "-ec", "pip install -r requirements.txt"]',
+    'RUN ["bash", "script.sh", "apt-get"]',
+    '',
+  ].join('\n');
+  const r = makeOfflineReady(text);
+  assert.deepEqual(r.changes.map((c) => c.replace(/:.*/, '')), ['line 2', 'line 3', 'line 4']);
+  assert.deepEqual(r.skipped, []);
+  const commands = runs(r.text).map((run) => execForm(run.command));
+  assert.deepEqual(commands.slice(0, 2), [
+    ['sh', '-c', `${APT_PREFIX}apt-get update && apt-get upgrade -y`],
+    ['sh', '-c', `${APT_PREFIX}apt-get -y update && apt-get --no-install-recommends -y install curl && apt-get clean && useradd -m $APP_UID`],
+  ]);
+  assert.deepEqual(commands[2], ['/bin/bash', '-ec', 'pip install $(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse) -r requirements.txt']);
+  assert.deepEqual(runs(r.text)[2]!.flags, ['--mount=type=cache,target=/root/.cache/pip']);
+  assert.deepEqual(commands[3], ['bash', 'script.sh', 'apt-get']);
+  assert.equal(makeOfflineReady(r.text).text, r.text);
+  // A CRLF file keeps its line ending on the rewritten line.
+  const crlf = makeOfflineReady('FROM a\r\nRUN ["sh", "-c", "apt-get update"]\r\n');
+  assert.match(crlf.text, /\nRUN \["sh", "-c", "if \[ -f [^"]*apt-get update"\]\r\n$/);
+});
