@@ -2,10 +2,11 @@
 // (test/fixtures/docker/real-dockerfiles/README.md says where each comes from).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDockerfile } from '../../src/docker/dockerfile.js';
+import { execForm, heredocs, parseDockerfile, splitFlags } from '../../src/docker/dockerfile.js';
 import { NO_BUILD_OPTIONS } from '../../src/docker/service.js';
 import { preflight } from '../../src/docker/preflight.js';
 import { makeOfflineReady } from '../../src/docker/init.js';
@@ -255,4 +256,74 @@ test('real Dockerfile: a RUN heredoc script with apt cache mounts gets the local
   ]);
   assert.deepEqual(more.skipped.map((s) => s.replace(/:.*/, '')), ['line 8', 'line 11']);
   assert.match(more.skipped[0]!, /RUN with a heredoc that is not a shell script is left alone/);
+});
+
+/** The shell text of each RUN step init changed: a shell-form command, an exec-form `sh -c` script, or a heredoc script. */
+function rewrittenScripts(before: string, after: string): { line: number; script: string }[] {
+  const old = new Set(parseDockerfile(before).instructions.map((i) => `${i.keyword} ${i.args}`));
+  const lines = after.split('\n');
+  return parseDockerfile(after)
+    .instructions.filter((i) => i.keyword === 'RUN' && !old.has(`RUN ${i.args}`))
+    .map((i) => {
+      const argv = execForm(i.args);
+      if (argv !== null) return { line: i.startLine, script: argv[argv.length - 1]! };
+      if (heredocs(i.args).length > 0) {
+        const own = lines.slice(i.startLine - 1, i.endLine);
+        return { line: i.startLine, script: own.slice(own.findIndex((l) => /<<-?\w/.test(l)) + 1, -1).join('\n') };
+      }
+      return { line: i.startLine, script: i.args.slice(splitFlags(i.args).rest) };
+    });
+}
+
+test('every real Dockerfile: init\'s result parses, a second run changes nothing, and every RUN it rewrote is valid shell (bash -n)', () => {
+  const files = readdirSync(REAL).filter((f) => f.endsWith('.Dockerfile'));
+  assert.ok(files.length > 40);
+  let rewritten = 0;
+  for (const name of files) {
+    const text = read(name);
+    const r = init(text);
+    for (const { line, script } of rewrittenScripts(text, r.text)) {
+      const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+      assert.equal(check.status, 0, `${name}, RUN at line ${line}: ${check.stderr}`);
+      rewritten++;
+    }
+  }
+  // The sweep's files rewrite some 70 steps: the check ran on real rewrites, not on none.
+  assert.ok(rewritten > 50, `${rewritten} steps rewritten`);
+});
+
+test('real Dockerfiles of the third sweep: what still needs the network, by line', () => {
+  const needs = (name: string): string[] => init(read(name)).needsNetwork.map((n) => `${n.line}: ${n.what.replace(/ (?:is fetched by|fetches from|makes BuildKit|registers with|reads the find-links).*/, '')}`);
+  assert.deepEqual(needs('secret-env-heredoc-npm.Dockerfile'), [
+    '3: npm install-clean',
+    '3: curl fetches https://raw.githubusercontent.com/softvisio/scripts/main/env-build-node.sh',
+    '18: curl fetches https://raw.githubusercontent.com/softvisio/scripts/main/env-build-node.sh',
+    '32: curl fetches https://raw.githubusercontent.com/softvisio/scripts/main/env-build-node.sh',
+  ]);
+  assert.deepEqual(needs('ubi-secret-rhsm-microdnf.Dockerfile'), [
+    '4: subscription-manager register',
+    '13: curl fetches https://dl.fedoraproject.org/pub/epel/epel-release-latest-10.noarch.rpm',
+    '17: microdnf install',
+  ]);
+  assert.deepEqual(needs('add-checksum-arg-url-uv-pip.Dockerfile'), [
+    '1: the `# syntax=docker/dockerfile:1` line',
+    '33: ADD https://github.com/astral-sh/uv/releases/download/0.6.6/uv-x86_64-unknown-linux-gnu.tar.gz',
+    '74: curl fetches https://raw.githubusercontent.com/tj/n/master/bin/n',
+    '74: npm install',
+  ]);
+  assert.deepEqual(needs('env-var-curl-python-heredoc.Dockerfile'), [
+    '1: the `# syntax=docker/dockerfile:experimental` line',
+    '16: curl fetches https://github.com/rusty1s/pytorch_scatter/archive/refs/tags/2.1.2.tar.gz',
+    '35: apt-key fetches a signing key from a keyserver',
+    '44: curl fetches https://github.com/Kitware/CMake/releases/download/v${CMAKE_VERSION}/cmake-${CMAKE_VERSION}-Linux-x86_64.tar.gz',
+    '52: pip',
+    '54: git clone https://github.com/cerati/nugraph.git fetches a repository',
+  ]);
+  assert.deepEqual(needs('json-run-sh-c-lein.Dockerfile'), [
+    '32: wget fetches https://raw.githubusercontent.com/technomancy/leiningen/stable/bin/lein',
+    '46: lein deps',
+    '49: lein ring',
+  ]);
+  // A heredoc COPY'd as a file (which runs curl at container start) is no build step.
+  assert.deepEqual(needs('ollama-copy-heredoc.Dockerfile'), ['124: curl fetches https://ollama.ai/install.sh and runs it with sh (an install script, which downloads more)']);
 });
