@@ -9,8 +9,8 @@
 // which decides paths and args in real projects. Other files are read through the
 // context's `readFile`, and their relative build contexts resolve against their own
 // directory, as compose resolves them.
-// Everything else in the file is ignored. A service offgrid cannot build (dockerfile_inline,
-// a remote context) is recorded with its file and line, so it blocks only itself.
+// Everything else in the file is ignored. A service offgrid cannot build (a remote context) is
+// recorded with its file and line, so it blocks only itself.
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isMap as isYamlMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
@@ -94,6 +94,15 @@ function additionalContexts(raw: unknown, env: NodeJS.ProcessEnv, dir: string, w
   return out;
 }
 
+/**
+ * Where a build.dockerfile_inline is written for the builder: a file outside the project
+ * (the runner writes it beside the service's log and builds from there); this is its name
+ * until then, for messages.
+ */
+function inlineDockerfilePath(contextDir: string, service: string): string {
+  return join(contextDir, `<build.dockerfile_inline of ${service}>`);
+}
+
 /** The context's `Dockerfile`, or — as Docker falls back when that is missing — its lowercase `dockerfile`. */
 function defaultDockerfile(contextDir: string): string {
   const standard = join(contextDir, 'Dockerfile');
@@ -115,13 +124,15 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   let secrets: string[] = [];
   let extraHosts: string[] = [];
   let options: BuildOptions = NO_BUILD_OPTIONS;
+  let inline: string | null = null;
   if (typeof build === 'string') context = interpolate(build, ctx.env, where);
   else if (isMap(build)) {
     context = typeof build.context === 'string' ? interpolate(build.context, ctx.env, where) : '.';
-    if (build.dockerfile_inline !== undefined) {
-      throw new Unsupported(['build', 'dockerfile_inline'], `${where}: build.dockerfile_inline is not supported: put the Dockerfile in a file in the context and name it with build.dockerfile`);
-    }
-    if (build.dockerfile !== undefined) {
+    if (build.dockerfile_inline !== undefined && build.dockerfile_inline !== null) {
+      if (typeof build.dockerfile_inline !== 'string') throw new Error(`${where}: build.dockerfile_inline must be the Dockerfile's text`);
+      // compose-go interpolates it like any other string.
+      inline = interpolate(build.dockerfile_inline, ctx.env, where);
+    } else if (build.dockerfile !== undefined) {
       if (typeof build.dockerfile !== 'string') throw new Error(`${where}: build.dockerfile must be a path`);
       dockerfile = interpolate(build.dockerfile, ctx.env, where);
     }
@@ -143,7 +154,15 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   return {
     name,
     context: contextDir,
-    dockerfile: dockerfile === null ? defaultDockerfile(contextDir) : isAbsolute(dockerfile) ? dockerfile : join(contextDir, dockerfile),
+    dockerfile:
+      inline !== null
+        ? inlineDockerfilePath(contextDir, name)
+        : dockerfile === null
+          ? defaultDockerfile(contextDir)
+          : isAbsolute(dockerfile)
+            ? dockerfile
+            : join(contextDir, dockerfile),
+    dockerfileInline: inline,
     args,
     target,
     image: image ?? defaultImageName(ctx.project, name),

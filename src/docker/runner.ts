@@ -2,8 +2,8 @@
 // written to logs/docker_build/build_<service>.log and parsed into the one session ledger
 // (attributed to the service). A service that fails does not stop the others; a daemon
 // that stops ends the run with the remaining services marked not built.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { relative } from 'node:path';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createOutputCapture } from '../capture/output-capture.js';
 import { attributeToBuild } from './proxy-attribution.js';
@@ -102,7 +102,19 @@ function base(spec: ServiceSpec, options: RunnerOptions, fields: Partial<Service
   };
 }
 
-async function buildOne(spec: ServiceSpec, options: RunnerOptions): Promise<ServiceRun> {
+/**
+ * The service as the builder reads it: a build.dockerfile_inline written to a file beside the
+ * service's log (`build_<service>.Dockerfile`), outside the project, so -f can name it.
+ */
+function withDockerfileOnDisk(spec: ServiceSpec, logDir: string): ServiceSpec {
+  if (spec.dockerfileInline === null) return spec;
+  const path = join(dockerBuildDir(logDir), `build_${spec.name}.Dockerfile`);
+  writeFileSync(path, spec.dockerfileInline);
+  return { ...spec, dockerfile: path };
+}
+
+async function buildOne(given: ServiceSpec, options: RunnerOptions): Promise<ServiceRun> {
+  const spec = withDockerfileOnDisk(given, options.logDir);
   const { recording, engine, plan } = options;
   const session = recording.session;
   const started = options.clock.now();

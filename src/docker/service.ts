@@ -6,8 +6,13 @@ export interface ServiceSpec {
   readonly name: string;
   /** Absolute path of the build context. */
   readonly context: string;
-  /** Absolute path of the Dockerfile. */
+  /**
+   * Absolute path of the Dockerfile. With build.dockerfile_inline, the file the build writes
+   * the inline text to (beside the service's log), not one in the project.
+   */
   readonly dockerfile: string;
+  /** build.dockerfile_inline: the Dockerfile's text, or null when it is a file in the project. */
+  readonly dockerfileInline: string | null;
   readonly args: Readonly<Record<string, string>>;
   readonly target: string | null;
   /** The tag given to the built image. */

@@ -150,6 +150,22 @@ test('compose labels and extra tags reach the image offline; a registry cache_fr
   assert.equal(extra, labelled);
 });
 
+test('build.dockerfile_inline is built from its text, written beside the service log; the project gets no file', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  docs:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM ${BUSYBOX_IMAGE}\n        RUN echo inline-\${MARK}\n    image: ${TAG}-inline\n`,
+      '.env': `MARK=${process.pid}\n`,
+    },
+    [`${TAG}-inline`],
+  );
+  const r = await p.cli(['build', '--offline']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal(p.read('logs/docker_build/build_docs.Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nRUN echo inline-${process.pid}\n`);
+  assert.match(p.read('logs/docker_build/build_docs.log'), new RegExp(`inline-${process.pid}`));
+  assert.equal(existsSync(join(p.dir, 'Dockerfile')), false);
+});
+
 test('bad input: a failing service does not stop the others; a Dockerfile that does not parse and a missing base image are named; the report covers what completed', opts, async (t) => {
   const p = project(
     t,

@@ -26,8 +26,8 @@ test('compose: build short and long forms, list args with interpolation, target,
   assert.deepEqual(
     project.buildable.map((s) => ({ ...s, context: s.context.slice(GUIDE.length), dockerfile: s.dockerfile.slice(GUIDE.length) })),
     [
-      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS },
-      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS },
+      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null },
+      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null },
     ],
   );
   assert.equal(project.imageOnly.get('redis'), 'redis:7');
@@ -113,7 +113,7 @@ test('builder choice: BuildKit built into clients before 23, buildx needed from 
 });
 
 test('docker build command: BuildKit plain progress, proxy args over compose args online, none of them offline', () => {
-  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS };
+  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1', additionalContexts: {}, ssh: [], secrets: [], extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
   const proxyArgs = proxyBuildArgs({ http_proxy: 'http://127.0.0.1:9', PIP_INDEX_URL: 'http://127.0.0.1:9/pypi/simple/', APT_CONFIG: '/host/path' });
   const online = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs, platform: 'linux/amd64' });
   assert.deepEqual(online.args, [
@@ -219,7 +219,7 @@ test('.env: quotes, escapes, multi-line values, comments, export, and errors wit
   assert.throws(() => parseDotenv('A=1\nnot a line\n', {}, 'p/.env'), /p\/.env line 2: expected KEY=value/);
 });
 
-test('compose: a service offgrid cannot build (dockerfile_inline, remote context) blocks only itself; profiles as compose applies them', () => {
+test('compose: a service offgrid cannot build (a remote context) blocks only itself; dockerfile_inline is built; profiles as compose applies them', () => {
   const text = [
     'services:',
     '  api:',
@@ -240,9 +240,11 @@ test('compose: a service offgrid cannot build (dockerfile_inline, remote context
   const project = parseComposeServices(text, ctx({}));
   assert.deepEqual(selectServices(project, ['api']).map((s) => s.name), ['api']);
   assert.deepEqual(selectServices(project, ['tools']).map((s) => s.name), ['tools']);
-  assert.throws(() => selectServices(project, ['docs']), (e: OffgridError) => e.code === 'EINPUT' && /^compose.yaml line 7: service docs: build.dockerfile_inline is not supported/.test(e.message));
-  assert.throws(() => selectServices(project, []), /compose.yaml line 7: service docs: .*; or build the other services by name: offgrid build api$/);
-  assert.throws(() => selectServices(project, ['upstream']), /compose.yaml line 14: service upstream: remote build contexts/);
+  const [docs] = selectServices(project, ['docs']);
+  assert.equal(docs?.dockerfileInline, 'FROM nginx\n');
+  assert.deepEqual(selectServices(project, []).map((s) => s.name), ['api', 'docs']);
+  assert.throws(() => selectServices(project, ['upstream']), (e: OffgridError) => e.code === 'EINPUT' && /^compose.yaml line 14: service upstream: remote build contexts/.test(e.message));
+  assert.throws(() => selectServices(parseComposeServices(text, ctx({ COMPOSE_PROFILES: 'extra' })), []), /compose.yaml line 14: service upstream: .*; or build the other services by name: offgrid build api docs$/);
   const debug = parseComposeServices(text.replace(/ {2}docs:[\s\S]*?(?= {2}tools:)/, ''), ctx({ COMPOSE_PROFILES: 'debug' }));
   assert.deepEqual(selectServices(debug, []).map((s) => s.name), ['api', 'tools']);
   const onlyProfiled = parseComposeServices('services:\n  tools:\n    profiles: [debug, ci]\n    build: .\n', ctx({}));
@@ -289,8 +291,10 @@ test('compose: docker-compose.yml before docker-compose.yaml, and the override f
   assert.deepEqual(project.buildable.map((s) => [s.name, s.context.slice(dir.length), s.target, s.image, s.args]), [
     ['api', '/api', null, 'registry.example.org/api:1.4', {}],
     ['worker', '/worker', 'dev', 'override-worker', { PYTHON_VERSION: '3.12', EXTRAS: 'full' }],
+    ['docs', '', null, 'override-docs', {}],
   ]);
-  assert.match(project.unbuildable.get('docs') ?? '', /docker-compose.override.yml line 11: service docs: build.dockerfile_inline is not supported/);
+  // The override's dockerfile_inline is built from its text (the runner writes it beside the log).
+  assert.deepEqual(project.buildable.filter((s) => s.dockerfileInline !== null).map((s) => [s.name, s.dockerfileInline]), [['docs', 'FROM nginx\n']]);
   // A file given with --compose is read alone, as with docker compose -f.
   const alone = loadProject(dir, 'docker-compose.yml', {});
   assert.deepEqual(alone.buildable.map((s) => [s.name, s.target]), [['worker', 'prod']]);
@@ -365,7 +369,7 @@ test('compose: COMPOSE_FILE picks the files (later ones merged over the first) a
   const names = (env: NodeJS.ProcessEnv) => loadProject(dir, null, env).buildable.map((s) => [s.name, s.target]);
   assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yaml' }), [['ignored', null]]);
   assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml' }), [['worker', 'prod']]);
-  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml;docker-compose.override.yml', COMPOSE_PATH_SEPARATOR: ';' }), [['api', null], ['worker', 'dev']]);
+  assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml;docker-compose.override.yml', COMPOSE_PATH_SEPARATOR: ';' }), [['api', null], ['worker', 'dev'], ['docs', null]]);
   assert.throws(() => loadProject(dir, null, { COMPOSE_FILE: 'docker-compose.yml:compose.ci.yml' }), (e: OffgridError) => e.code === 'EINPUT' && /COMPOSE_FILE names compose.ci.yml, which does not exist/.test(e.message));
   // --compose wins over COMPOSE_FILE, as -f does.
   assert.deepEqual(loadProject(dir, 'docker-compose.yml', { COMPOSE_FILE: 'docker-compose.yaml' }).buildable.map((s) => s.name), ['worker']);

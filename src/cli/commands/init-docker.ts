@@ -32,13 +32,19 @@ function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; le
   try {
     const project = loadProject(io.cwd, options.compose, io.env);
     const contexts = new Map<string, string[]>();
+    const inline: string[] = [];
     for (const s of project.buildable) {
+      // init rewrites Dockerfile files; an inline one lives in the compose file.
+      if (s.dockerfileInline !== null) {
+        inline.push(`service ${s.name}: its Dockerfile is build.dockerfile_inline in ${relative(io.cwd, project.file) || project.file}, which init does not rewrite: put it in a file in the context and name it with build.dockerfile`);
+        continue;
+      }
       const list = contexts.get(s.dockerfile) ?? contexts.set(s.dockerfile, []).get(s.dockerfile)!;
       if (!list.includes(s.context)) list.push(s.context);
     }
     return {
       targets: [...contexts].map(([dockerfile, list]) => ({ dockerfile, contexts: list })),
-      leftAlone: [...project.unbuildable.values()],
+      leftAlone: [...project.unbuildable.values(), ...inline],
     };
   } catch (error) {
     if (options.compose !== null || !(error instanceof OffgridError) || !/no compose file/.test(error.message)) throw error;
