@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import { DockerfileSyntaxError, type Platform, baseImages, parseDockerfile, stageNames } from './dockerfile.js';
 import type { Builder } from './engine.js';
 import type { ServiceSpec } from './service.js';
+import { redact } from '../redact.js';
 
 export interface PreflightIO {
   readonly cwd: string;
@@ -66,8 +67,18 @@ export async function preflight(spec: ServiceSpec, offline: boolean, builder: Bu
   }
   // Online, the builder pulls a missing base image itself (and pullFailureHint explains a failure).
   if (!offline) return null;
+  // A named context the builder fetches (a URL, a git repository) needs the network whatever --network says.
+  const fetched = Object.entries(spec.additionalContexts).find(([, value]) => /^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith('docker-image://'));
+  if (fetched !== undefined) {
+    return (
+      `service ${spec.name}: build.additional_contexts ${fetched[0]} is ${redact(fetched[1])}, which the builder fetches over the network, and this build has none: ` +
+      'clone or download it next to the project and name the directory instead'
+    );
+  }
+  // An image given as a named context is pulled like a base image when it is not here.
+  const contextImages = Object.values(spec.additionalContexts).flatMap((value) => (value.startsWith('docker-image://') ? [value.slice('docker-image://'.length)] : []));
   const missing: string[] = [];
-  for (const image of images) if (!(await io.imageExists(image))) missing.push(image);
+  for (const image of [...images, ...contextImages]) if (!missing.includes(image) && !(await io.imageExists(image))) missing.push(image);
   if (missing.length > 0) {
     return (
       `service ${spec.name}: base image ${missing.join(', ')} is not on this machine and this build has no network: ` +

@@ -199,6 +199,19 @@ test('compose: build.additional_contexts (map or list) become --build-context, a
   for (const builder of ['buildkit', 'legacy'] as const) {
     assert.match((await preflight(spec, true, builder, { ...io, buildContexts: false })) ?? '', /^service app: build\.additional_contexts \(shared\) needs docker build --build-context, which only buildx has .*install the buildx plugin/);
   }
+  // Offline, nothing is fetched for a named context either: an image one must be here, a URL one cannot be built.
+  const offline = (contexts: string) => {
+    const dir = testdir(t, { 'compose.yaml': `services:\n  app:\n    build:\n      context: .\n      additional_contexts:\n${contexts}`, Dockerfile: 'FROM offgrid-test/busybox:latest\n' });
+    return loadProject(dir, null, {}).buildable[0]!;
+  };
+  const here = { ...io, buildContexts: true, imageExists: async (image: string) => image === 'offgrid-test/busybox:latest' };
+  assert.equal(await preflight(offline('        base: docker-image://offgrid-test/busybox:latest\n'), true, 'buildkit', here), null);
+  assert.match((await preflight(offline('        base: docker-image://python:3.12-slim\n'), true, 'buildkit', here)) ?? '', /^service app: base image python:3\.12-slim is not on this machine and this build has no network/);
+  assert.match(
+    (await preflight(offline('        repo: https://u:tok@git.example.org/r.git#main\n'), true, 'buildkit', here)) ?? '',
+    /^service app: build\.additional_contexts repo is https:\/\/\*\*\*@git\.example\.org\/r\.git#main, which the builder fetches over the network, and this build has none/,
+  );
+  assert.equal(await preflight(offline('        repo: https://example.org/r.git\n'), false, 'buildkit', here), null);
   const engine = (clientVersion: string, builder: 'buildkit' | 'legacy') => passesBuildContexts({ docker: 'docker', clientVersion, serverVersion: '20.10.24', builder, socket: null });
   assert.deepEqual([engine('20.10.24+dfsg1', 'buildkit'), engine('28.2.2', 'buildkit'), engine('28.2.2', 'legacy')], [false, true, false]);
 });
