@@ -353,7 +353,8 @@ export function makeOfflineReady(text: string): InitResult {
           `write the lock file as requirements (${exports.join('; ')}), build the wheelhouse from them and install with pip install --no-index --find-links /wheelhouse`,
       );
     }
-    stillOnline(runNetworkUses(withCommandValues(words, current.vars), current.local));
+    // `RUN --network=none`: BuildKit gives the step no network, so nothing in it can need one.
+    if (!splitFlags(ins.args).flags.includes('--network=none')) stillOnline(runNetworkUses(withCommandValues(words, current.vars), current.local));
     for (const manager of dependenciesLeftLocal(words)) current.local.add(manager);
     if (!usesPip && !usesApt) continue;
     // Exec form runs no shell unless it names one: `RUN ["sh", "-c", "apt-get update && …"]` is rewritten inside its script.

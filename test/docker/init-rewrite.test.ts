@@ -228,3 +228,11 @@ test('init docker: exec form that hands a script to a POSIX shell (RUN ["sh", "-
   const crlf = makeOfflineReady('FROM a\r\nRUN ["sh", "-c", "apt-get update"]\r\n');
   assert.match(crlf.text, /\nRUN \["sh", "-c", "if \[ -f [^"]*apt-get update"\]\r\n$/);
 });
+
+test('init docker: a RUN --network=none step is not named as needing the network (BuildKit runs it with none)', () => {
+  // autobrr/tqm's Dockerfile: the build step runs with --network=none and a bind mount of the context.
+  const step = 'RUN --network=none --mount=target=. \\\nexport GOOS=$TARGETOS; \\\ngo build -o /out/bin/tqm cmd/tqm/main.go\n';
+  assert.deepEqual(makeOfflineReady(`FROM golang:1.24-alpine3.21 AS app-builder\n${step}`).needsNetwork, []);
+  const online = makeOfflineReady(`FROM golang:1.24-alpine3.21 AS app-builder\n${step.replace('--network=none ', '')}`);
+  assert.deepEqual(online.needsNetwork.map((n) => [n.line, n.what]), [[2, 'go build fetches from the module proxy']]);
+});
