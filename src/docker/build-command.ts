@@ -67,16 +67,21 @@ function composeOptions(o: BuildOptions, plan: BuildPlan): { args: string[]; not
         'so the names of that network do not resolve in the build: give them with build.extra_hosts',
     );
   }
-  const caches = (values: readonly string[], option: string, field: string): void => {
-    const kept = offline || (option === '--cache-to' && plan.builder === 'legacy') ? values.filter((v) => LOCAL_CACHE.test(v) && plan.builder === 'buildkit') : values;
-    for (const value of kept) args.push(option, value);
-    const dropped = values.filter((v) => !kept.includes(v));
-    if (dropped.length === 0) return;
-    notes.push(
-      plan.builder === 'legacy' && (option === '--cache-to' || !offline)
-        ? `build.${field} ${dropped.join(', ')} is not used: the legacy builder has no ${option}`
-        : `build.${field} ${dropped.join(', ')} is not used offline: it would reach a registry (a type=local cache is used)`,
-    );
+  const caches = (values: readonly string[], option: '--cache-from' | '--cache-to', field: string): void => {
+    // The legacy builder exports no cache and imports only images (no type=…), which offline it could not pull.
+    const why = (value: string): string | null => {
+      if (plan.builder === 'buildkit') return offline && !LOCAL_CACHE.test(value) ? 'is not used offline: it would reach a registry (a type=local cache is used)' : null;
+      if (option === '--cache-to') return 'is not used: the legacy builder has no --cache-to';
+      if (/^type=/.test(value)) return 'is not used: the legacy builder takes only images as --cache-from';
+      return offline ? 'is not used offline: the legacy builder would pull it from a registry' : null;
+    };
+    const dropped = new Map<string, string[]>();
+    for (const value of values) {
+      const reason = why(value);
+      if (reason === null) args.push(option, value);
+      else dropped.set(reason, [...(dropped.get(reason) ?? []), value]);
+    }
+    for (const [reason, list] of dropped) notes.push(`build.${field} ${list.join(', ')} ${reason}`);
   };
   caches(o.cacheFrom, '--cache-from', 'cache_from');
   caches(o.cacheTo, '--cache-to', 'cache_to');

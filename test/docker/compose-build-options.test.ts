@@ -78,8 +78,14 @@ test('compose build options: a registry or GitHub Actions cache is used online o
     'build.cache_to type=registry,ref=registry.example/acme/app:cache,mode=max is not used offline: it would reach a registry (a type=local cache is used)',
   ]);
   const legacy = command(spec, { ...ONLINE, builder: 'legacy' });
-  assert.deepEqual(legacy.options, ['--cache-from', 'node:20-alpine', '--cache-from', 'type=gha', '--cache-from', 'type=local,src=/tmp/buildcache']);
-  assert.deepEqual(legacy.notes, ['build.cache_to type=registry,ref=registry.example/acme/app:cache,mode=max, type=local,dest=/tmp/buildcache,mode=max is not used: the legacy builder has no --cache-to']);
+  assert.deepEqual(legacy.options, ['--cache-from', 'node:20-alpine']);
+  assert.deepEqual(legacy.notes, [
+    'build.cache_from type=gha, type=local,src=/tmp/buildcache is not used: the legacy builder takes only images as --cache-from',
+    'build.cache_to type=registry,ref=registry.example/acme/app:cache,mode=max, type=local,dest=/tmp/buildcache,mode=max is not used: the legacy builder has no --cache-to',
+  ]);
+  const legacyOffline = command(spec, { ...OFFLINE, builder: 'legacy' });
+  assert.deepEqual(legacyOffline.options, []);
+  assert.equal(legacyOffline.notes[0], 'build.cache_from node:20-alpine is not used offline: the legacy builder would pull it from a registry');
 });
 
 test('compose build options: platforms and pull online; offline only this machine\'s platform and no pull, each named', () => {
