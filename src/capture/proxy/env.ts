@@ -6,8 +6,9 @@
 // APT_CONFIG first, then every apt.conf.d part, then the main file `Dir::Etc::main`. A
 // proxy set in APT_CONFIG would therefore lose to any part that sets one. So APT_CONFIG
 // only re-points `Dir::Etc::main` at a second generated file, read LAST, which includes the
-// machine's own main file (when it exists) and then sets the proxy. Every other apt setting
-// of the machine (the parts, sources, keys) still applies.
+// machine's own main file (when it exists) and then sets the proxy, clearing the machine's
+// per-host proxies and auto-detect script first. Every other apt setting of the machine (the
+// parts, sources, keys) still applies.
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -44,6 +45,18 @@ function aptString(value: string): string {
   return `"${value}"`;
 }
 
+/**
+ * apt's proxy for one scheme, and nothing that overrides it. apt takes a host's own setting
+ * (`Acquire::http::Proxy::HOST "DIRECT"`, as squid-deb-proxy setups exempt PPAs) over the
+ * general one, and an auto-detect script (`Proxy-Auto-Detect`, auto-apt-proxy) sets such a
+ * host setting: either would send apt around offgrid, unrecorded. `#clear` drops the
+ * machine's values and every host under them (apt-pkg/contrib/configuration.cc).
+ */
+function proxyLines(scheme: string, proxyUrl: string): string[] {
+  const base = `Acquire::${scheme}::Proxy`;
+  return [`#clear ${base};`, `#clear ${base}-Auto-Detect;`, `#clear Acquire::${scheme}::ProxyAutoDetect;`, `${base} ${aptString(proxyUrl)};`];
+}
+
 /** Writes the two apt configuration files; returns the path for APT_CONFIG. */
 export async function writeAptConfig(proxyUrl: string, options: ProxyEnvironmentOptions): Promise<string> {
   await mkdir(options.aptConfigDir, { recursive: true });
@@ -55,8 +68,7 @@ export async function writeAptConfig(proxyUrl: string, options: ProxyEnvironment
   firstLines.push(`Dir::Etc::main ${aptString(last)};`);
   const lastLines = ['// Read after apt.conf.d, so this proxy setting wins over any there.'];
   if (await exists(machineMain)) lastLines.push(`#include ${aptString(machineMain)};`);
-  lastLines.push(`Acquire::http::Proxy ${aptString(proxyUrl)};`);
-  if (options.tunnelHttps ?? true) lastLines.push(`Acquire::https::Proxy ${aptString(proxyUrl)};`);
+  for (const scheme of options.tunnelHttps ?? true ? ['http', 'https'] : ['http']) lastLines.push(...proxyLines(scheme, proxyUrl));
   await writeFile(first, `${firstLines.join('\n')}\n`, 'utf8');
   await writeFile(last, `${lastLines.join('\n')}\n`, 'utf8');
   return first;
