@@ -218,11 +218,28 @@ export function withUpstreamHosts(known: ReadonlySet<string>, choice: Pick<Upstr
  */
 export class RedirectTargets {
   private readonly hosts = new BoundedMap<string, true>(1_000);
+  private readonly pending = new Set<Promise<void>>();
 
   /** Notes where a redirect of an allowed upstream pointed (http and https targets only). */
   add(target: URL): void {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return;
     this.hosts.set(redirectKey(target.hostname, target.port, target.protocol), true);
+  }
+
+  /**
+   * Notes the targets `found` names once it settles (the mirrors of an apt mirror list still
+   * being served): the client may ask the first of them before that, so `settled` waits.
+   */
+  addLater(found: Promise<readonly URL[]>): void {
+    const adding: Promise<void> = found
+      .then((targets) => targets.forEach((target) => this.add(target)), () => undefined)
+      .finally(() => this.pending.delete(adding));
+    this.pending.add(adding);
+  }
+
+  /** Resolves once every `addLater` so far has added its targets. */
+  async settled(): Promise<void> {
+    await Promise.all(this.pending);
   }
 
   allows(hostname: string, port: string | number, protocol: 'http:' | 'https:'): boolean {

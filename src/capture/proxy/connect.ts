@@ -12,8 +12,9 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
-import { isHostAllowed, notAllowedMessage } from './allow-list.js';
+import { notAllowedMessage } from './allow-list.js';
 import { toolFromUserAgent } from './cached-fetch.js';
+import { reachable } from './forward.js';
 import { TUNNEL_IDLE_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
 import type { ProxyContext } from './types.js';
 import { machineProxySettings, openTunnel, proxyFor } from './upstream-proxy.js';
@@ -42,7 +43,7 @@ function reply(socket: Duplex, status: number, reason: string, body: string): vo
 }
 
 /** Handles the server's 'connect' event. `tunnels` tracks open tunnels so close() can end them. */
-export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer, ctx: ProxyContext, tunnels: Set<Duplex>): void {
+export async function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer, ctx: ProxyContext, tunnels: Set<Duplex>): Promise<void> {
   const tool = toolFromUserAgent(req.headers['user-agent']);
   const timestamp = isoLocal(ctx.clock.now());
   const target = parseConnectTarget(req.url);
@@ -60,7 +61,7 @@ export function handleConnect(req: IncomingMessage, client: Duplex, head: Buffer
     refuse(503, 'Service Unavailable', 'offline: CONNECT tunnel refused', `offgrid: offline mode; a tunnel to ${target.host}:${target.port} was refused`);
     return;
   }
-  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.host, target.port) && !ctx.redirectTargets.allows(target.host, target.port, 'https:')) {
+  if (!(await reachable(ctx, target.host, target.port, 'https:'))) {
     refuse(403, 'Forbidden', 'host not on the allow-list', notAllowedMessage(target.host));
     return;
   }

@@ -7,7 +7,7 @@ import type { CacheStore } from '../../cache/index.js';
 import type { Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { networkAttemptEvent } from '../events.js';
-import { isHostAllowed, notAllowedMessage } from './allow-list.js';
+import { isHostAllowed, notAllowedMessage, parseMirrorList } from './allow-list.js';
 import { BoundedMap } from '../../bounded-map.js';
 import { type ServeCachedOptions, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import type { ProxyContext } from './types.js';
@@ -143,12 +143,38 @@ export async function handleForward(req: IncomingMessage, res: ServerResponse, c
     sendError(res, 405, `offgrid: the forward proxy serves GET and HEAD only, not ${req.method}`);
     return;
   }
-  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.hostname, target.port) && !ctx.redirectTargets.allows(target.hostname, target.port, 'http:')) {
+  // The allow-list first: a hit for an allowed host waits on no promise.
+  if (!isHostAllowed(ctx.upstreams.allowedHosts, target.hostname, target.port) && !(await reachable(ctx, target.hostname, target.port, 'http:'))) {
     ctx.record(networkAttemptEvent({ tool, url_or_host: target.href, error: 'host not on the allow-list', evidence: 'proxy', timestamp: isoLocal(ctx.clock.now()) }));
     sendError(res, 403, notAllowedMessage(target.host));
     return;
   }
-  await serveCached(ctx, store, forwardServeOptions(req, res, ctx, forward, tool));
+  const served = serveCached(ctx, store, forwardServeOptions(req, res, ctx, forward, tool));
+  // apt's mirror method (`deb mirror://h/mirrors.txt`, `mirror+http://…`) reads a list of
+  // mirrors from an allowed host, then fetches from the mirrors it names: like a redirect's
+  // targets, they become reachable. Noted before apt can read the list's last byte.
+  if (tool === 'apt' && forward.what.kind === 'file' && req.method === 'GET') ctx.redirectTargets.addLater(served.then(() => mirrorsInList(store, forward.key)));
+  await served;
+}
+
+/** On the allow-list or named by an allowed upstream (a redirect, a mirror list still being read). */
+export async function reachable(ctx: ProxyContext, hostname: string, port: string | number, protocol: 'http:' | 'https:'): Promise<boolean> {
+  if (isHostAllowed(ctx.upstreams.allowedHosts, hostname, port) || ctx.redirectTargets.allows(hostname, port, protocol)) return true;
+  await ctx.redirectTargets.settled();
+  return ctx.redirectTargets.allows(hostname, port, protocol);
+}
+
+/**
+ * The mirrors of an apt mirror list stored under `key` (apt-transport-mirror(1): a URI a
+ * line, metadata after a tab), or none when the stored answer is no such list: apt fetches
+ * other plain files too, and only a small file of nothing but http(s) URIs is taken for one.
+ */
+export async function mirrorsInList(store: CacheStore, key: string): Promise<URL[]> {
+  const entry = await store.get(key);
+  const body = entry !== null && store.isSmall(entry) ? await store.readSmall(entry) : null;
+  if (body === null) return [];
+  const mirrors = parseMirrorList(body.toString('utf8')).map((uri) => (URL.canParse(uri) ? new URL(uri) : null));
+  return mirrors.every((url) => url !== null && (url.protocol === 'http:' || url.protocol === 'https:')) ? (mirrors as URL[]) : [];
 }
 
 /** How the cache serves a forward-proxied target (the main path above, and hit workers). */

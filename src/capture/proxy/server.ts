@@ -235,14 +235,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = parseConnectTarget(req.url);
-    if (!target || isHostAllowed(upstreams.allowedHosts, target.host, target.port)) {
-      handleConnect(req, socket, head, context, tunnels);
-      return;
-    }
-    widenAllowList(target.host, target.port).then(
-      () => handleConnect(req, socket, head, context, tunnels),
+    const allowed = !target || isHostAllowed(upstreams.allowedHosts, target.host, target.port);
+    (allowed ? handleConnect(req, socket, head, context, tunnels) : widenAllowList(target.host, target.port).then(() => handleConnect(req, socket, head, context, tunnels))).catch(
       (error: Error) => {
-        options.log.warn(`finding the upstreams failed: ${error.message}`);
+        options.log.warn(`CONNECT ${(req.url ?? '').slice(0, 200)} failed: ${error.message}`);
         socket.destroy();
       },
     );
