@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { redact } from '../src/redact.js';
 
 test('user and password in a URL are redacted, the rest kept', () => {
@@ -21,6 +22,15 @@ test('a user name or password holding @ is redacted up to the last @ before the 
   // An '@' in the path (npm scopes) is not userinfo.
   assert.equal(redact('https://u:p@registry.example/@acme/pkg'), 'https://***@registry.example/@acme/pkg');
   assert.equal(redact('https://registry.example/@acme/pkg?x=a@b'), 'https://registry.example/@acme/pkg?x=a@b');
+});
+
+test("a password holding a quote is redacted whole (an apt source's URI, test/fixtures/upstreams/apt-sources/pcsw-creds.sources)", () => {
+  const source = readFileSync(new URL('../../test/fixtures/upstreams/apt-sources/pcsw-creds.sources', import.meta.url), 'utf8');
+  const uri = /^URIs: (.*)$/m.exec(source)![1]!;
+  assert.equal(redact(`#6 [2/4] RUN echo "URIs: ${uri}" >> /etc/apt/sources.list.d/uat.sources`), '#6 [2/4] RUN echo "URIs: https://***@packages.example.com/apt" >> /etc/apt/sources.list.d/uat.sources');
+  // The same under `set -x`, which prints the quote as '\''.
+  assert.equal(redact(`+ echo 'URIs: ${uri.replace("'", "'\\''")}'`), "+ echo 'URIs: https://***@packages.example.com/apt'");
+  assert.equal(redact("echo 'https://host.example/x' 'a@b'"), "echo 'https://host.example/x' 'a@b'");
 });
 
 test('token-like query parameters are redacted, others kept', () => {
