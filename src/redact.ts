@@ -10,10 +10,11 @@ const SECRET_PARAM =
 
 // scheme://userinfo@ — userinfo may itself contain ':' and '@' (an e-mail address as the user,
 // `@` in a password: pypa/pip#6776, #6792). As in URL parsers, the LAST '@' before the path,
-// query or fragment ends it, so no part of the password is left after the first '@'. A quote
-// does not end it: apt sources carry passwords as written (`https://uat:s3c'ret@host/apt`),
-// and a shell trace prints one as `s3c'\''ret`.
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"<>]+)@/gi;
+// or query ends it, so no part of the password is left after the first '@'. Neither a quote
+// nor a '#' ends it: apt sources carry passwords as written (`https://uat:s3c'ret@host/apt`,
+// `s3c'\''ret` in a shell trace), and pip prints a password holding '#' unmasked, its own
+// parser taking the rest for a fragment (`https://user:pass#word@host/…`, pypa/pipenv#3085).
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?"<>]+)@/gi;
 // ?name=value or &name=value (also ;) — the value ends at a delimiter or whitespace.
 const QUERY_PARAM = /([?&;])([^=&;#\s"'<>]+)=([^&;#\s"'<>]*)/g;
 

@@ -33,6 +33,17 @@ test("a password holding a quote is redacted whole (an apt source's URI, test/fi
   assert.equal(redact("echo 'https://host.example/x' 'a@b'"), "echo 'https://host.example/x' 'a@b'");
 });
 
+test("a password holding '#', which pip prints unmasked, is redacted whole (pypa/pipenv#3085, pypa/pip#4364)", () => {
+  // pip's own line, as pasted in pypa/pipenv#3085 (the password there is 'pass#word').
+  assert.equal(
+    redact('Looking in indexes: https://pypi.org/simple, https://user:pass#word@simudyne.jfrog.io/simudyne/api/pypi/simudyne-pypi/simple'),
+    'Looking in indexes: https://pypi.org/simple, https://***@simudyne.jfrog.io/simudyne/api/pypi/simudyne-pypi/simple',
+  );
+  assert.equal(redact('pip install -i https://username:password#@artifactory.mycorp.com/api/pypi/some-repo/simple foo'), 'pip install -i https://***@artifactory.mycorp.com/api/pypi/some-repo/simple foo');
+  // A fragment after a path is no userinfo.
+  assert.equal(redact('see https://docs.example/page#section@top'), 'see https://docs.example/page#section@top');
+});
+
 test('token-like query parameters are redacted, others kept', () => {
   assert.equal(
     redact('http://h.example/a.tgz?token=abc&x=1&X-Amz-Signature=dead&api_key=k&private_token=pt'),
