@@ -199,8 +199,8 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
 
   const requirements: RequirementEntry[] = [
     ...set.problems.map((p): RequirementEntry => ({
-      file: p.file, line: p.line, requirement: p.text, name: null, version: null, filename: null, source: null, sha256: null,
-      size: null, status: 'error', message: `malformed requirement: ${p.message}`, timestamp: now(),
+      file: p.file, line: p.line, requirement: redact(p.text), name: null, version: null, filename: null, source: null, sha256: null,
+      size: null, status: 'error', message: redact(`malformed requirement: ${p.message}`), timestamp: now(),
     })),
     ...set.requirements.map((line) => requirementEntry(line, failedLines.get(line) ?? null, resolved, packages, now())),
   ].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file === null ? 1 : b.file === null ? -1 : 0));
@@ -280,7 +280,8 @@ async function download(pkgs: readonly ResolvedPackage[], dir: string, input: Bu
 }
 
 function requirementEntry(line: RequirementLine, failure: string | null, resolved: readonly ResolvedPackage[], packages: readonly PackageEntry[], timestamp: string): RequirementEntry {
-  const base = { file: line.file, line: line.line, requirement: line.editable ? `-e ${line.spec}` : line.spec, name: line.name };
+  // The manifest and the summary show the line as written, but never a password or token in its URL.
+  const base = { file: line.file, line: line.line, requirement: redact(line.editable ? `-e ${line.spec}` : line.spec), name: line.name };
   if (failure !== null) {
     return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'error', message: failure, timestamp };
   }

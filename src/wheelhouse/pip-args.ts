@@ -1,6 +1,7 @@
 // pip's command lines for the three things a wheelhouse needs: resolve the whole tree
 // (a dry-run install with a report), download files, and prove completeness from the
 // wheelhouse alone. Pure.
+import { redact } from '../redact.js';
 
 export interface TargetOptions {
   readonly platforms: readonly string[];
@@ -65,12 +66,13 @@ export function parsePipVersion(output: string): { pip: string; python: string }
 
 /**
  * pip's reason for a failure: its `ERROR:` lines (the last few), else the last lines.
- * Tracebacks are left out; the log file has them.
+ * Tracebacks are left out; the log file has them. pip masks a URL's password but not a
+ * token given as its user name, and the reason reaches the manifest and the summary.
  */
 export function pipFailureReason(output: string): string {
   const lines = output.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
   const errors = lines.filter((l) => /^ERROR:/.test(l)).map((l) => l.replace(/^ERROR:\s*/, ''));
   const picked = errors.length > 0 ? errors.slice(-3) : lines.slice(-2);
-  const reason = picked.join('; ').replace(/\s+/g, ' ').trim();
+  const reason = redact(picked.join('; ').replace(/\s+/g, ' ').trim());
   return reason === '' ? 'pip failed without a message' : reason.length > 600 ? `${reason.slice(0, 600)}…` : reason;
 }

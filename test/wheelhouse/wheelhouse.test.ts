@@ -326,3 +326,26 @@ test('wheelhouse: indexes named inside a requirements file are mirrored, not byp
   assert.equal(offline.code, 0, offline.stderr + offline.stdout);
   assert.equal(readManifest(join(dir, 'offline-wh')).packages.filter((p) => p.status === 'success').length, 3);
 });
+
+test('wheelhouse: a token in a requirement line reaches neither the manifest nor the summary', async (t) => {
+  const index = await fixtureIndex();
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  // test/fixtures/requirements-real/private-vcs-credentials.txt's first line (pypa/pip#6244),
+  // its host replaced by a closed local port so that the clone fails at once.
+  const line = 'git+https://1234abcdef56789:x-oauth-basic@127.0.0.1:1/myorg/private-package.git@v2.1';
+  writeFileSync(join(dir, 'requirements.txt'), `alpha\n${line}\n-r https://deploy:s3cret@127.0.0.1:1/more.txt\n`);
+  const r = await cli(dir)(['-r', 'requirements.txt', ...upstream(index)]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  const manifest = readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json'), 'utf8');
+  for (const secret of ['1234abcdef56789', 'x-oauth-basic', 's3cret']) {
+    assert.ok(!manifest.includes(secret), `${secret} in the manifest`);
+    assert.ok(!r.stdout.includes(secret), `${secret} in the summary:\n${r.stdout}`);
+  }
+  const m = readManifest(join(dir, 'wheelhouse'));
+  assert.deepEqual(m.requirements.map((q) => [q.line, q.requirement, q.status]), [
+    [1, 'alpha', 'success'],
+    [2, 'git+https://***@127.0.0.1:1/myorg/private-package.git@v2.1', 'error'],
+    [3, 'https://***@127.0.0.1:1/more.txt', 'error'],
+  ]);
+});
