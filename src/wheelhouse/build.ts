@@ -78,7 +78,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   const stop = (): void => {
     if (ctx.interrupted()) throw new InterruptedError();
   };
-  const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p, 'utf8'), input.env);
+  const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p), input.env);
   await mkdir(input.dest, { recursive: true });
   for (const problem of set.problems) ctx.note(`${where(problem)}: ${problem.message}: ${problem.text}`);
   const previous = await readPreviousManifest(input.dest, ctx.note);

@@ -3,7 +3,7 @@
 // every constraint file, every option line and every problem. File reading is injected.
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { expandPipEnv, parseRequirementsText, type LineProblem, type RequirementLine } from './requirements.js';
+import { decodeRequirementsFile, expandPipEnv, parseRequirementsText, type LineProblem, type RequirementLine } from './requirements.js';
 import { checkRequirementSpec, requirementName } from './requirement-spec.js';
 
 export interface RequirementFileRecord {
@@ -34,7 +34,8 @@ export interface RequirementSet {
   readonly problems: readonly LineProblem[];
 }
 
-export type ReadText = (absolutePath: string) => Promise<string>;
+/** A file's bytes (decoded as pip decodes them), or its text. */
+export type ReadText = (absolutePath: string) => Promise<Uint8Array | string>;
 
 export class RequirementFileError extends Error {
   constructor(readonly path: string, reason: string) {
@@ -60,16 +61,17 @@ export async function loadRequirementSet(
   const visit = async (path: string, absolutePath: string, kind: RequirementFileRecord['kind'], from: { file: string; line: number } | null): Promise<void> => {
     if (seen.has(`${kind}:${absolutePath}`)) return;
     seen.add(`${kind}:${absolutePath}`);
-    let text: string;
+    let content: Uint8Array | string;
     try {
-      text = await read(absolutePath);
+      content = await read(absolutePath);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (from === null) throw new RequirementFileError(path, reason);
       problems.push({ file: from.file, line: from.line, text: `${kind === 'constraints' ? '-c' : '-r'} ${path}`, message: `cannot read ${path}: ${reason}` });
       return;
     }
-    files.push({ path, absolutePath, sha256: createHash('sha256').update(text).digest('hex'), kind, includedBy: from?.file ?? null });
+    const text = typeof content === 'string' ? content : decodeRequirementsFile(content);
+    files.push({ path, absolutePath, sha256: createHash('sha256').update(content).digest('hex'), kind, includedBy: from?.file ?? null });
     if (kind === 'constraints') constraintFiles.push(absolutePath);
     for (const entry of parseRequirementsText(text, path)) {
       switch (entry.type) {

@@ -51,6 +51,22 @@ const INCLUDE_OPTIONS: ReadonlyMap<string, boolean> = new Map([
 const PER_LINE_OPTIONS = new Set(['--hash', '--config-settings', '--global-option', '--install-option']);
 const HASH_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 
+const BYTE_ORDER_MARKS: readonly (readonly [readonly number[], string])[] = [
+  [[0xef, 0xbb, 0xbf], 'utf-8'], [[0xff, 0xfe], 'utf-16le'], [[0xfe, 0xff], 'utf-16be'],
+];
+
+/**
+ * A requirements file's bytes as pip decodes them (req_file.py, auto_decode): a byte-order
+ * mark names the encoding, else UTF-8. Windows PowerShell 5's `pip freeze > requirements.txt`
+ * writes UTF-16LE with a mark (pypa/pip#733), which pip reads.
+ */
+export function decodeRequirementsFile(bytes: Uint8Array): string {
+  for (const [mark, encoding] of BYTE_ORDER_MARKS) {
+    if (mark.every((byte, i) => bytes[i] === byte)) return new TextDecoder(encoding).decode(bytes.subarray(mark.length));
+  }
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
 /** Physical lines joined at trailing backslashes, each with the number of its first line. */
 export function logicalLines(text: string): { line: number; text: string }[] {
   const physical = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);

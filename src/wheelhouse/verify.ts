@@ -66,7 +66,7 @@ export async function verifyWheelhouse(o: { dest: string; cwd: string; pip: PipR
   const top = manifest.requirement_files.filter((f) => f.kind === 'requirements' && f.included_by === null);
   for (const file of manifest.requirement_files) {
     try {
-      const now = createHash('sha256').update(await readFile(resolve(o.cwd, file.path), 'utf8')).digest('hex');
+      const now = createHash('sha256').update(await readFile(resolve(o.cwd, file.path))).digest('hex');
       if (now !== file.sha256) warnings.push(`${file.path} changed since the wheelhouse was built; checking it as it is now`);
     } catch {
       warnings.push(`${file.path} is gone; pip cannot check ${file.included_by === null ? 'it' : `${file.included_by}, which includes it`}`);

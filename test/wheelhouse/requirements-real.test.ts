@@ -1,0 +1,26 @@
+// Requirements files from real projects and issues (test/fixtures/requirements-real/, sources in
+// its README), read as `offgrid wheelhouse` reads them. Each expectation is pip's own reading
+// of the file (pip 23.2's req_file.py), unless a comment says otherwise.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { loadRequirementSet, type RequirementSet } from '../../src/wheelhouse/requirement-set.js';
+
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/requirements-real');
+
+function load(file: string, env: NodeJS.ProcessEnv = {}): Promise<RequirementSet> {
+  return loadRequirementSet([file], [], FIXTURES, (path) => readFile(path), env);
+}
+
+const lines = (set: RequirementSet) => set.requirements.map((r) => [r.line, r.spec, r.name]);
+
+test("PowerShell 5's pip freeze > requirements.txt (UTF-16LE, byte-order mark, CRLF) is read as pip reads it", async () => {
+  const set = await load('powershell-freeze-utf16.txt');
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(lines(set), [[1, 'Django==1.4.2', 'django']]);
+  // The manifest's digest is the file's bytes, as `verify` reads them again.
+  assert.equal(set.files[0]!.sha256, createHash('sha256').update(await readFile(join(FIXTURES, 'powershell-freeze-utf16.txt'))).digest('hex'));
+});
