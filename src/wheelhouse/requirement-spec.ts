@@ -28,11 +28,17 @@ function splitMarker(spec: string): { requirement: string; marker: string | null
   return { requirement: spec.trim(), marker: null };
 }
 
-/** The project name of a requirement, or null for a bare URL or path. */
+const NAMED_URL = new RegExp(`^(${NAME})\\s*(?:${EXTRAS})?\\s*@`);
+const EGG = new RegExp(`[#&]egg=(${NAME})`);
+
+/**
+ * The project name of a requirement: `name @ URL`, a URL's `#egg=name` (pip takes the name
+ * from there), else null for a URL or path. An `@` inside a URL (`git+https://TOKEN@host/…`,
+ * `….git@v1.0`) names nothing.
+ */
 export function requirementName(spec: string): string | null {
   const { requirement } = splitMarker(spec);
-  if (DIRECT.test(requirement) && !/^\S+\s*@/.test(requirement)) return null;
-  const match = new RegExp(`^(${NAME})`).exec(requirement);
+  const match = DIRECT.test(requirement) ? (NAMED_URL.exec(requirement) ?? EGG.exec(requirement)) : new RegExp(`^(${NAME})`).exec(requirement);
   return match?.[1] ? normalizeName(match[1]) : null;
 }
 

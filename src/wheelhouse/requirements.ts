@@ -14,7 +14,7 @@ export interface RequirementLine {
   readonly line: number | null;
   /** The requirement without its options, e.g. `alpha[fast]>=1.0; python_version >= "3.8"`. */
   readonly spec: string;
-  /** PEP 503 normalised project name; null for a URL or path without `name @`. */
+  /** PEP 503 normalised project name; null for a URL or path without `name @` or `#egg=name`. */
   readonly name: string | null;
   /** `sha256:…` values of its --hash options. */
   readonly hashes: readonly string[];
@@ -203,7 +203,7 @@ function parseRequirement(content: string, line: number, file: string | null, ed
       hashes.push(value);
     } else options.push(`${name}=${value}`);
   }
-  return { file, line, spec, name: editable ? null : requirementName(spec), hashes, options, editable };
+  return { file, line, spec, name: requirementName(spec), hashes, options, editable };
 }
 
 function checkHash(value: string): string | null {

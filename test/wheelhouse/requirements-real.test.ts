@@ -24,3 +24,11 @@ test("PowerShell 5's pip freeze > requirements.txt (UTF-16LE, byte-order mark, C
   // The manifest's digest is the file's bytes, as `verify` reads them again.
   assert.equal(set.files[0]!.sha256, createHash('sha256').update(await readFile(join(FIXTURES, 'powershell-freeze-utf16.txt'))).digest('hex'));
 });
+
+test("VCS requirements with credentials, written or from ${VARIABLES}: a name only from #egg=, never from the URL's user or tag", async () => {
+  const set = await load('private-vcs-credentials.txt');
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(set.requirements.map((r) => [r.line, r.name, r.editable]), [
+    [2, null, false], [4, 'django-redis', false], [5, 'django-package', false], [6, 'djangorestframework', false], [8, 'myprivate', true],
+  ]);
+});
