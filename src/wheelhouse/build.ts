@@ -81,6 +81,9 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p), input.env);
   await mkdir(input.dest, { recursive: true });
   for (const problem of set.problems) ctx.note(`${where(problem)}: ${problem.message}: ${problem.text}`);
+  for (const r of set.requirements) {
+    if (r.ignoredOptions.length > 0) ctx.note(`${where(r)}: pip ignores ${r.ignoredOptions.join(' ')} after a requirement (on a line of its own it applies to the whole file)`);
+  }
   const previous = await readPreviousManifest(input.dest, ctx.note);
   const stale = await removeStalePartials(input.dest);
   if (stale > 0) ctx.note(`removed ${stale} partial download director${stale === 1 ? 'y' : 'ies'} left by an interrupted run`);

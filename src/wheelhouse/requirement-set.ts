@@ -106,7 +106,7 @@ export async function loadRequirementSet(
   for (const spec of packages) {
     const problem = checkRequirementSpec(spec);
     if (problem) problems.push({ file: null, line: null, text: spec, message: problem });
-    else requirements.push({ file: null, line: null, spec, name: requirementName(spec), hashes: [], options: [], editable: false });
+    else requirements.push({ file: null, line: null, spec, name: requirementName(spec), hashes: [], options: [], ignoredOptions: [], editable: false });
   }
   return { files, requirements, constraintFiles, options, problems };
 }

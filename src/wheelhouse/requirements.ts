@@ -20,6 +20,8 @@ export interface RequirementLine {
   readonly hashes: readonly string[];
   /** The line's other options (`--config-settings=…`), verbatim. */
   readonly options: readonly string[];
+  /** Options of a line of their own written after the requirement (`--index-url URL`), which pip ignores there. */
+  readonly ignoredOptions: readonly string[];
   /** `-e`/`--editable` lines. */
   readonly editable: boolean;
 }
@@ -138,6 +140,23 @@ function longOption(given: string): string | null {
   return matches.length === 1 ? matches[0]! : null;
 }
 
+/** One option token as optparse reads it: `--name=value`, `--name`, `-xVALUE` or `-x`. */
+function optionToken(token: string): { name: string; inline: string | null } {
+  if (token.startsWith('--')) {
+    const eq = token.indexOf('=');
+    const given = eq > 0 ? token.slice(0, eq) : token;
+    return { name: PER_LINE_OPTIONS.has(given) ? given : (longOption(given) ?? given), inline: eq > 0 ? token.slice(eq + 1) : null };
+  }
+  const given = /^-[a-z]/i.test(token) ? token.slice(0, 2) : token;
+  return { name: given, inline: token.length > 2 && given !== token ? token.slice(2) : null };
+}
+
+/** Whether pip's option takes a value; undefined for an option pip does not know in a requirements file. */
+function takesValue(name: string): boolean | undefined {
+  if (name === '-e' || name === '--editable' || INCLUDE_OPTIONS.has(name) || PER_LINE_OPTIONS.has(name)) return true;
+  return GLOBAL_OPTIONS.get(name);
+}
+
 /**
  * A line of options, read as pip reads it (shlex, then optparse): several options may share
  * the line (`--index-url URL --trusted-host HOST`), a value follows `=`, a space, or a short
@@ -147,12 +166,7 @@ function parseOptionLine(content: string, line: number, file: string | null): Fi
   const parts = tokens(content).map((t) => t.replace(/"([^"]*)"|'([^']*)'/g, (_, a: string | undefined, b: string | undefined) => a ?? b ?? ''));
   const entries: FileEntry[] = [];
   for (let i = 0; i < parts.length; i++) {
-    const token = parts[i]!;
-    const long = token.startsWith('--');
-    const eq = long ? token.indexOf('=') : -1;
-    const given = long ? (eq > 0 ? token.slice(0, eq) : token) : /^-[a-z]/i.test(token) ? token.slice(0, 2) : token;
-    const name = long ? (longOption(given) ?? given) : given;
-    const inline = long ? (eq > 0 ? token.slice(eq + 1) : null) : token.length > 2 && given !== token ? token.slice(2) : null;
+    const { name, inline } = optionToken(parts[i]!);
     const rest = parts.slice(i + 1).join(' ');
     if (name === '-e' || name === '--editable') {
       const value = inline ?? (rest === '' ? null : rest);
@@ -176,9 +190,9 @@ function parseOptionLine(content: string, line: number, file: string | null): Fi
 }
 
 function parseRequirement(content: string, line: number, file: string | null, editable: boolean): RequirementLine | string {
-  // pip splits a line at its first option: everything before is the requirement.
+  // pip splits a line at its first option (break_args_options): everything before is the requirement.
   const parts = tokens(content);
-  const firstOption = parts.findIndex((p) => p.startsWith('--'));
+  const firstOption = parts.findIndex((p) => p.startsWith('-'));
   const specTokens = firstOption === -1 ? parts : parts.slice(0, firstOption);
   const optionTokens = firstOption === -1 ? [] : parts.slice(firstOption);
   const spec = specTokens.join(' ');
@@ -186,24 +200,27 @@ function parseRequirement(content: string, line: number, file: string | null, ed
   if (specProblem !== null) return specProblem;
   const hashes: string[] = [];
   const options: string[] = [];
+  const ignoredOptions: string[] = [];
   for (let i = 0; i < optionTokens.length; i++) {
-    const token = optionTokens[i]!;
-    const eq = token.indexOf('=');
-    const name = eq > 0 ? token.slice(0, eq) : token;
-    let value = eq > 0 ? token.slice(eq + 1) : undefined;
-    if (!PER_LINE_OPTIONS.has(name)) return `unknown option ${name} after a requirement (allowed: ${[...PER_LINE_OPTIONS].join(', ')})`;
-    if (value === undefined) {
-      value = optionTokens[i + 1];
-      if (value === undefined || value.startsWith('--')) return `${name} needs a value`;
+    const { name, inline } = optionToken(optionTokens[i]!);
+    const valued = takesValue(name);
+    if (valued === undefined) return `unknown option ${name} after a requirement (pip takes ${[...PER_LINE_OPTIONS].join(', ')} there)`;
+    let value = inline;
+    if (valued && value === null) {
+      value = optionTokens[i + 1] ?? null;
+      if (value === null || value.startsWith('-')) return `${name} needs a value`;
       i++;
     }
+    if (!valued && value !== null) return `${name} takes no value, found ${JSON.stringify(value)}`;
     if (name === '--hash') {
-      const hashProblem = checkHash(value);
+      const hashProblem = checkHash(value!);
       if (hashProblem) return hashProblem;
-      hashes.push(value);
-    } else options.push(`${name}=${value}`);
+      hashes.push(value!);
+    } else if (PER_LINE_OPTIONS.has(name)) options.push(`${name}=${value}`);
+    // pip parses a line's options all alike, then applies only the per-requirement ones (req_file.py, handle_line).
+    else ignoredOptions.push(value === null ? name : `${name} ${value}`);
   }
-  return { file, line, spec, name: requirementName(spec), hashes, options, editable };
+  return { file, line, spec, name: requirementName(spec), hashes, options, ignoredOptions, editable };
 }
 
 function checkHash(value: string): string | null {

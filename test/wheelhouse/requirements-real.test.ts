@@ -32,3 +32,14 @@ test("VCS requirements with credentials, written or from ${VARIABLES}: a name on
     [2, null, false], [4, 'django-redis', false], [5, 'django-package', false], [6, 'djangorestframework', false], [8, 'myprivate', true],
   ]);
 });
+
+test('index options written after a requirement are set aside, as pip ignores them there; the requirement stands', async () => {
+  const set = await load('options-after-requirement.txt');
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(set.requirements.map((r) => [r.line, r.name, r.options, r.ignoredOptions]), [
+    [2, 'test-package', [], ['--extra-index-url https://myindex.com/simple']],
+    [4, 'cdecimal', [], ['--no-index', '--find-links http://www.bytereef.org/software/mpdecimal/releases/cdecimal-2.3.tar.gz']],
+  ]);
+  // They are no index of the file's: pip does not read them, so the mirror does not either.
+  assert.deepEqual(set.options, []);
+});
