@@ -10,7 +10,8 @@ const VERSION = '[A-Za-z0-9.*+!_-]+';
 const CLAUSE = `(?:~=|===|==|!=|<=|>=|<|>)\\s*${VERSION}`;
 const SPECIFIERS = `${CLAUSE}(?:\\s*,\\s*${CLAUSE})*`;
 const NAMED = new RegExp(`^(${NAME})\\s*(${EXTRAS})?\\s*(?:\\(\\s*${SPECIFIERS}\\s*\\)|${SPECIFIERS})?\\s*(?:@\\s*(\\S+))?\\s*$`);
-const DIRECT = /^(?:[a-z][a-z0-9+.-]*:\/\/|file:|\.{1,2}\/|\/|~)|\.(?:whl|zip|tar\.gz|tar\.bz2|tar\.xz|tgz)$/i;
+// A URL, or a path as pip tells one (req/constructors.py, _looks_like_path): `.`, `..`, or a `/` in it.
+const DIRECT = /^(?:[a-z][a-z0-9+.-]*:\/\/|file:|\.{1,2}(?:[/[]|$)|[\w.-]*\/|~)|\.(?:whl|zip|tar\.gz|tar\.bz2|tar\.xz|tgz)$/i;
 const MARKER_VARIABLES =
   /^(?:python_version|python_full_version|os_name|sys_platform|platform_release|platform_system|platform_version|platform_machine|platform_python_implementation|implementation_name|implementation_version|extra|os\.name|sys\.platform|platform\.version|platform\.machine|platform\.python_implementation|python_implementation)$/;
 

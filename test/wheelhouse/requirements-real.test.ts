@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { loadRequirementSet, type RequirementSet } from '../../src/wheelhouse/requirement-set.js';
+import { remoteIndexes } from '../../src/wheelhouse/index-options.js';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/requirements-real');
 
@@ -42,4 +43,17 @@ test('index options written after a requirement are set aside, as pip ignores th
   ]);
   // They are no index of the file's: pip does not read them, so the mirror does not either.
   assert.deepEqual(set.options, []);
+});
+
+test("pipenv's requirements: its -i index, single-quoted markers with 'not in', the project as '.', VCS lines named by #egg=", async () => {
+  const set = await load('pipenv-requirements.txt');
+  assert.deepEqual(set.problems, []);
+  assert.equal(set.requirements.length, 18);
+  assert.deepEqual(set.requirements.filter((r) => !/^[\w.-]+(\[[\w,]+\])?==[\w.]+( ;|$)/.test(r.spec)).map((r) => [r.line, r.spec, r.name]), [
+    [10, '.', null],
+    [15, 'git+https://github.com/cartertemm/ODTReader.git/@49d6938693f6faa3ff09998f86dba551ae3a996b#egg=odtreader', 'odtreader'],
+    [16, 'git+https://github.com/D4-project/BGP-Ranking.git/@68de39f6c5196f796055c1ac34504054d688aa59#egg=pybgpranking&subdirectory=client', 'pybgpranking'],
+  ]);
+  assert.deepEqual(set.requirements.find((r) => r.line === 17)!.name, 'pymisp');
+  assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://pypi.org/simple', extraIndexUrls: [], findLinks: [] });
 });
