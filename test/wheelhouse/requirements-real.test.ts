@@ -57,3 +57,34 @@ test("pipenv's requirements: its -i index, single-quoted markers with 'not in', 
   assert.deepEqual(set.requirements.find((r) => r.line === 17)!.name, 'pymisp');
   assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://pypi.org/simple', extraIndexUrls: [], findLinks: [] });
 });
+
+test("generators' output reads as pip reads it: pip-compile and uv export hashes, poetry's long markers, the project as -e .", async () => {
+  const compiled = await load('warehouse/dev.txt');
+  assert.deepEqual(compiled.problems, []);
+  assert.deepEqual(compiled.requirements.map((r) => [r.line, r.spec, r.hashes.length]), [[7, 'asyncudp==0.11.0', 2], [11, 'build==1.4.0', 2], [15, 'click==8.3.1', 2], [19, 'hupper==1.12.1', 2]]);
+  const uv = await load('uv-export-editable.txt');
+  assert.deepEqual(uv.problems, []);
+  assert.deepEqual(uv.requirements.map((r) => [r.line, r.spec, r.editable, r.hashes.length]), [[3, '.', true, 0], [4, 'aiohappyeyeballs==2.4.0', false, 2]]);
+  const poetry = await load('poetry-export.txt');
+  assert.deepEqual(poetry.problems, []);
+  assert.deepEqual(poetry.requirements.map((r) => [r.line, r.name, r.hashes.length]), [[2, 'better-profanity', 2], [6, 'cryptography', 0]]);
+  const direct = await load('warehouse/docs-dev.in');
+  assert.deepEqual(direct.problems, []);
+  assert.equal(direct.requirements.at(-1)!.name, 'packaging');
+});
+
+test('django: -r base.txt is read beside the including file; spaced specifiers and sys.platform markers are requirements', async () => {
+  const py2 = await load('django-tests/py2.txt');
+  assert.deepEqual(py2.files.map((f) => [f.path, f.includedBy]), [['django-tests/py2.txt', null], ['django-tests/base.txt', 'django-tests/py2.txt']]);
+  assert.deepEqual(py2.requirements.map((r) => r.name), ['bcrypt', 'docutils', 'numpy', 'pillow', 'pyyaml', 'pytz', 'selenium', 'enum34', 'mock']);
+  const py3 = await load('django-tests/py3.txt');
+  assert.deepEqual(py3.problems, []);
+  assert.equal(py3.requirements.length, 20);
+  assert.equal(py3.requirements.find((r) => r.name === 'pillow')!.spec, "Pillow >= 6.2.1; sys.platform != 'win32' or python_version < '3.13'");
+});
+
+test("a log line redirected into poetry's export is named by line, as pip refuses it too", async () => {
+  const set = await load('poetry-export-log-line.txt');
+  assert.deepEqual(set.requirements, []);
+  assert.deepEqual(set.problems.map((p) => [p.line, p.message]), [[1, 'unexpected "virtualenv my-repo-AsW4q1BB-py3.9 in /root/.cache/pypoetry/virtualenvs" after "Creating" (expected NAME[extras] SPECIFIERS ; MARKER)']]);
+});
