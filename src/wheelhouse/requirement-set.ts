@@ -73,7 +73,7 @@ export async function loadRequirementSet(
     const text = typeof content === 'string' ? content : decodeRequirementsFile(content);
     files.push({ path, absolutePath, sha256: createHash('sha256').update(content).digest('hex'), kind, includedBy: from?.file ?? null });
     if (kind === 'constraints') constraintFiles.push(absolutePath);
-    for (const entry of parseRequirementsText(text, path)) {
+    for (const entry of parseRequirementsText(text, path, env)) {
       switch (entry.type) {
         case 'requirement':
           // A constraints file's lines only limit versions; they are not requirements.

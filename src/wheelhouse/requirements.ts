@@ -112,20 +112,23 @@ function tokens(text: string): string[] {
   return text.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
 }
 
-/** One requirements file's text → its entries, in order. Pure. */
-export function parseRequirementsText(text: string, file: string | null): FileEntry[] {
+/**
+ * One requirements file's text → its entries, in order. Pure. `env` is pip's environment:
+ * pip expands `${NAME}` in every line before reading it (`dagster==${DAGSTER_VERSION}`).
+ */
+export function parseRequirementsText(text: string, file: string | null, env: NodeJS.ProcessEnv): FileEntry[] {
   const entries: FileEntry[] = [];
   for (const { line, text: raw } of logicalLines(text)) {
     const content = stripComment(raw);
     if (content === '') continue;
     const problem = (message: string): void => void entries.push({ type: 'problem', problem: { file, line, text: content, message } });
     if (content.startsWith('-')) {
-      const found = parseOptionLine(content, line, file);
+      const found = parseOptionLine(content, line, file, env);
       if (typeof found === 'string') problem(found);
       else entries.push(...found);
       continue;
     }
-    const result = parseRequirement(content, line, file, false);
+    const result = parseRequirement(content, line, file, false, env);
     if (typeof result === 'string') problem(result);
     else entries.push({ type: 'requirement', requirement: result });
   }
@@ -162,7 +165,7 @@ function takesValue(name: string): boolean | undefined {
  * the line (`--index-url URL --trusted-host HOST`), a value follows `=`, a space, or a short
  * option directly (`-iURL`), and quotes are removed. An editable line keeps the rest as its path.
  */
-function parseOptionLine(content: string, line: number, file: string | null): FileEntry[] | string {
+function parseOptionLine(content: string, line: number, file: string | null, env: NodeJS.ProcessEnv): FileEntry[] | string {
   const parts = tokens(content).map((t) => t.replace(/"([^"]*)"|'([^']*)'/g, (_, a: string | undefined, b: string | undefined) => a ?? b ?? ''));
   const entries: FileEntry[] = [];
   for (let i = 0; i < parts.length; i++) {
@@ -171,7 +174,7 @@ function parseOptionLine(content: string, line: number, file: string | null): Fi
     if (name === '-e' || name === '--editable') {
       const value = inline ?? (rest === '' ? null : rest);
       if (!value) return `${name} needs a path or URL`;
-      const result = parseRequirement(value, line, file, true);
+      const result = parseRequirement(value, line, file, true, env);
       if (typeof result === 'string') return result;
       entries.push({ type: 'requirement', requirement: result });
       return entries;
@@ -189,15 +192,20 @@ function parseOptionLine(content: string, line: number, file: string | null): Fi
   return entries;
 }
 
-function parseRequirement(content: string, line: number, file: string | null, editable: boolean): RequirementLine | string {
+function parseRequirement(content: string, line: number, file: string | null, editable: boolean, env: NodeJS.ProcessEnv): RequirementLine | string {
   // pip splits a line at its first option (break_args_options): everything before is the requirement.
   const parts = tokens(content);
   const firstOption = parts.findIndex((p) => p.startsWith('-'));
   const specTokens = firstOption === -1 ? parts : parts.slice(0, firstOption);
   const optionTokens = firstOption === -1 ? [] : parts.slice(firstOption);
   const spec = specTokens.join(' ');
-  const specProblem = editable ? null : checkRequirementSpec(spec);
-  if (specProblem !== null) return specProblem;
+  // Checked and named as pip reads it; kept as written, so that a token from the environment stays out of the manifest.
+  const expanded = expandPipEnv(spec, env);
+  const specProblem = editable ? null : checkRequirementSpec(expanded);
+  if (specProblem !== null) {
+    const unexpanded = /\$\{[^}]*\}/.test(expanded) ? ' (pip expands ${NAME} only when NAME is set and of upper-case letters, digits and _)' : '';
+    return `${specProblem}${unexpanded}`;
+  }
   const hashes: string[] = [];
   const options: string[] = [];
   const ignoredOptions: string[] = [];
@@ -220,7 +228,7 @@ function parseRequirement(content: string, line: number, file: string | null, ed
     // pip parses a line's options all alike, then applies only the per-requirement ones (req_file.py, handle_line).
     else ignoredOptions.push(value === null ? name : `${name} ${value}`);
   }
-  return { file, line, spec, name: requirementName(spec), hashes, options, ignoredOptions, editable };
+  return { file, line, spec, name: requirementName(expanded), hashes, options, ignoredOptions, editable };
 }
 
 function checkHash(value: string): string | null {

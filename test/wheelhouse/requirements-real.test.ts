@@ -88,3 +88,17 @@ test("a log line redirected into poetry's export is named by line, as pip refuse
   assert.deepEqual(set.requirements, []);
   assert.deepEqual(set.problems.map((p) => [p.line, p.message]), [[1, 'unexpected "virtualenv my-repo-AsW4q1BB-py3.9 in /root/.cache/pypoetry/virtualenvs" after "Creating" (expected NAME[extras] SPECIFIERS ; MARKER)']]);
 });
+
+test('${VAR} in a requirement is read as pip reads it (expanded), and kept as written for the manifest', async () => {
+  const env = { DAGSTER_VERSION: '1.7.0', NUMPY: 'numpy==1.26.4', PYTORCH: 'torch>=2', pkg: 'ijson' };
+  const set = await load('environment-variables.txt', env);
+  assert.deepEqual(set.requirements.map((r) => [r.line, r.spec, r.name]), [
+    [2, 'dagster==${DAGSTER_VERSION}', 'dagster'], [3, 'dagster-cloud==${DAGSTER_VERSION}', 'dagster-cloud'],
+    [4, 'dagster-cloud-cli==${DAGSTER_VERSION}', 'dagster-cloud-cli'], [6, '${NUMPY}', 'numpy'], [7, '${PYTORCH}', 'torch'],
+  ]);
+  assert.deepEqual(set.problems.map((p) => [p.line, p.message]), [
+    [9, 'not a requirement: it must start with a project name, a path or a URL (pip expands ${NAME} only when NAME is set and of upper-case letters, digits and _)'],
+  ]);
+  // Unset, a variable stays as written, and the line is broken for pip too.
+  assert.deepEqual((await load('environment-variables.txt')).problems.map((p) => p.line), [2, 3, 4, 6, 7, 9]);
+});

@@ -34,7 +34,7 @@ test('requirement lines: names, extras, markers, hashes over continuation lines'
     '-e ./src/editable',
     '',
   ].join('\n');
-  const reqs = requirements(parseRequirementsText(text, 'requirements.txt'));
+  const reqs = requirements(parseRequirementsText(text, 'requirements.txt', {}));
   assert.deepEqual(reqs.map((r) => [r.line, r.name, r.spec]), [
     [2, 'alpha-pkg', 'Alpha_Pkg[fast,extra2]>=1.0,<2 ; python_version >= "3.8"'],
     [3, 'beta', 'beta==1.1'],
@@ -47,7 +47,7 @@ test('requirement lines: names, extras, markers, hashes over continuation lines'
 });
 
 test('option lines: includes, constraints and global options are told apart', () => {
-  const entries = parseRequirementsText('-r base.txt\n--requirement=more.txt\n-c constraints.txt\n--pre\n--only-binary :all:\n-i http://idx.invalid/simple\n', 'r.txt');
+  const entries = parseRequirementsText('-r base.txt\n--requirement=more.txt\n-c constraints.txt\n--pre\n--only-binary :all:\n-i http://idx.invalid/simple\n', 'r.txt', {});
   assert.deepEqual(entries.map((e) => e.type), ['include', 'include', 'include', 'option', 'option', 'option']);
   assert.deepEqual(entries.slice(0, 3).map((e) => e.type === 'include' && [e.path, e.constraint]), [['base.txt', false], ['more.txt', false], ['constraints.txt', true]]);
 });
@@ -60,7 +60,7 @@ test('several options on one line, as pip reads them (--index-url URL --trusted-
     '-r base.txt -c constraints.txt',
     '--pre six',
   ].join('\n');
-  const entries = parseRequirementsText(text, 'r.txt');
+  const entries = parseRequirementsText(text, 'r.txt', {});
   const shown = entries.map((e) => (e.type === 'option' ? [e.line, e.name, e.value] : e.type === 'include' ? [e.line, e.constraint ? '-c' : '-r', e.path] : e.type === 'problem' ? [e.problem.line, e.problem.message] : []));
   assert.deepEqual(shown, [
     [1, '--extra-index-url', 'http://idx.invalid:8080/simple'], [1, '--trusted-host', 'idx.invalid'],
@@ -73,7 +73,7 @@ test('several options on one line, as pip reads them (--index-url URL --trusted-
 
 test('malformed lines are reported with file, line and a reason; the other lines still parse', () => {
   const text = ['alpha==1.0', 'beta==>1', 'gamma[fast', 'delta ; python_version >>= "3"', '--frobnicate', 'eps==1.0 --hash=md5:abc', 'zeta==1 --hash=sha256:12', '!!!', 'ok-pkg'].join('\n');
-  const entries = parseRequirementsText(text, 'req.txt');
+  const entries = parseRequirementsText(text, 'req.txt', {});
   assert.deepEqual(requirements(entries).map((r) => r.name), ['alpha', 'ok-pkg']);
   const found = problems(entries);
   assert.deepEqual(found.map((p) => p.line), [2, 3, 4, 5, 6, 7, 8]);
