@@ -89,7 +89,9 @@ export async function loadRequirementSet(
           // pip expands ${NAME} before it reads a line; the path is no secret, so it is kept expanded.
           const includePath = expandPipEnv(entry.path, env);
           if (/^[a-z][a-z0-9+.-]*:\/\//i.test(includePath)) {
-            problems.push({ file: path, line: entry.line, text: includePath, message: 'offgrid reads local requirements files only; download it first' });
+            // pip would fetch it at every install, offline ones included (AWS MWAA's requirements.txt starts with Airflow's constraints URL).
+            const what = entry.constraint ? 'constraints' : 'requirements';
+            problems.push({ file: path, line: entry.line, text: `${entry.constraint ? '-c' : '-r'} ${includePath}`, message: `a ${what} file at a URL: offgrid reads local files only, so that the wheelhouse needs no network; download it (curl -fsSLo ${what}.txt URL) and name the local file` });
             break;
           }
           const child = isAbsolute(includePath) ? includePath : resolve(dirname(absolutePath), includePath);

@@ -102,3 +102,10 @@ test('${VAR} in a requirement is read as pip reads it (expanded), and kept as wr
   // Unset, a variable stays as written, and the line is broken for pip too.
   assert.deepEqual((await load('environment-variables.txt')).problems.map((p) => p.line), [2, 3, 4, 6, 7, 9]);
 });
+
+test("a constraints file at a URL (AWS MWAA's Airflow constraints) is one broken line saying what to do; the requirements stand", async () => {
+  const set = await load('mwaa-remote-constraints.txt');
+  assert.deepEqual(set.requirements.map((r) => [r.line, r.name]), [[3, 'apache-airflow-providers-snowflake'], [4, 'apache-airflow-providers-mysql'], [5, 'apache-airflow-providers-slack']]);
+  assert.deepEqual(set.problems.map((p) => [p.line, p.text]), [[1, '-c https://raw.githubusercontent.com/apache/airflow/constraints-2.4.3/constraints-3.10.txt']]);
+  assert.match(set.problems[0]!.message, /^a constraints file at a URL: .*download it \(curl -fsSLo constraints\.txt URL\)/);
+});

@@ -346,6 +346,6 @@ test('wheelhouse: a token in a requirement line reaches neither the manifest nor
   assert.deepEqual(m.requirements.map((q) => [q.line, q.requirement, q.status]), [
     [1, 'alpha', 'success'],
     [2, 'git+https://***@127.0.0.1:1/myorg/private-package.git@v2.1', 'error'],
-    [3, 'https://***@127.0.0.1:1/more.txt', 'error'],
+    [3, '-r https://***@127.0.0.1:1/more.txt', 'error'],
   ]);
 });
