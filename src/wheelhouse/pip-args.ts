@@ -65,13 +65,15 @@ export function parsePipVersion(output: string): { pip: string; python: string }
 }
 
 /**
- * pip's reason for a failure: its `ERROR:` lines (the last few), else the last lines.
- * Tracebacks are left out; the log file has them. pip masks a URL's password but not a
- * token given as its user name, and the reason reaches the manifest and the summary.
+ * pip's reason for a failure: its `ERROR:` lines, those of a pip subprocess it quotes
+ * indented (building a project's backend), and the `× …` summary of its error boxes
+ * (the last few), else the last lines, which then say no more than `╰─> See above for
+ * output.`. Tracebacks are left out; the log file has them. pip masks a URL's password
+ * but not a token given as its user name, and the reason reaches the manifest and the summary.
  */
 export function pipFailureReason(output: string): string {
   const lines = output.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
-  const errors = lines.filter((l) => /^ERROR:/.test(l)).map((l) => l.replace(/^ERROR:\s*/, ''));
+  const errors = [...new Set(lines.filter((l) => /^\s*(?:ERROR:|× )/.test(l)).map((l) => l.replace(/^\s*(?:ERROR:|×)\s*/, '')))];
   const picked = errors.length > 0 ? errors.slice(-3) : lines.slice(-2);
   const reason = redact(picked.join('; ').replace(/\s+/g, ' ').trim());
   return reason === '' ? 'pip failed without a message' : reason.length > 600 ? `${reason.slice(0, 600)}…` : reason;
