@@ -349,3 +349,23 @@ test('wheelhouse: a token in a requirement line reaches neither the manifest nor
     [3, '-r https://***@127.0.0.1:1/more.txt', 'error'],
   ]);
 });
+
+test("wheelhouse: a real file naming PyTorch's CPU index (+cpu local versions) is built from that index through the mirror, and verifies", async (t) => {
+  const index = await startPypiIndex({
+    packages: [{ name: 'torch', version: '2.12.0+cpu' }, { name: 'torch', version: '2.12.0' }, { name: 'torchvision', version: '0.27.0+cpu', deps: ['torch==2.12.0+cpu'] }],
+  });
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  // test/fixtures/requirements-real/pytorch-cpu-index.txt, its index replaced by the local one.
+  const real = readFileSync(join(REPO_ROOT, 'test/fixtures/requirements-real/pytorch-cpu-index.txt'), 'utf8');
+  writeFileSync(join(dir, 'requirements.txt'), real.replace('https://download.pytorch.org/whl/cpu', index.simpleUrl));
+  const r = await cli(dir)(['-r', 'requirements.txt', '--cache-dir', 'cache']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const m = readManifest(join(dir, 'wheelhouse'));
+  assert.deepEqual(m.requirements.map((q) => [q.line, q.name, q.filename, q.status]), [
+    [2, 'torch', 'torch-2.12.0+cpu-py3-none-any.whl', 'success'],
+    [4, 'torchvision', 'torchvision-0.27.0+cpu-py3-none-any.whl', 'success'],
+  ]);
+  for (const p of m.packages) assert.equal(p.sha256, index.files.get(p.filename!)!.sha256);
+  assert.equal((await cli(dir)(['verify'])).code, 0);
+});
