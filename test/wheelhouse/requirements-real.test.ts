@@ -58,7 +58,7 @@ test("pipenv's requirements: its -i index, single-quoted markers with 'not in', 
   assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://pypi.org/simple', extraIndexUrls: [], findLinks: [] });
 });
 
-test("generators' output reads as pip reads it: pip-compile and uv export hashes, poetry's long markers, the project as -e .", async () => {
+test("generators' output reads as pip reads it: pip-compile, uv export and pdm export hashes, poetry's long markers, the project as -e .", async () => {
   const compiled = await load('warehouse/dev.txt');
   assert.deepEqual(compiled.problems, []);
   assert.deepEqual(compiled.requirements.map((r) => [r.line, r.spec, r.hashes.length]), [[7, 'asyncudp==0.11.0', 2], [11, 'build==1.4.0', 2], [15, 'click==8.3.1', 2], [19, 'hupper==1.12.1', 2]]);
@@ -68,6 +68,9 @@ test("generators' output reads as pip reads it: pip-compile and uv export hashes
   const poetry = await load('poetry-export.txt');
   assert.deepEqual(poetry.problems, []);
   assert.deepEqual(poetry.requirements.map((r) => [r.line, r.name, r.hashes.length]), [[2, 'better-profanity', 2], [6, 'cryptography', 0]]);
+  const pdm = await load('pdm-export.txt');
+  assert.deepEqual(pdm.problems, []);
+  assert.deepEqual(pdm.requirements.map((r) => [r.line, r.name, r.hashes.length]), [[4, 'certifi', 2], [7, null, 1]]);
   const direct = await load('warehouse/docs-dev.in');
   assert.deepEqual(direct.problems, []);
   assert.equal(direct.requirements.at(-1)!.name, 'packaging');
