@@ -3,7 +3,8 @@
 // partial directory → finished files are renamed into place → the manifest is
 // written atomically. Processes and files come in through `BuildContext`.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { redact } from '../redact.js';
 import { isoLocal, type Clock } from '../session/time.js';
 import { OFFGRID_VERSION } from '../version.js';
@@ -137,7 +138,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     // What is already there with the right sha256 is kept; the rest is downloaded.
     for (const pkg of resolved) {
       if (pkg.notAFile) {
-        settled.set(pkg, { status: 'error', message: `${redact(pkg.url)} is a directory or a VCS checkout, which a wheelhouse cannot hold`, size: null, sha256: null, replaced: null, timestamp: now() });
+        settled.set(pkg, { status: 'error', message: `${redact(pkg.url)} is a directory or a VCS checkout, which a wheelhouse cannot hold: build its wheel into the wheelhouse (pip wheel --no-deps -w DIR …) or leave the line out`, size: null, sha256: null, replaced: null, timestamp: now() });
         continue;
       }
       const present = await fileDigest(join(input.dest, pkg.filename));
@@ -205,7 +206,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       file: p.file, line: p.line, requirement: redact(p.text), name: null, version: null, filename: null, source: null, sha256: null,
       size: null, status: 'error', message: redact(`malformed requirement: ${p.message}`), timestamp: now(),
     })),
-    ...set.requirements.map((line) => requirementEntry(line, failedLines.get(line) ?? null, resolved, packages, now())),
+    ...set.requirements.map((line) => requirementEntry(line, failedLines.get(line) ?? null, resolved, packages, input.cwd, now())),
   ].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file === null ? 1 : b.file === null ? -1 : 0));
 
   const failures = [
@@ -282,15 +283,13 @@ async function download(pkgs: readonly ResolvedPackage[], dir: string, input: Bu
   return failures;
 }
 
-function requirementEntry(line: RequirementLine, failure: string | null, resolved: readonly ResolvedPackage[], packages: readonly PackageEntry[], timestamp: string): RequirementEntry {
+function requirementEntry(line: RequirementLine, failure: string | null, resolved: readonly ResolvedPackage[], packages: readonly PackageEntry[], cwd: string, timestamp: string): RequirementEntry {
   // The manifest and the summary show the line as written, but never a password or token in its URL.
   const base = { file: line.file, line: line.line, requirement: redact(line.editable ? `-e ${line.spec}` : line.spec), name: line.name };
   if (failure !== null) {
     return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'error', message: failure, timestamp };
   }
-  const match = line.name !== null
-    ? resolved.find((p) => p.name === line.name)
-    : resolved.find((p) => p.requested && line.spec.split(/[\s;#?]/)[0]!.endsWith(p.filename));
+  const match = line.name !== null ? resolved.find((p) => p.name === line.name) : resolved.find((p) => p.requested && isRequestedBy(line.spec, p, cwd));
   const entry = match ? packages.find((p) => p.filename === match.filename) : undefined;
   if (entry === undefined) {
     // A marker that excludes this environment, for instance: nothing to download.
@@ -300,6 +299,17 @@ function requirementEntry(line: RequirementLine, failure: string | null, resolve
     ...base, name: entry.name, version: entry.version, filename: entry.filename, source: entry.source, sha256: entry.sha256,
     size: entry.size, status: entry.status, message: entry.message, timestamp: entry.timestamp,
   };
+}
+
+/**
+ * Whether an unnamed requirement line asked for this package: an archive URL or path ending in
+ * its file name, a VCS URL (`git+https://h/x.git@v1`) pip reports without `git+` and revision,
+ * or a directory (`-e .`, `../lib`) pip reports as its file: URL.
+ */
+function isRequestedBy(spec: string, pkg: ResolvedPackage, cwd: string): boolean {
+  const target = spec.split(/[\s;#?]/)[0]!;
+  if (target.endsWith(pkg.filename) || target.replace(/^[a-z]+\+/, '').startsWith(pkg.url)) return true;
+  return !/^[a-z][a-z0-9+.-]*:/i.test(target) && pathToFileURL(resolve(cwd, target.replace(/\[[^\]]*\]$/, ''))).href === pkg.url;
 }
 
 /** The upstream URL a proxy link stands for, credentials redacted. */
