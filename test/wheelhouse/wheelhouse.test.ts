@@ -235,6 +235,11 @@ test('wheelhouse: bad command lines and files are usage errors (exit 2), not sta
   assert.equal(r.code, 2);
   assert.match(r.stderr, /cannot read the requirements file nope\.txt/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+  // A project file given as requirements: every line of it would be a broken requirement.
+  writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "x"\ndependencies = ["six"]\n');
+  r = await runCli(['wheelhouse', '-r', 'pyproject.toml', '--no-proxy'], { cwd: dir, env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /pyproject\.toml is not a requirements file: write one from it first \(uv export --no-emit-project -o requirements\.txt, or pip-compile pyproject\.toml\)/);
   r = await runCli(['wheelhouse', 'verify', '--dest', 'none'], { cwd: dir, env });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /wheelhouse_manifest\.json does not exist: build the wheelhouse first/);

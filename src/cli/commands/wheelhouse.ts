@@ -4,7 +4,7 @@
 // manifest's file list is read without validating it, and the build (wheelhouse-build.ts)
 // uses that pip only if the validated manifest lists the same files (local-first.ts).
 import { Option, type Command } from 'commander';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { OffgridError, describeSystemError } from '../../errors.js';
 import { sessionStamp } from '../../session/time.js';
 import { type LocalAttempt, readListing, startLocalResolution } from '../../wheelhouse/local-first.js';
@@ -29,9 +29,25 @@ export interface WheelhouseOptions extends ProxyFlags {
   readonly refresh: boolean;
 }
 
+/** Project and lock files given to -r (pip reads each line as a requirement), with the command that writes requirements from them. */
+const NOT_REQUIREMENTS: Readonly<Record<string, string>> = {
+  'pyproject.toml': 'uv export --no-emit-project -o requirements.txt, or pip-compile pyproject.toml',
+  'setup.cfg': 'pip-compile setup.cfg',
+  'setup.py': 'pip-compile setup.py',
+  'Pipfile': 'pipenv requirements > requirements.txt',
+  'Pipfile.lock': 'pipenv requirements > requirements.txt',
+  'poetry.lock': 'poetry export -o requirements.txt',
+  'uv.lock': 'uv export --no-emit-project -o requirements.txt',
+  'pdm.lock': 'pdm export -o requirements.txt',
+};
+
 export async function wheelhouseCommand(options: WheelhouseOptions, io: CliIO): Promise<number> {
   if (options.requirementFiles.length === 0 && options.packages.length === 0) {
     throw new OffgridError('EUSAGE', 'nothing to download: give requirements files with -r FILE, or package names');
+  }
+  for (const file of options.requirementFiles) {
+    const writer = Object.hasOwn(NOT_REQUIREMENTS, basename(file)) ? NOT_REQUIREMENTS[basename(file)] : undefined;
+    if (writer !== undefined) throw new OffgridError('EUSAGE', `${file} is not a requirements file: write one from it first (${writer}) and give that with -r`);
   }
   const dest = resolve(io.cwd, options.dest);
   const logPath = join(options.logDir, 'wheelhouse', `download_${sessionStamp(io.clock.now())}.log`);
