@@ -287,7 +287,7 @@ function requirementEntry(line: RequirementLine, failure: string | null, resolve
   // The manifest and the summary show the line as written, but never a password or token in its URL.
   const base = { file: line.file, line: line.line, requirement: redact(line.editable ? `-e ${line.spec}` : line.spec), name: line.name };
   if (failure !== null) {
-    return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'error', message: failure, timestamp };
+    return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'error', message: withHint(line, failure), timestamp };
   }
   const match = line.name !== null ? resolved.find((p) => p.name === line.name) : resolved.find((p) => p.requested && isRequestedBy(line.spec, p, cwd));
   const entry = match ? packages.find((p) => p.filename === match.filename) : undefined;
@@ -299,6 +299,16 @@ function requirementEntry(line: RequirementLine, failure: string | null, resolve
     ...base, name: entry.name, version: entry.version, filename: entry.filename, source: entry.source, sha256: entry.sha256,
     size: entry.size, status: entry.status, message: entry.message, timestamp: entry.timestamp,
   };
+}
+
+/**
+ * pip's reason, and what to do when it is the usual trap: `pip freeze` in a conda environment
+ * writes `name @ file:///…` paths of the machine conda built the package on
+ * (posit-dev/rsconnect-python#166, ibmm-unibe-ch/TemBERTure#4).
+ */
+function withHint(line: RequirementLine, reason: string): string {
+  if (!/\s@\s*file:/.test(line.spec) || !/No such file or directory/.test(reason)) return reason;
+  return `${reason} (a path pip freeze wrote in a conda environment? pip list --format=freeze writes name==version instead)`;
 }
 
 /**

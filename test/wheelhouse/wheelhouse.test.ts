@@ -404,3 +404,16 @@ test("wheelhouse: uv export's '-e .' (the project itself) fails on its own line,
   assert.match(r.stdout, /FAILED \(1\):\n {2}requirements\.txt:3: -e \.: file:/);
   assert.deepEqual(m.packages.filter((p) => p.status === 'success').map((p) => p.filename).sort(), ['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl', 'gamma-2.0-py3-none-any.whl']);
 });
+
+test("wheelhouse: pip freeze's conda build path (name @ file:///croot/…) fails on its line with pip's reason and what to write instead", async (t) => {
+  const index = await fixtureIndex();
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-');
+  const real = readFileSync(join(REPO_ROOT, 'test/fixtures/requirements-real/conda-pip-freeze.txt'), 'utf8');
+  writeFileSync(join(dir, 'requirements.txt'), `${real}alpha\n`);
+  const r = await cli(dir)(['-r', 'requirements.txt', ...upstream(index)]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  const m = readManifest(join(dir, 'wheelhouse'));
+  assert.deepEqual(m.requirements.map((q) => [q.line, q.name, q.status]), [[1, 'exceptiongroup', 'error'], [2, 'alpha', 'success']]);
+  assert.match(m.requirements[0]!.message!, /No such file or directory: '\/croot\/exceptiongroup_1706031385326\/work' \(a path pip freeze wrote in a conda environment\? pip list --format=freeze writes name==version instead\)$/);
+});
