@@ -154,8 +154,8 @@ function optionToken(token: string): { name: string; inline: string | null } {
   return { name: given, inline: token.length > 2 && given !== token ? token.slice(2) : null };
 }
 
-/** Whether pip's option takes a value; undefined for an option pip does not know in a requirements file. */
-function takesValue(name: string): boolean | undefined {
+/** Whether an option written after a requirement takes a value; undefined for one pip does not know in a requirements file. */
+function takesValueAfterRequirement(name: string): boolean | undefined {
   if (name === '-e' || name === '--editable' || INCLUDE_OPTIONS.has(name) || PER_LINE_OPTIONS.has(name)) return true;
   return GLOBAL_OPTIONS.get(name);
 }
@@ -211,7 +211,7 @@ function parseRequirement(content: string, line: number, file: string | null, ed
   const ignoredOptions: string[] = [];
   for (let i = 0; i < optionTokens.length; i++) {
     const { name, inline } = optionToken(optionTokens[i]!);
-    const valued = takesValue(name);
+    const valued = takesValueAfterRequirement(name);
     if (valued === undefined) return `unknown option ${name} after a requirement (pip takes ${[...PER_LINE_OPTIONS].join(', ')} there)`;
     let value = inline;
     if (valued && value === null) {
