@@ -40,6 +40,7 @@ test('index options written after a requirement are set aside, as pip ignores th
   assert.deepEqual(set.requirements.map((r) => [r.line, r.name, r.options, r.ignoredOptions]), [
     [2, 'test-package', [], ['--extra-index-url https://myindex.com/simple']],
     [4, 'cdecimal', [], ['--no-index', '--find-links http://www.bytereef.org/software/mpdecimal/releases/cdecimal-2.3.tar.gz']],
+    [6, 'gdw', [], ['--index-url http://my_pypi.local/pypi']],
   ]);
   // They are no index of the file's: pip does not read them, so the mirror does not either.
   assert.deepEqual(set.options, []);
