@@ -90,7 +90,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     if (!existsSync(tool)) throw new Error(`${tool} is missing (apt-get install nginx-light apt-cacher-ng wrk curl)`);
   }
   mkdirSync(WORK, { recursive: true });
-  for (const stale of ['nginx', 'nginx-1', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, stale), { recursive: true, force: true });
+  for (const stale of ['nginx', 'nginx-1', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-small-one', 'offgrid-apt', 'acng']) rmSync(join(WORK, stale), { recursive: true, force: true });
   const files = await prepareFiles(WORK, [...new Set([...COLD_SIZES_MB, ...COLD_WAN_SIZES_MB])]);
   const servers: BenchServer[] = [];
   const started = <T extends BenchServer>(server: T): T => {
@@ -229,7 +229,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
     const proxyIndex = await wrk(pSmall.url, indexPageUrls, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
     const rssSmall = peakRssMB(pSmall.pid);
     const shutdownSeconds = await stop(pSmall); // writes the ledger of every request served
-    const pOne = started(await startOffgrid(ROOT, WORK, 'offgrid-small', allow));
+    const pOne = started(await startOffgrid(ROOT, WORK, 'offgrid-small-one', allow));
     await wrk(pOne.url, cachedPageUrls, WRK_CONNECTIONS, WRK_WARMUP_SECONDS, join(WORK, 'wrk.lua'));
     const oneProcessSmall = await wrk(pOne.url, cachedPageUrls, WRK_CONNECTIONS, WRK_SECONDS, join(WORK, 'wrk.lua'));
     await stop(pOne);
@@ -309,7 +309,7 @@ export async function benchProxy(): Promise<Record<string, unknown>> {
   } finally {
     for (const server of [...servers].reverse()) await server.stop(10_000);
     // Keep the served files (www/) for the next run; drop caches, logs and nginx's access log.
-    for (const dir of ['nginx', 'nginx-1', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-apt', 'acng']) rmSync(join(WORK, dir), { recursive: true, force: true });
+    for (const dir of ['nginx', 'nginx-1', 'offgrid-100', 'offgrid-500', 'offgrid-cold', 'offgrid-small', 'offgrid-small-one', 'offgrid-apt', 'acng']) rmSync(join(WORK, dir), { recursive: true, force: true });
   }
 }
 
