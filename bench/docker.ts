@@ -124,7 +124,10 @@ function hostAddress(): string | null {
 async function startFileServer(dir: string, host: string): Promise<{ port: number; child: ChildProcess }> {
   const port = 20_000 + Math.floor(Math.random() * 10_000);
   const child = spawn('python3', ['-m', 'http.server', String(port), '--bind', host, '--directory', dir], { stdio: 'ignore' });
-  await waitForPort(child, port, 'python3 -m http.server', 15_000, host);
+  await waitForPort(child, port, 'python3 -m http.server', 15_000, host).catch((error: unknown) => {
+    child.kill();
+    throw error;
+  });
   return { port, child };
 }
 
@@ -133,7 +136,13 @@ async function benchDebianApt(runs: number): Promise<ServiceFigures | string> {
   if (!host) return 'this host has no non-loopback IPv4 address for the file server';
   const files = mkdtempSync(join(tmpdir(), 'offgrid-bench-files-'));
   writeFileSync(join(files, 'artifact.bin'), randomBytes(20 * 1024 * 1024));
-  const server = await startFileServer(files, host);
+  let server: { port: number; child: ChildProcess };
+  try {
+    server = await startFileServer(files, host);
+  } catch (error) {
+    rmSync(files, { recursive: true, force: true });
+    return `no file server could be reached on this host's address ${host}: ${(error as Error).message}`;
+  }
   try {
     return benchService({
       name: 'debian-apt',

@@ -20,7 +20,7 @@ import { RedirectTargets, isHostAllowed, listedHost } from './allow-list.js';
 import { serveStoredHit, toolFromUserAgent } from './cached-fetch.js';
 import { forwardServeOptions, forwardTarget } from './forward.js';
 import { relayConnect, relayRequest, relayTarget } from './relay.js';
-import { type ServerLimits, checkBindAddress, createProxyHttpServer, ignoreClientError } from './server.js';
+import { type ServerLimits, checkBindAddress, createProxyHttpServer, ignoreClientError, selfAuthorities } from './server.js';
 import type { ProxyContext, ProxyLogger } from './types.js';
 
 export interface HitWorkerOptions {
@@ -122,9 +122,8 @@ export async function startHitWorker(options: HitWorkerOptions): Promise<Running
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const authority = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  publicUrl = `http://${authority}`;
-  selfHosts = new Set([authority, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
+  publicUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  selfHosts = selfAuthorities(options.host, port);
   return {
     port,
     close: async () => {

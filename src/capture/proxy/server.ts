@@ -89,6 +89,11 @@ export function unsafePathReason(rawPath: string): string | null {
   return null;
 }
 
+/** The `host:port` forms a client may use for the proxy itself (sent through the proxy, they are served, not looped). */
+export function selfAuthorities(host: string, port: number): Set<string> {
+  return new Set([`${host.includes(':') ? `[${host}]` : host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
+}
+
 function formatUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
@@ -255,7 +260,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   });
   const port = internal?.publicPort ?? (server.address() as AddressInfo).port;
   publicUrl = formatUrl(host, port);
-  selfHosts = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
+  selfHosts = selfAuthorities(host, port);
 
   return {
     url: publicUrl,
