@@ -1,5 +1,5 @@
 // Two builds of offgrid side by side on 4 KB cache hits, for a change to the hit path:
-//   node dist/bench/hits-ab.js CHECKOUT_A CHECKOUT_B [ROUNDS] [B's serve options, e.g. --workers 2]
+//   node dist/bench/hits-ab.js CHECKOUT_A CHECKOUT_B [ROUNDS] [serve options for both, e.g. --workers 2]
 // Each checkout is a built offgrid (its dist/cli/main.js). Both serve the same 100 pages from
 // nginx, warmed; then wrk runs against A, B and nginx in turn, ROUNDS times, and each run
 // reports its requests/s and the server's CPU time per request (/proc/PID/stat). This
@@ -26,7 +26,7 @@ function cpuMs(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const [a, b, roundsArg, ...bArgs] = process.argv.slice(2);
+  const [a, b, roundsArg, ...serveArgs] = process.argv.slice(2);
   if (!a || !b) {
     console.error('usage: node dist/bench/hits-ab.js CHECKOUT_A CHECKOUT_B [ROUNDS]');
     process.exit(2);
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const urls = files.cachedPages.map((path) => `${nginx.url}${path}`);
     const sides: { name: string; server: BenchServer; rps: number[]; cpuUs: number[] }[] = [];
     for (const [name, checkout] of [['A', a], ['B', b]] as const) {
-      const server = await startOffgrid(resolve(checkout), WORK, `offgrid-${name}`, `127.0.0.1:${nginx.port}`, name === 'B' ? bArgs : []);
+      const server = await startOffgrid(resolve(checkout), WORK, `offgrid-${name}`, `127.0.0.1:${nginx.port}`, serveArgs);
       servers.push(server);
       await curlList(urls, server.url, join(WORK, 'warm.curlrc'));
       await wrk(server.url, urls, CONNECTIONS, 2, script);
