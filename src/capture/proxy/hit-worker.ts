@@ -20,7 +20,7 @@ import { RedirectTargets, isHostAllowed, listedHost } from './allow-list.js';
 import { serveStoredHit, toolFromUserAgent } from './cached-fetch.js';
 import { forwardServeOptions, forwardTarget } from './forward.js';
 import { relayConnect, relayRequest, relayTarget } from './relay.js';
-import { type ServerLimits, checkBindAddress, createProxyHttpServer, ignoreClientError, selfAuthorities } from './server.js';
+import { type ServerLimits, checkBindAddress, createProxyHttpServer, selfAuthorities } from './server.js';
 import type { ProxyContext, ProxyLogger } from './types.js';
 
 export interface HitWorkerOptions {
@@ -98,16 +98,7 @@ export async function startHitWorker(options: HitWorkerOptions): Promise<Running
     return passOn(req, res, forward.url);
   };
 
-  const server = createProxyHttpServer(options.limits, options.log, (req, res) => {
-    res.on('error', ignoreClientError);
-    const handling = handle(req, res).catch((error: Error) => {
-      options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-    handlers.add(handling);
-    void handling.finally(() => handlers.delete(handling));
-  });
+  const server = createProxyHttpServer(options.limits, options.log, handlers, handle);
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     tunnels.add(socket);
     socket.once('close', () => tunnels.delete(socket));

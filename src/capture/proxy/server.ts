@@ -112,10 +112,20 @@ function onClientError(error: NodeJS.ErrnoException, socket: Duplex, log: ProxyL
 }
 
 /** A client that disconnects mid-body is not a server error. */
-export function ignoreClientError(): void {}
+function ignoreClientError(): void {}
 
-/** An HTTP server with the proxy's limits that answers malformed requests itself (onClientError). */
-export function createProxyHttpServer(overrides: Partial<ServerLimits> | undefined, log: ProxyLogger, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+/**
+ * An HTTP server with the proxy's limits that answers malformed requests itself
+ * (onClientError). Each request's handling is kept in `handlers` until it ends, so a close
+ * can wait for it; a handler that throws is logged and answered with 500 (or a cut
+ * connection once the head is out), never a crash.
+ */
+export function createProxyHttpServer(
+  overrides: Partial<ServerLimits> | undefined,
+  log: ProxyLogger,
+  handlers: Set<Promise<void>>,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Server {
   const limits: ServerLimits = {
     maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -129,7 +139,16 @@ export function createProxyHttpServer(overrides: Partial<ServerLimits> | undefin
       // How often node looks for requests past their timeouts; a tenth of the shortest one.
       connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)),
     },
-    onRequest,
+    (req, res) => {
+      res.on('error', ignoreClientError);
+      const handling = handle(req, res).catch((error: Error) => {
+        log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
+        if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);
+        else res.destroy();
+      });
+      handlers.add(handling);
+      void handling.finally(() => handlers.delete(handling));
+    },
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => onClientError(error, socket, log));
   return server;
@@ -228,16 +247,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     sendError(res, 400, 'offgrid: unsupported request target');
   };
 
-  const server = createProxyHttpServer(options.limits, options.log, (req, res) => {
-    res.on('error', ignoreClientError);
-    const handling = dispatch(req, res).catch((error: Error) => {
-      options.log.warn(`request ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${error.stack ?? error.message}`);
-      if (!res.headersSent) sendError(res, 500, `offgrid: internal error: ${error.message}`);
-      else res.destroy();
-    });
-    handlers.add(handling);
-    void handling.finally(() => handlers.delete(handling));
-  });
+  const server = createProxyHttpServer(options.limits, options.log, handlers, dispatch);
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = parseConnectTarget(req.url);
     const allowed = !target || isHostAllowed(upstreams.allowedHosts, target.host, target.port);
