@@ -2,7 +2,8 @@
 
 // The record: ledger schema, events, the pure compiler.
 export { Ledger, DownloadRecord, NetworkAttempt, BuildStep, KINDS, type Kind, ledgerJsonSchema } from './ledger/schema.js';
-export { compileLedger, mergeEvidence, type JournalEntry, type SessionHeader, type SessionEnd } from './ledger/compile.js';
+export { compileLedger, type JournalEntry, type SessionHeader, type SessionEnd } from './ledger/compile.js';
+export { mergeEvidence } from './ledger/evidence.js';
 export { downloadEvent, networkAttemptEvent, errorEvent, type CaptureEvent, type DownloadEvent, type EventSink } from './capture/events.js';
 
 // Capture: tool output parsers and the caching proxy.

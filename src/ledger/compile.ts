@@ -1,6 +1,7 @@
 // Journal records in, ledger out. Pure: no clock, no files.
 import type { BuildStep, DownloadRecord, Kind, Ledger, LedgerError, NetworkAttempt, Summary } from './schema.js';
 import { KINDS } from './schema.js';
+import { mergeEvidence } from './evidence.js';
 
 export interface SessionHeader {
   readonly session_id: string;
@@ -109,79 +110,6 @@ function summarize(artifacts: DownloadRecord[], indexes: DownloadRecord[], attem
       bytes: indexes.reduce((n, r) => n + (r.size ?? 0), 0),
     },
   };
-}
-
-/**
- * The proxy and a parsed log often report the same download. Each log record is paired
- * with one proxy record of the same artifact (first come, first paired) and the two
- * become one record with evidence "both": what went over the wire (size, hash, cached)
- * from the proxy, where it went in the build (destination, service, step) from the log.
- */
-export function mergeEvidence(records: readonly DownloadRecord[]): DownloadRecord[] {
-  const unpairedProxy = new Map<string, number[]>();
-  const out: (DownloadRecord | null)[] = [...records];
-  records.forEach((r, i) => {
-    if (r.evidence !== 'proxy') return;
-    const key = artifactKey(r);
-    if (key === null) return;
-    const list = unpairedProxy.get(key) ?? [];
-    list.push(i);
-    unpairedProxy.set(key, list);
-  });
-  records.forEach((r, i) => {
-    if (r.evidence !== 'log') return;
-    const key = artifactKey(r);
-    const candidates = key === null ? undefined : unpairedProxy.get(key);
-    const proxyIndex = candidates?.shift();
-    if (proxyIndex === undefined) return;
-    const proxy = records[proxyIndex]!;
-    out[proxyIndex] = null;
-    out[i] = {
-      ...r,
-      ...proxy,
-      name: proxy.name ?? r.name,
-      version: proxy.version ?? r.version,
-      destination: r.destination ?? proxy.destination,
-      size: proxy.size ?? r.size,
-      service: r.service ?? proxy.service,
-      step: r.step ?? proxy.step,
-      tool: r.tool,
-      timestamp: earlier(r.timestamp, proxy.timestamp),
-      evidence: 'both',
-    };
-  });
-  return out.filter((r): r is DownloadRecord => r !== null);
-}
-
-/**
- * The earlier of two event times. They may come in different forms — the session's local
- * time with its offset, a CI log's UTC `Z` time — so they are compared as instants; a time
- * that does not parse loses to one that does.
- */
-function earlier(a: string, b: string): string {
-  const ta = Date.parse(a);
-  const tb = Date.parse(b);
-  if (Number.isNaN(ta)) return Number.isNaN(tb) ? (a < b ? a : b) : b;
-  return Number.isNaN(tb) || ta <= tb ? a : b;
-}
-
-function artifactKey(r: DownloadRecord): string | null {
-  const file = r.filename ?? (r.source ? basename(r.source) : null);
-  return file ? `${r.index ? 'i' : 'a'}:${file.toLowerCase()}` : null;
-}
-
-function basename(url: string): string | null {
-  const path = url.split(/[?#]/, 1)[0] ?? '';
-  const last = path.slice(path.lastIndexOf('/') + 1);
-  return last === '' ? null : decodeURIComponentSafe(last);
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 const STATUS_RANK: Record<BuildStep['status'], number> = { running: 0, done: 1, cached: 2, error: 3 };
