@@ -6,6 +6,7 @@ import { benchProxy } from './proxy.js';
 import { benchDocker } from './docker.js';
 import { benchCache } from './cache.js';
 import { benchWheelhouse } from './wheelhouse.js';
+import { benchLedger } from './ledger.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   parsers: async () => {
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   docker: () => benchDocker(),
   cache: () => benchCache(2),
   wheelhouse: () => benchWheelhouse(),
+  ledger: async () => benchLedger(),
 };
 
 const wanted = process.argv.slice(2);
