@@ -1,15 +1,12 @@
 // `JSON.stringify(value, null, 2)`, handed out in pieces. A ledger is one JSON document the
 // guide's jq reads whole, but a proxy serving hits for a day records millions of them, and
 // their text outgrows the longest string V8 can make (~512 MB: "Invalid string length").
-// Containers near the top are walked here; each element of an array is stringified on its
-// own and re-indented, which gives the same bytes because JSON text never holds a raw
-// newline inside a string.
+// Objects are walked; each element of an array is stringified on its own and re-indented,
+// which gives the same bytes because JSON text never holds a raw newline inside a string.
+// (A ledger's arrays hold small records; walking those too cost four times JSON.stringify.)
 
-/** Containers nested deeper than this are stringified whole (a record is small). */
-const WALK_DEPTH = 3;
-
-export function* prettyJsonPieces(value: unknown, indent = '', depth = 0): Generator<string> {
-  if (depth >= WALK_DEPTH || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+export function* prettyJsonPieces(value: unknown, indent = ''): Generator<string> {
+  if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     yield reindent(JSON.stringify(value, null, 2), indent);
     return;
   }
@@ -19,12 +16,11 @@ export function* prettyJsonPieces(value: unknown, indent = '', depth = 0): Gener
       yield '[]';
       return;
     }
-    yield '[';
     for (let i = 0; i < value.length; i++) {
-      yield `${i === 0 ? '' : ','}\n${inner}`;
       // JSON.stringify writes null for what it cannot write in an array (undefined, functions).
       const item: unknown = value[i];
-      yield* item === undefined || typeof item === 'function' ? ['null'] : prettyJsonPieces(item, inner, depth + 1);
+      const text = item === undefined || typeof item === 'function' ? 'null' : reindent(JSON.stringify(item, null, 2), inner);
+      yield `${i === 0 ? '[' : ','}\n${inner}${text}`;
     }
     yield `\n${indent}]`;
     return;
@@ -34,11 +30,10 @@ export function* prettyJsonPieces(value: unknown, indent = '', depth = 0): Gener
     yield '{}';
     return;
   }
-  yield '{';
   for (let i = 0; i < entries.length; i++) {
     const [key, item] = entries[i]!;
-    yield `${i === 0 ? '' : ','}\n${inner}${JSON.stringify(key)}: `;
-    yield* prettyJsonPieces(item, inner, depth + 1);
+    yield `${i === 0 ? '{' : ','}\n${inner}${JSON.stringify(key)}: `;
+    yield* prettyJsonPieces(item, inner);
   }
   yield `\n${indent}}`;
 }
