@@ -4,7 +4,12 @@
 // system call per turn instead of one per cache hit. Either way a session killed with
 // SIGKILL loses at most what the turn it died in had not finished; a torn last line
 // (power loss) or a corrupt line is skipped when read, and counted.
-import { closeSync, openSync, writeSync } from 'node:fs';
+//
+// The file is opened for appending, so other processes may write to it too: the hit workers
+// of `offgrid serve --workers N` add their hits to the session's journal themselves. Each
+// write(2) of an O_APPEND file lands whole at the end, so lines of one turn never tear
+// another process's apart.
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import type { JournalEntry, SessionEnd, SessionHeader } from '../ledger/compile.js';
 import { LineSplitter } from '../capture/parsers/lines.js';
@@ -52,10 +57,21 @@ export class JournalWriter {
     }
   };
 
-  constructor(readonly path: string, start: JournalStart) {
-    this.fd = openSync(path, 'wx');
-    this.append(start);
+  private constructor(readonly path: string, flags: number) {
+    this.fd = openSync(path, flags);
     watchExit(this);
+  }
+
+  /** Creates a session's journal, starting with its start record; fails if it exists. */
+  static create(path: string, start: JournalStart): JournalWriter {
+    const writer = new JournalWriter(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND);
+    writer.append(start);
+    return writer;
+  }
+
+  /** Adds to the journal another process of the session created (never creates one). */
+  static join(path: string): JournalWriter {
+    return new JournalWriter(path, constants.O_WRONLY | constants.O_APPEND);
   }
 
   /** Writes `line` now, after any lines still queued (order is kept). */

@@ -4,13 +4,12 @@
 // the same code (see recover.ts).
 import { closeSync, mkdirSync, openSync, writeSync, existsSync } from 'node:fs';
 import type { CaptureEvent, Durability } from '../capture/events.js';
-import type { JournalEntry } from '../ledger/compile.js';
 import type { Ledger } from '../ledger/schema.js';
 import { OffgridError, describeSystemError } from '../errors.js';
 import { JournalWriter } from './journal.js';
 import { sessionPaths, journalDir, type SessionPaths } from './layout.js';
-import { BoundedMap } from '../bounded-map.js';
-import { redact, redactNullable } from '../redact.js';
+import { redact } from '../redact.js';
+import { journalEntry } from './journal-entry.js';
 import { isoLocal, sessionStamp, type Clock } from './time.js';
 import { compileJournal } from './compile-files.js';
 import { OFFGRID_VERSION } from '../version.js';
@@ -35,7 +34,7 @@ export class Session {
     private readonly options: SessionOptions,
   ) {
     const startedAt = isoLocal(options.clock.now());
-    this.journal = new JournalWriter(paths.journal, {
+    this.journal = JournalWriter.create(paths.journal, {
       t: 'start',
       session_id: id,
       started_at: startedAt,
@@ -72,8 +71,7 @@ export class Session {
 
   /** Records one event, redacted and time-stamped, on disk when `durability` says (see Durability). */
   record(event: CaptureEvent, durability: Durability = 'now'): void {
-    const timestamp = (event.type !== 'step' ? event.timestamp : null) ?? isoLocal(this.options.clock.now());
-    const entry = toJournalEntry(event, timestamp);
+    const entry = journalEntry(event, this.options.clock);
     if (durability === 'now') this.journal.append(entry);
     else this.journal.appendThisTurn(entry);
   }
@@ -103,51 +101,5 @@ export class Session {
     this.journal.close();
     this.finished = await compileJournal(this.options.logDir, this.paths.journal, this.options.clock);
     return this.finished;
-  }
-}
-
-/** Sources recur (each cache hit names its URL again), so their redaction is remembered. */
-const redactedSources = new BoundedMap<string, string>(10_000);
-
-function redactSource(source: string | null): string | null {
-  if (source === null) return null;
-  let redacted = redactedSources.get(source);
-  if (redacted === undefined) {
-    redacted = redact(source);
-    redactedSources.set(source, redacted);
-  }
-  return redacted;
-}
-
-function toJournalEntry(event: CaptureEvent, timestamp: string): JournalEntry {
-  switch (event.type) {
-    case 'download': {
-      const { type: _type, ...record } = event;
-      return {
-        t: 'download',
-        record: { ...record, source: redactSource(record.source), step: redactNullable(record.step), timestamp },
-      };
-    }
-    case 'network_attempt': {
-      const { type: _type, ...record } = event;
-      return {
-        t: 'network_attempt',
-        record: {
-          ...record,
-          url_or_host: redact(record.url_or_host),
-          error: redact(record.error),
-          step: redactNullable(record.step),
-          timestamp,
-        },
-      };
-    }
-    case 'error': {
-      const { type: _type, ...record } = event;
-      return { t: 'error', record: { ...record, message: redact(record.message), step: redactNullable(record.step), timestamp } };
-    }
-    case 'step': {
-      const { type: _type, ...record } = event;
-      return { t: 'step', record: { ...record, name: redact(record.name), error: redactNullable(record.error) } };
-    }
   }
 }

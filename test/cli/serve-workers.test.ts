@@ -147,13 +147,40 @@ test('serve --workers 2: hits from the workers, misses, mirrors, refusals and tu
   const [name] = readdirSync(join(dir, 'logs/build')).filter((n) => n.startsWith('downloads_'));
   const ledger = readValidLedger(join(dir, 'logs/build', name!));
   const blobs = ledger.downloads.other.filter((d) => d.filename === 'pkg-1.0.tar');
-  // 40 answers: 1 miss and 39 hits, the hits of both workers included (sent over IPC).
+  // 40 answers: 1 miss and 39 hits, the hits of both workers included (each journals its own).
   assert.equal(blobs.length, 40);
   assert.equal(blobs.filter((d) => d.cached).length, 39);
   assert.ok(blobs.every((d) => d.sha256 === createHash('sha256').update(blob).digest('hex')));
   assert.deepEqual(ledger.downloads.wheels.map((w) => w.name).sort(), ['delta', 'epsilon']);
   assert.ok(ledger.network_attempts.some((a) => a.url_or_host === 'http://forbidden.invalid/x-1.0.tar' && /allow-list/.test(a.error)));
   assert.ok(ledger.downloads.other.some((d) => d.source === `https://127.0.0.1:${upstream.port}` && /tunnel/.test(d.destination ?? '')));
+});
+
+test('serve --workers 2 killed with SIGKILL, workers and all: their hits were already in the session journal, and the next session recovers them', async (t) => {
+  const dir = tempDir(t);
+  const blob = randomBytes(1024);
+  const upstream = await fileServer({ '/lib-3.0.tar': blob });
+  t.after(() => upstream.server.close());
+  const serving = await startServe(dir, ['--workers', '2', '--allow-host', `127.0.0.1:${upstream.port}`]);
+  t.after(() => serving.child.kill('SIGKILL'));
+  const url = `http://127.0.0.1:${upstream.port}/lib-3.0.tar`;
+  for (let i = 0; i < 20; i++) assert.equal((await viaProxy(serving.port, url)).status, 200);
+  // Written at the end of the turn that served them, by whichever process served them.
+  const journalDir = join(dir, 'logs/build/.journal');
+  const journaled = (): number => readdirSync(journalDir).filter((f) => f.endsWith('.jsonl')).reduce((n, f) => n + readFileSync(join(journalDir, f), 'utf8').split('\n').filter((line) => line.includes('"filename":"lib-3.0.tar"')).length, 0);
+  await waitFor(() => journaled() === 20);
+  const workers = children(serving.child.pid!);
+  for (const pid of [serving.child.pid!, ...workers]) process.kill(pid, 'SIGKILL');
+  await once(serving.child, 'close');
+  await waitFor(() => workers.every((pid) => !existsSync(`/proc/${pid}`)));
+
+  const next = await runCli(['run', '--', 'true'], { cwd: dir, timeoutMs: 30_000 });
+  assert.equal(next.code, 0, next.stderr);
+  const ledgers = readdirSync(join(dir, 'logs/build')).filter((n) => n.startsWith('downloads_')).map((n) => readValidLedger(join(dir, 'logs/build', n)));
+  const recovered = ledgers.find((l) => l.command.includes('serve'));
+  assert.equal(recovered?.complete, false);
+  const answers = recovered!.downloads.other.filter((d) => d.filename === 'lib-3.0.tar');
+  assert.deepEqual([answers.length, answers.filter((d) => d.cached).length], [20, 19]);
 });
 
 test('serve --workers 2 --offline: cached files are served, others get the offline answer', async (t) => {

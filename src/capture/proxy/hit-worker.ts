@@ -9,7 +9,7 @@
 // served it (the allow-list can only grow within a session, so a host learned stays good).
 // Everything else — misses, revalidation, the PyPI and npm mirror routes, CONNECT, refusals —
 // is the main process's, which keeps one single-flight per file and one session ledger. A
-// worker's hits reach that ledger as events sent to the main process (`onEvents`).
+// worker journals its own hits into that session (`record`, session/journal-share.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -31,8 +31,8 @@ export interface HitWorkerOptions {
   readonly offline: boolean;
   /** The main process's Unix socket (StartProxyOptions.internal). */
   readonly mainSocket: string;
-  /** The events of this turn's hits, for the main process's session. */
-  readonly onEvents: (events: CaptureEvent[]) => void;
+  /** Journals a hit into the main process's session. */
+  readonly record: (event: CaptureEvent) => void;
   readonly clock: Clock;
   readonly log: ProxyLogger;
   readonly limits?: Partial<ServerLimits>;
@@ -40,7 +40,7 @@ export interface HitWorkerOptions {
 
 export interface RunningHitWorker {
   readonly port: number;
-  /** Stops accepting, waits for the requests in hand, and hands over the last events. */
+  /** Stops accepting and waits for the requests in hand. */
   close(): Promise<void>;
 }
 
@@ -56,21 +56,11 @@ export async function startHitWorker(options: HitWorkerOptions): Promise<Running
   const store = await CacheStore.open({ root: options.cacheDir, logger: options.log });
   const relay = relayTarget(options.mainSocket);
   const learned = new Set<string>();
-  let pending: CaptureEvent[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    const events = pending;
-    pending = [];
-    options.onEvents(events);
-  };
   let publicUrl = '';
   const context: ProxyContext = {
     offline: options.offline,
     upstreams: { pypi: [], npm: null, allowedHosts: learned },
-    // One message per turn of the event loop, not one per hit.
-    record: (event) => {
-      if (pending.push(event) === 1) setImmediate(flush);
-    },
+    record: options.record,
     clock: options.clock,
     log: options.log,
     publicUrl: () => publicUrl,
@@ -125,7 +115,6 @@ export async function startHitWorker(options: HitWorkerOptions): Promise<Running
       });
       await Promise.allSettled([...handlers]);
       relay.agent.destroy();
-      flush();
     },
   };
 }

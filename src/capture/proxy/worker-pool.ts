@@ -1,18 +1,17 @@
 // The main process's side of `offgrid serve --workers N`: forks N hit workers
-// (hit-worker.ts) with Node's cluster, so they share one listening port, takes their hits'
-// events into the session, replaces a worker that dies, and stops them all before the
+// (hit-worker.ts) with Node's cluster, so they share one listening port, tells them which
+// journal their hits go to, replaces a worker that dies, and stops them all before the
 // ledger is written. The workers run the same command line; `isHitWorker()` tells them apart.
 import cluster, { type Worker } from 'node:cluster';
-import type { CaptureEvent } from '../events.js';
 import type { ProxyLogger } from './types.js';
 
 /** What the main process tells a worker: where it relays, and on which port it listens. */
 export const MAIN_SOCKET_ENV = 'OFFGRID_MAIN_SOCKET';
-/** A worker that does not hand over its last events within this is killed. */
+/** A worker that does not finish its requests in hand within this is killed. */
 const STOP_GRACE_MS = 5_000;
 
-export type WorkerMessage = { readonly type: 'events'; readonly events: CaptureEvent[] } | { readonly type: 'stopped' };
-export type MainMessage = { readonly type: 'stop' };
+/** `journal`: the session journal the worker appends its hits to (sent once the session is open). */
+export type MainMessage = { readonly type: 'stop' } | { readonly type: 'journal'; readonly path: string };
 
 export function isHitWorker(): boolean {
   return cluster.isWorker && process.env[MAIN_SOCKET_ENV] !== undefined;
@@ -21,20 +20,25 @@ export function isHitWorker(): boolean {
 export interface WorkerPool {
   /** The port every worker listens on. */
   readonly port: number;
+  /** Points every worker, and each one started later, at the session's journal. */
+  useJournal(path: string): void;
   stop(): Promise<void>;
 }
 
 export interface WorkerPoolOptions {
   readonly count: number;
   readonly mainSocket: string;
-  readonly record: (event: CaptureEvent) => void;
   readonly log: ProxyLogger;
 }
 
 export async function startWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   let stopping = false;
   let port = 0;
+  let journal: string | null = null;
   const workers = new Set<Worker>();
+  const tellJournal = (worker: Worker): void => {
+    if (journal !== null && worker.isConnected()) worker.send({ type: 'journal', path: journal } satisfies MainMessage);
+  };
 
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
@@ -43,12 +47,11 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Worke
       const worker = cluster.fork({ [MAIN_SOCKET_ENV]: options.mainSocket });
       workers.add(worker);
       let listened = false;
-      worker.on('message', (message: WorkerMessage) => {
-        if (message.type === 'events') for (const event of message.events) options.record(event);
-      });
+      // A worker listens for messages before it listens on the port.
       worker.once('listening', (address) => {
         listened = true;
         port = address.port;
+        tellJournal(worker);
         resolve(worker);
       });
       worker.once('exit', (code, signal) => {
@@ -77,6 +80,10 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Worke
     get port() {
       return port;
     },
+    useJournal: (path) => {
+      journal = path;
+      for (const worker of workers) tellJournal(worker);
+    },
     stop: async () => {
       stopping = true;
       await Promise.all([...workers].map((worker) => stopWorker(worker)));
@@ -84,7 +91,7 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<Worke
   };
 }
 
-/** Asks a worker to finish and hand over its events; kills it if it does not in time. */
+/** Asks a worker to finish and journal its last hits; kills it if it does not in time. */
 function stopWorker(worker: Worker): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => worker.kill('SIGKILL'), STOP_GRACE_MS);

@@ -2,15 +2,18 @@
 // It prints the environment lines that point tools at it and, on SIGINT/SIGTERM, writes
 // the session ledger of everything it served. With `--workers N`, N processes share the
 // port and answer cache hits on their own cores (worker-pool.ts, hit-worker.ts); this
-// process then serves the rest over a private socket and keeps the one ledger.
+// process then serves the rest over a private socket; every process journals into the one
+// session, whose ledger this process writes.
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHitWorker } from '../../capture/proxy/hit-worker.js';
 import { ProxyConfigError, checkBindAddress } from '../../capture/proxy/server.js';
-import { MAIN_SOCKET_ENV, type MainMessage, type WorkerMessage, type WorkerPool, isHitWorker, startWorkerPool } from '../../capture/proxy/worker-pool.js';
-import { OffgridError } from '../../errors.js';
+import { MAIN_SOCKET_ENV, type MainMessage, type WorkerPool, isHitWorker, startWorkerPool } from '../../capture/proxy/worker-pool.js';
+import type { ProxyLogger } from '../../capture/proxy/types.js';
+import { OffgridError, describeSystemError } from '../../errors.js';
+import { JournalShare } from '../../session/journal-share.js';
 import type { ListenOptions, Recording } from '../../session/recording.js';
 import { defaultCacheDir } from '../../session/recording.js';
 import { say, type CliIO } from '../io.js';
@@ -47,13 +50,14 @@ export async function serveCommand(options: ServeOptions, io: CliIO): Promise<nu
         throw error;
       }
       const mainSocket = join(socketDir, 'main.sock');
-      pool = await startWorkerPool({ count: workers, mainSocket, record: (event) => recording?.proxy?.context.record(event, 'this-turn'), log: proxyLogger(io, options.debug) }).catch((error: Error) => {
+      pool = await startWorkerPool({ count: workers, mainSocket, log: proxyLogger(io, options.debug) }).catch((error: Error) => {
         throw new OffgridError('EPROXY', `cannot start the caching proxy's workers: ${error.message}`);
       });
       listen = { ...listen, port: pool.port, internal: { socketPath: mainSocket, publicHost: options.host, publicPort: pool.port } };
     }
     recording = await startRecordingOrExplain(options, ['offgrid', 'serve', ...(options.offline ? ['--offline'] : [])], io, listen);
     const proxy = recording.proxy!;
+    pool?.useJournal(recording.session.paths.journal);
     // One write: whoever reads the banner (a script, a test) gets the whole environment at once.
     say(
       io.stdout,
@@ -65,7 +69,7 @@ export async function serveCommand(options: ServeOptions, io: CliIO): Promise<nu
       ].join('\n'),
     );
     await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-    // The workers' last hits reach the session before its ledger is written.
+    // The workers' last hits are journaled before the session ends and its ledger is written.
     await pool?.stop();
     pool = null;
     const ledger = await recording.finish(0);
@@ -81,10 +85,16 @@ export async function serveCommand(options: ServeOptions, io: CliIO): Promise<nu
 async function hitWorker(options: ServeOptions, io: CliIO): Promise<number> {
   // Ctrl-C reaches the whole process group; the main process decides when workers stop.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
-  const send = (message: WorkerMessage, then: () => void = () => {}): void => {
-    if (process.connected) process.send!(message, () => then());
-    else then();
-  };
+  const log = proxyLogger(io, options.debug);
+  const journal = new JournalShare(io.clock);
+  // Listening for the main process before listening on the port: it writes as soon as a worker listens.
+  const stopped = new Promise<void>((resolve) => {
+    process.on('message', (message: MainMessage) => {
+      if (message.type === 'stop') resolve();
+      else if (message.type === 'journal') openJournal(journal, message.path, log);
+    });
+    process.once('disconnect', resolve);
+  });
   const worker = await startHitWorker({
     host: options.host,
     port: Number(options.port),
@@ -92,20 +102,23 @@ async function hitWorker(options: ServeOptions, io: CliIO): Promise<number> {
     cacheDir: options.cacheDir ?? defaultCacheDir(io.env),
     offline: options.offline,
     mainSocket: process.env[MAIN_SOCKET_ENV]!,
-    onEvents: (events) => send({ type: 'events', events }),
+    record: (event) => journal.record(event),
     clock: io.clock,
-    log: proxyLogger(io, options.debug),
+    log,
   });
-  await new Promise<void>((resolve) => {
-    process.on('message', (message: MainMessage) => {
-      if (message.type === 'stop') resolve();
-    });
-    process.once('disconnect', resolve);
-  });
+  await stopped;
   await worker.close();
-  await new Promise<void>((resolve) => send({ type: 'stopped' }, resolve));
+  journal.close();
   if (process.connected) process.disconnect();
   return 0;
+}
+
+function openJournal(journal: JournalShare, path: string, log: ProxyLogger): void {
+  try {
+    journal.open(path);
+  } catch (error) {
+    log.warn(`hit worker ${process.pid} cannot write to the session journal ${path}: ${describeSystemError(error)}; its hits are not recorded`);
+  }
 }
 
 function shellQuote(value: string): string {
