@@ -45,6 +45,11 @@ export interface StillFetched {
   readonly kind: 'apt' | 'wheel' | 'npm' | 'file';
   readonly items: readonly DownloadRecord[];
   readonly howToCache: string;
+  /**
+   * Of `items`, those an online build's log shows but offgrid's proxy never saw: the tool
+   * went around it, so offgrid's cache does not have them either (null: none, or no proxy).
+   */
+  readonly aroundProxy: { readonly items: readonly DownloadRecord[]; readonly why: string } | null;
 }
 
 export interface Verdict {
@@ -163,7 +168,21 @@ export const HOW_TO_CACHE: Record<StillFetched['kind'], string> = {
   file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step or with ADD <url>',
 };
 
-function stillFetched(services: readonly ServiceAnalysis[]): StillFetched[] {
+/** Why a tool's downloads miss offgrid's proxy although the build passed it in, and what to change. */
+export const AROUND_PROXY: Record<StillFetched['kind'], string> = {
+  apt:
+    'an `Acquire::http::Proxy` setting in the image (apt.conf.d) wins over the http_proxy build argument offgrid passes, and https:// sources go through ' +
+    'a tunnel nothing can cache: drop the setting (or set it from a build argument) and use http:// sources (signed Release files keep them as safe)',
+  wheel:
+    'an index given in the step or the image (`--index-url`, `-i`, `--extra-index-url`, a pip.conf, PIP_INDEX_URL set with ENV) wins over the ' +
+    'PIP_INDEX_URL build argument offgrid passes, and https:// files go through a tunnel nothing can cache: drop the index option, or take it from a build argument',
+  npm: 'a `--registry` option or an .npmrc in the image wins over the npm_config_registry build argument offgrid passes: drop it, or take it from a build argument',
+  file:
+    'https:// URLs go through a tunnel nothing can cache; a tool told to skip proxies (`--noproxy`, `-Y off`, its own proxy option) and a host no_proxy ' +
+    'exempts (loopback) go around the proxy',
+};
+
+function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolean): StillFetched[] {
   const out: StillFetched[] = [];
   for (const kind of ['wheel', 'apt', 'npm', 'file'] as const) {
     const seen = new Set<string>();
@@ -177,7 +196,9 @@ function stillFetched(services: readonly ServiceAnalysis[]): StillFetched[] {
         seen.add(key);
         return true;
       });
-    if (items.length > 0) out.push({ kind, items, howToCache: HOW_TO_CACHE[kind] });
+    if (items.length === 0) continue;
+    const around = throughProxy ? items.filter((r) => r.evidence === 'log') : [];
+    out.push({ kind, items, howToCache: HOW_TO_CACHE[kind], aroundProxy: around.length > 0 ? { items: around, why: AROUND_PROXY[kind] } : null });
   }
   return out;
 }
@@ -224,7 +245,8 @@ function quietFetches(s: ServiceAnalysis): string[] {
 
 export function analyzeBuild(meta: BuildMetadata, ledger: Ledger): BuildAnalysis {
   const services = meta.services.map((run) => analyzeService(run, ledger, meta.services));
-  const fetched = stillFetched(services);
+  // An online build passes offgrid's proxy to every step; an offline one has nothing to go around.
+  const fetched = stillFetched(services, meta.network === 'host' && !meta.offline);
   return { meta, services, shared: sharedPackages(services), stillFetched: fetched, verdict: verdict(meta, services, fetched) };
 }
 

@@ -99,6 +99,11 @@ export function renderBuildReport(a: BuildAnalysis): string {
   for (const f of a.stillFetched) {
     out.push(`- **${f.kind}** (${f.items.length}): ${f.items.slice(0, 10).map((r) => code(r.filename ?? r.name ?? r.source ?? '?')).join(', ')}${f.items.length > 10 ? ', …' : ''}`);
     out.push(`  - to cache: ${f.howToCache}`);
+    const around = f.aroundProxy;
+    if (around) {
+      const names = around.items.slice(0, 5).map((r) => code(r.filename ?? r.name ?? r.source ?? '?')).join(', ');
+      out.push(`  - not through offgrid's proxy, so not in its cache either (${around.items.length === f.items.length ? 'all' : `${around.items.length} of ${f.items.length}`}: ${names}${around.items.length > 5 ? ', …' : ''}): ${around.why}`);
+    }
   }
   out.push('');
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;

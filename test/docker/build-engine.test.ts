@@ -60,12 +60,38 @@ test('two services fetching the same wheel through the proxy: one session ledger
   assert.match(section(report, 'worker'), /\| `RUN wget -Y off[^\n]*` \| – \| 1 cached \(21\.\d kB\) \| – \| – \|/);
   assert.match(report, /\| wheel \| shared-lib \| api, worker \|/);
   assert.match(report, /- \*\*wheel\*\* \(1\): `shared_lib-1\.0-py3-none-any\.whl`\n  - to cache: put them in a wheelhouse/);
+  // Fetched through offgrid's mirror, so in its cache: nothing went around it.
+  assert.doesNotMatch(report, /not through offgrid's proxy/);
   assert.match(report, /\*\*Not proved offline-ready\.\*\*/);
 
   // build-analyze regenerates the same report from the files.
   const again = await p.cli(['build-analyze']);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(p.read('logs/docker_build/build_report.md'), report);
+});
+
+test('a download the build log shows but the proxy never saw (wget -Y off) is named in the report as not in offgrid\'s cache, with why', opts, async (t) => {
+  const body = Buffer.alloc(30_000, 7);
+  const server = createServer((req, res) => (req.url === '/data-2.0.bin' ? res.writeHead(200, { 'content-length': body.length }).end(body) : res.writeHead(404).end()));
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  app:\n    build: .\n    image: ${TAG}-around\n`,
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN echo around-${process.pid}-${Date.now()} && wget -Y off -O /tmp/data.bin http://127.0.0.1:${port}/data-2.0.bin\n`,
+    },
+    [`${TAG}-around`],
+  );
+  const r = await p.cli(['build']);
+  assert.equal(r.code, 0, r.stderr);
+  const ledger = readValidLedger(join(p.dir, metadata(p.dir).ledger));
+  // busybox wget names the file it saved, never the URL.
+  assert.deepEqual(ledger.downloads.other.map((d) => [d.filename, d.evidence, d.cached]), [['data.bin', 'log', false]]);
+  const report = p.read('logs/docker_build/build_report.md');
+  assert.match(report, /- \*\*file\*\* \(1\): `data\.bin`\n  - to cache: [^\n]*\n  - not through offgrid's proxy, so not in its cache either \(all: `data\.bin`\): [^\n]*`-Y off`/);
 });
 
 test('a download only the proxy saw (wget -q prints nothing) is attributed to its service and the RUN step that was running', opts, async (t) => {
