@@ -179,7 +179,16 @@ test('wget -O -: the file written to stdout is a download (GNU wget and busybox)
   assert.deepEqual(downloads(parseFixture('wget/wget-stdout.txt', NET)).map((d) => [d.source, d.filename, d.destination, d.size]), [
     ['http://127.0.0.1:18391/file.bin', 'file.bin', '-', 200_000],
   ]);
-  assert.deepEqual(downloads(parseFixture('wget/busybox-wget-stdout.txt', NET)).map((d) => [d.tool, d.filename, d.destination]), [['wget', null, '-']]);
+  assert.deepEqual(downloads(parseFixture('wget/busybox-wget-stdout.txt', NET)).map((d) => [d.tool, d.filename, d.destination, d.size]), [['wget', null, '-', 195 * 1024]]);
+});
+
+test('busybox wget: the size is read off its last progress line, exact below 100000 bytes and in KiB (rounded down) above', () => {
+  // BusyBox v1.35.0 (Debian 12) fetching 30000, 1048576 and 5300000 bytes from a local server.
+  assert.deepEqual(downloads(parseFixture('wget/busybox-wget-sizes.txt', NET)).map((d) => [d.filename, d.size]), [
+    ['bbw-data.bin', 30_000],
+    ['bbw-one.bin', 1_048_576],
+    ['bbw-five.bin', 5175 * 1024],
+  ]);
 });
 
 test('busybox wget: a connection that broke after connecting is an attempt at the host it connected to', () => {

@@ -70,6 +70,7 @@ export function goDialFailure(text: string): { target: string; error: string } |
 }
 /** busybox wget's messages for a connection that broke: `wget: error getting response: Connection reset by peer`. */
 const BUSYBOX_BROKEN = ['error getting response', 'download timed out', 'connection closed prematurely'];
+const BUSYBOX_DONE = / 100% \|[* ]*\|\s*(\d+)([kMGTPEZY]?)\s+(?:\d+:\d\d:\d\d|--:--:--) ETA$/;
 const GIT_FATAL = 'fatal: unable to ';
 const GIT_RPC_FAILED = 'error: RPC failed; ';
 /** ssh (git's transport for `git@host:` remotes) failing to reach its host. */
@@ -95,6 +96,8 @@ class NetClientParser implements ToolParser {
   private busyboxHost: string | null = null;
   private wget2Destination: string | null = null;
   private busyboxDestination: string | null = null;
+  /** From busybox's last progress line: `name  100% |****|  5175k  0:00:00 ETA`. */
+  private busyboxSize: number | null = null;
   private lineNumber = 0;
   private lastGeneric: string | null = null;
   private lastGenericLine = 0;
@@ -116,6 +119,8 @@ class NetClientParser implements ToolParser {
       if (++this.pipTracebackLines <= MAX_TRACEBACK_LINES && isTracebackLine(text)) return;
       this.pipTraceback = false;
     }
+    // Only between busybox's `Connecting to` and its `saved`: the line starts with the file's name.
+    if (this.busyboxHost !== null && this.busyboxProgress(text)) return;
     switch (text.charCodeAt(0)) {
       case 69: // E
         if (text === 'ERROR: Exception:') {
@@ -277,6 +282,7 @@ class NetClientParser implements ToolParser {
     this.curlHost = null;
     this.busyboxHost = null;
     this.busyboxDestination = null;
+    this.busyboxSize = null;
     this.wget2Destination = null;
     this.lastGeneric = null;
     this.pipTraceback = false;
@@ -294,8 +300,21 @@ class NetClientParser implements ToolParser {
 
   /** busybox wget names the host it connects to and the file it saved, never the URL. */
   private busyboxSaved(destination: string): void {
-    this.wgetDownload(null, this.busyboxDestination ?? destination, null, null);
+    this.wgetDownload(null, this.busyboxDestination ?? destination, this.busyboxSize, null);
+    this.busyboxHost = null;
     this.busyboxDestination = null;
+    this.busyboxSize = null;
+  }
+
+  /**
+   * busybox's progress line at 100%: the bytes moved, below 100000 as they are, above in
+   * units of 1024 (`1024k`, `12M`, rounded down), so a large file's size is approximate.
+   */
+  private busyboxProgress(text: string): boolean {
+    const m = BUSYBOX_DONE.exec(text);
+    if (m === null) return false;
+    this.busyboxSize = Number(m[1]) * 1024 ** ' kMGTPEZY'.indexOf(m[2] || ' ');
+    return true;
   }
 
   /** `wget: bad address 'h'`, `wget: can't connect to remote host (ip): Connection refused`, `wget: server returned error: …`. */
