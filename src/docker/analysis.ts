@@ -19,6 +19,9 @@ export interface Tally {
   cached: number;
   bytesFetched: number;
   bytesCached: number;
+  /** Of those, how many no witness gave a size for (busybox wget -q, a log cut short). */
+  unsizedFetched: number;
+  unsizedCached: number;
 }
 
 export interface ServiceAnalysis {
@@ -73,7 +76,7 @@ const INSTRUCTION = /^(FROM|RUN|COPY|ADD|WORKDIR|ENV|ARG|USER|LABEL|EXPOSE|VOLUM
 /** BuildKit has no duration for FROM/metadata steps; those are not "run" steps worth timing. */
 export const isInstructionStep = (s: BuildStep): boolean => INSTRUCTION.test(s.name);
 
-const emptyTally = (): Tally => ({ fetched: 0, cached: 0, bytesFetched: 0, bytesCached: 0 });
+const emptyTally = (): Tally => ({ fetched: 0, cached: 0, bytesFetched: 0, bytesCached: 0, unsizedFetched: 0, unsizedCached: 0 });
 const time = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso));
 
 /**
@@ -117,9 +120,11 @@ function analyzeService(run: ServiceRun, ledger: Ledger, runs: readonly ServiceR
     if (r.cached) {
       t.cached++;
       t.bytesCached += r.size ?? 0;
+      if (r.size === null) t.unsizedCached++;
     } else {
       t.fetched++;
       t.bytesFetched += r.size ?? 0;
+      if (r.size === null) t.unsizedFetched++;
     }
   }
   const timed = steps.filter((s) => s.status !== 'cached' && s.duration_seconds !== null && !s.name.startsWith('FROM'));

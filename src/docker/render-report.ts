@@ -8,9 +8,16 @@ const code = (text: string): string => `\`${text.replace(/`/g, "'")}\``;
 function tally(t: Tally): string {
   if (t.fetched === 0 && t.cached === 0) return '–';
   const parts: string[] = [];
-  if (t.fetched > 0) parts.push(`${t.fetched} fetched (${formatBytes(t.bytesFetched)})`);
-  if (t.cached > 0) parts.push(`${t.cached} cached (${formatBytes(t.bytesCached)})`);
+  if (t.fetched > 0) parts.push(`${t.fetched} fetched (${bytes(t.bytesFetched, t.fetched, t.unsizedFetched)})`);
+  if (t.cached > 0) parts.push(`${t.cached} cached (${bytes(t.bytesCached, t.cached, t.unsizedCached)})`);
   return parts.join(', ');
+}
+
+/** A total that leaves out items of unknown size says so, rather than count them as 0 B. */
+function bytes(total: number, count: number, unsized: number): string {
+  if (unsized === 0) return formatBytes(total);
+  if (unsized === count) return 'size unknown';
+  return `${formatBytes(total)} + ${unsized} of unknown size`;
 }
 
 function downloadsTable(rows: readonly StepDownloads[]): string[] {
