@@ -196,7 +196,8 @@ function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolea
       // A registry lookup by the builder is no file to cache; the verdict says what to do about it.
       .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')) && lookedUpImage(r.source) === null)
       .filter((r) => {
-        const key = r.source ?? r.filename ?? r.name ?? '';
+        // apt's log names a package's repository, not its file, as its source.
+        const key = `${r.source ?? ''}\u0000${r.filename ?? ''}\u0000${r.name ?? ''}`;
         if (seen.has(key)) return false;
         seen.add(key);
         return true;

@@ -61,7 +61,8 @@ function combine(log: DownloadRecord, proxy: DownloadRecord): DownloadRecord {
     ...log,
     ...proxy,
     name: proxy.name ?? log.name,
-    version: proxy.version ?? log.version,
+    // apt prints a package's version whole; the pool's file name leaves out its epoch.
+    version: log.kind === 'apt' ? (log.version ?? proxy.version) : (proxy.version ?? log.version),
     destination: log.destination ?? proxy.destination,
     size: proxy.size ?? log.size,
     service: log.service ?? proxy.service,
@@ -122,7 +123,16 @@ function earlier(a: string, b: string): string {
 
 function artifactKey(r: DownloadRecord): string | null {
   const file = r.filename ?? (r.source ? basename(r.source) : null);
-  return file ? `${r.index ? 'i' : 'a'}:${file.toLowerCase()}` : null;
+  return file ? `${r.index ? 'i' : 'a'}:${withoutEpoch(file.toLowerCase())}` : null;
+}
+
+/**
+ * A .deb's name as the archive's pool has it. apt's log names the file it keeps in
+ * /var/cache/apt/archives, whose version carries the epoch (`file_1%3a5.44-3_amd64.deb`);
+ * the pool's file, which the proxy fetched, never does (`file_5.44-3_amd64.deb`).
+ */
+function withoutEpoch(file: string): string {
+  return file.endsWith('deb') ? file.replace(/^([^_]+_)\d+(?:%3a|:)/, '$1') : file;
 }
 
 function basename(url: string): string | null {

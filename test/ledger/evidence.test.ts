@@ -57,3 +57,13 @@ test('a name match comes first: the by-directory pairing takes only what names l
   const merged = mergeEvidence([inRelease, packagesByHash, inReleaseLog, packagesLog]);
   assert.deepEqual(merged.map((r) => [r.evidence, r.size]), [['both', 151_075], ['both', 8_790_396]]);
 });
+
+test('a package whose version has an epoch is one record: apt names its archive file with the epoch (file_1%3a5.44-3), the pool\'s file has none', () => {
+  // `apt-get install file` on Debian 12 through offgrid (2026-12-03): the log's Get: line and the proxy's pool URL.
+  const log = record({ index: false, name: 'file', version: '1:5.44-3', filename: 'file_1%3a5.44-3_amd64.deb', source: 'http://mirror.example/debian', size: 41_000 });
+  const fetched = proxy('http://mirror.example/debian/pool/main/f/file/file_5.44-3_amd64.deb', 41_240);
+  const merged = mergeEvidence([{ ...fetched, index: false, name: 'file', version: '5.44-3', filename: 'file_5.44-3_amd64.deb' }, log]);
+  assert.deepEqual(merged.map((r) => [r.evidence, r.version, r.filename, r.source]), [
+    ['both', '1:5.44-3', 'file_5.44-3_amd64.deb', 'http://mirror.example/debian/pool/main/f/file/file_5.44-3_amd64.deb'],
+  ]);
+});
