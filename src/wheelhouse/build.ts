@@ -18,7 +18,9 @@ import { downloadArgs, hasForeignTarget, parsePipVersion, pipFailureReason, type
 import type { ResolvedPackage } from './pip-report.js';
 import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
-import { loadRequirementSet, where, type OptionLine } from './requirement-set.js';
+import { loadRequirementSet, where, type OptionLine, type RequirementSet } from './requirement-set.js';
+import { requirementSource, requirementTarget } from './requirement-spec.js';
+import { buildWheels, planSourceBuilds, type SourcePlan } from './build-wheels.js';
 import { resolveTree } from './resolve.js';
 import { type FileIndexes, namesRemoteIndex, remoteIndexes } from './index-options.js';
 import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
@@ -97,8 +99,13 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   let failedLines: ReadonlyMap<RequirementLine, string> = new Map();
   let pipVersion: { pip: string; python: string } | null;
   let sourceFor: (pkg: ResolvedPackage) => string | null;
+  /** Why a requirement line has nothing in the wheelhouse, when that is no failure. */
+  const leftOut = new Map<RequirementLine, LeftOut>();
 
-  const tryLocal = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0;
+  // A local directory or VCS checkout may change under the same version: its wheel is built again on every run.
+  const fromSource = set.requirements.some((r) => r.editable || ['vcs', 'path'].includes(requirementSource(r.spec)));
+  if (fromSource) ctx.note('the requirements name local directories or VCS checkouts: resolving against the index and building their wheels again');
+  const tryLocal = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0 && !fromSource;
   if (!tryLocal) await ctx.early?.cancel();
   const local = tryLocal
     ? await resolveFromWheelhouse({ dest: input.dest, previous, files: input.requirementFiles, packages: input.packages, target: input.target, pip: ctx.localPip, early: ctx.early })
@@ -124,23 +131,42 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     if (mirrored) {
       ctx.note(`the requirements files name their own index (${[fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null).map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
     }
+    const withhold = mirrored ? (option: OptionLine) => namesRemoteIndex(option, input.env) : undefined;
     const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
       pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
-      ...(mirrored ? { withhold: (option: OptionLine) => namesRemoteIndex(option, input.env) } : {}),
-      interrupted: ctx.interrupted, parallel: 4,
+      ...(withhold ? { withhold } : {}), interrupted: ctx.interrupted, parallel: 4,
     });
     stop();
     pipVersion = resolution.pipVersion ?? (await askPipVersion(network.pip));
-    resolved = resolution.packages;
     failedLines = resolution.failed;
-    sourceFor = (pkg) => sourceOf(pkg.url, network.proxyUrl);
+    const plan = planSourceBuilds(resolution.packages, (pkg) => lineOf(set.requirements, pkg, input.cwd));
+    for (const { pkg, line } of plan.projects) {
+      leftOut.set(line, { name: pkg.name, version: pkg.version, message: `the project under build (an editable directory): pip install -e builds it from its source, never from a wheelhouse, so no wheel of it is kept; its dependencies are in the wheelhouse` });
+      ctx.note(`${where(line)}: ${pkg.name} ${pkg.version} is installed editable from ${redact(pkg.url)}; its wheel is not built`);
+    }
+    resolved = resolution.packages.filter((pkg) => !plan.projects.some((p) => p.pkg === pkg));
+    const builtSources = new Map<ResolvedPackage, string>();
+    sourceFor = (pkg) => builtSources.get(pkg) ?? sourceOf(pkg.url, network.proxyUrl);
+
+    if (plan.build.length > 0) {
+      ctx.progress.phase(`building ${plan.build.length} wheel(s) from local directories and VCS checkouts`);
+      const buildSet = withhold ? { ...set, options: set.options.filter((o) => !withhold(o)) } : set;
+      const built = await buildFromSource(plan.build, input, { ...ctx, pip: network.pip, set: buildSet, now });
+      stop();
+      resolved = resolved.map((pkg) => {
+        const result = built.get(pkg);
+        if (result === undefined) return pkg;
+        settled.set(result.pkg, result.settled);
+        builtSources.set(result.pkg, result.source);
+        bytes += result.settled.size ?? 0;
+        ctx.progress.file(settled.size, resolved.length, bytes, `${result.pkg.filename} ${result.settled.status === 'error' ? `FAILED: ${result.settled.message}` : 'built'}`);
+        return result.pkg;
+      });
+    }
 
     // What is already there with the right sha256 is kept; the rest is downloaded.
     for (const pkg of resolved) {
-      if (pkg.notAFile) {
-        settled.set(pkg, { status: 'error', message: `${redact(pkg.url)} is a directory or a VCS checkout, which a wheelhouse cannot hold: build its wheel into the wheelhouse (pip wheel --no-deps -w DIR …) or leave the line out`, size: null, sha256: null, replaced: null, timestamp: now() });
-        continue;
-      }
+      if (settled.has(pkg)) continue; // built
       const present = await fileDigest(join(input.dest, pkg.filename));
       const known = pkg.sha256 ?? previous?.packages.find((p) => p.filename === pkg.filename)?.sha256 ?? null;
       if (present !== null && known !== null && present.sha256 === known) {
@@ -206,7 +232,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       file: p.file, line: p.line, requirement: redact(p.text), name: null, version: null, filename: null, source: null, sha256: null,
       size: null, status: 'error', message: redact(`malformed requirement: ${p.message}`), timestamp: now(),
     })),
-    ...set.requirements.map((line) => requirementEntry(line, failedLines.get(line) ?? null, resolved, packages, input.cwd, now())),
+    ...set.requirements.map((line) => requirementEntry(line, failedLines.get(line) ?? null, leftOut.get(line) ?? null, resolved, packages, input.cwd, now())),
   ].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file === null ? 1 : b.file === null ? -1 : 0));
 
   const failures = [
@@ -283,7 +309,9 @@ async function download(pkgs: readonly ResolvedPackage[], dir: string, input: Bu
   return failures;
 }
 
-function requirementEntry(line: RequirementLine, failure: string | null, resolved: readonly ResolvedPackage[], packages: readonly PackageEntry[], cwd: string, timestamp: string): RequirementEntry {
+type LeftOut = { name: string; version: string; message: string };
+
+function requirementEntry(line: RequirementLine, failure: string | null, leftOut: LeftOut | null, resolved: readonly ResolvedPackage[], packages: readonly PackageEntry[], cwd: string, timestamp: string): RequirementEntry {
   // The manifest and the summary show the line as written, but never a password or token in its URL.
   const base = { file: line.file, line: line.line, requirement: redact(line.editable ? `-e ${line.spec}` : line.spec), name: line.name };
   if (failure !== null) {
@@ -291,6 +319,7 @@ function requirementEntry(line: RequirementLine, failure: string | null, resolve
   }
   const match = line.name !== null ? resolved.find((p) => p.name === line.name) : resolved.find((p) => p.requested && isRequestedBy(line.spec, p, cwd));
   const entry = match ? packages.find((p) => p.filename === match.filename) : undefined;
+  if (leftOut !== null) return { ...base, name: leftOut.name, version: leftOut.version, filename: null, source: null, sha256: null, size: null, status: 'skipped', message: leftOut.message, timestamp };
   if (entry === undefined) {
     // A marker that excludes this environment, for instance: nothing to download.
     return { ...base, version: null, filename: null, source: null, sha256: null, size: null, status: 'skipped', message: 'nothing to download for the target (its marker does not apply)', timestamp };
@@ -311,6 +340,11 @@ function withHint(line: RequirementLine, reason: string): string {
   return `${reason} (a path pip freeze wrote in a conda environment? pip list --format=freeze writes name==version instead)`;
 }
 
+/** The requirement line that asked for a package, if any. */
+function lineOf(lines: readonly RequirementLine[], pkg: ResolvedPackage, cwd: string): RequirementLine | null {
+  return lines.find((l) => l.name === pkg.name) ?? lines.find((l) => l.name === null && pkg.requested && isRequestedBy(l.spec, pkg, cwd)) ?? null;
+}
+
 /**
  * Whether an unnamed requirement line asked for this package: an archive URL or path ending in
  * its file name, a VCS URL (`git+https://h/x.git@v1`) pip reports without `git+` and revision,
@@ -329,6 +363,43 @@ export function sourceOf(url: string, proxyUrl: string | null): string {
     if (upstream !== null) return redact(upstream.url);
   }
   return redact(url);
+}
+
+type BuiltFromSource = { pkg: ResolvedPackage; settled: Settled; source: string };
+
+/**
+ * Builds the planned wheels (build-wheels.ts) and moves each into the wheelhouse; the
+ * package, renamed to its wheel, with how it settled and where it was built from.
+ */
+async function buildFromSource(
+  plan: SourcePlan['build'], input: BuildInput, ctx: BuildContext & { pip: PipRunner; set: RequirementSet; now: () => string },
+): Promise<Map<ResolvedPackage, BuiltFromSource>> {
+  const out = new Map<ResolvedPackage, BuiltFromSource>();
+  const partial = await makePartialDir(input.dest);
+  try {
+    const built = await buildWheels(plan, partial, { pip: ctx.pip, set: ctx.set, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note, interrupted: ctx.interrupted });
+    for (const { pkg, line } of plan) {
+      const result = built.get(pkg);
+      if (result === undefined) continue; // interrupted
+      // pip reports an editable checkout as the directory it cloned to: the line says where it came from.
+      const source = redact(pkg.vcs !== null ? `${pkg.vcs.name}+${pkg.url}${pkg.vcs.commit !== null ? `@${pkg.vcs.commit}` : ''}` : requirementSource(line.spec) === 'vcs' ? requirementTarget(line.spec) : pkg.url);
+      if ('failure' in result) {
+        out.set(pkg, { pkg, source, settled: { status: 'error', message: result.failure, size: null, sha256: null, replaced: null, timestamp: ctx.now() } });
+        continue;
+      }
+      const digest = (await fileDigest(join(partial, result.filename)))!;
+      await rename(join(partial, result.filename), join(input.dest, result.filename));
+      const from = pkg.vcs !== null ? `${pkg.vcs.name} commit ${pkg.vcs.commit ?? '(unknown)'}` : requirementSource(line.spec) === 'vcs' ? `a checkout of ${source}` : 'its directory';
+      out.set(pkg, {
+        pkg: { ...pkg, filename: result.filename, sha256: digest.sha256 },
+        source,
+        settled: { status: 'success', message: `built by pip wheel from ${from}`, size: digest.size, sha256: digest.sha256, replaced: null, timestamp: ctx.now() },
+      });
+    }
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return out;
 }
 
 async function readPreviousManifest(dest: string, note: (text: string) => void): Promise<Manifest | null> {

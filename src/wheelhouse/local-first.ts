@@ -177,7 +177,7 @@ export async function resolveFromWheelhouse(o: {
   const previous = new Map(o.previous.packages.map((p) => [p.filename, p]));
   const packages = outcome.names.map((filename): ResolvedPackage => {
     const before = previous.get(filename)!;
-    return { name: before.name ?? filename, version: before.version ?? '', url: `file://${join(o.dest, filename)}`, filename, sha256: before.sha256, requested: before.requested, notAFile: false };
+    return { name: before.name ?? filename, version: before.version ?? '', url: `file://${join(o.dest, filename)}`, filename, sha256: before.sha256, requested: before.requested, origin: 'archive', editable: false, vcs: null };
   });
   return { packages, pipVersion: { pip: o.previous.pip_version, python: o.previous.python }, files: outcome.files };
 }

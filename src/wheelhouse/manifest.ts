@@ -19,7 +19,7 @@ const FileFields = {
   source: nullableString.describe('the URL the file came from, credentials redacted'),
   sha256: sha256.nullable(),
   size: z.number().int().nonnegative().nullable(),
-  status: EntryStatus.describe('success: downloaded by this run; skipped: already in the wheelhouse with the right sha256; error: see message'),
+  status: EntryStatus.describe('success: downloaded (or, for a local directory or VCS checkout, built) by this run; skipped: already in the wheelhouse with the right sha256; error: see message'),
   message: nullableString.describe("why it failed (pip's reason), or a note such as a replaced file"),
   timestamp: nullableString.describe('when this run settled the entry (ISO 8601 with offset); null inside an archive'),
 };
@@ -58,7 +58,7 @@ export const RequirementFile = z.object({
 export const Totals = z.object({
   requirements: z.number().int().nonnegative(),
   packages: z.number().int().nonnegative(),
-  success: z.number().int().nonnegative().describe('packages downloaded by this run'),
+  success: z.number().int().nonnegative().describe('packages downloaded or built by this run'),
   skipped: z.number().int().nonnegative().describe('packages already present with the right sha256'),
   error: z.number().int().nonnegative().describe('requirement lines and packages that failed'),
   bytes: z.number().int().nonnegative().describe('total size of the files the manifest lists'),

@@ -1,6 +1,6 @@
-// pip's command lines for the three things a wheelhouse needs: resolve the whole tree
-// (a dry-run install with a report), download files, and prove completeness from the
-// wheelhouse alone. Pure.
+// pip's command lines for the four things a wheelhouse needs: resolve the whole tree
+// (a dry-run install with a report), download files, build the wheels of local
+// directories and VCS checkouts, and prove completeness from the wheelhouse alone. Pure.
 import { redact } from '../redact.js';
 
 export interface TargetOptions {
@@ -34,11 +34,13 @@ export function sourceArgs(files: readonly string[], packages: readonly string[]
 
 /**
  * A dry-run install that writes the resolved tree to `report`. pip only accepts platform
- * options for an install into --target; with --dry-run nothing is written there.
+ * options for an install into --target; with --dry-run nothing is written there. `src` is
+ * where pip checks out editable VCS lines (by default ./src of the user's directory, which
+ * a dry run should leave alone).
  */
-export function resolveArgs(o: { report: string; throwawayTarget: string; target: TargetOptions; index: readonly string[]; sources: readonly string[] }): string[] {
+export function resolveArgs(o: { report: string; throwawayTarget: string; src: string; target: TargetOptions; index: readonly string[]; sources: readonly string[] }): string[] {
   return [
-    'install', '--dry-run', '--ignore-installed', '--report', o.report,
+    'install', '--dry-run', '--ignore-installed', '--report', o.report, '--src', o.src,
     ...(hasForeignTarget(o.target) ? ['--target', o.throwawayTarget] : []),
     ...targetArgs(o.target), ...o.index, ...o.sources,
   ];
@@ -47,6 +49,15 @@ export function resolveArgs(o: { report: string; throwawayTarget: string; target
 /** Downloads exactly the listed files (no resolution: the tree is already known). */
 export function downloadArgs(o: { dir: string; target: TargetOptions; index: readonly string[]; requirementsFile: string }): string[] {
   return ['download', '--no-deps', '--dest', o.dir, ...targetArgs(o.target), ...o.index, '-r', o.requirementsFile];
+}
+
+/**
+ * Builds the wheels of the lines in `requirementsFile` (local directories, VCS URLs; their
+ * dependencies are downloaded separately, like any others). No target options: pip builds
+ * only for the machine it runs on, and with a foreign target it never resolves to a source.
+ */
+export function wheelArgs(o: { dir: string; src: string; index: readonly string[]; requirementsFile: string }): string[] {
+  return ['wheel', '--no-deps', '--wheel-dir', o.dir, '--src', o.src, ...o.index, '-r', o.requirementsFile];
 }
 
 /** Installs from the wheelhouse alone, without the network, into nothing. */

@@ -8,8 +8,8 @@ const ReportItem = z.object({
   download_info: z.object({
     url: z.string(),
     archive_info: z.object({ hash: z.string().optional(), hashes: z.record(z.string(), z.string()).optional() }).optional(),
-    dir_info: z.unknown().optional(),
-    vcs_info: z.unknown().optional(),
+    dir_info: z.object({ editable: z.boolean().optional() }).optional(),
+    vcs_info: z.object({ vcs: z.string(), commit_id: z.string().optional() }).optional(),
   }),
   requested: z.boolean().optional(),
   requested_extras: z.array(z.string()).nullable().optional(),
@@ -33,8 +33,15 @@ export interface ResolvedPackage {
   readonly sha256: string | null;
   /** Named by a requirement (not only a dependency). */
   readonly requested: boolean;
-  /** A local directory or a VCS checkout: nothing a wheelhouse can hold as a file. */
-  readonly notAFile: boolean;
+  /**
+   * Where pip takes it from: a file (index, URL or local archive), a local directory, or a
+   * VCS checkout. A directory or checkout is no file a wheelhouse can hold: its wheel is built.
+   */
+  readonly origin: 'archive' | 'directory' | 'vcs';
+  /** Installed editable (`-e`): pip reports the checkout of an editable VCS line as a directory. */
+  readonly editable: boolean;
+  /** The VCS (`git`, `hg`…) and the commit pip resolved, for a checkout. */
+  readonly vcs: { readonly name: string; readonly commit: string | null } | null;
 }
 
 export class PipReportError extends Error {}
@@ -60,7 +67,9 @@ export function parsePipReport(text: string): ResolvedPackage[] {
       filename: fileNameOf(info.url),
       sha256: sha256 !== null && /^[0-9a-f]{64}$/i.test(sha256) ? sha256.toLowerCase() : null,
       requested: item.requested === true,
-      notAFile: info.archive_info === undefined,
+      origin: info.vcs_info !== undefined ? 'vcs' : info.archive_info === undefined ? 'directory' : 'archive',
+      editable: info.dir_info?.editable === true,
+      vcs: info.vcs_info === undefined ? null : { name: info.vcs_info.vcs, commit: info.vcs_info.commit_id ?? null },
     };
   });
 }

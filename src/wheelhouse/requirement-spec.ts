@@ -43,6 +43,22 @@ export function requirementName(spec: string): string | null {
   return match?.[1] ? normalizeName(match[1]) : null;
 }
 
+/** What a requirement names after `name @` and before its marker: a URL, a path, or a name with its specifiers. */
+export function requirementTarget(spec: string): string {
+  return splitMarker(spec).requirement.replace(NAMED_URL, '').trim();
+}
+
+/**
+ * Where a requirement points: a VCS URL (`git+https://…`, `name @ git+file://…`), a local
+ * path or file: URL (`.`, `./pkg`, `file:///…/pkg.tar.gz`), another URL, or the index.
+ */
+export function requirementSource(spec: string): 'vcs' | 'path' | 'url' | 'index' {
+  const target = requirementTarget(spec);
+  if (!DIRECT.test(target)) return 'index';
+  if (/^(?:git|hg|svn|bzr)\+/i.test(target)) return 'vcs';
+  return /^file:/i.test(target) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? 'path' : 'url';
+}
+
 /** null when `spec` reads as a requirement, else why not. */
 export function checkRequirementSpec(spec: string): string | null {
   if (spec.trim() === '') return 'empty requirement';

@@ -53,7 +53,7 @@ async function attempt(ctx: ResolveContext, sources: readonly string[]): Promise
   // Unique names within the work directory, also when attempts run in parallel.
   const id = ++attempts;
   const report = join(ctx.workDir, `report-${id}.json`);
-  const args = resolveArgs({ report, throwawayTarget: join(ctx.workDir, `target-${id}`), target: ctx.target, index: ctx.index, sources });
+  const args = resolveArgs({ report, throwawayTarget: join(ctx.workDir, `target-${id}`), src: join(ctx.workDir, `src-${id}`), target: ctx.target, index: ctx.index, sources });
   const result = await ctx.pip.run(args);
   if (result.code !== 0) return { ok: false, reason: pipFailureReason(result.output) };
   try {
@@ -77,7 +77,7 @@ export async function resolveTree(given: RequirementSet, files: readonly string[
   const set = withheld ? { ...given, options: given.options.filter((o) => !withhold(o)) } : given;
   if (set.requirements.length === 0) return { packages: [], failed: new Map(), problems: set.problems, pipVersion: null };
   if (set.problems.length === 0) {
-    const whole = await attempt(ctx, withheld ? ['-r', await isolatedFile(set, set.requirements, ctx, 'all')] : sourceArgs(files, packages));
+    const whole = await attempt(ctx, withheld ? ['-r', await writeRequirementsFile(set, set.requirements, ctx, 'all')] : sourceArgs(files, packages));
     if (whole.ok) return { packages: whole.packages, failed: new Map(), problems: [], pipVersion: whole.pipVersion };
     ctx.note(`pip could not resolve the requirements together (${whole.reason}); resolving each requirement line alone to find the failing ones`);
   } else {
@@ -90,7 +90,7 @@ export async function resolveTree(given: RequirementSet, files: readonly string[
   const worker = async (): Promise<void> => {
     while (next < lines.length && !ctx.interrupted()) {
       const line = lines[next++]!;
-      const file = await isolatedFile(set, [line], ctx, `line-${next}`);
+      const file = await writeRequirementsFile(set, [line], ctx, `line-${next}`);
       const result = await attempt(ctx, ['-r', file]);
       if (!result.ok) failed.set(line, result.reason);
       else pipVersion ??= result.pipVersion;
@@ -99,7 +99,7 @@ export async function resolveTree(given: RequirementSet, files: readonly string[
   await Promise.all(Array.from({ length: Math.max(1, ctx.parallel) }, worker));
   const good = lines.filter((l) => !failed.has(l));
   if (good.length === 0 || ctx.interrupted()) return { packages: [], failed, problems: set.problems, pipVersion };
-  const together = await attempt(ctx, ['-r', await isolatedFile(set, good, ctx, 'together')]);
+  const together = await attempt(ctx, ['-r', await writeRequirementsFile(set, good, ctx, 'together')]);
   if (!together.ok) {
     // Each line resolves alone but not with the others: a conflict between them.
     for (const line of good) failed.set(line, `resolves alone but not with the other requirements: ${together.reason}`);
@@ -109,7 +109,7 @@ export async function resolveTree(given: RequirementSet, files: readonly string[
 }
 
 /** A requirements file holding `lines` plus every constraint file and option line of the set. */
-async function isolatedFile(set: RequirementSet, lines: readonly RequirementLine[], ctx: ResolveContext, name: string): Promise<string> {
+export async function writeRequirementsFile(set: RequirementSet, lines: readonly RequirementLine[], ctx: Pick<ResolveContext, 'workDir' | 'cwd'>, name: string): Promise<string> {
   const text: string[] = [];
   const fileDir = (file: string): string => dirname(set.files.find((f) => f.path === file)?.absolutePath ?? resolvePath(ctx.cwd, file));
   for (const option of set.options) {

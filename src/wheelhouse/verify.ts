@@ -1,13 +1,14 @@
 // `offgrid wheelhouse verify`: the wheelhouse is exactly what its manifest says (every
 // listed file there with its sha256, nothing unlisted), and pip can install the same
 // requirements, for the same target, from it alone with no index at all.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileDigest, listNames, PARTIAL_PREFIX } from './files.js';
 import { MANIFEST_FILE, parseManifest, type Manifest } from './manifest.js';
 import { pipFailureReason, sourceArgs, verifyArgs, type TargetOptions } from './pip-args.js';
 import type { PipRunner } from './pip-runner.js';
+import { requirementSource } from './requirement-spec.js';
 
 export type VerifyProblem =
   | { readonly type: 'missing'; readonly filename: string }
@@ -65,6 +66,7 @@ export async function verifyWheelhouse(o: { dest: string; cwd: string; pip: PipR
   // pip's own proof, on the requirements as they are now (a changed file is said).
   const top = manifest.requirement_files.filter((f) => f.kind === 'requirements' && f.included_by === null);
   for (const file of manifest.requirement_files) {
+    if (isUrl(file.path)) continue; // fetched when the wheelhouse was built; verify uses no network
     try {
       const now = createHash('sha256').update(await readFile(resolve(o.cwd, file.path))).digest('hex');
       if (now !== file.sha256) warnings.push(`${file.path} changed since the wheelhouse was built; checking it as it is now`);
@@ -73,7 +75,14 @@ export async function verifyWheelhouse(o: { dest: string; cwd: string; pip: PipR
     }
   }
   let pipRan = false;
-  const sources = sourceArgs(top.map((f) => f.path), manifest.packages_on_command_line);
+  let sources = sourceArgs(top.map((f) => f.path), manifest.packages_on_command_line);
+  if (needsSourcesOrNetwork(manifest)) {
+    warnings.push('the requirements name local directories, VCS checkouts or URLs, which an offline install cannot read as written: pip installs every package of the manifest by name (name==version) from the wheelhouse instead');
+    const pins = manifest.packages.filter((p) => p.status !== 'error' && p.name !== null && p.version !== null).map((p) => `${p.name}==${p.version}`);
+    const file = join(o.workDir, 'pins.txt');
+    await writeFile(file, `${pins.join('\n')}\n`);
+    sources = pins.length > 0 ? ['-r', file] : [];
+  }
   if (sources.length > 0 && !problems.some((p) => p.type === 'failed-entry')) {
     const target: TargetOptions = {
       platforms: manifest.target.platforms, pythonVersion: manifest.target.python_version,
@@ -84,6 +93,19 @@ export async function verifyWheelhouse(o: { dest: string; cwd: string; pip: PipR
     if (result.code !== 0) problems.push({ type: 'not-installable', missing: missingFromPipOutput(result.output), reason: pipFailureReason(result.output) });
   }
   return { manifest, checkedFiles, problems, warnings, pipRan };
+}
+
+const isUrl = (path: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+
+/**
+ * Whether pip, given the requirements as written, would build from a directory, clone a
+ * repository or fetch a file: a wheelhouse built from them holds the wheels, named, instead.
+ */
+function needsSourcesOrNetwork(manifest: Manifest): boolean {
+  return manifest.requirement_files.some((f) => isUrl(f.path)) || manifest.requirements.some((r) => {
+    const editable = /^(?:-e|--editable)[\s=]/.test(r.requirement);
+    return editable || ['vcs', 'path', 'url'].includes(requirementSource(r.requirement));
+  });
 }
 
 /** Requirements pip could not satisfy from the wheelhouse. Pure. */

@@ -375,36 +375,6 @@ test("wheelhouse: a real file naming PyTorch's CPU index (+cpu local versions) i
   assert.equal((await cli(dir)(['verify'])).code, 0);
 });
 
-test("wheelhouse: uv export's '-e .' (the project itself) fails on its own line, saying why and what to do; its dependencies are downloaded", async (t) => {
-  const index = await fixtureIndex();
-  t.after(() => index.close());
-  const dir = tempDir(t, 'offgrid-wheelhouse-');
-  // A project whose in-tree build backend (PEP 517 backend-path) needs nothing from the index.
-  writeFileSync(join(dir, 'pyproject.toml'), '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n');
-  writeFileSync(join(dir, 'backend.py'), [
-    'import os',
-    'def _meta(d):',
-    '    os.makedirs(os.path.join(d, "myproj-0.1.0.dist-info"))',
-    '    open(os.path.join(d, "myproj-0.1.0.dist-info", "METADATA"), "w").write("Metadata-Version: 2.1\\nName: myproj\\nVersion: 0.1.0\\nRequires-Dist: gamma\\n")',
-    '    return "myproj-0.1.0.dist-info"',
-    'def get_requires_for_build_editable(config_settings=None): return []',
-    'def prepare_metadata_for_build_editable(d, config_settings=None): return _meta(d)',
-    'def build_editable(*args, **kwargs): raise RuntimeError("not called by a dry run")',
-    'def build_wheel(*args, **kwargs): raise RuntimeError("not called by a dry run")',
-    '',
-  ].join('\n'));
-  // test/fixtures/requirements-real/uv-export-editable.txt's first three lines, then a dependency of ours.
-  const real = readFileSync(join(REPO_ROOT, 'test/fixtures/requirements-real/uv-export-editable.txt'), 'utf8').split('\n').slice(0, 3).join('\n');
-  writeFileSync(join(dir, 'requirements.txt'), `${real}\nalpha\n`);
-  const r = await cli(dir)(['-r', 'requirements.txt', ...upstream(index)]);
-  assert.equal(r.code, 1, r.stderr + r.stdout);
-  const m = readManifest(join(dir, 'wheelhouse'));
-  assert.deepEqual(m.requirements.map((q) => [q.line, q.requirement, q.name, q.status]), [[3, '-e .', 'myproj', 'error'], [4, 'alpha', 'alpha', 'success']]);
-  assert.match(m.requirements[0]!.message!, /^file:\/\/\/.* is a directory or a VCS checkout, which a wheelhouse cannot hold: build its wheel/);
-  assert.match(r.stdout, /FAILED \(1\):\n {2}requirements\.txt:3: -e \.: file:/);
-  assert.deepEqual(m.packages.filter((p) => p.status === 'success').map((p) => p.filename).sort(), ['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl', 'gamma-2.0-py3-none-any.whl']);
-});
-
 test("wheelhouse: pip freeze's conda build path (name @ file:///croot/…) fails on its line with pip's reason and what to write instead", async (t) => {
   const index = await fixtureIndex();
   t.after(() => index.close());
