@@ -18,13 +18,13 @@ import { downloadArgs, hasForeignTarget, parsePipVersion, pipFailureReason, type
 import type { ResolvedPackage } from './pip-report.js';
 import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
-import { loadRequirementSet, where, type OptionLine, type RequirementSet } from './requirement-set.js';
+import { loadRequirementSet, where, type FetchBytes, type OptionLine, type RequirementSet } from './requirement-set.js';
 import { requirementSource, requirementTarget } from './requirement-spec.js';
 import { buildWheels, planSourceBuilds, type SourcePlan } from './build-wheels.js';
 import { resolveTree } from './resolve.js';
 import { type FileIndexes, namesRemoteIndex, remoteIndexes } from './index-options.js';
 import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
-import type { RequirementLine } from './requirements.js';
+import { expandPipEnv, type RequirementLine } from './requirements.js';
 
 export interface BuildInput {
   readonly dest: string;
@@ -48,7 +48,7 @@ export interface BuildContext {
    * pip pointed at the index through the proxy; started on first use, with the remote
    * indexes the requirements files name as upstreams of the mirror (index-options.ts).
    */
-  readonly network: (fileIndexes?: FileIndexes | null) => Promise<{ readonly pip: PipRunner; readonly proxyUrl: string | null }>;
+  readonly network: (fileIndexes?: FileIndexes | null, fetchUrls?: readonly string[]) => Promise<Network>;
   readonly clock: Clock;
   readonly progress: Progress;
   /** Writes a line to the run log. */
@@ -57,6 +57,20 @@ export interface BuildContext {
   readonly interrupted: () => boolean;
   /** The warm path's pip, already started on the previous manifest's files (local-first.ts). */
   readonly early?: LocalAttempt | null;
+}
+
+/**
+ * pip and the proxy, started on first use: `fileIndexes` become the mirror's upstreams and
+ * the hosts of `fetchUrls` (requirements files named by URL) join the proxy's allow-list.
+ * Later calls get the same, whatever they pass.
+ */
+export interface Network {
+  readonly pip: PipRunner;
+  readonly proxyUrl: string | null;
+  /** Fetches a requirements file (through the proxy when there is one). */
+  readonly fetch: FetchBytes;
+  /** The indexes the proxy mirrors: those the files named before it started. */
+  readonly fileIndexes: FileIndexes | null;
 }
 
 export interface BuildResult {
@@ -81,7 +95,14 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   const stop = (): void => {
     if (ctx.interrupted()) throw new InterruptedError();
   };
-  const set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p), input.env);
+  let set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p), input.env, null);
+  if (set.unfetched.length > 0) {
+    await ctx.early?.cancel(); // a wheelhouse from fetched files is resolved against the index (below)
+    // Files named by URL come through the proxy, which starts with what the local files say; then everything is read again, fetched files included.
+    const network = await ctx.network(remoteIndexes(set.options, input.env), set.unfetched);
+    set = await loadRequirementSet(input.requirementFiles, input.packages, input.cwd, (p) => readFile(p), input.env, network.fetch);
+    for (const file of set.files.filter((f) => /^https?:/i.test(f.absolutePath))) ctx.note(`fetched ${file.path}${network.proxyUrl !== null ? ' through the proxy' : ''} (sha256 ${file.sha256})`);
+  }
   await mkdir(input.dest, { recursive: true });
   for (const problem of set.problems) ctx.note(`${where(problem)}: ${problem.message}: ${problem.text}`);
   for (const r of set.requirements) {
@@ -105,7 +126,8 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
   // A local directory or VCS checkout may change under the same version: its wheel is built again on every run.
   const fromSource = set.requirements.some((r) => r.editable || ['vcs', 'path'].includes(requirementSource(r.spec)));
   if (fromSource) ctx.note('the requirements name local directories or VCS checkouts: resolving against the index and building their wheels again');
-  const tryLocal = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0 && !fromSource;
+  // pip would fetch the files named by URL itself, around the proxy: those sets are resolved through it.
+  const tryLocal = previous !== null && !input.refresh && set.problems.length === 0 && set.requirements.length > 0 && !fromSource && set.fetched.size === 0;
   if (!tryLocal) await ctx.early?.cancel();
   const local = tryLocal
     ? await resolveFromWheelhouse({ dest: input.dest, previous, files: input.requirementFiles, packages: input.packages, target: input.target, pip: ctx.localPip, early: ctx.early })
@@ -124,14 +146,18 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       ctx.progress.file(settled.size, resolved.length, bytes, `${pkg.filename} already present`);
     }
   } else {
-    const fileIndexes = remoteIndexes(set.options, input.env);
-    const network = await ctx.network(fileIndexes);
+    const network = await ctx.network(remoteIndexes(set.options, input.env));
     // pip would obey a file's own index over the mirror: it gets the requirements without those lines.
-    const mirrored = fileIndexes !== null && (fileIndexes.indexUrl !== null || fileIndexes.extraIndexUrls.length > 0) && network.proxyUrl !== null;
-    if (mirrored) {
-      ctx.note(`the requirements files name their own index (${[fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null).map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
+    const fileIndexes = network.proxyUrl !== null ? network.fileIndexes : null;
+    const mirroredUrls = fileIndexes === null ? [] : [fileIndexes.indexUrl, ...fileIndexes.extraIndexUrls].filter((u) => u !== null);
+    if (mirroredUrls.length > 0) {
+      ctx.note(`the requirements files name their own index (${mirroredUrls.map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
     }
-    const withhold = mirrored ? (option: OptionLine) => namesRemoteIndex(option, input.env) : undefined;
+    const mirrors = (option: OptionLine): boolean => namesRemoteIndex(option, input.env) && mirroredUrls.includes(expandPipEnv(option.value!, input.env));
+    for (const option of set.options.filter((o) => namesRemoteIndex(o, input.env) && !mirrors(o))) {
+      ctx.note(`${option.file}:${option.line}: the index ${redact(expandPipEnv(option.value!, input.env))} is named in a fetched file, read after the proxy started: pip reaches it directly, around the mirror`);
+    }
+    const withhold = mirroredUrls.length > 0 || set.fetched.size > 0 ? mirrors : undefined;
     const resolution = await resolveTree(set, input.requirementFiles, input.packages, {
       pip: network.pip, target: input.target, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note,
       ...(withhold ? { withhold } : {}), interrupted: ctx.interrupted, parallel: 4,

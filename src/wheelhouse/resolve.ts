@@ -10,7 +10,7 @@ import { parsePipReport, PipReportError, type ResolvedPackage } from './pip-repo
 import { pipFailureReason, resolveArgs, sourceArgs, type TargetOptions } from './pip-args.js';
 import type { PipRunner } from './pip-runner.js';
 import type { OptionLine, RequirementSet } from './requirement-set.js';
-import type { LineProblem, RequirementLine } from './requirements.js';
+import { decodeRequirementsFile, logicalLines, type LineProblem, type RequirementLine } from './requirements.js';
 
 export interface Resolution {
   readonly packages: readonly ResolvedPackage[];
@@ -75,9 +75,11 @@ export async function resolveTree(given: RequirementSet, files: readonly string[
   const withhold = ctx.withhold;
   const withheld = withhold !== undefined && given.options.some(withhold);
   const set = withheld ? { ...given, options: given.options.filter((o) => !withhold(o)) } : given;
+  // pip would fetch the files named by URL again itself, around the proxy: it reads them as offgrid fetched them.
+  const ownFiles = !withheld && given.fetched.size === 0;
   if (set.requirements.length === 0) return { packages: [], failed: new Map(), problems: set.problems, pipVersion: null };
   if (set.problems.length === 0) {
-    const whole = await attempt(ctx, withheld ? ['-r', await writeRequirementsFile(set, set.requirements, ctx, 'all')] : sourceArgs(files, packages));
+    const whole = await attempt(ctx, ownFiles ? sourceArgs(files, packages) : ['-r', await writeRequirementsFile(set, set.requirements, ctx, 'all')]);
     if (whole.ok) return { packages: whole.packages, failed: new Map(), problems: [], pipVersion: whole.pipVersion };
     ctx.note(`pip could not resolve the requirements together (${whole.reason}); resolving each requirement line alone to find the failing ones`);
   } else {
@@ -121,7 +123,18 @@ export async function writeRequirementsFile(set: RequirementSet, lines: readonly
     }
     text.push(value === null ? option.name : `${option.name} ${value}`);
   }
-  for (const constraint of set.constraintFiles) text.push(`-c ${constraint}`);
+  for (const [i, constraint] of set.constraintFiles.entries()) {
+    const bytes = set.fetched.get(constraint);
+    if (bytes === undefined) {
+      text.push(`-c ${constraint}`);
+      continue;
+    }
+    // A fetched constraints file: pip reads offgrid's copy, without its -r/-c lines (offgrid followed them already, and lists what they name).
+    const copy = join(ctx.workDir, `fetched-constraints-${i}.txt`);
+    const lines = logicalLines(decodeRequirementsFile(bytes)).map((l) => l.text).filter((l) => !/^\s*(?:-[rc]|--requirement|--constraint)(?:[\s=]|$)/.test(l) && !/^-[rc]\S/.test(l.trim()));
+    await writeFile(copy, `${lines.join('\n')}\n`);
+    text.push(`-c ${copy}`);
+  }
   for (const line of lines) {
     const options = [...line.hashes.map((h) => `--hash=${h}`), ...line.options];
     text.push(`${line.editable ? '-e ' : ''}${line.spec}${options.length > 0 ? ` ${options.join(' ')}` : ''}`);

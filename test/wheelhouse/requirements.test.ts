@@ -105,7 +105,7 @@ test('nested -r and -c are followed relative to the including file; cycles and m
     const text = files[path];
     if (text === undefined) throw new Error('ENOENT');
     return text;
-  }, {});
+  }, {}, null);
   assert.deepEqual(set.requirements.map((r) => [r.file, r.line, r.name]), [['requirements.txt', 1, 'alpha'], ['sub/more.txt', 1, 'beta'], [null, null, 'gamma']]);
   assert.deepEqual(set.files.map((f) => [f.path, f.kind, f.includedBy]), [['requirements.txt', 'requirements', null], ['sub/more.txt', 'requirements', 'requirements.txt'], ['constraints.txt', 'constraints', 'requirements.txt']]);
   assert.deepEqual(set.constraintFiles, ['/p/constraints.txt']);
@@ -114,13 +114,54 @@ test('nested -r and -c are followed relative to the including file; cycles and m
   assert.match(set.problems[0]!.message, /cannot read missing\.txt/);
 });
 
+test("includes as pip finds them: http(s) and file: URLs as written, a relative path inside a fetched file joined to its URL, credentials kept for the fetch but not shown", async () => {
+  const local: Record<string, string> = { '/p/requirements.txt': '-r https://u:tok@h.invalid/reqs/base.txt\n-r file:///srv/local.txt\n', '/srv/local.txt': 'delta\n' };
+  const remote: Record<string, string> = {
+    'https://u:tok@h.invalid/reqs/base.txt': 'alpha\n-r sub/more.txt\n-c ../c.txt\n-r /abs.txt\n',
+    'https://u:tok@h.invalid/reqs/sub/more.txt': 'beta\n',
+    'https://u:tok@h.invalid/c.txt': 'beta==1\n',
+    'https://u:tok@h.invalid/abs.txt': 'gamma\n',
+  };
+  const set = await loadRequirementSet(['requirements.txt'], [], '/p', async (path) => {
+    const text = local[path];
+    if (text === undefined) throw new Error('ENOENT');
+    return text;
+  }, {}, async (url) => {
+    const text = remote[url];
+    if (text === undefined) throw new Error('HTTP 404 Not Found');
+    return new TextEncoder().encode(text);
+  });
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(set.files.map((f) => [f.path, f.kind, f.includedBy]), [
+    ['requirements.txt', 'requirements', null],
+    ['https://***@h.invalid/reqs/base.txt', 'requirements', 'requirements.txt'],
+    ['https://***@h.invalid/reqs/sub/more.txt', 'requirements', 'https://***@h.invalid/reqs/base.txt'],
+    ['https://***@h.invalid/c.txt', 'constraints', 'https://***@h.invalid/reqs/base.txt'],
+    ['https://***@h.invalid/abs.txt', 'requirements', 'https://***@h.invalid/reqs/base.txt'],
+    ['file:///srv/local.txt', 'requirements', 'requirements.txt'],
+  ]);
+  assert.deepEqual(set.requirements.map((r) => r.name), ['alpha', 'beta', 'gamma', 'delta']);
+  assert.deepEqual(set.constraintFiles, ['https://u:tok@h.invalid/c.txt']);
+  assert.deepEqual([...set.fetched.keys()].length, 4);
+  // A file that cannot be fetched stops the reading, named with where it was named.
+  remote['https://u:tok@h.invalid/reqs/sub/more.txt'] = undefined as unknown as string;
+  await assert.rejects(
+    loadRequirementSet(['requirements.txt'], [], '/p', async (path) => local[path]!, {}, async (url) => {
+      const text = remote[url];
+      if (text === undefined) throw new Error(`HTTP 404 Not Found for ${url}`);
+      return new TextEncoder().encode(text);
+    }),
+    { message: 'cannot fetch the requirements file https://***@h.invalid/reqs/sub/more.txt (named at https://***@h.invalid/reqs/base.txt:2): HTTP 404 Not Found for https://***@h.invalid/reqs/sub/more.txt' },
+  );
+});
+
 test('an include naming a variable (-r ${REQS}/base.txt, -c ${CONSTRAINTS}) is read where pip reads it', async () => {
   const files: Record<string, string> = { '/p/requirements.txt': '-r ${REQS}/base.txt\n-c ${CONSTRAINTS}\n-r ${UNSET}/x.txt\n', '/srv/reqs/base.txt': 'alpha\n', '/srv/c.txt': 'alpha<2\n' };
   const set = await loadRequirementSet(['requirements.txt'], [], '/p', async (path) => {
     const text = files[path];
     if (text === undefined) throw new Error('ENOENT');
     return text;
-  }, { REQS: '/srv/reqs', CONSTRAINTS: '/srv/c.txt' });
+  }, { REQS: '/srv/reqs', CONSTRAINTS: '/srv/c.txt' }, null);
   assert.deepEqual(set.requirements.map((r) => [r.file, r.name]), [['/srv/reqs/base.txt', 'alpha']]);
   assert.deepEqual(set.constraintFiles, ['/srv/c.txt']);
   assert.deepEqual(set.problems.map((p) => p.text), ['-r ${UNSET}/x.txt']);
@@ -132,6 +173,7 @@ test("a file's index written with environment variables is read as pip reads it:
     '--index-url https://__token__:${CI_JOB_TOKEN}@${PYPI_HOST}/api/v4/projects/1/packages/pypi/simple\n' +
       '--extra-index-url ${EXTRA_INDEX}\n--extra-index-url https://$LOWER@more.invalid/simple\n--extra-index-url ${UNSET_ONE}\nalpha\n',
     {},
+    null,
   );
   const env = { CI_JOB_TOKEN: 'tok', PYPI_HOST: 'gitlab.invalid', EXTRA_INDEX: 'https://extra.invalid/simple', LOWER: 'x' };
   assert.deepEqual(remoteIndexes(set.options, env), {
@@ -150,6 +192,7 @@ test("a file's remote indexes, in pip's precedence: the last index-url wins, ext
       ? '-i https://first.invalid/simple\n--index-url https://private.invalid/simple\n--extra-index-url https://extra.invalid/simple\n-r more.txt\nalpha\n'
       : '--extra-index-url file:///srv/wheels/simple\n--extra-index-url https://extra.invalid/simple\n--find-links https://links.invalid/\nbeta\n',
     {},
+    null,
   );
   assert.deepEqual(remoteIndexes(set.options, {}), { indexUrl: 'https://private.invalid/simple', extraIndexUrls: ['https://extra.invalid/simple'], findLinks: ['https://links.invalid/'] });
   assert.deepEqual(set.options.filter((o) => !namesRemoteIndex(o, {})).map((o) => `${o.name} ${o.value}`), ['--extra-index-url file:///srv/wheels/simple', '--find-links https://links.invalid/']);

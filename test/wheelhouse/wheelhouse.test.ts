@@ -339,11 +339,11 @@ test('wheelhouse: a token in a requirement line reaches neither the manifest nor
   // test/fixtures/requirements-real/private-vcs-credentials.txt's first line (pypa/pip#6244),
   // its host replaced by a closed local port so that the clone fails at once.
   const line = 'git+https://1234abcdef56789:x-oauth-basic@127.0.0.1:1/myorg/private-package.git@v2.1';
-  writeFileSync(join(dir, 'requirements.txt'), `alpha\n${line}\n-r https://deploy:s3cret@127.0.0.1:1/more.txt\n`);
+  writeFileSync(join(dir, 'requirements.txt'), `alpha\n${line}\n`);
   const r = await cli(dir)(['-r', 'requirements.txt', ...upstream(index)]);
   assert.equal(r.code, 1, r.stderr + r.stdout);
   const manifest = readFileSync(join(dir, 'wheelhouse', 'wheelhouse_manifest.json'), 'utf8');
-  for (const secret of ['1234abcdef56789', 'x-oauth-basic', 's3cret']) {
+  for (const secret of ['1234abcdef56789', 'x-oauth-basic']) {
     assert.ok(!manifest.includes(secret), `${secret} in the manifest`);
     assert.ok(!r.stdout.includes(secret), `${secret} in the summary:\n${r.stdout}`);
   }
@@ -351,7 +351,6 @@ test('wheelhouse: a token in a requirement line reaches neither the manifest nor
   assert.deepEqual(m.requirements.map((q) => [q.line, q.requirement, q.status]), [
     [1, 'alpha', 'success'],
     [2, 'git+https://***@127.0.0.1:1/myorg/private-package.git@v2.1', 'error'],
-    [3, '-r https://***@127.0.0.1:1/more.txt', 'error'],
   ]);
 });
 

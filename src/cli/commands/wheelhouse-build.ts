@@ -11,7 +11,8 @@ import { formatBytes } from '../../report/format.js';
 import { isoLocal } from '../../session/time.js';
 import type { Recording } from '../../session/recording.js';
 import { writeReproducibleArchive } from '../../wheelhouse/archive.js';
-import { InterruptedError, buildWheelhouse, writeManifest } from '../../wheelhouse/build.js';
+import { InterruptedError, buildWheelhouse, writeManifest, type Network } from '../../wheelhouse/build.js';
+import { fileFetcher } from '../../wheelhouse/fetch-file.js';
 import type { FileIndexes } from '../../wheelhouse/index-options.js';
 import type { LocalAttempt } from '../../wheelhouse/local-first.js';
 import { MANIFEST_FILE, archivedManifest, serializeManifest, type Manifest } from '../../wheelhouse/manifest.js';
@@ -45,6 +46,12 @@ export function withFileIndexes(flags: ProxyFlags, fileIndexes: FileIndexes | nu
   return fileIndexes.extraIndexUrls.length === 0 ? allowed : { ...allowed, pypiExtraUpstream: fileIndexes.extraIndexUrls };
 }
 
+/** The hosts of requirements files named by URL join the allow-list: offgrid fetches them through its proxy. */
+export function withFetchHosts(flags: ProxyFlags, urls: readonly string[]): ProxyFlags {
+  const hosts = urls.flatMap((url) => (URL.canParse(url) ? [new URL(url).host.toLowerCase()] : []));
+  return hosts.length === 0 ? flags : { ...flags, allowHost: [...new Set([...flags.allowHost, ...hosts])] };
+}
+
 /** What the thin command (wheelhouse.ts) prepared before this module was loaded. */
 export interface WheelhouseStart {
   readonly dest: string;
@@ -65,7 +72,12 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   // The proxy and the session start only when pip needs the index: a wheelhouse that
   // already satisfies the requirements is checked with --no-index and records nothing.
   let started: Promise<Recording> | null = null;
-  const startOnce = (fileIndexes: FileIndexes | null): Promise<Recording> => (started ??= startRecordingOrExplain(withFileIndexes(flags, fileIndexes), command, io));
+  let startedIndexes: FileIndexes | null = null;
+  const startOnce = (fileIndexes: FileIndexes | null, fetchUrls: readonly string[]): Promise<Recording> => {
+    if (started !== null) return started;
+    startedIndexes = fileIndexes;
+    return (started = startRecordingOrExplain(withFetchHosts(withFileIndexes(flags, fileIndexes), fetchUrls), command, io));
+  };
   // Read through a function: TypeScript cannot see the assignment inside startOnce.
   const startedRecording = (): Promise<Recording> | null => started;
   const progress = createProgress(io.stderr, { quiet: false });
@@ -74,13 +86,17 @@ export async function buildCommand(options: WheelhouseOptions, io: CliIO, start:
   const workDir = await mkdtemp(join(tmpdir(), 'offgrid-wheelhouse-'));
   const localPip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log, capture: () => null });
   let recording: Recording | null = null;
-  const network = async (fileIndexes: FileIndexes | null = null) => {
-    const r = await startOnce(fileIndexes);
+  const network = async (fileIndexes: FileIndexes | null = null, fetchUrls: readonly string[] = []): Promise<Network> => {
+    const r = await startOnce(fileIndexes, fetchUrls);
     if (recording === null) {
       recording = r;
       note(`session ${r.session.id}${r.proxy ? ` through the proxy ${r.proxy.url}` : ' without the proxy'}${options.offline ? ' (offline)' : ''}`);
     }
-    return { pip: pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...r.env }, log, capture: () => r.capture(null) }), proxyUrl: r.proxy?.url ?? null };
+    const proxyUrl = r.proxy?.url ?? null;
+    return {
+      pip: pipRunner({ python: options.python, cwd: io.cwd, env: { ...io.env, ...r.env }, log, capture: () => r.capture(null) }),
+      proxyUrl, fetch: fileFetcher(proxyUrl, io.env), fileIndexes: startedIndexes,
+    };
   };
   // Without the proxy, pip itself is told about the indexes given to offgrid.
   const index = options.proxy ? [] : [...(options.indexUrl ? ['--index-url', options.indexUrl] : []), ...options.extraIndexUrls.flatMap((u) => ['--extra-index-url', u])];

@@ -80,6 +80,8 @@ function watchInterrupts(): { interrupted: () => boolean; dispose: () => void } 
 
 /** Starts pip on the files the previous manifest lists, if there is one. */
 async function startWarmCheck(options: WheelhouseOptions, io: CliIO, dest: string, log: RunLog): Promise<LocalAttempt | null> {
+  // pip would fetch a file named by URL itself, around the proxy; the build fetches it through the proxy instead.
+  if (options.requirementFiles.some((f) => /^https?:/i.test(f))) return null;
   const listing = await readListing(join(dest, MANIFEST_FILE));
   if (listing === null) return null;
   const pip = pipRunner({ python: options.python, cwd: io.cwd, env: io.env, log, capture: () => null });
