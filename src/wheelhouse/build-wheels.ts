@@ -38,9 +38,19 @@ export function planSourceBuilds(pkgs: readonly ResolvedPackage[], lineOf: (pkg:
     const line = lineOf(pkg);
     if (line !== null && line.editable && requirementSource(line.spec) === 'path') projects.push({ pkg, line });
     // pip builds a regular wheel from an editable line too (`pip wheel -e …`).
-    else build.push({ pkg, line: line !== null ? { ...line, editable: false } : sourceLine(pkg) });
+    else build.push({ pkg, line: line !== null ? nonEditable(line) : sourceLine(pkg) });
   }
   return { build, projects };
+}
+
+/**
+ * The line as a regular requirement. pip takes an editable `git://…` (crate.io's
+ * requirements, test/fixtures/requirements-real/crateio-requirements.txt) as `git+git://…`,
+ * but refuses it written without -e.
+ */
+function nonEditable(line: RequirementLine): RequirementLine {
+  if (!line.editable) return line;
+  return { ...line, editable: false, spec: line.spec.replace(/^(git|hg|svn|bzr):/i, '$1+$1:') };
 }
 
 /** The line for a package only known from pip's report: its checkout pinned to the commit pip resolved, or its directory. */

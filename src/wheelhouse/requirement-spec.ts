@@ -55,7 +55,8 @@ export function requirementTarget(spec: string): string {
 export function requirementSource(spec: string): 'vcs' | 'path' | 'url' | 'index' {
   const target = requirementTarget(spec);
   if (!DIRECT.test(target)) return 'index';
-  if (/^(?:git|hg|svn|bzr)\+/i.test(target)) return 'vcs';
+  // `git://…` as well: pip reads an editable one as `git+git://…` (req/constructors.py, parse_editable).
+  if (/^(?:git|hg|svn|bzr)[+:]/i.test(target)) return 'vcs';
   return /^file:/i.test(target) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? 'path' : 'url';
 }
 

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { loadRequirementSet, type RequirementSet } from '../../src/wheelhouse/requirement-set.js';
 import { remoteIndexes } from '../../src/wheelhouse/index-options.js';
+import { requirementSource } from '../../src/wheelhouse/requirement-spec.js';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/requirements-real');
 
@@ -123,4 +124,62 @@ test("a constraints file at a URL (AWS MWAA's Airflow constraints, quoted) is fe
   assert.deepEqual(set.requirements.map((r) => [r.line, r.name]), [[3, 'apache-airflow-providers-snowflake'], [4, 'apache-airflow-providers-mysql'], [5, 'apache-airflow-providers-slack']]);
   assert.deepEqual(set.constraintFiles, [url]);
   assert.deepEqual(set.files.map((f) => [f.path, f.kind, f.includedBy]), [['mwaa-remote-constraints.txt', 'requirements', null], [url, 'constraints', 'mwaa-remote-constraints.txt']]);
+});
+
+// Real files with the forms the wheelhouse builds from source or fetches: each expectation is
+// pip 23.2.1's own reading (pip._internal.req.req_file.parse_requirements, then
+// install_req_from_parsed_requirement for the name), compared line by line.
+const sourceOf = (set: RequirementSet) => set.requirements.map((r) => [r.line, r.editable, r.name, requirementSource(r.spec)]);
+
+test("edx-platform's local editables (-e ., -e common/lib/…) are editable local paths: the project under build, left out of a wheelhouse", async () => {
+  const set = await load('edx-local-editables.in');
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(sourceOf(set), [2, 3, 4, 5, 6, 7, 8, 9, 11].map((line) => [line, true, null, 'path']));
+});
+
+test("edx-platform's GitHub requirements: editable and plain git lines, #egg=name==version, and one fragment without egg= that pip cannot name either", async () => {
+  const set = await load('edx-github.in');
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(sourceOf(set), [
+    [4, true, 'django-wiki', 'vcs'], [5, true, 'olxcleaner', 'vcs'], [6, false, 'mongodbproxy', 'vcs'], [7, true, 'edx-jsme', 'vcs'],
+    [11, false, 'django-ratelimit-backend', 'vcs'], [14, true, 'codejail', 'vcs'], [15, true, 'rate-xblock', 'vcs'], [16, true, 'xblock-google-drive', 'vcs'],
+    [18, true, null, 'vcs'], [21, false, 'xblock-poll', 'vcs'], [22, false, 'xblock-drag-and-drop-v2', 'vcs'],
+  ]);
+});
+
+test("Zulip's archive URLs named by #egg=name==version&subdirectory=…, beside markers and extras", async () => {
+  const set = await load('zulip-common.in');
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(sourceOf(set), [
+    [2, false, 'markdown', 'index'], [3, false, 'importlib-metadata', 'index'], [6, false, 'html2text', 'index'], [8, false, 'talon-core', 'url'],
+    [12, false, 'zulip', 'url'], [13, false, 'zulip-bots', 'url'], [16, false, 'social-auth-app-django', 'index'], [17, false, 'social-auth-core', 'index'],
+    [20, false, 'requests', 'index'],
+  ]);
+  const dev = await load('zulip-dev.in');
+  assert.deepEqual(sourceOf(dev), [[9, false, 'moto', 'index'], [12, false, 'coverage', 'index'], [15, false, 'pip-tools', 'index'], [18, false, 'zulint', 'url']]);
+  // Its -r files are not among the fixtures: each is its own broken line, as for pip a missing file stops the run.
+  assert.deepEqual(dev.problems.map((p) => [p.line, p.text]), [[4, '-r pip.in'], [5, '-r prod.in'], [6, '-r docs.in'], [20, '-r mypy.in']]);
+});
+
+test("Read the Docs' and crate.io's pegged git requirements: git+git://, and an editable git:// that pip reads as git+git://", async () => {
+  const rtfd = await load('rtfd-requirements.txt');
+  assert.deepEqual(rtfd.problems, []);
+  assert.deepEqual(sourceOf(rtfd).filter(([, , , source]) => source === 'vcs').map(([line, , name]) => [line, name]), [
+    [8, 'django-haystack'], [9, 'django-filter'], [10, 'django-taggit-dev'], [11, 'django-pagination-dev'], [12, 'django-basic-apps-dev'], [13, 'django-registration-dev'], [14, 'django-tastypie-dev'],
+  ]);
+  const crate = await load('crateio-requirements.txt');
+  assert.deepEqual(crate.problems, []);
+  assert.deepEqual(crate.options.map((o) => [o.line, o.name, o.value]), [[1, '--extra-index-url', 'http://dist.pinaxproject.com/dev/']]);
+  assert.equal(crate.requirements.length, 17);
+  assert.deepEqual(sourceOf(crate).filter(([, editable]) => editable), [
+    [7, true, 'crate-web', 'vcs'], [8, true, 'crate-pypi', 'vcs'], [11, true, 'django-haystack', 'vcs'], [14, true, 'django-user-accounts', 'vcs'],
+    [16, true, 'jutils', 'vcs'], [18, true, 'saved-searches', 'vcs'],
+  ]);
+});
+
+test("FlowETL's constraints URL built from ${AIRFLOW_VERSION} and ${PYTHON_VERSION} is the URL pip fetches", async () => {
+  const set = await load('flowetl-constraints.txt', { AIRFLOW_VERSION: '2.8.4', PYTHON_VERSION: '3.10' });
+  assert.deepEqual(set.problems, []);
+  assert.deepEqual(set.unfetched, ['https://raw.githubusercontent.com/apache/airflow/constraints-2.8.4/constraints-3.10.txt']);
+  assert.deepEqual(sourceOf(set), [[11, false, 'apache-airflow', 'index']]);
 });

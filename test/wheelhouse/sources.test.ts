@@ -18,7 +18,7 @@ test('requirementSource tells the index, a URL, a local path and a VCS checkout 
     ['.', 'path'], ['./libs/x', 'path'], ['../shared', 'path'], ['dist/x-1.0-py3-none-any.whl', 'path'],
     ['file:///tmp/x-1.0.tar.gz', 'path'], ['x @ file:///croot/x_1706031385326/work', 'path'],
     ['git+https://github.com/org/repo.git@v1#egg=repo', 'vcs'], ['repo[extra] @ git+file:///srv/repo@v1.0', 'vcs'],
-    ['hg+https://hg.example/x#egg=x', 'vcs'],
+    ['hg+https://hg.example/x#egg=x', 'vcs'], ['git://github.com/dstufft/django-user-accounts.git#egg=django-user-accounts', 'vcs'],
     ['x @ https://files.example/x-1.0.zip', 'url'], ['https://files.example/x-1.0.tar.gz', 'url'],
   ];
   for (const [spec, source] of cases) assert.equal(requirementSource(spec), source, spec);
@@ -42,6 +42,10 @@ test('the build plan: directories and checkouts are built from their own line (m
   const plan = planSourceBuilds(pkgs, (p) => byPkg.get(p.name) ?? null);
   assert.deepEqual(plan.build.map((b) => [b.pkg.name, b.line.spec, b.line.editable]), [['localpkg', './proj', false], ['gitpkg', lines[1]!.spec, false]]);
   assert.deepEqual(plan.projects.map((p) => [p.pkg.name, p.line.line]), [['edpkg', 3]]);
+  // An editable git:// line (crate.io's requirements) is built as pip reads it: git+git://.
+  const crate = line(1, 'git://github.com/dstufft/django-user-accounts.git#egg=django-user-accounts', 'django-user-accounts', true);
+  const vcs = { ...pkgs[1]!, name: 'django-user-accounts' };
+  assert.deepEqual(planSourceBuilds([vcs], () => crate).build.map((b) => [b.line.spec, b.line.editable]), [['git+git://github.com/dstufft/django-user-accounts.git#egg=django-user-accounts', false]]);
   // A checkout no line names (a dependency's direct reference) is built pinned to the commit pip chose.
   const alone = planSourceBuilds(pkgs, () => null);
   assert.deepEqual(alone.build.map((b) => b.line.spec), [
