@@ -8,13 +8,15 @@
 // line): that is the project under build. `pip install -e PATH` always builds it from its
 // source and never takes a wheel from a wheelhouse, so a wheel of it would be unused (and
 // stale at the next commit): it is left out, with a note, and its dependencies are in.
-import { readdir } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redact } from '../redact.js';
+import { fileDigest, makePartialDir } from './files.js';
 import { pipFailureReason, wheelArgs } from './pip-args.js';
 import type { ResolvedPackage } from './pip-report.js';
 import type { PipRunner } from './pip-runner.js';
 import type { RequirementSet } from './requirement-set.js';
-import { normalizeName, requirementSource } from './requirement-spec.js';
+import { normalizeName, requirementSource, requirementTarget } from './requirement-spec.js';
 import type { RequirementLine } from './requirements.js';
 import { writeRequirementsFile } from './resolve.js';
 
@@ -104,4 +106,36 @@ async function wheelFor(dir: string, pkg: ResolvedPackage): Promise<string | nul
   const wheels = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.whl') && normalizeName(n.split('-')[0]!) === pkg.name);
   // A version may be written differently in the file name than in the metadata (`1.0.0` / `1.0`).
   return wheels.find((n) => n.split('-')[1] === pkg.version) ?? wheels[0] ?? null;
+}
+
+/** A package built into the wheelhouse (renamed to its wheel, with its sha256), or why not; and where it was built from (no credentials). */
+export type BuiltPackage =
+  | { readonly pkg: ResolvedPackage; readonly source: string; readonly message: string; readonly size: number }
+  | { readonly pkg: ResolvedPackage; readonly source: string; readonly failure: string };
+
+/** Builds the planned wheels in a partial directory of `dest` and moves each finished one into `dest`. */
+export async function buildIntoWheelhouse(plan: SourcePlan['build'], dest: string, ctx: BuildWheelsContext): Promise<Map<ResolvedPackage, BuiltPackage>> {
+  const out = new Map<ResolvedPackage, BuiltPackage>();
+  const partial = await makePartialDir(dest);
+  try {
+    const built = await buildWheels(plan, partial, ctx);
+    for (const { pkg, line } of plan) {
+      const result = built.get(pkg);
+      if (result === undefined) continue; // interrupted
+      // pip reports an editable checkout as the directory it cloned to: the line says where it came from.
+      const fromLine = requirementSource(line.spec) === 'vcs';
+      const source = redact(pkg.vcs !== null ? `${pkg.vcs.name}+${pkg.url}${pkg.vcs.commit !== null ? `@${pkg.vcs.commit}` : ''}` : fromLine ? requirementTarget(line.spec) : pkg.url);
+      if ('failure' in result) {
+        out.set(pkg, { pkg, source, failure: result.failure });
+        continue;
+      }
+      const digest = (await fileDigest(join(partial, result.filename)))!;
+      await rename(join(partial, result.filename), join(dest, result.filename));
+      const from = pkg.vcs !== null ? `${pkg.vcs.name} commit ${pkg.vcs.commit ?? '(unknown)'}` : fromLine ? `a checkout of ${source}` : 'its directory';
+      out.set(pkg, { pkg: { ...pkg, filename: result.filename, sha256: digest.sha256 }, source, message: `built by pip wheel from ${from}`, size: digest.size });
+    }
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return out;
 }

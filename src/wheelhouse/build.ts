@@ -18,9 +18,9 @@ import { downloadArgs, hasForeignTarget, parsePipVersion, pipFailureReason, type
 import type { ResolvedPackage } from './pip-report.js';
 import type { PipRunner } from './pip-runner.js';
 import type { Progress } from './progress.js';
-import { loadRequirementSet, where, type FetchBytes, type OptionLine, type RequirementSet } from './requirement-set.js';
-import { requirementSource, requirementTarget } from './requirement-spec.js';
-import { buildWheels, planSourceBuilds, type SourcePlan } from './build-wheels.js';
+import { loadRequirementSet, where, type FetchBytes, type OptionLine } from './requirement-set.js';
+import { requirementSource } from './requirement-spec.js';
+import { buildIntoWheelhouse, planSourceBuilds } from './build-wheels.js';
 import { resolveTree } from './resolve.js';
 import { type FileIndexes, namesRemoteIndex, remoteIndexes } from './index-options.js';
 import { type LocalAttempt, resolveFromWheelhouse } from './local-first.js';
@@ -177,16 +177,21 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
     if (plan.build.length > 0) {
       ctx.progress.phase(`building ${plan.build.length} wheel(s) from local directories and VCS checkouts`);
       const buildSet = withhold ? { ...set, options: set.options.filter((o) => !withhold(o)) } : set;
-      const built = await buildFromSource(plan.build, input, { ...ctx, pip: network.pip, set: buildSet, now });
+      const built = await buildIntoWheelhouse(plan.build, input.dest, {
+        pip: network.pip, set: buildSet, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note, interrupted: ctx.interrupted,
+      });
       stop();
       resolved = resolved.map((pkg) => {
-        const result = built.get(pkg);
-        if (result === undefined) return pkg;
-        settled.set(result.pkg, result.settled);
-        builtSources.set(result.pkg, result.source);
-        bytes += result.settled.size ?? 0;
-        ctx.progress.file(settled.size, resolved.length, bytes, `${result.pkg.filename} ${result.settled.status === 'error' ? `FAILED: ${result.settled.message}` : 'built'}`);
-        return result.pkg;
+        const b = built.get(pkg);
+        if (b === undefined) return pkg;
+        const s: Settled = 'failure' in b
+          ? { status: 'error', message: b.failure, size: null, sha256: null, replaced: null, timestamp: now() }
+          : { status: 'success', message: b.message, size: b.size, sha256: b.pkg.sha256, replaced: null, timestamp: now() };
+        settled.set(b.pkg, s);
+        builtSources.set(b.pkg, b.source);
+        bytes += s.size ?? 0;
+        ctx.progress.file(settled.size, resolved.length, bytes, `${b.pkg.filename} ${s.status === 'error' ? `FAILED: ${s.message}` : 'built'}`);
+        return b.pkg;
       });
     }
 
@@ -389,43 +394,6 @@ export function sourceOf(url: string, proxyUrl: string | null): string {
     if (upstream !== null) return redact(upstream.url);
   }
   return redact(url);
-}
-
-type BuiltFromSource = { pkg: ResolvedPackage; settled: Settled; source: string };
-
-/**
- * Builds the planned wheels (build-wheels.ts) and moves each into the wheelhouse; the
- * package, renamed to its wheel, with how it settled and where it was built from.
- */
-async function buildFromSource(
-  plan: SourcePlan['build'], input: BuildInput, ctx: BuildContext & { pip: PipRunner; set: RequirementSet; now: () => string },
-): Promise<Map<ResolvedPackage, BuiltFromSource>> {
-  const out = new Map<ResolvedPackage, BuiltFromSource>();
-  const partial = await makePartialDir(input.dest);
-  try {
-    const built = await buildWheels(plan, partial, { pip: ctx.pip, set: ctx.set, index: input.index, workDir: ctx.workDir, cwd: input.cwd, note: ctx.note, interrupted: ctx.interrupted });
-    for (const { pkg, line } of plan) {
-      const result = built.get(pkg);
-      if (result === undefined) continue; // interrupted
-      // pip reports an editable checkout as the directory it cloned to: the line says where it came from.
-      const source = redact(pkg.vcs !== null ? `${pkg.vcs.name}+${pkg.url}${pkg.vcs.commit !== null ? `@${pkg.vcs.commit}` : ''}` : requirementSource(line.spec) === 'vcs' ? requirementTarget(line.spec) : pkg.url);
-      if ('failure' in result) {
-        out.set(pkg, { pkg, source, settled: { status: 'error', message: result.failure, size: null, sha256: null, replaced: null, timestamp: ctx.now() } });
-        continue;
-      }
-      const digest = (await fileDigest(join(partial, result.filename)))!;
-      await rename(join(partial, result.filename), join(input.dest, result.filename));
-      const from = pkg.vcs !== null ? `${pkg.vcs.name} commit ${pkg.vcs.commit ?? '(unknown)'}` : requirementSource(line.spec) === 'vcs' ? `a checkout of ${source}` : 'its directory';
-      out.set(pkg, {
-        pkg: { ...pkg, filename: result.filename, sha256: digest.sha256 },
-        source,
-        settled: { status: 'success', message: `built by pip wheel from ${from}`, size: digest.size, sha256: digest.sha256, replaced: null, timestamp: ctx.now() },
-      });
-    }
-  } finally {
-    await rm(partial, { recursive: true, force: true });
-  }
-  return out;
 }
 
 async function readPreviousManifest(dest: string, note: (text: string) => void): Promise<Manifest | null> {
