@@ -38,6 +38,13 @@ function escapedName(name: string): string {
   return name.replace(/[-_.]+/g, '_');
 }
 
+/** A wheel file from disk, to serve as it is (`name-version-tags.whl`). */
+export function realWheel(path: string, bytes: Buffer): BuiltFile {
+  const filename = path.slice(path.lastIndexOf('/') + 1);
+  const [name = '', version = ''] = filename.split('-');
+  return { filename, project: normalizeProject(name), version, kind: 'wheel', bytes, sha256: createHash('sha256').update(bytes).digest('hex'), requiresPython: undefined };
+}
+
 export function buildDists(spec: DistSpec): BuiltFile[] {
   const tags = spec.tags ?? ['py3-none-any'];
   const files = tags.map((tag) => buildWheel(spec, tag));

@@ -42,6 +42,8 @@ export interface PypiIndex {
 
 export interface PypiIndexOptions {
   readonly packages: readonly DistSpec[];
+  /** Real distribution files served beside the built ones (realWheel()). */
+  readonly files?: readonly BuiltFile[];
   readonly faults?: Iterable<readonly [string, Fault]>;
 }
 
@@ -50,13 +52,11 @@ const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
 export async function startPypiIndex(options: PypiIndexOptions): Promise<PypiIndex> {
   const files = new Map<string, BuiltFile>();
   const projects = new Map<string, BuiltFile[]>();
-  for (const spec of options.packages) {
-    for (const built of buildDists(spec)) {
-      files.set(built.filename, built);
-      const list = projects.get(built.project) ?? [];
-      list.push(built);
-      projects.set(built.project, list);
-    }
+  for (const built of [...options.packages.flatMap((spec) => buildDists(spec)), ...(options.files ?? [])]) {
+    files.set(built.filename, built);
+    const list = projects.get(built.project) ?? [];
+    list.push(built);
+    projects.set(built.project, list);
   }
   const requests = new Map<string, number>();
   const faults = new Map<string, Fault>(options.faults ?? []);

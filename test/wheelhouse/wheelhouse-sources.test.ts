@@ -4,15 +4,15 @@
 // project under build) is left out with a note, and verify proves the result offline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { REPO_ROOT, readValidLedger, runCli, tempDir } from '../helpers/cli.js';
 import { isolatedPipEnv } from '../helpers/pip.js';
 import { startPypiIndex } from '../helpers/pypi-index.js';
+import { realWheel } from '../helpers/pypi-dist.js';
 import { buildSdist, gitProject, writePythonProject } from '../helpers/python-project.js';
 import type { Manifest } from '../../src/wheelhouse/manifest.js';
-import { writeFileSync } from 'node:fs';
 
 const PIP_ENV = { ...isolatedPipEnv({ PIP_NO_CACHE_DIR: '1' }), PIP_FIND_LINKS: '' };
 
@@ -104,4 +104,43 @@ test('wheelhouse: a local project that does not build fails on its own line with
   assert.match(m.requirements[1]!.message!, /Failed building wheel for broken|this project does not build/);
   assert.match(r.stdout, /FAILED \(1\):\n {2}requirements\.txt:2: \.\/broken: /);
   assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).sort(), ['alpha-1.0-py3-none-any.whl', 'fine-1.0-py3-none-any.whl', 'gamma-2.0-py3-none-any.whl', 'wheelhouse_manifest.json']);
+});
+
+/**
+ * What pip installs to build a setup.py project (setuptools>=40.8.0 and wheel, pip's default
+ * build requirements for a project without pyproject.toml; wheel >= 0.45 needs packaging),
+ * from where this machine keeps wheels (its local index, Debian's python3-pip-whl); null
+ * when one is missing.
+ */
+function machineBuildWheels(): string[] | null {
+  const dirs = ['/opt/pypi/files', '/usr/share/python-wheels'].filter((d) => existsSync(d));
+  const find = (project: string) => dirs.flatMap((d) => readdirSync(d).filter((n) => n.startsWith(`${project}-`) && n.endsWith('-py3-none-any.whl')).map((n) => join(d, n)))[0] ?? null;
+  const [setuptools, wheel, packaging] = [find('setuptools'), find('wheel'), find('packaging')];
+  return setuptools === null || wheel === null ? null : [setuptools, wheel, ...(packaging === null ? [] : [packaging])];
+}
+
+test('wheelhouse: a setup.py project is built with setuptools that its isolated build fetched through the proxy from the index', async (t) => {
+  const buildWheels = machineBuildWheels();
+  if (buildWheels === null) {
+    t.skip('no setuptools and wheel wheels on this machine to serve from the test index');
+    return;
+  }
+  const setuptools = buildWheels[0]!;
+  const index = await startPypiIndex({ packages: [{ name: 'alpha', version: '1.0' }], files: buildWheels.map((w) => realWheel(w, readFileSync(w))) });
+  t.after(() => index.close());
+  const dir = tempDir(t, 'offgrid-wheelhouse-src-');
+  // The most common local project: a setup.py and nothing else, which pip builds with setuptools>=40.8.0 (PEP 517's default).
+  mkdirSync(join(dir, 'legacy/legacy'), { recursive: true });
+  writeFileSync(join(dir, 'legacy/setup.py'), "from setuptools import setup\nsetup(name='legacy', version='1.0', packages=['legacy'], install_requires=['alpha'])\n");
+  writeFileSync(join(dir, 'legacy/legacy/__init__.py'), '');
+  writeFileSync(join(dir, 'requirements.txt'), './legacy\n');
+  const r = await runCli(['wheelhouse', '-r', 'requirements.txt', '--cache-dir', 'cache', '--pypi-upstream', index.simpleUrl], { cwd: dir, env: PIP_ENV, timeoutMs: 180_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).sort(), ['alpha-1.0-py3-none-any.whl', 'legacy-1.0-py3-none-any.whl', 'wheelhouse_manifest.json']);
+  const m = readManifest(join(dir, 'wheelhouse'));
+  assert.equal(m.packages.find((p) => p.name === 'legacy')!.message, 'built by pip wheel from its directory');
+  // The build dependency came from the index through offgrid's mirror, and is in the session's ledger.
+  assert.ok(index.requestCount(`/files/${basename(setuptools)}`) >= 1, 'setuptools was not fetched from the index');
+  const ledger = readValidLedger(join(dir, 'logs/build', `downloads_${m.run!.session_id}.json`));
+  assert.ok([...ledger.downloads.wheels, ...ledger.cached].some((w) => w.filename === basename(setuptools)), 'the ledger does not show setuptools');
 });
