@@ -77,6 +77,16 @@ test('wheelhouse: -r and -c URLs, nested -r relative to the fetched file, are fe
   // verify reads no network: it installs the manifest's packages by name from the wheelhouse.
   const v = await runCli(['wheelhouse', 'verify'], { cwd: dir, env: PIP_ENV });
   assert.equal(v.code, 0, v.stdout + v.stderr);
+
+  // The same file named on the command line: its credentials reach no file either (the ledger keeps the command).
+  const top = await runCli(['wheelhouse', '-r', `${team}/base.txt`, '--cache-dir', 'cache', '--pypi-upstream', index.simpleUrl, '--dest', 'top-wh'], { cwd: dir, env: PIP_ENV, timeoutMs: 180_000 });
+  assert.equal(top.code, 0, top.stderr + top.stdout);
+  const topManifest = readFileSync(join(dir, 'top-wh/wheelhouse_manifest.json'), 'utf8');
+  const tm = JSON.parse(topManifest) as Manifest;
+  assert.deepEqual(tm.requirement_files.map((f) => f.path), [`${shown}/base.txt`, `${shown}/extras/more.txt`]);
+  const topLedger = readFileSync(join(dir, 'logs/build', `downloads_${tm.run!.session_id}.json`), 'utf8');
+  assert.match(topLedger, /"-r",\s*"http:\/\/\*\*\*@127\.0\.0\.1/);
+  for (const content of [topManifest, top.stdout, top.stderr, readFileSync(join(dir, tm.run!.log_file!), 'utf8'), topLedger]) assert.ok(!content.includes('s3cret'));
 });
 
 test('wheelhouse: a top-level -r URL works with and without the proxy, and comes from the cache --offline once the server is gone', async (t) => {

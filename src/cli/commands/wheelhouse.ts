@@ -113,7 +113,7 @@ export function registerWheelhouse(program: Command, io: CliIO, debug: boolean, 
     .command('wheelhouse')
     .description('download every wheel the requirements need into wheelhouse/, with a manifest and a log (verify: prove it is complete)')
     .argument('[packages...]', 'requirements named on the command line')
-    .option('-r, --requirement <file>', 'a requirements file (repeatable; -r, -c, markers, extras and hashes inside are honoured)', collect)
+    .option('-r, --requirement <file>', 'a requirements file, a path or an http(s) URL (repeatable; -r, -c, markers, extras and hashes inside are honoured)', collect)
     .option('--dest <dir>', 'the wheelhouse directory', 'wheelhouse')
     .option('--index-url <url>', 'the package index to mirror (default: pip\'s own index settings)')
     .option('--extra-index-url <url>', 'another index to mirror (repeatable)', collect)
