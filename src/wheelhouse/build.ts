@@ -154,7 +154,7 @@ export async function buildWheelhouse(input: BuildInput, ctx: BuildContext): Pro
       ctx.note(`the requirements files name their own index (${mirroredUrls.map(redact).join(', ')}): it is mirrored through the proxy, and pip reads the requirements without those lines`);
     }
     const mirrors = (option: OptionLine): boolean => namesRemoteIndex(option, input.env) && mirroredUrls.includes(expandPipEnv(option.value!, input.env));
-    for (const option of set.options.filter((o) => namesRemoteIndex(o, input.env) && !mirrors(o))) {
+    for (const option of network.proxyUrl === null ? [] : set.options.filter((o) => namesRemoteIndex(o, input.env) && !mirrors(o))) {
       ctx.note(`${option.file}:${option.line}: the index ${redact(expandPipEnv(option.value!, input.env))} is named in a fetched file, read after the proxy started: pip reaches it directly, around the mirror`);
     }
     const withhold = mirroredUrls.length > 0 || set.fetched.size > 0 ? mirrors : undefined;

@@ -133,3 +133,18 @@ test('wheelhouse: a file that cannot be fetched stops the run with exit 2, namin
     assert.doesNotMatch(out, /\n\s+at /);
   }
 });
+
+test('wheelhouse: an index named inside a fetched file is read after the proxy started: pip reaches it directly, and the run log says so', async (t) => {
+  const main = await startPypiIndex({ packages: [{ name: 'alpha', version: '1.0' }] });
+  const extra = await startPypiIndex({ packages: [{ name: 'onlyextra', version: '2.0' }] });
+  const server = await filesServer({ '/open/reqs.txt': `--extra-index-url ${extra.simpleUrl}\nonlyextra==2.0\n` });
+  t.after(() => Promise.all([main.close(), extra.close(), server.close()]));
+  const dir = tempDir(t, 'offgrid-wheelhouse-url-');
+  writeFileSync(join(dir, 'requirements.txt'), `alpha\n-r ${server.url}/open/reqs.txt\n`);
+  const r = await runCli(['wheelhouse', '-r', 'requirements.txt', '--cache-dir', 'cache', '--pypi-upstream', main.simpleUrl], { cwd: dir, env: PIP_ENV, timeoutMs: 180_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual(readdirSync(join(dir, 'wheelhouse')).sort(), ['alpha-1.0-py3-none-any.whl', 'onlyextra-2.0-py3-none-any.whl', 'wheelhouse_manifest.json']);
+  const m = JSON.parse(readFileSync(join(dir, 'wheelhouse/wheelhouse_manifest.json'), 'utf8')) as Manifest;
+  assert.match(readFileSync(join(dir, m.run!.log_file!), 'utf8'), new RegExp(`${server.url.replace(/[.]/g, '\\.')}/open/reqs\\.txt:1: the index ${extra.simpleUrl.replace(/[.]/g, '\\.')} is named in a fetched file, read after the proxy started: pip reaches it directly`));
+  assert.ok(extra.requestCount('/files/') >= 1);
+});
