@@ -6,6 +6,7 @@ import { downloadEvent, errorEvent, networkAttemptEvent, type Attribution, type 
 import type { ToolParser, ToolParserFactory } from './tool-parser.js';
 import { APK_ERROR } from './apk.js';
 import { isDigit } from './char-codes.js';
+import { gradleDistributionVersion } from './gradle-wrapper.js';
 import { baseName, httpUrls, isUrl, looksLikeDistribution, normalizeProjectName, parseDistributionFilename, parsePipSize, pathOf } from './pip-files.js';
 import {
   CLONING_RE,
@@ -346,6 +347,8 @@ class PipParser implements ToolParser {
     if (m === null || m[1] === undefined) return;
     const target = m[1];
     const filename = baseName(target);
+    // The Gradle wrapper's `Downloading URL` line (gradle-wrapper.ts).
+    if (gradleDistributionVersion(filename) !== null) return;
     if (!cached) this.startTransfer(filename, m[2] ?? null);
     if (progressAt !== -1) this.progress(rest.slice(progressAt + 3).trim());
     if (isUrl(target)) this.rememberUrl(target);
