@@ -248,6 +248,33 @@ test('analyze: `docker-compose up` output (captured with Compose 1.29): each con
   );
 });
 
+test('splitCiPrefix: `kubectl logs --prefix` names each pod and container (`--timestamps`: the runtime\'s time follows)', () => {
+  // As kubectl printed them in kubernetes/kubernetes#123874 and a test of `--prefix --timestamps` (search-index file 65737296417).
+  assert.deepEqual(splitCiPrefix('[pod/y-844fbc9777-vhl79/nginx] /docker-entrypoint.sh: Configuration complete; ready for start up'), {
+    text: '/docker-entrypoint.sh: Configuration complete; ready for start up',
+    timestamp: null,
+    gitlab: false,
+    continued: false,
+  });
+  // nginx's own time is the text's, not a prefix.
+  assert.equal(splitCiPrefix('[pod/y-844fbc9777-vhl79/nginx] 2024/03/07 21:10:16 [notice] 1#1: nginx/1.25.4')?.text, '2024/03/07 21:10:16 [notice] 1#1: nginx/1.25.4');
+  const timed = splitCiPrefix('[pod/api-0/app] 2026-09-02T01:00:00.000000000Z INFO trace-a first');
+  assert.deepEqual([timed?.text, timed?.timestamp], ['INFO trace-a first', '2026-09-02T01:00:00.000Z']);
+  assert.equal(splitCiPrefix('[pod/api-0/app]')?.text, '');
+  // Other bracketed words, and `kubectl run`'s `pod/nginx created`, keep their text.
+  for (const line of ['[pod/nginx created]', '[pod/broken', '[pod/Web/app] x', '[deployment/web/app] x', '[pod/a/b]x']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+test('analyze: pip in a pod, as `kubectl logs -l app=web --prefix` prints it, is read as pip alone', () => {
+  // test/fixtures/pip/pip-install-fresh.txt (pip 25 here) under the prefix kubectl puts on each line.
+  const pip = fixtureBytes('pip/pip-install-fresh.txt').toString('utf8').trimEnd().split('\n');
+  const events = analyze(pip.map((line) => `[pod/web-7cfd7bf68f-nk5kr/install-deps] ${line}`.trimEnd()).join('\n'));
+  assert.deepEqual(
+    downloads(events).map((d) => [d.name, d.version, d.size]),
+    [['alpha', '2.0.1', 976], ['chunky', '1.0', 17_000], ['tiny-dep', '1.1.0', 913]],
+  );
+});
+
 test('splitCiPrefix: gitlab-ci-local names each job\'s output line (`build  > `), padded to the longest job\'s name', () => {
   assert.deepEqual(splitCiPrefix('build  > #7 DONE 1.7s'), { text: '#7 DONE 1.7s', timestamp: null, gitlab: false, continued: false });
   assert.equal(splitCiPrefix('defectdojo_create_user                  > $ apk add --no-cache curl jq')?.text, '$ apk add --no-cache curl jq');

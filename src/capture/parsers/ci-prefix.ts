@@ -17,6 +17,7 @@
 //   [00:01:01] text                            a clock in brackets (build scripts' elapsed time)
 //   [17:40:46] :\t [Step 1/2] text              TeamCity: its time, the level (` `, `i`, `W`, `E`),
 //                                              then a tab per nesting level and the enclosing block
+//   [pod/web-7cfd7bf68f-nk5kr/app] text         `kubectl logs --prefix` (`--timestamps`: a time follows)
 //   [builder] text                             `pack build`: the Cloud Native Buildpacks lifecycle's
 //                                              phase (`[detector] `, `[builder] `, `[exporter] `…)
 // Left in place, no tool line starts where its parser looks (`Get:1 …`, `#5 0.797 …`,
@@ -45,7 +46,7 @@ export function splitCiPrefix(line: string): CiLine | null {
   const first = line.charCodeAt(0);
   if (first === BRACKET) {
     const end = isoEnd(line, 1);
-    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return bracketedClock(line) ?? lifecyclePhase(line) ?? actPrefix(line);
+    if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return bracketedClock(line) ?? lifecyclePhase(line) ?? kubectlPrefix(line) ?? actPrefix(line);
     return split(line, 1, end, end + 1);
   }
   let at = 0;
@@ -120,6 +121,22 @@ function gitlabCiLocalPrefix(line: string): CiLine | null {
   // `>` then a blank, or the line's end: `build  >>> x` and `build  >x` are not the prefix.
   if (line.charCodeAt(end - 1) !== 32 && end !== line.length) return null;
   return untimed(line.slice(end));
+}
+
+/**
+ * `kubectl logs --prefix` (`-l app=web`, `--all-containers`): `[pod/NAME/CONTAINER] text`; with
+ * `--timestamps` the container runtime's time follows (`[pod/api-0/app] 2026-09-02T01:00:00.000000000Z text`).
+ * Pod and container names are DNS names: lower case, digits, `-` and `.`.
+ */
+const KUBECTL = /^\[pod\/[a-z0-9][a-z0-9.-]{0,252}\/[a-z0-9][a-z0-9-]{0,62}\](?: |$)/;
+
+function kubectlPrefix(line: string): CiLine | null {
+  if (!line.startsWith('[pod/')) return null;
+  const found = KUBECTL.exec(line);
+  if (found === null) return null;
+  const text = line.slice(found[0].length);
+  const timed = isDigit(text.charCodeAt(0)) ? splitCiPrefix(text) : null;
+  return timed !== null && !timed.gitlab ? timed : untimed(text);
 }
 
 /**
