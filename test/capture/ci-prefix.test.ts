@@ -248,6 +248,55 @@ test('analyze: `docker-compose up` output (captured with Compose 1.29): each con
   );
 });
 
+test("splitCiPrefix: Buildkite's time in milliseconds before each line of a raw job log, its escape lost", () => {
+  // The agent's lines as buildkite/buildkite-logs' tests hold them (`ESC _bk;t=… BEL` before each).
+  assert.deepEqual(splitCiPrefix('_bk;t=1745322209921~~~ Running global environment hook'), {
+    text: '~~~ Running global environment hook',
+    timestamp: '2025-04-22T11:43:29.921Z',
+    gitlab: false,
+    continued: false,
+  });
+  assert.equal(splitCiPrefix('_bk;t=1745322209922$ /buildkite/agent/hooks/environment')?.text, '$ /buildkite/agent/hooks/environment');
+  assert.deepEqual([splitCiPrefix('_bk;t=1745322209921')?.text, splitCiPrefix('_bk;t=1745322209921_bk;t=1745322209948x')?.timestamp], ['', '2025-04-22T11:43:29.948Z']);
+  for (const line of ['_bk;t=invalidcontent', '_bk;t=12x', '__init__.py', '_bk;x=1745322209921']) assert.equal(splitCiPrefix(line), null, line);
+});
+
+/** pip's output (test/fixtures/pip/pip-install-fresh.txt) in a Buildkite job, framed by the agent's own lines. */
+function buildkiteJob(mark: (ms: number) => string): string {
+  const pip = fixtureBytes('pip/pip-install-fresh.txt').toString('utf8').trimEnd().split('\n');
+  const lines = [
+    '~~~ Running global environment hook',
+    '$ /buildkite/agent/hooks/environment',
+    '--- :package: Build job checkout directory',
+    '~~~ Running commands',
+    '$ pip install alpha chunky',
+    ...pip,
+    '+++ :frame_with_picture: Inline image uploaded',
+    '^^^ +++',
+  ];
+  return lines.map((line, i) => `${mark(1745322209921 + i * 1000)}${line}\n`).join('');
+}
+
+test("analyze: a Buildkite raw job log: the time of each line is the time of its events, the agent's group headers are no tool output", () => {
+  for (const [form, mark] of [
+    ['with its escapes', (ms: number) => `\x1b_bk;t=${ms}\x07`],
+    ['copied without them', (ms: number) => `_bk;t=${ms}`],
+  ] as const) {
+    const events = analyze(buildkiteJob(mark));
+    assert.deepEqual(
+      downloads(events).map((d) => [d.name, d.version, d.timestamp]),
+      [
+        // pip's downloads wait for `Installing collected packages`, the line that releases them.
+        ['alpha', '2.0.1', '2025-04-22T11:43:41.921Z'],
+        ['chunky', '1.0', '2025-04-22T11:43:41.921Z'],
+        ['tiny-dep', '1.1.0', '2025-04-22T11:43:41.921Z'],
+      ],
+      form,
+    );
+    assert.deepEqual(events.filter((e) => e.type !== 'download'), [], form);
+  }
+});
+
 test('splitCiPrefix: `kubectl logs --prefix` names each pod and container (`--timestamps`: the runtime\'s time follows)', () => {
   // As kubectl printed them in kubernetes/kubernetes#123874 and a test of `--prefix --timestamps` (search-index file 65737296417).
   assert.deepEqual(splitCiPrefix('[pod/y-844fbc9777-vhl79/nginx] /docker-entrypoint.sh: Configuration complete; ready for start up'), {

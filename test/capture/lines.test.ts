@@ -56,6 +56,11 @@ test('LineSplitter: one non-ASCII line in a long ASCII run leaves every other li
   assert.deepEqual(split(broken, [4096]), reference(broken));
 });
 
+test("LineSplitter: Buildkite's time at the start of a line stays as text for the CI prefix reader, every other escape goes", () => {
+  const lines = split(Buffer.from('\x1b_bk;t=1712345678950\x07\x1b[32m  Downloading x-1.0-py3-none-any.whl (62 kB)\x1b[0m\n\x1b_bk;t=1\x07first\x1b_bk;t=2\x07 second\n\x1b_bk;t=x\x07y\n'), [4096]);
+  assert.deepEqual(lines, ['_bk;t=1712345678950  Downloading x-1.0-py3-none-any.whl (62 kB)', '_bk;t=1first second', 'y']);
+});
+
 test("cleanLine: Buildkite's per-line APC timestamp (ESC _bk;t=ms BEL) and other string escapes come off whole", () => {
   // Buildkite's raw job log (what its REST API and `bk job log` return).
   assert.equal(cleanLine('\x1b_bk;t=1712345678901\x07Collecting requests'), 'Collecting requests');

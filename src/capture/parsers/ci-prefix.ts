@@ -17,6 +17,8 @@
 //   [00:01:01] text                            a clock in brackets (build scripts' elapsed time)
 //   [17:40:46] :\t [Step 1/2] text              TeamCity: its time, the level (` `, `i`, `W`, `E`),
 //                                              then a tab per nesting level and the enclosing block
+//   _bk;t=1712345678901text                    Buildkite's raw job log (`ESC _bk;t=… BEL`, or its text
+//                                              alone where a copy lost the escape): milliseconds
 //   [pod/web-7cfd7bf68f-nk5kr/app] text         `kubectl logs --prefix` (`--timestamps`: a time follows)
 //   [builder] text                             `pack build`: the Cloud Native Buildpacks lifecycle's
 //                                              phase (`[detector] `, `[builder] `, `[exporter] `…)
@@ -40,6 +42,7 @@ const BRACKET = 91; // [
 const R = 114; // `remote:`
 const S = 83; // `Step #1: `
 const HASH = 35;
+const UNDERSCORE = 95; // Buildkite's `_bk;t=`
 
 /** The tool's text and the CI time of a prefixed line; null when `line` has no CI prefix. */
 export function splitCiPrefix(line: string): CiLine | null {
@@ -49,6 +52,7 @@ export function splitCiPrefix(line: string): CiLine | null {
     if (end === -1 || line.charCodeAt(end) !== 93 /* ] */) return bracketedClock(line) ?? lifecyclePhase(line) ?? kubectlPrefix(line) ?? actPrefix(line);
     return split(line, 1, end, end + 1);
   }
+  if (first === UNDERSCORE) return buildkitePrefix(line);
   let at = 0;
   if (first >= 65 && first <= 90 && line.charCodeAt(3) === 32 && line.charCodeAt(15) === 32) {
     const ts = tsPrefix(line);
@@ -76,6 +80,22 @@ export function splitCiPrefix(line: string): CiLine | null {
   const end = isoEnd(line, at);
   if (end === -1) return at === 0 ? clockPrefix(line) : null;
   return split(line, at, end, end);
+}
+
+/**
+ * Buildkite's time in milliseconds before each line of a job's raw log: `_bk;t=1712345678901text`,
+ * its escape (`ESC _ … BEL`) lost in a copy or kept as text by the line splitter (lines.ts). An
+ * empty line may carry two.
+ */
+const BUILDKITE = /^(?:_bk;t=(\d{10,16}))+/;
+
+function buildkitePrefix(line: string): CiLine | null {
+  if (!line.startsWith('_bk;t=')) return null;
+  const found = BUILDKITE.exec(line);
+  if (found === null) return null;
+  const time = new Date(Number(found[1]));
+  const timestamp = Number.isNaN(time.getTime()) ? null : time.toISOString();
+  return { text: line.slice(found[0].length), timestamp, gitlab: false, continued: false };
 }
 
 /** `Dec 02 07:20:29 text`: moreutils' `ts` in its default format (no year, no zone). */

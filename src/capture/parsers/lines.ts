@@ -35,6 +35,20 @@ export function cleanLine(raw: string): string {
   return line;
 }
 
+/** Buildkite's raw job log starts each line with its time: `ESC _bk;t=1712345678901 BEL`. */
+const BUILDKITE_TIME = '\x1b_bk;t=';
+const BUILDKITE_MARK = /^\x1b(_bk;t=\d{1,16})\x07/;
+
+/**
+ * A Buildkite line with its time kept as text (`_bk;t=1712345678901Collecting x`), as a copy
+ * that lost the escape's two control characters reads, for the CI prefix reader (ci-prefix.ts)
+ * to take off; the rest of the line is cleaned as any other.
+ */
+function keepBuildkiteTime(raw: string): string {
+  const mark = BUILDKITE_MARK.exec(raw);
+  return mark === null ? cleanLine(raw) : mark[1]! + cleanLine(raw.slice(mark[0].length));
+}
+
 export interface LineSplitterStats {
   lines: number;
   bytes: number;
@@ -114,7 +128,8 @@ export class LineSplitter {
   private emitLine(raw: string, mayNeedCleaning = true): void {
     // A log saved on Windows or downloaded from GitHub Actions starts with a byte-order mark.
     if (this.stats.lines++ === 0 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
-    this.onLine(mayNeedCleaning && (raw.includes('\r') || raw.includes('\x1b')) ? cleanLine(raw) : raw);
+    if (!mayNeedCleaning || !(raw.includes('\r') || raw.includes('\x1b'))) this.onLine(raw);
+    else this.onLine(raw.startsWith(BUILDKITE_TIME) ? keepBuildkiteTime(raw) : cleanLine(raw));
   }
 
   private truncate(raw: string): string {
