@@ -9,6 +9,8 @@
 // anything else); its time becomes the time of the events the line yields (an event a parser
 // held back, such as a pip download awaiting its `Saved` line, takes the time of the line
 // that released it).
+// A hard-wrapped paste's pieces of a pip or apt download line are joined back before anything
+// (hard-wraps.ts).
 // The machine's name Vagrant and Packer print a provisioner's output under comes off after it
 // (machine-prefix.ts), then a buildpack's indent (buildpack-indent.ts).
 //
@@ -19,6 +21,7 @@ import { combineToolParsers, type ToolParser, type ToolParserFactory } from './t
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
 import { LineNumbers } from './line-numbers.js';
+import { HardWraps } from './hard-wraps.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { MachinePrefix } from './machine-prefix.js';
 import { BuildpackIndent } from './buildpack-indent.js';
@@ -222,13 +225,16 @@ export function createLogParser(options: LogParserOptions): LogParser {
       dispatch(ci.text);
     }
   };
-  // A job log copied from GitHub's web view numbers its lines; the numbers come off first.
+  // A job log copied from GitHub's web view numbers its lines; the numbers come off first, after
+  // the pieces of a hard-wrapped paste are joined.
   const numbers = new LineNumbers(take);
+  const wraps = new HardWraps((line) => numbers.line(line));
 
   return {
-    line: (input: string): void => numbers.line(input),
+    line: (input: string): void => wraps.line(input),
     openNetworkSteps: () => steps.openNetworkSteps(),
     end(): void {
+      wraps.end();
       numbers.end();
       release();
       rawjson.openSteps();
