@@ -735,3 +735,13 @@ test('pip VCS requirements: the clone takes the project its `Collecting` line na
     ['zcsdgapi', null, 'https://git.example.org/scm/eio/zcsdgapi.git'],
   ]);
 });
+
+test("pip real: pip's lines after a tab, as PyBuilder's `BUILD FAILED` report repeats them, are pip's", () => {
+  const got = downloads(parseFixture('pip/real/pybuilder-tab-indented.txt', PIP));
+  assert.deepEqual(got.map((d) => [d.name, d.version, d.size]), [
+    ['sphinxcontrib-jsmath', '1.0.1', 5100],
+    ['pytz', '2021.3', 503_000],
+    ['markupsafe', '2.0.1', 13_000],
+    ['urllib3', '1.26.7', 138_000],
+  ]);
+});

@@ -120,7 +120,8 @@ class PipParser implements ToolParser {
     // Most lines of a log are neither pip's `--log` lines nor indented: they take the
     // short path, which keeps this hot function small enough for V8 to optimise well.
     if (this.wrappedStatus !== null && this.wrappedUrl(raw)) return;
-    if (first === 32 || isDigit(first)) this.prefixedLine(raw, first);
+    // A tab: pip's output repeated by a tool that indents it so (PyBuilder's `BUILD FAILED` report).
+    if (first === 32 || first === 9 || isDigit(first)) this.prefixedLine(raw, first);
     else if (isPipenvLogLine(raw, first)) this.pipenvLine(raw, pipenvLevelLength(first));
     else if (first === 91 && raw.startsWith(PIPENV_INSTALL_ERROR)) this.pipenvFailedInstall(raw.slice(PIPENV_INSTALL_ERROR.length));
     else this.pipLine(raw, first);
@@ -170,7 +171,8 @@ class PipParser implements ToolParser {
       this.timestamp = stamp;
       text = raw.slice(24);
     }
-    if (text.charCodeAt(0) === 32) text = text.trimStart();
+    const indent = text.charCodeAt(0);
+    if (indent === 32 || indent === 9) text = text.trimStart();
     this.pipLine(text, text.charCodeAt(0));
   }
 
