@@ -27,7 +27,7 @@ test('combineToolParsers: a line reaches the parsers that read every line and th
 
 test('a parser that declares first characters finds in real output what it finds when handed every line', () => {
   // Tool output captured here, and the shapes of the tools whose parsers declare them.
-  const dirs = ['pip', 'apt', 'apt-real', 'npm', 'pnpm', 'yarn', 'node-gyp', 'curl', 'wget', 'gradle'];
+  const dirs = ['pip', 'apt', 'apt-real', 'npm', 'pnpm', 'yarn', 'node-gyp', 'curl', 'wget', 'gradle', 'easy-install'];
   const lines = dirs.flatMap((dir) => fixtureFiles(dir).flatMap((path) => fixtureLines(path)));
   lines.push(
     'fetch https://cdn.example.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz',

@@ -615,6 +615,7 @@ function ownedByAnotherParser(text: string): boolean {
     text.startsWith('error An unexpected error occurred: ') || // yarn
     text.startsWith('error Error: http') ||
     text.startsWith('➤ YN') || // yarn 2–4
+    text.startsWith('Download error') || // easy_install
     text.startsWith('curl: ') ||
     text.startsWith('wget: ')
   );

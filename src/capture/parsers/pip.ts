@@ -43,6 +43,9 @@ const CONNECTION_LINES = 5;
 
 type Pending = Parameters<typeof downloadEvent>[0];
 
+/** See PipParser.easyInstall: no file name is empty. */
+const EASY_INSTALL_MATCHED = '';
+
 /** The third character of pip's lines that start with `C` (Could, Collecting, Cloning, Cannot, ChunkedEncodingError). */
 const PIP_C_THIRD = new Set([117, 108, 111, 110]); // u l o n
 
@@ -103,6 +106,11 @@ class PipParser implements ToolParser {
   private hashBlock = false;
   /** The URL of the file that list names now (`x from https://h/x.whl (from …):`). */
   private hashFile: string | null = null;
+  /**
+   * easy_install's `Best match:` was the last line (EASY_INSTALL_MATCHED), or the file of the
+   * `Downloading` line after it, until its `Processing` line: easy_install's lines (easy-install.ts).
+   */
+  private easyInstall: string | null = null;
 
   constructor(
     private readonly emit: (event: CaptureEvent) => void,
@@ -120,6 +128,7 @@ class PipParser implements ToolParser {
     // Most lines of a log are neither pip's `--log` lines nor indented: they take the
     // short path, which keeps this hot function small enough for V8 to optimise well.
     if (this.wrappedStatus !== null && this.wrappedUrl(raw)) return;
+    if (this.easyInstall !== null && this.easyInstallLine(raw)) return;
     // A tab: pip's output repeated by a tool that indents it so (PyBuilder's `BUILD FAILED` report).
     if (first === 32 || first === 9 || isDigit(first)) this.prefixedLine(raw, first);
     else if (isPipenvLogLine(raw, first)) this.pipenvLine(raw, pipenvLevelLength(first));
@@ -176,10 +185,28 @@ class PipParser implements ToolParser {
     this.pipLine(text, text.charCodeAt(0));
   }
 
+  /** easy_install's `Downloading` after its `Best match:`, and its `Processing` of that file: true if `raw` was one. */
+  private easyInstallLine(raw: string): boolean {
+    const file = this.easyInstall;
+    if (file === EASY_INSTALL_MATCHED) {
+      this.easyInstall = raw.startsWith('Downloading ') ? baseName(raw.slice(12).trim()) : null;
+      return this.easyInstall !== null;
+    }
+    if (raw.startsWith('Processing ') && raw.slice(11).trim() === file) {
+      this.easyInstall = null;
+      return true;
+    }
+    if (raw.startsWith('Searching for ') || raw.startsWith("error: Can't download ")) this.easyInstall = null;
+    return false;
+  }
+
   /** `text` starts with pip's own words; `first` is its first character code. */
   private pipLine(text: string, first: number): void {
     if (this.hashBlock && this.hashLine(text)) return;
     switch (first) {
+      case 66: // B (easy_install's, not pip's: its next lines are not pip's either)
+        if (text.startsWith('Best match: ')) this.easyInstall = EASY_INSTALL_MATCHED;
+        return;
       case 68: // D
         if (text.startsWith('Downloading ')) this.fetched(text.slice(12), false);
         else if (text.startsWith('Downloading/unpacking ')) this.pipSeen = true; // pip ≤ 1.5's `Collecting`

@@ -6,6 +6,7 @@ import { createApkParser } from './apk.js';
 import { createAptParser } from './apt.js';
 import { createCorepackParser } from './corepack.js';
 import { createDockerPullParser } from './docker-pull.js';
+import { createEasyInstallParser } from './easy-install.js';
 import { createGradleWrapperParser } from './gradle-wrapper.js';
 import { createNetClientParser } from './netclients.js';
 import { createNodeGypParser } from './node-gyp.js';
@@ -17,7 +18,7 @@ import { createUvParser } from './uv.js';
 import { createYarnParser } from './yarn.js';
 import { createYarnBerryParser } from './yarn-berry.js';
 
-export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createGradleWrapperParser, createNetClientParser, createNodeGypParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnBerryParser, createYarnParser };
+export { createApkParser, createAptParser, createCorepackParser, createDockerPullParser, createEasyInstallParser, createGradleWrapperParser, createNetClientParser, createNodeGypParser, createNpmParser, createPipParser, createPnpmParser, createUvParser, createYarnBerryParser, createYarnParser };
 
 export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createPipParser,
@@ -30,6 +31,7 @@ export const TOOL_PARSERS: readonly ToolParserFactory[] = [
   createNodeGypParser,
   createPnpmParser,
   createCorepackParser,
+  createEasyInstallParser,
   createGradleWrapperParser,
   createNetClientParser,
   createDockerPullParser,
