@@ -297,6 +297,15 @@ test("analyze: a Buildkite raw job log: the time of each line is the time of its
   }
 });
 
+test('analyze: a BuildKit build in a Buildkite job, between the agent\'s `---`/`+++`/`^^^ +++` headers, gives the steps and downloads of the build alone', () => {
+  const build = fixtureBytes('docker/real/pip-apt.plain.log').toString('utf8').trimEnd().split('\n');
+  const job = ['~~~ Running commands', '$ docker build --progress=plain .', '--- :docker: Build', ...build, '+++ :pytest: Tests', '^^^ +++', '--- :docker: Push'];
+  const untimed = (events: CaptureEvent[]) => events.map((e) => JSON.stringify({ ...e, timestamp: null, ...(e.type === 'step' ? { started_at: null, ended_at: null, duration_ms: null } : {}) }));
+  const inJob = analyze(job.map((line, i) => `\x1b_bk;t=${1745322209921 + i * 100}\x07${line}\n`).join(''));
+  assert.deepEqual(untimed(inJob), untimed(analyze(`${build.join('\n')}\n`)));
+  assert.ok(downloads(inJob).length > 5);
+});
+
 test('splitCiPrefix: `kubectl logs --prefix` names each pod and container (`--timestamps`: the runtime\'s time follows)', () => {
   // As kubectl printed them in kubernetes/kubernetes#123874 and a test of `--prefix --timestamps` (search-index file 65737296417).
   assert.deepEqual(splitCiPrefix('[pod/y-844fbc9777-vhl79/nginx] /docker-entrypoint.sh: Configuration complete; ready for start up'), {
