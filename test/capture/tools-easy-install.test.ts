@@ -59,3 +59,23 @@ test("analyze: pip's own `Processing FILE` of a local file stays pip's after eas
     [['mypkg', '1.0', true]],
   );
 });
+
+test('analyze: easy_install pasted as an indented code block is still easy_install (the download, from its URL)', () => {
+  assert.deepEqual(
+    downloads(analyze('verbose-indented-paste.txt')).map((d) => [d.tool, d.name, d.version, d.cached, d.source]),
+    [['easy_install', 'git-fat', '0.2.3', false, 'https://pypi.example/packages/source/g/git-fat/git-fat-0.2.3.tar.gz']],
+  );
+});
+
+test("analyze: a `Best match:` of a project already installed does not make pip's next download easy_install's", () => {
+  const events = analyzeLines([
+    'Searching for six',
+    'Best match: six 1.16.0',
+    'Adding six 1.16.0 to easy-install.pth file',
+    'Finished processing dependencies for x==1.0',
+    'Collecting requests',
+    '  Downloading requests-2.31.0-py3-none-any.whl (62 kB)',
+    'Installing collected packages: requests',
+  ]);
+  assert.deepEqual(downloads(events).map((d) => [d.tool, d.name]), [['pip', 'requests']]);
+});

@@ -19,11 +19,20 @@ const MAY_NOT_BE_FOUND = ' -- Some packages may not be found!';
 const DOWNLOAD_ERROR_ON = /^Download error on (\S+?): (.+)$/;
 const CANT_DOWNLOAD = /^error: Can't download (\S+?): (.+)$/;
 
-export const createEasyInstallParser = readingLinesStartingWith('BDPRe', (emit, at) => new EasyInstallParser(emit, at));
+export const createEasyInstallParser = readingLinesStartingWith('BDPRe ', (emit, at) => new EasyInstallParser(emit, at));
+
+/** The first characters of the lines read here, by code. */
+const FIRST = new Set([66, 68, 80, 82, 101]);
+/** Blanks in front of a pasted excerpt (a Markdown code block's four) taken off, at most. */
+const MAX_INDENT = 8;
 
 class EasyInstallParser implements ToolParser {
-  /** `Best match:` was the last line: a `Downloading` line now is easy_install's. */
-  private matched = false;
+  /**
+   * The version of the last `Best match: NAME VERSION`, while the line after it is to come: a
+   * `Downloading` line of a file with that version is easy_install's. (Lines this parser is not
+   * handed may come between: the version keeps another tool's download from being taken.)
+   */
+  private matched: string | null = null;
   /** The file easy_install is fetching, until `Processing` shows it arrived or an error that it did not. */
   private fetching: { url: string; filename: string } | null = null;
   /** The index page of the last `Reading` line, which an old `Download error:` does not name. */
@@ -34,18 +43,26 @@ class EasyInstallParser implements ToolParser {
     private readonly at: Attribution,
   ) {}
 
-  line(text: string): void {
+  line(raw: string): void {
+    let text = raw;
+    if (raw.charCodeAt(0) === 32) {
+      // easy_install indents nothing: blanks are a paste's (git-fat#4's `    Best match: …`).
+      let at = 1;
+      while (at < MAX_INDENT && raw.charCodeAt(at) === 32) at++;
+      if (!FIRST.has(raw.charCodeAt(at))) return;
+      text = raw.slice(at);
+    }
     const matched = this.matched;
-    this.matched = false;
+    this.matched = null;
     switch (text.charCodeAt(0)) {
       case 66: // B
         if (text.startsWith('Best match: ')) {
           this.arrived();
-          this.matched = true;
+          this.matched = text.slice(text.lastIndexOf(' ') + 1);
         }
         return;
       case 68: // D
-        if (matched && text.startsWith('Downloading ')) this.downloading(text.slice(12).trim());
+        if (matched !== null && text.startsWith('Downloading ') && text.includes(matched, 12)) this.downloading(text.slice(12).trim());
         else if (text.startsWith('Download error')) this.downloadError(text);
         return;
       case 80: // P

@@ -186,7 +186,8 @@ class PipParser implements ToolParser {
   }
 
   /** easy_install's `Downloading` after its `Best match:`, and its `Processing` of that file: true if `raw` was one. */
-  private easyInstallLine(raw: string): boolean {
+  private easyInstallLine(line: string): boolean {
+    const raw = line.charCodeAt(0) === 32 ? line.trimStart() : line;
     const file = this.easyInstall;
     if (file === EASY_INSTALL_MATCHED) {
       this.easyInstall = raw.startsWith('Downloading ') ? baseName(raw.slice(12).trim()) : null;
