@@ -13,6 +13,7 @@ import { npmRoute } from '../capture/proxy/npm.js';
 import { execRunner, onceRunner, resolveUpstreams, type UpstreamFlags } from '../capture/proxy/upstreams.js';
 import { pipExtraIndexOverride } from '../capture/proxy/pip-extras.js';
 import { buildAllowList, listedHost, withUpstreamHosts } from '../capture/proxy/allow-list.js';
+import { type AptProxyConfig, aptProxyWarnings, readAptProxyConfig } from '../capture/proxy/apt-proxy.js';
 import type { ProxyLogger } from '../capture/proxy/types.js';
 import type { Ledger } from '../ledger/schema.js';
 import { Session } from './session.js';
@@ -90,14 +91,24 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       // A build whose steps are all cached never spends the apt-config process.
       const knownHosts = new Set<string>((options.allowHosts ?? []).map(listedHost));
       const log = options.log;
+      // apt's own proxy settings (apt-config dump) are read at the same moment as its sources,
+      // or when an apt request first goes upstream, whichever comes first.
+      let aptProxiesRead: Promise<AptProxyConfig> | null = null;
+      const readAptProxies = (): Promise<AptProxyConfig> =>
+        (aptProxiesRead ??= readAptProxyConfig(execRunner).then((config) => {
+          for (const warning of aptProxyWarnings(config)) log.warn(warning);
+          return config;
+        }));
       let knownHostsRead: Promise<void> | null = null;
-      const readKnownHosts = (): Promise<void> =>
-        (knownHostsRead ??= buildAllowList({ upstreams: [] }).then(
+      const readKnownHosts = (): Promise<void> => {
+        void readAptProxies();
+        return (knownHostsRead ??= buildAllowList({ upstreams: [] }).then(
           (hosts) => {
             for (const host of hosts) knownHosts.add(host);
           },
           (error: Error) => log.warn(`reading the machine's apt sources for the proxy's allow-list failed: ${error.message}`),
         ));
+      };
       proxy = await startProxy({
         cacheDir: options.cacheDir,
         offline: options.offline,
@@ -117,6 +128,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         clock: options.clock,
         log: options.log,
         routes: [pypiRoute(), npmRoute()],
+        aptProxies: readAptProxies,
         ...(options.listen ?? {}),
       });
       const pipExtras = await pipExtrasPending;

@@ -17,7 +17,7 @@ import { startCompanyProxy } from '../helpers/http-proxy.js';
 import { bytes, sha256, startUpstream } from '../helpers/upstream.js';
 
 describe('the machine proxy settings, read as curl reads them', () => {
-  const via = (env: NodeJS.ProcessEnv, url: string): string | null => proxyFor(proxySettingsFromEnv(env), new URL(url))?.href ?? null;
+  const via = (env: NodeJS.ProcessEnv, url: string): string | null => proxyFor(proxySettingsFromEnv(env), new URL(url))?.url.href ?? null;
 
   it('takes the lower-case name first, all_proxy for either scheme, a bare host:port as http', () => {
     assert.equal(via({ http_proxy: 'http://lower:3128', HTTP_PROXY: 'http://upper:3128' }, 'http://files.example/a'), 'http://lower:3128/');

@@ -18,7 +18,7 @@ import { downloadEvent, networkAttemptEvent, type Durability } from '../events.j
 import type { ProxyContext } from './types.js';
 import { UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
 import { bareHost, basicAuthorization } from './hosts.js';
-import { type ProxySettings, credentialsWanted, machineProxySettings, openTunnel, proxyFor } from './upstream-proxy.js';
+import { type ChosenProxy, type ProxyChoice, UpstreamProxyError, credentialsWanted, machineProxyChoice, openTunnel, shownProxy } from './upstream-proxy.js';
 
 export const CACHE_HEADER = 'x-offgrid-cache';
 
@@ -27,8 +27,8 @@ export interface UpstreamRequestOptions {
   readonly method?: 'GET' | 'HEAD';
   /** Idle time (no bytes either way) after which the request fails. */
   readonly idleTimeoutMs?: number;
-  /** The machine's proxy settings (default: this process's environment, upstream-proxy.ts). */
-  readonly proxies?: ProxySettings;
+  /** The proxy for each URL asked (default: this process's environment's, upstream-proxy.ts). */
+  readonly proxies?: ProxyChoice;
 }
 
 /**
@@ -39,7 +39,7 @@ export interface UpstreamRequestOptions {
 export function requestUpstream(url: URL, options: UpstreamRequestOptions = {}): Promise<IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`unsupported upstream scheme ${url.protocol}`));
   const idleTimeoutMs = options.idleTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS;
-  const proxy = proxyFor(options.proxies ?? machineProxySettings(), url);
+  const proxy = (options.proxies ?? machineProxyChoice)(url);
   // Listeners go on in the same turn the request is made: node may report its errors on the next tick.
   const send = (request: ClientRequest): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
@@ -53,11 +53,15 @@ export function requestUpstream(url: URL, options: UpstreamRequestOptions = {}):
   if (proxy === null) return send(directRequest(url, options));
   return proxiedRequest(url, proxy, options, idleTimeoutMs)
     .then(send)
+    .catch((error: Error) => {
+      // A proxy the user cannot see in the message is a puzzle: say which, and who named it.
+      throw error instanceof UpstreamProxyError ? error : new UpstreamProxyError(`${error.message} (through the proxy ${shownProxy(proxy.url)}, named by ${proxy.setting})`);
+    })
     .then((response) => {
       // The proxy's own refusal is no answer of the upstream's: never relayed, never stored.
       if (response.statusCode !== 407) return response;
       response.resume();
-      throw new Error(credentialsWanted(proxy, 'http_proxy'));
+      throw new Error(credentialsWanted(proxy));
     });
 }
 
@@ -67,7 +71,8 @@ function directRequest(url: URL, options: UpstreamRequestOptions): ClientRequest
 }
 
 /** The request through the proxy: absolute form for http, a CONNECT tunnel and TLS for https. */
-async function proxiedRequest(url: URL, proxy: URL, options: UpstreamRequestOptions, idleTimeoutMs: number): Promise<ClientRequest> {
+async function proxiedRequest(url: URL, chosen: ChosenProxy, options: UpstreamRequestOptions, idleTimeoutMs: number): Promise<ClientRequest> {
+  const proxy = chosen.url;
   const headers: OutgoingHttpHeaders = { ...options.headers, host: url.host };
   const credentials = basicAuthorization(url);
   if (credentials && headers['authorization'] === undefined) headers['authorization'] = credentials;
@@ -79,7 +84,7 @@ async function proxiedRequest(url: URL, proxy: URL, options: UpstreamRequestOpti
     return httpRequest({ host: bareHost(proxy.hostname), port: proxy.port || 80, method, path: `${url.protocol}//${url.host}${path}`, headers });
   }
   const host = bareHost(url.hostname);
-  const socket = await openTunnel(proxy, host, Number(url.port || 443), idleTimeoutMs);
+  const socket = await openTunnel(chosen, host, Number(url.port || 443), idleTimeoutMs);
   const secure = tlsConnect({ socket, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
   return httpRequest({ host, method, path, headers, createConnection: () => secure });
 }
@@ -156,6 +161,12 @@ export interface ServeCachedOptions {
   readonly followRedirects?: boolean;
   /** Told where a redirect relayed to the client points (the forward proxy lets the client follow it). */
   readonly onRedirect?: (location: URL) => void;
+  /**
+   * The proxies this client's requests go through, asked only when one goes upstream (so a
+   * hit waits on nothing): the forward proxy gives apt's requests apt's own (apt-proxy.ts).
+   * Default: the machine's environment.
+   */
+  readonly upstreamProxies?: () => Promise<ProxyChoice>;
 }
 
 export type ServeOutcome = CacheStatus | 'passthrough' | 'error';
@@ -471,8 +482,9 @@ async function relay(response: IncomingMessage, options: ServeCachedOptions, rec
   }
 }
 
-function openUpstream(options: ServeCachedOptions, url: URL, request: UpstreamRequestOptions): Promise<IncomingMessage> {
-  return options.followRedirects ? requestUpstreamFollowing(url, request).then((followed) => followed.response) : requestUpstream(url, request);
+async function openUpstream(options: ServeCachedOptions, url: URL, given: UpstreamRequestOptions): Promise<IncomingMessage> {
+  const request = options.upstreamProxies ? { ...given, proxies: await options.upstreamProxies() } : given;
+  return options.followRedirects ? (await requestUpstreamFollowing(url, request)).response : requestUpstream(url, request);
 }
 
 async function openForFlight(options: ServeCachedOptions, url: URL, conditional: OutgoingHttpHeaders | null): Promise<IncomingMessage> {

@@ -17,7 +17,7 @@ import { toolFromUserAgent } from './cached-fetch.js';
 import { reachable } from './forward.js';
 import { TUNNEL_IDLE_TIMEOUT_MS, UPSTREAM_IDLE_TIMEOUT_MS } from './limits.js';
 import type { ProxyContext } from './types.js';
-import { machineProxySettings, openTunnel, proxyFor } from './upstream-proxy.js';
+import { openTunnel } from './upstream-proxy.js';
 
 export interface ConnectTarget {
   readonly host: string;
@@ -120,9 +120,12 @@ export async function handleConnect(req: IncomingMessage, client: Duplex, head: 
     );
   };
   client.on('close', () => finish(null));
-  // Through the machine's proxy when it has one for this host (upstream-proxy.ts), else directly.
-  const proxy = proxyFor(machineProxySettings(), new URL(where));
-  const opening = proxy ? openTunnel(proxy, target.host, target.port, UPSTREAM_IDLE_TIMEOUT_MS) : connectDirectly(target);
+  // Through the proxy this client would have used for this host (apt's own for apt,
+  // apt-proxy.ts; the machine's environment's otherwise), else directly.
+  const opening = ctx
+    .upstreamProxies(tool)
+    .then((proxies) => proxies(new URL(where)))
+    .then((proxy) => (proxy ? openTunnel(proxy, target.host, target.port, UPSTREAM_IDLE_TIMEOUT_MS) : connectDirectly(target)));
   opening.then(established, (error: Error) => finish(error));
 }
 

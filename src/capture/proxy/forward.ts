@@ -193,5 +193,6 @@ export function forwardServeOptions(req: IncomingMessage, res: ServerResponse, c
     tool,
     errorStatus: 503,
     onRedirect: (location) => ctx.redirectTargets.add(location),
+    upstreamProxies: () => ctx.upstreamProxies(tool),
   };
 }

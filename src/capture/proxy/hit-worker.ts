@@ -22,6 +22,7 @@ import { forwardServeOptions, forwardTarget } from './forward.js';
 import { relayConnect, relayRequest, relayTarget } from './relay.js';
 import { type ServerLimits, checkBindAddress, createProxyHttpServer, selfAuthorities } from './server.js';
 import type { ProxyContext, ProxyLogger } from './types.js';
+import { machineProxyChoice } from './upstream-proxy.js';
 
 export interface HitWorkerOptions {
   readonly host: string;
@@ -65,6 +66,8 @@ export async function startHitWorker(options: HitWorkerOptions): Promise<Running
     log: options.log,
     publicUrl: () => publicUrl,
     redirectTargets: new RedirectTargets(),
+    // A worker serves hits only: what is not stored goes to the main process, which fetches.
+    upstreamProxies: async () => machineProxyChoice,
     cache: store,
   };
   const handlers = new Set<Promise<void>>();

@@ -12,7 +12,8 @@ import { sendError } from './cached-fetch.js';
 import { handleConnect, parseConnectTarget } from './connect.js';
 import { forwardTarget, handleForward } from './forward.js';
 import { isLoopbackHost } from './hosts.js';
-import { machineProxySettings } from './upstream-proxy.js';
+import { type ProxyChoice, machineProxyChoice, machineProxySettings } from './upstream-proxy.js';
+import { type AptProxyConfig, clientProxyChoice } from './apt-proxy.js';
 import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import { RedirectTargets, isHostAllowed } from './allow-list.js';
 import type { LazyUpstreams, ProxyContext, ProxyLogger, ProxyRoute, Upstreams } from './types.js';
@@ -34,6 +35,11 @@ export interface StartProxyOptions {
   readonly log: ProxyLogger;
   /** Origin-form handlers, tried in order (the PyPI and npm mirrors). */
   readonly routes: readonly ProxyRoute[];
+  /**
+   * apt's own proxy settings (apt-proxy.ts), asked when an apt request first goes upstream;
+   * without them apt's requests go the way every client's do (the machine's environment).
+   */
+  readonly aptProxies?: () => Promise<AptProxyConfig>;
   /** Required to bind anything but loopback. */
   readonly allowRemote?: boolean;
   /** Overrides of the limits in limits.ts (tests use short timeouts). */
@@ -193,6 +199,21 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         throw error;
       },
     ));
+  let selfHosts: Set<string> = new Set();
+  let warnedSelf = false;
+  const upstreamProxies = async (client: string): Promise<ProxyChoice> => {
+    if (client !== 'apt' || !options.aptProxies) return machineProxyChoice;
+    const choice = clientProxyChoice(client, await options.aptProxies(), machineProxySettings());
+    return (url) => {
+      const chosen = choice(url);
+      if (chosen === null || !selfHosts.has(chosen.url.host.toLowerCase())) return chosen;
+      // apt.conf naming this very proxy (offgrid serve put where apt-cacher-ng was): asking
+      // it would loop, so the environment decides instead.
+      if (!warnedSelf) options.log.warn(`${chosen.setting} names offgrid itself (${chosen.url.host}); offgrid fetches for apt without it`);
+      warnedSelf = true;
+      return machineProxyChoice(url);
+    };
+  };
   const context: ProxyContext = {
     offline: options.offline,
     get upstreams() {
@@ -203,13 +224,13 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     log: options.log,
     publicUrl: () => publicUrl,
     redirectTargets: new RedirectTargets(),
+    upstreamProxies,
     cache: store,
   };
   const tunnels = new Set<Duplex>();
   // Handlers still running: a response ends at its last verified byte while the download
   // is still being committed and recorded, so close() waits for them (bounded).
   const handlers = new Set<Promise<void>>();
-  let selfHosts: Set<string> = new Set();
 
   const dispatchOrigin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const reason = unsafePathReason(req.url ?? '');

@@ -6,6 +6,7 @@ import type { RedirectTargets } from './allow-list.js';
 import type { EventSink } from '../events.js';
 import type { Clock } from '../../session/time.js';
 import type { CacheStore } from '../../cache/index.js';
+import type { ProxyChoice } from './upstream-proxy.js';
 
 export interface Upstreams {
   /** PyPI-style simple indexes, in order: the index, then extra indexes. */
@@ -51,6 +52,12 @@ export interface ProxyContext {
   publicUrl(): string;
   /** Hosts allowed upstreams redirected clients to: reachable like the allow-list's (allow-list.ts). */
   readonly redirectTargets: RedirectTargets;
+  /**
+   * How a client's requests (`client`: the tool its User-Agent names) reach their upstreams:
+   * apt's through the proxy apt's own configuration names (apt-proxy.ts), the others' through
+   * the machine's environment's. Read on first need; hits never ask.
+   */
+  upstreamProxies(client: string): Promise<ProxyChoice>;
   /** The content-addressed cache every route serves through (see cached-fetch.ts); set by server.ts. */
   readonly cache?: CacheStore;
 }

@@ -12,16 +12,26 @@ import { type IncomingMessage, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { bareHost, basicAuthorization, isLoopbackHost } from './hosts.js';
 
+/** A proxy to reach an upstream through, and the setting that named it (for messages). */
+export interface ChosenProxy {
+  readonly url: URL;
+  /** `http_proxy`, `HTTPS_PROXY`, `Acquire::http::Proxy in apt's configuration`… */
+  readonly setting: string;
+}
+
+/** How one client's requests reach their upstreams: the proxy for a URL, or null for directly. */
+export type ProxyChoice = (url: URL) => ChosenProxy | null;
+
 export interface ProxySettings {
-  readonly http: URL | null;
-  readonly https: URL | null;
+  readonly http: ChosenProxy | null;
+  readonly https: ChosenProxy | null;
   /** `no_proxy` entries: `*`, or a host (with its subdomains) and an optional port. */
   readonly noProxy: readonly NoProxyEntry[];
   /** Settings found but not usable (a SOCKS proxy, a malformed value), to warn about. */
   readonly ignored: readonly string[];
 }
 
-interface NoProxyEntry {
+export interface NoProxyEntry {
   readonly host: string;
   readonly port: string | null;
 }
@@ -36,7 +46,7 @@ function firstSet(env: NodeJS.ProcessEnv, names: readonly string[]): { name: str
   return null;
 }
 
-function proxyUrl(setting: { name: string; value: string } | null, ignored: string[]): URL | null {
+function proxyUrl(setting: { name: string; value: string } | null, ignored: string[]): ChosenProxy | null {
   if (!setting) return null;
   let url: URL;
   try {
@@ -50,7 +60,7 @@ function proxyUrl(setting: { name: string; value: string } | null, ignored: stri
     ignored.push(`${setting.name} names a ${url.protocol.slice(0, -1)} proxy; offgrid speaks to http:// proxies only, so upstreams are reached directly`);
     return null;
   }
-  return url;
+  return { url, setting: setting.name };
 }
 
 function noProxyEntries(value: string): NoProxyEntry[] {
@@ -85,16 +95,19 @@ export function proxySettingsFromEnv(env: NodeJS.ProcessEnv): ProxySettings {
 }
 
 /** The proxy to reach `url` through, or null to reach it directly. */
-export function proxyFor(settings: ProxySettings, url: URL): URL | null {
+export function proxyFor(settings: ProxySettings, url: URL): ChosenProxy | null {
   const proxy = url.protocol === 'https:' ? settings.https : url.protocol === 'http:' ? settings.http : null;
   if (!proxy) return null;
   const host = bareHost(url.hostname.toLowerCase());
   if (isLoopbackHost(host)) return null;
+  return bypassesProxy(settings.noProxy, url) ? null : proxy;
+}
+
+/** True when a `no_proxy` entry names `url`'s host (or a domain above it) and its port. */
+export function bypassesProxy(noProxy: readonly NoProxyEntry[], url: URL): boolean {
+  const host = bareHost(url.hostname.toLowerCase());
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const bypassed = settings.noProxy.some(
-    (entry) => entry.host === '*' || ((host === entry.host || host.endsWith(`.${entry.host}`)) && (entry.port === null || entry.port === port)),
-  );
-  return bypassed ? null : proxy;
+  return noProxy.some((entry) => entry.host === '*' || ((host === entry.host || host.endsWith(`.${entry.host}`)) && (entry.port === null || entry.port === port)));
 }
 
 /** The proxy as messages may show it: no credentials. */
@@ -102,32 +115,37 @@ export function shownProxy(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`;
 }
 
+/** A failure of the proxy between offgrid and an upstream; its message names the proxy and the setting that chose it. */
+export class UpstreamProxyError extends Error {}
+
 /** Thrown when the proxy answers a CONNECT with anything but 2xx (407: it wants credentials). */
-export class TunnelRefused extends Error {
-  constructor(readonly status: number, proxy: URL, target: string, reason: string) {
-    super(status === 407 ? credentialsWanted(proxy, 'https_proxy') : `the proxy ${shownProxy(proxy)} refused a tunnel to ${target}: ${status} ${reason}`);
+export class TunnelRefused extends UpstreamProxyError {
+  constructor(readonly status: number, proxy: ChosenProxy, target: string, reason: string) {
+    super(status === 407 ? credentialsWanted(proxy) : `the proxy ${shownProxy(proxy.url)} refused a tunnel to ${target}: ${status} ${reason}`);
   }
 }
 
 /** What to tell a user whose proxy answered 407: where offgrid takes the credentials from. */
-export function credentialsWanted(proxy: URL, variable: 'http_proxy' | 'https_proxy'): string {
-  return proxy.username
-    ? `the proxy ${shownProxy(proxy)} refused the credentials in ${variable} (407 Proxy Authentication Required)`
-    : `the proxy ${shownProxy(proxy)} wants credentials (407 Proxy Authentication Required); give them in ${variable} as http://USER:PASSWORD@${proxy.host}`;
+export function credentialsWanted({ url, setting }: ChosenProxy): string {
+  return url.username
+    ? `the proxy ${shownProxy(url)} refused the credentials in ${setting} (407 Proxy Authentication Required)`
+    : `the proxy ${shownProxy(url)} wants credentials (407 Proxy Authentication Required); give them in ${setting} as http://USER:PASSWORD@${url.host}`;
 }
 
 /**
  * Opens a CONNECT tunnel to `host:port` through `proxy`; resolves with the socket once the
  * proxy answered 2xx. `idleTimeoutMs` bounds the wait for that answer.
  */
-export function openTunnel(proxy: URL, host: string, port: number, idleTimeoutMs: number): Promise<Socket> {
+export function openTunnel(chosen: ChosenProxy, host: string, port: number, idleTimeoutMs: number): Promise<Socket> {
+  const proxy = chosen.url;
   const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const headers: Record<string, string> = { host: target };
   const authorization = basicAuthorization(proxy);
   if (authorization) headers['proxy-authorization'] = authorization;
   return new Promise((resolve, reject) => {
     const request = httpRequest({ host: bareHost(proxy.hostname), port: proxy.port || 80, method: 'CONNECT', path: target, headers, agent: false });
-    request.setTimeout(idleTimeoutMs, () => request.destroy(new Error(`the proxy ${shownProxy(proxy)} did not answer a CONNECT to ${target} in ${Math.round(idleTimeoutMs / 1000)} s`)));
+    const named = `the proxy ${shownProxy(proxy)} (named by ${chosen.setting})`;
+    request.setTimeout(idleTimeoutMs, () => request.destroy(new UpstreamProxyError(`${named} did not answer a CONNECT to ${target} in ${Math.round(idleTimeoutMs / 1000)} s`)));
     // Node hands every answer to a CONNECT here, whatever its status (its body unread).
     request.once('connect', (response: IncomingMessage, socket: Socket) => {
       request.setTimeout(0);
@@ -137,9 +155,9 @@ export function openTunnel(proxy: URL, host: string, port: number, idleTimeoutMs
         return;
       }
       socket.destroy();
-      reject(new TunnelRefused(status, proxy, target, response.statusMessage ?? ''));
+      reject(new TunnelRefused(status, chosen, target, response.statusMessage ?? ''));
     });
-    request.once('error', (error) => reject(new Error(`the proxy ${shownProxy(proxy)} could not open a tunnel to ${target}: ${error.message}`)));
+    request.once('error', (error) => reject(new UpstreamProxyError(`${named} could not open a tunnel to ${target}: ${error.message}`)));
     request.end();
   });
 }
@@ -151,3 +169,6 @@ export function machineProxySettings(): ProxySettings {
   machine ??= proxySettingsFromEnv(process.env);
   return machine;
 }
+
+/** Every client's requests but apt's (apt-proxy.ts): the machine's environment decides. */
+export const machineProxyChoice: ProxyChoice = (url) => proxyFor(machineProxySettings(), url);
