@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEBIAN_IMAGE, dockerSkipReason, ensureBaseImages } from '../helpers/docker.js';
-import { readValidLedger, tempDir } from '../helpers/cli.js';
+import { readValidLedger } from '../helpers/cli.js';
+import { localAptRepository } from '../helpers/apt-repo.js';
 import { buildDists } from '../helpers/pypi-dist.js';
 import { BuildMetadata } from '../../src/docker/metadata.js';
 import { TAG, project, section } from './engine-helpers.js';
@@ -18,24 +18,6 @@ const opts = { skip: skip ?? false, timeout: 900_000 };
 if (!skip) await ensureBaseImages();
 
 const metadata = (dir: string) => BuildMetadata.parse(JSON.parse(readFileSync(join(dir, 'logs/docker_build/build_metadata.json'), 'utf8')));
-
-/** A real .deb built with dpkg-deb, and a flat repository index for it (what `offgrid cache export apt` writes). */
-function localAptRepository(t: { after(fn: () => void): void }, into: string): void {
-  const root = tempDir(t, 'offgrid-deb-');
-  mkdirSync(join(root, 'DEBIAN'));
-  mkdirSync(join(root, 'usr/share/offgrid-demo'), { recursive: true });
-  writeFileSync(join(root, 'DEBIAN/control'), 'Package: offgrid-demo\nVersion: 1.0\nArchitecture: all\nMaintainer: offgrid tests <tests@example.invalid>\nDescription: a package built by offgrid tests\n');
-  writeFileSync(join(root, 'usr/share/offgrid-demo/hello'), 'installed from the local apt repository\n');
-  mkdirSync(into, { recursive: true });
-  const deb = join(into, 'offgrid-demo_1.0_all.deb');
-  execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, deb], { stdio: 'ignore' });
-  const bytes = readFileSync(deb);
-  const control = execFileSync('dpkg-deb', ['-f', deb]).toString().trimEnd();
-  writeFileSync(
-    join(into, 'Packages'),
-    `${control}\nFilename: ./offgrid-demo_1.0_all.deb\nSize: ${statSync(deb).size}\nSHA256: ${createHash('sha256').update(bytes).digest('hex')}\n\n`,
-  );
-}
 
 const GUIDE_DOCKERFILE = `FROM ${DEBIAN_IMAGE}
 RUN mkdir -p /app
