@@ -300,6 +300,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     store,
     context,
     close: async () => {
+      // A tunnel records itself once its socket has closed, a turn or more after destroy():
+      // the session's journal must still be open then (an apt-get through an https source
+      // leaves its tunnel open until it exits, just as its run ends).
+      const tunnelsRecorded = [...tunnels].map((tunnel) => new Promise<void>((resolve) => tunnel.once('close', () => resolve())));
       await new Promise<void>((resolve) => {
         for (const tunnel of tunnels) tunnel.destroy();
         server.close(() => resolve());
@@ -309,7 +313,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       const bounded = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, CLOSE_GRACE_MS);
       });
-      await Promise.race([Promise.allSettled([...handlers]), bounded]);
+      await Promise.race([Promise.allSettled([...handlers, ...tunnelsRecorded]), bounded]);
       clearTimeout(timer);
     },
   };
