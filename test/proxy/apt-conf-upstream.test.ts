@@ -6,9 +6,10 @@
 // this machine cannot (every `*.offgrid.test`), so a repository under such a name is
 // reachable through it and only through it, and it logs every request it is asked.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type RequestListener, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -23,10 +24,10 @@ interface Repository {
   close(): Promise<void>;
 }
 
-/** Serves the files of `dir` by name under any path (`/debian/Packages`, `/other/Packages`). */
-async function serveRepository(dir: string): Promise<Repository> {
+/** Serves the files of `dir` by name under any path (`/debian/Packages`, `/other/Packages`), over TLS with `tls`. */
+async function serveRepository(dir: string, tls?: { key: Buffer; cert: Buffer }): Promise<Repository> {
   const seen: string[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${req.headers.host ?? ''}${req.url ?? ''}`);
     const file = join(dir, basename(new URL(req.url ?? '/', 'http://x').pathname));
     if (!existsSync(file) || basename(file) === '') {
@@ -35,7 +36,8 @@ async function serveRepository(dir: string): Promise<Repository> {
     }
     const body = readFileSync(file);
     res.writeHead(200, { 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
-  });
+  };
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
@@ -140,6 +142,24 @@ describe("offgrid fetches for apt through the proxy apt's configuration names", 
     assert.ok(repo.seen.some((seen) => seen.startsWith(`127.0.0.1:${repo.port}/direct/`)), `the repository saw: ${repo.seen.join(', ')}`);
     assert.deepEqual(proxy.requests.filter((r) => r.target.includes('127.0.0.1')), [], 'nothing for the DIRECT host went through the proxy');
     assert.ok(proxy.requests.some((r) => r.target.startsWith(`${proxied}/`)), proxy.requests.map((r) => r.target).join('\n'));
+  });
+
+  it("an https source: apt's CONNECT goes on through the proxy Acquire::http::Proxy names (https falls back to it), TLS end to end", async (t) => {
+    const dir = tempDir(t, 'offgrid-apt-conf-');
+    const name = 'repo.offgrid.test';
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    localAptRepository(t, join(dir, 'repo'));
+    const repo = await serveRepository(join(dir, 'repo'), { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+    t.after(() => repo.close());
+    const proxy = await company(t);
+    const conf = userAptConfig(dir, [`https://${name}:${repo.port}/debian`], [`Acquire::http::Proxy "${proxy.url}";`, `Acquire::https::CAInfo "${join(dir, 'cert.pem')}";`]);
+
+    const run = await offgridRun(dir, conf, 'apt-get update && apt-get download offgrid-demo');
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.ok(existsSync(join(dir, DEMO_DEB)), 'apt-get downloaded the package');
+    assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => r.method === 'CONNECT' && r.target === `${name}:${repo.port}`), JSON.stringify(proxy.requests));
+    const tunnels = readValidLedger(onlyLedger(join(dir, 'logs'))).downloads.other.filter((record) => record.source === `https://${name}:${repo.port}`);
+    assert.ok(tunnels.length > 0 && tunnels.every((record) => record.tool === 'apt'), 'offgrid logged the tunnels as apt\'s');
   });
 
   it('with the proxy down, the failure names the proxy and the apt setting that chose it', async (t) => {
