@@ -92,7 +92,8 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       const knownHosts = new Set<string>((options.allowHosts ?? []).map(listedHost));
       const log = options.log;
       // apt's own proxy settings (apt-config dump) are read at the same moment as its sources,
-      // or when an apt request first goes upstream, whichever comes first.
+      // or when an apt request first goes upstream, whichever comes first; offline (nothing goes
+      // upstream), never.
       let aptProxiesRead: Promise<AptProxyConfig> | null = null;
       const readAptProxies = (): Promise<AptProxyConfig> =>
         (aptProxiesRead ??= readAptProxyConfig(execRunner).then((config) => {
@@ -101,7 +102,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         }));
       let knownHostsRead: Promise<void> | null = null;
       const readKnownHosts = (): Promise<void> => {
-        void readAptProxies();
+        if (!options.offline) void readAptProxies();
         return (knownHostsRead ??= buildAllowList({ upstreams: [] }).then(
           (hosts) => {
             for (const host of hosts) knownHosts.add(host);
@@ -128,7 +129,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         clock: options.clock,
         log: options.log,
         routes: [pypiRoute(), npmRoute()],
-        aptProxies: readAptProxies,
+        ...(options.offline ? {} : { aptProxies: readAptProxies }),
         ...(options.listen ?? {}),
       });
       const pipExtras = await pipExtrasPending;
