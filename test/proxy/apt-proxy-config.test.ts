@@ -2,16 +2,22 @@
 // APT_CONFIG files beside each fixture (test/fixtures/upstreams/apt-config-dump/README.md),
 // and resolved for a URL the way apt's http method does (checked against apt-get itself:
 // an https source through Acquire::http::Proxy, `Acquire::https::Proxy "false"` direct, a
-// host's http setting over the general https one).
+// host's http setting over the general https one). Last, the one case offgrid does not
+// follow apt: a configuration that names offgrid itself.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NO_APT_PROXY, aptProxyFor, aptProxyWarnings, clientProxyChoice, parseAptConfigDump, readAptProxyConfig } from '../../src/capture/proxy/apt-proxy.js';
 import type { CommandRunner } from '../../src/capture/proxy/upstreams.js';
+import { startProxy } from '../../src/capture/proxy/server.js';
 import { proxySettingsFromEnv } from '../../src/capture/proxy/upstream-proxy.js';
 import { FIXTURES, tempDir } from '../helpers/cli.js';
+import { startUpstream } from '../helpers/upstream.js';
+import { fetchVia } from '../helpers/upstream-proxy.js';
 
 const DIR = join(FIXTURES, 'upstreams/apt-config-dump');
 const dump = (name: string): string => readFileSync(join(DIR, `${name}.dump.txt`), 'utf8');
@@ -99,5 +105,34 @@ describe('reading the settings through the real apt-config', { skip: spawnSync('
     const config = await readAptProxyConfig(runnerWith(conf));
     assert.equal(config.values.size, 0);
     assert.match(aptProxyWarnings(config).join('\n'), /apt's configuration could not be read for its proxy settings \(E: Syntax error .*apt\.conf/);
+  });
+});
+
+describe("apt's configuration naming offgrid itself", () => {
+  it('(offgrid serve put where apt-cacher-ng was) is skipped with a warning instead of looping', { timeout: 30_000 }, async (t) => {
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    const upstream = await startUpstream({ '/debian/Release': { body: Buffer.from('Origin: offgrid tests\n') } });
+    t.after(() => upstream.close());
+    const warnings: string[] = [];
+    const proxy = await startProxy({
+      port,
+      cacheDir: tempDir(t, 'offgrid-self-'),
+      offline: false,
+      upstreams: { pypi: [], npm: null, allowedHosts: new Set(['127.0.0.1']) },
+      record: () => {},
+      clock: { now: () => new Date() },
+      log: { debug() {}, warn: (message) => warnings.push(message) },
+      routes: [],
+      aptProxies: async () => parseAptConfigDump(`Acquire::http::Proxy "http://localhost:${port}";\n`),
+    });
+    t.after(() => proxy.close());
+
+    const answer = await fetchVia(proxy.url, `${upstream.url}/debian/Release`, { 'user-agent': 'Debian APT-HTTP/1.3 (2.6.1)' });
+    assert.equal(answer.status, 200, answer.body.toString());
+    assert.equal(upstream.count('/debian/Release'), 1);
+    assert.deepEqual(warnings, [`Acquire::http::Proxy in apt's configuration names offgrid itself (localhost:${port}); offgrid fetches for apt without it`]);
   });
 });
