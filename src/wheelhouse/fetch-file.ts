@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { requestUpstreamFollowing } from '../capture/proxy/cached-fetch.js';
 import { bareHost, basicAuthorization } from '../capture/proxy/hosts.js';
-import { openTunnel, proxySettingsFromEnv } from '../capture/proxy/upstream-proxy.js';
+import { openTunnel, proxyFor, proxySettingsFromEnv } from '../capture/proxy/upstream-proxy.js';
 import { redact } from '../redact.js';
 
 /** Why a file could not be fetched, as the message shows it (no credentials). */
@@ -25,6 +25,7 @@ export type FetchFile = (url: string) => Promise<Uint8Array>;
 
 /** A fetcher through offgrid's proxy at `proxyUrl`, or, when null, direct (with the proxy settings of `env`). */
 export function fileFetcher(proxyUrl: string | null, env: NodeJS.ProcessEnv): FetchFile {
+  const settings = proxySettingsFromEnv(env);
   return async (raw) => {
     let url: URL;
     try {
@@ -36,7 +37,7 @@ export function fileFetcher(proxyUrl: string | null, env: NodeJS.ProcessEnv): Fe
     let response: IncomingMessage;
     try {
       response = proxyUrl === null
-        ? (await requestUpstreamFollowing(url, { proxies: proxySettingsFromEnv(env), idleTimeoutMs: IDLE_TIMEOUT_MS, headers: { 'user-agent': USER_AGENT } })).response
+        ? (await requestUpstreamFollowing(url, { proxies: (target) => proxyFor(settings, target), idleTimeoutMs: IDLE_TIMEOUT_MS, headers: { 'user-agent': USER_AGENT } })).response
         : await throughProxy(url, new URL(proxyUrl));
     } catch (error) {
       if (error instanceof FetchFileError) throw error;
@@ -70,7 +71,8 @@ async function proxiedGet(url: URL, proxy: URL, authorization: string | null): P
     request = httpRequest({ host: bareHost(proxy.hostname), port: proxy.port, method: 'GET', path: `http://${url.host}${path}`, headers, agent: false });
   } else {
     const host = bareHost(url.hostname);
-    const socket = await openTunnel(proxy, host, Number(url.port || 443), IDLE_TIMEOUT_MS);
+    // offgrid's own proxy, named by the wheelhouse run itself.
+    const socket = await openTunnel({ url: proxy, setting: 'offgrid' }, host, Number(url.port || 443), IDLE_TIMEOUT_MS);
     const secure = tlsConnect({ socket, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
     request = httpRequest({ host, method: 'GET', path, headers, createConnection: () => secure });
   }
