@@ -92,6 +92,19 @@ describe('project pages as real index servers write them', () => {
     ]);
   });
 
+  it('JetBrains Space: the fragment\'s `=` percent-encoded (`#sha256%3D<hex>`) is still the file\'s hash', () => {
+    // The fragment as astral-sh/uv#3654 quotes it from a Space package index (pypi.pkg.jetbrains.space).
+    const hex = '4095ada29e51070f7d199a0a5bdf5c8d8e238e03f0bf4dcc02571e78c9ae800d';
+    const space = `<a href="https://pypi.pkg.example/org/p/x/pypi/files/foo-1.0-py3-none-any.whl#sha256%3D${hex}">foo-1.0-py3-none-any.whl</a>
+<a href="foo-0.9.tar.gz#md5%3d0cc175b9">foo-0.9.tar.gz</a>
+<a href="foo-0.8.tar.gz#sha256%3Dzz%">foo-0.8.tar.gz</a>`;
+    assert.deepEqual(parse(space).map((f) => [f.filename, f.hashes]), [
+      ['foo-1.0-py3-none-any.whl', { sha256: hex }],
+      ['foo-0.9.tar.gz', { md5: '0cc175b9' }],
+      ['foo-0.8.tar.gz', {}],
+    ]);
+  });
+
   it('in-house index servers that write Requires-Python without escaping `>` (pip reads these)', () => {
     const page = `<html><body>
 <a href="/packages/foo-2.0-py3-none-any.whl#sha256=aa" data-requires-python=">=3.9">foo-2.0-py3-none-any.whl</a><br/>

@@ -178,7 +178,15 @@ function startTags(html: string, name: string): Map<string, string>[] {
 }
 
 function hashFromFragment(url: URL): Record<string, string> {
-  const match = /^#([a-z0-9_]+)=([0-9a-f]+)$/i.exec(url.hash);
+  let fragment = url.hash;
+  try {
+    // JetBrains Space writes the `=` escaped (`#sha256%3D<hex>`, astral-sh/uv#3654); pip
+    // would read no hash there and check nothing, so the hash is read in either spelling.
+    fragment = decodeURIComponent(fragment);
+  } catch {
+    // a stray `%` is no escape: the fragment is read as written
+  }
+  const match = /^#([a-z0-9_]+)=([0-9a-f]+)$/i.exec(fragment);
   return match ? { [match[1]!.toLowerCase()]: match[2]!.toLowerCase() } : {};
 }
 
