@@ -212,6 +212,23 @@ describe('PEP 700 (api-version 1.1) JSON pages', () => {
     assert.deepEqual(doc.files[1]!['hashes'], { sha256: 'c'.repeat(64), blake2b_256: 'd'.repeat(64) });
   });
 
+  it('bandersnatch mirrors: "" for no Requires-Python and no upload time is neither, as in HTML', () => {
+    // The entry bandersnatch's generate_json_simple_page (pypa/bandersnatch src/bandersnatch/simple.py)
+    // writes for a release file without requires_python and upload_time_iso_8601.
+    const mirror = JSON.stringify({
+      files: [{ filename: 'six-1.0.0.tar.gz', hashes: { sha256: 'e'.repeat(64) }, 'requires-python': '', size: 3, 'upload-time': '', url: '../../packages/ab/cd/six-1.0.0.tar.gz', yanked: false }],
+      meta: { 'api-version': '1.1', '_last-serial': '1234' },
+      name: 'six',
+      versions: ['1.0.0'],
+    });
+    const [file] = parseJsonProjectPage(mirror, 'https://mirror.example/simple/six/', 'six').files;
+    assert.equal(file!.requiresPython, null);
+    assert.equal(file!.uploadTime, undefined);
+    assert.equal(file!.url, 'https://mirror.example/packages/ab/cd/six-1.0.0.tar.gz');
+    const doc = JSON.parse(renderJsonPage('six', [{ file: file!, href: '/x/six-1.0.0.tar.gz' }])) as { files: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(doc.files[0]!).sort(), ['filename', 'hashes', 'size', 'url']);
+  });
+
   it('says 1.0 (no promise of sizes) when a file from an HTML upstream has none', () => {
     const fromJson = parseJsonProjectPage(pypi, 'https://idx.example/simple/six/', 'six').files[0]!;
     const fromHtml = parseHtmlProjectPage('<a href="six-1.14.0.tar.gz#sha256=ee">six-1.14.0.tar.gz</a>', 'https://other.example/simple/six/', 'six').files[0]!;

@@ -279,16 +279,19 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
     const metadata = raw['core-metadata'] ?? raw['dist-info-metadata'];
     const yanked = raw['yanked'];
     const size = raw['size'];
+    // bandersnatch writes "" for a file with no Requires-Python and no upload time: neither
+    // is a value (an empty upload time is no ISO 8601 date for uv --exclude-newer to read).
+    const requiresPython = typeof raw['requires-python'] === 'string' ? raw['requires-python'].trim() : '';
     const uploadTime = raw['upload-time'];
     files.push({
       filename: raw['filename'],
       url: withoutFragment(url),
       hashes: stringRecord(raw['hashes']),
-      requiresPython: typeof raw['requires-python'] === 'string' ? raw['requires-python'] : null,
+      requiresPython: requiresPython ? requiresPython : null,
       yanked: typeof yanked === 'string' ? yanked || true : yanked === true,
       coreMetadata: typeof metadata === 'object' && metadata !== null ? stringRecord(metadata) : metadata === true,
       ...(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
-      ...(typeof uploadTime === 'string' ? { uploadTime } : {}),
+      ...(typeof uploadTime === 'string' && uploadTime.trim() !== '' ? { uploadTime } : {}),
     });
   }
   return { name, files };
