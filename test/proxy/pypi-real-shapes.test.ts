@@ -26,6 +26,8 @@ const SECRET = 'tok-3f9a1c77e0';
 interface Route {
   readonly body: Buffer;
   readonly type: string;
+  /** Answer 302 to this URL instead (pypiserver sends a project it lacks to its fallback index). */
+  readonly location?: string;
 }
 
 interface Host {
@@ -52,6 +54,10 @@ async function startHost(): Promise<Host> {
     const route = routes.get(req.url ?? '/') ?? (routes.get(`${path}?*`) ? undefined : (routes.get(path) ?? routes.get(raw)));
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (route.location) {
+      res.writeHead(302, { location: route.location, 'content-length': 0 }).end();
       return;
     }
     res.writeHead(200, { 'content-type': route.type, 'content-length': route.body.length }).end(route.body);
@@ -97,6 +103,8 @@ interface ShapeContext {
   readonly hex: (filename: string, algorithm: string) => string;
   /** Serves `bytes` at `path` on `host`. */
   readonly serve: (host: Host, path: string, body: Buffer | string, type?: string) => void;
+  /** Answers `path` on `host` with a 302 to `location`. */
+  readonly redirect: (host: Host, path: string, location: string) => void;
   /** Serves a dist file at `path` (decoded form) on `host`, and its PEP 658 metadata beside it. */
   readonly serveDist: (host: Host, path: string, filename: string) => void;
   readonly metadataSha256: (filename: string) => string;
@@ -470,6 +478,143 @@ ${names.map((f) => `         <a href="../../packages/${f}#md5=${hex(f, 'md5')}">
     },
     pip: { requirement: 'mu==1.2', file: 'mu-1.2-py3-none-any.whl' },
   },
+  {
+    title: 'JetBrains Space: the fragment written `#sha256%3D<hex>` (astral-sh/uv#3654) is the file\'s hash, checked by the cache and handed to pip as #sha256=',
+    specs: [{ name: 'xi', version: '1.0' }],
+    indexPath: '/org/p/proj/pypi/simple/',
+    project: 'xi',
+    setup: ({ index, serve, serveDist, dist }) => {
+      const f = 'xi-1.0-py3-none-any.whl';
+      serveDist(index, `/org/p/proj/pypi/files/xi/1.0/${f}`, f);
+      serve(index, '/org/p/proj/pypi/simple/xi/', `<html><body>
+<a href="${index.url}/org/p/proj/pypi/files/xi/1.0/${f}#sha256%3D${dist(f).sha256}">${f}</a><br/>
+</body></html>`, HTML);
+      return [{ filename: f, hash: 'sha256' }];
+    },
+    pip: { requirement: 'xi==1.0', file: 'xi-1.0-py3-none-any.whl' },
+  },
+  {
+    title: 'buf.build: a local version\'s `+` written as `&#43;` in the href and the text, attributes on lines of their own, no hash (astral-sh/uv#1338)',
+    specs: [{ name: 'rho-grpc-python', version: '1.61.0.1.20230913231627+233fca715f49', requiresPython: '>=3.7' }],
+    indexPath: '/gen/python/',
+    project: 'rho-grpc-python',
+    setup: ({ index, serve, serveDist }) => {
+      const f = 'rho_grpc_python-1.61.0.1.20230913231627+233fca715f49-py3-none-any.whl';
+      const escaped = f.replace('+', '&#43;');
+      serveDist(index, `/gen/python/rho-grpc-python/${f}`, f);
+      serve(index, '/gen/python/rho-grpc-python/', `<!DOCTYPE html>
+<html>
+  <body>
+    <a
+      href="${index.url}/gen/python/rho-grpc-python/${escaped}"
+      data-requires-python="&gt;=3.7"
+      >${escaped}</a>
+  </body>
+</html>`, HTML);
+      return [{ filename: f, requiresPython: '>=3.7' }];
+    },
+    pip: { requirement: 'rho-grpc-python==1.61.0.1.20230913231627+233fca715f49', file: 'rho_grpc_python-1.61.0.1.20230913231627+233fca715f49-py3-none-any.whl' },
+  },
+  {
+    title: 'an in-house index (astral-sh/uv#12383): no <html> or <head>, links in <ul><li>, files on a storage host, data-core-metadata alone',
+    specs: [{ name: 'sigma', version: '0.4.9' }],
+    indexPath: '/simple/',
+    project: 'sigma',
+    setup: ({ index, files, serve, serveDist, dist, metadataSha256 }) => {
+      const f = 'sigma-0.4.9-py3-none-any.whl';
+      serveDist(files, `/storage/${f}`, f);
+      serve(index, '/simple/sigma/', `<!DOCTYPE html>
+<body>
+  <ul>
+    <li><a href="${files.url}/storage/${f}#sha256=${dist(f).sha256}" data-core-metadata="sha256=${metadataSha256(f)}">${f}</a></li>
+  </ul>
+</body>
+`, HTML);
+      return [{ filename: f, hash: 'sha256', metadata: true }];
+    },
+    pip: { requirement: 'sigma==0.4.9', file: 'sigma-0.4.9-py3-none-any.whl' },
+  },
+  {
+    title: 'AWS CodeArtifact: `<version>/<file>` links relative to the project page, data-gpg-sig="false", a blank before `>` (astral-sh/uv#1388)',
+    specs: [{ name: 'tau', version: '0.1' }, { name: 'tau', version: '3.0.1', requiresPython: '>=3.8' }],
+    indexPath: '/pypi/shared-packages-pypi/simple/',
+    project: 'tau',
+    setup: ({ index, serve, serveDist, dist }) => {
+      const old = 'tau-0.1-py3-none-any.whl';
+      const current = 'tau-3.0.1-py3-none-any.whl';
+      serveDist(index, `/pypi/shared-packages-pypi/simple/tau/0.1/${old}`, old);
+      serveDist(index, `/pypi/shared-packages-pypi/simple/tau/3.0.1/${current}`, current);
+      serve(index, '/pypi/shared-packages-pypi/simple/tau/', `<!DOCTYPE html>
+<html>
+<head>
+    <title>Links for tau</title>
+</head>
+<body>
+    <h1>Links for tau</h1>
+    <a href="0.1/${old}#sha256=${dist(old).sha256}" data-gpg-sig="false" >${old}</a>
+    <br/>
+    <a href="3.0.1/${current}#sha256=${dist(current).sha256}" data-requires-python="&gt;=3.8" data-gpg-sig="false" >${current}</a>
+    <br/>
+</body>
+</html>`, HTML);
+      return [{ filename: old, hash: 'sha256' }, { filename: current, hash: 'sha256', requiresPython: '>=3.8' }];
+    },
+    pip: { requirement: 'tau==3.0.1', file: 'tau-3.0.1-py3-none-any.whl' },
+  },
+  {
+    title: 'a bandersnatch mirror\'s JSON page (digest_name = md5): ../../packages/ URLs, "" for no Requires-Python or upload time, yanked as a bare true',
+    specs: [{ name: 'upsilon', version: '1.0' }, { name: 'upsilon', version: '2.0', requiresPython: '>=3.7' }],
+    indexPath: '/simple/',
+    project: 'upsilon',
+    setup: ({ index, serve, serveDist, dist, hex }) => {
+      // The entries of pypa/bandersnatch's generate_json_simple_page (src/bandersnatch/simple.py),
+      // served as nginx serves its index.v1_json.
+      const names = ['upsilon-1.0-py3-none-any.whl', 'upsilon-2.0-py3-none-any.whl'];
+      for (const f of names) serveDist(index, `/packages/4f/1a/9c0e/${f}`, f);
+      serve(index, '/simple/upsilon/', JSON.stringify({
+        files: names.map((f, i) => ({
+          filename: f,
+          hashes: { md5: hex(f, 'md5') },
+          'requires-python': i === 1 ? '>=3.7' : '',
+          size: dist(f).bytes.length,
+          'upload-time': i === 1 ? '2024-01-02T03:04:05.678901Z' : '',
+          url: `../../packages/4f/1a/9c0e/${f}`,
+          yanked: i === 0,
+        })),
+        meta: { 'api-version': '1.1', '_last-serial': '22000000' },
+        name: 'upsilon',
+        versions: ['1.0', '2.0'],
+      }), JSON_TYPE);
+      return [{ filename: names[0]!, hash: 'md5', yanked: true }, { filename: names[1]!, hash: 'md5', requiresPython: '>=3.7' }];
+    },
+    pip: { requirement: 'upsilon', file: 'upsilon-2.0-py3-none-any.whl' },
+  },
+  {
+    title: 'pypiserver with a fallback: a project it lacks is a 302 to the fallback index, whose root-relative /packages/ links are on the fallback\'s host',
+    specs: [{ name: 'chi', version: '1.0' }],
+    indexPath: '/simple/',
+    project: 'chi',
+    setup: ({ index, files, serve, serveDist, redirect, hex }) => {
+      // pypiserver's simple() (pypiserver/_app.py): no file of the project, redirect_to_fallback on,
+      // redirect to '<fallback_url>/<project>/'; the fallback, another pypiserver, writes
+      // urljoin(<request path>, '../../packages/<file>#md5=…').
+      const f = 'chi-1.0-py3-none-any.whl';
+      serveDist(files, `/packages/${f}`, f);
+      redirect(index, '/simple/chi/', `${files.url}/simple/chi/`);
+      serve(files, '/simple/chi/', `    <html>
+        <head>
+            <title>Links for chi</title>
+        </head>
+        <body>
+            <h1>Links for chi</h1>
+                 <a href="/packages/${f}#md5=${hex(f, 'md5')}">${f}</a><br>
+        </body>
+    </html>
+`, HTML);
+      return [{ filename: f, hash: 'md5' }];
+    },
+    pip: { requirement: 'chi==1.0', file: 'chi-1.0-py3-none-any.whl' },
+  },
 ];
 
 describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
@@ -502,6 +647,7 @@ describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 
       dist,
       hex: (filename, algorithm) => createHash(algorithm).update(dist(filename).bytes).digest('hex'),
       serve: (host, path, body, type = 'application/octet-stream') => host.routes.set(path, { body: Buffer.from(body), type }),
+      redirect: (host, path, location) => host.routes.set(path, { body: Buffer.alloc(0), type: 'text/html', location }),
       serveDist: (host, path, filename) => {
         host.routes.set(path, { body: dist(filename).bytes, type: 'application/octet-stream' });
         host.routes.set(`${path}.metadata`, { body: metadataOf(dist(filename)), type: 'application/octet-stream' });
