@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'node:http';
-import { serveCached, unstorableReason } from '../../src/capture/proxy/cached-fetch.js';
+import { ifNoneMatchHolds, serveCached, unstorableReason } from '../../src/capture/proxy/cached-fetch.js';
 import { forwardKey } from '../../src/capture/proxy/forward.js';
 import type { ProxyRoute } from '../../src/capture/proxy/types.js';
 import { type Upstream, bytes, sha256, startUpstream } from '../helpers/upstream.js';
@@ -286,5 +286,19 @@ describe('what a shared cache may store (RFC 9111)', () => {
     assert.equal(unstorableReason(priv, false, true), null);
     assert.equal(unstorableReason({ 'cache-control': 'private, no-store' }, false, true), 'Cache-Control: no-store');
     assert.match(unstorableReason({ 'cache-control': 'private' }, true, true) ?? '', /Authorization/);
+  });
+});
+
+describe('a client\'s If-None-Match (RFC 9110 §13.1.2)', () => {
+  it('holds for the tag, for it in a list, for `*`, and weakly: a W/ tag (as a gzip\'ing nginx in front hands back) names the same', () => {
+    const etag = '"6a13ed69"';
+    assert.equal(ifNoneMatchHolds(etag, etag), true);
+    assert.equal(ifNoneMatchHolds('W/"6a13ed69"', etag), true);
+    assert.equal(ifNoneMatchHolds('"x", W/"6a13ed69" ', etag), true);
+    assert.equal(ifNoneMatchHolds('*', etag), true);
+    assert.equal(ifNoneMatchHolds(etag, 'W/"6a13ed69"'), true);
+    assert.equal(ifNoneMatchHolds('"6a13ed6"', etag), false);
+    assert.equal(ifNoneMatchHolds('W/"x"', etag), false);
+    assert.equal(ifNoneMatchHolds(undefined, etag), false);
   });
 });

@@ -373,10 +373,19 @@ class Recorder {
 }
 
 function clientMatches(req: IncomingMessage, headers: OutgoingHttpHeaders): boolean {
-  const ifNoneMatch = req.headers['if-none-match'];
   const etag = headers.etag;
-  if (typeof ifNoneMatch !== 'string' || typeof etag !== 'string') return false;
-  return ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*');
+  return typeof etag === 'string' && ifNoneMatchHolds(req.headers['if-none-match'], etag);
+}
+
+/**
+ * Whether a client's If-None-Match names `etag`: a list, `*`, and the weak comparison of
+ * RFC 9110 §13.1.2 (`W/"x"` matches `"x"`). A reverse proxy that compresses a response
+ * weakens its ETag (nginx's gzip does), and its clients send that weak tag back.
+ */
+export function ifNoneMatchHolds(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
 }
 
 /** Streams `body` to the client; on any failure the socket is destroyed so the client sees a short body. */

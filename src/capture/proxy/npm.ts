@@ -9,7 +9,7 @@ import type { CacheStore } from '../../cache/index.js';
 import { isoLocal } from '../../session/time.js';
 import { networkAttemptEvent } from '../events.js';
 import { indexDocumentEvent } from './index-event.js';
-import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
+import { CACHE_HEADER, ifNoneMatchHolds, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import { ABBREVIATED, loadPackument } from './npm-packuments.js';
 import { type TarballLink, baseFromHost, parseIntegrity, parseNpmPath, rewritePackument, sha256FromIntegrity, tarballLinks } from './npm-rewrite.js';
 import { splitCredentials } from './pypi-pages.js';
@@ -100,7 +100,7 @@ async function servePackument(req: IncomingMessage, res: ServerResponse, ctx: Pr
   const body = Buffer.from(JSON.stringify(rewritePackument(name, result.doc, base)));
   const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
   const headers = { 'content-type': result.contentType, 'cache-control': 'max-age=0, must-revalidate', vary: 'Accept, Host', etag, [CACHE_HEADER]: result.status };
-  if (req.headers['if-none-match'] === etag) {
+  if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) {
     res.writeHead(304, headers).end();
     return;
   }

@@ -17,7 +17,7 @@ import type { CacheStatus } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent } from '../events.js';
 import { indexDocumentEvent } from './index-event.js';
-import { CACHE_HEADER, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
+import { CACHE_HEADER, ifNoneMatchHolds, sendError, serveCached, toolFromUserAgent } from './cached-fetch.js';
 import { type PageResult, loadProjectPage, splitCredentials } from './pypi-pages.js';
 import { type LocalDist, LOCAL_FILES_PREFIX, LocalDists, localFilePath, localIndexFile, parseLocalFilePath } from './pypi-local.js';
 import {
@@ -209,7 +209,7 @@ async function serveProject(req: IncomingMessage, res: ServerResponse, ctx: Prox
     etag,
     [CACHE_HEADER]: combinedStatus(pages.map((p) => p.status)),
   };
-  if (req.headers['if-none-match']?.split(',').some((tag) => tag.trim() === etag)) {
+  if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) {
     res.writeHead(304, headers).end();
     return;
   }
