@@ -207,6 +207,19 @@ describe('npm mirror in front of real registry shapes, with real npm', { timeout
 
   it('very old packages: `shasum` (sha1) only, no `integrity`', () =>
     installTwiceThenCi({ registry: { dist: ({ integrity: _, ...dist }) => dist } }));
+
+  it('Gitea: packages published before its standard URLs keep tarballs at <QueryEscape(name)>/-/<version>/<file> (routers/api/packages/npm/api.go), token at //host/api/packages/<owner>/npm/', () =>
+    installTwiceThenCi({
+      registry: {
+        prefix: '/api/packages/org/npm',
+        tarballPath: (spec) => `/${encodeURIComponent(spec.name)}/-/${spec.version}/${spec.name.split('/').pop()}-${spec.version}.tgz`,
+      },
+      authorization: `Bearer ${TOKEN}`,
+      npmrc: bearer,
+    }));
+
+  it('a read-only mirror whose tarballs sit at <name>/<file>, without the /-/ segment (jbuck/npm-readonly-mirror#7)', () =>
+    installTwiceThenCi({ registry: { tarballPath: (spec) => `/${spec.name}/${spec.name.split('/').pop()}-${spec.version}.tgz` } }));
 });
 
 describe('npm mirror: a tarball whose bytes are not what the packument declares', { timeout: 120_000 }, () => {
