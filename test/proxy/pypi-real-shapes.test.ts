@@ -615,6 +615,28 @@ ${names.map((f) => `         <a href="../../packages/${f}#md5=${hex(f, 'md5')}">
     },
     pip: { requirement: 'chi==1.0', file: 'chi-1.0-py3-none-any.whl' },
   },
+  {
+    title: 'the vLLM wheel index: <meta> straight under <html>, no hash, `../../<commit>/<file>` links with the local version\'s `+` as %2B (S3 keys)',
+    specs: [{ name: 'vllm', version: '0.11.2.dev363+ge2f56c309' }],
+    indexPath: '/nightly/',
+    project: 'vllm',
+    setup: ({ index, serve, serveDist }) => {
+      // As vllm-project/vllm's .buildkite/scripts/generate-nightly-index.py writes <index>/vllm/index.html:
+      // quote(relative_path, safe=":%/") of a wheel in s3://…/<commit>/, one <a> per wheel.
+      const f = 'vllm-0.11.2.dev363+ge2f56c309-py3-none-any.whl';
+      serveDist(index, `/e2f56c309d2a28899c68975a7e104502d56deb8f/${f}`, f);
+      serve(index, '/nightly/vllm/', `<!DOCTYPE html>
+<html>
+  <meta name="pypi:repository-version" content="1.0">
+  <body>
+    <a href="../../e2f56c309d2a28899c68975a7e104502d56deb8f/${f.replace('+', '%2B')}">${f}</a><br/>
+  </body>
+</html>
+`, HTML);
+      return [{ filename: f }];
+    },
+    pip: { requirement: 'vllm==0.11.2.dev363+ge2f56c309', file: 'vllm-0.11.2.dev363+ge2f56c309-py3-none-any.whl' },
+  },
 ];
 
 describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
