@@ -637,6 +637,25 @@ ${names.map((f) => `         <a href="../../packages/${f}#md5=${hex(f, 'md5')}">
     },
     pip: { requirement: 'vllm==0.11.2.dev363+ge2f56c309', file: 'vllm-0.11.2.dev363+ge2f56c309-py3-none-any.whl' },
   },
+  {
+    title: 'devpi as pasted in astral-sh/uv#8172: only <body>, the index name as text before each link, data-requires-python=">=2.7" with a raw `>`',
+    specs: [{ name: 'psi', version: '0.2', sdist: true, tags: ['py2.py3-none-any'] }, { name: 'psi', version: '0.1.2', tags: ['py2.py3-none-any'] }],
+    indexPath: '/root/namespace/+simple/',
+    project: 'psi',
+    setup: ({ index, serve, serveDist, dist }) => {
+      const files = [
+        ['psi-0.2.tar.gz', '086/8962b8e5583b4'],
+        ['psi-0.2-py2.py3-none-any.whl', 'abe/2ed2f4444082c'],
+        ['psi-0.1.2-py2.py3-none-any.whl', '97f/3f532c81bc708'],
+      ] as const;
+      for (const [f, dir] of files) serveDist(index, `/root/namespace/+f/${dir}/${f}`, f);
+      serve(index, '/root/namespace/+simple/psi/', `<body><h1>root/namespace: links for psi</h1>
+${files.map(([f, dir]) => `root/namespace <a href="../../+f/${dir}/${f}#sha256=${dist(f).sha256}" data-requires-python=">=2.7">${f}</a><br>`).join('\n')}
+</body>`, HTML);
+      return files.map(([filename]) => ({ filename, hash: 'sha256' as const, requiresPython: '>=2.7' }));
+    },
+    pip: { requirement: 'psi==0.2', file: 'psi-0.2-py2.py3-none-any.whl' },
+  },
 ];
 
 describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
