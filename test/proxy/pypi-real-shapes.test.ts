@@ -656,6 +656,23 @@ ${files.map(([f, dir]) => `root/namespace <a href="../../+f/${dir}/${f}#sha256=$
     },
     pip: { requirement: 'psi==0.2', file: 'psi-0.2-py2.py3-none-any.whl' },
   },
+  {
+    title: 'Azure Artifacts: absolute …/pypi/download/<name>/<version>/<file> links (astral-sh/uv#2138), answered with a redirect to blob storage on another host',
+    specs: [{ name: 'omega-az', version: '40.0.2' }],
+    indexPath: '/org/_packaging/feed/pypi/simple/',
+    project: 'omega-az',
+    setup: ({ index, files, serve, serveDist, redirect, dist }) => {
+      const f = 'omega_az-40.0.2-py3-none-any.whl';
+      serveDist(files, `/blob/5f/${f}`, f);
+      redirect(index, `/org/_packaging/0c1d2e3f/pypi/download/omega-az/40.0.2/${f}`, `${files.url}/blob/5f/${f}`);
+      serve(index, '/org/_packaging/feed/pypi/simple/omega-az/', `<!DOCTYPE html>
+<html><head><title>Links for omega-az</title></head><body><h1>Links for omega-az</h1>
+<a href="${index.url}/org/_packaging/0c1d2e3f/pypi/download/omega-az/40.0.2/${f}#sha256=${dist(f).sha256}" data-requires-python="&gt;=3.6">${f}</a><br/>
+</body></html>`, HTML);
+      return [{ filename: f, hash: 'sha256', requiresPython: '>=3.6' }];
+    },
+    pip: { requirement: 'omega-az==40.0.2', file: 'omega_az-40.0.2-py3-none-any.whl' },
+  },
 ];
 
 describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
