@@ -673,6 +673,25 @@ ${files.map(([f, dir]) => `root/namespace <a href="../../+f/${dir}/${f}#sha256=$
     },
     pip: { requirement: 'omega-az==40.0.2', file: 'omega_az-40.0.2-py3-none-any.whl' },
   },
+  {
+    title: 'pypicloud on S3: root-relative /api/package/<name>/<file> links, each a 302 to a presigned S3 URL on another host (astral-sh/uv#13336)',
+    specs: [{ name: 'pkg-from-private-registry', version: '0.13.0' }],
+    indexPath: '/simple/',
+    project: 'pkg-from-private-registry',
+    setup: ({ index, files, serve, redirect, dist }) => {
+      const f = 'pkg_from_private_registry-0.13.0-py3-none-any.whl';
+      const presigned = `/pypi/6e60/pkg-from-private-registry/${f}?AWSAccessKeyId=scrubbed&Signature=scrubbed&x-amz-security-token=scrubbed&Expires=1746736049`;
+      serve(files, `/pypi/6e60/pkg-from-private-registry/${f}?*`, '');
+      serve(files, presigned, dist(f).bytes);
+      redirect(index, `/api/package/pkg-from-private-registry/${f}`, `${files.url}${presigned}`);
+      serve(index, '/simple/pkg-from-private-registry/', `<!DOCTYPE html>
+<html><head><title>pkg-from-private-registry</title></head><body>
+<a href="/api/package/pkg-from-private-registry/${f}#sha256=${dist(f).sha256}">${f}</a><br>
+</body></html>`, HTML);
+      return [{ filename: f, hash: 'sha256' }];
+    },
+    pip: { requirement: 'pkg-from-private-registry==0.13.0', file: 'pkg_from_private_registry-0.13.0-py3-none-any.whl' },
+  },
 ];
 
 describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
