@@ -81,7 +81,8 @@ interface Expected {
   readonly yanked?: boolean | string;
   /** The hash algorithm the link declares (its value is computed from the bytes). */
   readonly hash?: 'sha256' | 'md5' | 'sha1';
-  readonly metadata?: boolean;
+  /** PEP 658/714 metadata beside the file: with its sha256 (true), or with none ('unhashed': `data-core-metadata="true"`). */
+  readonly metadata?: boolean | 'unhashed';
 }
 
 interface Shape {
@@ -692,6 +693,26 @@ ${files.map(([f, dir]) => `root/namespace <a href="../../+f/${dir}/${f}#sha256=$
     },
     pip: { requirement: 'pkg-from-private-registry==0.13.0', file: 'pkg_from_private_registry-0.13.0-py3-none-any.whl' },
   },
+  {
+    title: 'CERN\'s simple-repository-server (PEP 691 JSON): ../../resources/<project>/<file> URLs, "core-metadata": true with no hash nor dist-info-metadata, "gpg-sig", upload-time',
+    specs: [{ name: 'acc-py-tools', version: '2.0' }],
+    indexPath: '/simple/',
+    project: 'acc-py-tools',
+    setup: ({ index, serve, serveDist, dist }) => {
+      // simple-repository's SerializerJsonV1 (simple_repository/tests/test_serializer.py) behind
+      // simple-repository-server's replace_urls (simple_repository_server/utils.py), which serves
+      // the file and its .metadata under /resources/<project>/.
+      const f = 'acc_py_tools-2.0-py3-none-any.whl';
+      serveDist(index, `/resources/acc-py-tools/${f}`, f);
+      serve(index, '/simple/acc-py-tools/', JSON.stringify({
+        meta: { 'api-version': '1.1' },
+        name: 'acc-py-tools',
+        files: [{ filename: f, url: `../../resources/acc-py-tools/${f}`, hashes: { sha256: dist(f).sha256 }, 'requires-python': '>=3.8', 'core-metadata': true, 'gpg-sig': false, size: dist(f).bytes.length, 'upload-time': '2000-01-04T00:00:00Z' }],
+      }), JSON_TYPE);
+      return [{ filename: f, hash: 'sha256', requiresPython: '>=3.8', metadata: 'unhashed' }];
+    },
+    pip: { requirement: 'acc-py-tools==2.0', file: 'acc_py_tools-2.0-py3-none-any.whl' },
+  },
 ];
 
 describe('PyPI mirror in front of real index servers\' page shapes', { timeout: 300_000 }, () => {
@@ -817,8 +838,9 @@ async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly 
     assert.equal(entry.yanked, want.yanked);
     if (want.metadata) {
       const sha = ctx.metadataSha256(want.filename);
-      assert.deepEqual(file.coreMetadata, { sha256: sha });
-      assert.deepEqual(entry['core-metadata'], { sha256: sha });
+      const declared = want.metadata === 'unhashed' ? true : { sha256: sha };
+      assert.deepEqual(file.coreMetadata, declared);
+      assert.deepEqual(entry['core-metadata'], declared);
       const meta = await fetch(new URL(`${new URL(file.url).pathname}.metadata`, proxy.url));
       assert.equal(meta.status, 200, `${want.filename}.metadata`);
       assert.equal(createHash('sha256').update(Buffer.from(await meta.arrayBuffer())).digest('hex'), sha);
