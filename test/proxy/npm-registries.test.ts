@@ -280,3 +280,27 @@ describe('npm mirror next to a scope on its own registry', { timeout: 120_000 },
     }
   });
 });
+
+describe('npm mirror: a version with SemVer build metadata', { timeout: 120_000 }, () => {
+  it('`1.0.0+build.7` (Verdaccio keeps the `+…`: verdaccio/verdaccio#1399) installs through the mirror, then offline from its cache', async () => {
+    const m = await mirror({ registry: { rawPaths: true } }, [{ name: 'meta-pkg', version: '1.0.0+build.7' }]);
+    let proxy = await m.start();
+    try {
+      const app = await project(m.work, { 'meta-pkg': '^1.0.0' });
+      const first = await npm(['install'], app, proxy, await mkdtemp(join(m.work, 'npmcache-')));
+      assert.equal(first.code, 0, first.output);
+      assert.equal(await installed(app, 'meta-pkg'), '1.0.0+build.7');
+      assert.equal(m.tarballRequests(), 1);
+      await proxy.close();
+      proxy = await m.start(true);
+      await rm(join(app, 'node_modules'), { recursive: true, force: true });
+      const offline = await npm(['ci'], app, proxy, await mkdtemp(join(m.work, 'npmcache-')));
+      assert.equal(offline.code, 0, offline.output);
+      assert.equal(await installed(app, 'meta-pkg'), '1.0.0+build.7');
+      assert.equal(m.tarballRequests(), 1, 'offline, from the cache');
+    } finally {
+      await proxy.close();
+      await m.close();
+    }
+  });
+});

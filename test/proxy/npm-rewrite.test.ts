@@ -46,6 +46,24 @@ describe('npm mirror paths', () => {
     assert.equal((rewritePackument('@acme/core', doc, 'http://127.0.0.1:9') as typeof doc).versions['1.0.0'].dist.tarball, 'http://127.0.0.1:9/npm/@acme/core/-/core-1.0.0.tgz');
   });
 
+  it('a SemVer build-metadata version (`1.0.0+build.7`, which Verdaccio keeps: verdaccio/verdaccio#1399) gets a proxy URL the mirror serves', () => {
+    const doc = {
+      name: 'meta',
+      versions: {
+        '1.0.0+build.7': { dist: { tarball: 'https://r.example/meta/-/meta-1.0.0+build.7.tgz' } },
+        // A name the route could never take back (a space, a `%`): the `<name>-<version>.tgz` form instead.
+        '1.0.1': { dist: { tarball: 'https://r.example/meta/-/meta%201.0.1%25.tgz' } },
+      },
+    };
+    const out = rewritePackument('meta', doc, 'http://127.0.0.1:9') as typeof doc;
+    for (const [version, file] of [['1.0.0+build.7', 'meta-1.0.0+build.7.tgz'], ['1.0.1', 'meta-1.0.1.tgz']] as const) {
+      const url = new URL(out.versions[version]!.dist.tarball);
+      assert.deepEqual(parseNpmPath(url.pathname), { type: 'tarball', name: 'meta', file }, version);
+    }
+    assert.deepEqual(tarballLinks('meta', doc).map((l) => l.file), ['meta-1.0.0+build.7.tgz', 'meta-1.0.1.tgz']);
+    for (const bad of ['/npm/meta/-/+x.tgz', '/npm/meta/-/.x.tgz', '/npm/meta/-/a%2b..%2f.tgz']) assert.equal(parseNpmPath(bad), null, bad);
+  });
+
   it('integrity strings', () => {
     const data = Buffer.from('x');
     const sha256 = createHash('sha256').update(data).digest();

@@ -7,6 +7,12 @@ export type NpmPath =
   | { readonly type: 'tarball'; readonly name: string; readonly file: string };
 
 const SEGMENT = /^[A-Za-z0-9._~-][A-Za-z0-9._~-]{0,213}$/;
+/**
+ * A tarball file name: a package name's characters, and `+` for a SemVer build-metadata
+ * version (`pkg-1.0.0+build.7.tgz`), which registries such as Verdaccio keep
+ * (verdaccio/verdaccio#1399). No `/`, `%` or `..` can pass.
+ */
+const TARBALL_FILE = /^[A-Za-z0-9_~-][A-Za-z0-9._~+-]{0,213}$/;
 
 function validName(name: string): boolean {
   const parts = name.split('/');
@@ -44,7 +50,7 @@ export function parseNpmPath(rawPath: string): NpmPath | null {
   const tarball = TARBALL.exec(rest);
   if (tarball) {
     const name = tarball[1]!;
-    return validName(name) && SEGMENT.test(tarball[2]!) ? { type: 'tarball', name, file: tarball[2]! } : null;
+    return validName(name) && TARBALL_FILE.test(tarball[2]!) ? { type: 'tarball', name, file: tarball[2]! } : null;
   }
   if (!underMirror) return null;
   return validName(rest) ? { type: 'packument', name: rest } : null;
@@ -83,14 +89,15 @@ function lastSegment(url: string): string | null {
  * The file name a tarball gets under the proxy: the upstream's own when it is a `.tgz`,
  * else `<name>-<version>.tgz`. Some registries serve tarballs from URLs with no such name
  * (GitHub Packages: `…/download/@scope/name/1.2.3/<digest>`), and npm's registry paths
- * (`<name>/-/<file>.tgz`) need one.
+ * (`<name>/-/<file>.tgz`) need one. Only a name the route accepts back (parseNpmPath) is
+ * given: a link the mirror itself would refuse is no link.
  */
 function tarballFile(name: string, version: string, url: string): string | null {
   const last = lastSegment(url);
   if (last === null) return null;
-  if (last.endsWith('.tgz')) return last;
+  if (last.endsWith('.tgz') && TARBALL_FILE.test(last)) return last;
   const file = `${name.split('/').pop()}-${version}.tgz`;
-  return SEGMENT.test(file) ? file : null;
+  return TARBALL_FILE.test(file) ? file : null;
 }
 
 /** Every tarball a packument lists. */
