@@ -55,9 +55,15 @@ function nonEditable(line: RequirementLine): RequirementLine {
   return { ...line, editable: false, spec: line.spec.replace(/^(git|hg|svn|bzr):/i, '$1+$1:') };
 }
 
+/** A VCS package's checkout as pip takes it (`git+URL@commit`, pinned to what pip resolved), or null for a directory. */
+function checkoutUrl(pkg: ResolvedPackage): string | null {
+  if (pkg.vcs === null) return null;
+  return `${pkg.vcs.name}+${pkg.url}${pkg.vcs.commit !== null ? `@${pkg.vcs.commit}` : ''}`;
+}
+
 /** The line for a package only known from pip's report: its checkout pinned to the commit pip resolved, or its directory. */
 function sourceLine(pkg: ResolvedPackage): RequirementLine {
-  const spec = pkg.vcs !== null ? `${pkg.name} @ ${pkg.vcs.name}+${pkg.url}${pkg.vcs.commit !== null ? `@${pkg.vcs.commit}` : ''}` : `${pkg.name} @ ${pkg.url}`;
+  const spec = `${pkg.name} @ ${checkoutUrl(pkg) ?? pkg.url}`;
   return { file: null, line: null, spec, name: pkg.name, hashes: [], options: [], ignoredOptions: [], editable: false };
 }
 
@@ -124,7 +130,7 @@ export async function buildIntoWheelhouse(plan: SourcePlan['build'], dest: strin
       if (result === undefined) continue; // interrupted
       // pip reports an editable checkout as the directory it cloned to: the line says where it came from.
       const fromLine = requirementSource(line.spec) === 'vcs';
-      const source = redact(pkg.vcs !== null ? `${pkg.vcs.name}+${pkg.url}${pkg.vcs.commit !== null ? `@${pkg.vcs.commit}` : ''}` : fromLine ? requirementTarget(line.spec) : pkg.url);
+      const source = redact(checkoutUrl(pkg) ?? (fromLine ? requirementTarget(line.spec) : pkg.url));
       if ('failure' in result) {
         out.set(pkg, { pkg, source, failure: result.failure });
         continue;
