@@ -591,6 +591,24 @@ ${names.map((f) => `         <a href="../../packages/${f}#md5=${hex(f, 'md5')}">
     pip: { requirement: 'upsilon', file: 'upsilon-2.0-py3-none-any.whl' },
   },
   {
+    title: 'a JSON page whose "yanked" is an empty string (PEP 691 wants a non-empty reason): pip reads it as not yanked, and so it stays',
+    specs: [{ name: 'phi', version: '1.0' }, { name: 'phi', version: '2.0' }],
+    indexPath: '/simple/',
+    project: 'phi',
+    setup: ({ index, serve, serveDist, hex }) => {
+      const names = ['phi-1.0-py3-none-any.whl', 'phi-2.0-py3-none-any.whl'];
+      for (const f of names) serveDist(index, `/files/${f}`, f);
+      serve(index, '/simple/phi/', JSON.stringify({
+        meta: { 'api-version': '1.0' },
+        name: 'phi',
+        files: names.map((f) => ({ filename: f, url: `/files/${f}`, hashes: { sha256: hex(f, 'sha256') }, yanked: f.includes('2.0') ? '' : false })),
+      }), JSON_TYPE);
+      return [{ filename: names[0]!, hash: 'sha256' }, { filename: names[1]!, hash: 'sha256', yanked: '' }];
+    },
+    // Were '' taken for a yank, pip would pass over 2.0 for an unpinned requirement.
+    pip: { requirement: 'phi', file: 'phi-2.0-py3-none-any.whl' },
+  },
+  {
     title: 'pypiserver with a fallback: a project it lacks is a 302 to the fallback index, whose root-relative /packages/ links are on the fallback\'s host',
     specs: [{ name: 'chi', version: '1.0' }],
     indexPath: '/simple/',
@@ -834,7 +852,8 @@ async function checkShape(proxy: RunningProxy, shape: Shape, expected: readonly 
     }
     assert.equal(file.requiresPython, want.requiresPython ?? null, `${want.filename} requires-python`);
     assert.equal(entry['requires-python'], want.requiresPython);
-    assert.equal(file.yanked, want.yanked ?? false, `${want.filename} yanked`);
+    // The HTML page says '' (an empty JSON reason) as pip reads it: not yanked.
+    assert.equal(file.yanked, want.yanked === '' ? false : (want.yanked ?? false), `${want.filename} yanked`);
     assert.equal(entry.yanked, want.yanked);
     if (want.metadata) {
       const sha = ctx.metadataSha256(want.filename);

@@ -9,7 +9,11 @@ export interface IndexFile {
   readonly url: string;
   readonly hashes: Readonly<Record<string, string>>;
   readonly requiresPython: string | null;
-  /** false, true (no reason given) or the reason. */
+  /**
+   * false, true (no reason given) or the reason. A JSON page's `"yanked": ""` stays '':
+   * PEP 691 asks for a non-empty reason, and clients disagree on an empty one (pip reads it
+   * as not yanked, uv as yanked), so each reads offgrid's JSON as it read the upstream's.
+   */
   readonly yanked: boolean | string;
   /** PEP 658/714: false, true, or the hashes of the `.metadata` file. */
   readonly coreMetadata: boolean | Readonly<Record<string, string>>;
@@ -288,7 +292,7 @@ export function parseJsonProjectPage(text: string, pageUrl: string, name: string
       url: withoutFragment(url),
       hashes: stringRecord(raw['hashes']),
       requiresPython: requiresPython ? requiresPython : null,
-      yanked: typeof yanked === 'string' ? yanked || true : yanked === true,
+      yanked: typeof yanked === 'string' ? yanked : yanked === true,
       coreMetadata: typeof metadata === 'object' && metadata !== null ? stringRecord(metadata) : metadata === true,
       ...(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
       ...(typeof uploadTime === 'string' && uploadTime.trim() !== '' ? { uploadTime } : {}),
@@ -397,7 +401,8 @@ export function renderHtmlPage(name: string, files: readonly RenderedFile[]): st
     if (file.requiresPython !== null) attrs.push(`data-requires-python="${escapeHtml(file.requiresPython)}"`);
     const meta = metadataValue(file.coreMetadata);
     if (meta !== null) attrs.push(`data-dist-info-metadata="${escapeHtml(meta)}"`, `data-core-metadata="${escapeHtml(meta)}"`);
-    if (file.yanked !== false) attrs.push(`data-yanked="${file.yanked === true ? '' : escapeHtml(file.yanked)}"`);
+    // HTML has no "empty reason" that is not a yank: '' is rendered as pip read it, unyanked.
+    if (file.yanked !== false && file.yanked !== '') attrs.push(`data-yanked="${file.yanked === true ? '' : escapeHtml(file.yanked)}"`);
     return `    <a ${attrs.join(' ')}>${escapeHtml(file.filename)}</a><br />`;
   });
   return [
