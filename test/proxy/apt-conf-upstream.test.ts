@@ -130,6 +130,19 @@ describe("offgrid fetches for apt through the proxy apt's configuration names", 
     assert.equal(debAsked(), before);
   });
 
+  it("apt with its User-Agent changed (Acquire::http::User-Agent) is still apt: its misses go through apt's proxy and are recorded as apt's", async (t) => {
+    const { dir, repo } = await withRepository(t);
+    const proxy = await company(t);
+    const source = `http://repo.offgrid.test:${repo.port}/debian`;
+    const conf = userAptConfig(dir, [source], [`Acquire::http::Proxy "${proxy.url}";`, 'Acquire::http::User-Agent "corp-image-builder/2.1";']);
+
+    const run = await offgridRun(dir, conf, 'apt-get update && apt-get download offgrid-demo');
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.ok(proxy.requests.some((r) => r.target.endsWith(DEMO_DEB)), proxy.requests.map((r) => r.target).join('\n'));
+    const deb = readValidLedger(onlyLedger(join(dir, 'logs'))).downloads.apt.find((record) => record.name === 'offgrid-demo');
+    assert.equal(deb?.tool, 'apt', JSON.stringify(deb));
+  });
+
   it('a host apt.conf sends DIRECT is fetched directly, the others still through the proxy', async (t) => {
     const { dir, repo } = await withRepository(t);
     const proxy = await company(t);

@@ -130,10 +130,21 @@ export function forwardTarget(raw: string): ForwardTarget | null {
   return target;
 }
 
+/**
+ * The tool asking for a forward-proxied target: by its User-Agent, and an unknown agent
+ * asking for apt's files (a repository's dists/ or pool/) is apt with its User-Agent
+ * changed (`Acquire::http::User-Agent`): it is recorded as apt's, and goes upstream through
+ * the proxy apt's configuration names.
+ */
+export function forwardTool(userAgent: string | undefined, what: ForwardClassification): string {
+  const tool = toolFromUserAgent(userAgent);
+  return tool === 'http' && what.kind === 'apt' ? 'apt' : tool;
+}
+
 /** Serves an absolute-form request (`GET http://host/path`). */
 export async function handleForward(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext, store: CacheStore, forward: ForwardTarget): Promise<void> {
   const target = forward.url;
-  const tool = toolFromUserAgent(req.headers['user-agent']);
+  const tool = forwardTool(req.headers['user-agent'], forward.what);
   if (target.protocol !== 'http:') {
     sendError(res, 400, `offgrid: only http:// URLs can be proxied this way; https goes through CONNECT`);
     return;

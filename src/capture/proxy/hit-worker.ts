@@ -17,8 +17,8 @@ import { CacheStore } from '../../cache/index.js';
 import type { Clock } from '../../session/time.js';
 import type { CaptureEvent } from '../events.js';
 import { RedirectTargets, isHostAllowed, listedHost } from './allow-list.js';
-import { serveStoredHit, toolFromUserAgent } from './cached-fetch.js';
-import { forwardServeOptions, forwardTarget } from './forward.js';
+import { serveStoredHit } from './cached-fetch.js';
+import { forwardServeOptions, forwardTarget, forwardTool } from './forward.js';
 import { relayConnect, relayRequest, relayTarget } from './relay.js';
 import { type ServerLimits, checkBindAddress, createProxyHttpServer, selfAuthorities } from './server.js';
 import type { ProxyContext, ProxyLogger } from './types.js';
@@ -85,7 +85,7 @@ export async function startHitWorker(options: HitWorkerOptions): Promise<Running
     // Requests for the proxy itself (a client without no_proxy) are the main process's too.
     if (!forward || selfHosts.has(forward.url.host)) return passOn(req, res, null);
     if (isHostAllowed(learned, forward.url.hostname, forward.url.port)) {
-      const options = forwardServeOptions(req, res, context, forward, toolFromUserAgent(req.headers['user-agent']));
+      const options = forwardServeOptions(req, res, context, forward, forwardTool(req.headers['user-agent'], forward.what));
       if (await serveStoredHit(context, store, options)) return;
     }
     return passOn(req, res, forward.url);
