@@ -248,6 +248,17 @@ test('analyze: `docker-compose up` output (captured with Compose 1.29): each con
   );
 });
 
+test('analyze: `docker-compose up` output with a `container_name` (captured with Compose 1.29): its lines lose the name compose attached to, a table\'s `name | value` keeps its text', () => {
+  const events = analyze(fixtureBytes('compose-logs/docker-compose-1.29-container-name.txt').toString('utf8'));
+  assert.deepEqual(
+    attempts(events).map((a) => [a.tool, a.url_or_host]),
+    [['wget', '127.0.0.1:9'], ['wget', 'no-such-host.invalid']],
+  );
+  // Without an `Attaching to` line naming it, `shop-frontend | ` is text like any other.
+  const unattached = analyze("shop-frontend | wget: bad address 'no-such-host.invalid'\n");
+  assert.deepEqual(attempts(unattached), []);
+});
+
 test("splitCiPrefix: Buildkite's time in milliseconds before each line of a raw job log, its escape lost", () => {
   // The agent's lines as buildkite/buildkite-logs' tests hold them (`ESC _bk;t=… BEL` before each).
   assert.deepEqual(splitCiPrefix('_bk;t=1745322209921~~~ Running global environment hook'), {

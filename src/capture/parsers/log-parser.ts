@@ -20,6 +20,7 @@ import { errorEvent, networkAttemptEvent, type CaptureEvent } from '../events.js
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
 import { BuildKitFramer } from './docker-buildkit.js';
 import { splitCiPrefix } from './ci-prefix.js';
+import { AttachedContainers } from './compose-attached.js';
 import { LineNumbers } from './line-numbers.js';
 import { HardWraps } from './hard-wraps.js';
 import { LegacyFramer } from './docker-legacy.js';
@@ -188,11 +189,12 @@ export function createLogParser(options: LogParserOptions): LogParser {
     const { text, time } = held;
     held = null;
     ciTime = time;
-    dispatch(text);
+    dispatch(attached.strip(text));
   };
 
   /** A build log pasted into Markdown: its prefix is taken off its lines while they keep it. */
   let paste: Paste | null = null;
+  const attached = new AttachedContainers();
 
   const take = (input: string): void => {
     let raw = input;
@@ -217,12 +219,12 @@ export function createLogParser(options: LogParserOptions): LogParser {
     }
     release();
     if (ci === null) {
-      dispatch(raw);
+      dispatch(attached.strip(raw));
     } else if (ci.gitlab) {
       held = { text: ci.text, time: ci.timestamp };
     } else {
       ciTime = ci.timestamp;
-      dispatch(ci.text);
+      dispatch(attached.strip(ci.text));
     }
   };
   // A job log copied from GitHub's web view numbers its lines; the numbers come off first, after
