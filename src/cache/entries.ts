@@ -1,5 +1,5 @@
 // Reading, listing and removing index entries; shared by the store and maintenance.
-import { readFile, readdir, stat, utimes } from 'node:fs/promises';
+import { type FileHandle, open, readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CacheEntry, parseEntry } from './entry.js';
 import { CacheError, hasErrno } from './errors.js';
@@ -17,13 +17,21 @@ export interface IndexFile {
 }
 
 export async function readIndexFile(path: string): Promise<IndexFile | null> {
-  let text: string;
-  let mtimeMs: number;
+  // One open for text and mtime alike: a key not in the cache (every download's first
+  // look) costs one failed call, and the two are of the same file even if it is replaced.
+  let handle: FileHandle;
   try {
-    [text, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    handle = await open(path, 'r');
   } catch (error) {
     if (hasErrno(error, 'ENOENT')) return null;
     throw error;
+  }
+  let text: string;
+  let mtimeMs: number;
+  try {
+    [text, { mtimeMs }] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
+  } finally {
+    await handle.close();
   }
   try {
     const parsed = parseEntry(text, path, null);

@@ -12,11 +12,12 @@
 // A lock or marker whose pid is dead is stale and taken over, so a killed `prune` does not
 // wedge the cache.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CacheError, hasErrno } from './errors.js';
 import { LOCK_FILE, TMP_DIR, WRITERS_DIR, pidOfTmpName, tmpName } from './layout.js';
+import { inParentDir } from './parent-dir.js';
 import { type CacheContext, isoTime, sleep } from './options.js';
 
 export type Release = () => Promise<void>;
@@ -162,11 +163,10 @@ async function waitForCommitsToFinish(ctx: CacheContext, deadline: number): Prom
 export async function enterCommit(ctx: CacheContext): Promise<Release> {
   const lockPath = join(ctx.root, LOCK_FILE);
   const dir = join(ctx.root, WRITERS_DIR);
-  await mkdir(dir, { recursive: true });
   const deadline = performance.now() + ctx.lockTimeoutMs;
   for (;;) {
     const marker = join(dir, tmpName(process.pid, 'commit'));
-    await writeFile(marker, '', { flag: 'wx' });
+    await inParentDir(marker, () => writeFile(marker, '', { flag: 'wx' }));
     const holder = await readHolder(lockPath);
     if (!isHeld(holder)) return () => unlinkIfPresent(marker);
     await unlinkIfPresent(marker);

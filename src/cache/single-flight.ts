@@ -8,7 +8,8 @@
 //
 // The first caller for a key is the leader: its flight re-checks the store (a request that
 // arrives just after a download finished is a hit, not a second fetch; `skipStoreCheck`
-// when the caller knows the stored copy is outdated), else opens the upstream once and
+// when the caller knows the stored copy is outdated, `missedAt` when the caller has just
+// looked and nothing was committed since), else opens the upstream once and
 // pipes it into a cache writer. Every caller, leader included, reads the body through a
 // LiveReader (live-reader.ts): from memory as chunks arrive while it keeps up, from the
 // writer's temp file when it falls behind, so followers that join late still get every
@@ -55,6 +56,12 @@ export interface FetchOptions {
    * it and upstream sent something new). The old entry stays until the new one replaces it.
    */
   readonly skipStoreCheck?: boolean;
+  /**
+   * `commits` as it was when the caller looked the key up and found nothing: the flight
+   * looks again only if a download was committed since. (A commit by another process on
+   * the same cache in that instant costs a second download of identical bytes, no harm.)
+   */
+  readonly missedAt?: number;
 }
 
 export interface Flight {
@@ -100,8 +107,14 @@ function deferred<T>() {
 
 export class SingleFlight {
   private readonly flights = new Map<string, FlightState>();
+  private committed = 0;
 
   constructor(private readonly store: CacheStore) {}
+
+  /** Downloads committed through this SingleFlight so far (see FetchOptions.missedAt). */
+  get commits(): number {
+    return this.committed;
+  }
 
   /** Keys with a flight in progress. */
   get inFlight(): number {
@@ -110,7 +123,8 @@ export class SingleFlight {
 
   fetch(key: string, openUpstream: OpenUpstream, options: FetchOptions = {}): Flight {
     const existing = this.flights.get(key);
-    const state = existing ?? this.start(key, openUpstream, options.skipStoreCheck ?? false);
+    const lookAgain = !options.skipStoreCheck && options.missedAt !== this.committed;
+    const state = existing ?? this.start(key, openUpstream, !lookAgain);
     return {
       key,
       leader: existing === undefined,
@@ -132,6 +146,7 @@ export class SingleFlight {
       if (this.flights.get(key) === state) this.flights.delete(key);
     };
     this.run(key, openUpstream, skipStoreCheck, state, response.resolve, verified.resolve, (entry) => {
+      this.committed++;
       forget();
       verified.resolve({ size: entry.size, sha256: entry.sha256 });
       done.resolve(entry);

@@ -7,7 +7,7 @@
 // The proxy pipes upstream into this Writable while it also streams to its client; if
 // upstream fails it calls `abort(err)` (stream.pipeline does this by destroying us).
 import { createHash, getHashes, type Hash } from 'node:crypto';
-import { type FileHandle, mkdir, open, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type CacheEntry, type EntryMetadata, serializeEntry } from './entry.js';
@@ -16,6 +16,7 @@ import { TMP_DIR, assertSha256, contentPath, indexPath, tmpName } from './layout
 import { enterCommit, unlinkIfPresent } from './lock.js';
 import { forgetKey } from './memory.js';
 import { type CacheContext, isoTime } from './options.js';
+import { inParentDir } from './parent-dir.js';
 import { redact } from '../redact.js';
 
 /**
@@ -90,6 +91,8 @@ export class CacheWriter extends Writable {
   /** The declared digest and its running hash, when upstream declared one. */
   private readonly declared: { readonly digest: DeclaredDigest; readonly hash: Hash } | null;
   private handle: FileHandle | null = null;
+  /** The temp file became the content (nothing is left to remove). */
+  private renamed = false;
   private settled = false;
   private resolveOpened!: () => void;
   private resolveVerified!: (content: VerifiedContent) => void;
@@ -137,13 +140,11 @@ export class CacheWriter extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    mkdir(dirname(this.tmpPath), { recursive: true })
-      .then(() => open(this.tmpPath, 'wx'))
-      .then((handle) => {
-        this.handle = handle;
-        this.resolveOpened();
-        callback();
-      }, callback);
+    inParentDir(this.tmpPath, () => open(this.tmpPath, 'wx')).then((handle) => {
+      this.handle = handle;
+      this.resolveOpened();
+      callback();
+    }, callback);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -208,7 +209,7 @@ export class CacheWriter extends Writable {
     } finally {
       this.handle = null;
       try {
-        await unlinkIfPresent(this.tmpPath);
+        if (!this.renamed) await unlinkIfPresent(this.tmpPath);
       } finally {
         this.ctx.activeTmp.delete(this.tmpPath);
       }
@@ -236,9 +237,11 @@ export class CacheWriter extends Writable {
     const release = await enterCommit(this.ctx);
     try {
       const target = contentPath(this.ctx.root, sha256);
+      // A shard directory is most often new (65,536 of them): made first, not after a failed rename.
       await mkdir(dirname(target), { recursive: true });
       // Same content, same path: concurrent writers of one artifact replace it with identical bytes.
       await this.ctx.rename(this.tmpPath, target);
+      this.renamed = true;
       const entry: CacheEntry = { key: this.key, sha256, size, stored_at: isoTime(this.ctx.clock()), last_used_at: null, metadata: this.metadata };
       await writeIndexEntry(this.ctx, entry);
       this.ctx.logger.debug('cache: stored', { key: this.key, sha256, size });
@@ -255,21 +258,23 @@ export async function writeIndexEntry(ctx: CacheContext, entry: CacheEntry): Pro
   const temp = join(ctx.root, TMP_DIR, tmpName(process.pid, 'index'));
   ctx.activeTmp.add(temp);
   try {
-    const handle = await open(temp, 'wx');
+    const handle = await inParentDir(temp, () => open(temp, 'wx'));
     try {
       await handle.writeFile(serializeEntry(entry), 'utf8');
+      // mtime is the entry's last use (see entry.ts); it starts equal to stored_at ("never read").
+      const now = new Date(Date.parse(entry.stored_at));
+      await handle.utimes(now, now);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    // mtime is the entry's last use (see entry.ts); it starts equal to stored_at ("never read").
-    const now = new Date(Date.parse(entry.stored_at));
-    await utimes(temp, now, now);
     await mkdir(dirname(target), { recursive: true });
     await ctx.rename(temp, target);
     forgetKey(ctx.memory, entry.key);
-  } finally {
+  } catch (error) {
     await unlinkIfPresent(temp);
+    throw error;
+  } finally {
     ctx.activeTmp.delete(temp);
   }
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { SingleFlight, type Flight, type UpstreamResponse } from '../../src/cache/index.js';
 import { type TempCache, bytes, collect, filesUnder, sha256, slowSource, tempCache } from './helpers.js';
@@ -129,5 +131,51 @@ describe('single flight', () => {
     for (const flight of consumers) await assert.rejects(flight.response, /ECONNREFUSED/);
     assert.equal(opened, 1);
     assert.equal(flights.inFlight, 0);
+  });
+
+  it('looks the store up again only when a download was committed since the caller found nothing (missedAt)', async () => {
+    cache = await tempCache();
+    const flights = new SingleFlight(cache.store);
+    const data = bytes(64 * 1024, 9);
+    let lookups = 0;
+    const get = cache.store.get.bind(cache.store);
+    cache.store.get = (key: string) => {
+      lookups += 1;
+      return get(key);
+    };
+    // The caller's own lookup found nothing and nothing was committed since: the flight goes straight upstream.
+    const missedAt = flights.commits;
+    assert.equal(await cache.store.get(KEY), null);
+    const first = flights.fetch(KEY, countingUpstream(data).open, { missedAt });
+    assert.equal((await first.response).from, 'upstream');
+    await consume(first);
+    await first.done;
+    assert.equal(lookups, 1, 'no second lookup by the flight');
+
+    // A commit between the caller's lookup and its fetch (this one's): the flight looks again and finds it.
+    const upstream = countingUpstream(data);
+    const again = flights.fetch(KEY, upstream.open, { missedAt });
+    assert.equal((await again.response).from, 'cache');
+    assert.equal(sha256(await collect(await again.body())), sha256(data));
+    assert.equal(upstream.opened, 0);
+    assert.equal(lookups, 2);
+  });
+});
+
+describe('a store whose tmp/ or writers/ directory was removed while it runs', () => {
+  let cache: TempCache;
+  afterEach(() => cache.cleanup());
+
+  it('makes the directory again and stores the download', async () => {
+    cache = await tempCache();
+    await rm(join(cache.root, 'tmp'), { recursive: true });
+    await rm(join(cache.root, 'writers'), { recursive: true });
+    const flights = new SingleFlight(cache.store);
+    const data = bytes(100 * 1024, 3);
+    const flight = flights.fetch(KEY, countingUpstream(data).open);
+    assert.equal(sha256(await consume(flight)), sha256(data));
+    assert.equal((await flight.done).sha256, sha256(data));
+    assert.equal((await cache.store.get(KEY))?.sha256, sha256(data));
+    assert.deepEqual(await filesUnder(cache.root, 'tmp'), []);
   });
 });

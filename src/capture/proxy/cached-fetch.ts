@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { type CacheEntry, type CacheStore, type DeclaredDigest, type EntryMetadata, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
+import { type CacheEntry, type CacheStore, type DeclaredDigest, type EntryMetadata, type FetchOptions, SingleFlight, type UpstreamResponse, type VerifiedReader, isCacheError } from '../../cache/index.js';
 import type { CacheStatus, Kind } from '../../ledger/schema.js';
 import { isoLocal } from '../../session/time.js';
 import { downloadEvent, networkAttemptEvent, type Durability } from '../events.js';
@@ -518,9 +518,9 @@ function toFlightResponse(response: IncomingMessage, options: ServeCachedOptions
 }
 
 /** Serves through a single flight (one upstream fetch for any number of concurrent clients). */
-async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions, url: URL, rec: Recorder, opened: IncomingMessage | null, skipStoreCheck = false): Promise<ServeOutcome> {
+async function serveFlight(ctx: ProxyContext, store: CacheStore, options: ServeCachedOptions, url: URL, rec: Recorder, opened: IncomingMessage | null, fetchOptions: FetchOptions = {}): Promise<ServeOutcome> {
   const { req, res } = options;
-  const flight = flightsFor(store).fetch(options.key, async () => toFlightResponse(opened ?? (await openForFlight(options, url, null)), options, url), { skipStoreCheck });
+  const flight = flightsFor(store).fetch(options.key, async () => toFlightResponse(opened ?? (await openForFlight(options, url, null)), options, url), fetchOptions);
   if (opened && !flight.leader) opened.destroy(); // another request is already fetching it
   let response;
   try {
@@ -627,10 +627,12 @@ export async function serveCached(ctx: ProxyContext, store: CacheStore, options:
 
   // A download whose client already has every byte may still be committing: wait for its
   // entry, so a client's next request sees what the previous one stored.
-  const settling = flightsFor(store).settling(options.key);
+  const flights = flightsFor(store);
+  const settling = flights.settling(options.key);
   if (settling) await settling.catch(() => null);
 
   for (let attempt = 0; attempt < 2; attempt++) {
+    const missedAt = flights.commits;
     const entry = store.remembered(options.key)?.entry ?? (await store.get(options.key));
     if (entry && (options.immutable || ctx.offline || isHeuristicallyFresh(entry, options, ctx.clock.now().getTime()))) {
       // RFC 9111 §4.2: an immutable file is fresh forever; offline, a stale index file is
@@ -641,7 +643,7 @@ export async function serveCached(ctx: ProxyContext, store: CacheStore, options:
     }
     if (ctx.offline) return offlineMiss(options, rec);
     if (entry) return revalidate(ctx, store, entry, options, url, rec);
-    return serveFlight(ctx, store, options, url, rec, null);
+    return serveFlight(ctx, store, options, url, rec, null, { missedAt });
   }
   if (ctx.offline) return offlineMiss(options, rec);
   return serveFlight(ctx, store, options, url, rec, null);
@@ -698,7 +700,7 @@ async function revalidate(ctx: ProxyContext, store: CacheStore, entry: CacheEntr
   if (code === 200) {
     // Changed upstream: the flight stores the new content without a look at the old entry,
     // which keeps serving (offline, or if this download fails) until the new one replaces it.
-    return serveFlight(ctx, store, options, url, rec, response, true);
+    return serveFlight(ctx, store, options, url, rec, response, { skipStoreCheck: true });
   }
   await relay(response, options, rec, 'miss');
   rec.attempt(`upstream answered ${code}`);
