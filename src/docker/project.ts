@@ -14,12 +14,7 @@ export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml
 export const OVERRIDE_FILES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
 export const OFFGRID_CONFIG_FILES = ['offgrid.yaml', 'offgrid.yml'] as const;
 
-export function findProjectFile(cwd: string, explicit: string | null): string {
-  if (explicit !== null) {
-    const path = resolve(cwd, explicit);
-    if (!existsSync(path)) throw new OffgridError('EINPUT', `compose file ${explicit} does not exist`);
-    return path;
-  }
+export function findProjectFile(cwd: string): string {
   // As compose does: here, then each parent directory up to the root.
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     for (const name of [...COMPOSE_FILES, ...OFFGRID_CONFIG_FILES]) {
@@ -33,6 +28,15 @@ export function findProjectFile(cwd: string, explicit: string | null): string {
     `no compose file in ${cwd} or its parents (looked for ${COMPOSE_FILES.join(', ')}) and no ${OFFGRID_CONFIG_FILES[0]}: ` +
       'give one with --compose FILE, or list the services in offgrid.yaml (services: {api: {build: {context: ., dockerfile: Dockerfile.api}}})',
   );
+}
+
+/** The files given with --compose (as `docker compose -f`), as absolute paths. */
+function givenFiles(cwd: string, explicit: readonly string[]): string[] {
+  return explicit.map((f) => {
+    const path = resolve(cwd, f);
+    if (!existsSync(path)) throw new OffgridError('EINPUT', `compose file ${f} does not exist`);
+    return path;
+  });
 }
 
 function readInput(path: string): string {
@@ -77,20 +81,20 @@ function composeFileList(cwd: string, env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * The project's services, from the files `docker compose` would read: the file given with
- * --compose alone; else those COMPOSE_FILE names (in the shell or the .env of this
- * directory), later ones merged over the first; else the compose file found here with the
- * override file beside it merged over it.
+ * The project's services, from the files `docker compose` would read: those given with
+ * --compose (as `docker compose -f a -f b`), later ones merged over the first; else those
+ * COMPOSE_FILE names (in the shell or the .env of this directory), merged the same way; else
+ * the compose file found here with the override file beside it merged over it.
  */
-export function loadProject(cwd: string, explicit: string | null, env: NodeJS.ProcessEnv): ProjectServices {
+export function loadProject(cwd: string, explicit: readonly string[], env: NodeJS.ProcessEnv): ProjectServices {
   // The .env here names COMPOSE_FILE; it is read once, and again only for a project elsewhere.
-  const hereEnv = explicit === null ? composeEnv(cwd, env) : null;
-  const listed = hereEnv === null ? [] : composeFileList(cwd, hereEnv);
-  const file = listed[0] ?? findProjectFile(cwd, explicit);
+  const hereEnv = explicit.length === 0 ? composeEnv(cwd, env) : null;
+  const listed = hereEnv === null ? givenFiles(cwd, explicit) : composeFileList(cwd, hereEnv);
+  const file = listed[0] ?? findProjectFile(cwd);
   const text = readInput(file);
   const dir = dirname(file);
   const projectEnv = hereEnv !== null && dir === resolve(cwd) ? hereEnv : composeEnv(dir, env);
-  const found = explicit === null && listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
+  const found = listed.length === 0 && (COMPOSE_FILES as readonly string[]).includes(basename(file));
   const override = found ? OVERRIDE_FILES.map((n) => resolve(dir, n)).find((p) => existsSync(p)) : undefined;
   const overrides = (listed.length > 0 ? listed.slice(1) : override ? [override] : []).map((path) => ({ file: path, text: readInput(path) }));
   return parseComposeServices(text, { file, dir, project: basename(dir), env: projectEnv, readFile: readInput, readEnvFile }, overrides);

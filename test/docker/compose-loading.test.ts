@@ -110,12 +110,12 @@ test('compose: an included project is interpolated with its own .env (or env_fil
     'other.env': 'BACKEND_DIR=other\n',
   });
   const backend = (env: NodeJS.ProcessEnv) => {
-    const spec = loadProject(root, null, env).buildable[0]!;
+    const spec = loadProject(root, [], env).buildable[0]!;
     return [spec.context, spec.args];
   };
   assert.deepEqual(backend({}), [join(root, 'backend/app'), { PY: '3.11', LITERAL: '$HOME', TOKEN_FILE: '/run/$secret' }]);
   // Bare args take the included project's variables; one it lacks takes the including project's.
-  const worker = loadProject(root, null, { ONLY_ROOT: 'root' }).buildable.find((s) => s.name === 'worker')!;
+  const worker = loadProject(root, [], { ONLY_ROOT: 'root' }).buildable.find((s) => s.name === 'worker')!;
   assert.deepEqual(worker.args, { BACKEND_DIR: 'app', ONLY_ROOT: 'root' });
   // compose-go merges the include's variables under the project's environment: the shell wins…
   assert.deepEqual(backend({ PY: '3.10' }), [join(root, 'backend/app'), { PY: '3.10', LITERAL: '$HOME', TOKEN_FILE: '/run/$secret' }]);
@@ -126,7 +126,7 @@ test('compose: an included project is interpolated with its own .env (or env_fil
   writeFileSync(join(root, 'compose.yaml'), 'include:\n  - path: ./backend/compose.yaml\n    env_file: ./other.env\n');
   assert.deepEqual(backend({}), [join(root, 'backend/other'), { PY: '3.9', LITERAL: '$HOME' }]);
   writeFileSync(join(root, 'compose.yaml'), 'include:\n  - path: ./backend/compose.yaml\n    env_file: ./missing.env\n');
-  assert.throws(() => loadProject(root, null, {}), (e: OffgridError) => e.code === 'EINPUT' && /compose.yaml: include: env_file .*missing.env does not exist/.test(e.message));
+  assert.throws(() => loadProject(root, [], {}), (e: OffgridError) => e.code === 'EINPUT' && /compose.yaml: include: env_file .*missing.env does not exist/.test(e.message));
 });
 
 test('compose: include with a list of paths is one file with the others merged over it as overrides', (t) => {
@@ -135,7 +135,7 @@ test('compose: include with a list of paths is one file with the others merged o
     'app/compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      target: dev\n      args: [MODE=dev, KEEP=1]\n',
     'app/compose.prod.yaml': 'services:\n  app:\n    build:\n      target: prod\n      args:\n        MODE: prod\n  extra:\n    build: ./extra\n',
   });
-  const project = loadProject(root, null, {});
+  const project = loadProject(root, [], {});
   assert.deepEqual(
     project.buildable.map((s) => [s.name, s.context, s.target, s.args]),
     [
@@ -157,7 +157,7 @@ test('compose: build.ssh, build.secrets (from the top-level secrets:) and build.
       'secrets:\n  npm_token:\n    environment: NPM_TOKEN\n  pip_conf:\n    file: ./secrets/pip.conf\n',
     'Dockerfile': 'FROM offgrid-test/busybox:latest\n',
   });
-  const spec = loadProject(root, null, {}).buildable[0]!;
+  const spec = loadProject(root, [], {}).buildable[0]!;
   assert.deepEqual(spec.ssh, ['default', `deploy=${join(root, 'keys/id_ed25519')}`]);
   assert.deepEqual(spec.secrets, ['id=npm_token,env=NPM_TOKEN', `id=pipconf,src=${join(root, 'secrets/pip.conf')}`]);
   assert.deepEqual(spec.extraHosts, ['pypi.internal:10.0.0.5', 'mirror.internal:10.0.0.6']);
@@ -184,7 +184,7 @@ test('compose: build.additional_contexts (map or list) become --build-context, a
     'Dockerfile': 'FROM offgrid-test/busybox:latest\nCOPY --from=shared lib.txt /lib.txt\n',
     'shared/lib.txt': 'lib\n',
   });
-  const spec = loadProject(root, null, {}).buildable[0]!;
+  const spec = loadProject(root, [], {}).buildable[0]!;
   const command = dockerBuildCommand(spec, { builder: 'buildkit', network: 'none', noCache: false, proxyArgs: {}, platform: 'linux/amd64' });
   assert.deepEqual(command.args.slice(command.args.indexOf('--build-context'), -1), ['--build-context', `shared=${join(root, 'shared')}`]);
   const file = parseDockerfile('FROM shared AS s\nFROM offgrid-test/busybox:latest\nCOPY --from=shared lib.txt /\nRUN --mount=from=shared,target=/s true\n');
@@ -202,7 +202,7 @@ test('compose: build.additional_contexts (map or list) become --build-context, a
   // Offline, nothing is fetched for a named context either: an image one must be here, a URL one cannot be built.
   const offline = (contexts: string) => {
     const dir = testdir(t, { 'compose.yaml': `services:\n  app:\n    build:\n      context: .\n      additional_contexts:\n${contexts}`, Dockerfile: 'FROM offgrid-test/busybox:latest\n' });
-    return loadProject(dir, null, {}).buildable[0]!;
+    return loadProject(dir, [], {}).buildable[0]!;
   };
   const here = { ...io, buildContexts: true, imageExists: async (image: string) => image === 'offgrid-test/busybox:latest' };
   assert.equal(await preflight(offline('        base: docker-image://offgrid-test/busybox:latest\n'), true, 'buildkit', here), null);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { FIXTURES, runCli, tempDir } from '../helpers/cli.js';
 
 function projectDir(t: { after(fn: () => void): void }, files: Record<string, string>): string {
   const dir = tempDir(t, 'offgrid-init-');
@@ -195,4 +195,18 @@ test('init docker: what still needs the network is named by line, with what to d
   assert.match(r.stderr, /^offgrid: Dockerfile: not offline-ready after init: 2 step\(s\) above still need the network; offgrid verify fails until they change$/m);
   const json = JSON.parse((await runCli(['init', 'docker', '--dry-run', '--json'], { cwd: dir })).stdout) as { dockerfiles: { needs_network: { line: number; what: string }[] }[] };
   assert.deepEqual(json.dockerfiles[0]!.needs_network.map((n) => n.line), [3, 4]);
+});
+
+test('init docker: --compose given twice reads both files as docker compose -f does (CVAT\'s docker-compose.yml and docker-compose.dev.yml)', async (t) => {
+  const real = join(FIXTURES, 'compose/real/cvat');
+  const dir = projectDir(t, {
+    'docker-compose.yml': readFileSync(join(real, 'docker-compose.yml'), 'utf8'),
+    'docker-compose.dev.yml': readFileSync(join(real, 'docker-compose.dev.yml'), 'utf8'),
+    Dockerfile: 'FROM python:3.10-slim\nRUN pip install -r requirements.txt\n',
+    'Dockerfile.ui': 'FROM node:lts-slim\nRUN apt-get update && apt-get install -y --no-install-recommends git\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run', '--compose', 'docker-compose.yml', '--compose', 'docker-compose.dev.yml'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^--- a\/Dockerfile\n/m);
+  assert.match(r.stdout, /^--- a\/Dockerfile.ui\n/m);
 });

@@ -22,7 +22,7 @@ const GUIDE = join(FIXTURES, 'compose/guide');
 const AMD64 = { os: 'linux', arch: 'amd64', variant: '' };
 
 test('compose: build short and long forms, list args with interpolation, target, image, image-only services', () => {
-  const project = loadProject(GUIDE, null, { BUILD_ENV: 'ci' });
+  const project = loadProject(GUIDE, [], { BUILD_ENV: 'ci' });
   assert.deepEqual(
     project.buildable.map((s) => ({ ...s, context: s.context.slice(GUIDE.length), dockerfile: s.dockerfile.slice(GUIDE.length) })),
     [
@@ -35,7 +35,7 @@ test('compose: build short and long forms, list args with interpolation, target,
 });
 
 test('compose: a service without build, an unknown service and no build at all are input errors naming the service', () => {
-  const project = loadProject(GUIDE, null, {});
+  const project = loadProject(GUIDE, [], {});
   assert.throws(() => selectServices(project, ['redis']), (e: OffgridError) => e.code === 'EINPUT' && /service redis has no build: section \(it runs the image redis:7\)/.test(e.message));
   assert.throws(() => selectServices(project, ['nope']), /no service nope in docker-compose.yml \(services with a build: api, worker\)/);
   const none = parseComposeServices('services:\n  db:\n    image: postgres\n', { file: 'c.yml', dir: '/x', project: 'x', env: {} });
@@ -72,7 +72,7 @@ test('compose: run from a subdirectory, the compose file of a parent directory i
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'compose.yaml'), 'services:\n  api:\n    build: ./api\n');
   mkdirSync(join(dir, 'api', 'src'), { recursive: true });
-  const project = loadProject(join(dir, 'api', 'src'), null, {});
+  const project = loadProject(join(dir, 'api', 'src'), [], {});
   assert.equal(project.buildable[0]?.context, join(dir, 'api'));
 });
 
@@ -81,7 +81,7 @@ test('offgrid.yaml is read when a project has no compose file; with neither the 
     file: 'offgrid.yaml', dir: '/p', project: 'p', env: {},
   });
   assert.equal(project.buildable[0]?.dockerfile, '/p/Dockerfile.api');
-  assert.throws(() => loadProject(join(FIXTURES, 'compose'), null, {}), /no compose file in .* and no offgrid.yaml: give one with --compose FILE/);
+  assert.throws(() => loadProject(join(FIXTURES, 'compose'), [], {}), /no compose file in .* and no offgrid.yaml: give one with --compose FILE/);
 });
 
 test('Dockerfile: continuations with comments, heredocs, stages; base images with ARG defaults, build args and targets', () => {
@@ -165,7 +165,7 @@ test('init docker: exec-form RUN is left alone and said so; RUN flags stay in fr
 test('compose: anchors and merge keys, .env values under the shell, the top-level name', () => {
   const dir = join(FIXTURES, 'compose/shared-settings');
   const show = (env: NodeJS.ProcessEnv) => {
-    const project = loadProject(dir, null, env);
+    const project = loadProject(dir, [], env);
     return {
       built: project.buildable.map((s) => [s.name, s.dockerfile.slice(dir.length), s.target, s.image, s.args]),
       cache: project.imageOnly.get('cache'),
@@ -286,7 +286,7 @@ test('init docker: a CRLF Dockerfile stays CRLF; a lone CR does not end a line (
 
 test('compose: docker-compose.yml before docker-compose.yaml, and the override file merged over it as compose does', () => {
   const dir = join(FIXTURES, 'compose/override');
-  const project = loadProject(dir, null, {});
+  const project = loadProject(dir, [], {});
   assert.equal(project.file, join(dir, 'docker-compose.yml'));
   assert.deepEqual(project.buildable.map((s) => [s.name, s.context.slice(dir.length), s.target, s.image, s.args]), [
     ['api', '/api', null, 'registry.example.org/api:1.4', {}],
@@ -296,7 +296,7 @@ test('compose: docker-compose.yml before docker-compose.yaml, and the override f
   // The override's dockerfile_inline is built from its text (the runner writes it beside the log).
   assert.deepEqual(project.buildable.filter((s) => s.dockerfileInline !== null).map((s) => [s.name, s.dockerfileInline]), [['docs', 'FROM nginx\n']]);
   // A file given with --compose is read alone, as with docker compose -f.
-  const alone = loadProject(dir, 'docker-compose.yml', {});
+  const alone = loadProject(dir, ['docker-compose.yml'], {});
   assert.deepEqual(alone.buildable.map((s) => [s.name, s.target]), [['worker', 'prod']]);
 });
 
@@ -334,7 +334,7 @@ test('compose: extends in the same file brings the build with it; without a way 
 
 test('compose: extends from another file and include: resolve relative paths where compose does', () => {
   const dir = join(FIXTURES, 'compose/multi-file');
-  const project = loadProject(join(dir, 'app'), null, {});
+  const project = loadProject(join(dir, 'app'), [], {});
   assert.deepEqual(
     project.buildable.map((s) => [s.name, s.context, s.dockerfile, s.target, s.image, s.args]),
     [
@@ -366,11 +366,11 @@ test('compose: extends from another file and include: resolve relative paths whe
 
 test('compose: COMPOSE_FILE picks the files (later ones merged over the first) and turns the automatic override off', () => {
   const dir = join(FIXTURES, 'compose/override');
-  const names = (env: NodeJS.ProcessEnv) => loadProject(dir, null, env).buildable.map((s) => [s.name, s.target]);
+  const names = (env: NodeJS.ProcessEnv) => loadProject(dir, [], env).buildable.map((s) => [s.name, s.target]);
   assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yaml' }), [['ignored', null]]);
   assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml' }), [['worker', 'prod']]);
   assert.deepEqual(names({ COMPOSE_FILE: 'docker-compose.yml;docker-compose.override.yml', COMPOSE_PATH_SEPARATOR: ';' }), [['api', null], ['worker', 'dev'], ['docs', null]]);
-  assert.throws(() => loadProject(dir, null, { COMPOSE_FILE: 'docker-compose.yml:compose.ci.yml' }), (e: OffgridError) => e.code === 'EINPUT' && /COMPOSE_FILE names compose.ci.yml, which does not exist/.test(e.message));
+  assert.throws(() => loadProject(dir, [], { COMPOSE_FILE: 'docker-compose.yml:compose.ci.yml' }), (e: OffgridError) => e.code === 'EINPUT' && /COMPOSE_FILE names compose.ci.yml, which does not exist/.test(e.message));
   // --compose wins over COMPOSE_FILE, as -f does.
-  assert.deepEqual(loadProject(dir, 'docker-compose.yml', { COMPOSE_FILE: 'docker-compose.yaml' }).buildable.map((s) => s.name), ['worker']);
+  assert.deepEqual(loadProject(dir, ['docker-compose.yml'], { COMPOSE_FILE: 'docker-compose.yaml' }).buildable.map((s) => s.name), ['worker']);
 });

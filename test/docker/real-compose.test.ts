@@ -19,7 +19,7 @@ function resolved(project: ProjectServices, root: string): string[] {
 
 test('real compose: getsentry/self-hosted: anchors merged two levels deep, list args from .env, a merged build replaced whole, profiles from .env', () => {
   const dir = join(REAL, 'sentry');
-  const project = loadProject(dir, null, {});
+  const project = loadProject(dir, [], {});
   assert.deepEqual(resolved(project, dir), [
     'clickhouse clickhouse clickhouse/Dockerfile - clickhouse-self-hosted-local {"BASE_IMAGE":"altinity/clickhouse-server:23.8.11.29.altinitystable"}',
     'symbolicator-cleanup cron cron/Dockerfile - symbolicator-cleanup-self-hosted-local {"BASE_IMAGE":"getsentry/symbolicator:nightly"}',
@@ -34,18 +34,18 @@ test('real compose: getsentry/self-hosted: anchors merged two levels deep, list 
   // COMPOSE_PROFILES=feature-complete in .env: web-errors-only (errors-only) is left out.
   assert.deepEqual(selectServices(project, []).map((s) => s.name), ['clickhouse', 'symbolicator-cleanup', 'web', 'cron', 'worker', 'sentry-cleanup', 'vroom-cleanup']);
   // The shell wins over .env; an unset list arg is not passed (the Dockerfile's default applies).
-  const errorsOnly = loadProject(dir, null, { COMPOSE_PROFILES: 'errors-only', SENTRY_IMAGE: '' });
+  const errorsOnly = loadProject(dir, [], { COMPOSE_PROFILES: 'errors-only', SENTRY_IMAGE: '' });
   assert.deepEqual(selectServices(errorsOnly, []).map((s) => s.name), ['clickhouse', 'symbolicator-cleanup', 'web-errors-only', 'cron', 'worker', 'sentry-cleanup']);
   assert.deepEqual(errorsOnly.buildable.find((s) => s.name === 'cron')!.args, { SENTRY_IMAGE: '' });
 });
 
 test('real compose: netbox-docker: a whole service merged into another builds the same context and tag; ${VERSION-master} defaults', () => {
   const dir = join(REAL, 'netbox');
-  assert.deepEqual(resolved(loadProject(dir, null, {}), dir), [
+  assert.deepEqual(resolved(loadProject(dir, [], {}), dir), [
     'netbox . Dockerfile - ninech/netbox:latest {"BRANCH":"master"}',
     'netbox-worker . Dockerfile - ninech/netbox:latest {"BRANCH":"master"}',
   ]);
-  assert.deepEqual(resolved(loadProject(dir, null, { VERSION: 'v2.5.0' }), dir), [
+  assert.deepEqual(resolved(loadProject(dir, [], { VERSION: 'v2.5.0' }), dir), [
     'netbox . Dockerfile - ninech/netbox:v2.5.0 {"BRANCH":"v2.5.0"}',
     'netbox-worker . Dockerfile - ninech/netbox:v2.5.0 {"BRANCH":"v2.5.0"}',
   ]);
@@ -53,18 +53,18 @@ test('real compose: netbox-docker: a whole service merged into another builds th
 
 test('real compose: saleor-platform, pycroft (extends from another file), immich (a file in a subdirectory with name:)', () => {
   const saleor = join(REAL, 'saleor');
-  assert.deepEqual(resolved(loadProject(saleor, null, {}), saleor), [
+  assert.deepEqual(resolved(loadProject(saleor, [], {}), saleor), [
     'api saleor saleor/Dockerfile - saleor-api {"STATIC_URL":"/static/"}',
     'storefront saleor-storefront saleor-storefront/Dockerfile.dev - saleor-storefront {"API_URI":"http://116.203.46.41:9100/graphql/","NEXT_PUBLIC_API_URI":"http://116.203.46.41:9100/graphql/"}',
     'dashboard saleor-dashboard saleor-dashboard/Dockerfile.dev - saleor-dashboard {"API_URI":"http://116.203.46.41:9100/graphql/"}',
     'worker saleor saleor/Dockerfile - saleor-worker {"STATIC_URL":"/static/"}',
   ]);
   const pycroft = join(REAL, 'pycroft');
-  const p = loadProject(pycroft, null, {});
+  const p = loadProject(pycroft, [], {});
   assert.deepEqual(resolved(p, pycroft), ['web . Dockerfile - pycroft-web {}']);
   assert.deepEqual([...p.imageOnly], [['db', 'postgres'], ['ldap', 'dinkel/openldap']]);
   const immich = join(REAL, 'immich');
-  assert.deepEqual(resolved(loadProject(immich, 'docker/docker-compose.dev.yml', {}), immich), [
+  assert.deepEqual(resolved(loadProject(immich, ['docker/docker-compose.dev.yml'], {}), immich), [
     'immich-server . server/Dockerfile dev immich-server-dev:latest {}',
     'immich-web web web/Dockerfile - immich-web-dev:latest {}',
     'immich-machine-learning machine-learning machine-learning/Dockerfile - immich-machine-learning-dev:latest {"DEVICE":"cpu"}',
@@ -73,7 +73,21 @@ test('real compose: saleor-platform, pycroft (extends from another file), immich
 
 test('real compose: a version 1 file (services at the top level) is an input error that says so', () => {
   assert.throws(
-    () => loadProject(join(REAL, 'zulip-v1'), null, {}),
+    () => loadProject(join(REAL, 'zulip-v1'), [], {}),
     /docker-compose.yml: no services: section; database, memcache, zulip at the top level are the version 1 format, which docker compose v2 does not read: move them under services:$/,
   );
+});
+
+test('real compose: CVAT built as its README says (docker compose -f docker-compose.yml -f docker-compose.dev.yml): the dev file adds the builds, args without a value take the environment\'s', () => {
+  const dir = join(REAL, 'cvat');
+  // The first file alone has no build: section at all.
+  assert.deepEqual(loadProject(dir, ['docker-compose.yml'], {}).buildable, []);
+  const both = loadProject(dir, ['docker-compose.yml', 'docker-compose.dev.yml'], { http_proxy: 'http://proxy.example:3128', CVAT_VERSION: 'v2.3.0' });
+  assert.deepEqual(resolved(both, dir), [
+    'cvat_server . Dockerfile - cvat/server:v2.3.0 {"http_proxy":"http://proxy.example:3128"}',
+    'cvat_ui . Dockerfile.ui - cvat/ui:v2.3.0 {"http_proxy":"http://proxy.example:3128"}',
+  ]);
+  assert.deepEqual([...both.imageOnly.keys()], ['cvat_db', 'cvat_worker_export', 'cvat_opa']);
+  // COMPOSE_FILE names the same pair.
+  assert.deepEqual(resolved(loadProject(dir, [], { COMPOSE_FILE: 'docker-compose.yml:docker-compose.dev.yml' }), dir), resolved(loadProject(dir, ['docker-compose.yml', 'docker-compose.dev.yml'], {}), dir));
 });

@@ -4,6 +4,7 @@
 // and the module loading overlap.
 import { Option, type Command } from 'commander';
 import { type Builder, builderFromEnv, dockerClient, probeEngine } from '../../docker/engine.js';
+import { composeOption } from '../compose-option.js';
 import type { CliIO } from '../io.js';
 import { addProxyOptions, proxyFlags, type ProxyOptionValues } from '../proxy-options.js';
 
@@ -16,12 +17,12 @@ export function registerDockerCommands(program: Command, io: CliIO, debug: boole
     .description("the guide's make build: build each compose service with the real engine through the caching proxy; logs/docker_build/")
     .argument('[services...]', 'services to build (default: every service with a build: section)')
     .addOption(logDir())
-    .option('--compose <file>', 'the compose file (default: compose.yaml, docker-compose.yml, … or offgrid.yaml)')
+    .addOption(composeOption('the compose file (default: compose.yaml, docker-compose.yml, … or offgrid.yaml)'))
     .option('--no-cache', 'build without the Docker build cache')
     .option('--json', 'print the result as JSON (build output goes to stderr)', false)
     .addOption(builderOption())
     .option('--proxy-port <port>', 'a fixed port for the proxy, so build args that carry its address stay the same between builds')
-    .action((services: string[], o: ProxyOptionValues & { compose?: string; cache: boolean; json: boolean; builder?: Builder; proxyPort?: string }) => {
+    .action((services: string[], o: ProxyOptionValues & { compose: string[]; cache: boolean; json: boolean; builder?: Builder; proxyPort?: string }) => {
       const builder = o.builder ?? null;
       // The engine check (a docker process) runs while the build machinery loads.
       const probing = probeEngine(dockerClient(io.env), io.env, builder ?? builderFromEnv(io.env));
@@ -31,7 +32,7 @@ export function registerDockerCommands(program: Command, io: CliIO, debug: boole
           {
             ...proxyFlags(o, debug),
             services,
-            compose: o.compose ?? null,
+            compose: o.compose,
             noCache: !o.cache,
             json: o.json,
             builder,
@@ -57,10 +58,10 @@ export function registerDockerCommands(program: Command, io: CliIO, debug: boole
   init
     .command('docker')
     .description("make the project's Dockerfiles build offline the guide's way (wheelhouse, apt archives); shows the diff")
-    .option('--compose <file>', 'the compose file whose Dockerfiles to change (default: the project\'s, else ./Dockerfile*)')
+    .addOption(composeOption("the compose file whose Dockerfiles to change (default: the project's, else ./Dockerfile*)"))
     .option('--dry-run', 'show the diff without changing anything', false)
     .option('--json', 'print what changed as JSON', false)
-    .action((o: { compose?: string; dryRun: boolean; json: boolean }) => {
-      setResult(import('./init-docker.js').then((m) => m.initDockerCommand({ compose: o.compose ?? null, dryRun: o.dryRun, json: o.json }, io)));
+    .action((o: { compose: string[]; dryRun: boolean; json: boolean }) => {
+      setResult(import('./init-docker.js').then((m) => m.initDockerCommand({ compose: o.compose, dryRun: o.dryRun, json: o.json }, io)));
     });
 }

@@ -21,7 +21,8 @@ import { recoverQuietly, sessionSummaryLine, startRecordingOrExplain, type Proxy
 
 export interface DockerRunOptions extends ProxyFlags {
   readonly services: readonly string[];
-  readonly compose: string | null;
+  /** The files given with --compose (as `docker compose -f`); empty: the project's own. */
+  readonly compose: readonly string[];
   readonly noCache: boolean;
   readonly json: boolean;
   /** null: BuildKit where the engine offers it. */

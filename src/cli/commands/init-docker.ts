@@ -12,7 +12,8 @@ import { redact } from '../../redact.js';
 import { say, type CliIO } from '../io.js';
 
 export interface InitDockerOptions {
-  readonly compose: string | null;
+  /** The files given with --compose (as `docker compose -f`); empty: the project's own. */
+  readonly compose: readonly string[];
   readonly dryRun: boolean;
   readonly json: boolean;
 }
@@ -47,13 +48,18 @@ function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; le
       leftAlone: [...project.unbuildable.values(), ...inline],
     };
   } catch (error) {
-    if (options.compose !== null || !(error instanceof OffgridError) || !/no compose file/.test(error.message)) throw error;
+    if (options.compose.length > 0 || !(error instanceof OffgridError) || !/no compose file/.test(error.message)) throw error;
   }
-  const found = readdirSync(io.cwd).filter((n) => /^Dockerfile(\..+)?$/.test(n) || /\.Dockerfile$/.test(n)).sort();
+  const found = dockerfilesIn(io.cwd);
   if (found.length === 0) {
     throw new OffgridError('EINPUT', `no compose file and no Dockerfile in ${io.cwd}: run offgrid init docker in the project directory, or give --compose FILE`);
   }
   return { targets: found.map((n) => ({ dockerfile: join(io.cwd, n), contexts: [io.cwd] })), leftAlone: [] };
+}
+
+/** The Dockerfiles of a directory: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`. */
+function dockerfilesIn(dir: string): string[] {
+  return readdirSync(dir).filter((n) => /^Dockerfile(\..+)?$/.test(n) || /\.Dockerfile$/.test(n)).sort();
 }
 
 /** Creates the directories (and offgrid/'s files) the rewritten Dockerfile COPYs that `context` lacks; returns them as `show` names them, directories with a trailing slash. */

@@ -9,6 +9,7 @@ import { defaultCacheDir } from '../../session/recording.js';
 import { systemProbe, type IsolationProbe } from '../../sandbox/isolation.js';
 import { describeAlternative, type Verdict } from '../../sandbox/verdict.js';
 import { verifyOffline } from '../../sandbox/verify.js';
+import { composeOption } from '../compose-option.js';
 import { say, type CliIO } from '../io.js';
 import { addProxyOptions, proxyFlags, type ProxyOptionValues } from '../proxy-options.js';
 import { recoverQuietly, sessionSummaryLine, type ProxyFlags } from './session-common.js';
@@ -109,16 +110,16 @@ export function registerVerify(program: Command, io: CliIO, argv: readonly strin
     .description('prove a build works offline: `verify -- CMD…` runs any command in a fresh network namespace with only offgrid\'s cache; `verify SERVICE…` builds Docker services with --network=none')
     .option('--service <name>', 'attribute the downloads to this service')
     .option('--json', 'print the verdict as JSON', false)
-    .option('--compose <file>', 'services form: the compose file (default: compose.yaml, docker-compose.yml, …)')
+    .addOption(composeOption('services form: the compose file (default: compose.yaml, docker-compose.yml, …)'))
     .addOption(new Option('--builder <builder>', 'services form: buildkit or legacy').choices(['buildkit', 'legacy']))
     .argument('<args...>', 'the command after --, or the services to build')
     .passThroughOptions()
-    .action((args: string[], o: ProxyOptionValues & { service?: string; json: boolean; compose?: string; builder?: 'buildkit' | 'legacy' }) => {
+    .action((args: string[], o: ProxyOptionValues & { service?: string; json: boolean; compose: string[]; builder?: 'buildkit' | 'legacy' }) => {
       const flags = proxyFlags(o, debug);
       setResult(
         commandForm
           ? verifyCommand({ ...flags, service: o.service ?? null, command: args, json: o.json }, io)
-          : verifyServicesOf({ ...flags, services: args, json: o.json, compose: o.compose ?? null, builder: o.builder ?? null }, io),
+          : verifyServicesOf({ ...flags, services: args, json: o.json, compose: o.compose, builder: o.builder ?? null }, io),
       );
     });
   addProxyOptions(command, io);

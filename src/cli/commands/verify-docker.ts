@@ -10,13 +10,13 @@ import { jsonResult, runDockerBuilds, type DockerRunOptions } from './docker-bui
 
 /** `compose` and `builder` may be absent: the `verify` dispatcher passes the proxy flags, services and --json. */
 export type VerifyServicesOptions = Omit<DockerRunOptions, 'offline' | 'noCache' | 'proxyPort' | 'compose' | 'builder'> & {
-  readonly compose?: string | null;
+  readonly compose?: readonly string[];
   readonly builder?: DockerRunOptions['builder'];
 };
 
 export async function verifyServices(options: VerifyServicesOptions, io: CliIO): Promise<number> {
   const { analysis } = await runDockerBuilds(
-    { ...options, compose: options.compose ?? null, builder: options.builder ?? null, offline: true, noCache: true, proxyPort: null },
+    { ...options, compose: options.compose ?? [], builder: options.builder ?? null, offline: true, noCache: true, proxyPort: null },
     'verify',
     ['offgrid', 'verify', ...options.services],
     io,
