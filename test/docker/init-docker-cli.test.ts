@@ -210,3 +210,26 @@ test('init docker: --compose given twice reads both files as docker compose -f d
   assert.match(r.stdout, /^--- a\/Dockerfile\n/m);
   assert.match(r.stdout, /^--- a\/Dockerfile.ui\n/m);
 });
+
+test('init docker: a compose file with no build: section (Mastodon\'s, every build: commented out) says so and exits 2 instead of printing nothing', async (t) => {
+  const dir = projectDir(t, {
+    'docker-compose.yml': readFileSync(join(FIXTURES, 'compose/real/mastodon/docker-compose.yml'), 'utf8'),
+    // Stand-ins for the repository's own Dockerfiles.
+    Dockerfile: 'FROM ruby:3.3-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5\n',
+  });
+  const r = await runCli(['init', 'docker', '--dry-run'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^offgrid: docker-compose.yml: no service has a build: section, so there is no Dockerfile to change: add build: to the services built from Dockerfile, or give --compose a file that builds them\n$/);
+  // offgrid build says the same in its words.
+  const build = await runCli(['build'], { cwd: dir });
+  assert.equal(build.code, 2);
+  assert.match(build.stderr, /docker-compose.yml: no service has a build: section, so there is nothing to build/);
+});
+
+test('init docker: --compose naming a file with no build: section says so too (CVAT\'s docker-compose.yml without its dev file)', async (t) => {
+  const dir = projectDir(t, { 'docker-compose.yml': readFileSync(join(FIXTURES, 'compose/real/cvat/docker-compose.yml'), 'utf8') });
+  const r = await runCli(['init', 'docker', '--compose', 'docker-compose.yml'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /docker-compose.yml: no service has a build: section, so there is no Dockerfile to change: give --compose a file whose services build/);
+});

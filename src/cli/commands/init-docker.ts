@@ -32,6 +32,15 @@ interface Target {
 function targets(options: InitDockerOptions, io: CliIO): { targets: Target[]; leftAlone: string[] } {
   try {
     const project = loadProject(io.cwd, options.compose, io.env);
+    if (project.buildable.length === 0 && project.unbuildable.size === 0) {
+      // Mastodon's production docker-compose.yml runs prebuilt images, each `# build: .` commented out.
+      const here = dockerfilesIn(io.cwd);
+      throw new OffgridError(
+        'EINPUT',
+        `${relative(io.cwd, project.file) || project.file}: no service has a build: section, so there is no Dockerfile to change: ` +
+          (here.length > 0 ? `add build: to the services built from ${here.join(', ')}, or give --compose a file that builds them` : 'give --compose a file whose services build'),
+      );
+    }
     const contexts = new Map<string, string[]>();
     const inline: string[] = [];
     for (const s of project.buildable) {
