@@ -16,7 +16,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isMap as isYamlMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { OffgridError } from '../errors.js';
 import { buildOptions, keyedEntries } from './compose-build-options.js';
-import { interpolate } from './interpolate.js';
+import { checkInterpolation, interpolate } from './interpolate.js';
 import { NO_BUILD_OPTIONS, PROJECT_NAME, SERVICE_NAME, type BuildOptions, defaultImageName, normalizeProjectName, type ProjectServices, type ServiceSpec } from './service.js';
 
 export interface ComposeContext {
@@ -669,6 +669,15 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
     }
     return ctx.file;
   };
+  // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
+  const env = { ...ctx.env, COMPOSE_PROJECT_NAME: project };
+  for (const f of files) {
+    try {
+      checkInterpolation(f.root, env, '');
+    } catch (error) {
+      throw inputError(f.file, error instanceof Error ? error.message : String(error));
+    }
+  }
   const profiles = new Set((ctx.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''));
   const buildable: ServiceSpec[] = [];
   const imageOnly = new Map<string, string | null>();
@@ -694,8 +703,7 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
     try {
       const full = withExtends(name, raw, scope, [], load, ctx.env);
       offIn(full);
-      // Compose offers the project name to interpolation as COMPOSE_PROJECT_NAME.
-      const spec = serviceSpec(name, full, { ...ctx, project, env: { ...ctx.env, COMPOSE_PROJECT_NAME: project }, secrets: topLevelSecrets(files) });
+      const spec = serviceSpec(name, full, { ...ctx, project, env, secrets: topLevelSecrets(files) });
       if (spec) buildable.push(spec);
       else imageOnly.set(name, typeof full.image === 'string' ? interpolate(full.image, ctx.env, `service ${name}`) : null);
     } catch (error) {

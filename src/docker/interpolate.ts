@@ -45,7 +45,7 @@ function expand(text: string, start: number, env: NodeJS.ProcessEnv, where: stri
     }
     NAME.lastIndex = i + 2;
     const braced = NAME.exec(text);
-    const bad = (): Error => new Error(`${where}: invalid interpolation ${JSON.stringify(text.slice(i, text.indexOf('}', i) + 1 || undefined))}: use \${NAME}, \${NAME:-default}, \${NAME:?error} or \${NAME:+alt}`);
+    const bad = (): Error => new Error(`${where}: invalid interpolation ${JSON.stringify(text.slice(i, text.indexOf('}', i) + 1 || undefined))}: use \${NAME}, \${NAME:-default}, \${NAME:?error} or \${NAME:+alt}, and $$ for a $ the value keeps (a shell's \${VAR%%.*})`);
     if (!braced) throw bad();
     const name = braced[0];
     let j = NAME.lastIndex;
@@ -70,4 +70,19 @@ function expand(text: string, start: number, env: NodeJS.ProcessEnv, where: stri
     i = close + 1;
   }
   return [out, i];
+}
+
+/**
+ * Interpolates every string under `value` (map values and list items, not keys) and
+ * discards the result: compose interpolates the whole file before it reads a service,
+ * so a `${VAR:?message}` anywhere (OpenProject guards its dev file with one in a service's
+ * environment) or a malformed `${…}` stops every command, builds included. Errors name
+ * the value's path, as compose-go's do (`x-op-backend.environment.LOCAL_DEV_CHECK`).
+ */
+export function checkInterpolation(value: unknown, env: NodeJS.ProcessEnv, path: string): void {
+  if (typeof value === 'string') interpolate(value, env, path);
+  else if (Array.isArray(value)) value.forEach((item, i) => checkInterpolation(item, env, `${path}[${i}]`));
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) checkInterpolation(item, env, path === '' ? key : `${path}.${key}`);
+  }
 }

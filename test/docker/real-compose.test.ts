@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { OffgridError } from '../../src/errors.js';
+import { parseComposeServices } from '../../src/docker/compose.js';
 import { loadProject, selectServices } from '../../src/docker/project.js';
 import type { ProjectServices } from '../../src/docker/service.js';
 import { FIXTURES } from '../helpers/cli.js';
@@ -90,4 +92,36 @@ test('real compose: CVAT built as its README says (docker compose -f docker-comp
   assert.deepEqual([...both.imageOnly.keys()], ['cvat_db', 'cvat_worker_export', 'cvat_opa']);
   // COMPOSE_FILE names the same pair.
   assert.deepEqual(resolved(loadProject(dir, [], { COMPOSE_FILE: 'docker-compose.yml:docker-compose.dev.yml' }), dir), resolved(loadProject(dir, ['docker-compose.yml', 'docker-compose.dev.yml'], {}), dir));
+});
+
+test('real compose: OpenProject\'s dev file stops every command with its ${LOCAL_DEV_CHECK:?…} message, as compose does, though it is in an environment: and not in a build', () => {
+  const dir = join(REAL, 'openproject');
+  assert.throws(
+    () => loadProject(dir, [], {}),
+    (e: OffgridError) =>
+      e.code === 'EINPUT' &&
+      e.message.endsWith(
+        'openproject/docker-compose.yml: x-op-backend.environment.LOCAL_DEV_CHECK: required variable LOCAL_DEV_CHECK is missing: ' +
+          'The docker-compose file for OpenProject has moved to https://github.com/opf/openproject-deploy',
+      ),
+  );
+  // With it set (OpenProject's .env.example sets it): `build: {<<: *build, target: develop}` and `<<: [*image, *restart_policy]`.
+  assert.deepEqual(resolved(loadProject(dir, [], { LOCAL_DEV_CHECK: '1', DEV_UID: '1000' }), dir), [
+    'backend . docker/dev/backend/Dockerfile develop openproject/dev:latest {"DEV_UID":"1000","DEV_GID":""}',
+    'worker . docker/dev/backend/Dockerfile develop openproject/dev:latest {"DEV_UID":"1000","DEV_GID":""}',
+    'frontend . docker/dev/frontend/Dockerfile - openproject-frontend {"DEV_UID":"1000","DEV_GID":""}',
+    'storybook . docker/dev/frontend/Dockerfile - openproject-storybook {"DEV_UID":"1000","DEV_GID":""}',
+    'frontend-test . docker/dev/frontend/Dockerfile - openproject-frontend-test {"DEV_UID":"1000","DEV_GID":""}',
+    'backend-test . docker/dev/backend/Dockerfile test openproject-backend-test {"DEV_UID":"1000","DEV_GID":""}',
+  ]);
+});
+
+test('compose: a malformed ${…} outside any build is an input error naming where, as compose refuses the file', () => {
+  const project = (text: string): ProjectServices => parseComposeServices(text, { file: '/p/compose.yaml', dir: '/p', project: 'p', env: {} });
+  assert.throws(
+    () => project('services:\n  web:\n    build: .\n    healthcheck:\n      test: ["CMD-SHELL", "echo ${HOSTNAME%%.*}"]\n'),
+    /^OffgridError: \/p\/compose.yaml: services.web.healthcheck.test\[1\]: invalid interpolation "\$\{HOSTNAME%%\.\*\}": .* and \$\$ for a \$ the value keeps/,
+  );
+  // `$$` is how a value keeps its `$`; a variable left unset is empty, not an error.
+  assert.deepEqual(project('services:\n  web:\n    build: .\n    healthcheck:\n      test: ["CMD-SHELL", "echo $${HOSTNAME%%.*} $UNSET"]\n').buildable.map((s) => s.name), ['web']);
 });
