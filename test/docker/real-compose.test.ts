@@ -125,3 +125,44 @@ test('compose: a malformed ${…} outside any build is an input error naming whe
   // `$$` is how a value keeps its `$`; a variable left unset is empty, not an error.
   assert.deepEqual(project('services:\n  web:\n    build: .\n    healthcheck:\n      test: ["CMD-SHELL", "echo $${HOSTNAME%%.*} $UNSET"]\n').buildable.map((s) => s.name), ['web']);
 });
+
+test('real compose: open-webui (two targets of one Dockerfile, ${WEBUI_DOCKER_TAG-main}), redash (version 2, build: .), appwrite (list args), superset (build: beside image:, anchors for images only)', () => {
+  const webui = join(REAL, 'open-webui');
+  assert.deepEqual(resolved(loadProject(webui, [], {}), webui), [
+    'open-webui . Dockerfile base ghcr.io/open-webui/open-webui:main {}',
+    'nginx . Dockerfile nginx open-webui-nginx {}',
+  ]);
+  // `-` (not `:-`): only an unset tag takes the default (set empty: the test below).
+  assert.equal(loadProject(webui, [], { WEBUI_DOCKER_TAG: 'v0.3.10' }).buildable[0]!.image, 'ghcr.io/open-webui/open-webui:v0.3.10');
+  const redash = join(REAL, 'redash');
+  assert.deepEqual(resolved(loadProject(redash, [], {}), redash), ['server . Dockerfile - redash-server {}', 'worker . Dockerfile - redash-worker {}']);
+  const appwrite = join(REAL, 'appwrite');
+  assert.deepEqual(resolved(loadProject(appwrite, [], {}), appwrite), ['appwrite . Dockerfile - appwrite-appwrite {"TESTING":"true"}']);
+  const superset = join(REAL, 'superset');
+  const s = loadProject(superset, [], { TAG: '4.0.0-dev' });
+  assert.deepEqual(resolved(s, superset), ['superset-websocket superset-websocket superset-websocket/Dockerfile - superset-websocket {}']);
+  assert.equal(s.imageOnly.get('superset-worker'), 'apachesuperset.docker.scarf.sh/apache/superset:4.0.0-dev');
+  // Naming a service that only runs an image says which image.
+  assert.throws(() => selectServices(s, ['superset']), /service superset has no build: section \(it runs the image apachesuperset.docker.scarf.sh\/apache\/superset:4.0.0-dev\), so there is nothing to build/);
+});
+
+test('real compose: a Grafana plugin\'s docker-compose.yaml extends .config/docker-compose-base.yaml: the context is .config/ (the base file\'s directory), the args merge key by key', () => {
+  const dir = join(REAL, 'grafana-plugin');
+  assert.deepEqual(resolved(loadProject(dir, [], {}), dir), [
+    'grafana .config .config/Dockerfile - grafana-plugin-grafana {"grafana_image":"grafana-enterprise","grafana_version":"11.0.0","development":"false","anonymous_auth_enabled":"true"}',
+  ]);
+  assert.deepEqual(loadProject(dir, [], { GRAFANA_VERSION: '10.4.0', DEVELOPMENT: 'true' }).buildable[0]!.args, {
+    grafana_image: 'grafana-enterprise',
+    grafana_version: '10.4.0',
+    development: 'true',
+    anonymous_auth_enabled: 'true',
+  });
+});
+
+test('real compose: pihole\'s dockerfile_inline is built from its text; op://$APP_ENV/… values elsewhere interpolate without error', () => {
+  const dir = join(REAL, 'pihole-inline');
+  const [pihole] = loadProject(dir, [], {}).buildable;
+  assert.equal(pihole!.dockerfileInline, 'FROM pihole/pihole:latest\nADD 03-custom.conf /etc/dnsmasq.d/\n');
+  assert.equal(pihole!.context, dir);
+  assert.equal(pihole!.image, 'pihole-inline-pihole');
+});
