@@ -19,6 +19,15 @@ export interface PreflightIO {
 /** null when the service can be built; otherwise why not, with what to do. */
 export async function preflight(spec: ServiceSpec, offline: boolean, builder: Builder, io: PreflightIO): Promise<string | null> {
   const show = (p: string): string => relative(io.cwd, p) || '.';
+  // `image: ghcr.io/open-webui/open-webui:${WEBUI_DOCKER_TAG-main}` with WEBUI_DOCKER_TAG set empty
+  // ends in `:`, which docker build refuses as a tag after reading the whole context.
+  const badTag = [spec.image, ...spec.options.tags].find((tag) => !IMAGE_REFERENCE.test(tag));
+  if (badTag !== undefined) {
+    return (
+      `service ${spec.name}: the image is to be tagged ${JSON.stringify(badTag)}, which is not a valid image name ` +
+      `(lower-case name, then :TAG): fix ${badTag === spec.image ? 'image:' : 'build.tags'} in the compose file, or the variable in it that is empty`
+    );
+  }
   if (!existsSync(spec.context) || !statSync(spec.context).isDirectory()) {
     return `service ${spec.name}: the build context ${show(spec.context)} is not a directory: fix build.context`;
   }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { OffgridError } from '../../src/errors.js';
 import { parseComposeServices } from '../../src/docker/compose.js';
+import { preflight } from '../../src/docker/preflight.js';
 import { loadProject, selectServices } from '../../src/docker/project.js';
 import type { ProjectServices } from '../../src/docker/service.js';
 import { FIXTURES } from '../helpers/cli.js';
@@ -165,4 +166,18 @@ test('real compose: pihole\'s dockerfile_inline is built from its text; op://$AP
   assert.equal(pihole!.dockerfileInline, 'FROM pihole/pihole:latest\nADD 03-custom.conf /etc/dnsmasq.d/\n');
   assert.equal(pihole!.context, dir);
   assert.equal(pihole!.image, 'pihole-inline-pihole');
+});
+
+test('real compose: open-webui\'s image tag with WEBUI_DOCKER_TAG set empty (${WEBUI_DOCKER_TAG-main} keeps the empty value) is stopped before the build, named', async () => {
+  const dir = join(REAL, 'open-webui');
+  const [webui, nginx] = loadProject(dir, [], { WEBUI_DOCKER_TAG: '' }).buildable;
+  assert.equal(webui!.image, 'ghcr.io/open-webui/open-webui:');
+  const io = { cwd: dir, platform: { os: 'linux', arch: 'amd64', variant: '' }, buildContexts: true, imageExists: async () => true };
+  assert.equal(
+    await preflight(webui!, false, 'buildkit', io),
+    'service open-webui: the image is to be tagged "ghcr.io/open-webui/open-webui:", which is not a valid image name (lower-case name, then :TAG): ' +
+      'fix image: in the compose file, or the variable in it that is empty',
+  );
+  // nginx has no image: (compose names it open-webui-nginx): it goes on to the next check, the missing Dockerfile of this excerpt.
+  assert.match((await preflight(nginx!, false, 'buildkit', io)) ?? '', /^service nginx: the Dockerfile Dockerfile does not exist/);
 });
