@@ -181,3 +181,16 @@ test('real compose: open-webui\'s image tag with WEBUI_DOCKER_TAG set empty (${W
   // nginx has no image: (compose names it open-webui-nginx): it goes on to the next check, the missing Dockerfile of this excerpt.
   assert.match((await preflight(nginx!, false, 'buildkit', io)) ?? '', /^service nginx: the Dockerfile Dockerfile does not exist/);
 });
+
+test('real compose: AutoGPT\'s platform: every service extends docker-compose.platform.yml beside an anchor merge; its `context: ../` is the repository root', () => {
+  const root = join(REAL, 'autogpt');
+  const project = loadProject(join(root, 'autogpt_platform'), [], {});
+  assert.deepEqual(resolved(project, root), [
+    'migrate . autogpt_platform/backend/Dockerfile migrate autogpt_platform-migrate {}',
+    'rest_server . autogpt_platform/backend/Dockerfile server autogpt_platform-rest_server {}',
+    'executor . autogpt_platform/backend/Dockerfile server autogpt_platform-executor {}',
+    'frontend . autogpt_platform/frontend/Dockerfile prod autogpt_platform-frontend {"NEXT_PUBLIC_PW_TEST":"false"}',
+  ]);
+  assert.deepEqual([...project.imageOnly], [['redis', 'redis:7.4'], ['clamav', 'clamav/clamav-debian:1.4'], ['deps_backend', 'busybox']]);
+  assert.deepEqual([...project.profileOff.keys()], ['deps_backend']);
+});
