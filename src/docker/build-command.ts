@@ -134,5 +134,5 @@ export function dockerBuildCommand(spec: ServiceSpec, plan: BuildPlan): DockerIn
   const buildArgs = { ...spec.args, ...(network === 'none' ? {} : plan.proxyArgs) };
   for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
   args.push(spec.context);
-  return { args, env: { DOCKER_BUILDKIT: plan.builder === 'buildkit' ? '1' : '0' }, notes: compose.notes, platform: compose.platform };
+  return { args, env: { ...spec.secretEnv, DOCKER_BUILDKIT: plan.builder === 'buildkit' ? '1' : '0' }, notes: compose.notes, platform: compose.platform };
 }

@@ -122,6 +122,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   let contexts: Record<string, string> = {};
   let ssh: string[] = [];
   let secrets: string[] = [];
+  const secretEnv: Record<string, string> = {};
   let extraHosts: string[] = [];
   let options: BuildOptions = NO_BUILD_OPTIONS;
   let inline: string | null = null;
@@ -143,7 +144,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     }
     contexts = additionalContexts(build.additional_contexts, ctx.env, ctx.dir, where);
     ssh = sshAgents(build.ssh, ctx.env, ctx.dir, where);
-    secrets = buildSecrets(build.secrets, ctx, where);
+    secrets = buildSecrets(build.secrets, ctx, where, secretEnv);
     extraHosts = hostEntries(build.extra_hosts, ctx.env, where);
     options = buildOptions(build, ctx.env, where);
   } else throw new Error(`${where}: build must be a path or a map`);
@@ -169,6 +170,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     additionalContexts: contexts,
     ssh,
     secrets,
+    secretEnv,
     extraHosts,
     options,
   };
@@ -185,9 +187,11 @@ function sshAgents(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: str
 /**
  * build.secrets (names, or `{source, target}`), each resolved against the top-level
  * `secrets:` as compose does: `file:` (a path resolved against the file's directory) or
- * `environment:`. The id the Dockerfile mounts is `target`, else the name.
+ * `environment:`. The id the Dockerfile mounts is `target`, else the name. `env` gets the
+ * value of each variable an `environment:` secret reads, from the shell or the project's
+ * .env, as compose takes it: docker build's `--secret env=` reads only its own environment.
  */
-function buildSecrets(raw: unknown, ctx: ComposeContext, where: string): string[] {
+function buildSecrets(raw: unknown, ctx: ComposeContext, where: string, env: Record<string, string>): string[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new Error(`${where}: build.secrets must be a list`);
   const defined = isMap(ctx.secrets) ? ctx.secrets : {};
@@ -198,7 +202,12 @@ function buildSecrets(raw: unknown, ctx: ComposeContext, where: string): string[
     const secret = defined[source];
     if (!isMap(secret)) throw new Error(`${where}: build secret ${source} is not defined in the top-level secrets:`);
     if (typeof secret.file === 'string') return `id=${id},src=${resolve(ctx.dir, interpolate(secret.file, ctx.env, where))}`;
-    if (typeof secret.environment === 'string') return `id=${id},env=${interpolate(secret.environment, ctx.env, where)}`;
+    if (typeof secret.environment === 'string') {
+      const variable = interpolate(secret.environment, ctx.env, where);
+      const value = ctx.env[variable];
+      if (value !== undefined) env[variable] = value;
+      return `id=${id},env=${variable}`;
+    }
     throw new Error(`${where}: secret ${source} has neither file: nor environment: (the only kinds a build can use)`);
   });
 }

@@ -26,6 +26,12 @@ export interface ServiceSpec {
   readonly ssh: readonly string[];
   /** build.secrets, resolved against the top-level `secrets:`: `--secret id=ID,src=FILE` or `,env=VAR`. */
   readonly secrets: readonly string[];
+  /**
+   * The variables those `env=` secrets read, with their values from the shell or the
+   * project's .env (compose reads both): put in docker build's environment, the only place
+   * `--secret env=` looks. Never on its command line, which is logged.
+   */
+  readonly secretEnv: Readonly<Record<string, string>>;
   /** build.extra_hosts as `HOST:IP`, passed as `--add-host` (a private index the build resolves that way). */
   readonly extraHosts: readonly string[];
   /** Compose's other build fields that docker build takes as options (build-command.ts decides what each mode passes). */

@@ -155,6 +155,32 @@ test('compose build secrets and extra hosts reach the real build: RUN --mount=ty
   assert.match(log, /10\.9\.8\.7\s+pypi\.internal/);
 });
 
+test('a build secret read from an environment variable that only the project\'s .env sets reaches RUN --mount=type=secret, as compose passes it, and is never logged', opts, async (t) => {
+  // Aleph-Alpha intelligence-layer README (search-index file id 21161533729): the compose
+  // snippet verbatim but for the image line, with its "(.env)" as the token's place.
+  const token = `ghp-dotenv-${process.pid}`;
+  const p = project(
+    t,
+    {
+      'docker-compose.yml':
+        'services:\n  service-using-intelligence-layer:\n    build:\n      context: .\n      secrets:\n        - GITHUB_TOKEN\n' +
+        `    image: ${TAG}-envsecret\n\n` +
+        'secrets:\n  GITHUB_TOKEN:\n    # Needs to be set in your environment (.env) under the same name.\n    environment: "GITHUB_TOKEN"\n',
+      '.env': `GITHUB_TOKEN=${token}\n`,
+      // The step checks the value without printing it.
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN --mount=type=secret,id=GITHUB_TOKEN test "$(wc -c < /run/secrets/GITHUB_TOKEN)" -eq ${token.length} && echo token-arrived-${Date.now()}\n`,
+    },
+    [`${TAG}-envsecret`],
+  );
+  const r = await p.cli(['build'], { GITHUB_TOKEN: '' });
+  assert.equal(r.code, 1, 'an empty GITHUB_TOKEN in the shell wins over .env, as in compose');
+  const ok = await p.cli(['build'], { GITHUB_TOKEN: undefined });
+  assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+  const log = p.read('logs/docker_build/build_service-using-intelligence-layer.log');
+  assert.match(log, /token-arrived-/);
+  assert.doesNotMatch(log + ok.stdout + ok.stderr + p.read(metadata(p.dir).ledger), new RegExp(token));
+});
+
 test('compose labels and extra tags reach the image offline; a registry cache_from and pull: true are left out and named, and nothing is pulled', opts, async (t) => {
   const p = project(
     t,

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { OffgridError } from '../../src/errors.js';
 import { parseComposeServices } from '../../src/docker/compose.js';
+import { dockerBuildCommand } from '../../src/docker/build-command.js';
 import { preflight } from '../../src/docker/preflight.js';
 import { loadProject, selectServices } from '../../src/docker/project.js';
 import type { ProjectServices } from '../../src/docker/service.js';
@@ -193,4 +194,21 @@ test('real compose: AutoGPT\'s platform: every service extends docker-compose.pl
   ]);
   assert.deepEqual([...project.imageOnly], [['redis', 'redis:7.4'], ['clamav', 'clamav/clamav-debian:1.4'], ['deps_backend', 'busybox']]);
   assert.deepEqual([...project.profileOff.keys()], ['deps_backend']);
+});
+
+test('real compose: the Intelligence Layer README\'s build secret from environment: "GITHUB_TOKEN" takes its value from .env or the shell, for docker build\'s environment only', () => {
+  const project = (env: NodeJS.ProcessEnv): ProjectServices =>
+    parseComposeServices(
+      'services:\n  service-using-intelligence-layer:\n    build:\n      context: .\n      secrets:\n        - GITHUB_TOKEN\n\n' +
+        'secrets:\n  GITHUB_TOKEN:\n    # Needs to be set in your environment (.env) under the same name.\n    environment: "GITHUB_TOKEN"\n',
+      { file: '/p/docker-compose.yml', dir: '/p', project: 'p', env },
+    );
+  const [spec] = project({ GITHUB_TOKEN: 'tok-1' }).buildable;
+  assert.deepEqual(spec!.secrets, ['id=GITHUB_TOKEN,env=GITHUB_TOKEN']);
+  assert.deepEqual(spec!.secretEnv, { GITHUB_TOKEN: 'tok-1' });
+  const command = dockerBuildCommand(spec!, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs: {}, platform: 'linux/amd64' });
+  assert.equal(command.env.GITHUB_TOKEN, 'tok-1');
+  assert.ok(!command.args.some((a) => a.includes('tok-1')));
+  // Unset everywhere: nothing is made up (docker build then reports the missing secret).
+  assert.deepEqual(project({}).buildable[0]!.secretEnv, {});
 });
