@@ -197,12 +197,7 @@ test('real compose: AutoGPT\'s platform: every service extends docker-compose.pl
 });
 
 test('real compose: the Intelligence Layer README\'s build secret from environment: "GITHUB_TOKEN" takes its value from .env or the shell, for docker build\'s environment only', () => {
-  const project = (env: NodeJS.ProcessEnv): ProjectServices =>
-    parseComposeServices(
-      'services:\n  service-using-intelligence-layer:\n    build:\n      context: .\n      secrets:\n        - GITHUB_TOKEN\n\n' +
-        'secrets:\n  GITHUB_TOKEN:\n    # Needs to be set in your environment (.env) under the same name.\n    environment: "GITHUB_TOKEN"\n',
-      { file: '/p/docker-compose.yml', dir: '/p', project: 'p', env },
-    );
+  const project = (env: NodeJS.ProcessEnv): ProjectServices => loadProject(join(REAL, 'intelligence-layer'), [], env);
   const [spec] = project({ GITHUB_TOKEN: 'tok-1' }).buildable;
   assert.deepEqual(spec!.secrets, ['id=GITHUB_TOKEN,env=GITHUB_TOKEN']);
   assert.deepEqual(spec!.secretEnv, { GITHUB_TOKEN: 'tok-1' });
