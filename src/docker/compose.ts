@@ -80,16 +80,20 @@ function isRemoteContext(context: string): boolean {
   return /^(?:[a-z][a-z0-9+.-]*:\/\/|git@|github\.com\/)/i.test(context);
 }
 
+/** compose's reference to another service's image as a named context (`base=service:base`, Compose 2.22). */
+const SERVICE_CONTEXT = 'service:';
+
 /**
  * `additional_contexts` as a map (`NAME: value`) or a list (`- NAME=value`), interpolated;
- * a relative path resolves against `dir`, as compose-go resolves it.
+ * a relative path resolves against `dir`, as compose-go resolves it; `service:NAME` stays
+ * as written (withServiceContexts turns it into that service's image).
  */
 function additionalContexts(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of keyedEntries(raw, /=/, 'additional_contexts', where)) {
     if (value === null) throw new Error(`${where}: build.additional_contexts entries must be NAME=VALUE strings`);
     const context = interpolate(value, env, where);
-    out[name] = isRemoteContext(context) ? context : resolve(dir, context);
+    out[name] = isRemoteContext(context) || context.startsWith(SERVICE_CONTEXT) ? context : resolve(dir, context);
   }
   return out;
 }
@@ -168,6 +172,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
     target,
     image: image ?? defaultImageName(ctx.project, name),
     additionalContexts: contexts,
+    buildsFirst: [],
     ssh,
     secrets,
     secretEnv,
@@ -723,5 +728,46 @@ export function parseComposeServices(text: string, ctx: ComposeContext, override
       throw inputError(ctx.file, error instanceof Error ? error.message : String(error));
     }
   }
-  return { file: ctx.file, buildable, imageOnly, unbuildable, profileOff };
+  return { file: ctx.file, ...withServiceContexts(buildable, imageOnly, unbuildable, whereIs), imageOnly, profileOff };
+}
+
+/**
+ * `additional_contexts: ["rmsm/base:latest=service:docker-platform-base"]`: compose builds
+ * that service first and hands its image to this build. Each such context becomes
+ * `docker-image://<its image>` (the builder takes it from the daemon's images, where the
+ * first build put it) and the service is named in buildsFirst. One naming a service
+ * without a build: section, or none, cannot be built (it blocks only itself).
+ */
+function withServiceContexts(
+  specs: readonly ServiceSpec[],
+  imageOnly: ReadonlyMap<string, string | null>,
+  unbuildable: ReadonlyMap<string, string>,
+  whereIs: (path: readonly string[]) => string,
+): { buildable: ServiceSpec[]; unbuildable: Map<string, string> } {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const blocked = new Map(unbuildable);
+  const buildable: ServiceSpec[] = [];
+  for (const spec of specs) {
+    const contexts: Record<string, string> = {};
+    const first: string[] = [];
+    let problem: string | null = null;
+    for (const [name, value] of Object.entries(spec.additionalContexts)) {
+      if (!value.startsWith(SERVICE_CONTEXT)) {
+        contexts[name] = value;
+        continue;
+      }
+      const other = value.slice(SERVICE_CONTEXT.length);
+      const built = byName.get(other);
+      if (built === undefined) {
+        const why = imageOnly.has(other) ? 'has no build: section' : blocked.has(other) ? 'cannot be built here' : 'is not a service of this project';
+        problem ??= `${whereIs([spec.name, 'build', 'additional_contexts'])}: service ${spec.name}: build.additional_contexts ${name} is ${value}, and service ${other} ${why}: name a service that builds, or the image or directory itself`;
+        continue;
+      }
+      contexts[name] = `docker-image://${built.image}`;
+      if (!first.includes(other)) first.push(other);
+    }
+    if (problem !== null) blocked.set(spec.name, problem);
+    else buildable.push(first.length === 0 ? spec : { ...spec, additionalContexts: contexts, buildsFirst: first });
+  }
+  return { buildable, unbuildable: blocked };
 }

@@ -125,7 +125,7 @@ export function selectServices(project: ProjectServices, names: readonly string[
             : ''),
       );
     }
-    return chosen;
+    return withBuildsFirst(project, chosen);
   }
   const out: ServiceSpec[] = [];
   for (const name of names) {
@@ -147,5 +147,27 @@ export function selectServices(project: ProjectServices, names: readonly string[
     const known = project.buildable.map((s) => s.name);
     throw new OffgridError('EINPUT', `no service ${name} in ${basename(project.file)}${known.length ? ` (services with a build: ${known.join(', ')})` : ''}`);
   }
+  return withBuildsFirst(project, out);
+}
+
+/**
+ * The services with those whose images they take as named contexts (`service:OTHER`) put
+ * before them, as compose builds them: whatever their profiles, each once.
+ */
+function withBuildsFirst(project: ProjectServices, chosen: readonly ServiceSpec[]): ServiceSpec[] {
+  const out: ServiceSpec[] = [];
+  const visit = (spec: ServiceSpec, path: readonly string[]): void => {
+    if (out.includes(spec)) return;
+    if (path.includes(spec.name)) {
+      throw new OffgridError('EINPUT', `service ${path[0]}: build.additional_contexts go round in a circle: ${[...path, spec.name].join(' → ')}`);
+    }
+    for (const name of spec.buildsFirst) {
+      const first = project.buildable.find((s) => s.name === name);
+      if (first === undefined) throw new OffgridError('EINPUT', project.unbuildable.get(name) ?? `service ${spec.name}: build.additional_contexts names service ${name}, which cannot be built`);
+      visit(first, [...path, spec.name]);
+    }
+    out.push(spec);
+  };
+  for (const spec of chosen) visit(spec, []);
   return out;
 }

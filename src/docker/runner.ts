@@ -55,8 +55,11 @@ export async function buildServices(options: RunnerOptions): Promise<BuiltServic
   const sizes: Promise<number | null>[] = [];
   let stopReason: string | null = null;
   for (const spec of options.specs) {
-    if (stopReason !== null) {
-      runs.push(notBuilt(spec, options, stopReason));
+    // A service whose image this one takes as a named context did not build: its build would fetch the image instead.
+    const missing = spec.buildsFirst.find((name) => runs.some((r) => r.name === name && r.result !== 'success'));
+    const reason = stopReason ?? (missing === undefined ? null : `service ${missing}, whose image it takes as a named context (build.additional_contexts), did not build`);
+    if (reason !== null) {
+      runs.push(notBuilt(spec, options, reason));
       sizes.push(Promise.resolve(null));
       continue;
     }

@@ -22,6 +22,11 @@ export interface ServiceSpec {
    * (docker-image://…, https://…), passed as `--build-context NAME=VALUE`.
    */
   readonly additionalContexts: Readonly<Record<string, string>>;
+  /**
+   * Services whose images this build takes as named contexts (`additional_contexts:
+   * NAME=service:OTHER`), already turned into `docker-image://` their image: built first.
+   */
+  readonly buildsFirst: readonly string[];
   /** build.ssh: `default` or `ID=PATH` (a path resolved), passed as `--ssh` (BuildKit's `RUN --mount=type=ssh`). */
   readonly ssh: readonly string[];
   /** build.secrets, resolved against the top-level `secrets:`: `--secret id=ID,src=FILE` or `,env=VAR`. */

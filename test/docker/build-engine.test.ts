@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE, DOCKER, dockerSkipReason, ensureBaseImages, run } from '../helpers/docker.js';
-import { readValidLedger } from '../helpers/cli.js';
+import { FIXTURES, readValidLedger, runCli } from '../helpers/cli.js';
 import { startPypiIndex } from '../helpers/pypi-index.js';
 import { BuildMetadata } from '../../src/docker/metadata.js';
 import { TAG, project, section } from './engine-helpers.js';
@@ -179,6 +179,31 @@ test('a build secret read from an environment variable that only the project\'s 
   const log = p.read('logs/docker_build/build_service-using-intelligence-layer.log');
   assert.match(log, /token-arrived-/);
   assert.doesNotMatch(log + ok.stdout + ok.stderr + p.read(metadata(p.dir).ledger), new RegExp(token));
+});
+
+test('a service whose image another takes as a named context (service:OTHER) is built first; when it fails, the services that need it are not built, named', opts, async (t) => {
+  // The service: chain of a real monorepo's docker-compose.prod.yml (test/fixtures/compose/real/rmsm-service-contexts), its base failing on purpose.
+  const compose = readFileSync(join(FIXTURES, 'compose/real/rmsm-service-contexts/infra/docker/docker-compose.prod.yml'), 'utf8');
+  const p = project(
+    t,
+    {
+      'infra/docker/docker-compose.prod.yml': compose,
+      'docker/base.Dockerfile': `FROM ${BUSYBOX_IMAGE}\nRUN echo base-${Date.now()} && false\n`,
+      'docker/deps.Dockerfile': 'FROM rmsm/base:latest\n',
+      'docker/build.Dockerfile': 'FROM rmsm/deps:latest\n',
+      'apps/api/Dockerfile': 'FROM rmsm/build:latest AS production\n',
+    },
+    ['rmsm/base:latest'],
+  );
+  const r = await runCli(['build', '--compose', 'infra/docker/docker-compose.prod.yml', 'api'], { cwd: p.dir, env: { OFFGRID_CACHE_DIR: p.cache }, timeoutMs: 600_000 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(metadata(p.dir).services.map((s) => [s.name, s.result]), [
+    ['docker-platform-base', 'failed'],
+    ['docker-platform-deps', 'not-built'],
+    ['docker-platform-build', 'not-built'],
+    ['api', 'not-built'],
+  ]);
+  assert.match(r.stderr, /api: NOT BUILT — service api was not built: service docker-platform-base, whose image it takes as a named context \(build.additional_contexts\), did not build/);
 });
 
 test('compose labels and extra tags reach the image offline; a registry cache_from and pull: true are left out and named, and nothing is pulled', opts, async (t) => {

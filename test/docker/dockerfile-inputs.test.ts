@@ -122,7 +122,7 @@ test('preflight: a FROM whose ARG is empty names no image, and the service is st
   const dir = mkdtempSync(join(tmpdir(), 'offgrid-blank-from-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'Dockerfile'), 'ARG BASE\nFROM ${BASE:-}\nRUN true\n');
-  const spec = { name: 'api', context: dir, dockerfile: join(dir, 'Dockerfile'), args: {}, target: null, image: 'api', additionalContexts: {}, ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
+  const spec = { name: 'api', context: dir, dockerfile: join(dir, 'Dockerfile'), args: {}, target: null, image: 'api', additionalContexts: {}, buildsFirst: [], ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
   const io = { cwd: dir, platform: AMD64, buildContexts: false, imageExists: async () => true };
   for (const offline of [false, true]) {
     assert.match((await preflight(spec, offline, 'buildkit', io)) ?? '', /^service api: a FROM \(or COPY --from\) in Dockerfile names no image once its ARGs are filled in .*set it in build\.args$/);

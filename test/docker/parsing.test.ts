@@ -26,8 +26,8 @@ test('compose: build short and long forms, list args with interpolation, target,
   assert.deepEqual(
     project.buildable.map((s) => ({ ...s, context: s.context.slice(GUIDE.length), dockerfile: s.dockerfile.slice(GUIDE.length) })),
     [
-      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest', additionalContexts: {}, ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null },
-      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker', additionalContexts: {}, ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null },
+      { name: 'api', context: '', dockerfile: '/Dockerfile.api', args: { PYTHON_VERSION: '3.11', BUILD_ENV: 'ci' }, target: 'runtime', image: 'xnai_api:latest', additionalContexts: {}, buildsFirst: [], ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null },
+      { name: 'worker', context: '/worker', dockerfile: '/worker/Dockerfile', args: {}, target: null, image: 'guide-worker', additionalContexts: {}, buildsFirst: [], ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null },
     ],
   );
   assert.equal(project.imageOnly.get('redis'), 'redis:7');
@@ -113,7 +113,7 @@ test('builder choice: BuildKit built into clients before 23, buildx needed from 
 });
 
 test('docker build command: BuildKit plain progress, proxy args over compose args online, none of them offline', () => {
-  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1', additionalContexts: {}, ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
+  const spec = { name: 'api', context: '/p', dockerfile: '/p/Dockerfile.api', args: { A: '1', http_proxy: 'corp' }, target: 'runtime', image: 'x:1', additionalContexts: {}, buildsFirst: [], ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
   const proxyArgs = proxyBuildArgs({ http_proxy: 'http://127.0.0.1:9', PIP_INDEX_URL: 'http://127.0.0.1:9/pypi/simple/', APT_CONFIG: '/host/path' });
   const online = dockerBuildCommand(spec, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs, platform: 'linux/amd64' });
   assert.deepEqual(online.args, [

@@ -207,3 +207,32 @@ test('real compose: the Intelligence Layer README\'s build secret from environme
   // Unset everywhere: nothing is made up (docker build then reports the missing secret).
   assert.deepEqual(project({}).buildable[0]!.secretEnv, {});
 });
+
+test('real compose: additional_contexts NAME=service:OTHER (Compose 2.22) builds OTHER first, whatever its profile, and hands its image in as docker-image://', () => {
+  const root = join(REAL, 'rmsm-service-contexts');
+  const project = loadProject(join(root, 'infra/docker'), ['docker-compose.prod.yml'], {});
+  const api = project.buildable.find((s) => s.name === 'api')!;
+  assert.deepEqual(api.additionalContexts, { 'rmsm/base:latest': 'docker-image://rmsm/base:latest', 'rmsm/build:latest': 'docker-image://rmsm/build:latest' });
+  assert.deepEqual(api.buildsFirst, ['docker-platform-base', 'docker-platform-build']);
+  // The three platform services are in a profile nothing activates; api needs them, in their order.
+  const order = ['docker-platform-base', 'docker-platform-deps', 'docker-platform-build', 'api'];
+  assert.deepEqual(selectServices(project, []).map((s) => s.name), order);
+  assert.deepEqual(selectServices(project, ['api']).map((s) => s.name), order);
+  assert.deepEqual(selectServices(project, ['docker-platform-deps']).map((s) => s.name), ['docker-platform-base', 'docker-platform-deps']);
+  const command = dockerBuildCommand(api, { builder: 'buildkit', network: 'host', noCache: false, proxyArgs: {}, platform: 'linux/amd64' });
+  assert.deepEqual(command.args.filter((_a, i, all) => all[i - 1] === '--build-context'), ['rmsm/base:latest=docker-image://rmsm/base:latest', 'rmsm/build:latest=docker-image://rmsm/build:latest']);
+});
+
+test('compose: a service: context naming a service that does not build, or none, blocks only its service; a circle of them is an input error', () => {
+  const project = (text: string): ProjectServices => parseComposeServices(text, { file: '/p/compose.yaml', dir: '/p', project: 'p', env: {} });
+  const p = project(
+    'services:\n  db:\n    image: postgres:16\n  web:\n    build: .\n  api:\n    build:\n      context: .\n      additional_contexts:\n        base: service:db\n' +
+      '  worker:\n    build:\n      context: .\n      additional_contexts: ["base=service:nope"]\n',
+  );
+  assert.deepEqual(p.buildable.map((s) => s.name), ['web']);
+  assert.equal(p.unbuildable.get('api'), '/p/compose.yaml line 10: service api: build.additional_contexts base is service:db, and service db has no build: section: name a service that builds, or the image or directory itself');
+  assert.match(p.unbuildable.get('worker')!, /service worker: build.additional_contexts base is service:nope, and service nope is not a service of this project/);
+  assert.deepEqual(selectServices(p, ['web']).map((s) => s.name), ['web']);
+  const circle = project('services:\n  a:\n    build:\n      context: .\n      additional_contexts: ["x=service:b"]\n  b:\n    build:\n      context: .\n      additional_contexts: ["y=service:a"]\n');
+  assert.throws(() => selectServices(circle, ['a']), (e: OffgridError) => e.code === 'EINPUT' && e.message === 'service a: build.additional_contexts go round in a circle: a → b → a');
+});

@@ -187,7 +187,7 @@ test('real Dockerfile: apk add and npm i are reported, not passed as offline-rea
 });
 
 test('real Dockerfile: FROM python:${PYTHON_VERSION} with ARG PYTHON_VERSION unset is stopped before the build, online and offline, not reported as a missing image', async (t) => {
-  const spec = { name: 'client', context: REAL, dockerfile: join(REAL, 'backend-ai-client.Dockerfile'), args: {}, target: null, image: 'client', additionalContexts: {}, ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
+  const spec = { name: 'client', context: REAL, dockerfile: join(REAL, 'backend-ai-client.Dockerfile'), args: {}, target: null, image: 'client', additionalContexts: {}, buildsFirst: [], ssh: [], secrets: [], secretEnv: {}, extraHosts: [], options: NO_BUILD_OPTIONS, dockerfileInline: null };
   const io = { cwd: REAL, platform: { os: 'linux', arch: 'amd64', variant: '' }, buildContexts: true, imageExists: async () => false };
   for (const offline of [false, true]) {
     assert.equal(
