@@ -113,12 +113,19 @@ function pipRequirements(command: string): PipRequirements {
         if (name !== undefined && !out.byName.includes(name)) out.byName.push(name);
       }
       else if (isLocalPath(word)) {
-        if (isolated && !/\.whl$/i.test(word)) out.projects.push(word);
+        if (isolated && !/\.whl$/i.test(word) && !WHEEL_GLOB.test(word)) out.projects.push(word);
       } else if (NAMED_REQUIREMENT.test(word) && !out.byName.includes(word)) out.byName.push(word);
     }
   }
   return out;
 }
+
+/**
+ * A glob of files that is not of source archives (`/wheels/*`, `dist/*`): what a builder
+ * stage's `pip wheel --wheel-dir /wheels` left, copied in; pip installs those wheels and
+ * builds nothing. `./pkg-*.tar.gz` is built, so it needs its build backend.
+ */
+const WHEEL_GLOB = /[*?][^/]*$(?<!\.(?:tar\.gz|tgz|tar\.bz2|zip))/i;
 
 function isLocalPath(word: string): boolean {
   return /^(?:\.|\/|~)/.test(word) || word.includes('/') || /\.(?:whl|tar\.gz|zip)$/i.test(word);

@@ -327,3 +327,39 @@ test('real Dockerfiles of the third sweep: what still needs the network, by line
   // A heredoc COPY'd as a file (which runs curl at container start) is no build step.
   assert.deepEqual(needs('ollama-copy-heredoc.Dockerfile'), ['124: curl fetches https://ollama.ai/install.sh and runs it with sh (an install script, which downloads more)']);
 });
+
+test('real Dockerfile: pip install /wheels/* of the wheels a builder stage made is not taken for a project to build (no build-backend warning); a source archive glob still is', () => {
+  for (const name of ['pip-wheel-builder-apt-slim.Dockerfile', 'pip-wheel-dot-upgrade-chain.Dockerfile', 'for-loop-apt-trusted-host-wheel.Dockerfile']) {
+    const r = init(read(name));
+    assert.ok(r.text.includes('/wheels/*'), name);
+    for (const change of r.changes) assert.doesNotMatch(change, /it builds \/wheels/, `${name}: ${change}`);
+  }
+  const slim = init(read('pip-wheel-builder-apt-slim.Dockerfile'));
+  assert.ok(slim.text.split('\n').includes(`RUN pip install ${FLAGS} --no-cache /wheels/*`));
+  assert.equal(slim.changes[3], 'line 31: RUN pip install --no-cache /wheels/*…: pip from the wheelhouse when present');
+  // The builder's `pip wheel … .` builds the project itself; an sdist glob is built too.
+  assert.match(init('FROM python:3.12\nCOPY dist /dist\nRUN pip install /dist/app-*.tar.gz\n').changes[0]!, /it builds \/dist\/app-\*\.tar\.gz, whose build backend/);
+});
+
+test('real Dockerfile: a multi-stage pip wheel build with apt --no-install-recommends in both stages: each stage gets its COPYs before its first apt and pip step', () => {
+  const text = read('pip-wheel-builder-apt-slim.Dockerfile');
+  const r = init(text);
+  assert.deepEqual(r.text.split('\n').filter((l) => l.startsWith('COPY') || l.startsWith('FROM')), [
+    'FROM python:3.11-slim as builder',
+    'COPY offgrid/ /offgrid/',
+    'COPY apt-archives/ /offgrid/apt-archives/',
+    'COPY requirements.txt .',
+    'COPY wheelhouse/ /wheelhouse/',
+    'FROM python:3.11-slim',
+    'COPY offgrid/ /offgrid/',
+    'COPY apt-archives/ /offgrid/apt-archives/',
+    'COPY --from=builder /app/wheels /wheels',
+    'COPY requirements.txt .',
+    'COPY wheelhouse/ /wheelhouse/',
+    'COPY . .',
+  ]);
+  assert.ok(r.text.includes(`RUN pip wheel ${FLAGS} --no-cache-dir --no-deps --wheel-dir /app/wheels -r requirements.txt\n`));
+  assert.match(r.text, /\nRUN if \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi && apt-get update && apt-get install -y --no-install-recommends \\\n {4}libpq-dev \\\n {4}&& rm -rf \/var\/lib\/apt\/lists\/\*\n/);
+  // `|| true` after collectstatic hides nothing init looks at; nothing else fetches.
+  assert.deepEqual(r.needsNetwork, []);
+});
