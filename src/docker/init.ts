@@ -131,9 +131,15 @@ function isLocalPath(word: string): boolean {
   return /^(?:\.|\/|~)/.test(word) || word.includes('/') || /\.(?:whl|tar\.gz|zip)$/i.test(word);
 }
 
-/** The warning for a rewritten pip step's requirements, or null when it names none. */
-function requirementsWarning({ byName, projects, indexes }: PipRequirements): string | null {
+/**
+ * The warning for a rewritten pip step's requirements, or null when it names none.
+ * `extraIndex` says where pip's PIP_EXTRA_INDEX_URL comes from (`ARG, line 7`), when it is set.
+ */
+function requirementsWarning({ byName, projects, indexes }: PipRequirements, extraIndex: string | null): string | null {
   const parts: string[] = [];
+  if (extraIndex !== null) {
+    parts.push(`it reads the index PIP_EXTRA_INDEX_URL names (${extraIndex}) besides PyPI, which offgrid wheelhouse must read too (pass it --extra-index-url with that URL) to fetch the wheels only it serves`);
+  }
   if (indexes.length > 0) {
     const shown = indexes.map(redact).join(' ');
     parts.push(`it reads ${indexes.length > 1 ? 'indexes' : 'an index'} besides PyPI, which offgrid wheelhouse must read too (pass it ${shown}) to fetch the wheels only ${indexes.length > 1 ? 'they serve' : 'it serves'}`);
@@ -162,6 +168,10 @@ const EXPORT: Record<string, string> = {
 /** apt-get, or the `install_packages` of Bitnami's and balena's Debian images, which runs apt-get update and install (APT_CONFIG reaches it). */
 const APT = /\bapt(?:-get)?\s+(?:[^&|;]*\s)?(?:update|install)\b|\binstall_packages\s/;
 const INSTALL_PACKAGES = /\binstall_packages(?=\s)/g;
+/** An ARG or ENV line that sets pip's extra index (`ARG PIP_EXTRA_INDEX_URL`, `ENV PIP_EXTRA_INDEX_URL=${…}`). */
+const EXTRA_INDEX_VARIABLE = /(?:^|\s)PIP_EXTRA_INDEX_URL(?=[=\s]|$)/;
+/** PyPI's own index as an extra index reads nothing a PyPI wheelhouse lacks. */
+const PYPI_INDEX = /^https?:\/\/pypi\.(?:org|python\.org)\/simple\/?$/;
 const WHEELHOUSE_FLAGS = '$(ls /wheelhouse/*.whl >/dev/null 2>&1 && echo --no-index --find-links /wheelhouse)';
 const APT_PREFIX_LINE = 'if [ -f /offgrid/apt-archives/Packages ]; then export APT_CONFIG=/offgrid/apt.conf; fi';
 const APT_PREFIX = `${APT_PREFIX_LINE} && `;
@@ -291,9 +301,11 @@ export function makeOfflineReady(text: string): InitResult {
   // What a stage FROM an earlier one inherits: the managers whose project dependencies its steps
   // left local (`cargo fetch`), and whether it is an Alpine image.
   // and the values its ARG defaults and ENV lines give its variables (ENV only is inherited).
-  const stageAtEnd = new Map<string, { local: Set<string>; alpine: boolean; vars: Map<string, string>; env: Map<string, string> }>();
+  // and where PIP_EXTRA_INDEX_URL is set (an ENV's is inherited, an ARG's is not).
+  type StageState = { local: Set<string>; alpine: boolean; vars: Map<string, string>; env: Map<string, string>; extraIndex: { by: string; line: number } | null };
+  const stageAtEnd = new Map<string, StageState>();
   const globals = new Map<string, string>();
-  let current = { local: new Set<string>(), alpine: false, vars: new Map<string, string>(), env: new Map<string, string>() };
+  let current: StageState = { local: new Set<string>(), alpine: false, vars: new Map<string, string>(), env: new Map<string, string>(), extraIndex: null };
 
   for (const ins of file.instructions) {
     // init's COPYs already there (an earlier run): a context added since needs their directories too.
@@ -313,7 +325,8 @@ export function makeOfflineReady(text: string): InitResult {
       shell = shellAtEnd.get(base.toLowerCase()) ?? { shell: windows ?? defaultShell, line: null };
       if (from.name) shellAtEnd.set(from.name, shell);
       const parent = stageAtEnd.get(base.toLowerCase());
-      current = { local: new Set(parent?.local), alpine: parent?.alpine ?? /alpine/i.test(base), vars: new Map(parent?.env), env: new Map(parent?.env) };
+      const extraIndex = parent?.extraIndex?.by === 'ENV' ? parent.extraIndex : null;
+      current = { local: new Set(parent?.local), alpine: parent?.alpine ?? /alpine/i.test(base), vars: new Map(parent?.env), env: new Map(parent?.env), extraIndex };
       if (from.name) stageAtEnd.set(from.name, current);
       continue;
     }
@@ -328,6 +341,7 @@ export function makeOfflineReady(text: string): InitResult {
     if (ins.keyword === 'ARG' || ins.keyword === 'ENV') {
       declare(ins.keyword, ins.args, ins.stage === -1 ? globals : current.vars, globals);
       if (ins.keyword === 'ENV') declare('ENV', ins.args, current.env, globals);
+      if (ins.stage !== -1 && EXTRA_INDEX_VARIABLE.test(ins.args)) current.extraIndex = { by: ins.keyword, line: ins.startLine };
     }
     // ONBUILD RUN runs later, in the build of an image FROM this one, with that build's context.
     if (ins.keyword === 'ONBUILD' && /^RUN\s/i.test(ins.args) && (ins.args.match(PIP_FETCH) !== null || APT.test(ins.args))) {
@@ -428,7 +442,13 @@ export function makeOfflineReady(text: string): InitResult {
       const requirements = pipRequirements(words);
       for (const r of requirements.byName) if (!byName.includes(r)) byName.push(r);
       for (const option of requirements.indexes) if (!indexes.includes(option)) indexes.push(option);
-      const warning = requirementsWarning(requirements);
+      // pip reads PIP_EXTRA_INDEX_URL from the step's environment: an ARG or ENV of the stage, or set in the step.
+      const extraValue = current.vars.get('PIP_EXTRA_INDEX_URL');
+      const extraIndex =
+        /\bPIP_EXTRA_INDEX_URL=/.test(words) ? 'set in the step'
+        : current.extraIndex === null || (extraValue !== undefined && PYPI_INDEX.test(extraValue)) ? null
+        : `${current.extraIndex.by}, line ${current.extraIndex.line}${extraValue === undefined || extraValue === '' ? ', given at build time' : `: ${redact(extraValue)}`}`;
+      const warning = requirementsWarning(requirements, extraIndex);
       what.push(warning === null ? 'pip from the wheelhouse when present' : `pip from the wheelhouse when present; ${warning}`);
     }
     if (what.length === 0) continue;

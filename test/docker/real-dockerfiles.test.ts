@@ -363,3 +363,26 @@ test('real Dockerfile: a multi-stage pip wheel build with apt --no-install-recom
   // `|| true` after collectstatic hides nothing init looks at; nothing else fetches.
   assert.deepEqual(r.needsNetwork, []);
 });
+
+test('real Dockerfile: pip reading PIP_EXTRA_INDEX_URL (an ARG given at build time, or set in the step) is told the wheelhouse must read that index too; PyPI itself as the extra index is not', () => {
+  const arg = init(read('arg-pip-extra-index-url.Dockerfile'));
+  // `pip install -U pip …` at line 7 comes before `ARG PIP_EXTRA_INDEX_URL` (line 8): pip does not see it there.
+  assert.doesNotMatch(arg.changes.find((c) => c.startsWith('line 7:'))!, /PIP_EXTRA_INDEX_URL/);
+  assert.equal(
+    arg.changes.find((c) => c.startsWith('line 12:')),
+    'line 12: RUN pip install -r /requirements/main.txt…: pip from the wheelhouse when present; it reads the index PIP_EXTRA_INDEX_URL names (ARG, line 8, given at build time) besides PyPI, ' +
+      'which offgrid wheelhouse must read too (pass it --extra-index-url with that URL) to fetch the wheels only it serves, or this step fails once the wheelhouse has wheels',
+  );
+  // The final stage (FROM nginx) has no pip: an ARG does not outlive its stage.
+  const step = init(read('env-prefixed-python-m-pip-apt-script.Dockerfile'));
+  assert.match(step.changes.find((c) => c.startsWith('line 37:'))!, /it reads the index PIP_EXTRA_INDEX_URL names \(set in the step\) besides PyPI/);
+  assert.ok(step.text.includes(`    python -m pip install ${FLAGS} -r /tmp/requirements.txt \\\n`));
+  // `sh apt_mirror_sources.sh && apt-get update …`: the prefix goes first; the script's sources are not read once APT_CONFIG is set.
+  assert.match(step.text, /\nRUN if \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi && sh \/usr\/local\/bin\/apt_mirror_sources.sh \\\n/);
+  const pypi = init(read('arg-pip-index-url-env-editable.Dockerfile'));
+  assert.doesNotMatch(pypi.changes.join('\n'), /PIP_EXTRA_INDEX_URL/);
+  // An ENV is inherited by a stage FROM this one; its value is shown, credentials redacted.
+  const inherited = init('FROM python:3.12 AS base\nENV PIP_EXTRA_INDEX_URL=https://user:s3cret@pypi.example/simple\nFROM base\nRUN pip install -r requirements.txt\n');
+  assert.match(inherited.changes[0]!, /PIP_EXTRA_INDEX_URL names \(ENV, line 2: https:\/\/\*\*\*@pypi\.example\/simple\)/);
+  assert.doesNotMatch(inherited.changes[0]!, /s3cret/);
+});
