@@ -107,13 +107,14 @@ function pipRequirements(command: string): PipRequirements {
       else if (/^\d*>/.test(word)) continue;
       // Nor are options, variables, URLs and VCS requirements (network-steps.ts names those).
       else if (word.startsWith('-') || word.startsWith('$') || word.includes('://') || /^\w+\+/.test(word)) continue;
+      // A path, even one a build arg names (`./${MODEL_NAME}-*.tar.gz`, which pip builds).
+      else if (isLocalPath(word)) {
+        if (isolated && !/\.whl$/i.test(word) && !WHEEL_GLOB.test(word)) out.projects.push(word);
+      }
       // A version given at build time (`poetry==$POETRY_VERSION`): the wheelhouse needs the project, by its name.
       else if (word.includes('$')) {
         const name = NAMED_REQUIREMENT.exec(word)?.[1];
         if (name !== undefined && !out.byName.includes(name)) out.byName.push(name);
-      }
-      else if (isLocalPath(word)) {
-        if (isolated && !/\.whl$/i.test(word) && !WHEEL_GLOB.test(word)) out.projects.push(word);
       } else if (NAMED_REQUIREMENT.test(word) && !out.byName.includes(word)) out.byName.push(word);
     }
   }

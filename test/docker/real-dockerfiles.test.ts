@@ -386,3 +386,12 @@ test('real Dockerfile: pip reading PIP_EXTRA_INDEX_URL (an ARG given at build ti
   assert.match(inherited.changes[0]!, /PIP_EXTRA_INDEX_URL names \(ENV, line 2: https:\/\/\*\*\*@pypi\.example\/simple\)/);
   assert.doesNotMatch(inherited.changes[0]!, /s3cret/);
 });
+
+test('real Dockerfile: a private GitLab index with the token from a build arg (--extra-index-url https://__token__:${REGISTRY_AUTH_TOKEN}@…) is named for the wheelhouse, the token never shown; a source archive a build arg names is built', () => {
+  const r = init(read('extra-index-token-build-arg.Dockerfile'));
+  assert.equal(r.indexes.length, 3);
+  assert.match(r.changes[0]!, /pass it --extra-index-url https:\/\/\*\*\*@gitlab\.rayference\.dansaert\.be\/api\/v4\/projects\/150\/packages\/pypi\/simple\) to fetch the wheels only it serves; it installs rtm-adapter-interface by name/);
+  for (const change of r.changes) assert.doesNotMatch(change, /__token__|REGISTRY_AUTH_TOKEN/);
+  assert.ok(r.text.includes(`RUN /opt/conda/bin/pip install ${FLAGS} ./\${MODEL_NAME}-*.tar.gz\n`));
+  assert.match(r.changes[3]!, /^line 15: .*it builds \.\/\$\{MODEL_NAME\}-\*\.tar\.gz, whose build backend/);
+});
