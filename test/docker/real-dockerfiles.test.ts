@@ -395,3 +395,34 @@ test('real Dockerfile: a private GitLab index with the token from a build arg (-
   assert.ok(r.text.includes(`RUN /opt/conda/bin/pip install ${FLAGS} ./\${MODEL_NAME}-*.tar.gz\n`));
   assert.match(r.changes[3]!, /^line 15: .*it builds \.\/\$\{MODEL_NAME\}-\*\.tar\.gz, whose build backend/);
 });
+
+test('real Dockerfile: RUN set -eux; blocks (tab-indented, a ; line closing the package list, a comment line inside): the apt prefix goes before set -eux, pip3 in the same block gets the wheelhouse', () => {
+  const tabs = init(read('set-eux-tabs-apt-pip.Dockerfile'));
+  assert.match(tabs.text, /\nRUN if \[ -f \/offgrid\/apt-archives\/Packages \]; then export APT_CONFIG=\/offgrid\/apt.conf; fi && set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y --no-install-recommends \\\n\t\tykcs11 \\\n\t; \\\n/);
+  assert.ok(tabs.text.includes(`RUN pip install ${FLAGS} --no-cache-dir -r requirements.txt\n`));
+  assert.match(tabs.changes[2]!, /^line 18: RUN pip install --no-cache-dir \.…: .*it builds \., whose build backend/);
+  const gosu = init(read('set-eux-apt-pip3-gosu-wget.Dockerfile'));
+  assert.ok(gosu.text.includes(`\tpip3 install ${FLAGS} shyaml; \\\n\trm -rf /var/lib/apt/lists/*; \\\n\t# verify that the binary works\n\tgosu nobody true\n`));
+  assert.deepEqual(gosu.byName, ['shyaml']);
+  // The two wget downloads stay online, named.
+  assert.deepEqual(gosu.needsNetwork.map((n) => n.line), [36, 43]);
+});
+
+test('real Dockerfile: a virtualenv in /opt/venv (pip by its full path, `venv\\` with no space before the escape) gets the wheelhouse; the runtime stage that only copies the venv gets no wheelhouse', () => {
+  const venv = init(read('venv-opt-builder-runtime.Dockerfile'));
+  assert.ok(venv.text.includes(`    /opt/venv/bin/pip install ${FLAGS} --no-cache-dir -r requirements.txt\n`));
+  assert.equal(venv.text.split('\n').filter((l) => l === 'COPY wheelhouse/ /wheelhouse/').length, 1);
+  const tight = init(read('venv-no-space-before-escape.Dockerfile'));
+  assert.deepEqual(added(read('venv-no-space-before-escape.Dockerfile'), tight.text).filter((l) => !l.startsWith('#')), [
+    'COPY wheelhouse/ /wheelhouse/',
+    `   && /opt/venv/bin/pip install ${FLAGS} --no-cache-dir --upgrade pip \\`,
+    `   && /opt/venv/bin/pip install ${FLAGS} --no-cache-dir -r requirements.txt`,
+  ]);
+});
+
+test('real Dockerfile: pip install --user gets the wheelhouse; Chrome\'s apt repository added with apt-key stays in the apt step, its signing key download named as still online', () => {
+  const r = init(read('pip-user-chrome-apt-key.Dockerfile'));
+  assert.ok(r.text.includes(`RUN pip install ${FLAGS} --user -r requirements.txt\n`));
+  assert.deepEqual(r.needsNetwork.map((n) => [n.line, n.what]), [[5, 'wget fetches the signing key https://dl.google.com/linux/linux_signing_key.pub']]);
+  assert.deepEqual(r.needs, ['apt-archives', 'offgrid', 'wheelhouse']);
+});
