@@ -12,6 +12,7 @@
 // Everything else in the file is ignored. A service offgrid cannot build (a remote context) is
 // recorded with its file and line, so it blocks only itself.
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, LineCounter, type Node, isAlias, isCollection, isNode, isMap as isYamlMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { OffgridError } from '../errors.js';
@@ -72,6 +73,15 @@ function buildArgs(raw: unknown, env: NodeJS.ProcessEnv, where: string): Record<
 }
 
 /**
+ * A path the compose file names, made absolute as compose-go makes it: a leading `~` is the
+ * home directory (the compose specification's own example is `ssh: [myproject=~/.ssh/myproject.pem]`),
+ * anything else not absolute is relative to `dir`.
+ */
+function hostPath(dir: string, path: string, env: NodeJS.ProcessEnv): string {
+  return path.startsWith('~') ? join(env.HOME ?? homedir(), path.slice(1)) : resolve(dir, path);
+}
+
+/**
  * A build context that is not a local path, passed on as written: a URL or docker-image://
  * (any `scheme://`), or a git address compose-go's isRemoteContext knows without a scheme
  * (`git@host:repo`, `github.com/owner/repo`).
@@ -93,7 +103,7 @@ function additionalContexts(raw: unknown, env: NodeJS.ProcessEnv, dir: string, w
   for (const [name, value] of keyedEntries(raw, /=/, 'additional_contexts', where)) {
     if (value === null) throw new Error(`${where}: build.additional_contexts entries must be NAME=VALUE strings`);
     const context = interpolate(value, env, where);
-    out[name] = isRemoteContext(context) || context.startsWith(SERVICE_CONTEXT) ? context : resolve(dir, context);
+    out[name] = isRemoteContext(context) || context.startsWith(SERVICE_CONTEXT) ? context : hostPath(dir, context, env);
   }
   return out;
 }
@@ -155,7 +165,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
   if (isRemoteContext(context)) {
     throw new Unsupported(['build'], `${where}: remote build contexts (${context}) are not supported: clone it and point build.context at the directory`);
   }
-  const contextDir = resolve(ctx.dir, context);
+  const contextDir = hostPath(ctx.dir, context, ctx.env);
   return {
     name,
     context: contextDir,
@@ -185,7 +195,7 @@ function serviceSpec(name: string, raw: Plain, ctx: ComposeContext): ServiceSpec
 function sshAgents(raw: unknown, env: NodeJS.ProcessEnv, dir: string, where: string): string[] {
   return keyedEntries(raw, /=/, 'ssh', where).map(([id, path]) => {
     const name = interpolate(id, env, where);
-    return path === null || path === '' ? name : `${name}=${resolve(dir, interpolate(path, env, where))}`;
+    return path === null || path === '' ? name : `${name}=${hostPath(dir, interpolate(path, env, where), env)}`;
   });
 }
 
@@ -206,7 +216,7 @@ function buildSecrets(raw: unknown, ctx: ComposeContext, where: string, env: Rec
     const id = isMap(item) && typeof item.target === 'string' ? item.target : source;
     const secret = defined[source];
     if (!isMap(secret)) throw new Error(`${where}: build secret ${source} is not defined in the top-level secrets:`);
-    if (typeof secret.file === 'string') return `id=${id},src=${resolve(ctx.dir, interpolate(secret.file, ctx.env, where))}`;
+    if (typeof secret.file === 'string') return `id=${id},src=${hostPath(ctx.dir, interpolate(secret.file, ctx.env, where), ctx.env)}`;
     if (typeof secret.environment === 'string') {
       const variable = interpolate(secret.environment, ctx.env, where);
       const value = ctx.env[variable];
@@ -466,7 +476,7 @@ function rebased(raw: Plain, dir: string, env: NodeJS.ProcessEnv, where: string)
   if (!isMap(build)) return raw;
   const context = typeof build.context === 'string' ? interpolate(build.context, env, where) : '.';
   if (isRemoteContext(context)) return raw;
-  return { ...raw, build: { ...build, context: resolve(dir, context).replaceAll('$', '$$$$') } };
+  return { ...raw, build: { ...build, context: hostPath(dir, context, env).replaceAll('$', '$$$$') } };
 }
 
 interface ExtendsStep {
@@ -487,7 +497,7 @@ function withExtends(name: string, raw: Plain, scope: Scope, chain: readonly Ext
   const spec = typeof ext === 'string' ? { service: ext } : isMap(ext) ? ext : null;
   if (spec === null || typeof spec.service !== 'string') throw new Error(`${where}: extends must name a service (extends: {service: NAME})`);
   if (spec.file !== undefined && typeof spec.file !== 'string') throw new Error(`${where}: extends.file must be a path`);
-  const from = spec.file === undefined ? scope : load(resolve(scope.dir, interpolate(spec.file, env, where)), where);
+  const from = spec.file === undefined ? scope : load(hostPath(scope.dir, interpolate(spec.file, env, where), env), where);
   const here = [...chain, { key: `${scope.file}#${name}`, name }];
   if (here.some((step) => step.key === `${from.file}#${spec.service}`)) {
     throw new Error(`service ${here[0]!.name}: extends goes round in a circle: ${[...here.map((step) => step.name), spec.service].join(' → ')}`);
@@ -547,7 +557,7 @@ function includedEnv(entry: Plain, projectDir: string, scope: Scope, env: NodeJS
   if (!read) return env;
   const listed = entry.env_file === undefined ? null : stringList(entry.env_file);
   if (entry.env_file !== undefined && listed === null) throw new Error('include: env_file must be a path or a list of paths');
-  const files = listed === null ? [{ path: join(projectDir, '.env'), required: false }] : listed.map((f) => ({ path: resolve(scope.dir, interpolate(f, env, 'include')), required: true }));
+  const files = listed === null ? [{ path: join(projectDir, '.env'), required: false }] : listed.map((f) => ({ path: hostPath(scope.dir, interpolate(f, env, 'include'), env), required: true }));
   let fromFiles: Record<string, string> = {};
   for (const { path, required } of files) {
     const vars = read(path, { ...fromFiles, ...env });
@@ -573,12 +583,12 @@ function includedServices(root: Plain, scope: Scope, load: LoadScope, env: NodeJ
     const entry = typeof item === 'string' ? { path: item } : isMap(item) ? item : null;
     const paths = entry === null ? null : stringList(entry.path);
     if (entry === null || paths === null || paths.length === 0) throw new Error('include: each entry must be a path or {path: FILE}');
-    const files = paths.map((raw) => ({ raw, path: resolve(scope.dir, interpolate(raw, env, 'include')) }));
+    const files = paths.map((raw) => ({ raw, path: hostPath(scope.dir, interpolate(raw, env, 'include'), env) }));
     for (const { raw, path } of files) {
       if (seen.includes(path) || path === scope.file) throw new Error(`include: ${raw} includes itself: ${[...seen, scope.file, path].join(' → ')}`);
     }
     const [main, ...overrides] = files.map(({ path }) => load(path, 'include'));
-    const dir = typeof entry.project_directory === 'string' ? resolve(scope.dir, interpolate(entry.project_directory, env, 'include')) : main!.dir;
+    const dir = typeof entry.project_directory === 'string' ? hostPath(scope.dir, interpolate(entry.project_directory, env, 'include'), env) : main!.dir;
     const projectEnv = includedEnv(entry, dir, scope, env, ctx.readEnvFile);
     const services = overrides.reduce(mergedServices, main!.services);
     const merged: Scope = { ...main!, services, tags: [...main!.tags, ...overrides.flatMap((o) => o.tags)] };

@@ -236,3 +236,17 @@ test('compose: a service: context naming a service that does not build, or none,
   const circle = project('services:\n  a:\n    build:\n      context: .\n      additional_contexts: ["x=service:b"]\n  b:\n    build:\n      context: .\n      additional_contexts: ["y=service:a"]\n');
   assert.throws(() => selectServices(circle, ['a']), (e: OffgridError) => e.code === 'EINPUT' && e.message === 'service a: build.additional_contexts go round in a circle: a → b → a');
 });
+
+test('real compose: a leading ~ in a path is the home directory, as compose-go expands it (build.ssh myproject=~/.ssh/myproject.pem, a secret file: ~/.ssh/…, a context)', () => {
+  const dir = join(REAL, 'ssh-tilde');
+  const [frontend] = loadProject(dir, [], { HOME: '/home/dev' }).buildable;
+  assert.deepEqual(frontend!.ssh, ['myproject=/home/dev/.ssh/myproject.pem']);
+  // An Ansible lab README's build secret (search-index file id 20326571517): `ssh_keys: {file: ~/.ssh/id_rsa_shared}`.
+  const p = parseComposeServices(
+    'services:\n  ansible_server:\n    build:\n      context: ~/labs/ansible\n      dockerfile: "./server/Dockerfile"\n      secrets:\n        - ssh_keys\nsecrets:\n  ssh_keys:\n    file: ~/.ssh/id_rsa_shared\n',
+    { file: '/p/docker-compose.yml', dir: '/p', project: 'p', env: { HOME: '/home/dev' } },
+  );
+  assert.deepEqual(p.buildable[0]!.secrets, ['id=ssh_keys,src=/home/dev/.ssh/id_rsa_shared']);
+  assert.equal(p.buildable[0]!.context, '/home/dev/labs/ansible');
+  assert.equal(p.buildable[0]!.dockerfile, '/home/dev/labs/ansible/server/Dockerfile');
+});
