@@ -233,3 +233,13 @@ test('init docker: --compose naming a file with no build: section says so too (C
   assert.equal(r.code, 2);
   assert.match(r.stderr, /docker-compose.yml: no service has a build: section, so there is no Dockerfile to change: give --compose a file whose services build/);
 });
+
+test('verify SERVICE --log-dir DIR (an option after the services) says to put it first, exit 2, instead of looking for a service named --log-dir', async (t) => {
+  const dir = projectDir(t, { 'compose.yaml': 'services:\n  signer:\n    build: .\n', Dockerfile: 'FROM debian:bookworm\n' });
+  const r = await runCli(['verify', 'signer', '--log-dir', 'out'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'offgrid: --log-dir comes after the services, where verify reads only service names: give the options first (offgrid verify --log-dir out signer)\n');
+  // The command form keeps everything after -- as the command.
+  const command = await runCli(['verify', '--', 'sh', '-c', 'exit 0'], { cwd: dir });
+  assert.doesNotMatch(command.stderr, /comes after the services/);
+});

@@ -116,6 +116,13 @@ export function registerVerify(program: Command, io: CliIO, argv: readonly strin
     .passThroughOptions()
     .action((args: string[], o: ProxyOptionValues & { service?: string; json: boolean; compose: string[]; builder?: 'buildkit' | 'legacy' }) => {
       const flags = proxyFlags(o, debug);
+      // passThroughOptions keeps what follows the first argument as arguments: `verify api --log-dir X` would name a service --log-dir.
+      const at = commandForm ? -1 : args.findIndex((a) => a.startsWith('-'));
+      if (at > 0) {
+        const fixed = [...args.slice(at), ...args.slice(0, at)].join(' ');
+        setResult(Promise.reject(new OffgridError('EUSAGE', `${args[at]} comes after the services, where verify reads only service names: give the options first (offgrid verify ${fixed})`)));
+        return;
+      }
       setResult(
         commandForm
           ? verifyCommand({ ...flags, service: o.service ?? null, command: args, json: o.json }, io)
