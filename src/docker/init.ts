@@ -52,16 +52,20 @@ const PIP_VALUE_OPTIONS = 'cache-dir|cert|client-cert|exists-action|keyring-prov
 const PIP_OPTIONS = String.raw`(?:\s+(?:--(?:${PIP_VALUE_OPTIONS})\s+[^\s;&|-][^\s;&|]*|-[^\s;&|]+))*`;
 /** The pip commands that fetch packages from the index: `install`, and `wheel` and `download` in builder stages. */
 const PIP_FETCH = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+(?:install|wheel|download)\b`, 'g');
-/** One `pip install …` command, up to the shell's next command separator. */
-const PIP_INSTALL_COMMAND = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+install\b([^;&|\n]*)`, 'g');
+/**
+ * One `pip install …` or `pip wheel …` command (a builder stage's `pip wheel --wheel-dir /wheels .`
+ * builds the project as install does), up to the shell's next command separator.
+ */
+const PIP_INSTALL_COMMAND = new RegExp(String.raw`\b(?:${PIP})${PIP_OPTIONS}\s+(?:install|wheel)\b([^;&|\n]*)`, 'g');
 /** A pip command that already reads the wheelhouse: init's flags, or a hand-written --find-links to it. */
 const READS_WHEELHOUSE = /\$\(ls \/wheelhouse\/\*\.whl|(?:--find-links(?:=|\s+)|-f\s*)\/wheelhouse(?:\/|\b)/;
-/** pip install's options that take the next word as their value (`-t DIR`, `-r FILE`, `--index-url URL`). */
+/** pip install's and pip wheel's options that take the next word as their value (`-t DIR`, `-r FILE`, `-w DIR`, `--index-url URL`). */
 const PIP_INSTALL_VALUE_OPTIONS: ReadonlySet<string> = new Set([
   '-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-t', '--target', '--prefix', '--root', '-i', '--index-url', '--extra-index-url',
   '-f', '--find-links', '--trusted-host', '--src', '--upgrade-strategy', '--platform', '--python-version', '--implementation', '--abi', '--only-binary',
   '--no-binary', '--progress-bar', '--root-user-action', '-C', '--config-settings', '--global-option', '--report', '--cache-dir', '--log', '--timeout',
   '--retries', '--proxy', '--cert', '--client-cert', '--exists-action', '--python', '--keyring-provider', '--use-feature', '--use-deprecated', '--group',
+  '-w', '--wheel-dir',
 ]);
 /** pip's index options (`--extra-index-url https://download.pytorch.org/whl/cpu`, `-i URL`, `--index-url=URL`): option and value. */
 const PIP_INDEX_OPTION = /^(-i|--index-url|--extra-index-url)(?:=(.+))?$/;

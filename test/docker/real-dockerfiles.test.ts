@@ -426,3 +426,11 @@ test('real Dockerfile: pip install --user gets the wheelhouse; Chrome\'s apt rep
   assert.deepEqual(r.needsNetwork.map((n) => [n.line, n.what]), [[5, 'wget fetches the signing key https://dl.google.com/linux/linux_signing_key.pub']]);
   assert.deepEqual(r.needs, ['apt-archives', 'offgrid', 'wheelhouse']);
 });
+
+test('real Dockerfile: a builder stage\'s pip wheel --wheel-dir /wheels . builds the project, so its build backend must be in the wheelhouse too; the wheel directory is not taken for a project', () => {
+  const r = init(read('pip-wheel-dot-upgrade-chain.Dockerfile'));
+  assert.match(r.changes[1]!, /^line 11: .*it installs pip, setuptools, wheel by name.*; it builds \., whose build backend/);
+  assert.doesNotMatch(r.changes[1]!, /it builds \/wheels/);
+  // backend.ai's builder: `pip wheel --wheel-dir=/wheels … backend.ai-client==${PKGVER} --find-links=/dist` names the client.
+  assert.deepEqual(init(read('backend-ai-client.Dockerfile')).byName, ['backend.ai-client']);
+});
