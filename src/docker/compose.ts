@@ -498,6 +498,14 @@ function withExtends(name: string, raw: Plain, scope: Scope, chain: readonly Ext
   if (spec === null || typeof spec.service !== 'string') throw new Error(`${where}: extends must name a service (extends: {service: NAME})`);
   if (spec.file !== undefined && typeof spec.file !== 'string') throw new Error(`${where}: extends.file must be a path`);
   const from = spec.file === undefined ? scope : load(hostPath(scope.dir, interpolate(spec.file, env, where), env), where);
+  // compose-go loads the other file whole, interpolating every value of it, as it does the project's.
+  if (from !== scope) {
+    try {
+      checkInterpolation(from.root, env, '');
+    } catch (error) {
+      throw new Error(`${where}: extends file ${from.file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   const here = [...chain, { key: `${scope.file}#${name}`, name }];
   if (here.some((step) => step.key === `${from.file}#${spec.service}`)) {
     throw new Error(`service ${here[0]!.name}: extends goes round in a circle: ${[...here.map((step) => step.name), spec.service].join(' → ')}`);

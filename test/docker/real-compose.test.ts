@@ -2,6 +2,7 @@
 // offgrid builds from them, as `docker compose config` resolves them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OffgridError } from '../../src/errors.js';
 import { parseComposeServices } from '../../src/docker/compose.js';
@@ -249,4 +250,17 @@ test('real compose: a leading ~ in a path is the home directory, as compose-go e
   assert.deepEqual(p.buildable[0]!.secrets, ['id=ssh_keys,src=/home/dev/.ssh/id_rsa_shared']);
   assert.equal(p.buildable[0]!.context, '/home/dev/labs/ansible');
   assert.equal(p.buildable[0]!.dockerfile, '/home/dev/labs/ansible/server/Dockerfile');
+});
+
+test('compose: the file extends: names is interpolated whole too, so its ${VAR:?message} stops the build as compose stops it (the Grafana plugin\'s base file)', () => {
+  const base = readFileSync(join(REAL, 'grafana-plugin/.config/docker-compose-base.yaml'), 'utf8');
+  const guarded = base.replace('      NODE_ENV: development\n', '      NODE_ENV: development\n      GF_ADMIN: ${GF_ADMIN:?set GF_ADMIN in .env}\n');
+  const files: Record<string, string> = { '/p/.config/docker-compose-base.yaml': guarded };
+  const ctx = { file: '/p/docker-compose.yaml', dir: '/p', project: 'p', env: {}, readFile: (path: string) => files[path]! };
+  const compose = readFileSync(join(REAL, 'grafana-plugin/docker-compose.yaml'), 'utf8');
+  assert.throws(
+    () => parseComposeServices(compose, ctx),
+    (e: OffgridError) => e.code === 'EINPUT' && e.message === '/p/docker-compose.yaml: service grafana: extends file /p/.config/docker-compose-base.yaml: services.grafana.environment.GF_ADMIN: required variable GF_ADMIN is missing: set GF_ADMIN in .env',
+  );
+  assert.deepEqual(parseComposeServices(compose, { ...ctx, env: { GF_ADMIN: 'admin' } }).buildable.map((s) => s.context), ['/p/.config']);
 });
