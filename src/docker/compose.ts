@@ -466,9 +466,10 @@ function scopeLoader(ctx: ComposeContext): LoadScope {
 }
 
 /**
- * A service from another file, its relative build context made absolute against `dir` (as
- * compose resolves paths in an extended or included file). The path is interpolated now and
- * its `$` escaped, so that interpolating it again later leaves it as it is.
+ * A service from another file, its relative build context, additional contexts and SSH key
+ * paths made absolute against `dir` (as compose resolves paths in an extended or included
+ * file). The paths are interpolated now and their `$` escaped, so that interpolating them
+ * again later leaves them as they are.
  */
 function rebased(raw: Plain, dir: string, env: NodeJS.ProcessEnv, where: string): Plain {
   if (raw.build === undefined || raw.build === null) return raw;
@@ -476,7 +477,22 @@ function rebased(raw: Plain, dir: string, env: NodeJS.ProcessEnv, where: string)
   if (!isMap(build)) return raw;
   const context = typeof build.context === 'string' ? interpolate(build.context, env, where) : '.';
   if (isRemoteContext(context)) return raw;
-  return { ...raw, build: { ...build, context: hostPath(dir, context, env).replaceAll('$', '$$$$') } };
+  const local = (path: string): string => hostPath(dir, interpolate(path, env, where), env).replaceAll('$', '$$$$');
+  const out: Plain = { ...build, context: hostPath(dir, context, env).replaceAll('$', '$$$$') };
+  // compose-go resolves these paths against their own file too (a base file's `shared: ../shared`).
+  if (build.additional_contexts !== undefined && build.additional_contexts !== null) {
+    out.additional_contexts = Object.fromEntries(
+      keyedEntries(build.additional_contexts, /=/, 'additional_contexts', where).map(([name, value]) => {
+        if (value === null) return [name, value];
+        const written = interpolate(value, env, where);
+        return [name, isRemoteContext(written) || written.startsWith(SERVICE_CONTEXT) ? value : local(value)];
+      }),
+    );
+  }
+  if (build.ssh !== undefined && build.ssh !== null) {
+    out.ssh = keyedEntries(build.ssh, /=/, 'ssh', where).map(([id, path]) => (path === null || path === '' ? id : `${id}=${local(path)}`));
+  }
+  return { ...raw, build: out };
 }
 
 interface ExtendsStep {

@@ -264,3 +264,17 @@ test('compose: the file extends: names is interpolated whole too, so its ${VAR:?
   );
   assert.deepEqual(parseComposeServices(compose, { ...ctx, env: { GF_ADMIN: 'admin' } }).buildable.map((s) => s.context), ['/p/.config']);
 });
+
+test('compose: an extended file\'s additional_contexts and build.ssh paths resolve against that file\'s directory, as its context does (a Grafana-plugin-style .config/ base)', () => {
+  const base = readFileSync(join(REAL, 'grafana-plugin/.config/docker-compose-base.yaml'), 'utf8').replace(
+    '      context: .\n',
+    '      context: .\n      additional_contexts:\n        dist: ../dist\n        node: docker-image://node:20\n      ssh:\n        - deploy=./deploy_key\n        - default\n',
+  );
+  const files: Record<string, string> = { '/p/.config/docker-compose-base.yaml': base };
+  const [grafana] = parseComposeServices(readFileSync(join(REAL, 'grafana-plugin/docker-compose.yaml'), 'utf8'), {
+    file: '/p/docker-compose.yaml', dir: '/p', project: 'p', env: {}, readFile: (path: string) => files[path]!,
+  }).buildable;
+  assert.deepEqual(grafana!.additionalContexts, { dist: '/p/dist', node: 'docker-image://node:20' });
+  assert.deepEqual(grafana!.ssh, ['deploy=/p/.config/deploy_key', 'default']);
+  assert.equal(grafana!.context, '/p/.config');
+});
