@@ -2,7 +2,7 @@
 // Pure: no files, no clock.
 import type { BuildStep, DownloadRecord, Ledger, LedgerError, NetworkAttempt } from '../ledger/schema.js';
 import type { BuildMetadata, ServiceRun } from './metadata.js';
-import { runNetworkUses, syntaxNetworkUse } from './network-steps.js';
+import { indexClients, runNetworkUses, syntaxNetworkUse } from './network-steps.js';
 import { lookedUpImage } from '../capture/parsers/docker-add.js';
 import { labelInstruction } from '../capture/parsers/docker-frames.js';
 
@@ -46,6 +46,11 @@ export interface SharedPackage {
 
 export interface StillFetched {
   readonly kind: 'apt' | 'wheel' | 'npm' | 'file';
+  /**
+   * For https tunnels (CONNECT: offgrid saw a host, never the content, so nothing is cached):
+   * the index clients whose steps opened them (none known: []); null for downloads.
+   */
+  readonly tunnelledBy: readonly TunnelClient[] | null;
   readonly items: readonly DownloadRecord[];
   readonly howToCache: string;
   /**
@@ -187,6 +192,57 @@ export const AROUND_PROXY: Record<StillFetched['kind'], string> = {
     'exempts (loopback) go around the proxy',
 };
 
+type TunnelClient = 'pip' | 'npm' | 'apt';
+
+/**
+ * What to change when a client's https requests went through a tunnel. pip and npm inside a
+ * Dockerfile take offgrid's index from build arguments, which only the predefined proxy
+ * variables pass without an ARG line.
+ */
+export const THROUGH_TUNNEL: Record<TunnelClient | 'other', string> = {
+  pip:
+    "pip went to its index over https, through a tunnel: the step did not take offgrid's index, which `offgrid build` passes as the build arguments " +
+    'PIP_INDEX_URL and PIP_TRUSTED_HOST; a step gets them only where its stage declares them: add `ARG PIP_INDEX_URL` and `ARG PIP_TRUSTED_HOST` ' +
+    'before it (a plain `docker build` leaves both unset; with a fixed `--proxy-port` the step stays CACHED between offgrid builds)',
+  npm:
+    "npm went to its registry over https, through a tunnel: the step did not take offgrid's registry, which `offgrid build` passes as the build argument " +
+    'npm_config_registry; a step gets it only where its stage declares it: add `ARG npm_config_registry` before it (a plain `docker build` leaves it ' +
+    'unset; with a fixed `--proxy-port` the step stays CACHED between offgrid builds)',
+  apt: 'apt fetched from an https:// source, through a tunnel: use its http:// address (the signed Release file keeps it as safe) or install from exported archives (`offgrid cache export apt`)',
+  other: 'https:// URLs go through a tunnel nothing can cache: download the file once into the build context and COPY it instead',
+};
+
+/** How the report names an entry: its kind, or the clients whose https tunnels it lists. */
+export function stillFetchedLabel(f: StillFetched): string {
+  return f.tunnelledBy === null ? f.kind : `https tunnels (${f.tunnelledBy.length > 0 ? f.tunnelledBy.join(', ') : 'no index client'})`;
+}
+
+/** A CONNECT tunnel's record (connect.ts): a host, no content. */
+const isTunnel = (r: DownloadRecord): boolean => r.destination?.startsWith('tunnel:') === true;
+
+/** The index clients that opened a tunnel: the one its User-Agent named, else those its step runs. */
+function tunnelClients(r: DownloadRecord): TunnelClient[] {
+  if (r.tool === 'pip' || r.tool === 'npm' || r.tool === 'apt') return [r.tool];
+  return r.step === null ? [] : [...indexClients(r.step.replace(/^RUN\s+/, ''))].sort();
+}
+
+function tunnelEntries(tunnels: readonly DownloadRecord[]): StillFetched[] {
+  const groups = new Map<string, { clients: TunnelClient[]; items: DownloadRecord[] }>();
+  for (const r of tunnels) {
+    const clients = tunnelClients(r);
+    const group = groups.get(clients.join()) ?? { clients, items: [] };
+    group.items.push(r);
+    groups.set(clients.join(), group);
+  }
+  return [...groups.values()].map(({ clients, items }) => ({
+    kind: 'file',
+    tunnelledBy: clients,
+    items,
+    howToCache: (clients.length === 0 ? [THROUGH_TUNNEL.other] : clients.map((c) => THROUGH_TUNNEL[c])).join('; '),
+    aroundProxy: null,
+  }));
+}
+
 function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolean): StillFetched[] {
   const out: StillFetched[] = [];
   for (const kind of ['wheel', 'apt', 'npm', 'file'] as const) {
@@ -202,9 +258,12 @@ function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolea
         seen.add(key);
         return true;
       });
-    if (items.length === 0) continue;
-    const around = throughProxy ? items.filter((r) => r.evidence === 'log') : [];
-    out.push({ kind, items, howToCache: HOW_TO_CACHE[kind], aroundProxy: around.length > 0 ? { items: around, why: AROUND_PROXY[kind] } : null });
+    const downloads = items.filter((r) => !isTunnel(r));
+    if (downloads.length > 0) {
+      const around = throughProxy ? downloads.filter((r) => r.evidence === 'log') : [];
+      out.push({ kind, tunnelledBy: null, items: downloads, howToCache: HOW_TO_CACHE[kind], aroundProxy: around.length > 0 ? { items: around, why: AROUND_PROXY[kind] } : null });
+    }
+    out.push(...tunnelEntries(items.filter(isTunnel)));
   }
   return out;
 }

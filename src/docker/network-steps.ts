@@ -496,6 +496,18 @@ function pipUses(command: SimpleCommand): NetworkUse[] {
   return uses;
 }
 
+/** The index clients a RUN step's shell text runs: pip (`pip3`, `python -m pip`), npm (`npx`, `pnpm`, `yarn`), apt (`apt-get`). */
+export function indexClients(text: string): Set<'pip' | 'npm' | 'apt'> {
+  const found = new Set<'pip' | 'npm' | 'apt'>();
+  for (const { words } of simpleCommands(text)) {
+    const name = program(words) ?? '';
+    if (/^pip(?:3(?:\.\d+)?)?$/.test(name) || (/^python[0-9.]*$/.test(name) && words[1] === '-m' && words[2] === 'pip')) found.add('pip');
+    else if (/^(?:npm|npx|pnpm|yarn)$/.test(name)) found.add('npm');
+    else if (/^apt(?:-get)?$/.test(name)) found.add('apt');
+  }
+  return found;
+}
+
 /**
  * The network uses of a RUN step's shell text (a heredoc's script included), each once, in
  * order. `local`: the managers whose project dependencies earlier steps of the stage left

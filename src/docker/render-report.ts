@@ -1,6 +1,6 @@
 // logs/docker_build/build_report.md from a BuildAnalysis. Pure.
 import { formatBytes, formatSeconds } from '../report/format.js';
-import type { BuildAnalysis, ServiceAnalysis, StepDownloads, Tally } from './analysis.js';
+import { type BuildAnalysis, type ServiceAnalysis, type StepDownloads, type Tally, stillFetchedLabel } from './analysis.js';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (text: string): string => `\`${text.replace(/`/g, "'")}\``;
@@ -104,7 +104,7 @@ export function renderBuildReport(a: BuildAnalysis): string {
   out.push('### Still fetched from the network', '');
   if (a.stillFetched.length === 0) out.push('Nothing: every recorded download came from a cache.', '');
   for (const f of a.stillFetched) {
-    out.push(`- **${f.kind}** (${f.items.length}): ${f.items.slice(0, 10).map((r) => code(r.filename ?? r.name ?? r.source ?? '?')).join(', ')}${f.items.length > 10 ? ', …' : ''}`);
+    out.push(`- **${stillFetchedLabel(f)}** (${f.items.length}): ${f.items.slice(0, 10).map((r) => code(r.filename ?? r.name ?? r.source ?? '?')).join(', ')}${f.items.length > 10 ? ', …' : ''}`);
     out.push(`  - to cache: ${f.howToCache}`);
     const around = f.aroundProxy;
     if (around) {

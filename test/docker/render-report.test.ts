@@ -59,3 +59,25 @@ test('downloads of unknown size are not counted as 0 B', () => {
   const some = report(meta('host', false), [record({ size: 2048 }), record({ size: null, filename: 'b.deb', source: 'http://mirror.example/b.deb' })]);
   assert.match(some, /\| 2 fetched \(2\.0 kB \+ 1 of unknown size\) \|/);
 });
+
+/** A CONNECT tunnel as offgrid's proxy records it (shaped as in a real build's ledger: npm 9 in Debian's bookworm image, no User-Agent on its CONNECT). */
+function tunnel(host: string, step: string, tool = 'http'): JournalEntry {
+  return record({
+    kind: 'file', name: null, version: null, filename: null, source: `https://${host}:443`, size: 2235, tool, step, evidence: 'proxy',
+    destination: 'tunnel: content not visible (CONNECT; 376 bytes sent, 2235 bytes received)',
+  });
+}
+
+test('https tunnels are named by the index client whose step opened them, with the ARG line that gives the step offgrid\'s index, not as files to COPY', () => {
+  const text = report(meta('host', false), [
+    tunnel('registry.example', 'RUN npm install --omit=dev'),
+    tunnel('registry.example', 'RUN npm install --omit=dev'), // npm's next connection: one host, one line
+    tunnel('pypi.example', 'RUN pip3 install --no-cache-dir -r requirements.txt'),
+    tunnel('downloads.example', 'RUN curl -fsSLO https://downloads.example/tool.tgz', 'curl'),
+    record({ kind: 'file', name: null, version: null, filename: 'tool.tgz', source: 'http://downloads.example/tool.tgz', tool: 'curl', evidence: 'proxy', step: 'RUN wget http://downloads.example/tool.tgz' }),
+  ]);
+  assert.match(text, /- \*\*file\*\* \(1\): `tool\.tgz`\n  - to cache: download the file once into the build context/);
+  assert.match(text, /- \*\*https tunnels \(npm\)\*\* \(1\): `https:\/\/registry\.example:443`\n  - to cache: npm went to its registry over https, through a tunnel: .*add `ARG npm_config_registry` before it/);
+  assert.match(text, /- \*\*https tunnels \(pip\)\*\* \(1\): `https:\/\/pypi\.example:443`\n  - to cache: pip went to its index over https, .*add `ARG PIP_INDEX_URL` and `ARG PIP_TRUSTED_HOST` before it/);
+  assert.match(text, /- \*\*https tunnels \(no index client\)\*\* \(1\): `https:\/\/downloads\.example:443`\n  - to cache: https:\/\/ URLs go through a tunnel nothing can cache/);
+});

@@ -3,7 +3,7 @@
 // it passes only when the build succeeds AND no step tried the network, so a step that
 // hid a failed download (`apt-get … || true`) fails, named with its step and URL.
 import { EXIT_FAILED, EXIT_OK } from '../../errors.js';
-import { builderFetches, describeBuilderFetch, servicePassesVerify } from '../../docker/analysis.js';
+import { builderFetches, describeBuilderFetch, servicePassesVerify, stillFetchedLabel } from '../../docker/analysis.js';
 import { reportPath } from '../../docker/metadata.js';
 import { say, type CliIO } from '../io.js';
 import { jsonResult, runDockerBuilds, type DockerRunOptions } from './docker-build.js';
@@ -40,7 +40,7 @@ export async function verifyServices(options: VerifyServicesOptions, io: CliIO):
     for (const st of s.failedSteps) say(io.stdout, `  failing step ${JSON.stringify(st.name)}: ${st.error ?? ''}`);
   }
   for (const w of analysis.verdict.warnings) say(io.stdout, `warning: ${w}`);
-  for (const f of analysis.stillFetched) say(io.stdout, `to cache (${f.kind}): ${f.howToCache}`);
+  for (const f of analysis.stillFetched) say(io.stdout, `to cache (${stillFetchedLabel(f)}): ${f.howToCache}`);
   if (!passed) {
     const kinds = new Set(analysis.services.flatMap((s) => s.attempts.map((a) => a.tool)));
     if (kinds.has('apt')) say(io.stdout, 'to cache (apt): export the packages into the build context as a local apt repository (`offgrid cache export apt --out CONTEXT` writes CONTEXT/apt-archives/) and run `offgrid init docker`');
