@@ -203,11 +203,11 @@ export const THROUGH_TUNNEL: Record<TunnelClient | 'other', string> = {
   pip:
     "pip went to its index over https, through a tunnel: the step did not take offgrid's index, which `offgrid build` passes as the build arguments " +
     'PIP_INDEX_URL and PIP_TRUSTED_HOST; a step gets them only where its stage declares them: add `ARG PIP_INDEX_URL` and `ARG PIP_TRUSTED_HOST` ' +
-    'before it (a plain `docker build` leaves both unset; with a fixed `--proxy-port` the step stays CACHED between offgrid builds)',
+    'before it (a plain `docker build` leaves both unset; `offgrid build` keeps the project\'s proxy port, so the step stays CACHED from one of its builds to the next)',
   npm:
     "npm went to its registry over https, through a tunnel: the step did not take offgrid's registry, which `offgrid build` passes as the build argument " +
     'npm_config_registry; a step gets it only where its stage declares it: add `ARG npm_config_registry` before it (a plain `docker build` leaves it ' +
-    'unset; with a fixed `--proxy-port` the step stays CACHED between offgrid builds)',
+    'unset; `offgrid build` keeps the project\'s proxy port, so the step stays CACHED from one of its builds to the next)',
   apt: 'apt fetched from an https:// source, through a tunnel: use its http:// address (the signed Release file keeps it as safe) or install from exported archives (`offgrid cache export apt`)',
   other: 'https:// URLs go through a tunnel nothing can cache: download the file once into the build context and COPY it instead',
 };

@@ -25,7 +25,8 @@ export interface BuildPlan {
  * predefined build args: every RUN step sees them without an ARG line, and BuildKit keeps
  * them out of the cache key, so a new proxy port does not invalidate the cache. PIP_INDEX_URL,
  * PIP_TRUSTED_HOST and npm_config_registry reach a step only where the Dockerfile declares
- * them with ARG (and then are part of its cache key: use a fixed --proxy-port).
+ * them with ARG (and then are part of its cache key: `offgrid build` keeps a project's proxy port
+ * from one build to the next, proxy-port.ts).
  */
 export const PROXY_BUILD_ARGS = [
   'http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY',

@@ -134,6 +134,23 @@ test('a rebuild with nothing changed is fully CACHED, and the report says so', o
   assert.match(section(p.read('logs/docker_build/build_report.md'), 'app'), /- steps \(FROM not counted\): 0 run, 2 CACHED/);
 });
 
+test('a stage that declares ARG PIP_INDEX_URL is still fully CACHED when built again: the proxy keeps the project\'s port without --proxy-port', opts, async (t) => {
+  const p = project(
+    t,
+    {
+      'compose.yaml': `services:\n  app:\n    build: .\n    image: ${TAG}-port\n`,
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nARG PIP_INDEX_URL\nRUN echo "port-${process.pid}-${Date.now()} $PIP_INDEX_URL" > /index\n`,
+    },
+    [`${TAG}-port`],
+  );
+  const first = await p.cli(['build']);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await p.cli(['build', '--json']);
+  assert.equal(second.code, 0, second.stderr);
+  const json = JSON.parse(second.stdout) as { services: { name: string; steps_run: number; steps_cached: number }[] };
+  assert.deepEqual(json.services.map((s) => [s.name, s.steps_run, s.steps_cached]), [['app', 0, 1]]);
+});
+
 test('compose build secrets and extra hosts reach the real build: RUN --mount=type=secret reads the file, the step resolves the extra host', opts, async (t) => {
   const secret = `s3cret-${process.pid}`;
   const p = project(

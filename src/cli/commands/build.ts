@@ -21,7 +21,7 @@ export function registerDockerCommands(program: Command, io: CliIO, debug: boole
     .option('--no-cache', 'build without the Docker build cache')
     .option('--json', 'print the result as JSON (build output goes to stderr)', false)
     .addOption(builderOption())
-    .option('--proxy-port <port>', 'a fixed port for the proxy, so build args that carry its address stay the same between builds')
+    .option('--proxy-port <port>', 'the proxy\'s port (default: the project\'s own, from its directory, when free), so build args that carry its address stay the same between builds')
     .action((services: string[], o: ProxyOptionValues & { compose: string[]; cache: boolean; json: boolean; builder?: Builder; proxyPort?: string }) => {
       const builder = o.builder ?? null;
       // The engine check (a docker process) runs while the build machinery loads.

@@ -3,6 +3,7 @@
 // session ledger, per-service logs and logs/docker_build/build_report.md.
 // `offgrid verify SERVICE…` (verify-docker.ts) runs the same machinery with no network.
 // The options are registered in build.ts, which loads this module only when it runs.
+import { resolve } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, OffgridError } from '../../errors.js';
 import { formatBytes, formatSeconds } from '../../report/format.js';
 import { isoLocal } from '../../session/time.js';
@@ -16,6 +17,7 @@ import { buildPlatform } from '../../docker/preflight.js';
 import { loadProject, selectServices } from '../../docker/project.js';
 import { writeBuildReport, writeMetadata } from '../../docker/report-files.js';
 import { buildServices } from '../../docker/runner.js';
+import { portIsFree, projectPort } from '../../docker/proxy-port.js';
 import { say, type CliIO } from '../io.js';
 import { recoverQuietly, sessionSummaryLine, startRecordingOrExplain, type ProxyFlags } from './session-common.js';
 
@@ -52,7 +54,8 @@ export async function runDockerBuilds(
   const engine = await (probing ?? probeEngine(dockerClient(io.env), io.env, options.builder ?? builderFromEnv(io.env)));
   await recoverQuietly(options.logDir, io);
   const network: BuildNetwork = options.offline ? 'none' : 'host';
-  const listen = options.proxyPort !== null ? { host: '127.0.0.1', port: options.proxyPort, allowRemote: false } : undefined;
+  const port = options.proxyPort ?? (network === 'host' ? await usualPort(io) : null);
+  const listen = port !== null ? { host: '127.0.0.1', port, allowRemote: false } : undefined;
   // The builds run in containers: the host's pip configuration does not reach them.
   const recording = await startRecordingOrExplain(options, command, io, listen, false);
   const startedAt = isoLocal(io.clock.now());
@@ -104,6 +107,14 @@ export async function runDockerBuilds(
   const analysis = writeBuildReport(options.logDir, meta, ledger);
   say(io.stderr, sessionSummaryLine(ledger, recording.session.paths.ledger));
   return { meta, analysis };
+}
+
+/** The project's own proxy port (proxy-port.ts), or null (any port) when something else has it now. */
+async function usualPort(io: CliIO): Promise<number | null> {
+  const port = projectPort(resolve(io.cwd));
+  if (await portIsFree(port)) return port;
+  say(io.stderr, `offgrid: this project's proxy port ${port} is in use, so the proxy takes another: steps after an ARG PIP_INDEX_URL or npm_config_registry line run again (--proxy-port N fixes the port)`);
+  return null;
 }
 
 export function summaryLines(analysis: BuildAnalysis, logDir: string): string[] {
