@@ -268,11 +268,17 @@ function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolea
   return out;
 }
 
+const NOT_BUILT: Record<Exclude<ServiceRun['result'], 'success'>, string> = {
+  failed: 'failed to build',
+  'not-built': 'was not built',
+  unfinished: 'did not finish building: its log ends before the build did',
+};
+
 function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetched: readonly StillFetched[]): Verdict {
   const reasons: string[] = [];
   const proved = meta.network === 'none';
   for (const s of services) {
-    if (s.run.result !== 'success') reasons.push(`${s.run.name} ${s.run.result === 'failed' ? 'failed to build' : 'was not built'}`);
+    if (s.run.result !== 'success') reasons.push(`${s.run.name} ${NOT_BUILT[s.run.result]}`);
     const swallowed = s.errors.filter((e) => e.message.includes('succeeded although it failed to reach the network'));
     for (const a of s.attempts) {
       reasons.push(`${s.run.name}: ${a.step === null ? 'a step (seen by the proxy)' : `step ${JSON.stringify(a.step)}`} tried the network: ${a.url_or_host} (${a.tool}: ${a.error})${a.count > 1 ? ` ×${a.count}` : ''}`);
@@ -284,7 +290,13 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
   const count = fetched.reduce((n, f) => n + f.items.length, 0);
   if (count > 0) reasons.push(`${count} item(s) were fetched from the network in this build (see "Still fetched")`);
   const ok = reasons.length === 0;
-  if (ok && !proved) reasons.push('every download came from a cache, but the build had network access: prove it with `offgrid verify`');
+  if (ok && !proved) {
+    reasons.push(
+      meta.mode === 'logs'
+        ? 'the logs show no download and no network attempt, but not that the build had no network: prove it with `offgrid verify`'
+        : 'every download came from a cache, but the build had network access: prove it with `offgrid verify`',
+    );
+  }
   if (ok && proved) reasons.push('every service built with --network=none and no step tried the network');
   return { offlineReady: ok && proved, proved, reasons, warnings: proved ? services.flatMap(quietFetches) : [] };
 }
@@ -311,7 +323,8 @@ function quietFetches(s: ServiceAnalysis): string[] {
 export function analyzeBuild(meta: BuildMetadata, ledger: Ledger): BuildAnalysis {
   const services = meta.services.map((run) => analyzeService(run, ledger, meta.services));
   // An online build passes offgrid's proxy to every step; an offline one has nothing to go around.
-  const fetched = stillFetched(services, meta.network === 'host' && !meta.offline);
+  // Saved logs were not written through offgrid's proxy: nothing went around it.
+  const fetched = stillFetched(services, meta.mode !== 'logs' && meta.network === 'host' && !meta.offline);
   return { meta, services, shared: sharedPackages(services), stillFetched: fetched, verdict: verdict(meta, services, fetched) };
 }
 

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import * as z from 'zod';
 
-export const ServiceResult = z.enum(['success', 'failed', 'not-built']);
+/** unfinished: a saved log (build-analyze, mode logs) that ends before its build did. */
+export const ServiceResult = z.enum(['success', 'failed', 'not-built', 'unfinished']);
 export type ServiceResult = z.infer<typeof ServiceResult>;
 
 export const ServiceRun = z.object({
@@ -29,8 +30,12 @@ export type ServiceRun = z.infer<typeof ServiceRun>;
 
 export const BuildMetadata = z.object({
   format: z.literal(1),
-  /** build: `offgrid build`; verify: `offgrid verify` (--network=none --no-cache, proxy offline). */
-  mode: z.enum(['build', 'verify']),
+  /**
+   * build: `offgrid build`; verify: `offgrid verify` (--network=none --no-cache, proxy offline);
+   * logs: build-analyze of build_<service>.log files saved without offgrid (no image, Dockerfile
+   * or exit code known; builder and network are what the logs suggest, not what was used).
+   */
+  mode: z.enum(['build', 'verify', 'logs']),
   session_id: z.string(),
   ledger: z.string(),
   started_at: z.string(),

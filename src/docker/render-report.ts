@@ -29,15 +29,26 @@ function downloadsTable(rows: readonly StepDownloads[]): string[] {
   ];
 }
 
-function service(s: ServiceAnalysis): string[] {
+const RESULT: Record<ServiceAnalysis['run']['result'], string> = {
+  success: 'success',
+  failed: '**FAILED**',
+  'not-built': '**not built**',
+  unfinished: '**unfinished** (the log ends before the build did)',
+};
+
+function service(s: ServiceAnalysis, fromLogs: boolean): string[] {
   const r = s.run;
   const out = [`## ${r.name}`, ''];
-  const result = r.result === 'success' ? 'success' : r.result === 'failed' ? '**FAILED**' : '**not built**';
+  out.push(`- result: ${RESULT[r.result]}${r.exit_code !== null && r.exit_code !== 0 ? ` (docker exit ${r.exit_code})` : ''}`);
+  // A saved log names no image or Dockerfile, and its build's duration is not known.
+  if (!fromLogs) {
+    out.push(
+      `- image: ${code(r.image)}${r.image_size !== null ? `, ${formatBytes(r.image_size)}` : ''}`,
+      `- Dockerfile: ${code(r.dockerfile)} (context ${code(r.context)}); log: ${r.log === null ? 'none (not started)' : code(r.log)}`,
+      `- duration: ${r.duration_seconds === null ? '–' : formatSeconds(r.duration_seconds)}`,
+    );
+  } else out.push(`- log: ${r.log === null ? 'none' : code(r.log)}`);
   out.push(
-    `- result: ${result}${r.exit_code !== null && r.exit_code !== 0 ? ` (docker exit ${r.exit_code})` : ''}`,
-    `- image: ${code(r.image)}${r.image_size !== null ? `, ${formatBytes(r.image_size)}` : ''}`,
-    `- Dockerfile: ${code(r.dockerfile)} (context ${code(r.context)}); log: ${r.log === null ? 'none (not started)' : code(r.log)}`,
-    `- duration: ${r.duration_seconds === null ? '–' : formatSeconds(r.duration_seconds)}`,
     `- steps (FROM not counted): ${s.stepsRun} run, ${s.stepsCached} CACHED`,
     `- network attempts: ${s.attempts.reduce((n, a) => n + a.count, 0)}`,
     '',
@@ -76,13 +87,21 @@ function service(s: ServiceAnalysis): string[] {
 
 export function renderBuildReport(a: BuildAnalysis): string {
   const m = a.meta;
-  const mode = m.mode === 'verify' ? 'offgrid verify (--network=none --no-cache, proxy offline)' : `offgrid build${m.offline ? ' --offline' : ''}${m.no_cache ? ' --no-cache' : ''}`;
+  const fromLogs = m.mode === 'logs';
+  const mode =
+    m.mode === 'verify'
+      ? 'offgrid verify (--network=none --no-cache, proxy offline)'
+      : fromLogs
+        ? 'build logs saved without offgrid, read by offgrid build-analyze'
+        : `offgrid build${m.offline ? ' --offline' : ''}${m.no_cache ? ' --no-cache' : ''}`;
   const ok = a.services.filter((s) => s.run.result === 'success').length;
   const out = [
     '# Docker build report',
     '',
     `- run: ${mode}; session ${code(m.session_id)} (ledger ${code(m.ledger)})`,
-    `- started ${m.started_at}, ended ${m.ended_at}; builder: ${m.builder}; network: ${m.network}`,
+    fromLogs
+      ? `- read ${m.started_at}; builder (from the logs): ${m.builder === 'legacy' ? 'legacy' : 'BuildKit'}; what network the build had is not known`
+      : `- started ${m.started_at}, ended ${m.ended_at}; builder: ${m.builder}; network: ${m.network}`,
     `- services: ${ok} of ${a.services.length} built${a.services.length > ok ? ` (${a.services.filter((s) => s.run.result !== 'success').map((s) => s.run.name).join(', ')} did not)` : ''}`,
     '',
     '## Verdict',
@@ -93,7 +112,7 @@ export function renderBuildReport(a: BuildAnalysis): string {
     '',
     ...(a.verdict.warnings.length === 0 ? [] : ['Not seen, so not counted:', '', ...a.verdict.warnings.map((w) => `- ${w}`), '']),
   ];
-  for (const s of a.services) out.push(...service(s));
+  for (const s of a.services) out.push(...service(s, fromLogs));
   out.push('## Across services', '', '### Shared dependencies', '');
   if (a.shared.length === 0) out.push('No package was installed by more than one service.', '');
   else {

@@ -1,12 +1,14 @@
 // The edge of the build report: reads and writes build_metadata.json and build_report.md.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OffgridError, describeSystemError } from '../errors.js';
 import type { Ledger } from '../ledger/schema.js';
 import { readLedger } from '../report/load.js';
 import { sessionPaths } from '../session/layout.js';
 import { analyzeBuild, type BuildAnalysis } from './analysis.js';
-import { BuildMetadata, metadataPath, reportPath } from './metadata.js';
+import { BuildMetadata, metadataPath, reportPath, serviceLogPath } from './metadata.js';
+import { analyzeSavedLogs, savedServiceLogs } from './service-logs.js';
+import type { Clock } from '../session/time.js';
 import { renderBuildReport } from './render-report.js';
 
 function writeAtomic(path: string, text: string): void {
@@ -47,9 +49,27 @@ export function writeBuildReport(logDir: string, meta: BuildMetadata, ledger: Le
   return analysis;
 }
 
-/** build-analyze: the report of the last recorded build, from its files. */
-export function reportFromFiles(logDir: string): BuildAnalysis {
-  const meta = readMetadata(logDir);
+/**
+ * build-analyze: the report of the last build. A build offgrid recorded is read from its
+ * metadata and ledger; logs saved without offgrid (no metadata, or metadata an earlier
+ * build-analyze made from them) are read again, since they may have changed since.
+ */
+export async function reportFromFiles(logDir: string, clock: Clock): Promise<BuildAnalysis> {
+  const recorded = existsSync(metadataPath(logDir)) ? readMetadata(logDir) : null;
+  if (recorded === null || recorded.mode === 'logs') {
+    const services = savedServiceLogs(logDir);
+    if (services.length === 0) {
+      throw new OffgridError(
+        'ENOSESSION',
+        `no Docker build recorded in ${logDir}: neither ${metadataPath(logDir)} nor any ${serviceLogPath(logDir, '<service>')}; ` +
+          'run offgrid build, or save each service\'s docker build output there',
+      );
+    }
+    const { meta, ledger } = await analyzeSavedLogs(logDir, services, clock);
+    writeMetadata(logDir, meta);
+    return writeBuildReport(logDir, meta, ledger);
+  }
+  const meta = recorded;
   // By session id inside this log directory: the directory may have moved since.
   const path = sessionPaths(logDir, meta.session_id).ledger;
   const loaded = readLedger(path);

@@ -1,5 +1,6 @@
 // `offgrid build-analyze` (the guide's `make build-analyze`): rewrites
-// logs/docker_build/build_report.md from the last build's metadata and ledger.
+// logs/docker_build/build_report.md from the last build's metadata and ledger, or from the
+// build_<service>.log files saved there without offgrid.
 import { EXIT_OK } from '../../errors.js';
 import { reportPath } from '../../docker/metadata.js';
 import { reportFromFiles } from '../../docker/report-files.js';
@@ -13,7 +14,7 @@ export interface BuildAnalyzeOptions {
 }
 
 export async function buildAnalyzeCommand(options: BuildAnalyzeOptions, io: CliIO): Promise<number> {
-  const analysis = reportFromFiles(options.logDir);
+  const analysis = await reportFromFiles(options.logDir, io.clock);
   if (options.json) say(io.stdout, jsonResult(analysis));
   else {
     io.stdout.write(renderBuildReport(analysis));

@@ -11,7 +11,7 @@ import type { BuildAnalysis } from '../../docker/analysis.js';
 import { proxyBuildArgs, type BuildNetwork } from '../../docker/build-command.js';
 import { platformName } from '../../docker/dockerfile.js';
 import { type Builder, type Engine, builderFromEnv, dockerClient, probeEngine } from '../../docker/engine.js';
-import type { BuildMetadata } from '../../docker/metadata.js';
+import type { BuildMetadata, ServiceRun } from '../../docker/metadata.js';
 import { reportPath } from '../../docker/metadata.js';
 import { buildPlatform } from '../../docker/preflight.js';
 import { loadProject, selectServices } from '../../docker/project.js';
@@ -117,14 +117,16 @@ async function usualPort(io: CliIO): Promise<number | null> {
   return null;
 }
 
+const SHOWN: Record<ServiceRun['result'], string> = { success: 'ok', failed: 'FAILED', 'not-built': 'NOT BUILT', unfinished: 'UNFINISHED' };
+
 export function summaryLines(analysis: BuildAnalysis, logDir: string): string[] {
   const lines = analysis.services.map((s) => {
     const r = s.run;
     const what =
       r.result === 'success'
-        ? `built in ${formatSeconds(r.duration_seconds ?? 0)}, ${s.stepsRun} step(s) run, ${s.stepsCached} CACHED${r.image_size !== null ? `, image ${formatBytes(r.image_size)}` : ''}`
+        ? `built${r.duration_seconds === null ? '' : ` in ${formatSeconds(r.duration_seconds)}`}, ${s.stepsRun} step(s) run, ${s.stepsCached} CACHED${r.image_size !== null ? `, image ${formatBytes(r.image_size)}` : ''}`
         : (r.error ?? r.result);
-    return `${r.name}: ${r.result === 'success' ? 'ok' : r.result === 'failed' ? 'FAILED' : 'NOT BUILT'} — ${what}`;
+    return `${r.name}: ${SHOWN[r.result]} — ${what}`;
   });
   lines.push(`report: ${reportPath(logDir)}`);
   return lines;

@@ -1,0 +1,55 @@
+// How a saved `docker build` log says its build ended, for a log no `offgrid build` wrote
+// (so no exit code is known): from the steps and Docker errors the parsers found in it and
+// from the lines only a build that got to the end prints. Pure.
+import type { BuildStep, LedgerError } from '../ledger/schema.js';
+
+export interface LogOutcome {
+  readonly result: 'success' | 'failed' | 'unfinished';
+  /** Why it failed or why it is unfinished, with the step; null for success. */
+  readonly error: string | null;
+}
+
+/**
+ * Lines a build prints once its image (or other output) is written: BuildKit's export
+ * (`#12 naming to docker.io/library/api done`, `writing image sha256:… done`), the terminal
+ * display's last header (`[+] Building 38.0s (14/14) FINISHED`), the legacy builder's
+ * `Successfully built`/`Successfully tagged`, Compose's ` ✔ Service api  Built`. Matched
+ * anywhere in the line: a CI system's prefix may stand before it.
+ */
+const BUILD_ENDED = [
+  /\b(?:naming to|writing image|exporting manifest list|pushing manifest for) \S+.* done\s*$/,
+  /\[\+\] Building \d+(?:\.\d+)?s \(\d+\/\d+\) FINISHED/,
+  // pip says `Successfully built numpy pandas`: only an image id (12 hex digits) ends the line here.
+  /\bSuccessfully (?:built [0-9a-f]{12}\s*$|tagged \S)/,
+  /\s(?:Service \S+|Image \S+)\s+Built\b/,
+];
+
+/** True for a line only a build that reached its end prints (see BUILD_ENDED). */
+export function endsBuild(line: string): boolean {
+  return BUILD_ENDED.some((re) => re.test(line));
+}
+
+/**
+ * `ended`: whether some line satisfied `endsBuild`. A finished image export vertex counts
+ * too (its `naming to` line may have been cut from a pasted excerpt).
+ */
+export function logOutcome(steps: readonly BuildStep[], dockerErrors: readonly LedgerError[], ended: boolean): LogOutcome {
+  const failed = steps.filter((s) => s.status === 'error' && s.error !== 'canceled');
+  if (failed.length > 0) {
+    const step = failed[0]!;
+    return { result: 'failed', error: `step ${JSON.stringify(step.name)} failed${step.error !== null ? `: ${step.error}` : ''}` };
+  }
+  // Docker's last words (`ERROR: failed to solve: …`) with no step to pin them on: a failure
+  // before any step ran (a base image not found, a Dockerfile that does not parse).
+  if (dockerErrors.length > 0 && !ended) return { result: 'failed', error: dockerErrors[0]!.message.split('\n')[0] ?? null };
+  const exported = steps.some((s) => /(?:^|\] )exporting to (?:image|docker image format|oci image format|client)/.test(s.name) && s.status === 'done');
+  if (ended || exported) return { result: 'success', error: null };
+  const running = steps.filter((s) => s.status === 'running');
+  const last = running.at(-1) ?? steps.at(-1);
+  return {
+    result: 'unfinished',
+    error:
+      'the log ends before the build did (no image written, no failure printed): the build was cut off or killed, or the log was saved in part' +
+      (last !== undefined ? `; its last step: ${JSON.stringify(last.name)}${last.status === 'running' ? ' (still running)' : ''}` : ''),
+  };
+}

@@ -1,0 +1,97 @@
+// build-analyze on logs/docker_build/build_<service>.log files saved without offgrid (the
+// guide's layout), from the real logs under test/fixtures/docker/real/ (sources in its README).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, runCli, tempDir } from '../helpers/cli.js';
+import { BuildMetadata } from '../../src/docker/metadata.js';
+import { endsBuild, logOutcome } from '../../src/docker/log-outcome.js';
+
+const REAL = join(FIXTURES, 'docker/real');
+
+/** A project whose logs/docker_build/ holds the given logs, as build_<service>.log. */
+function savedLogs(t: Parameters<typeof tempDir>[0], logs: Record<string, string>): string {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'logs/docker_build'), { recursive: true });
+  for (const [service, fixture] of Object.entries(logs)) copyFileSync(join(REAL, fixture), join(dir, `logs/docker_build/build_${service}.log`));
+  return dir;
+}
+
+const metadata = (dir: string) => BuildMetadata.parse(JSON.parse(readFileSync(join(dir, 'logs/docker_build/build_metadata.json'), 'utf8')));
+
+test('build-analyze reads saved logs no offgrid build wrote: a result per service from its log, and the report', async (t) => {
+  const dir = savedLogs(t, { api: 'npm-ci-fail.plain.log', web: 'legacy-pip.log', worker: 'pip-apt.plain.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const meta = metadata(dir);
+  assert.equal(meta.mode, 'logs');
+  const result = Object.fromEntries(meta.services.map((s) => [s.name, s.result]));
+  // npm ci failed; the legacy build printed Successfully built/tagged; the third excerpt is cut inside apt-get install.
+  assert.deepEqual(result, { api: 'failed', web: 'success', worker: 'unfinished' });
+  const api = meta.services.find((s) => s.name === 'api')!;
+  assert.match(api.error ?? '', /^step "RUN npm ci --only=production && +npm cache clean --force" failed: process .* exit code: 1$/);
+  assert.match(api.last_lines.at(-1) ?? '', /^ERROR: failed to build: failed to solve:/);
+  assert.match(meta.services.find((s) => s.name === 'worker')!.error ?? '', /log ends before the build did.*last step: "RUN apt-get update .*\(still running\)/);
+
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.match(report, /- run: build logs saved without offgrid, read by offgrid build-analyze;/);
+  assert.match(report, /## web\n\n- result: success\n- log: `logs\/docker_build\/build_web\.log`\n/);
+  assert.match(report, /## worker\n\n- result: \*\*unfinished\*\* \(the log ends before the build did\)/);
+  assert.match(report, /- worker did not finish building: its log ends before the build did/);
+  // The wheels the legacy build's pip fetched are its step's; no proxy was in the way to go around.
+  assert.match(report, /\| `RUN pip install --no-cache-dir -r requirements.txt` \| – \| 8 fetched/);
+  assert.doesNotMatch(report, /not through offgrid's proxy/);
+  assert.match(r.stderr, /offgrid: api: FAILED — step "RUN npm ci/);
+  assert.match(r.stderr, /offgrid: worker: UNFINISHED — the log ends before the build did/);
+});
+
+test('build-analyze reads the saved logs again each time: a log replaced since the last report is the one reported', async (t) => {
+  const dir = savedLogs(t, { api: 'npm-ci-fail.plain.log' });
+  assert.equal((await runCli(['build-analyze'], { cwd: dir })).code, 0);
+  copyFileSync(join(REAL, 'pip-warning.plain.log'), join(dir, 'logs/docker_build/build_api.log'));
+  const r = await runCli(['build-analyze', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).services[0].result, 'success');
+  assert.equal(metadata(dir).services[0]!.result, 'success');
+});
+
+test('build-analyze refuses a saved log with no docker build in it (exit 2, the file named, no stack), and says what is missing when there is nothing', async (t) => {
+  const dir = savedLogs(t, { api: 'npm-ci-fail.plain.log' });
+  writeFileSync(join(dir, 'logs/docker_build/build_web.log'), readFileSync(join(FIXTURES, 'apt/apt-install.txt')));
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /logs\/docker_build\/build_web\.log holds no docker build output .*docker build --progress=plain/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+
+  const empty = tempDir(t);
+  const none = await runCli(['build-analyze'], { cwd: empty });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no Docker build recorded in logs: neither .*build_metadata\.json nor any .*build_<service>\.log; run offgrid build, or save/);
+});
+
+test('an empty saved log is a service that was not built', async (t) => {
+  const dir = savedLogs(t, { api: 'pip-warning.plain.log' });
+  writeFileSync(join(dir, 'logs/docker_build/build_db.log'), '\n');
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(metadata(dir).services.map((s) => [s.name, s.result]), [['api', 'success'], ['db', 'not-built']]);
+});
+
+test('what ends a build in a log: image export lines, FINISHED, Successfully built <id>; not pip\'s Successfully built', () => {
+  assert.ok(endsBuild('#12 naming to docker.io/localt0aster/devops-app-py:latest done'));
+  assert.ok(endsBuild('2024-05-01T10:00:00.1234567Z #9 writing image sha256:0123abcd done'));
+  assert.ok(endsBuild('[+] Building 79.5s (16/16) FINISHED'));
+  assert.ok(endsBuild('Successfully built 4035f8532e94'));
+  assert.ok(endsBuild(' ✔ Service api  Built'));
+  assert.ok(!endsBuild('#7 4.525 Successfully built numpy pandas'));
+  assert.ok(!endsBuild('Successfully built deadbeef'));
+  assert.ok(!endsBuild('#12 naming to docker.io/library/api'));
+  assert.ok(!endsBuild('[+] Building 3.5s (8/14)'));
+  const step = { service: 'api', id: '9', name: 'RUN pip install x', duration_seconds: null, error: null };
+  assert.equal(logOutcome([{ ...step, status: 'done' }], [], false).result, 'unfinished');
+  assert.equal(logOutcome([{ ...step, status: 'error', error: 'canceled' }], [], true).result, 'success');
+  assert.equal(logOutcome([{ ...step, status: 'done' }, { ...step, id: '12', name: 'exporting to image', status: 'done' }], [], false).result, 'success');
+  const dockerError = { tool: 'docker', service: 'api', step: null, timestamp: '2026-12-03T10:00:00Z', message: 'failed to solve: docker.io/library/nope:1: not found' };
+  assert.deepEqual(logOutcome([], [dockerError], false), { result: 'failed', error: 'failed to solve: docker.io/library/nope:1: not found' });
+});
