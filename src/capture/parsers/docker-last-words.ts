@@ -9,8 +9,25 @@
 // where they follow a step's output directly (a log cut before the step's `#N ERROR` line).
 
 const LAST_WORDS = /^\s*(##\[error\]buildx failed with: )?((?:ERROR|error): )?(failed to (?:solve|build)\b.*|executor failed running \[.*)$/;
-/** The command a failed RUN step ran, quoted by the builder's error. */
-const FAILED_PROCESS = /(?:process "\/bin\/sh -c (.*)" did not complete successfully|executor failed running \[\/bin\/sh -c (.*)\]: )/;
+/** The command a failed RUN step ran, quoted by the builder's error (a heredoc's spans lines). */
+const FAILED_PROCESS = /(?:process "\/bin\/sh -c ([\s\S]*)" did not complete successfully|executor failed running \[\/bin\/sh -c ([\s\S]*)\]: )/;
+/** How the builder's quote of a failed command ends: a heredoc's command goes on over lines until it. */
+const QUOTE_END = /(?:" did not complete successfully|\]): exit code: \d+\s*$/;
+/** Lines a quoted command may span before the last words are taken as they are. */
+export const MAX_QUOTE_LINES = 60;
+
+/**
+ * Whether last words quote a command whose end is on a later line: a `RUN <<EOF` heredoc's
+ * script, newlines and all (`executor failed running [/bin/sh -c     set -eux`, …, `]: exit code: 2`).
+ */
+export function quoteGoesOn(message: string): boolean {
+  return /^(?:failed to (?:solve|build): )*(?:process "|executor failed running \[)/.test(message) && !QUOTE_END.test(message);
+}
+
+/** Whether a line ends a quoted command that `quoteGoesOn` said goes on. */
+export function endsQuote(text: string): boolean {
+  return QUOTE_END.test(text);
+}
 
 const HASH = 35;
 const SPACE = 32;

@@ -29,7 +29,7 @@ import { BuildpackIndent } from './buildpack-indent.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { TtyFramer } from './docker-tty.js';
 import { builderNetworkFailure, StepTracker } from './docker-steps.js';
-import { dockerLastWords, failedCommand } from './docker-last-words.js';
+import { MAX_QUOTE_LINES, dockerLastWords, endsQuote, failedCommand, quoteGoesOn } from './docker-last-words.js';
 
 export interface LogParserOptions {
   /** The Docker Compose service (or image) being built; null outside a Docker build. */
@@ -101,6 +101,9 @@ function foreignErrorOwner(text: string): string | null {
   return null;
 }
 
+/** Lines no quoted heredoc script holds: a BuildKit vertex or ruler, Docker's own errors, a legacy step. */
+const QUOTE_BREAK = /^(?:#\d+ |------|ERROR|error: |\[\+\] |Step \d+\/\d+ : |Dockerfile:\d)/;
+
 export function createLogParser(options: LogParserOptions): LogParser {
   /** The CI time of the latest prefixed line; lines without one (a `\r` redraw) keep it. */
   let ciTime: string | null = null;
@@ -131,14 +134,31 @@ export function createLogParser(options: LogParserOptions): LogParser {
     steps.builderFailed(message);
   };
 
+  /** Last words whose quoted command (a heredoc's script) goes on over the lines that follow. */
+  let quoting: string[] | null = null;
+  const quoted = (): void => {
+    if (quoting === null) return;
+    const message = quoting.join('\n');
+    quoting = null;
+    buildFailed(message);
+  };
+
   const machines = new MachinePrefix();
   const buildpacks = new BuildpackIndent();
   const dispatch = (line: string): void => {
     const text = buildpacks.strip(machines.strip(line));
+    // A quote cut short (a pasted excerpt) ends at the next line of the build's own framing.
+    if (quoting !== null && QUOTE_BREAK.test(text)) quoted();
+    if (quoting !== null) {
+      quoting.push(text);
+      if (endsQuote(text) || quoting.length >= MAX_QUOTE_LINES) quoted();
+      return;
+    }
     const first = text.charCodeAt(0);
     const lastWords = dockerLastWords(text, tty.seen || buildkit.seen);
     if (lastWords !== null) {
-      buildFailed(lastWords);
+      if (quoteGoesOn(lastWords)) quoting = [lastWords];
+      else buildFailed(lastWords);
       return;
     }
     // An error summary pasted alone starts at its `------` ruler or at its ` > [N/M] …:` header.
@@ -239,6 +259,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
       wraps.end();
       numbers.end();
       release();
+      quoted();
       rawjson.openSteps();
       buildkit.end();
       tty.end();
