@@ -110,8 +110,26 @@ function bucket(r: DownloadRecord): keyof Omit<StepDownloads, 'step'> {
   return 'other';
 }
 
+/**
+ * Steps in Dockerfile order. BuildKit prints vertices as they start, and starts independent
+ * ones at once (`[3/8] COPY` before `[2/8] WORKDIR`, two stages interleaved); where every step
+ * has a position, each stage's steps go together (stages as they first appear) by number.
+ */
+export function buildOrder(steps: readonly BuildStep[]): BuildStep[] {
+  if (steps.some((s) => s.position === undefined)) return [...steps];
+  const stages = new Map<string, number>();
+  const place = (s: BuildStep): [number, number] => {
+    const words = (s.position ?? '').split(' ');
+    const stage = words.slice(0, -1).join(' ');
+    if (!stages.has(stage)) stages.set(stage, stages.size);
+    return [stages.get(stage)!, Number.parseInt(words.at(-1) ?? '', 10)];
+  };
+  const placed = steps.map((s) => ({ s, at: place(s) }));
+  return placed.sort((a, b) => a.at[0] - b.at[0] || a.at[1] - b.at[1]).map((p) => p.s);
+}
+
 function analyzeService(run: ServiceRun, ledger: Ledger, runs: readonly ServiceRun[]): ServiceAnalysis {
-  const steps = ledger.steps.filter((s) => s.service === run.name && isInstructionStep(s));
+  const steps = buildOrder(ledger.steps.filter((s) => s.service === run.name && isInstructionStep(s)));
   const records = allRecords(ledger).filter((r) => ownerOf(r, runs) === run.name);
   const byStep = new Map<string, StepDownloads>();
   for (const r of records) {
@@ -298,7 +316,21 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
     );
   }
   if (ok && proved) reasons.push('every service built with --network=none and no step tried the network');
-  return { offlineReady: ok && proved, proved, reasons, warnings: proved ? services.flatMap(quietFetches) : [] };
+  const warnings = proved ? services.flatMap(quietFetches) : meta.mode === 'logs' ? services.flatMap(cachedRuns) : [];
+  return { offlineReady: ok && proved, proved, reasons, warnings };
+}
+
+/**
+ * RUN steps a saved log shows CACHED: they ran in an earlier build, whose log holds what they
+ * downloaded; this one cannot tell.
+ */
+function cachedRuns(s: ServiceAnalysis): string[] {
+  const cached = s.steps.filter((step) => step.status === 'cached' && labelInstruction(step.name).startsWith('RUN '));
+  if (cached.length === 0) return [];
+  const named = cached.slice(0, 3).map((step) => `\`${step.name}\``).join(', ');
+  return [
+    `${s.run.name}: ${cached.length} RUN step(s) were CACHED (${named}${cached.length > 3 ? ', …' : ''}): what they downloaded when they ran is in the log of that earlier build, not in this one`,
+  ];
 }
 
 /**

@@ -2,9 +2,10 @@
 // (so no exit code is known): from the steps and Docker errors the parsers found in it and
 // from the lines only a build that got to the end prints. Pure.
 import type { BuildStep, LedgerError } from '../ledger/schema.js';
+import { SUMMARY_ONLY } from '../capture/parsers/docker-buildkit.js';
 
 export interface LogOutcome {
-  readonly result: 'success' | 'failed' | 'unfinished';
+  readonly result: 'success' | 'failed' | 'not-built' | 'unfinished';
   /** Why it failed or why it is unfinished, with the step; null for success. */
   readonly error: string | null;
 }
@@ -24,6 +25,9 @@ const BUILD_ENDED = [
   /\s(?:Service \S+|Image \S+)\s+Built\b/,
 ];
 
+/** A heredoc's quoted script spans lines; the result's error is one line. */
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
+
 /** True for a line only a build that reached its end prints (see BUILD_ENDED). */
 export function endsBuild(line: string): boolean {
   return BUILD_ENDED.some((re) => re.test(line));
@@ -37,14 +41,23 @@ export function logOutcome(steps: readonly BuildStep[], dockerErrors: readonly L
   const failed = steps.filter((s) => s.status === 'error' && s.error !== 'canceled');
   if (failed.length > 0) {
     const step = failed[0]!;
-    return { result: 'failed', error: `step ${JSON.stringify(step.name)} failed${step.error !== null ? `: ${step.error}` : ''}` };
+    // A step known only from BuildKit's error summary has no error of its own: Docker's last words say it.
+    const lastWords = dockerErrors.filter((e) => !e.message.startsWith('build step ')).at(-1);
+    const why = step.error === null || step.error === SUMMARY_ONLY ? (lastWords?.message ?? step.error) : step.error;
+    return { result: 'failed', error: `step ${JSON.stringify(step.name)} failed${why !== null ? `: ${oneLine(why)}` : ''}` };
+  }
+  const exported = steps.some((s) => /(?:^|\] )exporting to (?:image|docker image format|oci image format|client)/.test(s.name) && s.status === 'done');
+  // BuildKit stops every build of a run (Compose's other services, other stages) when one fails.
+  const canceled = steps.find((s) => s.status === 'error' && s.error === 'canceled');
+  if (canceled !== undefined && !exported && !ended) {
+    return { result: 'not-built', error: `its build was canceled at step ${JSON.stringify(canceled.name)}: another build of the same run failed` };
   }
   // Docker's last words (`ERROR: failed to solve: …`) with no step to pin them on: a failure
   // before any step ran (a base image not found, a Dockerfile that does not parse).
-  if (dockerErrors.length > 0 && !ended) return { result: 'failed', error: dockerErrors[0]!.message.split('\n')[0] ?? null };
-  const exported = steps.some((s) => /(?:^|\] )exporting to (?:image|docker image format|oci image format|client)/.test(s.name) && s.status === 'done');
-  if (ended || exported) return { result: 'success', error: null };
+  if (dockerErrors.length > 0 && !ended) return { result: 'failed', error: oneLine(dockerErrors[0]!.message) };
   const running = steps.filter((s) => s.status === 'running');
+  // A step still running at the end of a log in which another build ended (Compose): unfinished.
+  if (exported || (ended && running.length === 0)) return { result: 'success', error: null };
   const last = running.at(-1) ?? steps.at(-1);
   return {
     result: 'unfinished',

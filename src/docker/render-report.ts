@@ -54,11 +54,15 @@ function service(s: ServiceAnalysis, fromLogs: boolean): string[] {
     '',
   );
   if (r.error !== null) out.push(`**Error:** ${r.error}`, '');
+  if (s.steps.length === 0 && fromLogs && r.result === 'success') {
+    // `docker compose build` of services with one Dockerfile: BuildKit runs each shared step once.
+    out.push(`No step was printed under ${r.name}: BuildKit runs a step several services share once, under one of their names.`, '');
+  }
   if (s.steps.length > 0) {
     out.push('### Steps', '', '| # | step | status | time |', '| --- | --- | --- | --- |');
     s.steps.forEach((st, i) => {
       const status = st.status === 'cached' ? 'CACHED' : st.status;
-      out.push(`| ${i + 1} | ${cell(code(st.name))} | ${status} | ${st.duration_seconds === null ? '–' : formatSeconds(st.duration_seconds)} |`);
+      out.push(`| ${st.position ?? i + 1} | ${cell(code(st.name))} | ${status} | ${st.duration_seconds === null ? '–' : formatSeconds(st.duration_seconds)} |`);
     });
     out.push('');
   }

@@ -2,10 +2,11 @@
 // `docker build` output as logs/docker_build/build_<service>.log themselves (from a terminal,
 // a CI job, `docker compose build`). Each log is read into one session ledger, attributed to
 // its service, and the build metadata is made from what the logs say: no exit code, image or
-// Dockerfile is known, so a service's result is read from its log (log-outcome.ts).
+// Dockerfile is known, so a service's result is read from its log (log-outcome.ts). A
+// `docker compose build` log of several services, saved in one file, reports each of them.
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { createOutputCapture } from '../capture/output-capture.js';
-import { errorEvent } from '../capture/events.js';
+import { errorEvent, type CaptureEvent } from '../capture/events.js';
 import { LogInputError, logText } from '../capture/log-input.js';
 import { OffgridError, describeSystemError } from '../errors.js';
 import type { Ledger } from '../ledger/schema.js';
@@ -54,7 +55,7 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
   for (const service of services) {
     const path = serviceLogPath(logDir, service);
     const facts: LogFacts = { ended: false, legacy: false, lines: 0, last: [] };
-    let found = 0;
+    const events: CaptureEvent[] = [];
     const capture = createOutputCapture(
       {
         logLine(line) {
@@ -68,9 +69,10 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
           if (facts.last.length > LAST_LINES) facts.last.shift();
         },
         flushLog: () => session.flushLog(),
-        record: (event) => (found++, session.record(event)),
+        record: (event) => events.push(event),
       },
-      service,
+      // No service given: a `docker compose build` log names its services itself (see below).
+      null,
     );
     const sink = capture.stream();
     let binary: string | null = null;
@@ -81,9 +83,12 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
     }
     sink.end();
     capture.end();
-    if (binary !== null && found === 0) refused ??= `${path} ${binary}`;
+    if (binary !== null && events.length === 0) refused ??= `${path} ${binary}`;
     legacy ||= facts.legacy;
-    runs.push(serviceRun(service, path, facts));
+    const compose = composeServices(events);
+    for (const event of events) session.record(compose.length > 1 ? event : { ...event, service }, 'this-turn');
+    if (compose.length > 1) runs.push(...compose.map((name) => serviceRun(name, path, facts)));
+    else runs.push(serviceRun(service, path, facts));
   }
   if (refused !== null) session.record(errorEvent({ message: refused, tool: 'offgrid' }));
   const ledger = await session.finish(refused === null ? 0 : 2);
@@ -112,6 +117,17 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
     services: runs.map((run) => withOutcome(run, ledger)),
   };
   return { meta, ledger };
+}
+
+/**
+ * The Compose services a log names, in order (`[api 2/4] RUN …`, Compose v1's `Building api`).
+ * A `docker compose build` of several services saved in one file reports each of them; a log
+ * of one service (or of none) is the service its file is named after.
+ */
+function composeServices(events: readonly CaptureEvent[]): string[] {
+  const names = new Set<string>();
+  for (const event of events) if (event.service !== null) names.add(event.service);
+  return [...names];
 }
 
 function serviceRun(service: string, path: string, facts: LogFacts): ServiceRun {

@@ -64,6 +64,10 @@ export const BuildStep = z.object({
   service: nullableString,
   id: z.string().describe("BuildKit vertex number or legacy step number; in a log holding several builds, later builds' ids are prefixed (`b2:5`); steps a pasted log numbered nowhere get `tty-N` (terminal display) or `summary-N` (error summary alone)"),
   name: z.string(),
+  position: z
+    .string()
+    .optional()
+    .describe("where BuildKit placed the step in its Dockerfile: `3/8`, `deps 2/5` (stage deps, instruction 2 of 5); absent when the log names none (legacy builder, `[internal]` vertices, older ledgers)"),
   status: z.enum(['done', 'cached', 'error', 'running']),
   duration_seconds: z.number().nonnegative().nullable(),
   error: nullableString,

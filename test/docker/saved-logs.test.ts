@@ -91,7 +91,83 @@ test('what ends a build in a log: image export lines, FINISHED, Successfully bui
   const step = { service: 'api', id: '9', name: 'RUN pip install x', duration_seconds: null, error: null };
   assert.equal(logOutcome([{ ...step, status: 'done' }], [], false).result, 'unfinished');
   assert.equal(logOutcome([{ ...step, status: 'error', error: 'canceled' }], [], true).result, 'success');
+  assert.deepEqual(logOutcome([{ ...step, status: 'error', error: 'canceled' }], [], false), {
+    result: 'not-built',
+    error: 'its build was canceled at step "RUN pip install x": another build of the same run failed',
+  });
+  // A step still running where another build of the log ended (Compose): this one did not.
+  assert.equal(logOutcome([{ ...step, status: 'running' }], [], true).result, 'unfinished');
   assert.equal(logOutcome([{ ...step, status: 'done' }, { ...step, id: '12', name: 'exporting to image', status: 'done' }], [], false).result, 'success');
   const dockerError = { tool: 'docker', service: 'api', step: null, timestamp: '2026-12-03T10:00:00Z', message: 'failed to solve: docker.io/library/nope:1: not found' };
   assert.deepEqual(logOutcome([], [dockerError], false), { result: 'failed', error: 'failed to solve: docker.io/library/nope:1: not found' });
+});
+
+/** The steps table of a service in the report: [position, step, status] rows. */
+function stepsOf(report: string, service: string): string[][] {
+  const section = report.split(`\n## ${service}\n`)[1]?.split('\n## ')[0] ?? '';
+  const table = section.split('### Steps')[1]?.split('\n\n')[1] ?? '';
+  return table
+    .split('\n')
+    .slice(2)
+    .map((row) => row.split(' | ').map((c) => c.replace(/^\| |`/g, '')).slice(0, 3));
+}
+
+test('a docker compose build of four services saved in one file reports each service, its stages in Dockerfile order', async (t) => {
+  const dir = savedLogs(t, { stack: 'compose-bake-four-services.plain.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const meta = metadata(dir);
+  assert.deepEqual(meta.services.map((s) => [s.name, s.result, s.log]), [
+    ['backend', 'success', 'logs/docker_build/build_stack.log'],
+    ['frontend', 'success', 'logs/docker_build/build_stack.log'],
+    ['worker', 'success', 'logs/docker_build/build_stack.log'],
+    ['beat', 'success', 'logs/docker_build/build_stack.log'],
+  ]);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  // BuildKit started deps 5/5 before deps 2/5, and interleaved the stages; the report keeps Dockerfile order.
+  assert.deepEqual(stepsOf(report, 'frontend').map((row) => row[0]), [
+    'deps 1/5', 'deps 2/5', 'deps 3/5', 'deps 4/5', 'deps 5/5',
+    'builder 2/5', 'builder 3/5', 'builder 4/5', 'builder 5/5',
+    'runner 3/7', 'runner 4/7', 'runner 5/7', 'runner 6/7', 'runner 7/7',
+  ]);
+  assert.deepEqual(stepsOf(report, 'frontend')[9], ['runner 3/7', 'RUN addgroup --system --gid 1001 nodejs', 'CACHED']);
+  assert.match(report, /## frontend\n\n- result: success\n- log: `logs\/docker_build\/build_stack\.log`\n- steps \(FROM not counted\): 5 run, 8 CACHED/);
+  assert.match(report, /## beat\n[^#]*- steps \(FROM not counted\): 1 run, 8 CACHED/);
+  // The Python services share one Dockerfile: BuildKit printed their steps once, under beat.
+  assert.match(report, /## backend\n[^#]*No step was printed under backend: BuildKit runs a step several services share once/);
+  assert.match(report, /- frontend: 4 RUN step\(s\) were CACHED \(`RUN apk add --no-cache libc6-compat`, `RUN npm ci`, `RUN addgroup/);
+});
+
+test('a single-service build whose steps BuildKit started out of order is reported in Dockerfile order, CACHED steps counted and named as not seen', async (t) => {
+  const dir = savedLogs(t, { app: 'compose-bake-cached.plain.log', ci: 'heredoc-cached.plain.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.deepEqual(stepsOf(report, 'app'), [
+    ['1/8', 'FROM docker.io/library/node:18-alpine@sha256:8d6421d663b4c28fd3ebc498332f249011d118945588d0a35cb9bc4b8ca09d9e', 'done'],
+    ['2/8', 'WORKDIR /app', 'CACHED'],
+    ['3/8', 'COPY package*.json ./', 'CACHED'],
+    ['4/8', 'RUN npm install --production', 'CACHED'],
+    ['5/8', 'COPY src/ ./src/', 'CACHED'],
+    ['6/8', 'COPY *.html ./', 'done'],
+    ['7/8', 'COPY *.txt ./', 'done'],
+    ['8/8', 'COPY *.svg ./', 'done'],
+  ]);
+  assert.match(report, /- app: 1 RUN step\(s\) were CACHED \(`RUN npm install --production`\): what they downloaded when they ran is in the log of that earlier build/);
+  // Seventeen steps, BuildKit's padded positions ([ 2/17]) and heredoc RUNs, all CACHED but FROM.
+  const ci = stepsOf(report, 'ci');
+  assert.deepEqual(ci.map((row) => row[0]), Array.from({ length: 17 }, (_, i) => `${i + 1}/17`));
+  assert.deepEqual(ci[1], ['2/17', 'RUN <<EOF (set -eux...)', 'CACHED']);
+  assert.match(report, /## ci\n\n- result: success\n[^#]*- steps \(FROM not counted\): 0 run, 16 CACHED/);
+});
+
+test('a heredoc RUN that failed: Docker\'s last words quoting its script over several lines are read whole', async (t) => {
+  const dir = savedLogs(t, { app: 'heredoc-crlf-fail.summary.log' });
+  const r = await runCli(['build-analyze', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [app] = JSON.parse(r.stdout).services;
+  assert.equal(app.result, 'failed');
+  assert.equal(app.error, 'step "RUN <<EOF (set -eux...)" failed: executor failed running [/bin/sh -c     set -eux echo "OK" ]: exit code: 2');
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.match(report, /- executor failed running \[\/bin\/sh -c {5}set -eux\n\n {2}```\n {2}\n {6}echo "OK"\n {2}\]: exit code: 2\n {2}```/);
 });

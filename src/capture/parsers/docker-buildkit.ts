@@ -22,6 +22,8 @@
 // heads another name, or `#1` again, belongs to another build in the same log.
 import { parseSeconds, type StepFrames } from './docker-frames.js';
 
+/** The error of a step whose failure only BuildKit's error summary shows. */
+export const SUMMARY_ONLY = "shown in BuildKit's error summary only";
 const HASH = 35; // #
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
@@ -305,7 +307,7 @@ export class BuildKitFramer {
 
   private closeSummary(): void {
     this.summary = null;
-    if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: this.summarySeconds, error: 'shown in BuildKit\'s error summary only' });
+    if (this.summaryStep !== null) this.frames.end(this.summaryStep, { status: 'error', durationSeconds: this.summarySeconds, error: SUMMARY_ONLY });
     this.summaryStep = null;
   }
 

@@ -68,6 +68,22 @@ export function stepInstruction(name: string): string {
   return /^\[(?:[^\]\s]+ ){0,2} ?\d+\/\d+\]$/.test(name.slice(0, close + 1)) ? name.slice(close + 2) : name;
 }
 
+/**
+ * Where a BuildKit vertex stands in its Dockerfile, as it names it without a Compose service
+ * or a platform: `deps 2/5` (stage deps, instruction 2 of 5), `3/8` (the one stage, unnamed);
+ * null for a vertex with no position (`[internal] …`, `exporting to image`). Stages' own
+ * positions repeat (every stage has a 1/N), so two `WORKDIR /app` steps stay told apart.
+ */
+export function stepPosition(name: string, composeService: string | null): string | null {
+  if (name.charCodeAt(0) !== 91 /* [ */) return null;
+  const close = name.indexOf('] ');
+  if (close === -1) return null;
+  const m = /^\[((?:[^\]\s]+ +){0,3}) ?(\d+)\/(\d+)\]$/.exec(name.slice(0, close + 1));
+  if (m === null) return null;
+  const words = (m[1] ?? '').split(' ').filter((w) => w !== '' && w !== composeService && !PLATFORM.test(w));
+  return [...words, `${m[2]}/${m[3]}`].join(' ');
+}
+
 /** Parses `0.345`, `12.34` or `123.4` (BuildKit's seconds since the step started); NaN otherwise. */
 export function parseSeconds(text: string, from: number, to: number): number {
   let dot = false;

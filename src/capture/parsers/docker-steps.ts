@@ -7,7 +7,7 @@ import { downloadEvent, errorEvent, networkAttemptEvent } from '../events.js';
 import { IMAGE_LOOKUP_SOURCE, remoteAddSources, remoteSourceFilename } from './docker-add.js';
 import { goDialFailure } from './netclients.js';
 import { combineToolParsers, type ToolParser, type ToolParserFactory } from './tool-parser.js';
-import { stepInstruction, stepLabel, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
+import { stepInstruction, stepLabel, stepPosition, type LayerPull, type StepFrames, type StepOutcome } from './docker-frames.js';
 
 /** Lines of a step kept for the ErrorEvent of a failed step. */
 export const ERROR_CONTEXT_LINES = 8;
@@ -33,6 +33,8 @@ interface StepState {
   readonly instruction: string;
   /** The service given, else the Compose service the vertex names (`[api 2/4] RUN …`). */
   readonly service: string | null;
+  /** Its place in the Dockerfile, `deps 2/5` (stepPosition); null when the vertex names none. */
+  readonly position: string | null;
   parsers: ToolParser | null;
   readonly recent: string[];
   recentNext: number;
@@ -72,12 +74,14 @@ export class StepTracker implements StepFrames {
     // A number reused by a later build in the same log: the earlier step never finished.
     if (this.steps.has(id)) this.finish(id, { status: 'running', durationSeconds: null, error: null });
     this.startedInBuild = true;
+    const compose = this.composeService(name);
     this.steps.set(id, {
       frameId: id,
       id: this.build === 1 ? id : `b${this.build}:${id}`,
       name: stepLabel(name),
       instruction: stepInstruction(name),
-      service: this.options.service ?? this.composeService(name) ?? this.building,
+      service: this.options.service ?? compose ?? this.building,
+      position: stepPosition(name, compose),
       parsers: null,
       recent: new Array<string>(ERROR_CONTEXT_LINES),
       recentNext: 0,
@@ -220,6 +224,7 @@ export class StepTracker implements StepFrames {
       service,
       id: step.id,
       name: step.name,
+      ...(step.position !== null ? { position: step.position } : {}),
       status: outcome.status,
       duration_seconds: outcome.durationSeconds,
       error: outcome.error,
