@@ -52,6 +52,8 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
   const runs: ServiceRun[] = [];
   let refused: string | null = null;
   let legacy = false;
+  /** Logs with lines but no build step in them: not docker build output. */
+  const notDocker: string[] = [];
   for (const service of services) {
     const path = serviceLogPath(logDir, service);
     const facts: LogFacts = { ended: false, legacy: false, lines: 0, last: [] };
@@ -85,6 +87,7 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
     capture.end();
     if (binary !== null && events.length === 0) refused ??= `${path} ${binary}`;
     legacy ||= facts.legacy;
+    if (facts.lines > 0 && !events.some((e) => e.type === 'step')) notDocker.push(path);
     const compose = composeServices(events);
     for (const event of events) session.record(compose.length > 1 ? event : { ...event, service }, 'this-turn');
     if (compose.length > 1) runs.push(...compose.map((name) => serviceRun(name, path, facts)));
@@ -93,11 +96,10 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
   if (refused !== null) session.record(errorEvent({ message: refused, tool: 'offgrid' }));
   const ledger = await session.finish(refused === null ? 0 : 2);
   if (refused !== null) throw new OffgridError('EINPUT', refused);
-  const notDocker = runs.filter((run) => run.result !== 'not-built' && !ledger.steps.some((s) => s.service === run.name));
   if (notDocker.length > 0) {
     throw new OffgridError(
       'EINPUT',
-      `${notDocker.map((r) => r.log).join(', ')} ${notDocker.length > 1 ? 'hold' : 'holds'} no docker build output (no BuildKit "#N [1/4] …" vertex, ` +
+      `${notDocker.join(', ')} ${notDocker.length > 1 ? 'hold' : 'holds'} no docker build output (no BuildKit "#N [1/4] …" vertex, ` +
         'no legacy "Step 1/4 :", no "[+] Building" screen): save the whole output of the service\'s build there ' +
         '(docker build --progress=plain … 2>&1 | tee logs/docker_build/build_<service>.log), or build it with offgrid build',
     );

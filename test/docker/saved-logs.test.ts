@@ -171,3 +171,35 @@ test('a heredoc RUN that failed: Docker\'s last words quoting its script over se
   const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
   assert.match(report, /- executor failed running \[\/bin\/sh -c {5}set -eux\n\n {2}```\n {2}\n {6}echo "OK"\n {2}\]: exit code: 2\n {2}```/);
 });
+
+test('old legacy-builder wordings fail their step: Docker before 1.10\'s `The command [/bin/sh -c …]` and Compose 1.5\'s bare `Service \'app\' failed to build`', async (t) => {
+  const dir = savedLogs(t, { app: 'legacy-apt-unresolved.log', web: 'compose-v1-npm-enotfound.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const meta = metadata(dir);
+  assert.deepEqual(meta.services.map((s) => [s.name, s.result]), [['app', 'failed'], ['web', 'failed']]);
+  assert.match(meta.services[0]!.error ?? '', /^step "RUN apt-get update -qq && apt-get install -y build-essential .*" failed: The command \[\/bin\/sh -c apt-get update .*\] returned a non-zero code: 100$/);
+  assert.equal(meta.services[1]!.error, 'step "RUN npm ci" failed: The command \'/bin/sh -c npm ci\' returned a non-zero code: 1');
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  // `Building app...` (Compose 1.5) names the service app, not `app...`; the file's name wins for one service.
+  assert.doesNotMatch(report, /app\.\.\./);
+  // apt 1.0 gives the InRelease files no reason; Release.gpg's say the mirror did not resolve.
+  assert.match(report, /\| `RUN apt-get update -qq[^|]*` \| apt \| http:\/\/deb\.mirror\.invalid\/debian\/dists\/jessie\/InRelease \| failed to fetch \(apt gave no reason\) \| 1 \|/);
+  assert.match(report, /\| apt \| http:\/\/security\.mirror\.invalid\/dists\/jessie\/updates\/Release\.gpg \| Could not resolve 'security\.mirror\.invalid' \| 1 \|/);
+  assert.match(report, /- web: step "RUN npm ci" tried the network: https:\/\/registry\.example\/basic-auth\/-\/basic-auth-2\.0\.1\.tgz \(npm: getaddrinfo ENOTFOUND registry\.example\)/);
+});
+
+test('a BuildKit error summary pasted into an issue a line at a time as inline code is read: the failed step, its npm output and the registry it could not reach', async (t) => {
+  const dir = savedLogs(t, { web: 'buildkit-summary-backticks.log' });
+  const r = await runCli(['build-analyze', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [web] = JSON.parse(r.stdout).services;
+  assert.equal(web.result, 'failed');
+  assert.equal(web.error, 'step "RUN npm install --only=production" failed: failed to solve: executor failed running [/bin/sh -c npm install --only=production]: exit code: 1');
+  assert.deepEqual(
+    web.network_attempts.map((a: { step: string; tool: string; url_or_host: string }) => [a.step, a.tool, a.url_or_host]),
+    [['RUN npm install --only=production', 'npm', 'https://registry.example/yocto-queue/-/yocto-queue-0.1.0.tgz']],
+  );
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.match(report, /\| builder 4\/4 \| `RUN npm install --only=production` \| error \| – \|/);
+});

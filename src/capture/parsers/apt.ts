@@ -325,7 +325,8 @@ class AptParser implements ToolParser {
     }
     const url = item.indexUrl ?? item.base;
     remember(this.attempted, `${hostOf(url)}\0${reason}`);
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+    // apt 1.0 gives an InRelease it could not fetch no reason; the Release.gpg line after it has one.
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason === '' ? 'failed to fetch (apt gave no reason)' : reason }));
   }
 
   /**
@@ -368,7 +369,8 @@ class AptParser implements ToolParser {
     }
     // The Err: line before it already counted this try.
     if (this.attempted.has(`${hostOf(url)}\0${reason}`)) return;
-    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason }));
+    // apt 1.0 gives an InRelease it could not fetch no reason; the Release.gpg line after it has one.
+    this.emit(networkAttemptEvent({ ...this.base(), url_or_host: url, error: reason === '' ? 'failed to fetch (apt gave no reason)' : reason }));
   }
 
   /**

@@ -84,6 +84,8 @@ export class BuildKitFramer {
   line(text: string): boolean {
     // A pasted summary's lines may carry buildx's `#0 ` (its progress printer's own vertex).
     if (this.summaryStep !== null) return this.summaryLine(text);
+    // A bare ` > [4/4] RUN …:` header is a summary once a stamped line follows, `#0 88.43 …` too.
+    if (this.summary === 'header' && text.startsWith('#0 ')) return this.summaryLine(text);
     if (text.charCodeAt(0) === HASH && isDigit(text.charCodeAt(1))) return this.vertexLine(text);
     if (this.summary !== null) return this.summaryLine(text);
     if (isRuler(text)) {

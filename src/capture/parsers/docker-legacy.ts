@@ -4,7 +4,7 @@
 //    ---> Using cache                        the step was cached
 //   Removing intermediate container 73f8…
 //    ---> a1147db66c6e                       the step's image: the step is over
-//   The command '/bin/sh -c …' returned a non-zero code: 100     the step failed
+//   The command '/bin/sh -c …' returned a non-zero code: 100     the step failed (`[/bin/sh -c …]` before Docker 1.10)
 //   ADD failed: failed to GET https://… with status 404 Not Found: …   the builder's own ADD/COPY failed
 //   Successfully built f04e6f06d681
 // Steps run one at a time, so one open step is all the state there is. Step numbers only
@@ -15,7 +15,8 @@ import type { StepFrames } from './docker-frames.js';
 const ARROW = ' ---> ';
 /** `Step 2/3 : RUN …`; Docker before 1.13 printed no total (`Step 2 : RUN …`). */
 const STEP = /^Step (\d+)(?:\/\d+)? : (.*)$/;
-const FAILED = /^The command '.*' returned a non-zero code: \d+$/;
+/** Docker before 1.10 quoted the command as a list: `The command [/bin/sh -c …] returned a non-zero code: 100`. */
+const FAILED = /^The command (?:'.*'|\[.*\]) returned a non-zero code: \d+$/;
 
 interface OpenStep {
   readonly id: string;

@@ -53,6 +53,7 @@ const DASH = 45; // BuildKit's `------` ruler
 const EQUALS = 61; // `=> ` of BuildKit's terminal display
 const TAB = 9;
 const GT = 62; // `>` of a Markdown quote
+const BACKTICK = 96; // a line pasted as Markdown inline code
 /**
  * A Docker build log indented as a Markdown code block (READMEs, notes) or quoted in a
  * reply (`> `, nested `> > `): its first framing line (`    [+] Building …`,
@@ -69,8 +70,14 @@ const PASTED_BUILD_LOG = /^([ \t]{2,}|[ \t]{0,3}(?:>[ \t]?)+)(?=\[\+\] Building 
 const QUOTED_TOOL_OUTPUT =
   /^((?:>[ \t]?)+)(?=[ \t]*(?:Collecting \S|Downloading[ /]\S|Looking in indexes: |Requirement already satisfied: |(?:Get|Hit|Err):\d+ |Reading package lists|The following |npm (?:ERR!|error|WARN|warn) ))/;
 
+/**
+ * A log pasted into a GitHub issue a line at a time as inline code (`` `#0 88.43 npm ERR! code ENOTFOUND` ``):
+ * its first line of BuildKit's or the legacy builder's framing starts the paste.
+ */
+const BACKTICKED_BUILD_LOG = /^`(?!`)(?:=> |ERROR \[|CACHED \[|> \[|#\d+ |------`|Step \d+(?:\/\d+)? : |\[\+\] Building \d).*`\s*$/;
+
 interface Paste {
-  /** The indent or quote (`> `) the first framing line carried. */
+  /** The indent or quote (`> `) the first framing line carried; `` ` `` for lines pasted as inline code. */
   readonly prefix: string;
   /** The quote's `>` marks alone, for a quote; null for an indent. */
   readonly quote: string | null;
@@ -78,6 +85,10 @@ interface Paste {
 
 /** A pasted line without its prefix; null when the line is outside the paste. */
 function withoutPastePrefix(line: string, paste: Paste): string | null {
+  if (paste.prefix === '`') {
+    const end = line.trimEnd();
+    return end.length >= 2 && end.startsWith('`') && end.endsWith('`') ? end.slice(1, -1) : line.trim() === '' ? line : null;
+  }
   if (line.startsWith(paste.prefix)) return line.slice(paste.prefix.length);
   // Markdown takes the blank after `>` off only when there is one: `>` alone is an empty line.
   if (paste.quote !== null && line.startsWith(paste.quote)) return line.slice(paste.quote.length);
@@ -88,13 +99,18 @@ const BRACKET = 91; // `[+] Building …`
 /** Compose v2 (bake): `target backend: failed to solve: process "…" did not complete successfully: exit code: 2`. */
 const BAKE_FAILURE = /^target [\w.-]+: failed to /;
 
-/** Compose v1 before each service's build: `Building web`. */
-const COMPOSE_V1_BUILDING = /^Building ([\w.-]+)$/;
-/** Compose v1's last words: `ERROR: Service 'web' failed to build: <reason>`. */
-const COMPOSE_V1_FAILURE = /^ERROR: Service '([^']+)' failed to build(?:: (.*))?/;
+/** Compose v1 before each service's build: `Building web` (`Building web...` in Compose 1.5 and older). */
+const COMPOSE_V1_BUILDING = /^Building ([\w.-]+?)(?:\.\.\.)?$/;
+/**
+ * Compose v1's last words: `ERROR: Service 'web' failed to build: <reason>`; Compose 1.5 and
+ * older wrote no `ERROR: ` (`Service 'app' failed to build: The command [/bin/sh -c …] …`),
+ * later ones a blank before the colon (`failed to build : COPY failed: …`).
+ */
+const COMPOSE_V1_FAILURE = /^(?:ERROR: )?Service '([^']+)' failed to build(?: ?: (.*))?/;
 
-/** The program behind an `ERROR: …` line that is neither pip's nor a build step's, or null. */
+/** The program behind an `ERROR: …` (or Compose's bare `Service '…'`) line that is neither pip's nor a build step's, or null. */
 function foreignErrorOwner(text: string): string | null {
+  if (text.startsWith("Service '") && text.includes("' failed to build")) return 'docker-compose';
   if (!text.startsWith('ERROR: ')) return null;
   if (text.startsWith('Job failed', 7)) return 'gitlab-runner'; // `ERROR: Job failed: exit code 1`
   if (text.startsWith("Service '", 7) && text.includes("' failed to build")) return 'docker-compose';
@@ -167,20 +183,20 @@ export function createLogParser(options: LogParserOptions): LogParser {
     if (first === BRACE && rawjson.line(text)) return;
     // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1),
     // never a build step's output even while a legacy step is open.
-    const owner = first === 69 ? foreignErrorOwner(text) : null;
+    const owner = first === 69 || first === 83 /* S */ ? foreignErrorOwner(text) : null;
     if (owner !== null) {
       // Compose v1 repeats the legacy builder's `The command '…' returned a non-zero code: N`
       // in its own line, the only one a failed step gets when Compose prints it.
       const compose = owner === 'docker-compose' ? COMPOSE_V1_FAILURE.exec(text) : null;
       const reason = compose?.[2] ?? '';
-      if (reason.startsWith("The command '")) legacy.fail(reason);
+      if (reason.startsWith('The command ')) legacy.fail(reason);
       const service = options.service ?? compose?.[1] ?? null;
       // `ERROR: Service 'web' failed to build: Get https://h/v2/: net/http: TLS handshake timeout`
       const failure = builderNetworkFailure(text);
       if (failure !== null) {
         emit(networkAttemptEvent({ tool: owner, url_or_host: failure.target, error: failure.error, service, step: null }));
       }
-      emit(errorEvent({ message: text.slice(7), tool: owner, service, step: null }));
+      emit(errorEvent({ message: text.startsWith('ERROR: ') ? text.slice(7) : text, tool: owner, service, step: null }));
       return;
     }
     // BuildKit's terminal display: ` => [2/6] RUN …  4.1s` lines under `[+] Building …`.
@@ -229,6 +245,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
         paste = { prefix, quote: prefix.includes('>') ? prefix.trimEnd() : null };
         raw = raw.slice(prefix.length);
       }
+    } else if (raw.charCodeAt(0) === BACKTICK && BACKTICKED_BUILD_LOG.test(raw)) {
+      paste = { prefix: '`', quote: null };
+      raw = raw.trimEnd().slice(1, -1);
     }
     const first = raw.charCodeAt(0);
     // BuildKit, rawjson and indented lines never carry a CI prefix: skip the search there.
