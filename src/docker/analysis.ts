@@ -45,7 +45,8 @@ export interface SharedPackage {
 }
 
 export interface StillFetched {
-  readonly kind: 'apt' | 'wheel' | 'npm' | 'file';
+  /** layer: a base image's layer the builder pulled (no URL: the registry's, by digest or layer id). */
+  readonly kind: 'apt' | 'wheel' | 'npm' | 'file' | 'layer';
   /**
    * For https tunnels (CONNECT: offgrid saw a host, never the content, so nothing is cached):
    * the index clients whose steps opened them (none known: []); null for downloads.
@@ -133,7 +134,8 @@ function analyzeService(run: ServiceRun, ledger: Ledger, runs: readonly ServiceR
   const records = allRecords(ledger).filter((r) => ownerOf(r, runs) === run.name);
   const byStep = new Map<string, StepDownloads>();
   for (const r of records) {
-    const step = r.step ?? '(no build step: seen by the proxy only)';
+    // A log's own record outside any step: a base image pulled before the first `Step` the log kept.
+    const step = r.step ?? (r.evidence === 'log' ? '(before the first build step in the log)' : '(no build step: seen by the proxy only)');
     let entry = byStep.get(step);
     if (!entry) {
       entry = { step, apt: emptyTally(), wheels: emptyTally(), npm: emptyTally(), other: emptyTally() };
@@ -194,6 +196,9 @@ export const HOW_TO_CACHE: Record<StillFetched['kind'], string> = {
     '(`offgrid init docker` adds the COPY and the apt source)',
   npm: 'run `npm ci` through offgrid once, then build with `offgrid build --offline`, or vendor the tarballs (`npm pack`) into the build context',
   file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step or with ADD <url>',
+  layer:
+    'these are base image layers the builder pulled: pull the image once while online (`docker pull IMAGE`, or `docker load` it on the ' +
+    'air-gapped machine); a build finds an image already on the machine without the registry (`offgrid build --offline` checks that it is)',
 };
 
 /** Why a tool's downloads miss offgrid's proxy although the build passed it in, and what to change. */
@@ -208,6 +213,7 @@ export const AROUND_PROXY: Record<StillFetched['kind'], string> = {
   file:
     'https:// URLs go through a tunnel nothing can cache; a tool told to skip proxies (`--noproxy`, `-Y off`, its own proxy option) and a host no_proxy ' +
     'exempts (loopback) go around the proxy',
+  layer: "the builder pulls base images over the daemon's own network, never through a build's proxy",
 };
 
 type TunnelClient = 'pip' | 'npm' | 'apt';
@@ -232,7 +238,8 @@ export const THROUGH_TUNNEL: Record<TunnelClient | 'other', string> = {
 
 /** How the report names an entry: its kind, or the clients whose https tunnels it lists. */
 export function stillFetchedLabel(f: StillFetched): string {
-  return f.tunnelledBy === null ? f.kind : `https tunnels (${f.tunnelledBy.length > 0 ? f.tunnelledBy.join(', ') : 'no index client'})`;
+  if (f.tunnelledBy !== null) return `https tunnels (${f.tunnelledBy.length > 0 ? f.tunnelledBy.join(', ') : 'no index client'})`;
+  return f.kind === 'layer' ? 'base image layers' : f.kind;
 }
 
 /** A CONNECT tunnel's record (connect.ts): a host, no content. */
@@ -261,14 +268,20 @@ function tunnelEntries(tunnels: readonly DownloadRecord[]): StillFetched[] {
   }));
 }
 
+/** What a record is for the report's "Still fetched": a base image's layer is no file to COPY. */
+function stillKind(r: DownloadRecord): StillFetched['kind'] {
+  if (r.kind === 'file' && r.tool === 'docker' && r.source === null) return 'layer';
+  return r.kind === 'sdist' ? 'wheel' : r.kind;
+}
+
 function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolean): StillFetched[] {
   const out: StillFetched[] = [];
-  for (const kind of ['wheel', 'apt', 'npm', 'file'] as const) {
+  for (const kind of ['wheel', 'apt', 'npm', 'file', 'layer'] as const) {
     const seen = new Set<string>();
     const items = services
       .flatMap((s) => s.records)
       // A registry lookup by the builder is no file to cache; the verdict says what to do about it.
-      .filter((r) => !r.cached && (r.kind === kind || (kind === 'wheel' && r.kind === 'sdist')) && lookedUpImage(r.source) === null)
+      .filter((r) => !r.cached && stillKind(r) === kind && lookedUpImage(r.source) === null)
       .filter((r) => {
         // apt's log names a package's repository, not its file, as its source.
         const key = `${r.source ?? ''}\u0000${r.filename ?? ''}\u0000${r.name ?? ''}`;

@@ -203,3 +203,39 @@ test('a BuildKit error summary pasted into an issue a line at a time as inline c
   const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
   assert.match(report, /\| builder 4\/4 \| `RUN npm install --only=production` \| error \| – \|/);
 });
+
+test('pip that could not reach its index: the step, its attempts, and a log cut while pip still retried is unfinished', async (t) => {
+  const dir = savedLogs(t, { tty: 'tty-pip-retry-wrapped.log', mirror: 'plain-pip-mirror-retry.log', legacy: 'legacy-pip-retry.log' });
+  const r = await runCli(['build-analyze', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const services = Object.fromEntries(
+    JSON.parse(r.stdout).services.map((s: { name: string; result: string; network_attempts: { tool: string; url_or_host: string; count: number }[] }) => [
+      s.name,
+      [s.result, s.network_attempts.map((a) => `${a.tool} ${a.url_or_host} ×${a.count}`)],
+    ]),
+  );
+  assert.deepEqual(services, {
+    legacy: ['unfinished', ['pip https://pypi.org/simple/numpy/ ×2']],
+    mirror: ['unfinished', ['pip https://mirrors.ivolces.com/pypi/simple/mooncake-transfer-engine/ ×3']],
+    // The summary's pip lines came hard-wrapped at the terminal's width: the URL is lost, the failure is not.
+    tty: ['failed', ['python unknown host ×1']],
+  });
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  // The running screen and the ERROR line after it, pasted without the header between them, are one step.
+  assert.deepEqual(stepsOf(report, 'tty'), [['2/6', 'RUN        pip install beautifulsoup4', 'error']]);
+  assert.match(report, /\| 2\/6 \| `RUN {8}pip install beautifulsoup4` \| error \| 3 min 56 s \|/);
+  assert.match(report, /\| build 36\/37 \| `RUN python3 -m pip install mooncake-transfer-engine` \| running \| – \|/);
+});
+
+test('base image layers a legacy build pulled are named as such, with how to have the image locally, not as files to COPY', async (t) => {
+  const dir = savedLogs(t, { docs: 'legacy-pull-pip-retry.log', web: 'legacy-pip.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  // The excerpt starts inside FROM's pull, before its Step line.
+  assert.match(report, /\| `\(before the first build step in the log\)` \| – \| – \| – \| 2 fetched \(size unknown\) \|/);
+  assert.match(report, /\| `FROM python:3\.12-slim` \| – \| – \| – \| 4 fetched \(size unknown\) \|/);
+  assert.match(report, /- \*\*base image layers\*\* \(6\): `f860f95a24e2`, `a1dee26347e0`, `bf7af0229701`, .*\n {2}- to cache: these are base image layers the builder pulled: pull the image once while online/);
+  assert.doesNotMatch(report, /\*\*file\*\*/);
+  assert.deepEqual(metadata(dir).services.map((s) => [s.name, s.result]), [['docs', 'failed'], ['web', 'success']]);
+});

@@ -90,7 +90,11 @@ export class TtyFramer {
     const step = STEP.exec(text) ?? UNTIMED_STEP.exec(text);
     if (step === null) return false;
     const status = step[1] === 'CACHED' ? 'cached' : step[1] === 'ERROR' ? 'error' : step[1] === 'CANCELED' ? 'canceled' : 'done';
-    this.screen ??= { finished: true, steps: [] };
+    // A paste may start below the header: whether that screen was the last one is not known.
+    this.screen ??= { finished: false, steps: [] };
+    // The same step again on one screen: a paste that joined two screens and lost the header between them.
+    const again = this.screen.steps.findIndex((s) => s.name === step[2]);
+    if (again !== -1) this.screen.steps.splice(again, 1);
     this.screen.steps.push({ name: step[2]!, status, seconds: step[3] === undefined ? null : Number(step[3]), output: [], layers: [] });
     this.seen = true;
     return true;
