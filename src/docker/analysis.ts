@@ -46,7 +46,7 @@ export interface SharedPackage {
 
 export interface StillFetched {
   /** layer: a base image's layer the builder pulled (no URL: the registry's, by digest or layer id). */
-  readonly kind: 'apt' | 'wheel' | 'npm' | 'file' | 'layer';
+  readonly kind: 'apt' | 'wheel' | 'npm' | 'apk' | 'file' | 'layer';
   /**
    * For https tunnels (CONNECT: offgrid saw a host, never the content, so nothing is cached):
    * the index clients whose steps opened them (none known: []); null for downloads.
@@ -195,6 +195,9 @@ export const HOW_TO_CACHE: Record<StillFetched['kind'], string> = {
     'export them as a local apt repository in the build context (`offgrid cache export apt --out CONTEXT` writes CONTEXT/apt-archives/) and install from it ' +
     '(`offgrid init docker` adds the COPY and the apt source)',
   npm: 'run `npm ci` through offgrid once, then build with `offgrid build --offline`, or vendor the tarballs (`npm pack`) into the build context',
+  apk:
+    'fetch them once while online into the build context (`apk fetch --recursive --output apk-packages PKG…`), COPY that directory ' +
+    'into the image and install from it (`apk add --allow-untrusted /apk-packages/*.apk`)',
   file: 'download the file once into the build context and COPY it instead of fetching it in a RUN step or with ADD <url>',
   layer:
     'these are base image layers the builder pulled: pull the image once while online (`docker pull IMAGE`, or `docker load` it on the ' +
@@ -213,6 +216,7 @@ export const AROUND_PROXY: Record<StillFetched['kind'], string> = {
   file:
     'https:// URLs go through a tunnel nothing can cache; a tool told to skip proxies (`--noproxy`, `-Y off`, its own proxy option) and a host no_proxy ' +
     'exempts (loopback) go around the proxy',
+  apk: 'https:// repositories (the default of recent Alpine images) go through a tunnel nothing can cache: an http:// mirror in /etc/apk/repositories goes through the proxy',
   layer: "the builder pulls base images over the daemon's own network, never through a build's proxy",
 };
 
@@ -237,9 +241,18 @@ export const THROUGH_TUNNEL: Record<TunnelClient | 'other', string> = {
 };
 
 /** How the report names an entry: its kind, or the clients whose https tunnels it lists. */
+const KIND_LABEL: Record<StillFetched['kind'], string> = {
+  wheel: 'wheel',
+  apt: 'apt',
+  npm: 'npm',
+  apk: 'Alpine packages (apk)',
+  file: 'file',
+  layer: 'base image layers',
+};
+
 export function stillFetchedLabel(f: StillFetched): string {
   if (f.tunnelledBy !== null) return `https tunnels (${f.tunnelledBy.length > 0 ? f.tunnelledBy.join(', ') : 'no index client'})`;
-  return f.kind === 'layer' ? 'base image layers' : f.kind;
+  return KIND_LABEL[f.kind];
 }
 
 /** A CONNECT tunnel's record (connect.ts): a host, no content. */
@@ -271,12 +284,13 @@ function tunnelEntries(tunnels: readonly DownloadRecord[]): StillFetched[] {
 /** What a record is for the report's "Still fetched": a base image's layer is no file to COPY. */
 function stillKind(r: DownloadRecord): StillFetched['kind'] {
   if (r.kind === 'file' && r.tool === 'docker' && r.source === null) return 'layer';
+  if (r.kind === 'file' && r.tool === 'apk') return 'apk';
   return r.kind === 'sdist' ? 'wheel' : r.kind;
 }
 
 function stillFetched(services: readonly ServiceAnalysis[], throughProxy: boolean): StillFetched[] {
   const out: StillFetched[] = [];
-  for (const kind of ['wheel', 'apt', 'npm', 'file', 'layer'] as const) {
+  for (const kind of ['wheel', 'apt', 'npm', 'apk', 'file', 'layer'] as const) {
     const seen = new Set<string>();
     const items = services
       .flatMap((s) => s.records)

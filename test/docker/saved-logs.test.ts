@@ -239,3 +239,20 @@ test('base image layers a legacy build pulled are named as such, with how to hav
   assert.doesNotMatch(report, /\*\*file\*\*/);
   assert.deepEqual(metadata(dir).services.map((s) => [s.name, s.result]), [['docs', 'failed'], ['web', 'success']]);
 });
+
+test('a Render deploy log (nanosecond times before each line): a vertex whose header BuildKit repeated after its DONE is one step, and Alpine packages are named as such', async (t) => {
+  const dir = savedLogs(t, { app: 'render-timestamps.plain.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(metadata(dir).services.map((s) => [s.name, s.result]), [['app', 'success']]);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  const steps = stepsOf(report, 'app');
+  // `#6 [ 1/11] FROM …` is printed three times, twice with DONE; `#5 [internal] load build context` twice.
+  assert.deepEqual(steps.map((row) => row[0]), Array.from({ length: 11 }, (_, i) => `${i + 1}/11`));
+  assert.ok(steps.every((row) => row[2] === 'done'));
+  assert.match(report, /\| 1\/11 \| `FROM docker\.io\/library\/node:20-alpine@sha256:[0-9a-f]{64}` \| done \| 4\.8 s \|/);
+  assert.match(report, /- steps \(FROM not counted\): 10 run, 0 CACHED/);
+  assert.match(report, /\| `RUN apk add --no-cache python3 make g\+\+` \| – \| – \| – \| 29 fetched \(size unknown\) \|/);
+  assert.match(report, /- \*\*Alpine packages \(apk\)\*\* \(29\): `libstdc\+\+-dev-14\.2\.0-r6\.apk`, .*\n {2}- to cache: fetch them once while online into the build context \(`apk fetch --recursive/);
+  assert.match(report, /- \*\*base image layers\*\* \(4\): `sha256:98c4889b/);
+});

@@ -55,6 +55,8 @@ export class BuildKitFramer {
   private readonly ended = new Map<string, string>();
   /** The vertex whose block the printer is writing. */
   private current: string | null = null;
+  /** A vertex that ended whose header the printer repeated, while its lines go on. */
+  private repeated: string | null = null;
   /**
    * Inside an error summary: null (no), 'head' (after the ruler, expecting ` > name:`),
    * 'body', or 'header' (a ` > [N/M] name:` line without a ruler, a summary only if the
@@ -130,13 +132,18 @@ export class BuildKitFramer {
     const rest = text.slice(i + 1);
     // `#0 building with "default" instance using docker driver` (buildx) is no step.
     if (id === '0') return true;
+    if (this.repeated !== id) this.repeated = null;
     let vertex = this.open.get(id);
     if (vertex === undefined) {
+      // The lines under a repeated header (`#5 transferring context: 486.56kB done`, another
+      // `#5 DONE 0.1s`) are statuses of the step that ended, not the names of another build's.
+      if (this.repeated === id) return true;
       const headerless = this.isStepEvent(rest);
       const before = this.ended.get(id);
       if (!headerless && before !== undefined) {
         if (before === rest && id !== '1') {
           this.current = null; // a repeat: the step ended
+          this.repeated = id;
           return true;
         }
         this.newBuild();
