@@ -80,8 +80,10 @@ export interface BuildAnalysis {
 
 const INSTRUCTION = /^(FROM|RUN|COPY|ADD|WORKDIR|ENV|ARG|USER|LABEL|EXPOSE|VOLUME|CMD|ENTRYPOINT|SHELL|HEALTHCHECK|STOPSIGNAL|ONBUILD)\b/;
 /** BuildKit has no duration for FROM/metadata steps; those are not "run" steps worth timing. */
-export const isInstructionStep = (s: BuildStep): boolean => INSTRUCTION.test(s.name);
+export const isInstructionStep = (s: BuildStep): boolean => INSTRUCTION.test(labelInstruction(s.name));
 
+/** A FROM step, of a multi-platform build's leg too (`[linux/arm64] FROM …`). */
+const isFrom = (s: BuildStep): boolean => labelInstruction(s.name).startsWith('FROM');
 const emptyTally = (): Tally => ({ fetched: 0, cached: 0, bytesFetched: 0, bytesCached: 0, unsizedFetched: 0, unsizedCached: 0 });
 const time = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso));
 
@@ -121,7 +123,9 @@ export function buildOrder(steps: readonly BuildStep[]): BuildStep[] {
   const stages = new Map<string, number>();
   const place = (s: BuildStep): [number, number] => {
     const words = (s.position ?? '').split(' ');
-    const stage = words.slice(0, -1).join(' ');
+    // A multi-platform build's legs (`[linux/arm64] RUN …`) each go through the stages.
+    const platform = s.name.slice(0, s.name.length - labelInstruction(s.name).length);
+    const stage = `${platform}${words.slice(0, -1).join(' ')}`;
     if (!stages.has(stage)) stages.set(stage, stages.size);
     return [stages.get(stage)!, Number.parseInt(words.at(-1) ?? '', 10)];
   };
@@ -152,13 +156,13 @@ function analyzeService(run: ServiceRun, ledger: Ledger, runs: readonly ServiceR
       if (r.size === null) t.unsizedFetched++;
     }
   }
-  const timed = steps.filter((s) => s.status !== 'cached' && s.duration_seconds !== null && !s.name.startsWith('FROM'));
+  const timed = steps.filter((s) => s.status !== 'cached' && s.duration_seconds !== null && !isFrom(s));
   return {
     run,
     steps,
     // FROM is resolved, not run: BuildKit marks it CACHED or DONE at random on a rebuild.
-    stepsRun: steps.filter((s) => !s.name.startsWith('FROM') && (s.status === 'done' || s.status === 'error')).length,
-    stepsCached: steps.filter((s) => !s.name.startsWith('FROM') && s.status === 'cached').length,
+    stepsRun: steps.filter((s) => !isFrom(s) && (s.status === 'done' || s.status === 'error')).length,
+    stepsCached: steps.filter((s) => !isFrom(s) && s.status === 'cached').length,
     slowest: [...timed].sort((a, b) => (b.duration_seconds ?? 0) - (a.duration_seconds ?? 0)).slice(0, 3),
     downloads: [...byStep.values()],
     records,

@@ -256,3 +256,18 @@ test('a Render deploy log (nanosecond times before each line): a vertex whose he
   assert.match(report, /- \*\*Alpine packages \(apk\)\*\* \(29\): `libstdc\+\+-dev-14\.2\.0-r6\.apk`, .*\n {2}- to cache: fetch them once while online into the build context \(`apk fetch --recursive/);
   assert.match(report, /- \*\*base image layers\*\* \(4\): `sha256:98c4889b/);
 });
+
+test('a multi-platform build run by Maven (Quarkus\'s docker plugin prefixes every line with its level and logger): both legs\' steps, each leg in Dockerfile order', async (t) => {
+  const dir = savedLogs(t, { app: 'quarkus-maven-multiplatform.plain.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(metadata(dir).services.map((s) => [s.name, s.result]), [['app', 'success']]);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  const steps = stepsOf(report, 'app');
+  assert.deepEqual(steps.map((row) => `${row[0]} ${row[1]!.slice(0, 13)}`), [
+    ...['1/5', '2/5', '3/5', '4/5', '5/5'].map((p) => `${p} [linux/amd64]`),
+    ...['1/5', '2/5', '3/5', '4/5', '5/5'].map((p) => `${p} [linux/arm64]`),
+  ]);
+  assert.deepEqual(steps[3], ['4/5', '[linux/amd64] COPY --chown=185 target/quarkus-app/app/ /deployments/app/', 'done']);
+  assert.match(report, /- steps \(FROM not counted\): 8 run, 0 CACHED/);
+});

@@ -25,6 +25,7 @@ import { LineNumbers } from './line-numbers.js';
 import { HardWraps } from './hard-wraps.js';
 import { LegacyFramer } from './docker-legacy.js';
 import { MachinePrefix } from './machine-prefix.js';
+import { MavenPrefix } from './maven-prefix.js';
 import { BuildpackIndent } from './buildpack-indent.js';
 import { RawJsonFramer } from './docker-rawjson.js';
 import { TtyFramer } from './docker-tty.js';
@@ -161,8 +162,9 @@ export function createLogParser(options: LogParserOptions): LogParser {
 
   const machines = new MachinePrefix();
   const buildpacks = new BuildpackIndent();
+  const maven = new MavenPrefix();
   const dispatch = (line: string): void => {
-    const text = buildpacks.strip(machines.strip(line));
+    const text = maven.strip(buildpacks.strip(machines.strip(line)));
     // A quote cut short (a pasted excerpt) ends at the next line of the build's own framing.
     if (quoting !== null && QUOTE_BREAK.test(text)) quoted();
     if (quoting !== null) {
