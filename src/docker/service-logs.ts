@@ -52,7 +52,7 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
   const runs: ServiceRun[] = [];
   let refused: string | null = null;
   let legacy = false;
-  /** Logs with lines but no build step in them: not docker build output. */
+  /** Logs with lines but no build step or Docker error in them: not docker build output. */
   const notDocker: string[] = [];
   for (const service of services) {
     const path = serviceLogPath(logDir, service);
@@ -87,7 +87,8 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
     capture.end();
     if (binary !== null && events.length === 0) refused ??= `${path} ${binary}`;
     legacy ||= facts.legacy;
-    if (facts.lines > 0 && !events.some((e) => e.type === 'step')) notDocker.push(path);
+    // Docker's last words alone (a CI job's error lines pasted) are a docker build's too.
+    if (facts.lines > 0 && !events.some((e) => e.type === 'step' || (e.type === 'error' && e.tool === 'docker'))) notDocker.push(path);
     const compose = composeServices(events);
     for (const event of events) session.record(compose.length > 1 ? event : { ...event, service }, 'this-turn');
     if (compose.length > 1) runs.push(...compose.map((name) => serviceRun(name, path, facts)));

@@ -271,3 +271,14 @@ test('a multi-platform build run by Maven (Quarkus\'s docker plugin prefixes eve
   assert.deepEqual(steps[3], ['4/5', '[linux/amd64] COPY --chown=185 target/quarkus-app/app/ /deployments/app/', 'done']);
   assert.match(report, /- steps \(FROM not counted\): 8 run, 0 CACHED/);
 });
+
+test('a log holding only Docker\'s last words (a GitHub Actions job\'s error lines) is a failed build, its error said once though build-push-action repeats it', async (t) => {
+  const dir = savedLogs(t, { app: 'gha-buildx-call-failed.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [app] = metadata(dir).services;
+  assert.equal(app!.result, 'failed');
+  assert.match(app!.error ?? '', /^failed to build: failed to solve: process "\/bin\/sh -c apt-get update -qq .*" did not complete successfully: exit code: 100$/);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.equal(report.split('\n').filter((l) => l.startsWith('- failed to build: failed to solve:')).length, 1);
+});

@@ -5,10 +5,11 @@
 //   executor failed running [/bin/sh -c …]: exit code: 1                                         Docker 20.10
 //   failed to solve: process "…" did not complete successfully: exit code: 1                     Compose v2
 //   ##[error]buildx failed with: error: failed to solve: …                                       docker/build-push-action
+//   Error: buildx call failed with: ERROR: failed to build: …                                    docker/build-push-action v6
 // pasted indented too. pip also writes `ERROR: …`, but never these: they are Docker's even
 // where they follow a step's output directly (a log cut before the step's `#N ERROR` line).
 
-const LAST_WORDS = /^\s*(##\[error\]buildx failed with: )?((?:ERROR|error): )?(failed to (?:solve|build)\b.*|executor failed running \[.*)$/;
+const LAST_WORDS = /^\s*(##\[error\]buildx failed with: |Error: buildx call failed with: )?((?:ERROR|error): )?(failed to (?:solve|build)\b.*|executor failed running \[.*)$/;
 /** The command a failed RUN step ran, quoted by the builder's error (a heredoc's spans lines). */
 const FAILED_PROCESS = /(?:process "\/bin\/sh -c ([\s\S]*)" did not complete successfully|executor failed running \[\/bin\/sh -c ([\s\S]*)\]: )/;
 /** How the builder's quote of a failed command ends: a heredoc's command goes on over lines until it. */
