@@ -28,6 +28,10 @@ const BUILD_ENDED = [
 /** A heredoc's quoted script spans lines; the result's error is one line. */
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
 
+/** Exit status 137 is 128 + SIGKILL: what a build step gets from the out-of-memory killer. */
+const killed = (text: string): string =>
+  /(?:exit code|non-zero code): 137\b/.test(text) ? " (137: the step was killed, most often by the kernel's out-of-memory killer: give the builder more memory)" : '';
+
 /** True for a line only a build that reached its end prints (see BUILD_ENDED). */
 export function endsBuild(line: string): boolean {
   return BUILD_ENDED.some((re) => re.test(line));
@@ -44,7 +48,7 @@ export function logOutcome(steps: readonly BuildStep[], dockerErrors: readonly L
     // A step known only from BuildKit's error summary has no error of its own: Docker's last words say it.
     const lastWords = dockerErrors.filter((e) => !e.message.startsWith('build step ')).at(-1);
     const why = step.error === null || step.error === SUMMARY_ONLY ? (lastWords?.message ?? step.error) : step.error;
-    return { result: 'failed', error: `step ${JSON.stringify(step.name)} failed${why !== null ? `: ${oneLine(why)}` : ''}` };
+    return { result: 'failed', error: `step ${JSON.stringify(step.name)} failed${why !== null ? `: ${oneLine(why)}${killed(why)}` : ''}` };
   }
   const exported = steps.some((s) => /(?:^|\] )exporting to (?:image|docker image format|oci image format|client)/.test(s.name) && s.status === 'done');
   // BuildKit stops every build of a run (Compose's other services, other stages) when one fails.
@@ -54,7 +58,7 @@ export function logOutcome(steps: readonly BuildStep[], dockerErrors: readonly L
   }
   // Docker's last words (`ERROR: failed to solve: …`) with no step to pin them on: a failure
   // before any step ran (a base image not found, a Dockerfile that does not parse).
-  if (dockerErrors.length > 0 && !ended) return { result: 'failed', error: oneLine(dockerErrors[0]!.message) };
+  if (dockerErrors.length > 0 && !ended) return { result: 'failed', error: `${oneLine(dockerErrors[0]!.message)}${killed(dockerErrors[0]!.message)}` };
   const running = steps.filter((s) => s.status === 'running');
   // A step still running at the end of a log in which another build ended (Compose): unfinished.
   if (exported || (ended && running.length === 0)) return { result: 'success', error: null };

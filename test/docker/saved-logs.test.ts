@@ -282,3 +282,20 @@ test('a log holding only Docker\'s last words (a GitHub Actions job\'s error lin
   const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
   assert.equal(report.split('\n').filter((l) => l.startsWith('- failed to build: failed to solve:')).length, 1);
 });
+
+test('a step killed with 137 says what kills a build step; a summary pasted from a header without its `> ` (BuildKit 0.8\'s `#15 437.7 …` lines) names its step', async (t) => {
+  const dir = savedLogs(t, { web: 'compose-v1-npm-killed.log', ui: 'summary-header-without-arrow.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [ui, web] = metadata(dir).services;
+  assert.equal(
+    web!.error,
+    "step \"RUN npm install --quiet\" failed: The command '/bin/sh -c npm install --quiet' returned a non-zero code: 137 " +
+      "(137: the step was killed, most often by the kernel's out-of-memory killer: give the builder more memory)",
+  );
+  assert.equal(ui!.error, 'step "RUN npm run build" failed: executor failed running [/bin/sh -c npm run build]: exit code: 1');
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.deepEqual(stepsOf(report, 'ui'), [['10/11', 'RUN npm run build', 'error']]);
+  // The step's output is the summary's, without BuildKit's vertex number and seconds.
+  assert.match(report, /last output:\n(?: {2}.*\n)* {2}npm ERR! Failed at the eatlas@1\.1\.0-beta\.3 build script\.\n/);
+});

@@ -32,10 +32,12 @@ const RULER = '------';
 const isRuler = (text: string): boolean => text.startsWith(RULER) && text.trimEnd() === RULER;
 /** ` > [3/4] RUN …:` (the leading blank may be cut off): the step a summary stands for. */
 const SUMMARY_HEADER = /^ ?> (.+):\s*$/;
-/** A header pasted without the ruler above it: only a BuildKit vertex name counts. */
-const BARE_SUMMARY_HEADER = /^ ?> (\[[^\]]+\] .+):\s*$/;
+/** A header pasted without the ruler above it: only a BuildKit vertex name counts; without its `> ` only one with a position (`[10/11] RUN …:`). */
+const BARE_SUMMARY_HEADER = /^ ?(?:> (\[[^\]]+\] .+)|(\[(?:[^\]\s]+ +){0,3} ?\d+\/\d+\] .+)):\s*$/;
 /** `6.143 Collecting …` (or `#0 6.143 …`): a summary line, seconds into the step. */
-const SUMMARY_BODY_LINE = /^(?:#0 )?\d+\.\d+(?: |$)/;
+const SUMMARY_BODY_LINE = /^(?:#\d+ )?\d+\.\d+(?: |$)/;
+/** BuildKit 0.8 to 0.10 kept the vertex number on a summary's lines (`#15 437.7 npm ERR! …`), later buildx `#0 `. */
+const SUMMARY_VERTEX = /^#\d+ /;
 /** The last vertex of a single build that succeeded (Compose's are `[api] exporting to image`, one per service). */
 const IMAGE_EXPORT = 'exporting to image';
 /** What ends an error summary that Compose v2 prints without its closing ruler. */
@@ -87,7 +89,7 @@ export class BuildKitFramer {
     // A pasted summary's lines may carry buildx's `#0 ` (its progress printer's own vertex).
     if (this.summaryStep !== null) return this.summaryLine(text);
     // A bare ` > [4/4] RUN …:` header is a summary once a stamped line follows, `#0 88.43 …` too.
-    if (this.summary === 'header' && text.startsWith('#0 ')) return this.summaryLine(text);
+    if (this.summary === 'header' && SUMMARY_BODY_LINE.test(text)) return this.summaryLine(text);
     if (text.charCodeAt(0) === HASH && isDigit(text.charCodeAt(1))) return this.vertexLine(text);
     if (this.summary !== null) return this.summaryLine(text);
     if (isRuler(text)) {
@@ -261,7 +263,7 @@ export class BuildKitFramer {
     const header = BARE_SUMMARY_HEADER.exec(text);
     if (header === null) return false;
     this.summary = 'header';
-    this.bareHeader = header[1]!;
+    this.bareHeader = header[1] ?? header[2]!;
     return true;
   }
 
@@ -295,7 +297,8 @@ export class BuildKitFramer {
     } else if (this.summaryStep !== null) {
       // `1175.5 npm error code ECONNRESET` (or `#0 1175.5 …`): seconds into the step, then the
       // line; `12.3` alone is an empty line of the step's output.
-      const line = text.startsWith('#0 ') ? text.slice(3) : text;
+      const vertex = SUMMARY_VERTEX.exec(text);
+      const line = vertex !== null ? text.slice(vertex[0].length) : text;
       const space = line.indexOf(' ');
       const end = space === -1 ? line.length : space;
       this.frames.log(this.summaryStep, !Number.isNaN(parseSeconds(line, 0, end)) ? line.slice(end + 1) : line);

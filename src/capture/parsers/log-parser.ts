@@ -180,7 +180,7 @@ export function createLogParser(options: LogParserOptions): LogParser {
       return;
     }
     // An error summary pasted alone starts at its `------` ruler or at its ` > [N/M] …:` header.
-    const summaryStart = first === DASH || first === SPACE || first === GT;
+    const summaryStart = first === DASH || first === SPACE || first === GT || first === BRACKET;
     if ((first === HASH || buildkit.active || ((summaryStart || buildkit.inSummary) && buildkit.wants(text))) && buildkit.line(text)) return;
     if (first === BRACE && rawjson.line(text)) return;
     // Other programs' last words that start like pip's `ERROR:` (GitLab's runner, docker-compose v1),
