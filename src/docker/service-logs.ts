@@ -8,6 +8,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { createOutputCapture } from '../capture/output-capture.js';
 import { errorEvent, type CaptureEvent } from '../capture/events.js';
 import { LogInputError, logText } from '../capture/log-input.js';
+import { splitCiPrefix } from '../capture/parsers/ci-prefix.js';
 import { OffgridError, describeSystemError } from '../errors.js';
 import type { Ledger } from '../ledger/schema.js';
 import { redact } from '../redact.js';
@@ -62,7 +63,9 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
       {
         logLine(line) {
           session.logLine(line);
-          const text = line.replace(ANSI, '').trimEnd();
+          // The report's last lines without a CI system's time before each (GitHub Actions, Render).
+          const bare = line.replace(ANSI, '').trimEnd();
+          const text = splitCiPrefix(bare)?.text.trimEnd() ?? bare;
           if (text.trim() === '') return;
           facts.lines++;
           if (endsBuild(text)) facts.ended = true;

@@ -299,3 +299,19 @@ test('a step killed with 137 says what kills a build step; a summary pasted from
   // The step's output is the summary's, without BuildKit's vertex number and seconds.
   assert.match(report, /last output:\n(?: {2}.*\n)* {2}npm ERR! Failed at the eatlas@1\.1\.0-beta\.3 build script\.\n/);
 });
+
+test('a failed multi-stage build from a Render log: the failed stage step, the stages that ran beside it, and last lines without the CI times', async (t) => {
+  const dir = savedLogs(t, { web: 'render-multistage-fail.plain.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [web] = metadata(dir).services;
+  assert.equal(web!.result, 'failed');
+  assert.match(web!.error ?? '', /^step "RUN {3}if \[ -f yarn\.lock \]; .*" failed: process "\/bin\/sh -c if \[ -f yarn\.lock \].*" did not complete successfully: exit code: 1$/);
+  assert.deepEqual(web!.last_lines.slice(0, 3), ['0.045 Lockfile not found.', '------', 'Dockerfile:18']);
+  assert.equal(web!.last_lines.at(-1), 'error: exit status 1');
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  const steps = stepsOf(report, 'web');
+  assert.deepEqual(steps.map((row) => row[0]), ['base 1/1', 'builder 1/4', 'runner 2/8', 'runner 3/8', 'deps 1/7', 'deps 2/7', 'deps 3/7', 'deps 4/7', 'deps 5/7', 'deps 6/7', 'deps 7/7']);
+  assert.equal(steps.at(-1)![2], 'error');
+  assert.match(report, /- \*\*Alpine packages \(apk\)\*\* \(3\): `musl-obstack-1\.2\.3-r2\.apk`, `libucontext-1\.3\.2-r0\.apk`, `gcompat-1\.1\.0-r4\.apk`/);
+});
