@@ -374,7 +374,8 @@ test('a failed step whose name the display cut is the one the summary names: one
     '------',
   ]);
   assert.deepEqual(p.steps.map((s) => [s.name, s.status, s.duration_seconds, s.error]), [
-    ['RUN curl -LOJ https://public-cdn.bambulab.com/upgrade/studi', 'error', 0.7, "shown in BuildKit's error summary only"],
+    // The summary's name, whole: the display cut it at the terminal's width.
+    ['RUN curl -LOJ https://public-cdn.bambulab.com/upgrade/studio/plugins/01.04.00.15/linux_01.04.00.15.zip', 'error', 0.7, "shown in BuildKit's error summary only"],
   ]);
   assert.match(p.errors[0]?.message ?? '', /last output:\n {2}% Total/);
 });

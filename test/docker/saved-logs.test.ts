@@ -315,3 +315,23 @@ test('a failed multi-stage build from a Render log: the failed stage step, the s
   assert.equal(steps.at(-1)![2], 'error');
   assert.match(report, /- \*\*Alpine packages \(apk\)\*\* \(3\): `musl-obstack-1\.2\.3-r2\.apk`, `libucontext-1\.3\.2-r0\.apk`, `gcompat-1\.1\.0-r4\.apk`/);
 });
+
+test('a terminal display captured with script(1) (colours, cursor moves, \\r, redraws): steps of the last screen, the failed one named in full, failed though BuildKit 0.8 wrote FINISHED', async (t) => {
+  const dir = savedLogs(t, { app: 'tty-script-ansi.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [app] = metadata(dir).services;
+  assert.equal(app!.result, 'failed');
+  assert.equal(
+    app!.error,
+    'step "RUN echo fetching && wget -T 3 -O /tmp/x http://127.0.0.1:9/nothing.tar.gz" failed: ' +
+      'executor failed running [/bin/sh -c echo fetching && wget -T 3 -O /tmp/x http://127.0.0.1:9/nothing.tar.gz]: exit code: 139',
+  );
+  assert.ok(app!.last_lines.every((l) => !l.includes('\u001b')), 'no escape sequences in the report');
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.deepEqual(stepsOf(report, 'app'), [
+    ['base 1/2', 'FROM docker.io/offgrid-test/busybox:latest', 'CACHED'],
+    ['base 2/2', 'RUN echo "dl6-29700-1796291589" > /stamp && echo step one', 'done'],
+    ['fetch 1/1', 'RUN echo fetching && wget -T 3 -O /tmp/x http://127.0.0.1:9/nothing.tar.gz', 'error'],
+  ]);
+});

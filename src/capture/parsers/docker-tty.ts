@@ -50,8 +50,11 @@ export class TtyFramer {
   /** The screen being read; its steps are recorded once a line other than a redraw follows it. */
   private screen: Screen | null = null;
   private steps = 0;
-  /** Failed steps recorded from a screen and still open, by name, for the error summary to claim. */
-  private readonly failed = new Map<string, { readonly id: string; readonly seconds: number | null }>();
+  /**
+   * Failed steps a screen showed, by the name it showed, for the error summary to claim. They
+   * start only then: the screen cuts a long name at the terminal's width, the summary does not.
+   */
+  private readonly failed = new Map<string, { readonly id: string; readonly step: ScreenStep }>();
   /** The layers recorded: every redraw shows them again. */
   private readonly pulled = new Set<string>();
   /** True once a screen was read: Docker's last words (`failed to solve: …`) follow it. */
@@ -117,16 +120,18 @@ export class TtyFramer {
       for (const cut of this.failed.keys()) if (name.startsWith(cut) && cut.length > (shown?.length ?? 0)) shown = cut;
     }
     if (shown === null) return null;
-    const step = this.failed.get(shown)!;
+    const { id, step } = this.failed.get(shown)!;
     this.failed.delete(shown);
-    return step;
+    this.open(id, { ...step, name });
+    return { id, seconds: step.seconds };
   }
 
   /** The log ended: the last screen counts, and a failed step no summary claimed ends without one. */
   end(): void {
     this.flush();
-    for (const { id, seconds } of this.failed.values()) {
-      this.frames.end(id, { status: 'error', durationSeconds: seconds, error: 'no error summary followed in the log' });
+    for (const { id, step } of this.failed.values()) {
+      this.open(id, step);
+      this.frames.end(id, { status: 'error', durationSeconds: step.seconds, error: 'no error summary followed in the log' });
     }
     this.failed.clear();
   }
@@ -137,17 +142,25 @@ export class TtyFramer {
     if (screen === null) return;
     for (const step of screen.steps) {
       const id = `tty-${++this.steps}`;
-      this.frames.start(id, step.name);
-      for (const line of step.output) this.frames.log(id, line);
-      for (const pull of step.layers) {
-        if (this.pulled.has(pull.digest)) continue;
-        this.pulled.add(pull.digest);
-        this.frames.layer(id, pull);
+      if (step.status === 'error') {
+        this.failed.set(step.name, { id, step });
+        continue;
       }
-      if (step.status === 'error') this.failed.set(step.name, { id, seconds: step.seconds });
+      this.open(id, step);
       // A step still printing on a screen of a build not FINISHED is running: the log ends it so.
-      else if (step.status === 'done' && step.output.length > 0 && !screen.finished) continue;
-      else this.frames.end(id, { status: step.status, durationSeconds: step.seconds, error: null });
+      if (step.status === 'done' && step.output.length > 0 && !screen.finished) continue;
+      this.frames.end(id, { status: step.status, durationSeconds: step.seconds, error: null });
+    }
+  }
+
+  /** Starts a step of a screen, with the output and the layers the screen showed under it. */
+  private open(id: string, step: ScreenStep): void {
+    this.frames.start(id, step.name);
+    for (const line of step.output) this.frames.log(id, line);
+    for (const pull of step.layers) {
+      if (this.pulled.has(pull.digest)) continue;
+      this.pulled.add(pull.digest);
+      this.frames.layer(id, pull);
     }
   }
 }
