@@ -351,16 +351,27 @@ function verdict(meta: BuildMetadata, services: readonly ServiceAnalysis[], fetc
   return { offlineReady: ok && proved, proved, reasons, warnings };
 }
 
+/** pip and apt, which network-steps.ts leaves to the rewrite, and every fetch it names. */
+const PIP_OR_APT = /(?:^|[\s;&|(])(?:pip3?|uv|apt-get|apt|aptitude|install_packages)\s/;
+/** RUN's own options (`--mount=type=cache,…`, `--network=…`) before its command. */
+const RUN_OPTIONS = /^(?:--\S+\s+)*/;
+function fetches(instruction: string): boolean {
+  if (!instruction.startsWith('RUN ')) return false;
+  const command = instruction.slice(4).replace(RUN_OPTIONS, '');
+  // A heredoc's script is not in the step's name (`RUN <<EOF (set -eux...)`): it may fetch.
+  return command.startsWith('<<') || PIP_OR_APT.test(` ${command}`) || runNetworkUses(command).length > 0;
+}
+
 /**
  * RUN steps a saved log shows CACHED: they ran in an earlier build, whose log holds what they
  * downloaded; this one cannot tell.
  */
 function cachedRuns(s: ServiceAnalysis): string[] {
-  const cached = s.steps.filter((step) => step.status === 'cached' && labelInstruction(step.name).startsWith('RUN '));
+  const cached = s.steps.filter((step) => step.status === 'cached' && fetches(labelInstruction(step.name)));
   if (cached.length === 0) return [];
   const named = cached.slice(0, 3).map((step) => `\`${step.name}\``).join(', ');
   return [
-    `${s.run.name}: ${cached.length} RUN step(s) were CACHED (${named}${cached.length > 3 ? ', …' : ''}): what they downloaded when they ran is in the log of that earlier build, not in this one`,
+    `${s.run.name}: ${cached.length} RUN step(s) that download were CACHED (${named}${cached.length > 3 ? ', …' : ''}): what they downloaded when they ran is in the log of that earlier build, not in this one`,
   ];
 }
 

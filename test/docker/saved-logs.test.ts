@@ -135,7 +135,9 @@ test('a docker compose build of four services saved in one file reports each ser
   assert.match(report, /## beat\n[^#]*- steps \(FROM not counted\): 1 run, 8 CACHED/);
   // The Python services share one Dockerfile: BuildKit printed their steps once, under beat.
   assert.match(report, /## backend\n[^#]*No step was printed under backend: BuildKit runs a step several services share once/);
-  assert.match(report, /- frontend: 4 RUN step\(s\) were CACHED \(`RUN apk add --no-cache libc6-compat`, `RUN npm ci`, `RUN addgroup/);
+  // Not addgroup/adduser: they download nothing.
+  assert.match(report, /- frontend: 2 RUN step\(s\) that download were CACHED \(`RUN apk add --no-cache libc6-compat`, `RUN npm ci`\): what they downloaded/);
+  assert.match(report, /- beat: 3 RUN step\(s\) that download were CACHED \(`RUN apt-get update && apt-get install -y --no-install-recommends {5}build-essential/);
 });
 
 test('a single-service build whose steps BuildKit started out of order is reported in Dockerfile order, CACHED steps counted and named as not seen', async (t) => {
@@ -153,7 +155,9 @@ test('a single-service build whose steps BuildKit started out of order is report
     ['7/8', 'COPY *.txt ./', 'done'],
     ['8/8', 'COPY *.svg ./', 'done'],
   ]);
-  assert.match(report, /- app: 1 RUN step\(s\) were CACHED \(`RUN npm install --production`\): what they downloaded when they ran is in the log of that earlier build/);
+  assert.match(report, /- app: 1 RUN step\(s\) that download were CACHED \(`RUN npm install --production`\): what they downloaded when they ran is in the log of that earlier build/);
+  // Heredoc RUNs name no command; dnf module enable and git config fetch nothing.
+  assert.match(report, /- ci: 10 RUN step\(s\) that download were CACHED \(`RUN <<EOF \(set -eux\.\.\.\)`, /);
   // Seventeen steps, BuildKit's padded positions ([ 2/17]) and heredoc RUNs, all CACHED but FROM.
   const ci = stepsOf(report, 'ci');
   assert.deepEqual(ci.map((row) => row[0]), Array.from({ length: 17 }, (_, i) => `${i + 1}/17`));
@@ -334,4 +338,17 @@ test('a terminal display captured with script(1) (colours, cursor moves, \\r, re
     ['base 2/2', 'RUN echo "dl6-29700-1796291589" > /stamp && echo step one', 'done'],
     ['fetch 1/1', 'RUN echo fetching && wget -T 3 -O /tmp/x http://127.0.0.1:9/nothing.tar.gz', 'error'],
   ]);
+});
+
+test('a Compose terminal display of two services with RUN --mount=type=cache steps: each service, its CACHED fetching steps named, useradd not', async (t) => {
+  const dir = savedLogs(t, { stack: 'tty-compose-cache-mounts.log' });
+  const r = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(metadata(dir).services.map((s) => [s.name, s.result]), [['frontend', 'success'], ['backend', 'success']]);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  assert.deepEqual(stepsOf(report, 'backend').map((row) => `${row[0]} ${row[2]}`), [
+    'stage-0 1/8 done', 'stage-0 2/8 CACHED', 'stage-0 3/8 CACHED', 'stage-0 4/8 CACHED', 'stage-0 5/8 CACHED', 'stage-0 6/8 done', 'stage-0 7/8 done', 'stage-0 8/8 done',
+  ]);
+  assert.match(report, /- frontend: 1 RUN step\(s\) that download were CACHED \(`RUN --mount=type=cache,target=\/root\/\.npm {5}npm ci --prefer-offline && npm cac`\)/);
+  assert.match(report, /- backend: 1 RUN step\(s\) that download were CACHED \(`RUN --mount=type=cache,target=\/root\/\.cache\/pip {5}pip install --no-cache-dir --`\)/);
 });
