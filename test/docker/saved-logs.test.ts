@@ -352,3 +352,20 @@ test('a Compose terminal display of two services with RUN --mount=type=cache ste
   assert.match(report, /- frontend: 1 RUN step\(s\) that download were CACHED \(`RUN --mount=type=cache,target=\/root\/\.npm {5}npm ci --prefer-offline && npm cac`\)/);
   assert.match(report, /- backend: 1 RUN step\(s\) that download were CACHED \(`RUN --mount=type=cache,target=\/root\/\.cache\/pip {5}pip install --no-cache-dir --`\)/);
 });
+
+test('two steps failing at once on a Compose display: the summary claims the screen step whose blanks the display squeezed, apk\'s unreachable repositories are attempts, padding is off the output', async (t) => {
+  const dir = savedLogs(t, { api: 'tty-compose-two-errors-apk.log', ui: 'summary-npm-fetch-timeout-padded.log' });
+  const r = await runCli(['build-analyze', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const services = JSON.parse(r.stdout).services as { name: string; result: string; network_attempts: { tool: string; url_or_host: string; error: string }[] }[];
+  assert.deepEqual(services.map((s) => [s.name, s.result]), [['api', 'failed'], ['ui', 'failed']]);
+  assert.deepEqual(services[0]!.network_attempts.map((a) => `${a.tool} ${a.url_or_host}: ${a.error}`), [
+    'apk https://dl-cdn.alpinelinux.org/alpine/v3.17/main: temporary error (try again later)',
+    'apk https://dl-cdn.alpinelinux.org/alpine/v3.17/community: temporary error (try again later)',
+  ]);
+  assert.deepEqual(services[1]!.network_attempts.map((a) => `${a.tool} ${a.url_or_host}: ${a.error}`), ['npm https://registry.example/zwitch/-/zwitch-2.0.4.tgz: network timeout']);
+  const report = readFileSync(join(dir, 'logs/docker_build/build_report.md'), 'utf8');
+  // One row per failed step: `[api proddependencies  2/25]` names the service api and its stage.
+  assert.deepEqual(stepsOf(report, 'api').map((row) => `${row[0]} ${row[2]}`), ['proddependencies 2/25 error', 'dependencies 2/28 error']);
+  assert.match(report, /- npm error code FETCH_ERROR\n/);
+});

@@ -301,7 +301,8 @@ export class BuildKitFramer {
       const line = vertex !== null ? text.slice(vertex[0].length) : text;
       const space = line.indexOf(' ');
       const end = space === -1 ? line.length : space;
-      this.frames.log(this.summaryStep, !Number.isNaN(parseSeconds(line, 0, end)) ? line.slice(end + 1) : line);
+      // A summary copied from a terminal keeps the display's padding to its width.
+      this.frames.log(this.summaryStep, (!Number.isNaN(parseSeconds(line, 0, end)) ? line.slice(end + 1) : line).trimEnd());
     }
     return true;
   }

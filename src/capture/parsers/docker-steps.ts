@@ -183,9 +183,12 @@ export class StepTracker implements StepFrames {
    * export names the service alone: `[api] exporting to image`.
    */
   private composeService(name: string): string | null {
-    const m = /^\[([A-Za-z0-9][\w.-]*)(?: +(internal|(?:[^\]\s]+ +)?\d+\/\d+))?\] /.exec(name);
+    const m = /^\[([A-Za-z0-9][\w.-]*)(?: +(internal|(?:([^\]\s]+) +)?\d+\/\d+))?\] /.exec(name);
     if (m?.[1] === undefined) return null;
-    if (m[2] === 'internal') {
+    // `[api proddependencies  2/25]`: two words before a position, neither a platform, are a
+    // service and its stage (docker build writes one, `[deps 2/5]`, or a platform and one).
+    const serviceAndStage = m[3] !== undefined && !m[1].includes('/') && !m[3].includes('/');
+    if (m[2] === 'internal' || serviceAndStage) {
       if (this.composeServices.size < 1000) this.composeServices.add(m[1]);
       return m[1];
     }

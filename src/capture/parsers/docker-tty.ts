@@ -46,6 +46,8 @@ interface Screen {
   readonly steps: ScreenStep[];
 }
 
+const squeeze = (text: string): string => text.replace(/\s+/g, ' ');
+
 export class TtyFramer {
   /** The screen being read; its steps are recorded once a line other than a redraw follows it. */
   private screen: Screen | null = null;
@@ -117,7 +119,13 @@ export class TtyFramer {
     this.flush();
     let shown: string | null = this.failed.has(name) ? name : null;
     if (shown === null) {
-      for (const cut of this.failed.keys()) if (name.startsWith(cut) && cut.length > (shown?.length ?? 0)) shown = cut;
+      // The display squeezes a command's runs of blanks (`npm  &&` for the summary's `npm       &&`),
+      // and a paste may cut the summary's header shorter than the screen's name.
+      const whole = squeeze(name);
+      for (const cut of this.failed.keys()) {
+        const screen = squeeze(cut);
+        if ((whole.startsWith(screen) || screen.startsWith(whole)) && cut.length > (shown?.length ?? 0)) shown = cut;
+      }
     }
     if (shown === null) return null;
     const { id, step } = this.failed.get(shown)!;
