@@ -84,11 +84,12 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
     try {
       for await (const text of logText(createReadStream(path, { highWaterMark: 1 << 20 }), path, (why) => (binary = why))) sink.write(text);
     } catch (error) {
-      refused ??= error instanceof LogInputError ? `${path} ${error.message}` : `cannot read ${path}: ${describeSystemError(error)}`;
+      // logText names the file in what it says.
+      refused ??= error instanceof LogInputError ? error.message : `cannot read ${path}: ${describeSystemError(error)}`;
     }
     sink.end();
     capture.end();
-    if (binary !== null && events.length === 0) refused ??= `${path} ${binary}`;
+    if (binary !== null && events.length === 0) refused ??= binary;
     legacy ||= facts.legacy;
     // Docker's last words alone (a CI job's error lines pasted) are a docker build's too.
     if (facts.lines > 0 && !events.some((e) => e.type === 'step' || (e.type === 'error' && e.tool === 'docker'))) notDocker.push(path);

@@ -64,6 +64,16 @@ test('build-analyze refuses a saved log with no docker build in it (exit 2, the 
   assert.match(r.stderr, /logs\/docker_build\/build_web\.log holds no docker build output .*docker build --progress=plain/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 
+  // Binary data and a zip archive saved under the log's name are refused too, the file named once.
+  writeFileSync(join(dir, 'logs/docker_build/build_web.log'), Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(100, 1)]));
+  const zip = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(zip.code, 2);
+  assert.match(zip.stderr, /^offgrid: logs\/docker_build\/build_web\.log is a zip archive .*: unzip it/m);
+  writeFileSync(join(dir, 'logs/docker_build/build_web.log'), Buffer.alloc(9000, 1));
+  const binary = await runCli(['build-analyze'], { cwd: dir });
+  assert.equal(binary.code, 2);
+  assert.match(binary.stderr, /^offgrid: logs\/docker_build\/build_web\.log holds binary data/m);
+
   const empty = tempDir(t);
   const none = await runCli(['build-analyze'], { cwd: empty });
   assert.equal(none.code, 2);
