@@ -25,6 +25,8 @@ const BUILD_ENDED = [
   /\s(?:Service \S+|Image \S+)\s+Built\b/,
 ];
 
+/** The name of a step whose header the log does not hold (`#12`). */
+const HEADERLESS = /^#\d+$/;
 /** A heredoc's quoted script spans lines; the result's error is one line. */
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
 
@@ -47,6 +49,8 @@ export function logOutcome(steps: readonly BuildStep[], dockerErrors: readonly L
     const step = failed[0]!;
     // A step known only from BuildKit's error summary has no error of its own: Docker's last words say it.
     const lastWords = dockerErrors.filter((e) => !e.message.startsWith('build step ')).at(-1);
+    // Output whose step the log never named (`#0 76.02 …` lines alone): the last words name its command.
+    if (HEADERLESS.test(step.name) && lastWords !== undefined) return { result: 'failed', error: `${oneLine(lastWords.message)}${killed(lastWords.message)}` };
     const why = step.error === null || step.error === SUMMARY_ONLY ? (lastWords?.message ?? step.error) : step.error;
     return { result: 'failed', error: `step ${JSON.stringify(step.name)} failed${why !== null ? `: ${oneLine(why)}${killed(why)}` : ''}` };
   }

@@ -379,3 +379,13 @@ test('two steps failing at once on a Compose display: the summary claims the scr
   assert.deepEqual(stepsOf(report, 'api').map((row) => `${row[0]} ${row[2]}`), ['proddependencies 2/25 error', 'dependencies 2/28 error']);
   assert.match(report, /- npm error code FETCH_ERROR\n/);
 });
+
+test('a summary pasted without its header (only `#0 76.03 npm ERR! …` lines and the last words): npm\'s network failure is counted, the error is Docker\'s', async (t) => {
+  const dir = savedLogs(t, { web: 'summary-body-only-npm-socket-timeout.log' });
+  const r = await runCli(['build-analyze', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [web] = JSON.parse(r.stdout).services;
+  assert.equal(web.result, 'failed');
+  assert.match(web.error, /^failed to solve: executor failed running \[\/bin\/sh -c if \[ -f package-lock\.json \]; then npm ci; .*\]: exit code: 1$/);
+  assert.deepEqual(web.network_attempts.map((a: { tool: string; error: string }) => `${a.tool}: ${a.error}`), ['npm: Socket timeout']);
+});

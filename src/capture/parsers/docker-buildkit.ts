@@ -132,8 +132,9 @@ export class BuildKitFramer {
     }
     const id = text.slice(1, i);
     const rest = text.slice(i + 1);
-    // `#0 building with "default" instance using docker driver` (buildx) is no step.
-    if (id === '0') return true;
+    // `#0 building with "default" instance using docker driver` (buildx) is no step; `#0 76.02 npm ERR! …`
+    // is a summary's line pasted without its header: the output of a step the log does not name.
+    if (id === '0' && !isDigit(rest.charCodeAt(0))) return true;
     if (this.repeated !== id) this.repeated = null;
     let vertex = this.open.get(id);
     if (vertex === undefined) {
