@@ -10,7 +10,7 @@ import { BUSYBOX_IMAGE, DOCKER, dockerSkipReason, ensureBaseImages, run } from '
 import { FIXTURES, readValidLedger, runCli } from '../helpers/cli.js';
 import { startPypiIndex } from '../helpers/pypi-index.js';
 import { BuildMetadata } from '../../src/docker/metadata.js';
-import { TAG, project, section } from './engine-helpers.js';
+import { type Project, TAG, project, section } from './engine-helpers.js';
 
 const skip = await dockerSkipReason();
 const opts = { skip: skip ?? false, timeout: 600_000 };
@@ -116,6 +116,16 @@ test('a download only the proxy saw (wget -q prints nothing) is attributed to it
   assert.match(pages[0]!.step ?? '', /^RUN sleep 1 && wget -Y off -q -O \/tmp\/page\.html/);
 });
 
+/** Builds the project twice; each service of the second build with its steps run and CACHED. */
+async function stepsOfRebuild(p: Project): Promise<[string, number, number][]> {
+  const first = await p.cli(['build']);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await p.cli(['build', '--json']);
+  assert.equal(second.code, 0, second.stderr);
+  const json = JSON.parse(second.stdout) as { services: { name: string; steps_run: number; steps_cached: number }[] };
+  return json.services.map((s) => [s.name, s.steps_run, s.steps_cached]);
+}
+
 test('a rebuild with nothing changed is fully CACHED, and the report says so', opts, async (t) => {
   const p = project(
     t,
@@ -125,12 +135,7 @@ test('a rebuild with nothing changed is fully CACHED, and the report says so', o
     },
     [`${TAG}-cached`],
   );
-  const first = await p.cli(['build']);
-  assert.equal(first.code, 0, first.stderr);
-  const second = await p.cli(['build', '--json']);
-  assert.equal(second.code, 0, second.stderr);
-  const json = JSON.parse(second.stdout) as { services: { name: string; steps_run: number; steps_cached: number }[] };
-  assert.deepEqual(json.services.map((s) => [s.name, s.steps_run, s.steps_cached]), [['app', 0, 2]]);
+  assert.deepEqual(await stepsOfRebuild(p), [['app', 0, 2]]);
   assert.match(section(p.read('logs/docker_build/build_report.md'), 'app'), /- steps \(FROM not counted\): 0 run, 2 CACHED/);
 });
 
@@ -143,12 +148,7 @@ test('a stage that declares ARG PIP_INDEX_URL is still fully CACHED when built a
     },
     [`${TAG}-port`],
   );
-  const first = await p.cli(['build']);
-  assert.equal(first.code, 0, first.stderr);
-  const second = await p.cli(['build', '--json']);
-  assert.equal(second.code, 0, second.stderr);
-  const json = JSON.parse(second.stdout) as { services: { name: string; steps_run: number; steps_cached: number }[] };
-  assert.deepEqual(json.services.map((s) => [s.name, s.steps_run, s.steps_cached]), [['app', 0, 1]]);
+  assert.deepEqual(await stepsOfRebuild(p), [['app', 0, 1]]);
 });
 
 test('compose build secrets and extra hosts reach the real build: RUN --mount=type=secret reads the file, the step resolves the extra host', opts, async (t) => {
