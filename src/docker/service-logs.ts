@@ -9,6 +9,7 @@ import { createOutputCapture } from '../capture/output-capture.js';
 import { errorEvent, type CaptureEvent } from '../capture/events.js';
 import { LogInputError, logText } from '../capture/log-input.js';
 import { splitCiPrefix } from '../capture/parsers/ci-prefix.js';
+import { cleanLine } from '../capture/parsers/lines.js';
 import { OffgridError, describeSystemError } from '../errors.js';
 import type { Ledger } from '../ledger/schema.js';
 import { redact } from '../redact.js';
@@ -20,8 +21,6 @@ import { dockerBuildDir, serviceLogPath, type BuildMetadata, type ServiceRun } f
 /** Lines of a log kept for the report of a build that did not succeed. */
 const LAST_LINES = 15;
 const SERVICE_LOG = /^build_(.+)\.log$/;
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 const LEGACY_STEP = /(?:^|\s)Step \d+\/\d+ : /;
 
 /** The services whose logs lie in logs/docker_build/, by name, sorted. */
@@ -64,7 +63,7 @@ export async function analyzeSavedLogs(logDir: string, services: readonly string
         logLine(line) {
           session.logLine(line);
           // The report's last lines without a CI system's time before each (GitHub Actions, Render).
-          const bare = line.replace(ANSI, '').trimEnd();
+          const bare = cleanLine(line).trimEnd();
           const text = splitCiPrefix(bare)?.text.trimEnd() ?? bare;
           if (text.trim() === '') return;
           facts.lines++;

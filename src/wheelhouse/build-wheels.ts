@@ -14,11 +14,10 @@ import { redact } from '../redact.js';
 import { fileDigest, makePartialDir } from './files.js';
 import { pipFailureReason, wheelArgs } from './pip-args.js';
 import type { ResolvedPackage } from './pip-report.js';
-import type { PipRunner } from './pip-runner.js';
 import type { RequirementSet } from './requirement-set.js';
 import { normalizeName, requirementSource, requirementTarget } from './requirement-spec.js';
 import type { RequirementLine } from './requirements.js';
-import { writeRequirementsFile } from './resolve.js';
+import { type ResolveContext, writeRequirementsFile } from './resolve.js';
 
 export interface SourcePlan {
   /** Packages to build, each with the line pip builds it from. */
@@ -67,15 +66,10 @@ function sourceLine(pkg: ResolvedPackage): RequirementLine {
   return { file: null, line: null, spec, name: pkg.name, hashes: [], options: [], ignoredOptions: [], editable: false };
 }
 
-export interface BuildWheelsContext {
-  readonly pip: PipRunner;
-  /** The set the lines come from: its option lines and constraint files apply to the build too. */
+/** The resolver's pip, index and directories, and the set the lines come from. */
+export interface BuildWheelsContext extends Pick<ResolveContext, 'pip' | 'index' | 'workDir' | 'cwd' | 'note' | 'interrupted'> {
+  /** Its option lines and constraint files apply to the build too. */
   readonly set: RequirementSet;
-  readonly index: readonly string[];
-  readonly workDir: string;
-  readonly cwd: string;
-  readonly note: (text: string) => void;
-  readonly interrupted: () => boolean;
 }
 
 /** The wheel built for each package (a file name in `dir`), or pip's reason it could not be. */

@@ -111,14 +111,23 @@ function tsPrefix(line: string): CiLine | null {
 /** Compose's container names: the service, then its replica number (`web-1`, v1's `web_1`). */
 const COMPOSE_CONTAINER = /^[A-Za-z0-9][\w.-]*[-_]\d+$/;
 
-/** `web-1        | text`: Compose pads the container's name to the longest one's, then `| `. */
+/**
+ * The text after a compose container's name that ends at `space`: Compose pads the name to
+ * the longest one's, then writes `| `. Null when no `|` follows the padding.
+ */
+export function afterContainerName(line: string, space: number): string | null {
+  let bar = space + 1;
+  while (line.charCodeAt(bar) === 32) bar++;
+  if (line.charCodeAt(bar) !== 124 /* | */) return null;
+  return line.charCodeAt(bar + 1) === 32 ? line.slice(bar + 2) : line.slice(bar + 1);
+}
+
+/** `web-1        | text`: a container named by its service and replica number. */
 function composePrefix(line: string): CiLine | null {
   const space = line.indexOf(' ');
   if (space < 3 || space > 64 || !isDigit(line.charCodeAt(space - 1))) return null;
-  let bar = space + 1;
-  while (line.charCodeAt(bar) === 32) bar++;
-  if (line.charCodeAt(bar) !== 124 /* | */ || !COMPOSE_CONTAINER.test(line.slice(0, space))) return null;
-  const text = line.charCodeAt(bar + 1) === 32 ? line.slice(bar + 2) : line.slice(bar + 1);
+  const text = afterContainerName(line, space);
+  if (text === null || !COMPOSE_CONTAINER.test(line.slice(0, space))) return null;
   // `docker compose logs -t`: the container's own time follows the name.
   const timed = isDigit(text.charCodeAt(0)) ? splitCiPrefix(text) : null;
   return timed !== null && !timed.gitlab ? timed : untimed(text);

@@ -3,9 +3,9 @@
 // of its own is named by it alone (`shop-frontend  | `), which cannot be told from a table's
 // `name | value` by its shape. Compose lists the containers it attaches to before their
 // first line (`Attaching to shop-frontend, dc_worker_1`): those names, and only those, come off.
+import { afterContainerName } from './ci-prefix.js';
+
 const ATTACHING = 'Attaching to ';
-const BAR = 124; // |
-const SPACE = 32;
 
 export class AttachedContainers {
   private readonly names = new Set<string>();
@@ -19,9 +19,6 @@ export class AttachedContainers {
     if (this.names.size === 0) return text;
     const space = text.indexOf(' ');
     if (space < 1 || !this.names.has(text.slice(0, space))) return text;
-    let bar = space + 1;
-    while (text.charCodeAt(bar) === SPACE) bar++;
-    if (text.charCodeAt(bar) !== BAR) return text;
-    return text.charCodeAt(bar + 1) === SPACE ? text.slice(bar + 2) : text.slice(bar + 1);
+    return afterContainerName(text, space) ?? text;
   }
 }
